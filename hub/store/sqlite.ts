@@ -1,0 +1,45 @@
+import Database from 'better-sqlite3';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type SqliteDb = Database.Database;
+
+const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+/**
+ * Opens the hub's SQLite database (the default store) and applies pending migrations.
+ * Migrations are SQL files in hub/store/migrations named `NNN_area_what.sql`, applied in name
+ * order exactly once, each in a transaction. Number ranges by area keep parallel work apart:
+ * 000–099 core (devices, punches), 100–199 organisation/attendance/TPP, 200–299 terminal health,
+ * 300–399 biometric templates.
+ */
+export function openSqlite(path: string): SqliteDb {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+export function migrate(db: SqliteDb, dir = MIGRATIONS_DIR): string[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    id TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))`);
+  const done = new Set(db.prepare('SELECT id FROM schema_migrations').pluck().all() as string[]);
+  const files = readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
+  const applied: string[] = [];
+  for (const f of files) {
+    const id = f.replace(/\.sql$/, '');
+    if (done.has(id)) continue;
+    const sql = readFileSync(join(dir, f), 'utf8');
+    db.transaction(() => {
+      db.exec(sql);
+      db.prepare('INSERT INTO schema_migrations (id) VALUES (?)').run(id);
+    })();
+    applied.push(id);
+  }
+  return applied;
+}

@@ -1,0 +1,5 @@
+export * from './topics.js';
+export * from './schemas.js';
+export * from './signing.js';
+export * from './ids.js';
+export * from './decode.js';
