@@ -1,0 +1,54 @@
+import type { EventEmitter } from 'node:events';
+import type { Hono } from 'hono';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../lib/logger.js';
+import type { Topics } from '../protocol/index.js';
+import type { SqliteDb } from './store/sqlite.js';
+
+/**
+ * How hub features plug in: a HubModule gets the HubContext, may mount a Hono sub-app under
+ * /api/v1 (routes: authenticated; `c.get('user')` is the AuthUser), subscribe to MQTT topics through
+ * the hub's own client, and add Prometheus metrics. hub/server.ts builds the modules in order.
+ */
+export interface HubModule {
+  readonly name: string;
+  /** Routes mounted at /api/v1 (already behind authentication). */
+  api?: Hono<HubEnv>;
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+}
+
+export type Role = 'bkpsdm' | 'opd_admin';
+export interface AuthUser {
+  username: string;
+  name: string;
+  role: Role;
+  /** Set for opd_admin: the only OPD they may see. */
+  opdCode: string | null;
+}
+export type HubEnv = { Variables: { user: AuthUser } };
+
+/** The hub's MQTT client (embedded aedes or external broker, same API). */
+export interface HubMqtt {
+  subscribe(topicFilter: string, handler: (topic: string, payload: Buffer) => void, opts?: { share?: boolean }): Promise<void>;
+  publish(topic: string, payload: string | Buffer, opts?: { qos?: 0 | 1; retain?: boolean }): Promise<void>;
+}
+
+export interface HubEvents {
+  /** New punches stored (after commit): attendance re-derives the affected days. */
+  'punches:stored': [{ nip: string; capturedAt: string; id: string }[]];
+  'device:status': [{ deviceId: string; online: boolean }];
+}
+export type HubBus = EventEmitter<HubEvents>;
+
+export interface HubContext {
+  db: SqliteDb;
+  log: Logger;
+  bus: HubBus;
+  mqtt: HubMqtt;
+  topics: Topics;
+  metrics: Registry;
+  dataDir: string;
+  /** Public base URL of the hub (for kiosk configs), e.g. http://10.0.0.5:8080 */
+  publicUrl: string;
+}
