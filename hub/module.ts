@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../lib/logger.js';
 import type { Topics } from '../protocol/index.js';
 import type { SqliteDb } from './store/sqlite.js';
+import type { RosterPerson } from '../kiosk/extension.js';
 
 /**
  * How hub features plug in: a HubModule gets the HubContext, may mount a Hono sub-app under
@@ -12,8 +13,12 @@ import type { SqliteDb } from './store/sqlite.js';
  */
 export interface HubModule {
   readonly name: string;
-  /** Routes mounted at /api/v1 (already behind authentication). */
+  /** Routes mounted at /api/v1 (already behind user authentication). */
   api?: Hono<HubEnv>;
+  /** Routes mounted at /api/v1/kiosk (behind device authentication: HTTP Basic deviceId:mqttPassword). */
+  kioskApi?: Hono<KioskEnv>;
+  /** Adds this module's data (face/finger templates, …) to a site's roster before it is sent to kiosks. */
+  contributeRoster?(siteCode: string, people: Map<string, RosterPerson>): void;
   start?(): Promise<void>;
   stop?(): Promise<void>;
 }
@@ -27,6 +32,11 @@ export interface AuthUser {
   opdCode: string | null;
 }
 export type HubEnv = { Variables: { user: AuthUser } };
+export interface AuthDevice {
+  id: string;
+  siteCode: string;
+}
+export type KioskEnv = { Variables: { device: AuthDevice } };
 
 /** The hub's MQTT client (embedded aedes or external broker, same API). */
 export interface HubMqtt {
@@ -38,6 +48,8 @@ export interface HubEvents {
   /** New punches stored (after commit): attendance re-derives the affected days. */
   'punches:stored': [{ nip: string; capturedAt: string; id: string }[]];
   'device:status': [{ deviceId: string; online: boolean }];
+  /** Something in a roster changed (staff, templates): the core recomputes versions and republishes config. */
+  'roster:changed': [{ siteCodes?: string[] }];
 }
 export type HubBus = EventEmitter<HubEvents>;
 

@@ -28,6 +28,9 @@ export interface KioskEvents {
   'roster:updated': [{ version: string }];
   'mqtt:connected': [];
   'mqtt:disconnected': [];
+  /** Admin asked (remote command enrol_mode) to enrol a person's face or finger at this kiosk. */
+  'enrol:request': [{ requestId: string; nip: string; method: 'face' | 'finger'; finger?: number }];
+  'enrol:result': [{ requestId: string; ok: boolean; detail: string }];
 }
 export type KioskBus = EventEmitter<KioskEvents>;
 

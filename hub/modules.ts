@@ -1,0 +1,13 @@
+import type { HubContext, HubModule } from './module.js';
+import { createAttendanceModule } from './attendance/module.js';
+import { createHealthModule } from './health/module.js';
+import { createFaceModule } from './biometrics/face-module.js';
+import { createFingerModule } from './biometrics/finger-module.js';
+
+/** Feature modules of the hub, built in this order after the core (devices, ingest, auth). */
+export const moduleFactories: ((ctx: HubContext) => HubModule)[] = [
+  createAttendanceModule,
+  createHealthModule,
+  createFaceModule,
+  createFingerModule,
+];
