@@ -1,0 +1,355 @@
+import type { Logger } from '../../lib/logger.js';
+import { DEFAULT_ADDRESS, INS, PACKET_SIZES, PID, PacketDecoder, dataPackets, encodePacket, type DecodeProblem, type Packet } from './packet.js';
+import {
+  FingerAddressError,
+  FingerChecksumError,
+  FingerConfirmationError,
+  FingerGarbageError,
+  FingerPortError,
+  FingerProtocolError,
+  FingerTimeoutError,
+  FingerTruncatedError,
+  isConfirmation,
+  type FingerError,
+} from './errors.js';
+
+/**
+ * Driver for R30x / R503 / AS608 / ZFM-20 fingerprint modules over a serial port.
+ *
+ * Hand-written: the npm packages for this protocol (`zfm20`, `fprint-r303t`, …) are unmaintained,
+ * callback-era, do not check checksums or addresses and have no timeouts, so a bad cable hangs them.
+ *
+ * One command is on the wire at a time (a promise queue); each has its own timeout; every failure is
+ * a named FingerError. Nothing here blocks the event loop: bytes arrive as 'data' events.
+ */
+
+/** The part of a serialport stream the driver needs (SerialPort, SerialPortMock, any binding). */
+export interface SerialLike {
+  readonly isOpen: boolean;
+  write(data: Buffer, cb?: (err: Error | null | undefined) => void): boolean;
+  on(event: 'data', fn: (chunk: Buffer) => void): unknown;
+  on(event: 'close' | 'error', fn: (err?: Error) => void): unknown;
+  removeListener(event: string, fn: (...args: never[]) => void): unknown;
+  close(cb?: (err?: Error | null) => void): void;
+}
+
+export interface SysParams {
+  statusRegister: number;
+  systemId: number;
+  /** Template library capacity (pages). */
+  librarySize: number;
+  securityLevel: number;
+  address: number;
+  /** Data packet payload size in bytes (32/64/128/256). */
+  packetSize: number;
+  baudRate: number;
+}
+
+export interface SearchHit {
+  pageId: number;
+  score: number;
+}
+
+export type AuraMode = 'breathing' | 'flashing' | 'on' | 'off' | 'fade-in' | 'fade-out';
+export type AuraColor = 'red' | 'blue' | 'purple' | 'green' | 'yellow' | 'cyan' | 'white';
+const AURA_MODES: Record<AuraMode, number> = { breathing: 1, flashing: 2, on: 3, off: 4, 'fade-in': 5, 'fade-out': 6 };
+const AURA_COLORS: Record<AuraColor, number> = { red: 1, blue: 2, purple: 3, green: 4, yellow: 5, cyan: 6, white: 7 };
+
+export interface DriverOptions {
+  address?: number;
+  password?: number;
+  /** Default per-command timeout (ms); slow commands get a multiple of it. */
+  timeoutMs?: number;
+  log?: Logger;
+}
+
+interface Pending {
+  name: string;
+  /** Collect data packets after the ack until an end packet (UpChar). */
+  expectData: boolean;
+  ack?: Buffer;
+  data: Buffer[];
+  garbage: number;
+  resolve(r: { ack: Buffer; data: Buffer }): void;
+  reject(e: FingerError): void;
+}
+
+/** Per-command timeout multipliers: capture and search take the sensor real time. */
+const SLOW: Partial<Record<keyof typeof INS, number>> = { GenImg: 2, Search: 3, Empty: 3, UpChar: 3, DownChar: 3, RegModel: 2, Store: 2 };
+
+export class FingerSensor {
+  readonly address: number;
+  private readonly password: number;
+  private readonly timeoutMs: number;
+  private readonly decoder: PacketDecoder;
+  private pending: Pending | null = null;
+  private tail: Promise<unknown> = Promise.resolve();
+  private closedReason: string | null = null;
+  /** Data packet size; learnt from ReadSysPara (128 is the factory default). */
+  packetSize = 128;
+  /** Commands completed (any outcome from the sensor) — for the bench and health. */
+  commands = 0;
+  bytesOut = 0;
+  bytesIn = 0;
+
+  constructor(
+    private readonly port: SerialLike,
+    opts: DriverOptions = {},
+  ) {
+    this.address = opts.address ?? DEFAULT_ADDRESS;
+    this.password = opts.password ?? 0;
+    this.timeoutMs = opts.timeoutMs ?? 1000;
+    this.decoder = new PacketDecoder(
+      (p) => this.onPacket(p),
+      (p) => this.onProblem(p),
+    );
+    port.on('data', this.onData);
+    port.on('close', this.onClose);
+    port.on('error', this.onError);
+  }
+
+  // ---- commands -------------------------------------------------------------------------------
+
+  async verifyPassword(password = this.password): Promise<void> {
+    const p = Buffer.alloc(4);
+    p.writeUInt32BE(password >>> 0);
+    await this.command('VfyPwd', p);
+  }
+
+  async readSysParams(): Promise<SysParams> {
+    const r = await this.command('ReadSysPara');
+    if (r.length < 17) throw new FingerProtocolError(`ReadSysPara: answer has ${r.length - 1} parameter bytes, expected 16`);
+    const sizeCode = r.readUInt16BE(13);
+    const params: SysParams = {
+      statusRegister: r.readUInt16BE(1),
+      systemId: r.readUInt16BE(3),
+      librarySize: r.readUInt16BE(5),
+      securityLevel: r.readUInt16BE(7),
+      address: r.readUInt32BE(9),
+      packetSize: PACKET_SIZES[sizeCode] ?? 128,
+      baudRate: r.readUInt16BE(15) * 9600,
+    };
+    this.packetSize = params.packetSize;
+    return params;
+  }
+
+  /** Capture an image; false when no finger is on the glass (the normal idle answer). */
+  async captureImage(): Promise<boolean> {
+    try {
+      await this.command('GenImg');
+      return true;
+    } catch (e) {
+      if (isConfirmation(e, 'NO_FINGER')) return false;
+      throw e;
+    }
+  }
+
+  /** Image → character file in buffer 1 or 2. */
+  async imageToTemplate(buffer: 1 | 2): Promise<void> {
+    await this.command('Img2Tz', Buffer.from([buffer]));
+  }
+
+  /** 1:N search of a character buffer over pages [start, start+count); null when nobody matches. */
+  async search(buffer: 1 | 2, start: number, count: number): Promise<SearchHit | null> {
+    const p = Buffer.alloc(5);
+    p.writeUInt8(buffer, 0);
+    p.writeUInt16BE(start, 1);
+    p.writeUInt16BE(count, 3);
+    try {
+      const r = await this.command('Search', p);
+      if (r.length < 5) throw new FingerProtocolError(`Search: answer too short (${r.length} bytes)`);
+      return { pageId: r.readUInt16BE(1), score: r.readUInt16BE(3) };
+    } catch (e) {
+      if (isConfirmation(e, 'NOT_FOUND')) return null;
+      throw e;
+    }
+  }
+
+  /** Combine buffers 1 and 2 into a model (in both buffers). */
+  async createModel(): Promise<void> {
+    await this.command('RegModel');
+  }
+
+  async store(buffer: 1 | 2, pageId: number): Promise<void> {
+    await this.command('Store', pageArgs(buffer, pageId));
+  }
+
+  async loadTemplate(buffer: 1 | 2, pageId: number): Promise<void> {
+    await this.command('LoadChar', pageArgs(buffer, pageId));
+  }
+
+  /** Upload a character buffer to the host (the template bytes, through data packets). */
+  async uploadTemplate(buffer: 1 | 2): Promise<Buffer> {
+    const { data } = await this.transact('UpChar', Buffer.from([buffer]), { expectData: true });
+    if (data.length === 0) throw new FingerProtocolError('UpChar: the sensor sent no template data');
+    return data;
+  }
+
+  /** Download template bytes from the host into a character buffer. */
+  async downloadTemplate(buffer: 1 | 2, template: Buffer): Promise<void> {
+    await this.transact('DownChar', Buffer.from([buffer]), { sendData: template });
+  }
+
+  async deleteTemplates(pageId: number, count = 1): Promise<void> {
+    const p = Buffer.alloc(4);
+    p.writeUInt16BE(pageId, 0);
+    p.writeUInt16BE(count, 2);
+    await this.command('DeletChar', p);
+  }
+
+  async emptyLibrary(): Promise<void> {
+    await this.command('Empty');
+  }
+
+  async templateCount(): Promise<number> {
+    const r = await this.command('TempleteNum');
+    if (r.length < 3) throw new FingerProtocolError('TempleteNum: answer too short');
+    return r.readUInt16BE(1);
+  }
+
+  /** Occupied pages of one index table page (each covers 256 templates). */
+  async readIndexTable(tablePage: number): Promise<number[]> {
+    const r = await this.command('ReadIndexTable', Buffer.from([tablePage]));
+    if (r.length < 33) throw new FingerProtocolError(`ReadIndexTable: answer has ${r.length - 1} bytes, expected 32`);
+    const out: number[] = [];
+    for (let i = 0; i < 32; i++) for (let bit = 0; bit < 8; bit++) if (r[1 + i]! & (1 << bit)) out.push(tablePage * 256 + i * 8 + bit);
+    return out;
+  }
+
+  /** All occupied pages below `capacity`. */
+  async occupiedPages(capacity: number): Promise<Set<number>> {
+    const out = new Set<number>();
+    for (let t = 0; t * 256 < capacity; t++) for (const p of await this.readIndexTable(t)) if (p < capacity) out.add(p);
+    return out;
+  }
+
+  /** R503 LED ring; other modules answer an error code, which callers may ignore. */
+  async auraLed(mode: AuraMode, color: AuraColor = 'blue', speed = 100, count = 0): Promise<void> {
+    await this.command('AuraLedConfig', Buffer.from([AURA_MODES[mode], speed & 0xff, AURA_COLORS[color], count & 0xff]));
+  }
+
+  async close(): Promise<void> {
+    this.shutdown('closed by the kiosk');
+    if (!this.port.isOpen) return;
+    await new Promise<void>((resolve) => this.port.close(() => resolve()));
+  }
+
+  // ---- transport ------------------------------------------------------------------------------
+
+  /** Sends one command; resolves with the ack payload (confirmation code first) when it is 0x00. */
+  private async command(name: keyof typeof INS, params: Buffer = Buffer.alloc(0)): Promise<Buffer> {
+    return (await this.transact(name, params, {})).ack;
+  }
+
+  private transact(name: keyof typeof INS, params: Buffer, opts: { expectData?: boolean; sendData?: Buffer }): Promise<{ ack: Buffer; data: Buffer }> {
+    const run = () => this.runOne(name, params, opts);
+    const result = this.tail.then(run, run);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  private runOne(name: keyof typeof INS, params: Buffer, opts: { expectData?: boolean; sendData?: Buffer }): Promise<{ ack: Buffer; data: Buffer }> {
+    if (this.closedReason || !this.port.isOpen) return Promise.reject(new FingerPortError(`${name}: serial port is not open (${this.closedReason ?? 'closed'})`));
+    const timeout = this.timeoutMs * (SLOW[name] ?? 1);
+    return new Promise<{ ack: Buffer; data: Buffer }>((resolve, reject) => {
+      // A late answer to an earlier, timed-out command must not be taken for this one.
+      this.decoder.reset();
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        this.pending = null;
+        this.commands++;
+      };
+      this.pending = {
+        name,
+        expectData: !!opts.expectData,
+        data: [],
+        garbage: 0,
+        resolve: (r) => {
+          done();
+          resolve(r);
+        },
+        reject: (e) => {
+          done();
+          reject(e);
+        },
+      };
+      timer = setTimeout(() => {
+        const p = this.pending;
+        if (!p) return;
+        if (this.decoder.pendingBytes > 0) p.reject(new FingerTruncatedError(name, this.decoder.pendingBytes));
+        else if (p.garbage > 0) p.reject(new FingerGarbageError(name, `${p.garbage} stray bytes`));
+        else p.reject(new FingerTimeoutError(name, timeout));
+      }, timeout);
+      const frame = encodePacket({ address: this.address, pid: PID.command, payload: Buffer.concat([Buffer.from([INS[name]]), params]) });
+      this.write(frame);
+      if (opts.sendData) {
+        // DownChar: the module acks the command, then takes the data packets without further acks.
+        const data = opts.sendData;
+        const p = this.pending;
+        p.expectData = false;
+        const origResolve = p.resolve;
+        p.resolve = (r) => {
+          for (const pkt of dataPackets(this.address, data, this.packetSize)) this.write(pkt);
+          origResolve({ ack: r.ack, data: Buffer.alloc(0) });
+        };
+      }
+    });
+  }
+
+  private write(buf: Buffer): void {
+    this.bytesOut += buf.length;
+    this.port.write(buf, (err) => {
+      if (err) this.pending?.reject(new FingerPortError(`${this.pending.name}: write failed: ${err.message}`));
+    });
+  }
+
+  private readonly onData = (chunk: Buffer) => {
+    this.bytesIn += chunk.length;
+    this.decoder.push(chunk);
+  };
+
+  private readonly onClose = () => this.shutdown('the serial port closed (sensor unplugged?)');
+  private readonly onError = (err?: Error) => this.shutdown(`serial port error: ${err?.message ?? 'unknown'}`);
+
+  private shutdown(reason: string): void {
+    if (this.closedReason) return;
+    this.closedReason = reason;
+    this.port.removeListener('data', this.onData);
+    this.port.removeListener('close', this.onClose);
+    this.port.removeListener('error', this.onError);
+    this.pending?.reject(new FingerPortError(`${this.pending.name}: ${reason}`));
+  }
+
+  private onPacket(pkt: Packet): void {
+    const p = this.pending;
+    if (!p) return; // unsolicited (e.g. a late answer): ignore
+    if (pkt.address !== this.address) return p.reject(new FingerAddressError(p.name, this.address, pkt.address));
+    if (!p.ack) {
+      if (pkt.pid !== PID.ack || pkt.payload.length < 1) return p.reject(new FingerGarbageError(p.name, `package id 0x${pkt.pid.toString(16)} where an acknowledgement was due`));
+      const code = pkt.payload[0]!;
+      if (code !== 0) return p.reject(new FingerConfirmationError(p.name, code));
+      p.ack = pkt.payload;
+      if (!p.expectData) return p.resolve({ ack: pkt.payload, data: Buffer.alloc(0) });
+      return;
+    }
+    if (pkt.pid !== PID.data && pkt.pid !== PID.end) return p.reject(new FingerGarbageError(p.name, `package id 0x${pkt.pid.toString(16)} inside a data transfer`));
+    p.data.push(pkt.payload);
+    if (pkt.pid === PID.end) p.resolve({ ack: p.ack, data: Buffer.concat(p.data) });
+  }
+
+  private onProblem(problem: DecodeProblem): void {
+    const p = this.pending;
+    if (!p) return;
+    if (problem.kind === 'checksum') return p.reject(new FingerChecksumError(p.name, problem.expected, problem.got));
+    if (problem.kind === 'length') return p.reject(new FingerGarbageError(p.name, `impossible packet length ${problem.length}`));
+    p.garbage += problem.bytes;
+  }
+}
+
+function pageArgs(buffer: number, pageId: number): Buffer {
+  const p = Buffer.alloc(3);
+  p.writeUInt8(buffer, 0);
+  p.writeUInt16BE(pageId, 1);
+  return p;
+}
