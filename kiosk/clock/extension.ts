@@ -1,6 +1,112 @@
-import type { KioskContext, KioskExtension } from '../extension.js';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KioskContext, KioskEvents, KioskExtension } from '../extension.js';
+import type { ClockConfig } from './config.js';
+import { probeClock } from './probe.js';
+import { readBootId, TrustedClock, type ReconstructedStamp } from './service.js';
+import type { ClockState } from './state.js';
 
-/** Placeholder until the clock feature lands (owned by that feature). */
-export function createClockExtension(_ctx: KioskContext): KioskExtension {
-  return { name: 'clock', async start() {}, async stop() {} };
+/** File (in the data dir) where reconstructed true times of unsynced punches are appended, one JSON per line. */
+export const RECONSTRUCTIONS_FILE = 'clock-reconstructions.jsonl';
+
+export interface ClockExtensionDeps {
+  probe?: () => Promise<ClockState>;
+  bootId?: string;
+  now?: () => number;
+  mono?: () => number;
+}
+
+/**
+ * Trusted time: installs a TrustedClock (chrony → timesyncd → system) as the kiosk's ClockService,
+ * polls it, watches for clock jumps, and when the clock first syncs in a boot, reconstructs the
+ * true time of the punches stamped before — logged and written to clock-reconstructions.jsonl.
+ * The signed punches themselves are never changed; the hub makes the same reconstruction as a
+ * suggestion for the admin's review.
+ */
+export class ClockExtension implements KioskExtension {
+  readonly name = 'clock';
+  clock: TrustedClock | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  /** Unsynced punches journaled in this boot, by capturedAt → punch id/seq (to name them in the reconstruction). */
+  private unsyncedPunches = new Map<string, { id: string; seq: number; nip: string }>();
+  private readonly cfg: ClockConfig;
+  private readonly onJournaled = (p: KioskEvents['punch:journaled'][0]) => {
+    if (this.clock && !this.clock.status().synced) {
+      this.unsyncedPunches.set(p.capturedAt, { id: p.id, seq: p.seq, nip: p.nip });
+      if (this.unsyncedPunches.size > 10_000) this.unsyncedPunches.delete(this.unsyncedPunches.keys().next().value!);
+    }
+  };
+
+  constructor(private readonly ctx: KioskContext, private readonly deps: ClockExtensionDeps = {}) {
+    this.cfg = ctx.config.clock;
+  }
+
+  async start(): Promise<void> {
+    if (!this.cfg.enabled) {
+      this.ctx.log.info('trusted clock disabled in config (clock.enabled=false): punches use the core clock');
+      return;
+    }
+    const log = this.ctx.log.child({ component: 'clock' });
+    const clock = new TrustedClock({
+      bootId: this.deps.bootId ?? readBootId(),
+      probe: this.deps.probe ?? (() => probeClock(this.cfg)),
+      jumpThresholdMs: this.cfg.jumpThresholdMs,
+      ...(this.deps.now ? { now: this.deps.now } : {}),
+      ...(this.deps.mono ? { mono: this.deps.mono } : {}),
+    });
+    this.clock = clock;
+    let last: ClockState | null = null;
+    clock.on('state', (s) => {
+      // Log transitions only (synced ↔ unsynced, daemon change), not every poll.
+      if (!last || last.synced !== s.synced || last.source !== s.source) log.info({ clock: s }, s.detail);
+      last = s;
+    });
+    clock.on('jump', (j) => {
+      const msg = j.kind === 'sync_step' ? 'clock stepped at first sync (expected after boot)' : 'CLOCK JUMP: the wall clock was stepped while synchronised (tampering or bad NTP?)';
+      (j.kind === 'sync_step' ? log.info.bind(log) : log.warn.bind(log))({ deltaMs: Math.round(j.deltaMs), kind: j.kind }, msg);
+    });
+    clock.on('reconstructed', (list) => this.recordReconstructions(list, log));
+    this.ctx.bus.on('punch:journaled', this.onJournaled);
+    await this.refresh(log);
+    this.ctx.setClock(clock);
+    this.timers.push(setInterval(() => void this.refresh(log), this.cfg.pollS * 1000).unref());
+    this.timers.push(setInterval(() => clock.tick(), 1000).unref());
+    clock.tick();
+  }
+
+  async refresh(log = this.ctx.log): Promise<void> {
+    try {
+      await this.clock?.refresh();
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, 'clock probe failed');
+    }
+  }
+
+  private recordReconstructions(list: ReconstructedStamp[], log: KioskContext['log']): void {
+    const at = new Date().toISOString();
+    const lines = list.map((r) => {
+      const punch = this.unsyncedPunches.get(r.capturedAt);
+      return JSON.stringify({ ...(punch ? { punchId: punch.id, seq: punch.seq, nip: punch.nip } : {}), ...r, reconstructedAt: at });
+    });
+    const punches = list.filter((r) => this.unsyncedPunches.has(r.capturedAt)).length;
+    this.unsyncedPunches.clear();
+    try {
+      appendFileSync(join(this.ctx.dataDir, RECONSTRUCTIONS_FILE), lines.join('\n') + '\n');
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, 'could not write clock reconstructions');
+    }
+    if (punches > 0) {
+      log.info({ punches, file: RECONSTRUCTIONS_FILE }, `jam tersinkron: waktu sebenarnya ${punches} presensi direkonstruksi / clock synced: true time of ${punches} punches taken before sync reconstructed`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.ctx.bus.off('punch:journaled', this.onJournaled);
+  }
+}
+
+export function createClockExtension(ctx: KioskContext): KioskExtension {
+  return new ClockExtension(ctx);
 }
