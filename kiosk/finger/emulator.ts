@@ -198,7 +198,9 @@ export class SensorEmulator {
       if (p.pid === PID.data || p.pid === PID.end) {
         this.downChar.parts.push(p.payload);
         if (p.pid === PID.end) {
-          this.charBuf[this.downChar.buffer] = Buffer.concat(this.downChar.parts);
+          const t = Buffer.concat(this.downChar.parts);
+          // A character file of the wrong size is not a template for this module: the buffer stays empty.
+          this.charBuf[this.downChar.buffer] = t.length === this.templateSize ? t : null;
           this.downChar = null;
         }
         return;

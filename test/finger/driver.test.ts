@@ -39,7 +39,7 @@ describe('packet codec', () => {
     const a = encodePacket({ address: 1, pid: PID.ack, payload: Buffer.from([0, 1, 2]) });
     const b = encodePacket({ address: 1, pid: PID.ack, payload: Buffer.from([9]) });
     const bad = Buffer.from(b);
-    bad[bad.length - 1] ^= 1;
+    bad[bad.length - 1] = bad[bad.length - 1]! ^ 1;
     const stream = Buffer.concat([Buffer.from([0x11, 0x22]), a, bad, b]);
     for (let i = 0; i < stream.length; i += 3) d.push(stream.subarray(i, i + 3));
     expect(got).toEqual(['000102', '09']);

@@ -1,0 +1,210 @@
+import { EventEmitter } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { rootLogger } from '../../lib/logger.js';
+import type { ComponentState } from '../../protocol/index.js';
+import type { KioskBus, KioskContext, KioskEvents, Roster } from '../../kiosk/extension.js';
+import type { FeedbackEvent, HealthReporter, Identification, IdentificationSource } from '../../kiosk/types.js';
+import { fingerConfigSchema } from '../../kiosk/finger/config.js';
+import { FingerExtension } from '../../kiosk/finger/extension.js';
+import { syntheticTemplate } from '../../kiosk/finger/emulator.js';
+import { fingerSeed, sendControl, controlSocketPath } from '../../kiosk/finger/simulator.js';
+
+const NIP_A = '198001012005011001';
+const NIP_B = '198502022010012002';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function until<T>(fn: () => T | undefined | null | false, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A hand-built KioskContext: real bus, roster view over a fixed roster, health registry, sources started like the core does. */
+async function kiosk(opts: { hubUrl?: string; capacity?: number } = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'hadir-finger-ext-'));
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const bus = new EventEmitter<KioskEvents>() as KioskBus;
+  const reporters = new Map<string, HealthReporter>();
+  const identified: Identification[] = [];
+  const feedback: FeedbackEvent[] = [];
+  bus.on('feedback', (e) => feedback.push(e));
+  let roster: Roster = {
+    version: 'v1',
+    site: { code: 'S1', name: 'Site' },
+    fetchedAt: new Date().toISOString(),
+    people: [
+      { nip: NIP_A, name: 'Ani', finger: [{ finger: 1, template: syntheticTemplate(fingerSeed(NIP_A, 1)).toString('base64'), updatedAt: 'x' }] },
+      { nip: NIP_B, name: 'Budi' },
+    ],
+  };
+  const sources: IdentificationSource[] = [];
+  const ctx = {
+    deviceId: 'k-test',
+    dataDir,
+    config: {
+      hubUrl: opts.hubUrl ?? 'http://127.0.0.1:9',
+      mqtt: { password: 'secret' },
+      finger: fingerConfigSchema.parse({ pollMs: 20, timeoutMs: 200, backoffMs: 50, maxBackoffMs: 200, enrolTimeoutS: 5, simulator: { capacity: opts.capacity ?? 200 } }),
+    },
+    simulate: true,
+    log: rootLogger,
+    bus,
+    roster: { current: () => roster, byNip: (n: string) => roster.people.find((p) => p.nip === n), refresh: async () => roster },
+    health: { register: (r: HealthReporter) => reporters.set(r.component, r), components: () => Object.fromEntries([...reporters].map(([k, r]) => [k, r.state()])) },
+    addSource: (s: IdentificationSource) => {
+      sources.push(s);
+      reporters.set(s.component, s);
+    },
+    addFeedback: () => {},
+  } as unknown as KioskContext;
+  const ext = new FingerExtension(ctx);
+  await ext.start();
+  cleanups.push(() => ext.stop());
+  for (const s of sources) await s.start((i) => void identified.push(i));
+  const health = () => reporters.get('finger')!.state() as ComponentState;
+  await until(() => health().state === 'ok');
+  return {
+    ext,
+    ctx,
+    bus,
+    identified,
+    feedback,
+    health,
+    sim: ext.simulator!,
+    setRoster(r: Partial<Roster>) {
+      roster = { ...roster, ...r };
+      bus.emit('roster:updated', { version: roster.version });
+    },
+  };
+}
+
+describe('FingerExtension in simulate mode (emulator on a socat pty, real serialport stack)', () => {
+  it('loads the roster templates and turns a finger on the glass into {nip, method: finger, score}', async () => {
+    const k = await kiosk();
+    expect(k.sim.emulator.library.size).toBe(1);
+    expect(k.health().detail).toContain('1/200');
+    k.sim.control({ op: 'place', nip: NIP_A, finger: 1 });
+    const id = await until(() => k.identified[0]);
+    expect(id).toMatchObject({ nip: NIP_A, method: 'finger' });
+    expect(id.score).toBeGreaterThan(100);
+    // Finger still on the glass → no second identification until it is lifted.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(k.identified).toHaveLength(1);
+    k.sim.control({ op: 'lift' });
+    await new Promise((r) => setTimeout(r, 100));
+    k.sim.control({ op: 'place', nip: NIP_A, finger: 1 });
+    await until(() => k.identified.length === 2);
+
+    // An enrolled-elsewhere finger nobody here has → "not recognised" feedback, no identification.
+    k.sim.control({ op: 'lift' });
+    await new Promise((r) => setTimeout(r, 100));
+    k.sim.control({ op: 'place', nip: NIP_B, finger: 1 });
+    await until(() => k.feedback.find((f) => f.kind === 'unknown'));
+    expect(k.identified).toHaveLength(2);
+  });
+
+  it('roster update is synced incrementally; a swapped sensor is fully reloaded after reconnect', async () => {
+    const k = await kiosk();
+    const people = [
+      ...k.ctx.roster.current()!.people.slice(0, 1),
+      { nip: NIP_B, name: 'Budi', finger: [{ finger: 2, template: syntheticTemplate(fingerSeed(NIP_B, 2)).toString('base64'), updatedAt: 'y' }] },
+    ];
+    const synced = k.ext.source!.nextSync();
+    k.setRoster({ version: 'v2', people });
+    expect(await synced).toMatchObject({ loaded: 1, kept: 1, deleted: 0 });
+    k.sim.control({ op: 'place', nip: NIP_B, finger: 2 });
+    expect(await until(() => k.identified[0])).toMatchObject({ nip: NIP_B });
+
+    // Swap the sensor while it is unplugged (a silent line → fault), then plug the new one in.
+    k.sim.control({ op: 'lift' });
+    k.sim.control({ op: 'fault', kind: 'silence' });
+    await until(() => k.health().state === 'fault');
+    const reloaded = k.ext.source!.nextSync();
+    k.sim.control({ op: 'swap' });
+    k.sim.control({ op: 'clear' });
+    expect(await reloaded).toMatchObject({ reset: true, loaded: 2 });
+    expect(k.sim.emulator.library.size).toBe(2);
+    expect(k.health().state).toBe('ok');
+  });
+
+  it('overflow beyond capacity is reported as degraded in health', async () => {
+    const k = await kiosk({ capacity: 1 });
+    const synced = k.ext.source!.nextSync();
+    k.setRoster({
+      version: 'v3',
+      people: [NIP_A, NIP_B].map((nip) => ({ nip, name: nip, finger: [{ finger: 1, template: syntheticTemplate(fingerSeed(nip, 1)).toString('base64'), updatedAt: 'z' }] })),
+    });
+    expect(await synced).toMatchObject({ overflow: 1 });
+    expect(k.health()).toMatchObject({ state: 'degraded', detail: expect.stringContaining('1 templat tidak dimuat') });
+  });
+
+  for (const kind of ['checksum', 'truncate', 'silence', 'wrong-address', 'garbage'] as const) {
+    it(`fault "${kind}" shows as a fault in health with its named code, then recovers`, async () => {
+      const k = await kiosk();
+      await sendControl(controlSocketPath(k.ctx.dataDir), { op: 'fault', kind });
+      const code = { checksum: 'CHECKSUM', truncate: 'TRUNCATED', silence: 'TIMEOUT', 'wrong-address': 'WRONG_ADDRESS', garbage: 'GARBAGE' }[kind];
+      const h = await until(() => (k.health().state === 'fault' ? k.health() : null));
+      expect(h.detail).toMatch(new RegExp(`^${code}:`));
+      expect(k.feedback).toContainEqual(expect.objectContaining({ kind: 'fault', component: 'finger' }));
+      await sendControl(controlSocketPath(k.ctx.dataDir), { op: 'clear' });
+      await until(() => k.health().state === 'ok');
+      k.sim.control({ op: 'place', nip: NIP_A, finger: 1 });
+      await until(() => k.identified[0]);
+    });
+  }
+
+  it('enrolment: two captures → RegModel → UpChar → uploaded to the hub → enrol:result ok', async () => {
+    const uploads: unknown[] = [];
+    const server: Server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        uploads.push({ url: req.url, auth: req.headers.authorization, body: JSON.parse(body) });
+        res.writeHead(201, { 'content-type': 'application/json' }).end('{"ok":true}');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const k = await kiosk({ hubUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    const result = new Promise<KioskEvents['enrol:result'][0]>((r) => k.bus.once('enrol:result', r));
+    k.bus.emit('enrol:request', { requestId: 'r1', nip: NIP_B, method: 'finger', finger: 3 });
+    k.sim.control({ op: 'place', nip: NIP_B, finger: 3 });
+    await new Promise((r) => setTimeout(r, 200));
+    k.sim.control({ op: 'lift' });
+    await new Promise((r) => setTimeout(r, 150));
+    k.sim.control({ op: 'place', nip: NIP_B, finger: 3 });
+    expect(await result).toMatchObject({ requestId: 'r1', ok: true });
+    expect(uploads).toHaveLength(1);
+    const u = uploads[0] as { url: string; auth: string; body: { nip: string; finger: number; template: string } };
+    expect(u.url).toBe('/api/v1/kiosk/finger/templates');
+    expect(u.auth).toBe(`Basic ${Buffer.from('k-test:secret').toString('base64')}`);
+    expect(u.body).toMatchObject({ nip: NIP_B, finger: 3 });
+    expect(Buffer.from(u.body.template, 'base64')).toHaveLength(512);
+    expect(k.identified).toHaveLength(0); // the enrolling finger is not a punch
+  });
+
+  it('enrolment with two different fingers fails with ENROLL_MISMATCH and nothing is uploaded', async () => {
+    const k = await kiosk();
+    const result = new Promise<KioskEvents['enrol:result'][0]>((r) => k.bus.once('enrol:result', r));
+    k.bus.emit('enrol:request', { requestId: 'r2', nip: NIP_B, method: 'finger', finger: 1 });
+    k.sim.control({ op: 'place', nip: NIP_B, finger: 1 });
+    await new Promise((r) => setTimeout(r, 200));
+    k.sim.control({ op: 'lift' });
+    await new Promise((r) => setTimeout(r, 150));
+    k.sim.control({ op: 'place', nip: NIP_B, finger: 2 });
+    expect(await result).toMatchObject({ ok: false, detail: expect.stringContaining('ENROLL_MISMATCH') });
+  });
+});
