@@ -29,6 +29,18 @@ export const kioskConfigSchema = z.strictObject({
   dedupWindowMin: z.number().min(0).max(240).default(5),
   /** Delivered punches are kept this long for audit, then pruned. */
   retentionDays: z.number().int().min(1).default(90),
+  /** IANA time zone for times shown to staff (WIB Asia/Jakarta, WITA Asia/Makassar, WIT Asia/Jayapura). */
+  timeZone: z
+    .string()
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'timeZone must be an IANA zone such as Asia/Jakarta')
+    .default('Asia/Jakarta'),
   /** Local screen page (Chromium kiosk mode shows it). */
   screen: z.strictObject({ port: z.number().int().min(0).max(65535).default(8090), host: z.string().default('127.0.0.1') }).prefault({}),
   face: faceConfigSchema.prefault({}),

@@ -1,0 +1,295 @@
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
+import { loadPrivateKey, type ComponentState, type Health } from '../protocol/index.js';
+import { UserError } from '../lib/errors.js';
+import { childLogger, type Logger } from '../lib/logger.js';
+import type { KioskConfig } from './config.js';
+import type { HealthRegistry, KioskBus, KioskContext, KioskEvents, KioskExtension } from './extension.js';
+import { extensionFactories } from './extensions.js';
+import type { ClockService, Feedback, FeedbackEvent, HealthReporter, Identification, IdentificationSource } from './types.js';
+import { Journal } from './journal.js';
+import { MqttLink } from './link.js';
+import { Publisher } from './publisher.js';
+import { RosterStore } from './roster.js';
+import { SystemClock, monotonicMs, readBootId } from './core-clock.js';
+import { withinDedupWindow } from './dedup.js';
+import { buildPunch } from './punch.js';
+import { ScreenServer } from './screen/server.js';
+
+export const APP_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface KioskAppOptions {
+  simulate?: boolean;
+  /** Feature factories to start after the core (default: kiosk/extensions.ts). Tests pass []. */
+  extensions?: ((ctx: KioskContext) => KioskExtension)[];
+  /** Serve the local screen page (default true). */
+  screen?: boolean;
+  log?: Logger;
+  /** Publisher tuning (tests). */
+  publisher?: { window?: number; ackTimeoutMs?: number };
+}
+
+/** Outcome of one identification, for tests and the simulator's summary. */
+export type IdentifyOutcome = { kind: 'recorded'; seq: number; id: string } | { kind: 'already'; firstAt: string } | { kind: 'fault'; detail: string };
+
+class Registry implements HealthRegistry {
+  private readonly reporters = new Map<string, HealthReporter>();
+  register(reporter: HealthReporter): void {
+    this.reporters.set(reporter.component, reporter);
+  }
+  components(): Record<string, ComponentState> {
+    const out: Record<string, ComponentState> = {};
+    for (const [name, r] of this.reporters) {
+      try {
+        out[name] = r.state();
+      } catch (e) {
+        out[name] = { state: 'fault', detail: `state failed: ${(e as Error).message}`.slice(0, 300) };
+      }
+    }
+    return out;
+  }
+}
+
+/**
+ * The kiosk: builds the KioskContext, starts the core (journal, MQTT link, publisher, roster,
+ * screen), then the feature extensions in order; identification sources registered by them are
+ * started last. Every identification goes dedup → punch → journal commit → only then "recorded".
+ * stop() runs everything in reverse.
+ */
+export class KioskApp {
+  readonly bus: KioskBus = new EventEmitter<KioskEvents>() as KioskBus;
+  readonly log: Logger;
+  readonly journal: Journal;
+  readonly link: MqttLink;
+  readonly roster: RosterStore;
+  readonly publisher: Publisher;
+  readonly health = new Registry();
+  readonly ctx: KioskContext;
+  screen: ScreenServer | null = null;
+  private clock: ClockService = new SystemClock();
+  private readonly key: KeyObject;
+  private readonly sources: IdentificationSource[] = [];
+  private readonly startedSources = new Set<IdentificationSource>();
+  private readonly feedbacks: Feedback[] = [];
+  private readonly extensions: KioskExtension[] = [];
+  private running = false;
+  private pruneTimer: NodeJS.Timeout | null = null;
+  private readonly bootId = readBootId();
+
+  constructor(readonly config: KioskConfig, readonly opts: KioskAppOptions = {}) {
+    this.log = opts.log ?? childLogger('kiosk');
+    this.bus.setMaxListeners(50);
+    try {
+      this.key = loadPrivateKey(config.privateKeyPem);
+    } catch (e) {
+      throw new UserError(`privateKeyPem in the kiosk config is not a usable key: ${(e as Error).message}`, 're-enrol the kiosk with `hadir kiosk enroll`');
+    }
+    this.journal = Journal.open(config.dataDir);
+    this.link = new MqttLink({
+      deviceId: config.deviceId,
+      url: config.mqtt.url,
+      username: config.mqtt.username,
+      password: config.mqtt.password,
+      prefix: config.mqtt.prefix,
+      appVersion: APP_VERSION,
+      bootId: this.bootId,
+      log: this.log.child({ part: 'mqtt' }),
+      bus: this.bus,
+    });
+    this.roster = new RosterStore({
+      dataDir: config.dataDir,
+      hubUrl: config.hubUrl,
+      deviceId: config.deviceId,
+      password: config.mqtt.password,
+      bus: this.bus,
+      log: this.log.child({ part: 'roster' }),
+    });
+    this.publisher = new Publisher({ journal: this.journal, link: this.link, bus: this.bus, log: this.log.child({ part: 'publisher' }), ...opts.publisher });
+
+    const app = this;
+    this.ctx = {
+      deviceId: config.deviceId,
+      dataDir: config.dataDir,
+      config,
+      simulate: !!opts.simulate,
+      log: this.log,
+      bus: this.bus,
+      link: this.link,
+      roster: this.roster,
+      get clock() {
+        return app.clock;
+      },
+      health: this.health,
+      journalStats: () => this.journal.stats(),
+      addSource: (s) => this.addSource(s),
+      addFeedback: (f) => this.feedbacks.push(f),
+      setClock: (c) => {
+        this.clock = c;
+        this.health.register(c);
+      },
+      baseHealth: () => this.baseHealth(),
+    };
+    this.health.register(this.link);
+    this.health.register(this.roster);
+    this.health.register(this.clock);
+    this.health.register({ component: 'journal', state: () => this.journalState() });
+    // Every feedback (ours, or a source's "unknown"/"fault" on the bus) reaches every output.
+    this.bus.on('feedback', (ev) => {
+      for (const f of this.feedbacks) {
+        Promise.resolve()
+          .then(() => f.notify(ev))
+          .catch((e: Error) => this.log.warn({ err: e.message }, 'feedback output failed'));
+      }
+    });
+  }
+
+  async start(): Promise<void> {
+    const { config } = this;
+    this.pruneJournal();
+    this.pruneTimer = setInterval(() => this.pruneJournal(), 6 * 3600_000);
+    this.pruneTimer.unref();
+    await this.roster.load();
+    this.link.on('config', (p) => this.roster.onConfig(p));
+    this.link.start();
+    this.publisher.start();
+    // The snapshot serves punches while the hub is away; don't hold start-up hostage to it.
+    const first = this.roster.refresh();
+    if (!this.roster.current()) await Promise.race([first, new Promise((r) => setTimeout(r, 5000).unref())]);
+    if (this.opts.screen !== false) {
+      this.screen = new ScreenServer({
+        host: config.screen.host,
+        port: config.screen.port,
+        timeZone: config.timeZone,
+        bus: this.bus,
+        status: () => ({
+          siteName: this.roster.current()?.site.name ?? config.siteCode,
+          deviceId: config.deviceId,
+          connected: this.link.connected,
+          backlog: this.journal.stats().undelivered,
+        }),
+        log: this.log.child({ part: 'screen' }),
+      });
+      await this.screen.start();
+      this.feedbacks.push(this.screen);
+    }
+    for (const factory of this.opts.extensions ?? extensionFactories) {
+      const ext = factory(this.ctx);
+      try {
+        await ext.start();
+        this.extensions.push(ext);
+      } catch (e) {
+        // One broken feature (camera, sensor) must not take the punch path down with it.
+        this.log.error({ extension: ext.name, err: (e as Error).message }, 'extension failed to start');
+        this.health.register({ component: ext.name, state: () => ({ state: 'fault', detail: (e as Error).message.slice(0, 300) }) });
+        this.bus.emit('feedback', { kind: 'fault', component: ext.name, detail: (e as Error).message.slice(0, 200) });
+      }
+    }
+    this.running = true;
+    for (const s of this.sources) await this.startSource(s);
+    this.log.info({ deviceId: config.deviceId, lastSeq: this.journal.stats().lastSeq }, 'kiosk started');
+  }
+
+  addSource(source: IdentificationSource): void {
+    this.sources.push(source);
+    this.health.register(source);
+    if (this.running) void this.startSource(source);
+  }
+
+  private async startSource(s: IdentificationSource): Promise<void> {
+    if (this.startedSources.has(s)) return;
+    this.startedSources.add(s);
+    try {
+      await s.start((idn) => {
+        this.identify(idn);
+      });
+    } catch (e) {
+      this.log.error({ source: s.component, err: (e as Error).message }, 'identification source failed to start');
+      this.bus.emit('feedback', { kind: 'fault', component: s.component, detail: (e as Error).message.slice(0, 200) });
+    }
+  }
+
+  /**
+   * One identification through the real path: dedup (judged from the journal) → punch (next seq,
+   * prevHash, signature) → journal commit → feedback "recorded" and `punch:journaled`. All of it
+   * inside one synchronous SQLite transaction, so concurrent identifications can never share a seq.
+   */
+  identify(idn: Identification): IdentifyOutcome {
+    this.bus.emit('identified', idn);
+    const name = this.roster.byNip(idn.nip)?.name ?? idn.nip;
+    const stamp = this.clock.stamp();
+    const windowMin = this.config.dedupWindowMin;
+    let result;
+    try {
+      result = this.journal.append(
+        idn.nip,
+        (last) => (last && withinDedupWindow(last, stamp.capturedAt, windowMin) ? { already: last } : null),
+        (head) => buildPunch({ deviceId: this.config.deviceId, head, stamp, identification: idn }, this.key),
+        new Date().toISOString(),
+      );
+    } catch (e) {
+      const detail = (e as Error).message;
+      this.log.error({ err: detail, nip: idn.nip }, 'journal append failed — punch NOT recorded');
+      this.bus.emit('feedback', { kind: 'fault', component: 'journal', detail: 'penyimpanan gagal / storage failed' });
+      this.journalError = detail;
+      return { kind: 'fault', detail };
+    }
+    this.journalError = null;
+    if (result.kind === 'already') {
+      this.bus.emit('feedback', { kind: 'already', nip: idn.nip, name, at: stamp.capturedAt, firstAt: result.firstAt });
+      return { kind: 'already', firstAt: result.firstAt };
+    }
+    const p = result.punch;
+    this.bus.emit('feedback', { kind: 'recorded', nip: p.nip, name, at: p.capturedAt, method: p.method });
+    this.bus.emit('punch:journaled', { id: p.id, seq: p.seq, nip: p.nip, capturedAt: p.capturedAt });
+    return { kind: 'recorded', seq: p.seq, id: p.id };
+  }
+  private journalError: string | null = null;
+
+  private journalState(): ComponentState {
+    if (this.journalError) return { state: 'fault', detail: this.journalError.slice(0, 300) };
+    const s = this.journal.stats();
+    return { state: s.rejected > 0 ? 'degraded' : 'ok', detail: `${s.undelivered} belum terkirim, ${s.rejected} ditolak hub, seq ${s.lastSeq}` };
+  }
+
+  private pruneJournal(): void {
+    const before = new Date(Date.now() - this.config.retentionDays * 86_400_000).toISOString();
+    try {
+      const n = this.journal.prune(before);
+      if (n) this.log.info({ pruned: n, before }, 'journal retention: delivered punches pruned');
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'journal prune failed');
+    }
+  }
+
+  baseHealth(): Pick<Health, 'backlog' | 'components' | 'appVersion' | 'bootId' | 'monoMs' | 'uptimeS' | 'at'> {
+    return {
+      at: new Date().toISOString(),
+      appVersion: APP_VERSION,
+      uptimeS: Math.round(process.uptime()),
+      bootId: this.bootId,
+      monoMs: monotonicMs(),
+      backlog: this.journal.stats(),
+      components: this.health.components(),
+    };
+  }
+
+  /** Resolves when every journaled punch is delivered or rejected (simulator runs, tests). */
+  async drained(pollMs = 100): Promise<void> {
+    while (this.journal.stats().undelivered > 0) await new Promise((r) => setTimeout(r, pollMs));
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    for (const s of [...this.sources].reverse()) await s.stop().catch(() => {});
+    for (const ext of this.extensions.splice(0).reverse()) {
+      await ext.stop().catch((e: Error) => this.log.warn({ extension: ext.name, err: e.message }, 'extension stop failed'));
+    }
+    await this.screen?.stop();
+    this.publisher.stop();
+    await this.link.stop().catch(() => {});
+    this.journal.close();
+    this.log.info('kiosk stopped');
+  }
+}

@@ -1,0 +1,196 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { GENESIS_HASH, punchHash, type Punch } from '../protocol/index.js';
+import type { JournalStats } from './extension.js';
+
+/**
+ * The kiosk's punch journal: one SQLite file (WAL, synchronous=FULL), so a punch is on disk
+ * before the person is told "recorded" and survives power loss. Seq is assigned inside the same
+ * transaction that inserts the row, so seq is gapless and never duplicated.
+ *
+ * Every method is synchronous (better-sqlite3): within one process nothing can interleave inside
+ * a transaction, and `BEGIN IMMEDIATE` keeps a second process (`hadir kiosk journal`) a reader.
+ */
+
+export interface JournalRow {
+  seq: number;
+  id: string;
+  nip: string;
+  capturedAt: string;
+  journaledAt: string;
+  deliveredAt: string | null;
+  rejectedReason: string | null;
+}
+
+export interface ChainHead {
+  /** Seq of the last punch (0 when the journal is empty). */
+  seq: number;
+  /** punchHash of the last punch (GENESIS_HASH when empty). */
+  hash: string;
+}
+
+export type AppendResult =
+  | { kind: 'recorded'; punch: Punch }
+  | { kind: 'already'; firstAt: string };
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS punches (
+  seq             INTEGER PRIMARY KEY,
+  id              TEXT NOT NULL UNIQUE,
+  nip             TEXT NOT NULL,
+  captured_at     TEXT NOT NULL,
+  hash            TEXT NOT NULL,          -- punchHash(json): the next punch's prevHash
+  json            TEXT NOT NULL,          -- the signed punch exactly as published
+  journaled_at    TEXT NOT NULL,
+  delivered_at    TEXT,                   -- set only by the hub's application ack
+  rejected_reason TEXT                    -- the hub refused it for good (bad signature, …)
+);
+CREATE INDEX IF NOT EXISTS punches_nip ON punches (nip, seq);
+CREATE INDEX IF NOT EXISTS punches_pending ON punches (seq) WHERE delivered_at IS NULL AND rejected_reason IS NULL;
+`;
+
+export class Journal {
+  readonly db: Database.Database;
+  private readonly stmts;
+
+  constructor(readonly path: string, opts: { readonly?: boolean } = {}) {
+    if (!opts.readonly) mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path, { readonly: !!opts.readonly, fileMustExist: !!opts.readonly });
+    this.db.pragma('busy_timeout = 5000');
+    if (!opts.readonly) {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.exec(SCHEMA);
+    }
+    const db = this.db;
+    this.stmts = {
+      head: db.prepare('SELECT seq, hash FROM punches ORDER BY seq DESC LIMIT 1'),
+      lastForNip: db.prepare('SELECT captured_at FROM punches WHERE nip = ? ORDER BY seq DESC LIMIT 1').pluck(),
+      insert: db.prepare(
+        'INSERT INTO punches (seq, id, nip, captured_at, hash, json, journaled_at) VALUES (@seq, @id, @nip, @capturedAt, @hash, @json, @journaledAt)',
+      ),
+      pending: db.prepare(
+        'SELECT json FROM punches WHERE delivered_at IS NULL AND rejected_reason IS NULL AND seq > ? ORDER BY seq LIMIT ?',
+      ).pluck(),
+      markDelivered: db.prepare('UPDATE punches SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL'),
+      markRejected: db.prepare('UPDATE punches SET rejected_reason = ? WHERE id = ? AND delivered_at IS NULL'),
+      stats: db.prepare(
+        `SELECT (SELECT COUNT(*) FROM punches WHERE delivered_at IS NULL AND rejected_reason IS NULL) AS undelivered,
+                (SELECT MIN(captured_at) FROM punches WHERE delivered_at IS NULL AND rejected_reason IS NULL) AS oldest,
+                (SELECT COALESCE(MAX(seq), 0) FROM punches) AS lastSeq,
+                (SELECT COUNT(*) FROM punches WHERE rejected_reason IS NOT NULL) AS rejected`,
+      ),
+      all: db.prepare(
+        'SELECT seq, id, nip, captured_at AS capturedAt, journaled_at AS journaledAt, delivered_at AS deliveredAt, rejected_reason AS rejectedReason, json FROM punches ORDER BY seq',
+      ),
+      prune: db.prepare(
+        'DELETE FROM punches WHERE delivered_at IS NOT NULL AND delivered_at < ? AND seq < (SELECT MAX(seq) FROM punches)',
+      ),
+    };
+  }
+
+  /** Opens (creating if needed) the journal file `journal.db` in the kiosk's data dir. */
+  static open(dataDir: string): Journal {
+    return new Journal(join(dataDir, 'journal.db'));
+  }
+
+  /** Read-only view for `hadir kiosk journal` while the kiosk runs (WAL lets readers in). */
+  static openReadonly(dataDir: string): Journal {
+    return new Journal(join(dataDir, 'journal.db'), { readonly: true });
+  }
+
+  head(): ChainHead {
+    const r = this.stmts.head.get() as { seq: number; hash: string } | undefined;
+    return r ?? { seq: 0, hash: GENESIS_HASH };
+  }
+
+  /** capturedAt of this person's latest punch (the dedup window is judged from the journal). */
+  lastCapturedAt(nip: string): string | null {
+    return (this.stmts.lastForNip.get(nip) as string | undefined) ?? null;
+  }
+
+  /**
+   * Appends one punch in one IMMEDIATE transaction: `decide` sees this person's latest punch and
+   * may refuse (dedup); `build` gets the chain head and returns the signed punch for seq+1.
+   * Commit (fsync) happens before this returns — only then may the caller say "recorded".
+   */
+  append(
+    nip: string,
+    decide: (lastCapturedAt: string | null) => { already: string } | null,
+    build: (head: ChainHead) => Punch,
+    journaledAt: string,
+  ): AppendResult {
+    const tx = this.db.transaction((): AppendResult => {
+      const d = decide(this.lastCapturedAt(nip));
+      if (d) return { kind: 'already', firstAt: d.already };
+      const head = this.head();
+      const punch = build(head);
+      if (punch.seq !== head.seq + 1) throw new Error(`punch seq ${punch.seq} does not follow ${head.seq}`);
+      if (punch.prevHash !== head.hash) throw new Error('punch prevHash does not match the chain head');
+      this.stmts.insert.run({
+        seq: punch.seq,
+        id: punch.id,
+        nip: punch.nip,
+        capturedAt: punch.capturedAt,
+        hash: punchHash(punch),
+        json: JSON.stringify(punch),
+        journaledAt,
+      });
+      return { kind: 'recorded', punch };
+    });
+    return tx.immediate();
+  }
+
+  /** Undelivered, not rejected punches with seq > afterSeq, in seq order. */
+  pending(afterSeq: number, limit: number): Punch[] {
+    return (this.stmts.pending.all(afterSeq, limit) as string[]).map((j) => JSON.parse(j) as Punch);
+  }
+
+  /** Marks punches delivered (the hub's application ack). Returns how many changed. */
+  markDelivered(ids: readonly string[], at: string): number {
+    if (ids.length === 0) return 0;
+    return this.db.transaction(() => {
+      let n = 0;
+      for (const id of ids) n += this.stmts.markDelivered.run(at, id).changes;
+      return n;
+    })();
+  }
+
+  /** Records the hub's permanent refusal; the punch stays for audit and is no longer sent. */
+  markRejected(entries: readonly { id: string; reason: string }[]): number {
+    if (entries.length === 0) return 0;
+    return this.db.transaction(() => {
+      let n = 0;
+      for (const e of entries) n += this.stmts.markRejected.run(e.reason, e.id).changes;
+      return n;
+    })();
+  }
+
+  stats(): JournalStats {
+    const r = this.stmts.stats.get() as { undelivered: number; oldest: string | null; lastSeq: number; rejected: number };
+    return { undelivered: r.undelivered, oldestUndeliveredAt: r.oldest, lastSeq: r.lastSeq, rejected: r.rejected };
+  }
+
+  /** Every journaled punch with its delivery state, in seq order. */
+  rows(): (JournalRow & { punch: Punch })[] {
+    return (this.stmts.all.all() as (JournalRow & { json: string })[]).map(({ json, ...r }) => ({ ...r, punch: JSON.parse(json) as Punch }));
+  }
+
+  /**
+   * Drops delivered punches delivered before `before` (retention). The newest punch always stays:
+   * it is the chain head the next punch's seq and prevHash come from.
+   */
+  prune(before: string): number {
+    return this.stmts.prune.run(before).changes;
+  }
+
+  /** `PRAGMA integrity_check` — "ok" when the file is sound. */
+  integrityCheck(): string {
+    return (this.db.pragma('integrity_check', { simple: false }) as { integrity_check: string }[]).map((r) => r.integrity_check).join('; ');
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

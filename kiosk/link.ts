@@ -1,0 +1,138 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { Topics, type ComponentState, type Status, type TopicKind } from '../protocol/index.js';
+import type { Logger } from '../lib/logger.js';
+import type { KioskBus, KioskLink } from './extension.js';
+import type { HealthReporter } from './types.js';
+
+export interface LinkOptions {
+  deviceId: string;
+  url: string;
+  username: string;
+  password: string;
+  prefix: string;
+  appVersion: string;
+  bootId: string;
+  log: Logger;
+  bus: KioskBus;
+  /** Reconnect delay (ms); mqtt.js retries forever. */
+  reconnectPeriodMs?: number;
+}
+
+type InKind = 'ack' | 'config' | 'cmd';
+
+/**
+ * The kiosk's one MQTT connection (mqtt.js, MQTT 3.1.1 because aedes speaks no MQTT 5).
+ * Persistent session (clean:false, clientId = deviceId) so acks and commands sent while the kiosk
+ * was away are waiting for it; retained birth on every connect and a retained LWT `{online:false}`
+ * on the status topic. Subscribes to ack/config/cmd at QoS 1 on every connect (a broker that lost
+ * the session still delivers).
+ */
+export class MqttLink implements KioskLink, HealthReporter {
+  readonly component = 'mqtt';
+  readonly topics: Topics;
+  private client: MqttClient | null = null;
+  private readonly handlers = new Map<InKind, ((payload: Buffer) => void)[]>();
+  private lastError: string | null = null;
+  private wasUp = false;
+
+  constructor(private readonly o: LinkOptions) {
+    this.topics = new Topics(o.prefix);
+  }
+
+  get connected(): boolean {
+    return !!this.client?.connected;
+  }
+
+  start(): void {
+    const { o } = this;
+    const statusTopic = this.topics.status(o.deviceId);
+    const client = mqtt.connect(o.url, {
+      protocolVersion: 4,
+      clean: false,
+      clientId: o.deviceId,
+      username: o.username,
+      password: o.password,
+      keepalive: 30,
+      reconnectPeriod: o.reconnectPeriodMs ?? 2000,
+      connectTimeout: 10_000,
+      // Punches are paced by the publisher's window; never let mqtt.js buffer an unbounded offline queue.
+      queueQoSZero: false,
+      will: { topic: statusTopic, payload: Buffer.from(JSON.stringify({ online: false } satisfies Status)), qos: 1, retain: true },
+    });
+    this.client = client;
+    client.on('connect', () => {
+      this.lastError = null;
+      const subs = (['ack', 'config', 'cmd'] as const).map((k) => this.topics.kiosk(o.deviceId, k));
+      client.subscribe(subs, { qos: 1 }, (err) => {
+        if (err) o.log.warn({ err: err.message }, 'subscribe failed');
+      });
+      const birth: Status = { online: true, at: new Date().toISOString(), appVersion: o.appVersion, bootId: o.bootId };
+      client.publish(statusTopic, JSON.stringify(birth), { qos: 1, retain: true });
+      o.log.info({ url: o.url }, 'mqtt connected');
+      this.wasUp = true;
+      o.bus.emit('mqtt:connected');
+    });
+    client.on('close', () => {
+      if (this.wasUp) o.bus.emit('mqtt:disconnected');
+      this.wasUp = false;
+    });
+    client.on('error', (err) => {
+      if (this.lastError !== err.message) o.log.warn({ err: err.message }, 'mqtt error');
+      this.lastError = err.message;
+    });
+    client.on('message', (topic, payload) => {
+      const p = this.topics.parse(topic);
+      if (!p || p.deviceId !== o.deviceId) return;
+      for (const h of this.handlers.get(p.kind as InKind) ?? []) {
+        try {
+          h(payload);
+        } catch (e) {
+          o.log.error({ err: (e as Error).message, kind: p.kind }, 'message handler failed');
+        }
+      }
+    });
+  }
+
+  /** Handlers for incoming messages: ack is for the publisher; config and cmd are for features. */
+  on(kind: InKind, handler: (payload: Buffer) => void): void {
+    this.handlers.set(kind, [...(this.handlers.get(kind) ?? []), handler]);
+  }
+
+  subscribe(kind: Extract<TopicKind, 'cmd' | 'config'>, handler: (payload: Buffer) => void): void {
+    this.on(kind, handler);
+  }
+
+  publish(kind: Extract<TopicKind, 'status' | 'health' | 'cmdres'>, payload: unknown, opts: { qos?: 0 | 1; retain?: boolean } = {}): Promise<void> {
+    return this.send(this.topics.kiosk(this.o.deviceId, kind), JSON.stringify(payload), opts.qos ?? 1, opts.retain ?? false);
+  }
+
+  /**
+   * Publishes one punch at QoS 1. Resolves on PUBACK — which only means the broker has it; the
+   * publisher waits for the hub's application ack before marking it delivered.
+   */
+  publishPunch(json: string): Promise<void> {
+    return this.send(this.topics.punch(this.o.deviceId), json, 1, false);
+  }
+
+  private send(topic: string, payload: string, qos: 0 | 1, retain: boolean): Promise<void> {
+    const c = this.client;
+    if (!c || !c.connected) return Promise.reject(new Error('mqtt not connected'));
+    return new Promise((resolve, reject) => c.publish(topic, payload, { qos, retain }, (err) => (err ? reject(err) : resolve())));
+  }
+
+  state(): ComponentState {
+    if (this.connected) return { state: 'ok' };
+    return { state: 'fault', detail: `tidak terhubung ke broker / not connected${this.lastError ? `: ${this.lastError}` : ''}` };
+  }
+
+  /** Clean shutdown: publish `{online:false}` ourselves (the LWT only fires on unclean loss). */
+  async stop(): Promise<void> {
+    const c = this.client;
+    if (!c) return;
+    this.client = null;
+    if (c.connected) {
+      await new Promise<void>((r) => c.publish(this.topics.status(this.o.deviceId), JSON.stringify({ online: false } satisfies Status), { qos: 1, retain: true }, () => r()));
+    }
+    await c.endAsync();
+  }
+}

@@ -1,0 +1,131 @@
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { Low } from 'lowdb';
+import { JSONFile } from 'lowdb/node';
+import { z } from 'zod';
+import { configSchema, decodePayload, type ComponentState } from '../protocol/index.js';
+import { formatIssues } from '../lib/config-file.js';
+import type { Logger } from '../lib/logger.js';
+import type { KioskBus, Roster, RosterPerson, RosterView } from './extension.js';
+import type { HealthReporter } from './types.js';
+
+/** The roster as the hub sends it (`GET /api/v1/kiosk/roster`); loose on person fields modules add. */
+const rosterSchema = z.object({
+  version: z.string().min(1),
+  site: z.object({ code: z.string(), name: z.string() }),
+  people: z.array(z.looseObject({ nip: z.string().min(1), name: z.string() })),
+  fetchedAt: z.string().optional(),
+});
+
+export interface RosterOptions {
+  dataDir: string;
+  hubUrl: string;
+  deviceId: string;
+  password: string;
+  bus: KioskBus;
+  log: Logger;
+  fetchTimeoutMs?: number;
+}
+
+/**
+ * The roster snapshot (staff, templates) kept with lowdb in `{dataDir}/roster.json` — a document
+ * replaced whole on each sync that can always be fetched again. Fetched at start, when the retained
+ * config topic announces a new rosterVersion, and on refresh(); the kiosk works from the snapshot
+ * while the hub is unreachable.
+ */
+export class RosterStore implements RosterView, HealthReporter {
+  readonly component = 'roster';
+  private readonly db: Low<{ roster: Roster | null }>;
+  private index = new Map<string, RosterPerson>();
+  private inFlight: Promise<Roster | null> | null = null;
+  private lastError: string | null = null;
+  /** Version announced on the config topic that we have not fetched yet. */
+  private wanted: string | null = null;
+
+  constructor(private readonly o: RosterOptions) {
+    mkdirSync(o.dataDir, { recursive: true });
+    this.db = new Low(new JSONFile<{ roster: Roster | null }>(join(o.dataDir, 'roster.json')), { roster: null });
+  }
+
+  async load(): Promise<void> {
+    try {
+      await this.db.read();
+    } catch (e) {
+      // A damaged snapshot is not fatal: it is fetched again from the hub.
+      this.o.log.warn({ err: (e as Error).message }, 'roster snapshot unreadable; will fetch again');
+      this.db.data = { roster: null };
+    }
+    this.reindex();
+  }
+
+  current(): Roster | null {
+    return this.db.data.roster;
+  }
+
+  byNip(nip: string): RosterPerson | undefined {
+    return this.index.get(nip);
+  }
+
+  /** Handles the retained config message: fetch when the announced version differs. */
+  onConfig(payload: Buffer): void {
+    const d = decodePayload(configSchema, payload, 64 * 1024);
+    if (!d.ok) {
+      this.o.log.warn({ reason: d.reason }, 'config message ignored');
+      return;
+    }
+    if (d.value.rosterVersion === this.current()?.version) return;
+    this.wanted = d.value.rosterVersion;
+    void this.refresh();
+  }
+
+  /** Fetches the roster now; concurrent callers share one request. Never throws. */
+  refresh(): Promise<Roster | null> {
+    this.inFlight ??= this.fetchOnce().finally(() => {
+      this.inFlight = null;
+    });
+    return this.inFlight;
+  }
+
+  private async fetchOnce(): Promise<Roster | null> {
+    const { o } = this;
+    const url = new URL('/api/v1/kiosk/roster', o.hubUrl).toString();
+    try {
+      const res = await fetch(url, {
+        headers: { authorization: `Basic ${Buffer.from(`${o.deviceId}:${o.password}`).toString('base64')}` },
+        signal: AbortSignal.timeout(o.fetchTimeoutMs ?? 15_000),
+      });
+      if (!res.ok) throw new Error(`HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
+      const parsed = rosterSchema.safeParse(await res.json());
+      if (!parsed.success) throw new Error(`roster has an unexpected shape: ${formatIssues(parsed.error)}`);
+      const roster: Roster = { ...(parsed.data as unknown as Roster), fetchedAt: new Date().toISOString() };
+      const changed = roster.version !== this.current()?.version;
+      this.db.data = { roster };
+      await this.db.write();
+      this.reindex();
+      this.lastError = null;
+      if (this.wanted === roster.version) this.wanted = null;
+      if (changed) {
+        o.log.info({ version: roster.version, people: roster.people.length }, 'roster updated');
+        o.bus.emit('roster:updated', { version: roster.version });
+      }
+      return roster;
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (this.lastError !== msg) o.log.warn({ url, err: msg }, 'roster fetch failed; using the snapshot');
+      this.lastError = msg;
+      return null;
+    }
+  }
+
+  private reindex(): void {
+    this.index = new Map((this.current()?.people ?? []).map((p) => [p.nip, p]));
+  }
+
+  state(): ComponentState {
+    const r = this.current();
+    if (!r) return { state: 'fault', detail: `belum ada daftar pegawai / no roster yet${this.lastError ? `: ${this.lastError}` : ''}` };
+    if (this.lastError) return { state: 'degraded', detail: `memakai salinan ${r.version} / using snapshot: ${this.lastError}` };
+    if (this.wanted) return { state: 'degraded', detail: `versi ${this.wanted} belum diambil / not fetched yet` };
+    return { state: 'ok', detail: `${r.people.length} pegawai, versi ${r.version}` };
+  }
+}

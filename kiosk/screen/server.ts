@@ -1,0 +1,116 @@
+import type { AddressInfo } from 'node:net';
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { serve, type ServerType } from '@hono/node-server';
+import { isErrno, UserError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/logger.js';
+import type { KioskBus } from '../extension.js';
+import type { Feedback, FeedbackEvent } from '../types.js';
+import { describe, type ScreenEvent, type ScreenView } from './view.js';
+import { SCREEN_HTML } from './page.js';
+
+export interface ScreenOptions {
+  host: string;
+  port: number;
+  timeZone: string;
+  bus: KioskBus;
+  status: () => { siteName: string; deviceId: string; connected: boolean; backlog: number };
+  log: Logger;
+}
+
+/**
+ * The local page Chromium shows full-screen on the kiosk: clock, site, last event, connection and
+ * backlog, pushed with Server-Sent Events (`/events`). It is a Feedback output like the GPIO LEDs.
+ * `/state` returns the same view as JSON (tests, troubleshooting with curl).
+ */
+export class ScreenServer implements Feedback {
+  private server: ServerType | null = null;
+  private last: ScreenEvent | null = null;
+  private readonly clients = new Set<(view: ScreenView) => void>();
+  private readonly closers = new Set<() => void>();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly offs: (() => void)[] = [];
+  port = 0;
+
+  constructor(private readonly o: ScreenOptions) {}
+
+  view(): ScreenView {
+    const s = this.o.status();
+    return { site: s.siteName, deviceId: s.deviceId, connected: s.connected, backlog: s.backlog, timeZone: this.o.timeZone, last: this.last };
+  }
+
+  notify(ev: FeedbackEvent): void {
+    this.last = describe(ev, this.o.timeZone, new Date().toISOString());
+    this.broadcast();
+  }
+
+  private broadcast(): void {
+    if (this.clients.size === 0) return;
+    const v = this.view();
+    for (const c of this.clients) c(v);
+  }
+
+  async start(): Promise<void> {
+    const app = new Hono();
+    app.get('/', (c) => c.html(SCREEN_HTML));
+    app.get('/state', (c) => c.json(this.view()));
+    app.get('/events', (c) =>
+      streamSSE(c, async (stream) => {
+        let closed = false;
+        let wake: () => void = () => {};
+        const send = (v: ScreenView) => void stream.writeSSE({ event: 'view', data: JSON.stringify(v) }).catch(() => {});
+        const close = () => {
+          closed = true;
+          wake();
+        };
+        this.clients.add(send);
+        this.closers.add(close);
+        stream.onAbort(close);
+        send(this.view());
+        while (!closed) await new Promise<void>((r) => (wake = r));
+        this.clients.delete(send);
+        this.closers.delete(close);
+      }),
+    );
+    const { bus } = this.o;
+    const refresh = () => this.broadcast();
+    for (const ev of ['mqtt:connected', 'mqtt:disconnected', 'punch:delivered', 'roster:updated'] as const) {
+      bus.on(ev, refresh);
+      this.offs.push(() => bus.off(ev, refresh));
+    }
+    // Backlog and connection also change without events (e.g. journal grows offline): a slow heartbeat.
+    this.timer = setInterval(refresh, 5000);
+    this.timer.unref();
+    await new Promise<void>((resolve, reject) => {
+      const server = serve({ fetch: app.fetch, hostname: this.o.host, port: this.o.port }, (info: AddressInfo) => {
+        this.port = info.port;
+        this.o.log.info({ url: `http://${this.o.host}:${info.port}/` }, 'screen page ready');
+        resolve();
+      });
+      server.once('error', (e) => {
+        reject(
+          isErrno(e, 'EADDRINUSE')
+            ? new UserError(`screen port ${this.o.port} is in use`, 'set screen.port in the kiosk config (0 = any free port)')
+            : e,
+        );
+      });
+      this.server = server;
+    });
+  }
+
+  get url(): string {
+    return `http://${this.o.host}:${this.port}/`;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    for (const off of this.offs.splice(0)) off();
+    for (const c of [...this.closers]) c();
+    const s = this.server;
+    this.server = null;
+    if (s) {
+      (s as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      await new Promise<void>((r) => s.close(() => r()));
+    }
+  }
+}
