@@ -1,5 +1,6 @@
 import type { Groups } from './program.js';
 import { UserError } from '../lib/errors.js';
+import { faceConfigSchema, type FaceConfig } from '../kiosk/face/config.js';
 
 /** Commands of the face area: models fetch/verify, enroll face, eval faces/liveness, bench face. */
 export function registerFaceCommands(g: Groups): void {
@@ -29,4 +30,57 @@ export function registerFaceCommands(g: Groups): void {
       if (bad.length) throw new UserError(`${bad.length} of ${rows.length} model files in ${dir} are missing or damaged (${bad.map((b) => `${b.file}: ${b.state}`).join(', ')})`, 'run `hadir models fetch --from DIR|URL`');
       process.stdout.write(`Semua model baik / all ${rows.length} models verified in ${dir}\n`);
     });
+
+  g.eval
+    .command('faces')
+    .description('Akurasi pengenalan wajah pada folder <dir>/<orang>/<n>.jpg / face recognition accuracy on a labelled folder')
+    .requiredOption('--dir <dir>', 'folder with one sub-folder of images per person')
+    .option('--engine <engine>', 'onnx | faceapi', 'onnx')
+    .option('--enrol <n>', 'images enrolled per person (the first ones)', '1')
+    .option('--gates', 'apply the kiosk quality gates (rejected images count as not accepted)', false)
+    .option('--threshold <cos>', 'override the configured threshold')
+    .option('--margin <cos>', 'override the configured margin over the runner-up')
+    .option('--verbose', 'list every failed trial', false)
+    .action(async (o: { dir: string; engine: string; enrol: string; gates: boolean; threshold?: string; margin?: string; verbose: boolean }) => {
+      const engineName = parseEngine(o.engine);
+      const cfg = faceDefaults();
+      if (o.threshold !== undefined) cfg.match.threshold[engineName] = parseNum(o.threshold, '--threshold');
+      if (o.margin !== undefined) cfg.match.margin[engineName] = parseNum(o.margin, '--margin');
+      const { createEngine } = await import('../kiosk/face/engines.js');
+      const { evalFaces } = await import('../kiosk/face/eval.js');
+      const engine = await createEngine(engineName, cfg);
+      const out = (l: string) => process.stdout.write(`${l}\n`);
+      out(`Evaluasi wajah / face evaluation: ${o.dir}, engine ${engine.name} (${engine.modelId})`);
+      const r = await evalFaces(o.dir, engine, cfg, { enrol: Math.max(1, parseInt(o.enrol, 10) || 1), gates: o.gates, log: out });
+      await engine.close();
+      const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+      out(`detection rate        ${pct(r.detection_rate)} (${r.detected}/${r.images})`);
+      out(`rank-1 identification ${pct(r.rank1_rate)} of ${r.genuine_trials} genuine probes`);
+      out(`genuine accepted      ${pct(r.genuine_accept_rate)} within ${cfg.match.confirmFrames} frames (threshold ${r.threshold}, margin ${r.margin}); misidentified ${r.misidentifications}`);
+      out(`false accepts         ${r.false_accepts} of ${r.impostor_trials} impostor trials (1:1); strangers accepted ${r.stranger_accepts} of ${r.stranger_trials} (1:N, own identity left out)`);
+      out(`TAR at FAR 0          ${pct(r.tar_at_far0)} (highest impostor score ${r.max_impostor_score.toFixed(3)})`);
+      out(`quality gate would reject: ${JSON.stringify(r.quality_rejects)}${o.gates ? ' (applied)' : ' (not applied)'}`);
+      out(`latency per image     p50 ${r.latency_ms_p50.toFixed(1)} ms, p95 ${r.latency_ms_p95.toFixed(1)} ms; ${Object.entries(r.stage_ms).map(([k, v]) => `${k} ${v!.p50.toFixed(1)}/${v!.p95.toFixed(1)}`).join(', ')} (p50/p95 ms)`);
+      out(`threshold sweep (1:1): ${r.sweep.map((s) => `${s.threshold}: FAR ${pct(s.far)} FRR ${pct(s.frr)}`).join(' | ')}`);
+      if (o.verbose) for (const f of r.failures) out(`  - ${f}`);
+      else if (r.failures.length) out(`${r.failures.length} failed trial(s); --verbose lists them`);
+      const { sweep: _s, failures: _f, stage_ms, ...rest } = r;
+      out(JSON.stringify({ ...rest, stage_ms_p50: Object.fromEntries(Object.entries(stage_ms).map(([k, v]) => [k, +v!.p50.toFixed(2)])) }));
+    });
+}
+
+function parseEngine(s: string): 'onnx' | 'faceapi' {
+  if (s !== 'onnx' && s !== 'faceapi') throw new UserError(`unknown engine "${s}"`, 'use --engine onnx or --engine faceapi');
+  return s;
+}
+
+function parseNum(s: string, flag: string): number {
+  const n = Number(s);
+  if (!Number.isFinite(n)) throw new UserError(`${flag} "${s}" is not a number`, `give ${flag} as a decimal, e.g. 0.4`);
+  return n;
+}
+
+/** The `face` section defaults of kiosk.json (thresholds chosen on faces-dev). */
+function faceDefaults(): FaceConfig {
+  return faceConfigSchema.parse({});
 }

@@ -92,9 +92,16 @@ export function warpSimilarity(img: RgbImage, t: Similarity, width: number, heig
   return { width, height, data: out };
 }
 
-/** Aligns a face given its 5 landmarks (YuNet order) to the ArcFace template, scaled to `size`. */
-export function alignFace(img: RgbImage, landmarks: readonly Point[], size = 112): RgbImage {
-  const k = size / 112;
-  const dst = ARCFACE_112.map(([x, y]) => [x * k, y * k] as Point);
-  return warpSimilarity(img, estimateSimilarity(landmarks, dst), size);
+/**
+ * The canonical aligned crop every engine starts from and enrolment stores: 160x160 with the
+ * ArcFace 112x112 template placed at offset (24, 24). The central 112x112 is exactly the ArcFace
+ * crop (MobileFaceNet); the margin gives the context that dlib-style models (face-api, padding
+ * ≈ 0.25) expect, so stored crops can feed either engine when templates are re-computed.
+ */
+export const CANONICAL_SIZE = 160;
+export const CANONICAL_PAD = 24;
+
+export function alignFace(img: RgbImage, landmarks: readonly Point[]): RgbImage {
+  const dst = ARCFACE_112.map(([x, y]) => [x + CANONICAL_PAD, y + CANONICAL_PAD] as Point);
+  return warpSimilarity(img, estimateSimilarity(landmarks, dst), CANONICAL_SIZE);
 }

@@ -21,7 +21,7 @@ export interface FaceEngine {
   /** True when `liveness` gives a real score. */
   readonly hasLiveness: boolean;
   detect(img: RgbImage): Promise<DetectedFace[]>;
-  /** Embedding of a face already aligned to the 112x112 ArcFace template; L2-normalised. */
+  /** Embedding of the canonical aligned crop (align.ts `alignFace`, 160x160); L2-normalised. */
   embedAligned(aligned: RgbImage): Promise<Float32Array>;
   /** Probability 0..1 that the face is a live person (not a print or a screen); null if unsupported. */
   liveness(img: RgbImage, face: DetectedFace): Promise<number | null>;

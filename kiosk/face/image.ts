@@ -15,10 +15,10 @@ export interface RgbImage {
   data: Uint8Array;
 }
 
-type Sharp = typeof import('sharp');
+type Sharp = (typeof import('sharp'))['default'];
 let sharpMod: Sharp | null = null;
 async function sharp(): Promise<Sharp> {
-  if (!sharpMod) sharpMod = (await import('sharp')).default as unknown as Sharp;
+  if (!sharpMod) sharpMod = (await import('sharp')).default;
   return sharpMod;
 }
 

@@ -4,6 +4,7 @@ import { UserError } from '../../lib/errors.js';
 import { join } from 'node:path';
 import { l2normalise, type DetectedFace, type FaceEngine } from './engine.js';
 import { downscale, type RgbImage } from './image.js';
+import { CANONICAL_PAD, CANONICAL_SIZE } from './align.js';
 import { decodeYunet, scaleFace, yunetInput } from './yunet.js';
 import { fuseLiveness, livenessInput } from './liveness.js';
 
@@ -68,10 +69,17 @@ export class OnnxFaceEngine implements FaceEngine {
   }
 
   async embedAligned(aligned: RgbImage): Promise<Float32Array> {
-    if (aligned.width !== 112 || aligned.height !== 112) throw new Error('MobileFaceNet needs a 112x112 aligned crop');
+    if (aligned.width !== CANONICAL_SIZE || aligned.height !== CANONICAL_SIZE) throw new Error(`embedAligned needs the ${CANONICAL_SIZE}x${CANONICAL_SIZE} canonical crop`);
+    // the central 112x112 of the canonical crop is the ArcFace crop
     const plane = 112 * 112;
     const x = new Float32Array(3 * plane);
-    for (let i = 0; i < plane; i++) for (let c = 0; c < 3; c++) x[c * plane + i] = (aligned.data[i * 3 + c]! - MEAN[c]!) / STD[c]!;
+    for (let v = 0; v < 112; v++) {
+      for (let u = 0; u < 112; u++) {
+        const i = v * 112 + u;
+        const s = ((v + CANONICAL_PAD) * CANONICAL_SIZE + u + CANONICAL_PAD) * 3;
+        for (let c = 0; c < 3; c++) x[c * plane + i] = (aligned.data[s + c]! - MEAN[c]!) / STD[c]!;
+      }
+    }
     const out = await this.emb.run({ [this.emb.inputNames[0]!]: new this.ort.Tensor('float32', x, [1, 3, 112, 112]) });
     return l2normalise(Float32Array.from((out[this.emb.outputNames[0]!] as Tensor).data as Float32Array));
   }

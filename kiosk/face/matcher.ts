@@ -1,0 +1,92 @@
+import { decodeVector } from './vector.js';
+
+/** A 1:N result: best person, and the best score of any other person (the runner-up). */
+export interface Match {
+  nip: string;
+  score: number;
+  runnerUp: number;
+  runnerUpNip: string | null;
+}
+
+/**
+ * The roster's face templates as one Float32Array matrix (row per template) so that a 1:N search
+ * is a tight loop of dot products over unit vectors (cosine). A person's score is their best
+ * template. Pure data structure: built from the roster, no I/O.
+ */
+export class TemplateIndex {
+  private matrix: Float32Array;
+  private owner: Int32Array;
+  private count = 0;
+  private readonly nips: string[] = [];
+  private readonly nipIndex = new Map<string, number>();
+  private best: Float32Array = new Float32Array(0);
+
+  constructor(readonly modelId: string, readonly dims: number, capacity = 64) {
+    this.matrix = new Float32Array(capacity * dims);
+    this.owner = new Int32Array(capacity);
+  }
+
+  /** Builds the index from roster entries, keeping only templates of `modelId` with the right length. */
+  static fromRoster(people: readonly { nip: string; face?: { modelId: string; vector: string }[] }[], modelId: string, dims: number): TemplateIndex {
+    const idx = new TemplateIndex(modelId, dims, Math.max(16, people.length * 3));
+    for (const p of people) {
+      for (const t of p.face ?? []) {
+        if (t.modelId !== modelId) continue;
+        const v = decodeVector(t.vector);
+        if (v.length === dims) idx.add(p.nip, v);
+      }
+    }
+    return idx;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+  get people(): number {
+    return this.nips.length;
+  }
+
+  add(nip: string, v: Float32Array): void {
+    if (v.length !== this.dims) throw new Error(`template has ${v.length} dims, index ${this.dims}`);
+    if (this.count * this.dims >= this.matrix.length) {
+      const m = new Float32Array(this.matrix.length * 2);
+      m.set(this.matrix);
+      this.matrix = m;
+      const o = new Int32Array(this.owner.length * 2);
+      o.set(this.owner);
+      this.owner = o;
+    }
+    let p = this.nipIndex.get(nip);
+    if (p === undefined) {
+      p = this.nips.length;
+      this.nips.push(nip);
+      this.nipIndex.set(nip, p);
+    }
+    this.matrix.set(v, this.count * this.dims);
+    this.owner[this.count++] = p;
+  }
+
+  /** Best and runner-up person for a unit query vector; null when the index is empty. */
+  search(q: Float32Array): Match | null {
+    if (this.count === 0) return null;
+    const d = this.dims;
+    if (this.best.length < this.nips.length) this.best = new Float32Array(this.nips.length);
+    const best = this.best;
+    best.fill(-2, 0, this.nips.length);
+    const m = this.matrix, owner = this.owner;
+    for (let t = 0, off = 0; t < this.count; t++, off += d) {
+      let s = 0;
+      for (let i = 0; i < d; i++) s += m[off + i]! * q[i]!;
+      const p = owner[t]!;
+      if (s > best[p]!) best[p] = s;
+    }
+    let b1 = -1, b2 = -1;
+    for (let p = 0; p < this.nips.length; p++) {
+      if (b1 < 0 || best[p]! > best[b1]!) {
+        b2 = b1;
+        b1 = p;
+      } else if (b2 < 0 || best[p]! > best[b2]!) b2 = p;
+    }
+    return { nip: this.nips[b1]!, score: best[b1]!, runnerUp: b2 >= 0 ? best[b2]! : -1, runnerUpNip: b2 >= 0 ? this.nips[b2]! : null };
+  }
+}
