@@ -1,0 +1,294 @@
+import type { SqliteDb } from '../store/sqlite.js';
+import { UserError } from '../../lib/errors.js';
+import { newId } from '../../protocol/ids.js';
+import type { CsvRow, LineError } from '../org/csv.js';
+import { EXCEPTION_TYPES, type ExceptionType } from '../tpp/rules.js';
+import { derivedMonthsFrom, markDirty, monthsBetween } from './recompute.js';
+import { scheduleSchema, type Schedule } from './schedule.js';
+import { isDate, isMonth } from './time.js';
+import { parseDocument } from '../../lib/config-file.js';
+
+/**
+ * Administrative inputs of attendance: imported punches, performance scores, leave/duty with
+ * approval, holidays, relocation events, shift rosters, punch review, schedules. Every change that
+ * affects derived days queues them (att_dirty); the punches table queues itself through triggers.
+ */
+
+/** OPD scope of the acting admin: null = BKPSDM (whole regency). */
+export type Scope = string | null;
+
+function staffOpd(db: SqliteDb, nip: string): string | undefined {
+  return db.prepare('SELECT opd_code FROM staff WHERE nip = ?').pluck().get(nip) as string | undefined;
+}
+function checkScope(db: SqliteDb, nip: string, scope: Scope): void {
+  const opd = staffOpd(db, nip);
+  if (!opd) throw new UserError(`NIP ${nip} is not in the staff list (pegawai tidak ditemukan)`, 'check the NIP or import the staff first');
+  if (scope !== null && opd !== scope) throw new UserError(`NIP ${nip} belongs to OPD ${opd}; you administer ${scope} only (bukan pegawai OPD Anda)`, 'ask that OPD\'s admin or BKPSDM', 403);
+}
+
+// ---- punches from paper sheets and old machines -------------------------------------------
+
+export const PUNCH_COLUMNS = ['nip', 'time', 'site', 'method', 'note'] as const;
+const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+export function importPunches(db: SqliteDb, rows: CsvRow[], opts: { by: string; now: string }): { created: number; unchanged: number; errors: LineError[] } {
+  const res = { created: 0, unchanged: 0, errors: [] as LineError[] };
+  const hasStaff = db.prepare('SELECT 1 FROM staff WHERE nip = ?').pluck();
+  const hasSite = db.prepare('SELECT 1 FROM sites WHERE code = ?').pluck();
+  const ins = db.prepare(`INSERT OR IGNORE INTO punches (id, device_id, seq, nip, method, captured_at, site_code, clock_synced, clock_source, received_at, imported_by, note, review_status)
+    VALUES (?, NULL, NULL, ?, ?, ?, ?, 1, 'import', ?, ?, ?, 'none')`);
+  db.transaction(() => {
+    for (const { line, values: v } of rows) {
+      const bad = (reason: string) => res.errors.push({ line, reason });
+      if (!hasStaff.get(v.nip)) { bad(`NIP "${v.nip}" is not in the staff list (pegawai tidak ditemukan)`); continue; }
+      if (!ISO_WITH_OFFSET.test(v.time ?? '') || Number.isNaN(Date.parse(v.time!))) { bad(`time "${v.time}" must be ISO-8601 with offset, e.g. 2026-10-05T07:41:00+07:00 (format waktu salah)`); continue; }
+      if (!hasSite.get(v.site)) { bad(`unknown site code "${v.site}" (kode lokasi tidak dikenal)`); continue; }
+      const method = (v.method ?? '').toLowerCase();
+      if (method !== 'manual' && method !== 'legacy') { bad(`method "${v.method}" must be manual or legacy`); continue; }
+      const at = new Date(Date.parse(v.time!)).toISOString();
+      const r = ins.run(newId(), v.nip, method, at, v.site, opts.now, opts.by, v.note || null);
+      if (r.changes) res.created++;
+      else res.unchanged++;
+    }
+  })();
+  return res;
+}
+
+// ---- performance score (e-Kinerja) --------------------------------------------------------
+
+export const KINERJA_COLUMNS = ['nip', 'month', 'score'] as const;
+
+export function importKinerja(db: SqliteDb, rows: CsvRow[], opts: { by: string; now: string }): { created: number; updated: number; unchanged: number; errors: LineError[] } {
+  const res = { created: 0, updated: 0, unchanged: 0, errors: [] as LineError[] };
+  const hasStaff = db.prepare('SELECT 1 FROM staff WHERE nip = ?').pluck();
+  const cur = db.prepare('SELECT score FROM tpp_kinerja WHERE nip = ? AND month = ?').pluck();
+  const up = db.prepare(`INSERT INTO tpp_kinerja (nip, month, score, imported_by, imported_at) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (nip, month) DO UPDATE SET score = excluded.score, imported_by = excluded.imported_by, imported_at = excluded.imported_at`);
+  const seen = new Map<string, number>();
+  db.transaction(() => {
+    for (const { line, values: v } of rows) {
+      const bad = (reason: string) => res.errors.push({ line, reason });
+      if (!hasStaff.get(v.nip)) { bad(`NIP "${v.nip}" is not in the staff list (pegawai tidak ditemukan)`); continue; }
+      if (!isMonth(v.month ?? '')) { bad(`month "${v.month}" must be YYYY-MM (format bulan salah)`); continue; }
+      const text = (v.score ?? '').replace(',', '.');
+      const score = Number(text);
+      if (!/^\d{1,3}(\.\d{1,2})?$/.test(text) || score < 0 || score > 100) { bad(`score "${v.score}" must be a number 0–100 (nilai kinerja harus 0–100)`); continue; }
+      const key = `${v.nip}|${v.month}`;
+      if (seen.has(key)) { bad(`NIP ${v.nip} month ${v.month} duplicates line ${seen.get(key)} (data ganda)`); continue; }
+      seen.set(key, line);
+      const old = cur.get(v.nip, v.month) as number | undefined;
+      if (old === score) { res.unchanged++; continue; }
+      up.run(v.nip, v.month, score, opts.by, opts.now);
+      if (old === undefined) res.created++;
+      else res.updated++;
+    }
+  })();
+  return res;
+}
+
+// ---- leave, dinas luar, tugas belajar ----------------------------------------------------
+
+export interface ExceptionRow {
+  id: number;
+  nip: string;
+  type: ExceptionType;
+  from_date: string;
+  to_date: string;
+  evidence: string | null;
+  note: string | null;
+  status: 'pending' | 'approved' | 'rejected';
+  requested_by: string;
+  requested_at: string;
+  decided_by: string | null;
+  decided_at: string | null;
+}
+
+export function addException(db: SqliteDb, e: { nip: string; type: string; from: string; to: string; evidence?: string | null; note?: string | null; by: string; now: string; scope: Scope }): ExceptionRow {
+  checkScope(db, e.nip, e.scope);
+  if (!(EXCEPTION_TYPES as readonly string[]).includes(e.type)) throw new UserError(`type "${e.type}" is not a leave/duty type`, `use one of ${EXCEPTION_TYPES.join(', ')}`);
+  if (!isDate(e.from) || !isDate(e.to)) throw new UserError('from/to must be dates YYYY-MM-DD', 'write e.g. --from 2026-10-05 --to 2026-10-07');
+  if (e.to < e.from) throw new UserError(`to ${e.to} is before from ${e.from}`, 'swap them');
+  if ((e.type === 'cuti_sakit' || e.type === 'dinas_luar' || e.type === 'cuti_melahirkan') && !e.evidence)
+    throw new UserError(`${e.type} needs evidence (surat dokter / nomor SPT / surat keterangan)`, 'add --evidence "<letter number or file reference>"');
+  const r = db
+    .prepare('INSERT INTO att_exceptions (nip, type, from_date, to_date, evidence, note, status, requested_by, requested_at) VALUES (?, ?, ?, ?, ?, ?, \'pending\', ?, ?)')
+    .run(e.nip, e.type, e.from, e.to, e.evidence ?? null, e.note ?? null, e.by, e.now);
+  return getException(db, Number(r.lastInsertRowid))!;
+}
+
+export function getException(db: SqliteDb, id: number): ExceptionRow | undefined {
+  return db.prepare('SELECT * FROM att_exceptions WHERE id = ?').get(id) as ExceptionRow | undefined;
+}
+
+export function listExceptions(db: SqliteDb, f: { status?: string; scope: Scope; month?: string }): (ExceptionRow & { name: string; opd_code: string })[] {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (f.status) { where.push('e.status = ?'); args.push(f.status); }
+  if (f.scope) { where.push('s.opd_code = ?'); args.push(f.scope); }
+  if (f.month) { where.push('e.from_date <= ? AND e.to_date >= ?'); args.push(`${f.month}-31`, `${f.month}-01`); }
+  return db.prepare(`SELECT e.*, s.name, s.opd_code FROM att_exceptions e JOIN staff s ON s.nip = e.nip ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY e.from_date, e.id`).all(...args) as (ExceptionRow & { name: string; opd_code: string })[];
+}
+
+/** Approval by the employee's OPD admin (or BKPSDM). Approved days re-derive as leave/duty. */
+export function decideException(db: SqliteDb, d: { id: number; approve: boolean; by: string; now: string; scope: Scope }): ExceptionRow {
+  const e = getException(db, d.id);
+  if (!e) throw new UserError(`exception #${d.id} does not exist`, 'list them with hadir leave list', 404);
+  checkScope(db, e.nip, d.scope);
+  const status = d.approve ? 'approved' : 'rejected';
+  if (e.status === status) return e;
+  if (d.approve) {
+    const clash = db
+      .prepare("SELECT id, type, from_date, to_date FROM att_exceptions WHERE nip = ? AND status = 'approved' AND id <> ? AND from_date <= ? AND to_date >= ?")
+      .get(e.nip, e.id, e.to_date, e.from_date) as { id: number; type: string; from_date: string; to_date: string } | undefined;
+    if (clash) throw new UserError(`overlaps approved #${clash.id} ${clash.type} ${clash.from_date}..${clash.to_date} (bertumpuk dengan izin lain)`, 'reject or shorten one of them', 409);
+  }
+  db.transaction(() => {
+    db.prepare('UPDATE att_exceptions SET status = ?, decided_by = ?, decided_at = ? WHERE id = ?').run(status, d.by, d.now, d.id);
+    markDirty(db, e.nip, monthsBetween(e.from_date, e.to_date));
+  })();
+  return getException(db, d.id)!;
+}
+
+// ---- holidays ----------------------------------------------------------------------------
+
+export const HOLIDAY_COLUMNS = ['date', 'name', 'kind'] as const;
+
+/** date,name,kind[,except_units] — kind nasional|cuti_bersama; except_units: unit codes separated by | that work that day. */
+export function importHolidays(db: SqliteDb, rows: CsvRow[]): { created: number; updated: number; errors: LineError[] } {
+  const res = { created: 0, updated: 0, errors: [] as LineError[] };
+  const has = db.prepare('SELECT 1 FROM att_holidays WHERE date = ?').pluck();
+  const hasUnit = db.prepare('SELECT 1 FROM units WHERE code = ?').pluck();
+  const up = db.prepare('INSERT INTO att_holidays (date, name, kind) VALUES (?, ?, ?) ON CONFLICT (date) DO UPDATE SET name = excluded.name, kind = excluded.kind');
+  const clearExc = db.prepare('DELETE FROM att_holiday_exceptions WHERE date = ?');
+  const addExc = db.prepare('INSERT INTO att_holiday_exceptions (date, unit_code) VALUES (?, ?)');
+  const months = new Set<string>();
+  db.transaction(() => {
+    for (const { line, values: v } of rows) {
+      const bad = (reason: string) => res.errors.push({ line, reason });
+      if (!isDate(v.date ?? '')) { bad(`date "${v.date}" must be YYYY-MM-DD`); continue; }
+      const kind = (v.kind ?? '').toLowerCase();
+      if (kind !== 'nasional' && kind !== 'cuti_bersama') { bad(`kind "${v.kind}" must be nasional or cuti_bersama`); continue; }
+      if (!v.name) { bad('name is empty'); continue; }
+      const units = (v.except_units ?? '').split('|').map((u) => u.trim()).filter(Boolean);
+      const unknown = units.find((u) => !hasUnit.get(u));
+      if (unknown) { bad(`unknown unit code "${unknown}" in except_units`); continue; }
+      if (has.get(v.date)) res.updated++;
+      else res.created++;
+      up.run(v.date, v.name, kind);
+      clearExc.run(v.date);
+      for (const u of units) addExc.run(v.date, u);
+      months.add(v.date!.slice(0, 7));
+    }
+    markDirty(db, '*', months);
+  })();
+  return res;
+}
+
+export function removeHoliday(db: SqliteDb, date: string): boolean {
+  const r = db.transaction(() => {
+    db.prepare('DELETE FROM att_holiday_exceptions WHERE date = ?').run(date);
+    const n = db.prepare('DELETE FROM att_holidays WHERE date = ?').run(date).changes;
+    if (n) markDirty(db, '*', [date.slice(0, 7)]);
+    return n;
+  })();
+  return r > 0;
+}
+
+// ---- relocation events (apel elsewhere) --------------------------------------------------
+
+export function addEvent(db: SqliteDb, e: { date: string; site: string; name: string; opd?: string; unit?: string; nips?: string[]; by: string; now: string }): number {
+  if (!isDate(e.date)) throw new UserError(`date "${e.date}" must be YYYY-MM-DD`, 'write e.g. --date 2026-10-05');
+  if (!db.prepare('SELECT 1 FROM sites WHERE code = ?').pluck().get(e.site)) throw new UserError(`unknown site code "${e.site}"`, 'see the organisation import');
+  const who = [e.opd, e.unit, e.nips?.length ? 'x' : undefined].filter(Boolean).length;
+  if (who !== 1) throw new UserError('name the participants once: --opd CODE, --unit CODE or --nip NIP,NIP…', 'pick one of them');
+  const r = db
+    .prepare('INSERT INTO att_events (date, site_code, name, opd_code, unit_code, nips, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+    .run(e.date, e.site, e.name, e.opd ?? null, e.unit ?? null, e.nips?.join(',') ?? null, e.by, e.now);
+  markDirty(db, '*', [e.date.slice(0, 7)]);
+  return Number(r.lastInsertRowid);
+}
+
+// ---- shift roster ------------------------------------------------------------------------
+
+export const ROSTER_COLUMNS = ['nip', 'date', 'shift'] as const;
+
+export function importRoster(db: SqliteDb, rows: CsvRow[], schedulesByCode: Map<string, Schedule>): { created: number; updated: number; errors: LineError[] } {
+  const res = { created: 0, updated: 0, errors: [] as LineError[] };
+  const staff = db.prepare('SELECT schedule_code FROM staff WHERE nip = ?').pluck();
+  const cur = db.prepare('SELECT shift FROM att_roster WHERE nip = ? AND date = ?').pluck();
+  const up = db.prepare('INSERT INTO att_roster (nip, date, shift) VALUES (?, ?, ?) ON CONFLICT (nip, date) DO UPDATE SET shift = excluded.shift');
+  const dirty = new Map<string, Set<string>>();
+  db.transaction(() => {
+    for (const { line, values: v } of rows) {
+      const bad = (reason: string) => res.errors.push({ line, reason });
+      const code = staff.get(v.nip) as string | undefined;
+      if (!code) { bad(`NIP "${v.nip}" is not in the staff list`); continue; }
+      if (!isDate(v.date ?? '')) { bad(`date "${v.date}" must be YYYY-MM-DD`); continue; }
+      const sched = schedulesByCode.get(code);
+      const shift = (v.shift ?? '').toUpperCase();
+      if (sched?.type !== 'roster') { bad(`${v.nip} works schedule ${code}, which is not a shift roster`); continue; }
+      if (shift !== 'OFF' && !(shift in sched.shifts)) { bad(`shift "${v.shift}" is not in schedule ${code} (${Object.keys(sched.shifts).join(', ')}, OFF)`); continue; }
+      const old = cur.get(v.nip, v.date) as string | undefined;
+      if (old === shift) continue;
+      up.run(v.nip, v.date, shift);
+      if (old === undefined) res.created++;
+      else res.updated++;
+      const s = dirty.get(v.nip!) ?? new Set();
+      s.add(v.date!.slice(0, 7));
+      // a night shift's punches fall on the next day, which may be next month
+      dirty.set(v.nip!, s);
+    }
+    for (const [nip, months] of dirty) markDirty(db, nip, months);
+  })();
+  return res;
+}
+
+// ---- review of clock-unverified punches --------------------------------------------------
+
+export interface PendingPunch {
+  id: string;
+  nip: string;
+  name: string | null;
+  opd_code: string | null;
+  device_id: string | null;
+  site_code: string | null;
+  captured_at: string;
+  clock_source: string | null;
+  clock_offset_ms: number | null;
+}
+export function listPendingPunches(db: SqliteDb, scope: Scope): PendingPunch[] {
+  return db
+    .prepare(`SELECT p.id, p.nip, s.name, s.opd_code, p.device_id, p.site_code, p.captured_at, p.clock_source, p.clock_offset_ms
+      FROM punches p LEFT JOIN staff s ON s.nip = p.nip WHERE p.review_status = 'pending' ${scope ? 'AND s.opd_code = ?' : ''} ORDER BY p.captured_at`)
+    .all(...(scope ? [scope] : [])) as PendingPunch[];
+}
+
+/** Accept (optionally with the corrected true time) or reject a clock-unverified punch. The trigger re-queues its days. */
+export function reviewPunch(db: SqliteDb, r: { id: string; action: 'accept' | 'reject'; correctedAt?: string | null; by: string; now: string; scope: Scope }): void {
+  const p = db.prepare('SELECT nip, review_status FROM punches WHERE id = ?').get(r.id) as { nip: string; review_status: string } | undefined;
+  if (!p) throw new UserError(`punch ${r.id} does not exist`, 'list pending punches with hadir punches pending', 404);
+  checkScope(db, p.nip, r.scope);
+  if (p.review_status === 'none') throw new UserError(`punch ${r.id} has a verified clock and needs no review`, 'nothing to do', 409);
+  let corrected: string | null = null;
+  if (r.correctedAt) {
+    if (!ISO_WITH_OFFSET.test(r.correctedAt) || Number.isNaN(Date.parse(r.correctedAt))) throw new UserError(`corrected time "${r.correctedAt}" must be ISO-8601 with offset`, 'e.g. 2026-10-05T07:41:00+07:00');
+    if (r.action === 'reject') throw new UserError('a rejected punch takes no corrected time', 'use accept with the corrected time, or reject alone');
+    corrected = new Date(Date.parse(r.correctedAt)).toISOString();
+  }
+  db.prepare('UPDATE punches SET review_status = ?, corrected_at = ?, reviewed_by = ?, reviewed_at = ? WHERE id = ?').run(r.action === 'accept' ? 'accepted' : 'rejected', corrected, r.by, r.now, r.id);
+}
+
+// ---- schedules ---------------------------------------------------------------------------
+
+export function parseSchedule(text: string, source: string): Schedule {
+  return parseDocument(scheduleSchema, text, source, 'see docs/attendance.md "Jadwal / Schedules" for the format');
+}
+
+export function addSchedule(db: SqliteDb, s: Schedule, by: string, now: string): void {
+  db.transaction(() => {
+    db.prepare(`INSERT INTO att_schedules (code, name, definition, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (code) DO UPDATE SET name = excluded.name, definition = excluded.definition, updated_at = excluded.updated_at, updated_by = excluded.updated_by`)
+      .run(s.code, s.name, JSON.stringify(s), now, by);
+    markDirty(db, '*', derivedMonthsFrom(db, '0000-00'));
+  })();
+}

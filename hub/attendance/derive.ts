@@ -1,0 +1,356 @@
+import type { CompiledSchedule, CompiledShift } from './schedule.js';
+import { weeklyShift } from './schedule.js';
+import { MIN_PER_DAY, dayIndex, formatClock, weekdayOf } from './time.js';
+import { bandFor, bandLabel, excusedPct, ruleFor, type ExceptionType, type TppRule } from '../tpp/rules.js';
+
+/**
+ * Punches → day records for one employee-month. Pure: everything it needs is in the arguments,
+ * so it is fast (no I/O per employee) and every number can be hand-checked in tests.
+ */
+
+export interface PunchIn {
+  id: string;
+  /** Effective UTC time in whole minutes since the epoch (corrected time if an admin corrected it). */
+  utcMin: number;
+  site: string | null;
+  /** Clock-unverified and not yet reviewed: not counted, but reported. */
+  pending: boolean;
+}
+export interface Assignment {
+  from: string;
+  unit: string;
+  opd: string;
+  schedule: string;
+}
+export interface ExceptionIn {
+  id: number;
+  type: ExceptionType;
+  from: string;
+  to: string;
+}
+export interface EventIn {
+  id: number;
+  name: string;
+  site: string;
+  opd: string | null;
+  unit: string | null;
+  nips: ReadonlySet<string> | null;
+}
+export interface MonthContext {
+  month: string;
+  dates: string[];
+  schedules: ReadonlyMap<string, CompiledSchedule>;
+  holidays: ReadonlyMap<string, { name: string; kind: string }>;
+  /** `${date}|${unitCode}`: a direct-service unit that works on that holiday. */
+  holidayExceptions: ReadonlySet<string>;
+  /** Sorted by effectiveFrom ascending. */
+  rules: readonly TppRule[];
+  siteUnit: ReadonlyMap<string, string>;
+  unitsWithSites: ReadonlySet<string>;
+  unitOffset: ReadonlyMap<string, number>;
+  defaultOffset: number;
+  /** 'unit': punches count at the sites of the employee's unit (plus relocation events); 'any': everywhere. */
+  sitePolicy: 'unit' | 'any';
+  events: ReadonlyMap<string, readonly EventIn[]>;
+}
+export interface EmployeeInput {
+  nip: string;
+  /** Sorted by `from` ascending; the last one not after a date applies. */
+  assignments: readonly Assignment[];
+  /** Sorted by utcMin ascending. */
+  punches: readonly PunchIn[];
+  /** Approved exceptions only. */
+  exceptions: readonly ExceptionIn[];
+  /** Roster schedules: date → shift key ('OFF' or absent = off). */
+  roster: ReadonlyMap<string, string>;
+}
+
+export type DayStatus =
+  | 'not_employed'
+  | 'off'
+  | 'holiday'
+  | 'present'
+  | 'late'
+  | 'early'
+  | 'late_early'
+  | 'missing_in'
+  | 'missing_out'
+  | 'missing_mid'
+  | 'absent'
+  | ExceptionType;
+
+export interface DeductionLine {
+  rule: string;
+  /** Which rule line: "late[2] 31–60 mnt", "absentPct", "excusedPct.cuti_sakit" … */
+  item: string;
+  pct: number;
+}
+export interface DayRecord {
+  date: string;
+  status: DayStatus;
+  /** Short code as on Indonesian recaps: H, TL1–TL4, PSW1–PSW4, TAM, TAP, TK, CT, DL, L, LN … */
+  code: string;
+  unit: string | null;
+  opd: string | null;
+  schedule: string | null;
+  /** Shift key (weekday, roster key) and the override (Ramadan) that set it. */
+  shift: string | null;
+  override: string | null;
+  start: string | null;
+  end: string | null;
+  /** Local times (HH:MM, "+1" = next day) of the punches that satisfied each window. */
+  in: string | null;
+  mid: string | null;
+  out: string | null;
+  minutes_late: number;
+  minutes_early: number;
+  pct: number;
+  rule: string | null;
+  lines: DeductionLine[];
+  holiday: string | null;
+  exception_id: number | null;
+  pending_review: number;
+  other_site: number;
+}
+
+export const WORK_STATUSES: ReadonlySet<DayStatus> = new Set(['present', 'late', 'early', 'late_early', 'missing_in', 'missing_out', 'missing_mid', 'absent']);
+const EXC_CODE: Record<ExceptionType, string> = {
+  cuti_tahunan: 'CT',
+  cuti_besar: 'CB',
+  cuti_sakit: 'CS',
+  cuti_melahirkan: 'CM',
+  cuti_alasan_penting: 'CAP',
+  cltn: 'CLTN',
+  dinas_luar: 'DL',
+  tugas_belajar: 'TB',
+};
+
+function assignmentOn(list: readonly Assignment[], date: string): Assignment | null {
+  let a: Assignment | null = null;
+  for (const x of list) {
+    if (x.from <= date) a = x;
+    else break;
+  }
+  return a;
+}
+
+/** First index with utcMin >= t. */
+function lowerBound(p: readonly PunchIn[], t: number): number {
+  let lo = 0;
+  let hi = p.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (p[mid]!.utcMin < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function blank(date: string, status: DayStatus, code: string, a: Assignment | null): DayRecord {
+  return {
+    date, status, code,
+    unit: a?.unit ?? null, opd: a?.opd ?? null, schedule: a?.schedule ?? null,
+    shift: null, override: null, start: null, end: null, in: null, mid: null, out: null,
+    minutes_late: 0, minutes_early: 0, pct: 0, rule: null, lines: [], holiday: null, exception_id: null,
+    pending_review: 0, other_site: 0,
+  };
+}
+
+export function deriveMonth(ctx: MonthContext, emp: EmployeeInput): DayRecord[] {
+  const used = new Set<number>();
+  const out: DayRecord[] = [];
+  for (const date of ctx.dates) out.push(deriveDay(ctx, emp, date, used));
+  return out;
+}
+
+function deriveDay(ctx: MonthContext, emp: EmployeeInput, date: string, used: Set<number>): DayRecord {
+  const a = assignmentOn(emp.assignments, date);
+  if (!a) return blank(date, 'not_employed', '-', null);
+  const sched = ctx.schedules.get(a.schedule);
+  if (!sched) throw new Error(`schedule ${a.schedule} of ${emp.nip} is not defined`);
+  const di = dayIndex(date);
+  let shift: CompiledShift | null;
+  let override: string | null = null;
+  if (sched.roster) {
+    const key = emp.roster.get(date);
+    shift = key ? (sched.shifts.get(key) ?? null) : null;
+  } else {
+    ({ shift, override } = weeklyShift(sched, date, weekdayOf(di)));
+  }
+  const rule = ruleFor(ctx.rules, date);
+  if (!shift) {
+    const r = blank(date, 'off', 'L', a);
+    r.override = override;
+    return r;
+  }
+  const day = blank(date, 'present', 'H', a);
+  day.shift = shift.key;
+  day.override = override;
+  day.start = formatClock(shift.start);
+  day.end = formatClock(shift.end);
+  day.rule = rule?.id ?? null;
+
+  // Holidays close offices; roster (direct-service) schedules and excepted units work through them.
+  const hol = ctx.holidays.get(date);
+  if (hol && !sched.roster && !ctx.holidayExceptions.has(`${date}|${a.unit}`)) {
+    day.status = 'holiday';
+    day.code = hol.kind === 'cuti_bersama' ? 'CB*' : 'LN';
+    day.holiday = hol.name;
+    day.start = day.end = null;
+    return day;
+  }
+
+  const exc = emp.exceptions.find((e) => e.from <= date && e.to >= date);
+  if (exc) {
+    day.status = exc.type;
+    day.code = EXC_CODE[exc.type];
+    day.exception_id = exc.id;
+    if (rule) {
+      day.pct = excusedPct(rule, exc.type);
+      if (day.pct > 0) day.lines.push({ rule: rule.id, item: rule.excusedPct[exc.type] !== undefined ? `excusedPct.${exc.type}` : 'absentPct (cltn)', pct: day.pct });
+    }
+    return day;
+  }
+
+  // Candidate punches of this day's windows.
+  const off = ctx.unitOffset.get(a.unit) ?? ctx.defaultOffset;
+  const base = di * MIN_PER_DAY - off; // local midnight of the shift date, in UTC minutes
+  let wFrom = Number.POSITIVE_INFINITY;
+  let wTo = Number.NEGATIVE_INFINITY;
+  for (const w of shift.windows) {
+    wFrom = Math.min(wFrom, w.from);
+    wTo = Math.max(wTo, w.to);
+  }
+  const events = ctx.events.get(date);
+  const siteOk = (site: string | null): boolean => {
+    if (site === null || ctx.sitePolicy === 'any' || !ctx.unitsWithSites.has(a.unit)) return true;
+    const su = ctx.siteUnit.get(site);
+    if (su === undefined || su === a.unit) return true;
+    if (events) for (const e of events) if (e.site === site && (e.nips ? e.nips.has(emp.nip) : e.unit ? e.unit === a.unit : e.opd === a.opd)) return true;
+    return false;
+  };
+  const cand: number[] = [];
+  for (let i = lowerBound(emp.punches, base + wFrom); i < emp.punches.length; i++) {
+    const p = emp.punches[i]!;
+    if (p.utcMin > base + wTo) break;
+    if (used.has(i)) continue;
+    if (p.pending) {
+      day.pending_review++;
+      continue;
+    }
+    if (!siteOk(p.site)) {
+      day.other_site++;
+      continue;
+    }
+    cand.push(i);
+  }
+  const pick = (w: CompiledShift['windows'][number], latest: boolean, taken: number[]): number | null => {
+    let best: number | null = null;
+    for (const i of cand) {
+      const t = emp.punches[i]!.utcMin - base;
+      if (t < w.from || t > w.to || taken.includes(i)) continue;
+      if (best === null || (latest ? t >= emp.punches[best]!.utcMin - base : false)) best = i;
+    }
+    return best;
+  };
+  const wIn = shift.windows.find((w) => w.kind === 'in');
+  const wOut = shift.windows.find((w) => w.kind === 'out');
+  const wMid = shift.windows.find((w) => w.kind === 'mid');
+  const taken: number[] = [];
+  const iIn = wIn ? pick(wIn, false, taken) : null;
+  if (iIn !== null) taken.push(iIn);
+  const iOut = wOut ? pick(wOut, true, taken) : null;
+  if (iOut !== null) taken.push(iOut);
+  const iMid = wMid ? pick(wMid, false, taken) : null;
+  if (iMid !== null) taken.push(iMid);
+  const at = (i: number | null) => (i === null ? null : formatClock(emp.punches[i]!.utcMin - base));
+  day.in = at(iIn);
+  day.out = at(iOut);
+  day.mid = at(iMid);
+
+  if (taken.length === 0) {
+    day.status = 'absent';
+    day.code = 'TK';
+    if (rule) {
+      day.pct = rule.absentPct;
+      day.lines.push({ rule: rule.id, item: 'absentPct', pct: rule.absentPct });
+    }
+    return day;
+  }
+  for (const i of taken) used.add(i);
+
+  const grace = rule?.graceMinutes ?? 0;
+  const codes: string[] = [];
+  const add = (item: string, pct: number) => {
+    if (!rule) return;
+    day.lines.push({ rule: rule.id, item, pct });
+    day.pct += pct;
+  };
+  const missing: DayStatus[] = [];
+  if (wIn && iIn === null) {
+    missing.push('missing_in');
+    codes.push('TAM');
+    if (rule) add('missingCheckInPct', rule.missingCheckInPct);
+  } else if (iIn !== null) {
+    day.minutes_late = Math.max(0, emp.punches[iIn]!.utcMin - base - shift.start - grace);
+    if (day.minutes_late > 0) {
+      const b = rule ? bandFor(rule.late, day.minutes_late) : null;
+      codes.push(b ? `TL${b.index + 1}` : 'TL');
+      if (b && rule) add(`late[${b.index + 1}] ${bandLabel(rule.late[b.index]!)}`, b.pct);
+    }
+  }
+  if (wMid && iMid === null) {
+    missing.push('missing_mid');
+    codes.push('TAS');
+    if (rule) add(rule.missingMidPct !== undefined ? 'missingMidPct' : 'missingCheckOutPct (siang)', rule.missingMidPct ?? rule.missingCheckOutPct);
+  }
+  if (wOut && iOut === null) {
+    missing.push('missing_out');
+    codes.push('TAP');
+    if (rule) add('missingCheckOutPct', rule.missingCheckOutPct);
+  } else if (iOut !== null) {
+    day.minutes_early = Math.max(0, shift.end - (emp.punches[iOut]!.utcMin - base) - grace);
+    if (day.minutes_early > 0) {
+      const b = rule ? bandFor(rule.early, day.minutes_early) : null;
+      codes.push(b ? `PSW${b.index + 1}` : 'PSW');
+      if (b && rule) add(`early[${b.index + 1}] ${bandLabel(rule.early[b.index]!)}`, b.pct);
+    }
+  }
+  day.pct = Math.round(day.pct * 1e6) / 1e6;
+  if (missing.length) day.status = missing[0]!;
+  else if (day.minutes_late > 0 && day.minutes_early > 0) day.status = 'late_early';
+  else if (day.minutes_late > 0) day.status = 'late';
+  else if (day.minutes_early > 0) day.status = 'early';
+  day.code = codes.length ? codes.join(' ') : 'H';
+  return day;
+}
+
+/** Counts for the monthly totals. */
+export interface MonthTotals {
+  deduction_pct: number;
+  work_days: number;
+  present_days: number;
+  late_days: number;
+  early_days: number;
+  absent_days: number;
+  missing_days: number;
+  excused_days: number;
+  pending_review: number;
+}
+export function totals(days: readonly DayRecord[]): MonthTotals {
+  const t: MonthTotals = { deduction_pct: 0, work_days: 0, present_days: 0, late_days: 0, early_days: 0, absent_days: 0, missing_days: 0, excused_days: 0, pending_review: 0 };
+  for (const d of days) {
+    t.deduction_pct += d.pct;
+    t.pending_review += d.pending_review;
+    if (d.status === 'not_employed' || d.status === 'off' || d.status === 'holiday') continue;
+    t.work_days++;
+    if (d.status === 'absent') t.absent_days++;
+    else if (WORK_STATUSES.has(d.status) || d.status === 'dinas_luar') t.present_days++; // a duty elsewhere counts as present
+    else t.excused_days++;
+    if (d.minutes_late > 0) t.late_days++;
+    if (d.minutes_early > 0) t.early_days++;
+    if (d.status.startsWith('missing_')) t.missing_days++;
+  }
+  t.deduction_pct = Math.round(t.deduction_pct * 1e6) / 1e6;
+  return t;
+}

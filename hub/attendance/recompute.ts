@@ -1,0 +1,246 @@
+import { createHash } from 'node:crypto';
+import type { SqliteDb } from '../store/sqlite.js';
+import { deriveMonth, totals, type Assignment, type DayRecord, type EmployeeInput, type ExceptionIn, type MonthContext, type PunchIn } from './derive.js';
+import { loadMonthContext, monthPunchRange, monthsOfPunch } from './store.js';
+import { packDays } from './pack.js';
+import { dayIndex, monthDates } from './time.js';
+import type { ExceptionType } from '../tpp/rules.js';
+
+/**
+ * Keeps att_months current. Inputs are loaded in bulk (a month of punches in one query), each
+ * employee-month is derived by the pure deriver, and the results are written in one transaction.
+ * An employee-month is rewritten only if its content changed (digest), and `changed_at` says when.
+ */
+
+interface StaffRow {
+  nip: string;
+  unit_code: string;
+  opd_code: string;
+  schedule_code: string;
+}
+
+const dayCache = new Map<string, number>();
+/** Whole UTC minutes of an ISO instant; the common `YYYY-MM-DDTHH:MM…Z` shape without Date.parse (millions per month). */
+export function isoMinutes(s: string): number {
+  if (s.length >= 17 && s.charCodeAt(10) === 84 /* T */ && s.charCodeAt(s.length - 1) === 90 /* Z */) {
+    const d = s.slice(0, 10);
+    let di = dayCache.get(d);
+    if (di === undefined) {
+      di = dayIndex(d);
+      dayCache.set(d, di);
+    }
+    return di * 1440 + (s.charCodeAt(11) - 48) * 600 + (s.charCodeAt(12) - 48) * 60 + (s.charCodeAt(14) - 48) * 10 + (s.charCodeAt(15) - 48);
+  }
+  return Math.floor(Date.parse(s) / 60_000);
+}
+
+type PunchRow = [nip: string, capturedAt: string, correctedAt: string | null, review: string, site: string | null];
+
+function toPunch(r: PunchRow): PunchIn | null {
+  const [, cap, corr, review, site] = r;
+  if (review === 'rejected') return null;
+  return { id: '', utcMin: isoMinutes(review === 'accepted' && corr ? corr : cap), site, pending: review === 'pending' };
+}
+
+const PUNCH_COLS = 'nip, captured_at, corrected_at, review_status, site_code';
+
+function sortPunches(list: PunchIn[]): PunchIn[] {
+  return list.sort((a, b) => a.utcMin - b.utcMin);
+}
+
+interface Inputs {
+  staff: StaffRow[];
+  assignments: Map<string, Assignment[]>;
+  exceptions: Map<string, ExceptionIn[]>;
+  roster: Map<string, Map<string, string>>;
+  punches: Map<string, PunchIn[]>;
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const l = m.get(k);
+  if (l) l.push(v);
+  else m.set(k, [v]);
+}
+
+/** Loads the per-employee inputs of a month, for everyone (nips null) or a few employees. */
+function loadInputs(db: SqliteDb, month: string, nips: string[] | null): Inputs {
+  const dates = monthDates(month);
+  const first = dates[0]!;
+  const last = dates[dates.length - 1]!;
+  const range = monthPunchRange(month);
+  const inputs: Inputs = { staff: [], assignments: new Map(), exceptions: new Map(), roster: new Map(), punches: new Map() };
+  const addAssignment = (r: { nip: string; from_date: string; unit_code: string; opd_code: string; schedule_code: string | null }, fallback: string) =>
+    push(inputs.assignments, r.nip, { from: r.from_date, unit: r.unit_code, opd: r.opd_code, schedule: r.schedule_code ?? fallback });
+  const addException = (r: { id: number; nip: string; type: string; from_date: string; to_date: string }) =>
+    push(inputs.exceptions, r.nip, { id: r.id, type: r.type as ExceptionType, from: r.from_date, to: r.to_date });
+  const addRoster = (r: { nip: string; date: string; shift: string }) => {
+    let m = inputs.roster.get(r.nip);
+    if (!m) inputs.roster.set(r.nip, (m = new Map()));
+    if (r.shift !== 'OFF') m.set(r.date, r.shift);
+  };
+  const addPunch = (r: PunchRow) => {
+    const p = toPunch(r);
+    if (p) push(inputs.punches, r[0], p);
+  };
+  const sqlStaff = 'SELECT nip, unit_code, opd_code, schedule_code FROM staff WHERE active = 1';
+  const sqlAssign = 'SELECT nip, from_date, unit_code, opd_code, schedule_code FROM staff_assignments';
+  const sqlExc = "SELECT id, nip, type, from_date, to_date FROM att_exceptions WHERE status = 'approved' AND from_date <= ? AND to_date >= ?";
+  const sqlRoster = 'SELECT nip, date, shift FROM att_roster WHERE date BETWEEN ? AND ?';
+  // captured_at in range, plus punches corrected into the range from outside it
+  const sqlPunch = `SELECT ${PUNCH_COLS} FROM punches WHERE captured_at >= ? AND captured_at < ?`;
+  const sqlCorr = `SELECT ${PUNCH_COLS} FROM punches WHERE corrected_at >= ? AND corrected_at < ? AND (captured_at < ? OR captured_at >= ?)`;
+
+  db.transaction(() => {
+    if (nips === null) {
+      inputs.staff = db.prepare(sqlStaff + ' ORDER BY nip').all() as StaffRow[];
+      const fallback = new Map(inputs.staff.map((s) => [s.nip, s.schedule_code]));
+      for (const r of db.prepare(sqlAssign + ' ORDER BY nip, from_date').iterate() as Iterable<Parameters<typeof addAssignment>[0]>) addAssignment(r, fallback.get(r.nip) ?? '');
+      for (const r of db.prepare(sqlExc + ' ORDER BY from_date').iterate(last, first) as Iterable<Parameters<typeof addException>[0]>) addException(r);
+      for (const r of db.prepare(sqlRoster).iterate(first, last) as Iterable<Parameters<typeof addRoster>[0]>) addRoster(r);
+      for (const r of db.prepare(sqlPunch).raw().iterate(range.from, range.to) as Iterable<PunchRow>) addPunch(r);
+      for (const r of db.prepare(sqlCorr).raw().iterate(range.from, range.to, range.from, range.to) as Iterable<PunchRow>) addPunch(r);
+    } else {
+      const qStaff = db.prepare(sqlStaff + ' AND nip = ?');
+      const qAssign = db.prepare(sqlAssign + ' WHERE nip = ? ORDER BY from_date');
+      const qExc = db.prepare(sqlExc + ' AND nip = ? ORDER BY from_date');
+      const qRoster = db.prepare(sqlRoster + ' AND nip = ?');
+      const qPunch = db.prepare(sqlPunch + ' AND nip = ?').raw();
+      const qCorr = db.prepare(sqlCorr + ' AND nip = ?').raw();
+      for (const nip of nips) {
+        const s = qStaff.get(nip) as StaffRow | undefined;
+        if (!s) continue;
+        inputs.staff.push(s);
+        for (const r of qAssign.all(nip) as Parameters<typeof addAssignment>[0][]) addAssignment(r, s.schedule_code);
+        for (const r of qExc.all(last, first, nip) as Parameters<typeof addException>[0][]) addException(r);
+        for (const r of qRoster.all(first, last, nip) as Parameters<typeof addRoster>[0][]) addRoster(r);
+        for (const r of qPunch.all(range.from, range.to, nip) as PunchRow[]) addPunch(r);
+        for (const r of qCorr.all(range.from, range.to, range.from, range.to, nip) as PunchRow[]) addPunch(r);
+      }
+    }
+  })();
+  return inputs;
+}
+
+export interface DerivedMonth {
+  nip: string;
+  month: string;
+  opd: string | null;
+  unit: string | null;
+  schedule: string | null;
+  days: DayRecord[];
+}
+
+/** Pure: derive every loaded employee's month. */
+export function deriveAll(ctx: MonthContext, inputs: Inputs): DerivedMonth[] {
+  const out: DerivedMonth[] = [];
+  for (const s of inputs.staff) {
+    const emp: EmployeeInput = {
+      nip: s.nip,
+      // staff without assignment rows: the staff row applies to every day
+      assignments: inputs.assignments.get(s.nip) ?? [{ from: '0000-01-01', unit: s.unit_code, opd: s.opd_code, schedule: s.schedule_code }],
+      punches: sortPunches(inputs.punches.get(s.nip) ?? []),
+      exceptions: inputs.exceptions.get(s.nip) ?? [],
+      roster: inputs.roster.get(s.nip) ?? new Map(),
+    };
+    const days = deriveMonth(ctx, emp);
+    let lastAssigned: DayRecord | undefined;
+    for (let i = days.length - 1; i >= 0 && !lastAssigned; i--) if (days[i]!.status !== 'not_employed') lastAssigned = days[i];
+    if (!lastAssigned) continue; // not employed this month
+    out.push({ nip: s.nip, month: ctx.month, opd: lastAssigned.opd, unit: lastAssigned.unit, schedule: lastAssigned.schedule, days });
+  }
+  return out;
+}
+
+function inputSeq(db: SqliteDb): number {
+  return (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'att_dirty'").pluck().get() as number | undefined) ?? 0;
+}
+
+/**
+ * Derives and stores a month for everyone (nips null) or the given employees. Returns how many
+ * employee-months changed. `now` is the timestamp written to derived_at/changed_at.
+ */
+export function recomputeMonth(db: SqliteDb, month: string, nips: string[] | null, now: string, seq = inputSeq(db)): { derived: number; changed: number } {
+  const ctx = loadMonthContext(db, month);
+  const inputs = loadInputs(db, month, nips);
+  const derived = deriveAll(ctx, inputs);
+  const upsert = db.prepare(`INSERT INTO att_months (nip, month, opd_code, unit_code, days, deduction_pct, work_days, present_days, late_days, early_days,
+      absent_days, missing_days, excused_days, pending_review, digest, input_seq, derived_at, changed_at)
+    VALUES (@nip, @month, @opd, @unit, @days, @deduction_pct, @work_days, @present_days, @late_days, @early_days,
+      @absent_days, @missing_days, @excused_days, @pending_review, @digest, @seq, @now, @now)
+    ON CONFLICT (nip, month) DO UPDATE SET opd_code = excluded.opd_code, unit_code = excluded.unit_code, days = excluded.days,
+      deduction_pct = excluded.deduction_pct, work_days = excluded.work_days, present_days = excluded.present_days,
+      late_days = excluded.late_days, early_days = excluded.early_days, absent_days = excluded.absent_days,
+      missing_days = excluded.missing_days, excused_days = excluded.excused_days, pending_review = excluded.pending_review,
+      digest = excluded.digest, input_seq = excluded.input_seq, derived_at = excluded.derived_at, changed_at = excluded.changed_at
+    WHERE att_months.input_seq <= excluded.input_seq AND att_months.digest <> excluded.digest`);
+  const touch = db.prepare('UPDATE att_months SET derived_at = ?, input_seq = ? WHERE nip = ? AND month = ? AND input_seq <= ?');
+  const drop = db.prepare('DELETE FROM att_months WHERE nip = ? AND month = ? AND input_seq <= ?');
+  let changed = 0;
+  db.transaction(() => {
+    const seen = new Set<string>();
+    for (const m of derived) {
+      seen.add(m.nip);
+      const days = packDays(m.days, m);
+      const digest = createHash('sha1').update(m.opd ?? '').update('|').update(days).digest('base64url');
+      const r = upsert.run({ nip: m.nip, month, opd: m.opd, unit: m.unit, days, ...totals(m.days), digest, seq, now });
+      if (r.changes) changed++;
+      else touch.run(now, seq, m.nip, month, seq);
+    }
+    // employees asked for but no longer employed / active this month
+    if (nips) for (const nip of nips) if (!seen.has(nip) && drop.run(nip, month, seq).changes) changed++;
+  })();
+  return { derived: derived.length, changed };
+}
+
+/** Queue a re-derivation (a leave approved, a holiday changed …): nip '*' = everyone. */
+export function markDirty(db: SqliteDb, nip: string, months: Iterable<string>): void {
+  const ins = db.prepare('INSERT INTO att_dirty (nip, month) VALUES (?, ?)');
+  for (const m of new Set(months)) ins.run(nip, m);
+}
+
+/** Months already derived from `month` on (a rule or schedule change affects them all). */
+export function derivedMonthsFrom(db: SqliteDb, month: string): string[] {
+  return db.prepare('SELECT DISTINCT month FROM att_months WHERE month >= ? ORDER BY month').pluck().all(month) as string[];
+}
+
+/** Months covering a date range (inclusive). */
+export function monthsBetween(from: string, to: string): string[] {
+  const out: string[] = [];
+  let m = from.slice(0, 7);
+  const end = to.slice(0, 7);
+  while (m <= end) {
+    out.push(m);
+    const [y, mm] = m.split('-').map(Number) as [number, number];
+    m = mm === 12 ? `${y + 1}-01` : `${y}-${String(mm + 1).padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/**
+ * Drains the queue: every employee-month whose inputs changed (whoever changed them: the hub's
+ * ingest, a CLI import, an approval) is re-derived. Safe to run from several processes.
+ */
+export function processDirty(db: SqliteDb, now: string): { months: number; employees: number; changed: number } {
+  const seq = inputSeq(db);
+  const rows = db.prepare('SELECT nip, month, captured_at FROM att_dirty WHERE id <= ?').all(seq) as { nip: string; month: string | null; captured_at: string | null }[];
+  if (!rows.length) return { months: 0, employees: 0, changed: 0 };
+  const work = new Map<string, Set<string> | 'all'>();
+  for (const r of rows) {
+    for (const month of r.month ? [r.month] : monthsOfPunch(r.captured_at ?? '')) {
+      const cur = work.get(month);
+      if (cur === 'all') continue;
+      if (r.nip === '*') work.set(month, 'all');
+      else if (cur) cur.add(r.nip);
+      else work.set(month, new Set([r.nip]));
+    }
+  }
+  let employees = 0;
+  let changed = 0;
+  for (const [month, who] of [...work].sort(([a], [b]) => a.localeCompare(b))) {
+    const r = recomputeMonth(db, month, who === 'all' ? null : [...who], now, seq);
+    employees += r.derived;
+    changed += r.changed;
+  }
+  db.prepare('DELETE FROM att_dirty WHERE id <= ?').run(seq);
+  return { months: work.size, employees, changed };
+}

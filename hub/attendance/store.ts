@@ -1,0 +1,91 @@
+import type { SqliteDb } from '../store/sqlite.js';
+import { UserError } from '../../lib/errors.js';
+import { compileSchedule, scheduleSchema, BUILTIN_SCHEDULES, type CompiledSchedule, type Schedule } from './schedule.js';
+import type { EventIn, MonthContext } from './derive.js';
+import { dateOf, dayIndex, monthDates, monthOf } from './time.js';
+import { tppRuleSchema, type TppRule } from '../tpp/rules.js';
+
+/** Reading the attendance inputs that are shared by every employee of a month. */
+
+export interface AttConfig {
+  tzOffsetMin: number;
+  sitePolicy: 'unit' | 'any';
+}
+export function readConfig(db: SqliteDb): AttConfig {
+  const rows = db.prepare('SELECT key, value FROM att_config').all() as { key: string; value: string }[];
+  const m = new Map(rows.map((r) => [r.key, r.value]));
+  return {
+    tzOffsetMin: m.has('tz_offset_min') ? Number(m.get('tz_offset_min')) : 420,
+    sitePolicy: m.get('site_policy') === 'any' ? 'any' : 'unit',
+  };
+}
+export function writeConfig(db: SqliteDb, key: 'tz_offset_min' | 'site_policy', value: string): void {
+  db.prepare('INSERT INTO att_config (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+}
+
+/** Built-in schedules, replaced by a stored one of the same code. */
+export function loadSchedules(db: SqliteDb): Map<string, Schedule> {
+  const out = new Map<string, Schedule>(BUILTIN_SCHEDULES.map((s) => [s.code, s]));
+  for (const r of db.prepare('SELECT code, definition FROM att_schedules').all() as { code: string; definition: string }[]) {
+    out.set(r.code, scheduleSchema.parse(JSON.parse(r.definition)));
+  }
+  return out;
+}
+
+export function loadRules(db: SqliteDb): TppRule[] {
+  return (db.prepare('SELECT definition FROM tpp_rules ORDER BY effective_from').pluck().all() as string[]).map((d) => tppRuleSchema.parse(JSON.parse(d)));
+}
+
+export function loadMonthContext(db: SqliteDb, month: string): MonthContext {
+  const dates = monthDates(month);
+  const first = dates[0]!;
+  const last = dates[dates.length - 1]!;
+  const cfg = readConfig(db);
+  const schedules = new Map<string, CompiledSchedule>();
+  for (const [code, s] of loadSchedules(db)) schedules.set(code, compileSchedule(s));
+  const holidays = new Map(
+    (db.prepare('SELECT date, name, kind FROM att_holidays WHERE date BETWEEN ? AND ?').all(first, last) as { date: string; name: string; kind: string }[]).map((h) => [h.date, { name: h.name, kind: h.kind }]),
+  );
+  const holidayExceptions = new Set(
+    (db.prepare('SELECT date, unit_code FROM att_holiday_exceptions WHERE date BETWEEN ? AND ?').all(first, last) as { date: string; unit_code: string }[]).map((r) => `${r.date}|${r.unit_code}`),
+  );
+  const sites = db.prepare('SELECT s.code, s.unit_code, s.utc_offset_min FROM sites s ORDER BY s.code').all() as { code: string; unit_code: string; utc_offset_min: number | null }[];
+  const siteUnit = new Map(sites.map((s) => [s.code, s.unit_code]));
+  const unitsWithSites = new Set(sites.map((s) => s.unit_code));
+  const unitOffset = new Map<string, number>();
+  for (const s of sites) if (s.utc_offset_min !== null && !unitOffset.has(s.unit_code)) unitOffset.set(s.unit_code, s.utc_offset_min);
+  const events = new Map<string, EventIn[]>();
+  for (const e of db.prepare('SELECT id, date, site_code, name, opd_code, unit_code, nips FROM att_events WHERE date BETWEEN ? AND ?').all(first, last) as {
+    id: number; date: string; site_code: string; name: string; opd_code: string | null; unit_code: string | null; nips: string | null;
+  }[]) {
+    const list = events.get(e.date) ?? [];
+    list.push({ id: e.id, name: e.name, site: e.site_code, opd: e.opd_code, unit: e.unit_code, nips: e.nips ? new Set(e.nips.split(',')) : null });
+    events.set(e.date, list);
+  }
+  return {
+    month, dates, schedules, holidays, holidayExceptions, rules: loadRules(db), siteUnit, unitsWithSites, unitOffset,
+    defaultOffset: cfg.tzOffsetMin, sitePolicy: cfg.sitePolicy, events,
+  };
+}
+
+/** UTC ISO bounds that cover every punch that can belong to a local day of the month (any zone, night shifts). */
+export function monthPunchRange(month: string): { from: string; to: string } {
+  const dates = monthDates(month);
+  return {
+    from: `${dateOf(dayIndex(dates[0]!) - 1)}T00:00:00`,
+    to: `${dateOf(dayIndex(dates[dates.length - 1]!) + 3)}T00:00:00`,
+  };
+}
+
+/** Months whose days a punch at this UTC instant may belong to (any Indonesian zone; night shift of the day before). */
+export function monthsOfPunch(capturedAt: string): string[] {
+  const t = Date.parse(capturedAt);
+  if (Number.isNaN(t)) return [];
+  const a = monthOf(new Date(t + 7 * 3_600_000 - 86_400_000).toISOString());
+  const b = monthOf(new Date(t + 9 * 3_600_000).toISOString());
+  return a === b ? [a] : [a, b];
+}
+
+export function requireMonth(month: string): void {
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new UserError(`month "${month}" is not YYYY-MM`, 'write e.g. --month 2026-10');
+}

@@ -1,0 +1,229 @@
+import type { SqliteDb } from '../store/sqlite.js';
+import { UserError } from '../../lib/errors.js';
+import { processDirty, recomputeMonth } from '../attendance/recompute.js';
+import { unpackDays } from '../attendance/pack.js';
+import type { DayRecord } from '../attendance/derive.js';
+import { loadRules, requireMonth } from '../attendance/store.js';
+import { computeTpp, type TppDay } from '../tpp/compute.js';
+import { dateOf, dayIndex, monthDates } from '../attendance/time.js';
+
+/** Report data (what every format renders): read from the derived months after bringing them up to date. */
+
+export interface ReportQuery {
+  month: string;
+  /** Only this OPD (an OPD admin's own; BKPSDM may pick any or none). */
+  opd?: string | null;
+  /** Local date of "today": days from today on are not yet counted in a running month. */
+  today: string;
+  /** Timestamp for derived_at/changed_at of anything re-derived now. */
+  now: string;
+}
+
+/** Re-derives whatever changed, and derives employees that have no record for the month yet. */
+export function prepareMonth(db: SqliteDb, month: string, now: string): void {
+  processDirty(db, now);
+  const missing = db
+    .prepare('SELECT nip FROM staff WHERE active = 1 AND nip NOT IN (SELECT nip FROM att_months WHERE month = ?)')
+    .pluck()
+    .all(month) as string[];
+  if (missing.length) recomputeMonth(db, month, missing.length > 2000 ? null : missing, now);
+}
+
+interface MonthRow {
+  nip: string;
+  name: string;
+  opd_code: string | null;
+  opd_name: string | null;
+  unit_code: string | null;
+  unit_name: string | null;
+  schedule_code: string;
+  employment: string;
+  job_class: string | null;
+  tpp_base: number;
+  days: string;
+  deduction_pct: number;
+  work_days: number;
+  present_days: number;
+  late_days: number;
+  early_days: number;
+  absent_days: number;
+  missing_days: number;
+  excused_days: number;
+  pending_review: number;
+  derived_at: string;
+  changed_at: string;
+}
+
+function readMonth(db: SqliteDb, q: ReportQuery): MonthRow[] {
+  requireMonth(q.month);
+  if (q.opd && !db.prepare('SELECT 1 FROM opd WHERE code = ?').pluck().get(q.opd)) throw new UserError(`unknown OPD code "${q.opd}" (kode OPD tidak dikenal)`, 'see hadir import org', 404);
+  prepareMonth(db, q.month, q.now);
+  return db
+    .prepare(`SELECT m.nip, s.name, m.opd_code, o.name AS opd_name, m.unit_code, u.name AS unit_name, s.schedule_code, s.employment, s.job_class, s.tpp_base,
+        m.days, m.deduction_pct, m.work_days, m.present_days, m.late_days, m.early_days, m.absent_days, m.missing_days, m.excused_days,
+        m.pending_review, m.derived_at, m.changed_at
+      FROM att_months m JOIN staff s ON s.nip = m.nip LEFT JOIN opd o ON o.code = m.opd_code LEFT JOIN units u ON u.code = m.unit_code
+      WHERE m.month = ? ${q.opd ? 'AND m.opd_code = ?' : ''} ORDER BY m.opd_code, m.unit_code, s.name, m.nip`)
+    .all(...(q.opd ? [q.month, q.opd] : [q.month])) as MonthRow[];
+}
+
+/** Last counted day: yesterday in a running month, the whole month once it is over. */
+export function throughDate(month: string, today: string): string {
+  const dates = monthDates(month);
+  const yesterday = dateOf(dayIndex(today) - 1);
+  const last = dates[dates.length - 1]!;
+  return yesterday < last ? yesterday : last;
+}
+
+export interface ReportMeta {
+  month: string;
+  opd: string | null;
+  opd_name: string | null;
+  through: string;
+  generated_at: string;
+  pending_review: number;
+  pending_exceptions: number;
+}
+
+function meta(db: SqliteDb, q: ReportQuery, rows: MonthRow[]): ReportMeta {
+  const dates = monthDates(q.month);
+  const pendingExc = db
+    .prepare(`SELECT count(*) FROM att_exceptions e JOIN staff s ON s.nip = e.nip WHERE e.status = 'pending' AND e.from_date <= ? AND e.to_date >= ? ${q.opd ? 'AND s.opd_code = ?' : ''}`)
+    .pluck()
+    .get(...[dates[dates.length - 1], dates[0], ...(q.opd ? [q.opd] : [])]) as number;
+  return {
+    month: q.month,
+    opd: q.opd ?? null,
+    opd_name: q.opd ? ((db.prepare('SELECT name FROM opd WHERE code = ?').pluck().get(q.opd) as string) ?? null) : null,
+    through: throughDate(q.month, q.today),
+    generated_at: q.now,
+    pending_review: rows.reduce((a, r) => a + r.pending_review, 0),
+    pending_exceptions: pendingExc,
+  };
+}
+
+export interface AttendanceRow {
+  nip: string;
+  name: string;
+  opd: string | null;
+  opd_name: string | null;
+  unit: string | null;
+  unit_name: string | null;
+  schedule: string;
+  work_days: number;
+  present_days: number;
+  late_days: number;
+  early_days: number;
+  absent_days: number;
+  missing_days: number;
+  excused_days: number;
+  pending_review: number;
+  deduction_pct: number;
+  changed_at: string;
+  days: DayRecord[];
+}
+
+export function attendanceReport(db: SqliteDb, q: ReportQuery): { meta: ReportMeta; rows: AttendanceRow[] } {
+  const rows = readMonth(db, q);
+  const through = throughDate(q.month, q.today);
+  const out = rows.map((r) => {
+    const days = unpackDays(r.days, { unit: r.unit_code, opd: r.opd_code, schedule: r.schedule_code }).filter((d) => d.date <= through);
+    const counted = days.filter((d) => !['not_employed', 'off', 'holiday'].includes(d.status));
+    const through_counts = {
+      work_days: counted.length,
+      present_days: counted.filter((d) => !['absent', 'cuti_tahunan', 'cuti_besar', 'cuti_sakit', 'cuti_melahirkan', 'cuti_alasan_penting', 'cltn', 'tugas_belajar'].includes(d.status)).length,
+      late_days: counted.filter((d) => d.minutes_late > 0).length,
+      early_days: counted.filter((d) => d.minutes_early > 0).length,
+      absent_days: counted.filter((d) => d.status === 'absent').length,
+      missing_days: counted.filter((d) => d.status.startsWith('missing_')).length,
+      excused_days: counted.filter((d) => ['cuti_tahunan', 'cuti_besar', 'cuti_sakit', 'cuti_melahirkan', 'cuti_alasan_penting', 'cltn', 'tugas_belajar'].includes(d.status)).length,
+    };
+    return {
+      nip: r.nip, name: r.name, opd: r.opd_code, opd_name: r.opd_name, unit: r.unit_code, unit_name: r.unit_name, schedule: r.schedule_code,
+      ...through_counts,
+      pending_review: days.reduce((a, d) => a + d.pending_review, 0),
+      deduction_pct: Math.round(days.reduce((a, d) => a + d.pct, 0) * 1e6) / 1e6,
+      changed_at: r.changed_at,
+      days,
+    };
+  });
+  return { meta: meta(db, q, rows), rows: out };
+}
+
+export interface TppRow {
+  nip: string;
+  name: string;
+  opd: string | null;
+  opd_name: string | null;
+  unit: string | null;
+  employment: string;
+  job_class: string | null;
+  base: number;
+  rule: string | null;
+  deduction_pct: number;
+  cap_pct: number;
+  applied_pct: number;
+  disiplin: number;
+  produktivitas_score: number | null;
+  produktivitas_missing: boolean;
+  produktivitas: number;
+  total: number;
+  pending_review: number;
+  changed_at: string;
+  days: TppDay[];
+}
+
+export function tppReport(db: SqliteDb, q: ReportQuery): { meta: ReportMeta; rows: TppRow[]; totals: { base: number; total: number; missing_scores: number } } {
+  const rows = readMonth(db, q);
+  const rules = loadRules(db);
+  if (!rules.length) throw new UserError('no TPP rule is installed (belum ada aturan TPP)', 'install the Perbup version with hadir rules add FILE');
+  const scores = new Map(
+    (db.prepare('SELECT nip, score FROM tpp_kinerja WHERE month = ?').all(q.month) as { nip: string; score: number }[]).map((r) => [r.nip, r.score]),
+  );
+  const through = throughDate(q.month, q.today);
+  const out: TppRow[] = rows.map((r) => {
+    const days = unpackDays(r.days, { unit: r.unit_code, opd: r.opd_code, schedule: r.schedule_code });
+    const t = computeTpp({ month: q.month, base: r.tpp_base, days, rules, score: scores.get(r.nip) ?? null, through });
+    return {
+      nip: r.nip, name: r.name, opd: r.opd_code, opd_name: r.opd_name, unit: r.unit_code, employment: r.employment, job_class: r.job_class,
+      base: r.tpp_base, rule: t.rule, deduction_pct: t.deduction_pct, cap_pct: t.cap_pct, applied_pct: t.applied_pct, disiplin: t.disiplin,
+      produktivitas_score: t.produktivitas_score, produktivitas_missing: t.produktivitas_missing, produktivitas: t.produktivitas, total: t.total,
+      pending_review: r.pending_review, changed_at: r.changed_at,
+      days: t.days.filter((d) => d.status !== 'not_employed'),
+    };
+  });
+  return {
+    meta: meta(db, q, rows),
+    rows: out,
+    totals: { base: out.reduce((a, r) => a + r.base, 0), total: out.reduce((a, r) => a + r.total, 0), missing_scores: out.filter((r) => r.produktivitas_missing).length },
+  };
+}
+
+export interface LateRow {
+  nip: string;
+  name: string;
+  opd: string | null;
+  unit: string | null;
+  start: string | null;
+  in: string | null;
+  minutes_late: number;
+  code: string;
+  status: string;
+}
+
+/** The OPD head's "who is late today": late check-ins, and who has no check-in yet on a working day. */
+export function lateToday(db: SqliteDb, q: { date: string; opd?: string | null; now: string }): { date: string; late: LateRow[]; not_in: LateRow[] } {
+  const month = q.date.slice(0, 7);
+  const rows = readMonth(db, { month, opd: q.opd, today: q.date, now: q.now });
+  const late: LateRow[] = [];
+  const notIn: LateRow[] = [];
+  for (const r of rows) {
+    const d = unpackDays(r.days, { unit: r.unit_code, opd: r.opd_code, schedule: r.schedule_code }).find((x) => x.date === q.date);
+    if (!d) continue;
+    const row = { nip: r.nip, name: r.name, opd: d.opd, unit: d.unit, start: d.start, in: d.in, minutes_late: d.minutes_late, code: d.code.split(' ')[0] ?? '', status: d.status };
+    if (d.minutes_late > 0) late.push(row);
+    else if (d.status === 'absent' || d.status === 'missing_in') notIn.push(row);
+  }
+  late.sort((a, b) => b.minutes_late - a.minutes_late);
+  return { date: q.date, late, not_in: notIn };
+}
