@@ -1,0 +1,51 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqlite, type SqliteDb } from '../../hub/store/sqlite.js';
+import { parseCsv } from '../../hub/org/csv.js';
+import { importOrg, importStaff, ORG_COLUMNS, STAFF_COLUMNS } from '../../hub/org/import.js';
+import { addRule } from '../../hub/tpp/store.js';
+import { rule } from './fixtures.js';
+
+export const NOW = '2026-11-20T03:00:00.000Z';
+export const ORG_CSV = `opd_code,opd_name,unit_code,unit_name,site_code,site_name
+DISDIK,Dinas Pendidikan,DISDIK-SEK,Sekretariat Dinas Pendidikan,DISDIK-KTR,Kantor Dinas Pendidikan
+DISDIK,Dinas Pendidikan,SDN1,SD Negeri 1 Sukamaju,SDN1,SDN 1 Sukamaju
+DINKES,Dinas Kesehatan,DINKES-SEK,Sekretariat Dinas Kesehatan,DINKES-KTR,Kantor Dinas Kesehatan
+DINKES,Dinas Kesehatan,PKM-SKM,Puskesmas Sukamaju,PKM-SKM,Puskesmas Sukamaju
+`;
+/** Hand-picked NIPs: born 1985-01-01 appointed 2010-01 male; born 1990-05-12 appointed 2015-03 female; PPPK 2023 "21". */
+export const A = '198501012010011001';
+export const B = '199005122015032002';
+export const C = '199203152023212003';
+export const STAFF_CSV = `nip;name;opd;unit;employment;job_class;tpp_base;schedule
+${A};Budi Santoso;DISDIK;DISDIK-SEK;ASN;Pelaksana;5000000;KANTOR5
+${B};Siti Aminah;DISDIK;SDN1;ASN;Guru Ahli Pertama;4000000;GURU5
+${C};Rina Wati;DINKES;PKM-SKM;PPPK;Perawat;3000000;SHIFT_PKM
+`;
+
+export function tempDb(): { db: SqliteDb; dir: string; close: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'hadir-att-'));
+  const db = openSqlite(join(dir, 'hub.db'));
+  return { db, dir, close: () => { db.close(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+export function seed(db: SqliteDb): void {
+  const org = importOrg(db, parseCsv(ORG_CSV, 'org.csv', ORG_COLUMNS));
+  if (org.errors.length) throw new Error(JSON.stringify(org.errors));
+  const st = importStaff(db, parseCsv(STAFF_CSV, 'staff.csv', STAFF_COLUMNS), { by: 'test', now: NOW, effective: '2026-10-01' });
+  if (st.errors.length) throw new Error(JSON.stringify(st.errors));
+  addRule(db, rule(), 'test', NOW);
+}
+
+let seq = 0;
+/** A punch as the hub core's ingest stores it (device, seq, clock flags). */
+export function ingest(db: SqliteDb, nip: string, localWib: string, opts: { site?: string; pending?: boolean; device?: string } = {}): string {
+  const device = opts.device ?? 'kiosk-test';
+  const site = opts.site ?? 'DISDIK-KTR';
+  db.prepare("INSERT OR IGNORE INTO devices (id, site_code, created_at) VALUES (?, ?, ?)").run(device, site, NOW);
+  const id = `0190c0de-0000-7000-8000-${String(++seq).padStart(12, '0')}`;
+  db.prepare(`INSERT INTO punches (id, device_id, seq, nip, method, captured_at, site_code, clock_synced, received_at, review_status)
+    VALUES (?, ?, ?, ?, 'face', ?, ?, ?, ?, ?)`).run(id, device, seq, nip, new Date(`${localWib}:00+07:00`).toISOString(), site, opts.pending ? 0 : 1, NOW, opts.pending ? 'pending' : 'none');
+  return id;
+}

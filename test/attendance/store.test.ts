@@ -1,0 +1,221 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SqliteDb } from '../../hub/store/sqlite.js';
+import { parseCsv } from '../../hub/org/csv.js';
+import { importStaff, STAFF_COLUMNS, transferStaff } from '../../hub/org/import.js';
+import { addException, decideException, importHolidays, importKinerja, importPunches, importRoster, reviewPunch, listPendingPunches, HOLIDAY_COLUMNS, KINERJA_COLUMNS, PUNCH_COLUMNS, ROSTER_COLUMNS } from '../../hub/attendance/admin.js';
+import { processDirty } from '../../hub/attendance/recompute.js';
+import { attendanceReport, lateToday, tppReport } from '../../hub/reports/data.js';
+import { loadSchedules } from '../../hub/attendance/store.js';
+import { addRule } from '../../hub/tpp/store.js';
+import { A, B, C, NOW, ingest, seed, tempDb } from './db.js';
+import { rule } from './fixtures.js';
+
+let t: ReturnType<typeof tempDb>;
+let db: SqliteDb;
+beforeEach(() => {
+  t = tempDb();
+  db = t.db;
+  seed(db);
+});
+afterEach(() => t.close());
+
+const Q = { month: '2026-10', today: '2026-11-20', now: NOW };
+const tppOf = (nip: string, q = Q) => tppReport(db, q).rows.find((r) => r.nip === nip)!;
+const dayOf = (nip: string, date: string) => attendanceReport(db, { ...Q, month: date.slice(0, 7) }).rows.find((r) => r.nip === nip)!.days.find((d) => d.date === date)!;
+
+/** A present every weekday of October 2026 for A (07:25–16:05, Fri –16:35). */
+function fullMonth(nip: string): void {
+  for (let d = 1; d <= 31; d++) {
+    const date = `2026-10-${String(d).padStart(2, '0')}`;
+    const wd = new Date(`${date}T00:00:00Z`).getUTCDay();
+    if (wd === 0 || wd === 6) continue;
+    ingest(db, nip, `${date}T07:25`);
+    ingest(db, nip, `${date}T${wd === 5 ? '16:35' : '16:05'}`);
+  }
+}
+
+describe('staff import', () => {
+  it('reports bad rows by line and reason, imports the good ones, re-import updates without duplicates', () => {
+    const csv = `nip,name,opd,unit,employment,job_class,tpp_base,schedule
+198501012010011001,Budi Santoso,DISDIK,DISDIK-SEK,ASN,Pelaksana,5500000,KANTOR5
+19850101201001100,Short Nip,DISDIK,DISDIK-SEK,ASN,,1000,KANTOR5
+198502302010011001,Bad Birth,DISDIK,DISDIK-SEK,ASN,,1000,KANTOR5
+198501012010131001,Bad Month,DISDIK,DISDIK-SEK,ASN,,1000,KANTOR5
+198501012010013001,Bad Gender,DISDIK,DISDIK-SEK,ASN,,1000,KANTOR5
+198501011995011001,Too Young,DISDIK,DISDIK-SEK,ASN,,1000,KANTOR5
+198501012010011001,Dup,DISDIK,DISDIK-SEK,ASN,,1000,KANTOR5
+197001011995011004,Unknown Opd,DISHUB,DISDIK-SEK,ASN,,1000,KANTOR5
+197001011995011005,Unknown Sched,DISDIK,DISDIK-SEK,ASN,,1000,KANTOR9
+197001011995011006,Wrong Unit,DINKES,SDN1,ASN,,1000,KANTOR5
+197001011995011007,Money Dots,DISDIK,SDN1,ASN,,4.500.000,KANTOR5
+HON-0042,Honorer Satu,DISDIK,SDN1,HONORER,,1500000,SEKOLAH6
+`;
+    const r = importStaff(db, parseCsv(csv, 'staff.csv', STAFF_COLUMNS), { by: 'admin', now: NOW, effective: '2026-10-01' });
+    expect(r.errors.map((e) => e.line)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(r.errors[0]!.reason).toMatch(/18 digits/);
+    expect(r.errors[1]!.reason).toMatch(/birth date 19850230/);
+    expect(r.errors[2]!.reason).toMatch(/appointment month 13/);
+    expect(r.errors[3]!.reason).toMatch(/gender digit is 3/);
+    expect(r.errors[4]!.reason).toMatch(/age 10/);
+    expect(r.errors[5]!.reason).toMatch(/duplicates line 2/);
+    expect(r.errors[6]!.reason).toMatch(/unknown OPD code "DISHUB"/);
+    expect(r.errors[7]!.reason).toMatch(/unknown schedule code "KANTOR9"/);
+    expect(r.errors[8]!.reason).toMatch(/belongs to OPD DISDIK/);
+    expect(r.errors[9]!.reason).toMatch(/whole rupiah/);
+    expect(r).toMatchObject({ created: 1, updated: 1 });
+    expect(db.prepare('SELECT count(*) FROM staff').pluck().get()).toBe(4);
+    expect(db.prepare('SELECT tpp_base FROM staff WHERE nip = ?').pluck().get(A)).toBe(5500000);
+    const again = importStaff(db, parseCsv(csv, 'staff.csv', STAFF_COLUMNS), { by: 'admin', now: NOW, effective: '2026-10-01' });
+    expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 2 });
+  });
+});
+
+describe('derivation through the store', () => {
+  it('derives a full month and the TPP of DESIGN\'s formula (hand-worked)', () => {
+    fullMonth(A);
+    // Tue 6th: 08:15 (45 min → TL2 1 %); Wed 7th: only morning (TAP 1.5 %); Thu 8th: nothing (TK 3 %)
+    db.prepare("DELETE FROM punches WHERE nip = ? AND captured_at >= '2026-10-06' AND captured_at < '2026-10-09'").run(A);
+    ingest(db, A, '2026-10-06T08:15');
+    ingest(db, A, '2026-10-06T16:05');
+    ingest(db, A, '2026-10-07T07:20');
+    importKinerja(db, parseCsv(`nip,month,score\n${A},2026-10,80\n`, 'k.csv', KINERJA_COLUMNS), { by: 'admin', now: NOW });
+    const r = tppOf(A);
+    // sum = 1 + 1.5 + 3 = 5.5 → disiplin = 5 000 000 × 0.40 × 0.945 = 1 890 000; produktivitas = 5 000 000 × 0.60 × 0.80 = 2 400 000
+    expect(r).toMatchObject({ base: 5000000, deduction_pct: 5.5, applied_pct: 5.5, disiplin: 1890000, produktivitas_score: 80, produktivitas: 2400000, total: 4290000, rule: 'perbup-2026-01' });
+    expect(r.days.filter((d) => d.pct > 0).map((d) => [d.date, d.status, d.pct])).toEqual([
+      ['2026-10-06', 'late', 1],
+      ['2026-10-07', 'missing_out', 1.5],
+      ['2026-10-08', 'absent', 3],
+    ]);
+    expect(Number.isInteger(r.total)).toBe(true);
+  });
+
+  it('a missing kinerja score is shown, not assumed: produktivitas 0', () => {
+    fullMonth(A);
+    const r = tppOf(A);
+    expect(r).toMatchObject({ produktivitas_score: null, produktivitas_missing: true, produktivitas: 0, disiplin: 2000000, total: 2000000 });
+    expect(tppReport(db, Q).totals.missing_scores).toBe(3);
+  });
+
+  it('the cap limits the deduction; deduction_pct is reported before the cap', () => {
+    addRule(db, rule({ id: 'perbup-2026-10-cap', effectiveFrom: '2026-10-01', absentPct: 5 }), 'test', NOW);
+    importKinerja(db, parseCsv(`nip,month,score\n${A},2026-10,100\n`, 'k.csv', KINERJA_COLUMNS), { by: 'admin', now: NOW });
+    const r = tppOf(A); // 22 × 5 = 110 % > cap 100 %
+    expect(r).toMatchObject({ deduction_pct: 110, applied_pct: 100, disiplin: 0, produktivitas: 3000000, total: 3000000, rule: 'perbup-2026-10-cap' });
+  });
+
+  it('a late offline punch changes a closed month\'s numbers, and the month says when it changed', () => {
+    fullMonth(A);
+    db.prepare("DELETE FROM punches WHERE nip = ? AND captured_at >= '2026-10-05' AND captured_at < '2026-10-06'").run(A);
+    const before = tppOf(A);
+    expect(before.deduction_pct).toBe(3); // Mon 5th: TK
+    const changedBefore = db.prepare("SELECT changed_at FROM att_months WHERE nip = ? AND month = '2026-10'").pluck().get(A);
+    // a kiosk that was offline for weeks delivers Monday's punches on 2026-11-21
+    ingest(db, A, '2026-10-05T07:29');
+    ingest(db, A, '2026-10-05T15:45');
+    const later = '2026-11-21T01:00:00.000Z';
+    const r = processDirty(db, later);
+    expect(r).toMatchObject({ months: 1, employees: 1, changed: 1 });
+    const after = tppReport(db, { ...Q, now: later }).rows.find((x) => x.nip === A)!;
+    expect(after.deduction_pct).toBe(0.5); // PSW1 (15 min)
+    expect(after.changed_at).toBe(later);
+    expect(changedBefore).not.toBe(later);
+    expect(after.total).toBeGreaterThan(before.total);
+    // nothing else changed: re-running does nothing
+    expect(processDirty(db, '2026-11-22T00:00:00.000Z')).toMatchObject({ months: 0 });
+  });
+
+  it('imported paper punches are derived like any other, idempotent, with the importing admin', () => {
+    const csv = `nip,time,site,method,note\n${A},2026-10-05T07:41:00+07:00,DISDIK-KTR,manual,blangko\n${A},2026-10-05T16:02:00+07:00,DISDIK-KTR,manual,\nX,2026-10-05T16:02:00+07:00,DISDIK-KTR,manual,\n${A},2026-10-05 16:02,DISDIK-KTR,manual,\n${A},2026-10-05T16:02:00+07:00,NOPE,manual,\n${A},2026-10-05T16:02:00+07:00,DISDIK-KTR,face,\n`;
+    const r = importPunches(db, parseCsv(csv, 'p.csv', PUNCH_COLUMNS), { by: 'operator1', now: NOW });
+    expect(r.created).toBe(2);
+    expect(r.errors.map((e) => e.line)).toEqual([4, 5, 6, 7]);
+    expect(importPunches(db, parseCsv(csv, 'p.csv', PUNCH_COLUMNS), { by: 'operator1', now: NOW })).toMatchObject({ created: 0, unchanged: 2 });
+    expect(db.prepare('SELECT DISTINCT imported_by FROM punches').pluck().all()).toEqual(['operator1']);
+    expect(dayOf(A, '2026-10-05')).toMatchObject({ in: '07:41', out: '16:02', minutes_late: 11, code: 'TL1' });
+  });
+
+  it('leave counts only once approved by the OPD admin of the employee\'s OPD', () => {
+    const e = addException(db, { nip: A, type: 'cuti_sakit', from: '2026-10-05', to: '2026-10-06', evidence: 'Surat dokter 12/X', by: 'opd-disdik', now: NOW, scope: 'DISDIK' });
+    expect(dayOf(A, '2026-10-05').status).toBe('absent');
+    expect(attendanceReport(db, Q).meta.pending_exceptions).toBe(1);
+    expect(() => decideException(db, { id: e.id, approve: true, by: 'opd-dinkes', now: NOW, scope: 'DINKES' })).toThrow(/belongs to OPD DISDIK/);
+    expect(() => addException(db, { nip: A, type: 'dinas_luar', from: '2026-10-07', to: '2026-10-07', by: 'x', now: NOW, scope: null })).toThrow(/needs evidence/);
+    decideException(db, { id: e.id, approve: true, by: 'opd-disdik', now: NOW, scope: 'DISDIK' });
+    expect(dayOf(A, '2026-10-05')).toMatchObject({ status: 'cuti_sakit', code: 'CS', pct: 0, exception_id: e.id });
+    expect(dayOf(A, '2026-10-07').status).toBe('absent');
+  });
+
+  it('a holiday imported later re-derives the month; a puskesmas excepted from it works', () => {
+    expect(dayOf(A, '2026-10-05').status).toBe('absent');
+    const r = importHolidays(db, parseCsv('date,name,kind,except_units\n2026-10-05,Hari uji,nasional,PKM-SKM\n2026-13-01,Bad,nasional,\n', 'h.csv', HOLIDAY_COLUMNS));
+    expect(r).toMatchObject({ created: 1, errors: [{ line: 3 }] });
+    expect(dayOf(A, '2026-10-05')).toMatchObject({ status: 'holiday', code: 'LN', holiday: 'Hari uji' });
+  });
+
+  it('a transfer mid-month: the month follows the new unit, OPD and schedule from its date', () => {
+    transferStaff(db, { nip: A, unit: 'SDN1', from: '2026-10-15', schedule: 'GURU5', by: 'bkpsdm', now: NOW });
+    ingest(db, A, '2026-10-15T07:05', { site: 'SDN1' });
+    ingest(db, A, '2026-10-15T14:00', { site: 'SDN1' });
+    ingest(db, A, '2026-10-14T07:05', { site: 'SDN1' }); // old unit's day at the new school's kiosk: not counted
+    const rows = attendanceReport(db, Q).rows;
+    const a = rows.find((r) => r.nip === A)!;
+    expect(a.unit).toBe('SDN1');
+    expect(a.days.find((d) => d.date === '2026-10-15')).toMatchObject({ status: 'late', minutes_late: 5, schedule: 'GURU5', unit: 'SDN1', end: '14:00' });
+    expect(a.days.find((d) => d.date === '2026-10-14')).toMatchObject({ status: 'absent', unit: 'DISDIK-SEK', other_site: 1 });
+  });
+
+  it('a clock-unverified punch waits for review; accepting it with a corrected time counts that time', () => {
+    fullMonth(A);
+    db.prepare("DELETE FROM punches WHERE nip = ? AND captured_at >= '2026-10-05' AND captured_at < '2026-10-05T05:00'").run(A);
+    const id = ingest(db, A, '2026-10-05T09:40', { pending: true });
+    expect(dayOf(A, '2026-10-05')).toMatchObject({ status: 'missing_in', pending_review: 1 });
+    expect(tppReport(db, Q).meta.pending_review).toBe(1);
+    expect(listPendingPunches(db, 'DINKES')).toHaveLength(0);
+    expect(listPendingPunches(db, 'DISDIK').map((p) => p.id)).toEqual([id]);
+    reviewPunch(db, { id, action: 'accept', correctedAt: '2026-10-05T07:31:00+07:00', by: 'opd-disdik', now: NOW, scope: 'DISDIK' });
+    expect(dayOf(A, '2026-10-05')).toMatchObject({ status: 'late', in: '07:31', minutes_late: 1, pending_review: 0 });
+    reviewPunch(db, { id, action: 'reject', by: 'opd-disdik', now: NOW, scope: 'DISDIK' });
+    expect(dayOf(A, '2026-10-05')).toMatchObject({ status: 'missing_in' });
+  });
+
+  it('a night shift from the roster across midnight and the month boundary', () => {
+    const r = importRoster(db, parseCsv(`nip,date,shift\n${C},2026-10-31,M\n${C},2026-10-30,Q\n${A},2026-10-30,M\n`, 'r.csv', ['nip', 'date', 'shift']), loadSchedules(db));
+    expect(r.errors.map((e) => e.line)).toEqual([3, 4]);
+    ingest(db, C, '2026-10-31T20:58', { site: 'PKM-SKM' });
+    ingest(db, C, '2026-11-01T07:02', { site: 'PKM-SKM' });
+    expect(dayOf(C, '2026-10-31')).toMatchObject({ status: 'present', in: '20:58', out: '07:02+1' });
+    void ROSTER_COLUMNS;
+  });
+
+  it('rule change mid-month by effective date through the store', () => {
+    fullMonth(A);
+    db.prepare("DELETE FROM punches WHERE nip = ? AND (captured_at LIKE '2026-10-13T00%' OR captured_at LIKE '2026-10-20T00%')").run(A);
+    ingest(db, A, '2026-10-13T07:50');
+    ingest(db, A, '2026-10-20T07:50');
+    expect(tppOf(A).deduction_pct).toBe(1); // 2 × TL1 0.5
+    addRule(db, rule({ id: 'perbup-2026-10', effectiveFrom: '2026-10-15', late: [{ from: 1, to: null, pct: 2 }] as never }), 'bkpsdm', NOW);
+    const r = tppOf(A);
+    expect(r.deduction_pct).toBe(2.5); // 13th: old 0.5, 20th: new 2
+    expect(r.days.find((d) => d.date === '2026-10-20')!.lines[0]).toMatchObject({ rule: 'perbup-2026-10', item: 'late[1] >= 1 mnt' });
+    expect(r.rule).toBe('perbup-2026-10');
+  });
+
+  it('"who is late today" per OPD', () => {
+    ingest(db, A, '2026-11-20T08:12');
+    ingest(db, B, '2026-11-20T06:55', { site: 'SDN1' });
+    const r = lateToday(db, { date: '2026-11-20', opd: 'DISDIK', now: NOW });
+    expect(r.late).toEqual([expect.objectContaining({ nip: A, in: '08:12', minutes_late: 42, code: 'TL2' })]);
+    expect(r.not_in).toEqual([]);
+    expect(lateToday(db, { date: '2026-11-20', opd: 'DINKES', now: NOW }).late).toEqual([]);
+  });
+
+  it('a running month counts days only up to yesterday', () => {
+    const r = tppReport(db, { month: '2026-11', today: '2026-11-20', now: NOW });
+    const a = r.rows.find((x) => x.nip === A)!;
+    expect(r.meta.through).toBe('2026-11-19');
+    expect(a.days.find((d) => d.date === '2026-11-20')!.status).toBe('future');
+    expect(a.deduction_pct).toBe(14 * 3); // 14 weekdays 2–19 Nov, all TK
+    void B;
+  });
+});
