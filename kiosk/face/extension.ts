@@ -1,6 +1,101 @@
-import type { KioskContext, KioskExtension } from '../extension.js';
+import type { ComponentState } from '../../protocol/index.js';
+import type { KioskContext, KioskEvents, KioskExtension } from '../extension.js';
+import { createCamera, type Camera } from '../camera/index.js';
+import { createEngine } from './engines.js';
+import { captureEnrolment, cropsToJpeg } from './enrol-mode.js';
+import { FaceSource } from './source.js';
 
-/** Placeholder until the face feature lands (owned by that feature). */
-export function createFaceExtension(_ctx: KioskContext): KioskExtension {
-  return { name: 'face', async start() {}, async stop() {} };
+/**
+ * The face feature: registers a FaceSource (camera loop → pipeline → decision → liveness) with the
+ * core, reports `face` and `camera` health, and serves `enrol:request` with method 'face' (capture
+ * quality-gated frames, upload the aligned crops to the hub, answer `enrol:result`).
+ * With --simulate the camera is the `dir` driver on `face.camera.dir`.
+ */
+export class FaceExtension implements KioskExtension {
+  readonly name = 'face';
+  source: FaceSource | null = null;
+  camera: Camera | null = null;
+  private enrolling = false;
+  private readonly onEnrol = (req: KioskEvents['enrol:request'][0]) => {
+    if (req.method === 'face') void this.enrol(req);
+  };
+
+  constructor(private readonly ctx: KioskContext) {}
+
+  async start(): Promise<void> {
+    const { ctx } = this;
+    const cfg = ctx.config.face;
+    if (!cfg.enabled) {
+      ctx.health.register({ component: 'face', state: (): ComponentState => ({ state: 'disabled' }) });
+      ctx.health.register({ component: 'camera', state: (): ComponentState => ({ state: 'disabled' }) });
+      return;
+    }
+    ctx.bus.on('enrol:request', this.onEnrol);
+    try {
+      this.camera = createCamera(cfg.camera, { simulate: ctx.simulate });
+    } catch (e) {
+      // A misconfigured camera is a fault in health; fingerprint punches go on.
+      const detail = (e as Error).message.slice(0, 300);
+      ctx.health.register({ component: 'camera', state: (): ComponentState => ({ state: 'fault', detail }) });
+      ctx.health.register({ component: 'face', state: (): ComponentState => ({ state: 'fault', detail: 'tidak ada kamera / no camera' }) });
+      ctx.log.error({ err: detail }, 'face: camera not configured');
+      return;
+    }
+    this.source = new FaceSource({
+      config: cfg,
+      camera: this.camera,
+      createEngine: () => createEngine(cfg.engine, cfg),
+      roster: ctx.roster,
+      bus: ctx.bus,
+      log: ctx.log.child({ part: 'face' }),
+    });
+    ctx.health.register(this.source.cameraHealth);
+    ctx.addSource(this.source);
+  }
+
+  async stop(): Promise<void> {
+    this.ctx.bus.off('enrol:request', this.onEnrol);
+    await this.source?.stop();
+  }
+
+  private async enrol(req: KioskEvents['enrol:request'][0]): Promise<void> {
+    const { ctx } = this;
+    const result = (ok: boolean, detail: string) => ctx.bus.emit('enrol:result', { requestId: req.requestId, ok, detail });
+    if (!this.source?.engine) return result(false, 'pengenalan wajah tidak aktif / face recognition is not running');
+    if (this.enrolling) return result(false, 'pendaftaran lain sedang berjalan / another enrolment is running');
+    this.enrolling = true;
+    try {
+      const cap = await captureEnrolment(this.source, ctx.config.face, ctx.bus, ctx.log, { nip: req.nip });
+      const crops = await cropsToJpeg(cap.crops);
+      const body = await uploadCrops(ctx, { nip: req.nip, crops });
+      ctx.bus.emit('feedback', { kind: 'unknown', reason: `Pendaftaran wajah NIP ${req.nip} selesai / face enrolment done` });
+      result(true, `${crops.length} gambar wajah terkirim / face crops uploaded; hub: ${body}`);
+      await ctx.roster.refresh().catch(() => null);
+    } catch (e) {
+      ctx.log.warn({ nip: req.nip, err: (e as Error).message }, 'face enrolment failed');
+      result(false, (e as Error).message.slice(0, 300));
+    } finally {
+      this.enrolling = false;
+    }
+  }
+}
+
+export function createFaceExtension(ctx: KioskContext): KioskExtension {
+  return new FaceExtension(ctx);
+}
+
+/** POST the aligned crops to the hub's kiosk route (device auth as for the roster). */
+async function uploadCrops(ctx: KioskContext, body: { nip: string; crops: string[] }): Promise<string> {
+  const url = new URL('/api/v1/kiosk/face/enrol', ctx.config.hubUrl).toString();
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${ctx.deviceId}:${ctx.config.mqtt.password}`).toString('base64')}` },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+  }).catch((e: Error) => {
+    throw new Error(`hub tidak dapat dihubungi / hub not reachable: ${e.message}`);
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`hub menolak / hub refused (HTTP ${res.status}): ${text.slice(0, 200)}`);
+  return text.slice(0, 200);
 }

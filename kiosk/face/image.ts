@@ -35,11 +35,12 @@ export async function decodeImage(buf: Buffer | Uint8Array): Promise<RgbImage> {
   return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
 
-export async function encodeJpeg(img: RgbImage, quality = 80): Promise<Buffer> {
+/** JPEG of the image, optionally downscaled so its longer side is at most `maxSide`. */
+export async function encodeJpeg(img: RgbImage, quality = 80, maxSide?: number): Promise<Buffer> {
   const s = await sharp();
-  return s(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), { raw: { width: img.width, height: img.height, channels: 3 } })
-    .jpeg({ quality, mozjpeg: false })
-    .toBuffer();
+  let p = s(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length), { raw: { width: img.width, height: img.height, channels: 3 } });
+  if (maxSide && Math.max(img.width, img.height) > maxSide) p = p.resize(maxSide, maxSide, { fit: 'inside' });
+  return p.jpeg({ quality }).toBuffer();
 }
 
 /** Area-averaged downscale (libvips) so that the longer side is at most maxSide; returns the scale used. */

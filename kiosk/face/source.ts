@@ -1,0 +1,233 @@
+import type { ComponentState } from '../../protocol/index.js';
+import type { Logger } from '../../lib/logger.js';
+import type { KioskBus, RosterView } from '../extension.js';
+import type { HealthReporter, Identification, IdentificationSource } from '../types.js';
+import { isCameraError, type Camera } from '../camera/index.js';
+import type { FaceConfig } from './config.js';
+import { MatchConfirmer, judgeMatch, type DecisionConfig } from './decision.js';
+import { decisionFor } from './engines.js';
+import { dot, type DetectedFace, type FaceEngine } from './engine.js';
+import { crop, encodeJpeg, type RgbImage } from './image.js';
+import { TemplateIndex } from './matcher.js';
+import { FacePipeline } from './pipeline.js';
+import { QUALITY_MESSAGES } from './quality.js';
+
+export const FACE_MESSAGES = {
+  unknown: { id: 'Wajah tidak dikenali', en: 'Face not recognised' },
+  spoof: { id: 'Wajah tidak terdeteksi hidup — foto atau layar tidak diterima', en: 'Liveness check failed — photos and screens are not accepted' },
+} as const;
+
+export interface FaceSourceDeps {
+  config: FaceConfig;
+  camera: Camera;
+  createEngine: () => Promise<FaceEngine>;
+  roster: RosterView;
+  bus: KioskBus;
+  log: Logger;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
+
+/**
+ * The face identification source: camera loop → pipeline → decision (threshold, margin, 2 frames)
+ * → liveness → Identification to the core. Reports `face` (engine/roster) and `camera` health; a
+ * camera that fails is retried with backoff while the rest of the kiosk keeps serving.
+ */
+export class FaceSource implements IdentificationSource {
+  readonly component = 'face';
+  readonly cameraHealth: HealthReporter = { component: 'camera', state: () => this.cameraState };
+  engine: FaceEngine | null = null;
+  private pipeline: FacePipeline | null = null;
+  private index: TemplateIndex | null = null;
+  private decision: DecisionConfig | null = null;
+  private confirmer: MatchConfirmer | null = null;
+  private faceState: ComponentState = { state: 'absent', detail: 'belum mulai / not started' };
+  private cameraState: ComponentState = { state: 'absent', detail: 'belum mulai / not started' };
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private paused = 0;
+  private cameraOpen = false;
+  private onIdentified: ((id: Identification) => void | Promise<void>) | null = null;
+  private readonly lastSent = new Map<string, number>();
+  private readonly lastMessage = new Map<string, number>();
+  private unknownRun = 0;
+  private liveMin = 1;
+  /** Frames analysed and identifications sent (health detail, tests). */
+  frames = 0;
+  identifications = 0;
+  private readonly onRoster = () => this.rebuildIndex();
+
+  constructor(private readonly d: FaceSourceDeps) {}
+
+  state(): ComponentState {
+    return this.faceState;
+  }
+
+  async start(onIdentified: (id: Identification) => void | Promise<void>): Promise<void> {
+    this.onIdentified = onIdentified;
+    try {
+      this.engine = await this.d.createEngine();
+    } catch (e) {
+      this.faceState = { state: 'fault', detail: `mesin wajah gagal dimuat / face engine failed: ${(e as Error).message}`.slice(0, 300) };
+      throw e;
+    }
+    this.pipeline = new FacePipeline(this.engine, this.d.config);
+    this.decision = decisionFor(this.engine, this.d.config);
+    this.confirmer = new MatchConfirmer(this.decision);
+    this.rebuildIndex();
+    this.d.bus.on('roster:updated', this.onRoster);
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.d.bus.off('roster:updated', this.onRoster);
+    await this.loop;
+    this.loop = null;
+    if (this.cameraOpen) await this.d.camera.close().catch(() => {});
+    this.cameraOpen = false;
+    await this.engine?.close();
+    this.engine = null;
+  }
+
+  /** Templates of this engine's model from the roster; other models' templates are ignored (and reported). */
+  rebuildIndex(): void {
+    if (!this.engine) return;
+    const people = this.d.roster.current()?.people ?? [];
+    this.index = TemplateIndex.fromRoster(people, this.engine.modelId, this.engine.dims);
+    const other = people.filter((p) => p.face?.length && !p.face.some((t) => t.modelId === this.engine!.modelId)).length;
+    const detail = `${this.engine.name} ${this.engine.modelId}: ${this.index.people} orang / ${this.index.size} templat${other ? `; ${other} orang hanya punya templat model lain — jalankan \`hadir enroll face --recompute\` di hub` : ''}`;
+    this.faceState = { state: other > 0 || this.index.size === 0 ? 'degraded' : 'ok', detail: detail.slice(0, 300) };
+    this.d.log.info({ people: this.index.people, templates: this.index.size, otherModel: other }, 'face templates loaded');
+  }
+
+  /** Runs `fn` with the camera to itself (enrolment); the recognition loop waits meanwhile. */
+  async exclusive<T>(fn: (camera: Camera, pipeline: FacePipeline) => Promise<T>): Promise<T> {
+    if (!this.pipeline) throw new Error('face engine not running');
+    this.paused++;
+    try {
+      await this.ensureCamera();
+      return await fn(this.d.camera, this.pipeline);
+    } finally {
+      this.paused--;
+    }
+  }
+
+  private async ensureCamera(): Promise<void> {
+    if (this.cameraOpen) return;
+    await this.d.camera.open();
+    this.cameraOpen = true;
+    this.cameraState = { state: 'ok', detail: this.d.camera.describe };
+  }
+
+  private message(key: string, text: string): void {
+    const now = Date.now();
+    if (now - (this.lastMessage.get(key) ?? 0) < this.d.config.messageIntervalMs) return;
+    this.lastMessage.set(key, now);
+    this.d.bus.emit('feedback', { kind: 'unknown', reason: text });
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 1000;
+    while (this.running) {
+      if (this.paused) {
+        await sleep(50);
+        continue;
+      }
+      let frame: RgbImage;
+      try {
+        await this.ensureCamera();
+        frame = await this.d.camera.capture();
+        backoff = 1000;
+        this.cameraState = { state: 'ok', detail: this.d.camera.describe };
+      } catch (e) {
+        const msg = (e as Error).message;
+        const permanent = isCameraError(e) && e.permanent;
+        this.cameraState = { state: 'fault', detail: `kamera / camera: ${msg}`.slice(0, 300) };
+        this.d.log.warn({ err: msg, permanent }, 'camera failed; fingerprint punches continue');
+        if (this.cameraOpen) await this.d.camera.close().catch(() => {});
+        this.cameraOpen = false;
+        this.confirmer?.reset();
+        await sleep(permanent ? 30_000 : backoff);
+        backoff = Math.min(backoff * 2, 30_000);
+        continue;
+      }
+      try {
+        await this.processFrame(frame);
+      } catch (e) {
+        this.d.log.error({ err: (e as Error).message }, 'face frame failed');
+        this.faceState = { state: 'degraded', detail: `frame error: ${(e as Error).message}`.slice(0, 300) };
+      }
+      if (this.d.config.loopIntervalMs) await sleep(this.d.config.loopIntervalMs);
+    }
+  }
+
+  /** One frame through pipeline and decision; sends an Identification when confirmed and live. */
+  async processFrame(frame: RgbImage): Promise<void> {
+    const cfg = this.d.config;
+    const confirmer = this.confirmer!;
+    this.frames++;
+    const a = await this.pipeline!.analyse(frame, { index: this.index ?? undefined });
+    if (!a.face) {
+      confirmer.reset();
+      this.unknownRun = 0;
+      this.liveMin = 1;
+      return;
+    }
+    if (a.quality) {
+      confirmer.reset();
+      this.liveMin = 1;
+      this.message(a.quality, QUALITY_MESSAGES[a.quality].id);
+      return;
+    }
+    const verdict = judgeMatch(a.match ?? null, this.decision!);
+    if (!verdict.accepted) {
+      confirmer.reset();
+      this.liveMin = 1;
+      if (++this.unknownRun >= cfg.match.confirmFrames + 1) this.message('unknown', FACE_MESSAGES.unknown.id);
+      return;
+    }
+    this.unknownRun = 0;
+    const last = this.lastSent.get(verdict.nip);
+    if (last !== undefined && Date.now() - last < cfg.cooldownMs) {
+      confirmer.reset();
+      return;
+    }
+    let live: number | null = null;
+    if (cfg.liveness.enabled && this.engine!.hasLiveness) {
+      live = await this.engine!.liveness(frame, a.face);
+      if (live !== null && live < cfg.liveness.threshold) {
+        confirmer.reset();
+        this.liveMin = 1;
+        this.d.log.warn({ nip: verdict.nip, liveness: live }, 'face matched but failed liveness');
+        this.message('spoof', FACE_MESSAGES.spoof.id);
+        return;
+      }
+      if (live !== null) this.liveMin = Math.min(this.liveMin, live);
+    }
+    const r = confirmer.step(verdict);
+    if (!r.confirmed) return;
+    const liveness = live === null ? undefined : this.liveMin;
+    this.liveMin = 1;
+    this.lastSent.set(r.nip, Date.now());
+    const photo = await facePhoto(frame, a.face, cfg.photo.size, cfg.photo.quality);
+    this.identifications++;
+    this.d.log.info({ nip: r.nip, score: +r.score.toFixed(3), liveness, runnerUp: a.match?.runnerUp }, 'face identified');
+    await this.onIdentified?.({ nip: r.nip, method: 'face', score: +r.score.toFixed(4), ...(liveness !== undefined ? { liveness: +liveness.toFixed(4) } : {}), photo });
+  }
+
+  /** Mean pairwise similarity of templates (enrolment consistency). */
+  static consistency(vs: Float32Array[]): number {
+    let s = 0, n = 0;
+    for (let i = 0; i < vs.length; i++) for (let j = i + 1; j < vs.length; j++, n++) s += dot(vs[i]!, vs[j]!);
+    return n ? s / n : 1;
+  }
+}
+
+/** The evidence photo: the face box widened by 40 %, JPEG, longer side ≤ size. */
+export async function facePhoto(frame: RgbImage, face: DetectedFace, size: number, quality: number): Promise<Buffer> {
+  const [x, y, w, h] = face.box;
+  const m = 0.2;
+  return encodeJpeg(crop(frame, x - w * m, y - h * m, w * (1 + 2 * m), h * (1 + 2 * m)), quality, size);
+}
