@@ -1,0 +1,50 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { startHub } from '../../hub/server.js';
+import { addKiosk, checkExactlyOnce, hubPunches, kioskJournal, rand, seedOrg, spawnHadir, tmp } from './harness.js';
+
+/**
+ * `hadir kiosk --simulate --punches N` against the REAL hub: once through the hub's embedded aedes
+ * broker, once through the machine's Mosquitto (127.0.0.1:1883) with a private topic prefix.
+ */
+const closers: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const c of closers.reverse()) await c();
+});
+
+async function simulateRun(o: { mqttUrl?: string; prefix?: string; tag: string }) {
+  const dir = tmp(o.tag);
+  const hubDir = join(dir, 'hub');
+  const site = `S-${rand(2)}`.toUpperCase();
+  seedOrg(hubDir, site, 25);
+  const hub = await startHub({
+    httpPort: 0, httpHost: '127.0.0.1', mqttPort: 0, mqttHost: '127.0.0.1', dataDir: hubDir,
+    ...(o.mqttUrl ? { mqttUrl: o.mqttUrl, prefix: o.prefix, mqttPersistent: false } : {}),
+    defaultMetrics: false,
+  });
+  closers.push(() => hub.close());
+  const k = await addKiosk({ hubDataDir: hubDir, hubUrl: hub.publicUrl, mqttUrl: hub.mqttUrl, prefix: o.prefix, site, dir });
+  const run = spawnHadir(['kiosk', '--config', k.configPath, '--simulate', '--punches', '400', '--rate', '400']);
+  const code = await run.exited;
+  expect(code, run.output()).toBe(0);
+  const summary = JSON.parse(run.output().trim().split('\n').filter((l) => l.startsWith('{"deviceId"')).pop()!) as Record<string, number>;
+  expect(summary).toMatchObject({ identifications: 400, recorded: 400, lastSeq: 400, undelivered: 0 });
+  const journal = await kioskJournal(k.configPath);
+  const stored = hubPunches(hubDir, k.deviceId);
+  expect(checkExactlyOnce(journal, stored)).toEqual([]);
+  expect(stored).toHaveLength(400);
+  // Sim picks roster members only, with method face.
+  const res = await fetch(`${hub.publicUrl}/healthz`);
+  expect(res.ok).toBe(true);
+  return { hub, k, stored };
+}
+
+describe('simulated kiosk → real hub', () => {
+  it('through the embedded aedes broker', async () => {
+    await simulateRun({ tag: 'aedes' });
+  });
+
+  it('through the real Mosquitto on 127.0.0.1:1883 (private topic prefix)', async () => {
+    await simulateRun({ tag: 'mosq', mqttUrl: 'mqtt://127.0.0.1:1883', prefix: `t-${rand()}/hadir/v1` });
+  });
+});
