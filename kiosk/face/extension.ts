@@ -60,7 +60,9 @@ export class FaceExtension implements KioskExtension {
 
   private async enrol(req: KioskEvents['enrol:request'][0]): Promise<void> {
     const { ctx } = this;
-    const result = (ok: boolean, detail: string) => ctx.bus.emit('enrol:result', { requestId: req.requestId, ok, detail });
+    const result = (ok: boolean, detail: string): void => {
+      ctx.bus.emit('enrol:result', { requestId: req.requestId, ok, detail });
+    };
     if (!this.source?.engine) return result(false, 'pengenalan wajah tidak aktif / face recognition is not running');
     if (this.enrolling) return result(false, 'pendaftaran lain sedang berjalan / another enrolment is running');
     this.enrolling = true;
