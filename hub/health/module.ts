@@ -1,6 +1,409 @@
-import type { HubContext, HubModule } from '../module.js';
+import { Hono, type Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { zValidator } from '@hono/zod-validator';
+import { Counter, Gauge } from 'prom-client';
+import { z, type ZodError } from 'zod';
+import { COMMANDS, cmdResultSchema, decodePayload, healthSchema, newId, statusSchema, type Cmd, type Health } from '../../protocol/index.js';
+import { formatIssues } from '../../lib/config-file.js';
+import type { HubContext, HubEnv, HubModule } from '../module.js';
+import { opdScope, requireBkpsdm } from '../http/auth.js';
+import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';
+import { pickReference, reconstructTrueTime, type SyncedReference } from '../../kiosk/clock/reconstruct.js';
+import { alertRulesSchema, estimateOffsetMs, evaluateAlerts, type AlertKind, type DeviceHealthView } from './rules.js';
+import { HealthStore, type CommandRow } from './store.js';
 
-/** Placeholder until the health feature lands (owned by that feature). */
-export function createHealthModule(_ctx: HubContext): HubModule {
-  return { name: 'health' };
+const MAX_MSG = 64 * 1024;
+
+export interface HealthModuleOptions {
+  now?: () => number;
+  /** Period of the all-devices evaluation (offline detection). */
+  evaluateEveryS?: number;
+  /** Health samples used for the offset estimate (most recent, same boot). */
+  offsetWindow?: number;
+  /** Health history kept (days); the latest message of each device is always kept. */
+  historyDays?: number;
+}
+
+const commandBodySchema = z.strictObject({
+  cmd: z.enum(COMMANDS),
+  args: z.record(z.string(), z.unknown()).optional(),
+  /** Seconds to wait for the kiosk's answer before replying 202 (pending). */
+  waitS: z.number().min(0).max(120).default(15),
+});
+const listQuerySchema = z.strictObject({
+  status: z.enum(['open', 'all']).default('open'),
+  device: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+const historyQuerySchema = z.strictObject({
+  from: z.string().optional(),
+  to: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).default(1440),
+});
+
+const hook = (r: { success: boolean; error?: unknown }, c: Context) => {
+  if (!r.success) return c.json({ error: formatIssues(r.error as ZodError) }, 400);
+};
+const fail = (status: 400 | 403 | 404 | 409, error: string): never => {
+  throw new HTTPException(status, { res: new Response(JSON.stringify({ error }), { status, headers: { 'content-type': 'application/json' } }) });
+};
+
+/**
+ * Terminal health at the hub: keeps each kiosk's latest health and a history, estimates its clock
+ * offset, raises and clears alerts by configurable rules (an admin acknowledges them), sends remote
+ * commands and collects their results, suggests true times for clock-unsynced punches, and exposes
+ * all of it in /api/v1 and /metrics.
+ */
+export class HealthModule implements HubModule {
+  readonly name = 'health';
+  readonly api = new Hono<HubEnv>();
+  readonly openapi: OpenApiPaths = OPENAPI;
+  readonly store: HealthStore;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private readonly waiters = new Map<string, (row: CommandRow) => void>();
+  private readonly now: () => number;
+  private readonly metrics;
+  private readonly onStored = (list: { id: string }[]) => this.suggestFromPunches(list.map((p) => p.id));
+
+  constructor(private readonly ctx: HubContext, private readonly opts: HealthModuleOptions = {}) {
+    this.store = new HealthStore(ctx.db);
+    this.now = opts.now ?? Date.now;
+    this.metrics = this.createMetrics();
+    this.routes();
+  }
+
+  async start(): Promise<void> {
+    const { mqtt, topics } = this.ctx;
+    await mqtt.subscribe(topics.all('health'), (topic, payload) => {
+      const t = topics.parse(topic);
+      if (t) this.onHealth(t.deviceId, payload);
+    });
+    await mqtt.subscribe(topics.all('status'), (topic, payload) => {
+      const t = topics.parse(topic);
+      if (!t || payload.length === 0 || !decodePayload(statusSchema, payload, MAX_MSG).ok) return;
+      // the core's presence handler updates devices.online; re-evaluate right after it
+      setTimeout(() => this.safeEvaluate(t.deviceId), 50).unref();
+    });
+    await mqtt.subscribe(topics.all('cmdres'), (topic, payload) => {
+      const t = topics.parse(topic);
+      if (t) this.onCommandResult(t.deviceId, payload);
+    });
+    this.ctx.bus.on('punches:stored', this.onStored);
+    this.timer = setInterval(() => this.evaluateAll(), (this.opts.evaluateEveryS ?? 60) * 1000);
+    this.timer.unref();
+    this.evaluateAll();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.ctx.bus.off('punches:stored', this.onStored);
+    this.waiters.clear();
+  }
+
+  private iso(ms = this.now()): string {
+    return new Date(ms).toISOString();
+  }
+
+  // ---------------------------------------------------------------- ingest
+
+  onHealth(deviceId: string, payload: Buffer): void {
+    if (this.stopped) return;
+    const receivedMs = this.now();
+    const d = decodePayload(healthSchema, payload, MAX_MSG);
+    if (!d.ok) return void this.ctx.log.warn({ deviceId, reason: d.reason }, 'health message ignored');
+    if (!this.store.deviceOpd(deviceId).exists) return void this.ctx.log.warn({ deviceId }, 'health from an unknown device ignored');
+    const h = d.value;
+    try {
+      const recent = this.store.recent(deviceId, (this.opts.offsetWindow ?? 10) - 1).filter((r) => r.bootId === h.bootId);
+      const est = estimateOffsetMs([...recent.map((r) => ({ atMs: Date.parse(r.at), receivedAtMs: Date.parse(r.receivedAt) })), { atMs: Date.parse(h.at), receivedAtMs: receivedMs }]);
+      const id = this.store.insertHealth(deviceId, h, this.iso(receivedMs), est === null ? null : Math.round(est));
+      if (h.clock?.synced) this.suggestFrom(deviceId, { bootId: h.bootId, monoMs: h.monoMs, wallAt: h.at, offsetMs: h.clock.offsetMs ?? 0 }, `health:${id}`);
+      this.evaluate(deviceId);
+    } catch (e) {
+      this.ctx.log.error({ deviceId, err: (e as Error).message }, 'health message not stored');
+    }
+  }
+
+  /** Suggested true times for this boot's unsynced punches from one synced reference (keeps the closest reference). */
+  private suggestFrom(deviceId: string, ref: SyncedReference, refName: string): number {
+    let n = 0;
+    for (const p of this.store.unsyncedPunchesBefore(deviceId, ref.bootId, ref.monoMs)) {
+      const r = reconstructTrueTime({ bootId: ref.bootId, monoMs: p.monoMs }, ref);
+      if (r && (p.spanMs === null || r.spanMs < p.spanMs)) {
+        this.store.setSuggestion(p.id, r.trueAt, r.spanMs, refName);
+        n++;
+      }
+    }
+    if (n) this.ctx.log.info({ deviceId, punches: n, ref: refName }, 'suggested true times for clock-unsynced punches');
+    return n;
+  }
+
+  private suggestFromPunches(ids: string[]): void {
+    try {
+      const synced = this.store.syncedPunches(ids);
+      const byDevBoot = new Map<string, typeof synced>();
+      for (const p of synced) byDevBoot.set(`${p.deviceId}\n${p.bootId}`, [...(byDevBoot.get(`${p.deviceId}\n${p.bootId}`) ?? []), p]);
+      for (const list of byDevBoot.values()) {
+        const refs = list.map((p) => ({ bootId: p.bootId, monoMs: p.monoMs, wallAt: p.capturedAt, offsetMs: p.offsetMs ?? 0, id: p.id, deviceId: p.deviceId }));
+        // the earliest synced punch of the batch is the closest reference for earlier unsynced ones
+        const best = pickReference({ bootId: refs[0]!.bootId, monoMs: 0 }, refs)!;
+        this.suggestFrom(best.deviceId, best, `punch:${best.id}`);
+      }
+    } catch (e) {
+      this.ctx.log.warn({ err: (e as Error).message }, 'clock suggestion from punches failed');
+    }
+  }
+
+  // ---------------------------------------------------------------- alerts
+
+  view(deviceId: string, online: boolean, statusAt: string | null): DeviceHealthView {
+    const latest = this.store.latest(deviceId);
+    const recent = this.store.recent(deviceId, 60);
+    let unsyncedSinceMs: number | null = null;
+    for (let i = recent.length - 1; i >= 0 && recent[i]!.synced === false; i--) unsyncedSinceMs = Date.parse(recent[i]!.receivedAt);
+    return {
+      deviceId,
+      online,
+      statusAtMs: statusAt ? Date.parse(statusAt) : null,
+      latest: latest ? { body: latest.body, receivedAtMs: Date.parse(latest.receivedAt) } : null,
+      estOffsetMs: latest?.estOffsetMs ?? null,
+      recent: recent.map((r) => ({ receivedAtMs: Date.parse(r.receivedAt), undelivered: r.undelivered })),
+      unsyncedSinceMs,
+    };
+  }
+
+  evaluate(deviceId: string): void {
+    const dev = this.store.devices().find((d) => d.id === deviceId);
+    if (!dev) return;
+    const now = this.now();
+    const open = new Set(this.store.openAlerts(deviceId).map((a) => a.kind as AlertKind));
+    const conds = evaluateAlerts(this.store.rules(), this.view(deviceId, dev.online, dev.statusAt ?? dev.enrolledAt), now, open);
+    const { raised, cleared } = this.store.syncAlerts(deviceId, conds, this.iso(now));
+    for (const a of raised) this.ctx.log.warn({ deviceId, kind: a.kind, severity: a.severity }, `ALERT ${a.kind}: ${a.detail}`);
+    for (const a of cleared) this.ctx.log.info({ deviceId, kind: a.kind }, `alert cleared: ${a.kind}`);
+  }
+
+  private safeEvaluate(deviceId: string): void {
+    if (this.stopped) return;
+    try {
+      this.evaluate(deviceId);
+    } catch (e) {
+      this.ctx.log.error({ deviceId, err: (e as Error).message }, 'alert evaluation failed');
+    }
+  }
+
+  evaluateAll(): void {
+    for (const d of this.store.devices()) this.safeEvaluate(d.id);
+    try {
+      const days = this.opts.historyDays ?? 30;
+      this.store.pruneHistory(this.iso(this.now() - days * 86_400_000));
+    } catch {}
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  async sendCommand(deviceId: string, cmd: Cmd['cmd'], args: Record<string, unknown> | undefined, by: string, waitS: number): Promise<CommandRow> {
+    const msg: Cmd = { id: newId(), cmd, ...(args ? { args } : {}), at: this.iso() };
+    this.store.insertCommand({ id: msg.id, deviceId, cmd, args, sentAt: msg.at, sentBy: by });
+    this.metrics.commands.inc({ cmd });
+    const answered = new Promise<CommandRow | null>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(msg.id);
+        resolve(null);
+      }, waitS * 1000);
+      this.waiters.set(msg.id, (row) => {
+        clearTimeout(timer);
+        resolve(row);
+      });
+    });
+    await this.ctx.mqtt.publish(this.ctx.topics.cmd(deviceId), JSON.stringify(msg), { qos: 1 });
+    this.ctx.log.info({ deviceId, cmd, id: msg.id, by }, 'remote command sent');
+    return (await answered) ?? this.store.command(msg.id)!;
+  }
+
+  onCommandResult(deviceId: string, payload: Buffer): void {
+    const d = decodePayload(cmdResultSchema, payload, MAX_MSG);
+    if (!d.ok) return void this.ctx.log.warn({ deviceId, reason: d.reason }, 'command result ignored');
+    const r = d.value;
+    if (!this.store.setCommandResult(deviceId, r.id, r.ok, r.result, r.error, this.iso())) return; // unknown, other device's, or repeated
+    this.metrics.commandResults.inc({ ok: String(r.ok) });
+    const row = this.store.command(r.id)!;
+    this.waiters.get(r.id)?.(row);
+    this.waiters.delete(r.id);
+  }
+
+  // ---------------------------------------------------------------- HTTP
+
+  private scopedDevice(c: Context<HubEnv>, id: string): void {
+    const d = this.store.deviceOpd(id);
+    if (!d.exists) fail(404, `device ${id} does not exist`);
+    const scope = opdScope(c.get('user'));
+    if (scope && d.opdCode !== scope) fail(404, `device ${id} does not exist`);
+  }
+
+  private routes(): void {
+    const api = this.api;
+    api.get('/health/devices', (c) => {
+      const scope = opdScope(c.get('user'), c.req.query('opd'));
+      const open = this.store.openAlerts();
+      const items = this.store
+        .devices()
+        .filter((d) => !scope || d.opdCode === scope)
+        .map((d) => {
+          const l = this.store.latest(d.id);
+          return {
+            deviceId: d.id,
+            siteCode: d.siteCode,
+            online: d.online,
+            statusAt: d.statusAt,
+            lastHealthAt: l?.receivedAt ?? null,
+            estClockOffsetMs: l?.estOffsetMs ?? null,
+            health: l?.body ?? null,
+            alerts: open.filter((a) => a.deviceId === d.id).map((a) => ({ id: a.id, kind: a.kind, severity: a.severity, detail: a.detail, raisedAt: a.raisedAt, acked: !!a.ackedAt })),
+          };
+        });
+      return c.json({ items });
+    });
+    api.get('/devices/:id/health', zValidator('query', historyQuerySchema, hook), (c) => {
+      const id = c.req.param('id');
+      this.scopedDevice(c, id);
+      const q = c.req.valid('query');
+      return c.json({ deviceId: id, items: this.store.history(id, q.from, q.to, q.limit) });
+    });
+    api.get('/alerts', zValidator('query', listQuerySchema, hook), (c) => {
+      const q = c.req.valid('query');
+      const scope = opdScope(c.get('user'));
+      if (q.device) this.scopedDevice(c, q.device);
+      const inScope = scope ? new Set(this.store.devices().filter((d) => d.opdCode === scope).map((d) => d.id)) : null;
+      const items = this.store.listAlerts({ open: q.status === 'open', ...(q.device ? { deviceId: q.device } : {}), limit: q.limit }).filter((a) => !inScope || inScope.has(a.deviceId));
+      return c.json({ items });
+    });
+    api.post('/alerts/:id/ack', (c) => {
+      const id = Number(c.req.param('id'));
+      const a = Number.isInteger(id) ? this.store.alert(id) : null;
+      if (!a) return fail(404, `alert ${c.req.param('id')} does not exist`);
+      this.scopedDevice(c, a.deviceId);
+      if (a.ackedAt) return fail(409, `alert ${id} was already acknowledged by ${a.ackedBy} at ${a.ackedAt}`);
+      this.store.ackAlert(id, c.get('user').username, this.iso());
+      return c.json(this.store.alert(id));
+    });
+    api.get('/health/rules', (c) => c.json(this.store.rules()));
+    api.put('/health/rules', requireBkpsdm, zValidator('json', alertRulesSchema, hook), (c) => {
+      const rules = c.req.valid('json');
+      this.store.setRules(rules, c.get('user').username, this.iso());
+      this.evaluateAll();
+      return c.json(rules);
+    });
+    api.post('/devices/:id/commands', zValidator('json', commandBodySchema, hook), async (c) => {
+      const id = c.req.param('id');
+      this.scopedDevice(c, id);
+      const b = c.req.valid('json');
+      const row = await this.sendCommand(id, b.cmd, b.args, c.get('user').username, b.waitS);
+      return c.json({ ...row, status: row.resultAt ? 'done' : 'pending' }, row.resultAt ? 200 : 202);
+    });
+    api.get('/devices/:id/commands', (c) => {
+      const id = c.req.param('id');
+      this.scopedDevice(c, id);
+      return c.json({ items: this.store.commands(id, 100).map((r) => ({ ...r, status: r.resultAt ? 'done' : 'pending' })) });
+    });
+    api.get('/devices/:id/commands/:cmdId', (c) => {
+      const id = c.req.param('id');
+      this.scopedDevice(c, id);
+      const row = this.store.command(c.req.param('cmdId'));
+      if (!row || row.deviceId !== id) return fail(404, `command ${c.req.param('cmdId')} does not exist for device ${id}`);
+      return c.json({ ...row, status: row.resultAt ? 'done' : 'pending' });
+    });
+    api.get('/clock/suggestions', (c) => {
+      const device = c.req.query('device');
+      if (device) this.scopedDevice(c, device);
+      const scope = opdScope(c.get('user'));
+      const inScope = scope ? new Set(this.store.devices().filter((d) => d.opdCode === scope).map((d) => d.id)) : null;
+      const items = this.store.suggestions({ ...(device ? { deviceId: device } : {}), pendingOnly: c.req.query('all') !== '1', limit: 1000 }).filter((p) => !inScope || inScope.has(p.deviceId as string));
+      return c.json({ items });
+    });
+  }
+
+  // ---------------------------------------------------------------- metrics
+
+  private createMetrics() {
+    const registers = [this.ctx.metrics];
+    const self = this;
+    const perDevice = (name: string, help: string, pick: (h: Health, est: number | null) => number | undefined | null) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['device'],
+        registers,
+        collect() {
+          this.reset();
+          for (const d of self.store.devices()) {
+            const l = self.store.latest(d.id);
+            const v = l ? pick(l.body, l.estOffsetMs) : undefined;
+            if (v !== undefined && v !== null) this.set({ device: d.id }, v);
+          }
+        },
+      });
+    perDevice('hadir_kiosk_cpu_temp_celsius', 'CPU temperature reported by the kiosk', (h) => h.system?.cpuTempC);
+    perDevice('hadir_kiosk_disk_free_ratio', 'Free disk (0..1) reported by the kiosk', (h) => (h.system?.diskFreePct === undefined ? undefined : h.system.diskFreePct / 100));
+    perDevice('hadir_kiosk_clock_offset_seconds', "Hub's estimate of the kiosk clock offset (positive = kiosk ahead)", (_h, est) => (est === null ? null : est / 1000));
+    perDevice('hadir_kiosk_clock_synced', 'Kiosk reports an NTP-synchronised clock (1/0)', (h) => (h.clock ? (h.clock.synced ? 1 : 0) : undefined));
+    perDevice('hadir_kiosk_backlog_undelivered', 'Punches journaled on the kiosk but not yet acknowledged by the hub', (h) => h.backlog.undelivered);
+    perDevice('hadir_kiosk_uptime_seconds', 'Kiosk app uptime', (h) => h.uptimeS);
+    new Gauge({
+      name: 'hadir_kiosk_health_age_seconds',
+      help: 'Seconds since the last health message of each kiosk',
+      labelNames: ['device'],
+      registers,
+      collect() {
+        this.reset();
+        for (const d of self.store.devices()) {
+          const l = self.store.latest(d.id);
+          if (l) this.set({ device: d.id }, (self.now() - Date.parse(l.receivedAt)) / 1000);
+        }
+      },
+    });
+    new Gauge({
+      name: 'hadir_health_alerts_open',
+      help: 'Open terminal-health alerts by kind and severity',
+      labelNames: ['kind', 'severity'],
+      registers,
+      collect() {
+        this.reset();
+        const counts = new Map<string, number>();
+        for (const a of self.store.openAlerts()) counts.set(`${a.kind}\n${a.severity}`, (counts.get(`${a.kind}\n${a.severity}`) ?? 0) + 1);
+        for (const [k, n] of counts) {
+          const [kind, severity] = k.split('\n') as [string, string];
+          this.set({ kind, severity }, n);
+        }
+      },
+    });
+    return {
+      commands: new Counter({ name: 'hadir_kiosk_commands_sent_total', help: 'Remote commands sent to kiosks', labelNames: ['cmd'], registers }),
+      commandResults: new Counter({ name: 'hadir_kiosk_command_results_total', help: 'Remote command results received', labelNames: ['ok'], registers }),
+    };
+  }
+}
+
+const idParam = { name: 'id', in: 'path' as const, required: true, schema: { type: 'string' } };
+const OPENAPI: OpenApiPaths = {
+  '/health/devices': { get: { summary: 'Latest health, clock offset estimate and open alerts of every kiosk', tags: ['health'], responses: { '200': json({ type: 'object' }) } } },
+  '/devices/{id}/health': { get: { summary: 'Health history of one kiosk', tags: ['health'], parameters: [idParam], responses: { '200': json({ type: 'object' }), '404': errorResponse('unknown device') } } },
+  '/alerts': { get: { summary: 'Terminal alerts (status=open|all, device)', tags: ['health'], responses: { '200': json({ type: 'object' }) } } },
+  '/alerts/{id}/ack': { post: { summary: 'Acknowledge an alert', tags: ['health'], parameters: [idParam], responses: { '200': json({ type: 'object' }), '404': errorResponse('unknown alert'), '409': errorResponse('already acknowledged') } } },
+  '/health/rules': {
+    get: { summary: 'Alert rules in force', tags: ['health'], responses: { '200': json(alertRulesSchema) } },
+    put: { summary: 'Replace the alert rules (BKPSDM only)', tags: ['health'], requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } }, responses: { '200': json(alertRulesSchema), '400': errorResponse('invalid rules'), '403': errorResponse('not BKPSDM') } },
+  },
+  '/devices/{id}/commands': {
+    post: { summary: 'Send a remote command (sync_now, reload_roster, restart_service, enrol_mode, ping) and wait for its result', tags: ['health'], parameters: [idParam], requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } }, responses: { '200': json({ type: 'object' }, 'answered'), '202': json({ type: 'object' }, 'sent, no answer yet'), '404': errorResponse('unknown device') } },
+    get: { summary: 'Recent commands of a kiosk with their results', tags: ['health'], parameters: [idParam], responses: { '200': json({ type: 'object' }) } },
+  },
+  '/clock/suggestions': { get: { summary: 'Clock-unsynced punches with a suggested true time (same boot, monotonic offset)', tags: ['health'], responses: { '200': json({ type: 'object' }) } } },
+};
+
+export function createHealthModule(ctx: HubContext): HubModule {
+  return new HealthModule(ctx);
 }
