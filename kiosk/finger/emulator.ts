@@ -79,6 +79,7 @@ export class SensorEmulator {
   private rxBusyUntil = 0;
   private txBusyUntil = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private disposed = false;
   /** Where answer bytes go (set by the transport). */
   onOutput: (bytes: Buffer) => void = () => {};
   /** Counters for tests and the bench. */
@@ -134,6 +135,7 @@ export class SensorEmulator {
 
   /** Stops pending paced output (the transport is going away). */
   dispose(): void {
+    this.disposed = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }
@@ -150,13 +152,22 @@ export class SensorEmulator {
     if (!this.lineBaud) return fn();
     const now = performance.now();
     const key = dir === 'rx' ? 'rxBusyUntil' : 'txBusyUntil';
-    const start = Math.max(now, this[key]);
-    this[key] = start + (n * 10 * 1000) / this.lineBaud;
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, Math.max(0, this[key] - now));
-    this.timers.add(t);
+    const target = (this[key] = Math.max(now, this[key]) + (n * 10 * 1000) / this.lineBaud);
+    // Timers are ms-granular and late; a UART is neither. Sleep until ~1 ms before the last byte
+    // would have left the wire, then yield with setImmediate until it has: never early, rarely late.
+    const fire = () => {
+      if (this.disposed) return;
+      const left = target - performance.now();
+      if (left <= 0) return fn();
+      if (left > 1.5) {
+        const t = setTimeout(() => {
+          this.timers.delete(t);
+          fire();
+        }, Math.floor(left - 1));
+        this.timers.add(t);
+      } else setImmediate(fire);
+    };
+    fire();
   }
 
   private send(frames: Buffer[]): void {
