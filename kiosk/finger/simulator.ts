@@ -162,3 +162,16 @@ export async function sendControl(socketPath: string, req: ControlRequest, timeo
     });
   });
 }
+
+/**
+ * In-process "touch": put `nip`'s finger on the simulated sensor of kiosk `deviceId` for `holdMs`,
+ * then lift it (the demo's finger punches). False when that kiosk has no simulated sensor.
+ */
+export async function simulatedTouch(deviceId: string, nip: string, finger = 1, holdMs = 400): Promise<boolean> {
+  const sim = simulatedSensors.get(deviceId);
+  if (!sim) return false;
+  sim.control({ op: 'place', nip, finger });
+  await new Promise((r) => setTimeout(r, holdMs));
+  sim.control({ op: 'lift' });
+  return true;
+}

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDeviceKeys } from '../../protocol/index.js';
 import { startHub, type RunningHub } from '../../hub/server.js';
 import { registerDevice, enrolDevice } from '../../hub/devices/registry.js';
+import { addUser } from '../../hub/users.js';
 import { KioskApp } from '../../kiosk/app.js';
 import { kioskConfigSchema } from '../../kiosk/config.js';
 import type { KioskEvents } from '../../kiosk/extension.js';
@@ -21,6 +22,7 @@ const BUDI = '199001012015032001';
 describe('finger end to end through hub and kiosk (simulate)', () => {
   let hub: RunningHub;
   let app: KioskApp;
+  let devicePassword = '';
   const dirs: string[] = [];
 
   beforeAll(async () => {
@@ -32,6 +34,7 @@ describe('finger end to end through hub and kiosk (simulate)', () => {
     const keys = generateDeviceKeys();
     const reg = await registerDevice(hub.store, { siteCode: 'PKM-01-A', deviceId: 'kiosk-finger-1', now: new Date() });
     const enr = await enrolDevice(hub.store, { token: reg.token, publicKeyPem: keys.publicKeyPem }, { hubUrl: hub.publicUrl, mqttUrl: hub.mqttUrl, prefix: hub.config.prefix }, new Date());
+    devicePassword = enr.mqtt.password;
     const config = kioskConfigSchema.parse({
       deviceId: 'kiosk-finger-1',
       siteCode: 'PKM-01-A',
@@ -93,5 +96,36 @@ describe('finger end to end through hub and kiosk (simulate)', () => {
     await waitFor(() => hub.ctx.db.prepare(`SELECT 1 FROM punches WHERE nip = ? AND method = 'face'`).get(BUDI), 15_000, 'face punch at the hub');
     sim.control({ op: 'clear' });
     await waitFor(() => app.health.components().finger?.state === 'ok', 10_000, 'finger recovered');
+  });
+
+  it('hub finger API: kiosk upload validated, admin list scoped to the OPD, delete drops it from the roster', async () => {
+    const base = `http://127.0.0.1:${hub.httpPort}/api/v1`;
+    const dev = { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`kiosk-finger-1:${devicePassword}`).toString('base64')}` };
+    const post = (body: unknown, headers = dev) => fetch(`${base}/kiosk/finger/templates`, { method: 'POST', headers, body: JSON.stringify(body) });
+    const tpl = Buffer.alloc(512, 3).toString('base64');
+    expect((await post({ nip: BUDI, finger: 1, template: tpl }, { ...dev, authorization: 'Basic eDp5' })).status).toBe(401);
+    const short = await post({ nip: BUDI, finger: 1, template: Buffer.alloc(10).toString('base64') });
+    expect(short.status).toBe(400);
+    expect(((await short.json()) as { error: string }).error).toMatch(/template must decode to 256/);
+    expect((await post({ nip: '111111111111111111', finger: 1, template: tpl })).status).toBe(404);
+    expect((await post({ nip: '197001011990011001', finger: 1, template: tpl })).status).toBe(409); // inactive
+    expect((await post({ nip: BUDI, finger: 11, template: tpl })).status).toBe(400);
+    expect((await post({ nip: BUDI, finger: 6, template: tpl })).status).toBe(201);
+
+    const admin = await addUser(hub.store, { username: 'bkpsdm1', name: 'Admin', role: 'bkpsdm', now: new Date() });
+    const other = await addUser(hub.store, { username: 'disdik1', name: 'Disdik', role: 'opd_admin', opdCode: 'DISDIK', now: new Date() });
+    const get = (token: string, q = '') => fetch(`${base}/finger/templates${q}`, { headers: { authorization: `Bearer ${token}` } });
+    const all = (await (await get(admin.token)).json()) as { items: { nip: string; finger: number; bytes: number }[] };
+    expect(all.items.map((i) => `${i.nip}#${i.finger}`).sort()).toEqual([`${BUDI}#6`, `${SITI}#2`].sort());
+    expect(JSON.stringify(all)).not.toContain(tpl.slice(0, 40)); // metadata only
+    expect(((await (await get(other.token)).json()) as { items: unknown[] }).items).toEqual([]);
+    expect((await get(other.token, '?opd=DINKES')).status).toBe(403);
+    const del = (token: string) => fetch(`${base}/finger/templates/${BUDI}/6`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+    expect((await del(other.token)).status).toBe(403);
+    expect((await del(admin.token)).status).toBe(200);
+    expect((await del(admin.token)).status).toBe(404);
+    const roster = (await (await fetch(`${base}/kiosk/roster`, { headers: dev })).json()) as { people: { nip: string; finger?: { finger: number }[] }[] };
+    expect(roster.people.find((p) => p.nip === SITI)?.finger?.map((f) => f.finger)).toEqual([2]);
+    expect(roster.people.find((p) => p.nip === BUDI)?.finger).toBeUndefined();
   });
 });
