@@ -85,6 +85,7 @@ export class FingerSensor {
   private pending: Pending | null = null;
   private tail: Promise<unknown> = Promise.resolve();
   private closedReason: string | null = null;
+  private readonly log: Logger | undefined;
   /** Data packet size; learnt from ReadSysPara (128 is the factory default). */
   packetSize = 128;
   /** Commands completed (any outcome from the sensor) — for the bench and health. */
@@ -99,6 +100,7 @@ export class FingerSensor {
     this.address = opts.address ?? DEFAULT_ADDRESS;
     this.password = opts.password ?? 0;
     this.timeoutMs = opts.timeoutMs ?? 1000;
+    this.log = opts.log;
     this.decoder = new PacketDecoder(
       (p) => this.onPacket(p),
       (p) => this.onProblem(p),
@@ -323,7 +325,10 @@ export class FingerSensor {
 
   private onPacket(pkt: Packet): void {
     const p = this.pending;
-    if (!p) return; // unsolicited (e.g. a late answer): ignore
+    if (!p) {
+      this.log?.debug({ pid: pkt.pid, bytes: pkt.payload.length }, 'unsolicited packet from the sensor ignored');
+      return;
+    }
     if (pkt.address !== this.address) return p.reject(new FingerAddressError(p.name, this.address, pkt.address));
     if (!p.ack) {
       if (pkt.pid !== PID.ack || pkt.payload.length < 1) return p.reject(new FingerGarbageError(p.name, `package id 0x${pkt.pid.toString(16)} where an acknowledgement was due`));

@@ -45,6 +45,7 @@ export class FingerSource implements IdentificationSource {
   private stopped = false;
   private wake: (() => void) | null = null;
   private fingerDown = false;
+  private lastSyncAt = 0;
   private faulted = false;
   private readonly mapStore: LibraryMapStore;
   lastSync: SyncResult | null = null;
@@ -92,7 +93,7 @@ export class FingerSource implements IdentificationSource {
     while (!this.stopped) {
       try {
         if (!this.sensor) await this.connect();
-        if (this.syncWanted) await this.sync();
+        if (this.syncWanted || Date.now() - this.lastSyncAt > config.verifyIntervalS * 1000) await this.sync();
         backoff = config.backoffMs;
         const req = this.enrolQueue.shift();
         if (req) await this.runEnrol(req);
@@ -135,6 +136,7 @@ export class FingerSource implements IdentificationSource {
     const wanted = wantedFromRoster(this.o.roster.current()?.people ?? []);
     const r = await syncLibrary(sensor, this.mapStore, wanted, this.capacity);
     this.lastSync = r;
+    this.lastSyncAt = Date.now();
     if (r.reset) this.o.log.warn('fingerprint library empty on the sensor (new or replaced sensor): full reload');
     if (r.loaded || r.deleted || r.reset) this.o.log.info({ loaded: r.loaded, deleted: r.deleted, kept: r.kept, overflow: r.overflow, failed: r.failed.length }, 'fingerprint library synced');
     this.setOk();
