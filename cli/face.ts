@@ -67,6 +67,60 @@ export function registerFaceCommands(g: Groups): void {
       const { sweep: _s, failures: _f, stage_ms, ...rest } = r;
       out(JSON.stringify({ ...rest, stage_ms_p50: Object.fromEntries(Object.entries(stage_ms).map(([k, v]) => [k, +v!.p50.toFixed(2)])) }));
     });
+
+  g.enroll
+    .command('face')
+    .description('Daftarkan wajah pegawai dari 3–5 foto / enrol a face from 3–5 photos (crops encrypted at rest)')
+    .option('--nip <nip>', 'NIP of the staff member (must exist: hadir import staff)')
+    .argument('[images...]', '3–5 photos: one person, frontal, well lit')
+    .option('--recompute', 're-compute templates from the stored crops (after a model change); with --nip for one person', false)
+    .option('--list', 'list face enrolments', false)
+    .option('--data <dir>', 'hub data directory (HADIR_DATA_DIR, default ./data)')
+    .option('--db <url>', 'hub database (HADIR_DB_URL; default <data>/hub.db)')
+    .action(async (images: string[], o: { nip?: string; recompute: boolean; list: boolean; data?: string; db?: string }) => {
+      const out = (l: string) => process.stdout.write(`${l}\n`);
+      const { resolveHubConfig } = await import('../hub/config.js');
+      const { openSqlite } = await import('../hub/store/sqlite.js');
+      const { FaceStore, MIN_ENROL, MAX_ENROL } = await import('../hub/biometrics/face-store.js');
+      const hubCfg = resolveHubConfig({ dataDir: o.data, dbUrl: o.db });
+      if (o.nip !== undefined && !/^[A-Za-z0-9.\-]{1,32}$/.test(o.nip)) throw new UserError(`NIP "${o.nip}" is not valid`, 'use the 18-digit NIP (or the honorer id: letters, digits, . and -)');
+      const db = openSqlite(hubCfg.dbPath);
+      const store = new FaceStore(db, hubCfg.dataDir);
+      try {
+        if (o.list) {
+          for (const r of store.list(null, o.nip ?? null)) out(`${r.nip}  ${r.name}  ${r.opd}  ${r.crops} crops  ${r.models}  ${r.source}  ${r.enrolledAt}`);
+          return;
+        }
+        if (!o.recompute) {
+          if (!o.nip) throw new UserError('--nip is missing', 'hadir enroll face --nip NIP IMAGE…');
+          if (images.length < MIN_ENROL || images.length > MAX_ENROL) throw new UserError(`${images.length} image(s) given; ${MIN_ENROL}–${MAX_ENROL} are needed`, 'give 3–5 photos of the person: hadir enroll face --nip NIP a.jpg b.jpg c.jpg');
+          store.requireStaff(o.nip);
+        }
+        const { hubFaceEngines } = await import('../hub/biometrics/face-engines.js');
+        const engines = await hubFaceEngines();
+        try {
+          if (o.recompute) {
+            const r = await store.recompute(engines, o.nip);
+            out(`Templat dihitung ulang / templates re-computed: ${r.people} orang/people, ${r.crops} crops, models ${r.models.join(', ')}`);
+            out('Kiosk menerima templat baru pada sinkronisasi roster berikutnya / kiosks get them with the next roster sync');
+            return;
+          }
+          const { screenEnrolmentImages } = await import('../hub/biometrics/face-enrol.js');
+          const cands = await screenEnrolmentImages(images, engines[0]!, faceDefaults());
+          for (const c of cands) out(`  ${c.reason ? 'DITOLAK / rejected' : 'OK'}  ${c.file}${c.reason ? ` — ${c.reason}` : ''}`);
+          const good = cands.filter((c) => c.crop);
+          if (good.length < MIN_ENROL) throw new UserError(`only ${good.length} of ${images.length} images passed the quality checks for NIP ${o.nip}; ${MIN_ENROL} are needed — nothing was stored`, 'replace the rejected photos (reasons above) and run the command again');
+          const r = await store.enrol(o.nip!, good.map((c) => c.crop!), engines, { source: 'cli', by: process.env.USER });
+          out(`Terdaftar / enrolled: NIP ${o.nip}, ${r.crops} gambar wajah (terenkripsi / encrypted), templates for ${r.models.join(', ')}`);
+          out('Kiosk menerima templat pada sinkronisasi roster berikutnya (≤ 60 s bila hub berjalan) / kiosks get the templates with the next roster sync');
+        } finally {
+          for (const e of engines) await e.close();
+        }
+      } finally {
+        db.close();
+      }
+    });
+
 }
 
 function parseEngine(s: string): 'onnx' | 'faceapi' {

@@ -1,6 +1,136 @@
-import type { HubContext, HubModule } from '../module.js';
+import { Hono, type Context } from 'hono';
+import { zValidator } from '@hono/zod-validator';
+import { z } from 'zod';
+import { nipSchema } from '../../protocol/index.js';
+import { isUserError } from '../../lib/errors.js';
+import type { HubContext, HubEnv, HubModule, KioskEnv } from '../module.js';
+import { scopeOf } from '../http/auth.js';
+import { errorResponse, json } from '../http/openapi.js';
+import type { FaceEngine } from '../../kiosk/face/engine.js';
+import { CANONICAL_SIZE } from '../../kiosk/face/align.js';
+import { decodeImage, type RgbImage } from '../../kiosk/face/image.js';
+import { postGate } from '../../kiosk/face/quality.js';
+import { faceConfigSchema } from '../../kiosk/face/config.js';
+import { FaceStore, MAX_ENROL, MIN_ENROL } from './face-store.js';
+import { hubFaceEngines } from './face-engines.js';
 
-/** Placeholder until the face feature lands (owned by that feature). */
-export function createFaceModule(_ctx: HubContext): HubModule {
-  return { name: 'face' };
+/**
+ * Face enrolment at the hub: encrypted aligned crops and per-model templates (face-store.ts),
+ * added to the roster of each person's site so kiosks receive them with the roster sync.
+ * Routes: kiosk `POST /api/v1/kiosk/face/enrol` (crops captured in kiosk enrolment mode);
+ * admin `GET /api/v1/face/enrolments`, `DELETE /api/v1/face/enrolments/{nip}`.
+ */
+export const faceUploadSchema = z.strictObject({
+  nip: nipSchema,
+  /** Canonical aligned crops (160x160) as base64 JPEG. */
+  crops: z.array(z.base64().max(200_000)).min(MIN_ENROL).max(MAX_ENROL),
+});
+
+const listQuerySchema = z.strictObject({ nip: nipSchema.optional(), opd: z.string().optional() });
+
+const hook = (r: { success: boolean; error?: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } }, c: Context) => {
+  if (!r.success) return c.json({ error: r.error!.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ') }, 400);
+};
+
+export function createFaceModule(ctx: HubContext): HubModule {
+  const { db, bus, log } = ctx;
+  const store = new FaceStore(db, ctx.dataDir);
+  const quality = faceConfigSchema.parse({}).quality;
+  // Engines load on first use (tens of MB, a second or two): a hub without face enrolment never pays.
+  let engines: Promise<FaceEngine[]> | null = null;
+  const getEngines = () => (engines ??= hubFaceEngines().catch((e) => ((engines = null), Promise.reject(e))));
+
+  const kioskApi = new Hono<KioskEnv>();
+  kioskApi.post('/face/enrol', zValidator('json', faceUploadSchema, hook), async (c) => {
+    const body = c.req.valid('json');
+    const device = c.get('device');
+    const staff = store.staff(body.nip);
+    if (!staff) return c.json({ error: `NIP ${body.nip} tidak terdaftar / is not in the staff list — import it first (hadir import staff)` }, 404);
+    if (!staff.active) return c.json({ error: `NIP ${body.nip} tidak aktif / is inactive` }, 409);
+    const crops: RgbImage[] = [];
+    for (const [i, b64] of body.crops.entries()) {
+      let img: RgbImage;
+      try {
+        img = await decodeImage(Buffer.from(b64, 'base64'));
+      } catch {
+        return c.json({ error: `crops.${i}: not a JPEG/PNG image` }, 400);
+      }
+      if (img.width !== CANONICAL_SIZE || img.height !== CANONICAL_SIZE) return c.json({ error: `crops.${i}: ${img.width}x${img.height}, expected the ${CANONICAL_SIZE}x${CANONICAL_SIZE} aligned crop` }, 400);
+      if (postGate(img, quality).code) return c.json({ error: `crops.${i}: gambar buram / blurred` }, 422);
+      crops.push(img);
+    }
+    try {
+      const r = await store.enrol(body.nip, crops, await getEngines(), { source: device.id });
+      log.info({ nip: body.nip, deviceId: device.id, crops: r.crops, models: r.models }, 'face enrolled at kiosk');
+      bus.emit('roster:changed', {});
+      return c.json({ nip: body.nip, ...r }, 201);
+    } catch (e) {
+      if (isUserError(e)) return c.json({ error: e.message }, 422);
+      throw e;
+    }
+  });
+
+  const api = new Hono<HubEnv>();
+  api.get('/face/enrolments', zValidator('query', listQuerySchema, hook), (c) => {
+    const q = c.req.valid('query');
+    return c.json({ items: store.list(scopeOf(c, q.opd), q.nip) });
+  });
+  api.delete('/face/enrolments/:nip', (c) => {
+    const nip = c.req.param('nip');
+    if (!nipSchema.safeParse(nip).success) return c.json({ error: 'nip is invalid' }, 400);
+    const staff = store.staff(nip);
+    if (!staff) return c.json({ error: `NIP ${nip} tidak terdaftar / not found` }, 404);
+    scopeOf(c, staff.opd_code); // 403 for another OPD's admin
+    const n = store.remove(nip);
+    if (n === 0) return c.json({ error: `no face enrolment for NIP ${nip}` }, 404);
+    log.info({ nip, by: c.get('user').username }, 'face enrolment deleted');
+    bus.emit('roster:changed', {});
+    return c.json({ deleted: n });
+  });
+
+  return {
+    name: 'face',
+    kioskApi,
+    api,
+    contributeRoster(siteCode, people) {
+      for (const [nip, templates] of store.templatesForSite(siteCode)) {
+        const person = people.get(nip);
+        if (person) person.face = templates;
+      }
+    },
+    async stop() {
+      const e = engines;
+      engines = null;
+      if (e) for (const x of await e.catch(() => [])) await x.close();
+    },
+    openapi: {
+      '/kiosk/face/enrol': {
+        post: {
+          summary: 'Upload 3–5 aligned face crops captured in kiosk enrolment mode (device auth); the hub computes and stores templates',
+          tags: ['face'],
+          requestBody: { required: true, content: { 'application/json': { schema: json(faceUploadSchema).content['application/json'].schema } } },
+          responses: { '201': { description: 'enrolled' }, '400': errorResponse('invalid body'), '404': errorResponse('unknown NIP'), '409': errorResponse('inactive NIP'), '422': errorResponse('crops refused') },
+        },
+      },
+      '/face/enrolments': {
+        get: {
+          summary: 'List face enrolments (metadata only: no crops, no templates)',
+          tags: ['face'],
+          parameters: [
+            { name: 'nip', in: 'query', schema: { type: 'string' } },
+            { name: 'opd', in: 'query', schema: { type: 'string' } },
+          ],
+          responses: { '200': { description: 'enrolments' } },
+        },
+      },
+      '/face/enrolments/{nip}': {
+        delete: {
+          summary: "Delete a person's face crops and templates; kiosks drop them at their next sync",
+          tags: ['face'],
+          parameters: [{ name: 'nip', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: 'deleted' }, '403': errorResponse('another OPD'), '404': errorResponse('not found') },
+        },
+      },
+    },
+  };
 }

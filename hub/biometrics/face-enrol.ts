@@ -1,0 +1,50 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { FaceConfig } from '../../kiosk/face/config.js';
+import { decisionFor } from '../../kiosk/face/engines.js';
+import { dot, type FaceEngine } from '../../kiosk/face/engine.js';
+import { decodeImage, type RgbImage } from '../../kiosk/face/image.js';
+import { FacePipeline } from '../../kiosk/face/pipeline.js';
+import { QUALITY_MESSAGES } from '../../kiosk/face/quality.js';
+
+export interface EnrolCandidate {
+  file: string;
+  crop?: RgbImage;
+  vector?: Float32Array;
+  /** Why the image was refused (Indonesian / English), absent when accepted. */
+  reason?: string;
+}
+
+/**
+ * Runs each enrolment image through the kiosk pipeline with its quality gates (one face, large,
+ * lit, sharp, frontal) and then checks that the accepted images show one person: every pair must
+ * match above the operating threshold, otherwise the images that disagree with the majority are
+ * refused. Pure with respect to the store: nothing is written here.
+ */
+export async function screenEnrolmentImages(files: string[], engine: FaceEngine, cfg: FaceConfig): Promise<EnrolCandidate[]> {
+  const pipe = new FacePipeline(engine, cfg);
+  const out: EnrolCandidate[] = [];
+  for (const file of files) {
+    let img: RgbImage;
+    try {
+      img = await decodeImage(await readFile(file));
+    } catch (e) {
+      out.push({ file, reason: `berkas tidak terbaca / unreadable image (${(e as Error).message.split('\n')[0]})` });
+      continue;
+    }
+    const a = await pipe.analyse(img);
+    if (!a.face) out.push({ file, reason: 'tidak ada wajah / no face found' });
+    else if (a.quality) out.push({ file, reason: `${QUALITY_MESSAGES[a.quality].id} / ${QUALITY_MESSAGES[a.quality].en}` });
+    else out.push({ file, crop: a.aligned!, vector: a.vector! });
+  }
+  const threshold = decisionFor(engine, cfg).threshold;
+  const ok = out.filter((c) => c.vector);
+  // each image's agreement with the others; the ones below threshold against most others are refused
+  for (const c of ok) {
+    const agree = ok.filter((o) => o !== c && dot(o.vector!, c.vector!) >= threshold).length;
+    if (ok.length > 1 && agree < Math.ceil((ok.length - 1) / 2)) {
+      c.reason = `wajah berbeda dari gambar lain / shows a different person than the other images (${basename(c.file)})`;
+    }
+  }
+  return out.map((c) => (c.reason ? { file: c.file, reason: c.reason } : c));
+}

@@ -1,0 +1,137 @@
+import type { SqliteDb } from '../store/sqlite.js';
+import { UserError } from '../../lib/errors.js';
+import { loadBiometricKey, open, seal, type BiometricKey } from './face-crypto.js';
+import type { FaceEngine } from '../../kiosk/face/engine.js';
+import { decodeImage, encodeJpeg, type RgbImage } from '../../kiosk/face/image.js';
+import { encodeVector } from '../../kiosk/face/vector.js';
+
+export const MIN_ENROL = 3;
+export const MAX_ENROL = 5;
+
+interface CropRow {
+  id: number;
+  nip: string;
+  key_id: string;
+  iv: Buffer;
+  tag: Buffer;
+  ciphertext: Buffer;
+}
+
+/**
+ * The hub's face enrolments: encrypted aligned crops per person and the templates computed from
+ * them, one per crop and model. Templates are always computed from the stored (decoded) JPEG, so a
+ * re-computation gives exactly what enrolment gave.
+ */
+export class FaceStore {
+  private keyCache: BiometricKey | null = null;
+
+  constructor(
+    private readonly db: SqliteDb,
+    private readonly dataDir: string,
+  ) {}
+
+  private key(): BiometricKey {
+    return (this.keyCache ??= loadBiometricKey(this.dataDir));
+  }
+
+  staff(nip: string): { nip: string; name: string; opd_code: string; active: number } | undefined {
+    return this.db.prepare<[string], { nip: string; name: string; opd_code: string; active: number }>('SELECT nip, name, opd_code, active FROM staff WHERE nip = ?').get(nip);
+  }
+
+  /** Checks the staff row exists and is active (UserError otherwise). */
+  requireStaff(nip: string): { nip: string; name: string; opd_code: string } {
+    const s = this.staff(nip);
+    if (!s) throw new UserError(`NIP ${nip} tidak terdaftar / is not in the staff list`, 'import the staff first (`hadir import staff FILE.csv`)', 2);
+    if (!s.active) throw new UserError(`NIP ${nip} tidak aktif / is inactive`, 'activate the staff row before enrolling');
+    return s;
+  }
+
+  /**
+   * Replaces the person's enrolment with these canonical aligned crops and computes their templates
+   * with every engine. All or nothing (one transaction).
+   */
+  async enrol(nip: string, crops: RgbImage[], engines: FaceEngine[], meta: { source: string; by?: string }): Promise<{ crops: number; models: string[] }> {
+    this.requireStaff(nip);
+    if (crops.length < MIN_ENROL || crops.length > MAX_ENROL) throw new UserError(`${crops.length} good face images for NIP ${nip}; ${MIN_ENROL}–${MAX_ENROL} are needed`, 'give 3–5 clear, frontal photos of the person');
+    const now = new Date().toISOString();
+    const key = this.key();
+    const items: { sealed: ReturnType<typeof seal>; templates: { modelId: string; vector: Float32Array }[] }[] = [];
+    for (const c of crops) {
+      const jpeg = await encodeJpeg(c, 95);
+      const stored = await decodeImage(jpeg);
+      const templates = [];
+      for (const e of engines) templates.push({ modelId: e.modelId, vector: await e.embedAligned(stored) });
+      items.push({ sealed: seal(key, jpeg, `hadir-face:${nip}`), templates });
+    }
+    const insCrop = this.db.prepare('INSERT INTO face_crops (nip, key_id, iv, tag, ciphertext, source, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    const insTpl = this.db.prepare('INSERT INTO face_templates (crop_id, model_id, vector, created_at) VALUES (?, ?, ?, ?)');
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM face_templates WHERE crop_id IN (SELECT id FROM face_crops WHERE nip = ?)').run(nip);
+      this.db.prepare('DELETE FROM face_crops WHERE nip = ?').run(nip);
+      for (const it of items) {
+        const id = Number(insCrop.run(nip, it.sealed.keyId, it.sealed.iv, it.sealed.tag, it.sealed.ciphertext, meta.source, now, meta.by ?? null).lastInsertRowid);
+        for (const t of it.templates) insTpl.run(id, t.modelId, Buffer.from(encodeVector(t.vector), 'base64'), now);
+      }
+    })();
+    return { crops: items.length, models: engines.map((e) => e.modelId) };
+  }
+
+  /** The decrypted crops of one person (or everyone), for re-computation and audits. */
+  async crops(nip?: string): Promise<{ id: number; nip: string; image: RgbImage }[]> {
+    const rows = (nip ? this.db.prepare<[string], CropRow>('SELECT * FROM face_crops WHERE nip = ? ORDER BY id').all(nip) : this.db.prepare<[], CropRow>('SELECT * FROM face_crops ORDER BY nip, id').all()) as CropRow[];
+    const key = this.key();
+    const out = [];
+    for (const r of rows) out.push({ id: r.id, nip: r.nip, image: await decodeImage(open(key, { keyId: r.key_id, iv: r.iv, tag: r.tag, ciphertext: r.ciphertext }, `hadir-face:${r.nip}`)) });
+    return out;
+  }
+
+  /** Re-computes the templates of these engines' models from the stored crops (model change). */
+  async recompute(engines: FaceEngine[], nip?: string): Promise<{ people: number; crops: number; models: string[] }> {
+    const crops = await this.crops(nip);
+    const now = new Date().toISOString();
+    const rows: { id: number; modelId: string; vector: Buffer }[] = [];
+    for (const c of crops) for (const e of engines) rows.push({ id: c.id, modelId: e.modelId, vector: Buffer.from(encodeVector(await e.embedAligned(c.image)), 'base64') });
+    const up = this.db.prepare('INSERT INTO face_templates (crop_id, model_id, vector, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (crop_id, model_id) DO UPDATE SET vector = excluded.vector, created_at = excluded.created_at');
+    this.db.transaction(() => {
+      for (const r of rows) up.run(r.id, r.modelId, r.vector, now);
+    })();
+    return { people: new Set(crops.map((c) => c.nip)).size, crops: crops.length, models: engines.map((e) => e.modelId) };
+  }
+
+  /** Templates of the active staff of a site, grouped by NIP (roster contribution). */
+  templatesForSite(siteCode: string): Map<string, { modelId: string; vector: string }[]> {
+    const rows = this.db
+      .prepare<[string], { nip: string; model_id: string; vector: Buffer }>(
+        `SELECT c.nip, t.model_id, t.vector FROM face_templates t JOIN face_crops c ON c.id = t.crop_id
+           JOIN staff s ON s.nip = c.nip JOIN sites si ON si.unit_code = s.unit_code
+          WHERE si.code = ? AND s.active = 1 ORDER BY c.nip, c.id, t.model_id`,
+      )
+      .all(siteCode);
+    const out = new Map<string, { modelId: string; vector: string }[]>();
+    for (const r of rows) {
+      let l = out.get(r.nip);
+      if (!l) out.set(r.nip, (l = []));
+      l.push({ modelId: r.model_id, vector: r.vector.toString('base64') });
+    }
+    return out;
+  }
+
+  list(opd?: string | null, nip?: string | null): { nip: string; name: string; opd: string; crops: number; models: string; source: string; enrolledAt: string }[] {
+    return this.db
+      .prepare(
+        `SELECT c.nip, s.name, s.opd_code AS opd, count(DISTINCT c.id) AS crops, group_concat(DISTINCT t.model_id) AS models,
+                max(c.source) AS source, max(c.created_at) AS enrolledAt
+           FROM face_crops c JOIN staff s ON s.nip = c.nip LEFT JOIN face_templates t ON t.crop_id = c.id
+          WHERE (@opd IS NULL OR s.opd_code = @opd) AND (@nip IS NULL OR c.nip = @nip)
+          GROUP BY c.nip ORDER BY c.nip`,
+      )
+      .all({ opd: opd ?? null, nip: nip ?? null }) as never;
+  }
+
+  remove(nip: string): number {
+    return this.db.transaction(() => {
+      this.db.prepare('DELETE FROM face_templates WHERE crop_id IN (SELECT id FROM face_crops WHERE nip = ?)').run(nip);
+      return this.db.prepare('DELETE FROM face_crops WHERE nip = ?').run(nip).changes;
+    })();
+  }
+}
