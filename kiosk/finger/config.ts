@@ -24,7 +24,7 @@ export const fingerConfigSchema = z.strictObject({
   backoffMs: z.number().int().min(10).default(1000),
   maxBackoffMs: z.number().int().min(10).default(30_000),
   /** Re-check the sensor's library against the map this often (someone may have emptied or swapped it). */
-  verifyIntervalS: z.number().int().min(10).default(300),
+  verifyIntervalS: z.number().int().min(1).default(300),
   /** Seconds to wait for each capture during enrolment. */
   enrolTimeoutS: z.number().int().min(3).max(120).default(20),
   /** `--simulate`: the emulated module served on a socat pty pair. */

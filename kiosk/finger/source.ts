@@ -45,6 +45,8 @@ export class FingerSource implements IdentificationSource {
   private stopped = false;
   private wake: (() => void) | null = null;
   private fingerDown = false;
+  /** Handshake done: a confirmation code from now on is an answer, not a failed connection. */
+  private ready = false;
   private lastSyncAt = 0;
   private faulted = false;
   private readonly mapStore: LibraryMapStore;
@@ -100,7 +102,7 @@ export class FingerSource implements IdentificationSource {
         else await this.scanOnce(onIdentified);
       } catch (e) {
         if (this.stopped) break;
-        if (isConfirmation(e) && this.sensor) {
+        if (isConfirmation(e) && this.ready) {
           // The module answered, just not with success (e.g. IMAGE_FAIL on a smudged glass): the
           // line is fine, so no reconnect; a persistent code shows as degraded.
           this.o.log.warn({ code: e.code }, 'fingerprint sensor refused a command');
@@ -127,6 +129,7 @@ export class FingerSource implements IdentificationSource {
     this.capacity = Math.min(config.capacity ?? params.librarySize, params.librarySize);
     this.syncWanted = true; // after any (re)connect: it may be another sensor now
     if (config.ledRing) await sensor.auraLed('breathing', 'blue').catch(ignoreConfirmation);
+    this.ready = true;
     this.o.log.info({ capacity: this.capacity, packetSize: params.packetSize, securityLevel: params.securityLevel }, 'fingerprint sensor connected');
   }
 
@@ -168,6 +171,7 @@ export class FingerSource implements IdentificationSource {
   private async dropSensor(): Promise<void> {
     const s = this.sensor;
     this.sensor = null;
+    this.ready = false;
     this.fingerDown = false;
     await s?.close().catch(() => {});
   }

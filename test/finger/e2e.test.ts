@@ -8,6 +8,7 @@ import { KioskApp } from '../../kiosk/app.js';
 import { kioskConfigSchema } from '../../kiosk/config.js';
 import type { KioskEvents } from '../../kiosk/extension.js';
 import { createFingerExtension } from '../../kiosk/finger/extension.js';
+import { createGpioExtension } from '../../kiosk/gpio/extension.js';
 import { simulatedSensors } from '../../kiosk/finger/simulator.js';
 import { seedOrg, tmpDir, waitFor } from '../hub/helpers.js';
 
@@ -44,7 +45,7 @@ describe('finger end to end through hub and kiosk (simulate)', () => {
       privateKeyPem: keys.privateKeyPem,
       finger: { pollMs: 20, timeoutMs: 200, backoffMs: 50, maxBackoffMs: 300, enrolTimeoutS: 10 },
     });
-    app = new KioskApp(config, { simulate: true, screen: false, extensions: [createFingerExtension] });
+    app = new KioskApp(config, { simulate: true, screen: false, extensions: [createGpioExtension, createFingerExtension] });
     await app.start();
   });
 
@@ -84,6 +85,8 @@ describe('finger end to end through hub and kiosk (simulate)', () => {
     expect(stored).toMatchObject({ nip: SITI, method: 'finger' });
     expect(stored.score).toBeGreaterThan(100);
     sim.control({ op: 'lift' });
+    // The simulator's fake GPIO played the "recorded" pattern (green + one beep).
+    expect(app.health.components().gpio).toMatchObject({ state: 'ok', detail: expect.stringContaining('last: ok') });
   });
 
   it('a sensor fault shows in kiosk health while face punches keep being recorded and delivered', async () => {

@@ -13,6 +13,9 @@ import { fingerConfigSchema } from '../../kiosk/finger/config.js';
 import { FingerExtension } from '../../kiosk/finger/extension.js';
 import { syntheticTemplate } from '../../kiosk/finger/emulator.js';
 import { fingerSeed, sendControl, controlSocketPath } from '../../kiosk/finger/simulator.js';
+import { SensorEmulator } from '../../kiosk/finger/emulator.js';
+import { FingerSource } from '../../kiosk/finger/source.js';
+import { openEmulatedMockPort } from '../../kiosk/finger/transport.js';
 
 const NIP_A = '198001012005011001';
 const NIP_B = '198502022010012002';
@@ -33,7 +36,7 @@ async function until<T>(fn: () => T | undefined | null | false, ms = 5000): Prom
 }
 
 /** A hand-built KioskContext: real bus, roster view over a fixed roster, health registry, sources started like the core does. */
-async function kiosk(opts: { hubUrl?: string; capacity?: number } = {}) {
+async function kiosk(opts: { hubUrl?: string; capacity?: number; simulate?: boolean; finger?: Record<string, unknown>; expect?: ComponentState['state'] } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'hadir-finger-ext-'));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
   const bus = new EventEmitter<KioskEvents>() as KioskBus;
@@ -57,9 +60,9 @@ async function kiosk(opts: { hubUrl?: string; capacity?: number } = {}) {
     config: {
       hubUrl: opts.hubUrl ?? 'http://127.0.0.1:9',
       mqtt: { password: 'secret' },
-      finger: fingerConfigSchema.parse({ pollMs: 20, timeoutMs: 200, backoffMs: 50, maxBackoffMs: 200, enrolTimeoutS: 5, simulator: { capacity: opts.capacity ?? 200 } }),
+      finger: fingerConfigSchema.parse({ pollMs: 20, timeoutMs: 200, backoffMs: 50, maxBackoffMs: 200, enrolTimeoutS: 5, simulator: { capacity: opts.capacity ?? 200 }, ...opts.finger }),
     },
-    simulate: true,
+    simulate: opts.simulate ?? true,
     log: rootLogger,
     bus,
     roster: { current: () => roster, byNip: (n: string) => roster.people.find((p) => p.nip === n), refresh: async () => roster },
@@ -75,7 +78,7 @@ async function kiosk(opts: { hubUrl?: string; capacity?: number } = {}) {
   cleanups.push(() => ext.stop());
   for (const s of sources) await s.start((i) => void identified.push(i));
   const health = () => reporters.get('finger')!.state() as ComponentState;
-  await until(() => health().state === 'ok');
+  await until(() => health().state === (opts.expect ?? 'ok'));
   return {
     ext,
     ctx,
@@ -83,7 +86,7 @@ async function kiosk(opts: { hubUrl?: string; capacity?: number } = {}) {
     identified,
     feedback,
     health,
-    sim: ext.simulator!,
+    sim: ext.simulator as NonNullable<typeof ext.simulator>,
     setRoster(r: Partial<Roster>) {
       roster = { ...roster, ...r };
       bus.emit('roster:updated', { version: roster.version });
@@ -206,5 +209,48 @@ describe('FingerExtension in simulate mode (emulator on a socat pty, real serial
     await new Promise((r) => setTimeout(r, 150));
     k.sim.control({ op: 'place', nip: NIP_B, finger: 2 });
     expect(await result).toMatchObject({ ok: false, detail: expect.stringContaining('ENROLL_MISMATCH') });
+  });
+
+  it('an unplugged sensor (no such serial device) is a PORT fault in health, retried, never a hang', async () => {
+    const k = await kiosk({ simulate: false, finger: { port: '/dev/ttyHADIR-missing' }, expect: 'fault' });
+    expect(k.health().detail).toMatch(/^PORT: cannot open \/dev\/ttyHADIR-missing/);
+    expect(k.feedback.filter((f) => f.kind === 'fault')).toHaveLength(1); // reported once, not per retry
+    await new Promise((r) => setTimeout(r, 400));
+    expect(k.feedback.filter((f) => f.kind === 'fault')).toHaveLength(1);
+  });
+
+  it('a library emptied behind our back (no fault, no reconnect) is noticed at the periodic verify and reloaded', async () => {
+    const k = await kiosk({ finger: { verifyIntervalS: 1 } });
+    expect(k.sim.emulator.library.size).toBe(1);
+    const resynced = k.ext.source!.nextSync();
+    k.sim.emulator.library.clear();
+    expect(await resynced).toMatchObject({ reset: true, loaded: 1 });
+    expect(k.sim.emulator.library.size).toBe(1);
+  });
+
+  it('a module with another password is a WRONG_PASSWORD fault (reported once), not a busy loop', async () => {
+    const emu = new SensorEmulator({ password: 0x1234 });
+    const bus = new EventEmitter<KioskEvents>() as KioskBus;
+    const faults: FeedbackEvent[] = [];
+    bus.on('feedback', (e) => faults.push(e));
+    const dataDir = mkdtempSync(join(tmpdir(), 'hadir-finger-pw-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const source = new FingerSource({
+      config: fingerConfigSchema.parse({ password: 42, backoffMs: 50, maxBackoffMs: 100, timeoutMs: 200 }),
+      open: () => openEmulatedMockPort(emu),
+      roster: { current: () => null, byNip: () => undefined, refresh: async () => null },
+      bus,
+      log: rootLogger,
+      dataDir,
+      upload: async () => {},
+    });
+    await source.start(() => {});
+    cleanups.push(() => source.stop());
+    await until(() => source.state().state === 'fault');
+    expect(source.state().detail).toMatch(/^WRONG_PASSWORD: VfyPwd/);
+    const commands = emu.stats.commands;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(emu.stats.commands - commands).toBeLessThan(10); // back-off, not a tight loop
+    expect(faults).toHaveLength(1);
   });
 });
