@@ -121,6 +121,120 @@ export function registerFaceCommands(g: Groups): void {
       }
     });
 
+
+  g.eval
+    .command('liveness')
+    .description('Uji deteksi kehidupan / liveness on <dir>/live|print|replay/*.jpg: live accepted, attacks rejected')
+    .requiredOption('--dir <dir>', 'folder with sub-folders live/ and attack kinds (print/, replay/, …)')
+    .option('--threshold <p>', 'override the configured live threshold')
+    .action(async (o: { dir: string; threshold?: string }) => {
+      const out = (l: string) => process.stdout.write(`${l}\n`);
+      const cfg = faceDefaults();
+      if (o.threshold !== undefined) cfg.liveness.threshold = parseNum(o.threshold, '--threshold');
+      const { OnnxFaceEngine } = await import('../kiosk/face/onnx-engine.js');
+      const { listImages } = await import('../kiosk/face/dataset.js');
+      const { decodeImage } = await import('../kiosk/face/image.js');
+      const { chooseFace } = await import('../kiosk/face/quality.js');
+      const { readdirSync, statSync, readFileSync } = await import('node:fs');
+      const { join, basename } = await import('node:path');
+      let kinds: string[];
+      try {
+        kinds = readdirSync(o.dir).filter((k) => statSync(join(o.dir, k)).isDirectory()).sort();
+      } catch {
+        throw new UserError(`${o.dir} is not a folder`, 'give a folder with live/ and attack sub-folders (print/, replay/)');
+      }
+      if (!kinds.includes('live') || kinds.length < 2) throw new UserError(`${o.dir} needs a live/ folder and at least one attack folder (print/, replay/); found: ${kinds.join(', ') || 'none'}`, 'arrange the images as <dir>/live/*.jpg, <dir>/print/*.jpg, <dir>/replay/*.jpg');
+      const engine = await OnnxFaceEngine.create({ threads: cfg.threads });
+      const thr = cfg.liveness.threshold;
+      out(`Evaluasi liveness / liveness evaluation: ${o.dir}, MiniFASNet V2 + V1SE, live threshold ${thr}`);
+      let live = 0, liveOk = 0, attack = 0, attackRejected = 0, noFace = 0;
+      const ms: number[] = [];
+      const scores: Record<string, number[]> = {};
+      for (const kind of kinds) {
+        for (const f of listImages(join(o.dir, kind))) {
+          const img = await decodeImage(readFileSync(f));
+          const face = chooseFace(await engine.detect(img), img.width, img.height);
+          const isLive = kind === 'live';
+          if (!face) {
+            noFace++;
+            out(`  ${kind}/${basename(f)}: no face`);
+            continue;
+          }
+          const t = performance.now();
+          const p = await engine.liveness(img, face);
+          ms.push(performance.now() - t);
+          (scores[kind] ??= []).push(+p.toFixed(4));
+          const accepted = p >= thr;
+          if (isLive) (live++, accepted && liveOk++);
+          else (attack++, !accepted && attackRejected++);
+          out(`  ${kind}/${basename(f)}: live ${p.toFixed(3)} → ${accepted ? 'DITERIMA / accepted' : 'DITOLAK / rejected'}${accepted === isLive ? '' : '  ← WRONG'}`);
+        }
+      }
+      await engine.close();
+      const { percentile } = await import('../kiosk/face/dataset.js');
+      out(`live accepted ${liveOk}/${live}, attacks rejected ${attackRejected}/${attack}, no face ${noFace}; liveness p50 ${percentile(ms, 50).toFixed(1)} ms (both models)`);
+      out(JSON.stringify({ live_total: live, live_accepted: liveOk, attack_total: attack, attacks_rejected: attackRejected, bpcer: live ? (live - liveOk) / live : null, apcer: attack ? (attack - attackRejected) / attack : null, no_face: noFace, threshold: thr, scores, liveness_ms_p50: +percentile(ms, 50).toFixed(2) }));
+    });
+
+  g.bench
+    .command('face')
+    .description('Latensi per frame 640x480 / per-frame latency: ONNX vs face-api pipeline, 1:N search over 10,000 templates, RSS')
+    .option('--image <file>', 'photo with one face, cut to 640x480 (default ../shared/faces-dev/deepface-df07/1.jpg)')
+    .option('--frames <n>', 'timed ONNX frames', '50')
+    .option('--faceapi-frames <n>', 'timed face-api frames (slow)', '10')
+    .option('--no-faceapi', 'skip the face-api engine')
+    .action(async (o: { image?: string; frames: string; faceapiFrames: string; faceapi: boolean }) => {
+      const out = (l: string) => process.stdout.write(`${l}\n`);
+      const { fileURLToPath } = await import('node:url');
+      const image = o.image ?? fileURLToPath(new URL('../../shared/faces-dev/deepface-df07/1.jpg', import.meta.url));
+      const { existsSync } = await import('node:fs');
+      if (!existsSync(image)) throw new UserError(`bench image ${image} not found`, 'give --image PHOTO.jpg with one face');
+      const b = await import('../kiosk/face/bench.js');
+      const cfg = faceDefaults();
+      const n = Math.max(5, parseInt(o.frames, 10) || 50);
+      const nf = Math.max(2, parseInt(o.faceapiFrames, 10) || 10);
+      const frame = await b.benchFrame(image);
+      const jpegjs = (await import('jpeg-js')).default;
+      const { decodeImage } = await import('../kiosk/face/image.js');
+      const dSharp = await b.timeIt(30, 3, () => decodeImage(frame.jpeg));
+      const dJpegjs = await b.timeIt(30, 3, () => jpegjs.decode(frame.jpeg, { useTArray: true }));
+      out(`decode 640x480 JPEG: sharp p50 ${b.p50(dSharp).toFixed(2)} ms, jpeg-js p50 ${b.p50(dJpegjs).toFixed(2)} ms`);
+
+      const { OnnxFaceEngine } = await import('../kiosk/face/onnx-engine.js');
+      const onnx = await OnnxFaceEngine.create({ threads: cfg.threads, detectMaxSide: cfg.detectMaxSide });
+      const idx = b.randomIndex(onnx.modelId, onnx.dims, 10_000);
+      const q = new Float32Array(onnx.dims).fill(1 / Math.sqrt(onnx.dims));
+      const search = await b.timeIt(200, 20, () => idx.search(q));
+      out(`1:N search over ${idx.size} templates (${idx.people} people): p50 ${b.p50(search).toFixed(3)} ms, p95 ${b.p95(search).toFixed(3)} ms`);
+      const r1 = await b.benchPipeline(onnx, cfg, frame.image, idx, n, 3);
+      const rss = process.memoryUsage().rss / 2 ** 20;
+      out(`ONNX pipeline (detect+align+embed+search 10k+liveness), ${r1.faces} face(s), ${n} frames: p50 ${b.p50(r1.total).toFixed(1)} ms, p95 ${b.p95(r1.total).toFixed(1)} ms`);
+      out(`  stages p50: ${Object.entries(r1.stages).map(([k, v]) => `${k} ${b.p50(v).toFixed(2)}`).join(', ')} ms; RSS with ONNX models loaded ${rss.toFixed(0)} MB`);
+      await onnx.close();
+      let faceapiP50: number | null = null;
+      if (o.faceapi) {
+        const { FaceApiEngine } = await import('../kiosk/face/faceapi-engine.js');
+        const fa = await FaceApiEngine.create();
+        const idx2 = b.randomIndex(fa.modelId, fa.dims, 10_000);
+        const r2 = await b.benchPipeline(fa, cfg, frame.image, idx2, nf, 1);
+        faceapiP50 = b.p50(r2.total);
+        out(`face-api pipeline (detect+landmarks+align+embed+search 10k, WASM), ${r2.faces} face(s), ${nf} frames: p50 ${faceapiP50.toFixed(1)} ms, p95 ${b.p95(r2.total).toFixed(1)} ms`);
+        out(`  stages p50: ${Object.entries(r2.stages).map(([k, v]) => `${k} ${b.p50(v).toFixed(2)}`).join(', ')} ms`);
+      }
+      const onnxP50 = b.p50(r1.total);
+      if (faceapiP50 !== null) out(`speedup ONNX vs face-api: ${(faceapiP50 / onnxP50).toFixed(1)}x`);
+      out('(numbers on a shared, loaded machine are noisy; measure on the kiosk itself)');
+      out(JSON.stringify({
+        onnx_p50_ms: +onnxP50.toFixed(2), onnx_p95_ms: +b.p95(r1.total).toFixed(2),
+        faceapi_p50_ms: faceapiP50 === null ? null : +faceapiP50.toFixed(2),
+        speedup: faceapiP50 === null ? null : +(faceapiP50 / onnxP50).toFixed(2),
+        search_10k_ms: +b.p50(search).toFixed(3), rss_mb: Math.round(rss),
+        decode_sharp_ms: +b.p50(dSharp).toFixed(2), decode_jpegjs_ms: +b.p50(dJpegjs).toFixed(2),
+        onnx_stage_p50_ms: Object.fromEntries(Object.entries(r1.stages).map(([k, v]) => [k, +b.p50(v).toFixed(2)])),
+        threads: cfg.threads,
+      }));
+    });
+
 }
 
 function parseEngine(s: string): 'onnx' | 'faceapi' {

@@ -74,9 +74,19 @@ export class TemplateIndex {
     const best = this.best;
     best.fill(-2, 0, this.nips.length);
     const m = this.matrix, owner = this.owner;
+    const d4 = d - (d % 4);
     for (let t = 0, off = 0; t < this.count; t++, off += d) {
-      let s = 0;
-      for (let i = 0; i < d; i++) s += m[off + i]! * q[i]!;
+      // four partial sums: fewer loop-carried dependencies, ~2x faster in V8
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let i = 0;
+      for (; i < d4; i += 4) {
+        s0 += m[off + i]! * q[i]!;
+        s1 += m[off + i + 1]! * q[i + 1]!;
+        s2 += m[off + i + 2]! * q[i + 2]!;
+        s3 += m[off + i + 3]! * q[i + 3]!;
+      }
+      for (; i < d; i++) s0 += m[off + i]! * q[i]!;
+      const s = s0 + s1 + s2 + s3;
       const p = owner[t]!;
       if (s > best[p]!) best[p] = s;
     }
