@@ -219,9 +219,13 @@ export class FingerSource implements IdentificationSource {
         await sensor.imageToTemplate(buffer);
       }
       await sensor.createModel();
+      // One finger, one person: a finger already in this library under another NIP would let one
+      // person punch for two (titip absen).
+      const dup = await sensor.search(1, 0, this.capacity);
+      const owner = dup ? this.mapStore.load().pages[dup.pageId] : undefined;
+      if (owner && owner.nip !== req.nip) return result(false, `sidik jari ini sudah terdaftar untuk NIP ${owner.nip} / this finger is already enrolled for another person`);
       const template = await sensor.uploadTemplate(1);
       await this.o.upload({ nip: req.nip, finger: req.finger, template: template.toString('base64') });
-      this.fingerDown = true; // the enrolling finger is still on the glass: do not punch it
       result(true, `sidik jari terdaftar / finger enrolled (${template.length} bytes)`);
     } catch (e) {
       if (isLinkError(e)) {
@@ -230,6 +234,7 @@ export class FingerSource implements IdentificationSource {
       }
       result(false, `pendaftaran gagal / enrolment failed: ${(e as Error).message}`.slice(0, 300));
     } finally {
+      this.fingerDown = true; // the enrolling finger may still be on the glass: do not punch it
       if (config.ledRing && this.sensor) await this.sensor.auraLed('breathing', 'blue').catch(() => {});
     }
   }

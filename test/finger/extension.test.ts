@@ -199,6 +199,20 @@ describe('FingerExtension in simulate mode (emulator on a socat pty, real serial
     expect(k.identified).toHaveLength(0); // the enrolling finger is not a punch
   });
 
+  it('enrolment refuses a finger already enrolled here for another NIP (one finger, one person)', async () => {
+    const k = await kiosk();
+    const result = new Promise<KioskEvents['enrol:result'][0]>((r) => k.bus.once('enrol:result', r));
+    k.bus.emit('enrol:request', { requestId: 'r3', nip: NIP_B, method: 'finger', finger: 1 });
+    k.sim.control({ op: 'place', nip: NIP_A, finger: 1 }); // Ani's finger, enrolled for Ani
+    await new Promise((r) => setTimeout(r, 200));
+    k.sim.control({ op: 'lift' });
+    await new Promise((r) => setTimeout(r, 150));
+    k.sim.control({ op: 'place', nip: NIP_A, finger: 1 });
+    expect(await result).toMatchObject({ ok: false, detail: expect.stringContaining(`NIP ${NIP_A}`) });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(k.identified).toHaveLength(0); // the finger left on the glass after enrolment is not a punch
+  });
+
   it('enrolment with two different fingers fails with ENROLL_MISMATCH and nothing is uploaded', async () => {
     const k = await kiosk();
     const result = new Promise<KioskEvents['enrol:result'][0]>((r) => k.bus.once('enrol:result', r));
