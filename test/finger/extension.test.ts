@@ -203,6 +203,7 @@ describe('FingerExtension in simulate mode (emulator on a socat pty, real serial
     const k = await kiosk();
     const result = new Promise<KioskEvents['enrol:result'][0]>((r) => k.bus.once('enrol:result', r));
     k.bus.emit('enrol:request', { requestId: 'r3', nip: NIP_B, method: 'finger', finger: 1 });
+    await new Promise((r) => setTimeout(r, 100)); // the scan loop picks the request up first
     k.sim.control({ op: 'place', nip: NIP_A, finger: 1 }); // Ani's finger, enrolled for Ani
     await new Promise((r) => setTimeout(r, 200));
     k.sim.control({ op: 'lift' });
