@@ -1,4 +1,191 @@
+import type { Command } from 'commander';
 import type { Groups } from './program.js';
+import { UserError } from '../lib/errors.js';
 
-/** Commands of the hub area (owned by that area; see README "Command line"). */
-export function registerHubCommands(_g: Groups): void {}
+/**
+ * Commands of the hub area: `hadir hub`, `hadir device add|list`, `hadir user add`,
+ * `hadir report punches`, `hadir bench ingest`. Administrative commands open the hub's store
+ * directly (SQLite WAL + busy_timeout), so they work whether or not the hub runs.
+ */
+
+interface StoreFlags {
+  data?: string;
+  db?: string;
+}
+const storeFlags = (c: Command) =>
+  c.option('--data <dir>', 'data directory (HADIR_DATA_DIR, default ./data)').option('--db <url>', 'database (HADIR_DB_URL; default <data>/hub.db)');
+
+async function withStore<T>(f: StoreFlags, fn: (s: import('../hub/store/core-store.js').CoreStore) => Promise<T>): Promise<T> {
+  const { resolveHubConfig } = await import('../hub/config.js');
+  const { openStore } = await import('../hub/store/open.js');
+  const cfg = resolveHubConfig({ dataDir: f.data, dbUrl: f.db });
+  const { store } = openStore({ dbPath: cfg.dbPath });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+export function registerHubCommands(g: Groups): void {
+  storeFlags(
+    g.program
+      .command('hub')
+      .description('Jalankan hub / run the hub: HTTP API, MQTT broker (embedded unless --mqtt-url), ingest')
+      .option('--http-port <n>', 'HTTP port (HADIR_HTTP_PORT, default 8080)')
+      .option('--mqtt-port <n>', 'embedded MQTT broker port (default 1883)')
+      .option('--mqtt-url <url>', 'use an external broker instead (HADIR_MQTT_URL), e.g. mqtt://127.0.0.1:1883')
+      .option('--no-mqtt-shared', 'external broker: plain subscription instead of $share/hadir-hub/… (single hub, broker without shared subscriptions)')
+      .option('--prefix <p>', 'MQTT topic prefix (default hadir/v1)')
+      .option('--public-url <url>', 'how kiosks reach this hub over HTTP (HADIR_PUBLIC_URL)')
+      .option('--public-mqtt-url <url>', 'how kiosks reach the broker (HADIR_PUBLIC_MQTT_URL)'),
+  ).action(async (o: StoreFlags & { httpPort?: string; mqttPort?: string; mqttUrl?: string; mqttShared: boolean; prefix?: string; publicUrl?: string; publicMqttUrl?: string }) => {
+    const { startHub } = await import('../hub/server.js');
+    const hub = await startHub({
+      httpPort: o.httpPort, mqttPort: o.mqttPort, mqttUrl: o.mqttUrl, mqttShared: o.mqttShared, dataDir: o.data, dbUrl: o.db,
+      prefix: o.prefix, publicUrl: o.publicUrl, publicMqttUrl: o.publicMqttUrl,
+    } as never);
+    process.stderr.write(`hadir hub: http://localhost:${hub.httpPort}  mqtt ${hub.config.mqttUrl ?? `embedded :${hub.mqttPort}`}  data ${hub.config.dataDir}\n`);
+    await new Promise<void>((res) => {
+      const stop = () => res();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await hub.close();
+  });
+
+  storeFlags(
+    g.device
+      .command('add')
+      .description('Daftarkan kiosk / register a kiosk: prints a one-time enrolment token')
+      .requiredOption('--site <code>', 'site code (from `hadir import org`)')
+      .option('--id <id>', 'device id (a-z 0-9 -); default kiosk-<site>-N')
+      .option('--ttl <duration>', 'token lifetime, e.g. 24h, 90m, 7d', '24h')
+      .option('--kiosk-config <file>', 'also make the key pair, enrol now and write a ready kiosk config (mode 0600)')
+      .option('--hub-url <url>', 'hub URL written into the kiosk config (default HADIR_PUBLIC_URL or http://localhost:8080)')
+      .option('--mqtt-url <url>', 'broker URL written into the kiosk config (default HADIR_PUBLIC_MQTT_URL / HADIR_MQTT_URL / mqtt://localhost:1883)')
+      .option('--prefix <p>', 'MQTT topic prefix (default hadir/v1)')
+      .option('--kiosk-data <dir>', 'dataDir written into the kiosk config (default /var/lib/hadir)'),
+  ).action(async (o: StoreFlags & { site: string; id?: string; ttl: string; kioskConfig?: string; hubUrl?: string; mqttUrl?: string; prefix?: string; kioskData?: string }) => {
+    const { registerDevice, enrolDevice, parseTtl } = await import('../hub/devices/registry.js');
+    await withStore(o, async (store) => {
+      const now = new Date();
+      const r = await registerDevice(store, { siteCode: o.site, deviceId: o.id, ttlMs: parseTtl(o.ttl), now });
+      const out: string[] = [];
+      out.push(`Perangkat / device: ${r.device.id} (lokasi / site ${r.device.siteCode})${r.reissued ? ' — token baru / new token for an existing device' : ''}`);
+      if (!o.kioskConfig) {
+        out.push(`Token pendaftaran / enrolment token (sekali pakai / one-time, berlaku s.d. / valid until ${r.expiresAt}):`);
+        out.push(r.token);
+        process.stdout.write(out.join('\n') + '\n');
+        return;
+      }
+      const { generateDeviceKeys, DEFAULT_PREFIX } = await import('../protocol/index.js');
+      const { kioskConfigSchema } = await import('../kiosk/config.js');
+      const { formatIssues } = await import('../lib/config-file.js');
+      const { writeFileAtomic } = await import('../lib/write-atomic.js');
+      const env = process.env;
+      const keys = generateDeviceKeys();
+      const ends = {
+        hubUrl: o.hubUrl ?? env.HADIR_PUBLIC_URL ?? `http://localhost:${env.HADIR_HTTP_PORT || 8080}`,
+        mqttUrl: o.mqttUrl ?? env.HADIR_PUBLIC_MQTT_URL ?? env.HADIR_MQTT_URL ?? `mqtt://localhost:${env.HADIR_MQTT_PORT || 1883}`,
+        prefix: o.prefix ?? env.HADIR_MQTT_PREFIX ?? DEFAULT_PREFIX,
+      };
+      const kc = {
+        deviceId: r.device.id,
+        siteCode: r.device.siteCode,
+        hubUrl: ends.hubUrl,
+        ...(o.kioskData ? { dataDir: o.kioskData } : {}),
+        mqtt: { url: ends.mqttUrl, username: r.device.id, password: '', prefix: ends.prefix },
+        privateKeyPem: keys.privateKeyPem,
+      };
+      // Validate before enrolling, so a bad --hub-url changes nothing.
+      const pre = kioskConfigSchema.safeParse({ ...kc, mqtt: { ...kc.mqtt, password: 'x' } });
+      if (!pre.success) throw new UserError(`the kiosk config would be invalid: ${formatIssues(pre.error)}`, 'fix --hub-url / --mqtt-url / --kiosk-data');
+      const res = await enrolDevice(store, { token: r.token, publicKeyPem: keys.publicKeyPem }, ends, now);
+      kc.mqtt.password = res.mqtt.password;
+      kioskConfigSchema.parse(kc);
+      writeFileAtomic(o.kioskConfig!, JSON.stringify(kc, null, 2) + '\n', 0o600);
+      out.push(`Terdaftar dan aktif / enrolled: kunci Ed25519 dibuat / key pair made on this machine`);
+      out.push(`Konfigurasi kiosk ditulis / kiosk config written: ${o.kioskConfig} (mode 0600; berisi kunci privat / holds the private key)`);
+      process.stdout.write(out.join('\n') + '\n');
+    });
+  });
+
+  storeFlags(
+    g.device
+      .command('list')
+      .description('Daftar kiosk / list kiosks with online state, seq and backlog')
+      .option('--format <f>', 'table|json', 'table'),
+  ).action(async (o: StoreFlags & { format: string }) => {
+    if (!['table', 'json'].includes(o.format)) throw new UserError(`--format ${o.format} is not supported`, 'use --format table or json');
+    const { deviceView } = await import('../hub/http/app.js');
+    await withStore(o, async (store) => {
+      const [devices, gaps] = await Promise.all([store.listDevices(), store.seqGaps(undefined, true)]);
+      const views = devices.map((d) => deviceView(d, gaps));
+      if (o.format === 'json') return void process.stdout.write(JSON.stringify(views, null, 2) + '\n');
+      const rows = [['ID', 'LOKASI/SITE', 'STATUS', 'TERAKHIR/LAST SEEN', 'SEQ', 'CELAH/GAPS', 'ANTRIAN/BACKLOG']];
+      for (const v of views) {
+        rows.push([
+          v.id, v.siteCode,
+          v.disabled ? 'nonaktif/disabled' : !v.enrolled ? 'belum terdaftar/not enrolled' : v.online ? 'online' : 'offline',
+          v.lastSeenAt ?? '-', `${v.contiguousSeq}/${v.maxSeq}`,
+          v.seqGaps.map((g) => (g.from === g.to ? `${g.from}` : `${g.from}-${g.to}`)).join(',') || '-',
+          v.backlog.undelivered === null ? '-' : String(v.backlog.undelivered),
+        ]);
+      }
+      const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+      process.stdout.write(rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n') + '\n');
+      if (!views.length) process.stdout.write('(belum ada kiosk / no kiosks yet — `hadir device add --site SITE`)\n');
+    });
+  });
+
+  const user = g.program.command('user').description('Pengguna hub / hub users and API tokens');
+  storeFlags(
+    user
+      .command('add')
+      .description('Tambah pengguna / add a user; prints a bearer token for the API')
+      .requiredOption('--username <u>', 'login name')
+      .requiredOption('--name <name>', 'display name')
+      .requiredOption('--role <role>', 'bkpsdm (whole regency) | opd_admin (one OPD)')
+      .option('--opd <code>', 'OPD code (required for opd_admin)'),
+  ).action(async (o: StoreFlags & { username: string; name: string; role: string; opd?: string }) => {
+    const { addUser } = await import('../hub/users.js');
+    await withStore(o, async (store) => {
+      const { token } = await addUser(store, { username: o.username, name: o.name, role: o.role as 'bkpsdm', opdCode: o.opd ?? null, now: new Date() });
+      process.stdout.write(`Pengguna / user ${o.username} (${o.role}${o.opd ? ` ${o.opd}` : ''}) dibuat / created.\nToken API (simpan, hanya ditampilkan sekali / keep it, shown once):\n${token}\n`);
+    });
+  });
+
+  storeFlags(
+    g.report
+      .command('punches')
+      .description('Daftar punch / punches as JSON or CSV (times ISO-8601 UTC)')
+      .option('--from <date>', 'from (inclusive), ISO date or date-time')
+      .option('--to <date>', 'to (exclusive)')
+      .option('--device <id>', 'only this device')
+      .option('--nip <nip>', 'only this employee')
+      .option('--format <f>', 'json|csv', 'json')
+      .option('--out <file>', 'write to a file (atomically) instead of stdout'),
+  ).action(async (o: StoreFlags & { from?: string; to?: string; device?: string; nip?: string; format: string; out?: string }) => {
+    const { renderPunchReport } = await import('../hub/report-punches.js');
+    await withStore(o, async (store) => {
+      const text = await renderPunchReport(store, o);
+      if (o.out) {
+        const { writeFileAtomic } = await import('../lib/write-atomic.js');
+        writeFileAtomic(o.out, text);
+      } else process.stdout.write(text);
+    });
+  });
+
+  g.bench
+    .command('ingest')
+    .description('Ingest throughput: kiosks → broker → hub → store → ack, vs the raw broker rate; and a 20,000-punch backlog flush')
+    .option('--devices <n>', 'simulated kiosks', '10')
+    .option('--punches <n>', 'punches per kiosk for the throughput run', '2000')
+    .option('--backlog <n>', 'backlog size for the flush run', '20000')
+    .option('--mqtt-url <url>', 'measure through an external broker (e.g. Mosquitto) instead of the embedded one')
+    .action(async (o: { devices: string; punches: string; backlog: string; mqttUrl?: string }) => {
+      const { runIngestBench } = await import('../hub/bench/ingest-bench.js');
+      await runIngestBench({ devices: Number(o.devices), punchesPerDevice: Number(o.punches), backlog: Number(o.backlog), mqttUrl: o.mqttUrl });
+    });
+}

@@ -17,6 +17,8 @@ export interface HubModule {
   api?: Hono<HubEnv>;
   /** Routes mounted at /api/v1/kiosk (behind device authentication: HTTP Basic deviceId:mqttPassword). */
   kioskApi?: Hono<KioskEnv>;
+  /** OpenAPI paths of `api`/`kioskApi`, relative to /api/v1 (hub/http/openapi.ts), merged into /api/v1/openapi.json. */
+  openapi?: import('./http/openapi.js').OpenApiPaths;
   /** Adds this module's data (face/finger templates, …) to a site's roster before it is sent to kiosks. */
   contributeRoster?(siteCode: string, people: Map<string, RosterPerson>): void;
   start?(): Promise<void>;

@@ -1,0 +1,85 @@
+import { resolve, join } from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_PREFIX } from '../protocol/index.js';
+import { formatIssues } from '../lib/config-file.js';
+import { UserError } from '../lib/errors.js';
+
+/**
+ * The hub's settings: command-line flags win over environment variables, which win over defaults.
+ * Parsed once, with zod, at start-up; every problem is reported at once in one line.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+const mqttUrl = z.string().regex(/^(mqtts?|tcp|wss?):\/\/[^/]+/, 'must look like mqtt://host:1883');
+
+export const hubConfigSchema = z.strictObject({
+  httpPort: port.default(8080),
+  httpHost: z.string().min(1).default('0.0.0.0'),
+  mqttPort: port.default(1883),
+  mqttHost: z.string().min(1).default('0.0.0.0'),
+  /** External broker (Mosquitto, EMQX). Unset → embedded aedes on mqttPort. */
+  mqttUrl: mqttUrl.optional(),
+  /** Use `$share/hadir-hub/…` for punches on an external broker (several hubs split the stream). */
+  mqttShared: z.boolean().default(true),
+  dataDir: z.string().min(1).default('./data'),
+  /** `sqlite:PATH`, a plain path, or `postgres://…` (later). Default: `<dataDir>/hub.db`. */
+  dbUrl: z.string().min(1).optional(),
+  prefix: z.string().regex(/^[A-Za-z0-9_\-]+(\/[A-Za-z0-9_\-]+)*$/, 'topic prefix: levels of A-Z a-z 0-9 _ - separated by /, no wildcards').default(DEFAULT_PREFIX),
+  /** How kiosks reach the hub over HTTP (written into kiosk configs). */
+  publicUrl: z.url().optional(),
+  /** How kiosks reach the broker (written into kiosk configs). */
+  publicMqttUrl: mqttUrl.optional(),
+  /** Ingest batching: flush after this many messages or this many ms, whichever first. */
+  batchMax: z.coerce.number().int().min(1).max(5000).default(500),
+  batchDelayMs: z.coerce.number().min(0).max(1000).default(5),
+  /** Re-publish roster config pointers when their version changed, at this interval. */
+  rosterIntervalS: z.coerce.number().min(1).default(60),
+});
+export type HubConfigInput = z.input<typeof hubConfigSchema>;
+export type HubConfig = z.output<typeof hubConfigSchema> & { dbPath: string };
+
+/** Environment variables the hub reads (DESIGN.md "Command line"). */
+const ENV_MAP: Record<string, keyof HubConfigInput> = {
+  HADIR_HTTP_PORT: 'httpPort',
+  HADIR_MQTT_PORT: 'mqttPort',
+  HADIR_MQTT_URL: 'mqttUrl',
+  HADIR_DATA_DIR: 'dataDir',
+  HADIR_DB_URL: 'dbUrl',
+  HADIR_MQTT_PREFIX: 'prefix',
+  HADIR_PUBLIC_URL: 'publicUrl',
+  HADIR_PUBLIC_MQTT_URL: 'publicMqttUrl',
+};
+
+export function envInput(env: NodeJS.ProcessEnv = process.env): HubConfigInput {
+  const out: Record<string, unknown> = {};
+  for (const [k, key] of Object.entries(ENV_MAP)) {
+    const v = env[k];
+    if (v !== undefined && v !== '') out[key] = v;
+  }
+  return out as HubConfigInput;
+}
+
+/** Options (flags) over environment over defaults. Undefined options do not override. */
+export function resolveHubConfig(opts: HubConfigInput = {}, env: NodeJS.ProcessEnv = process.env): HubConfig {
+  const merged: Record<string, unknown> = { ...envInput(env) };
+  for (const [k, v] of Object.entries(opts)) if (v !== undefined) merged[k] = v;
+  const r = hubConfigSchema.safeParse(merged);
+  if (!r.success) throw new UserError(`hub settings: ${formatIssues(r.error)}`, 'fix the flag or HADIR_* environment variable');
+  const c = r.data;
+  const dataDir = resolve(c.dataDir);
+  return {
+    ...c,
+    dataDir,
+    dbPath: dbPathFor(c.dbUrl, dataDir),
+  };
+}
+
+/** Where the SQLite file lives; PostgreSQL is a later issue and says so clearly. */
+export function dbPathFor(dbUrl: string | undefined, dataDir: string): string {
+  if (!dbUrl) return join(dataDir, 'hub.db');
+  if (/^postgres(ql)?:\/\//.test(dbUrl)) {
+    throw new UserError('PostgreSQL store not yet available (HADIR_DB_URL / --db is postgres://…)', 'unset HADIR_DB_URL to use the SQLite file in the data dir');
+  }
+  if (dbUrl === ':memory:') return dbUrl;
+  const path = dbUrl.replace(/^sqlite:(\/\/)?/, '');
+  return resolve(path);
+}

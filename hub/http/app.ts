@@ -1,0 +1,203 @@
+import { Hono, type Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { zValidator } from '@hono/zod-validator';
+import { z } from 'zod';
+import type { ZodError } from 'zod';
+import { formatIssues } from '../../lib/config-file.js';
+import { isUserError } from '../../lib/errors.js';
+import type { Logger } from '../../lib/logger.js';
+import type { HubEnv, HubModule, KioskEnv } from '../module.js';
+import type { CoreStore, DeviceRecord, SeqGap } from '../store/core-store.js';
+import type { Registry } from 'prom-client';
+import { enrolDevice, enrolRequestSchema, type EnrolEndpoints } from '../devices/registry.js';
+import { buildRoster } from '../roster.js';
+import { deviceAuth, scopeOf, userAuth } from './auth.js';
+import { OpenApiRegistry, errorResponse, json, jsonSchema } from './openapi.js';
+
+export interface AppDeps {
+  store: CoreStore;
+  log: Logger;
+  metrics: Registry;
+  modules: HubModule[];
+  enrol: EnrolEndpoints;
+  version: string;
+  /** Is the hub's MQTT link up (for /healthz)? */
+  mqttConnected: () => boolean;
+  now?: () => Date;
+}
+
+/** Validation failures: 400 with every zod issue on one line. */
+const hook = (r: { success: boolean; error?: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } }, c: Context) => {
+  if (!r.success) return c.json({ error: formatIssues(r.error as ZodError) }, 400);
+};
+
+/** ISO-8601 with offset or a plain date (taken as UTC midnight) → UTC ISO. */
+const instant = z
+  .string()
+  .refine((s) => /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(s) && !Number.isNaN(Date.parse(s)), 'expected ISO-8601 date or date-time, e.g. 2026-11-24T07:00:00+07:00')
+  .transform((s) => new Date(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : s).toISOString());
+
+export const punchQuerySchema = z.strictObject({
+  from: instant.optional(),
+  to: instant.optional(),
+  device: z.string().max(63).optional(),
+  nip: z.string().max(32).optional(),
+  opd: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(5000).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+export function deviceView(d: DeviceRecord, gaps: SeqGap[]) {
+  return {
+    id: d.id,
+    siteCode: d.siteCode,
+    enrolled: !!d.enrolledAt,
+    enrolledAt: d.enrolledAt,
+    disabled: !!d.disabledAt,
+    online: d.online,
+    statusAt: d.statusAt,
+    lastSeenAt: d.lastSeenAt,
+    contiguousSeq: d.contiguousSeq,
+    maxSeq: d.maxSeq,
+    seqGaps: gaps.filter((g) => g.deviceId === d.id && !g.closedAt).map((g) => ({ from: g.fromSeq, to: g.toSeq, detectedAt: g.detectedAt })),
+    backlog: { undelivered: d.backlog, oldestUndeliveredAt: d.backlogOldestAt },
+  };
+}
+
+/**
+ * The hub's HTTP app (Hono). Public: /healthz, /metrics, POST /api/v1/enrol, /api/v1/openapi.json.
+ * Kiosks: /api/v1/kiosk/* (HTTP Basic deviceId:password). Everything else under /api/v1 needs a
+ * user's bearer token. Feature modules' sub-apps are mounted behind the same guards.
+ */
+export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry } {
+  const { store, log, modules } = deps;
+  const now = deps.now ?? (() => new Date());
+  const app = new Hono();
+  const openapi = new OpenApiRegistry();
+
+  app.onError((err, c) => {
+    if (err instanceof HTTPException) return err.getResponse();
+    if (isUserError(err)) {
+      const status = err.status >= 400 && err.status < 500 ? err.status : 400;
+      return c.json({ error: err.message }, status as 400);
+    }
+    log.error({ err, path: c.req.path }, 'http handler failed');
+    return c.json({ error: 'internal error (see the hub log)' }, 500);
+  });
+  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
+
+  app.get('/healthz', (c) => {
+    const mqtt = deps.mqttConnected();
+    return c.json({ ok: mqtt, mqtt, version: deps.version }, mqtt ? 200 : 503);
+  });
+  app.get('/metrics', async (c) => c.text(await deps.metrics.metrics(), 200, { 'content-type': deps.metrics.contentType }));
+
+  // --- public API routes (no user): enrolment and the API description
+  app.post('/api/v1/enrol', zValidator('json', enrolRequestSchema, hook), async (c) => {
+    const res = await enrolDevice(store, c.req.valid('json'), deps.enrol, now());
+    log.info({ deviceId: res.deviceId, site: res.siteCode }, 'device enrolled');
+    return c.json(res, 201);
+  });
+  app.get('/api/v1/openapi.json', (c) => c.json(openapi.document(deps.version)));
+
+  // --- kiosk API (device auth)
+  const kiosk = new Hono<KioskEnv>();
+  kiosk.use('*', deviceAuth(store));
+  kiosk.get('/roster', async (c) => {
+    const roster = await buildRoster(store, modules, c.get('device').siteCode, now());
+    if (!roster) return c.json({ error: `site ${c.get('device').siteCode} no longer exists` }, 404);
+    return c.json(roster);
+  });
+  for (const m of modules) if (m.kioskApi) kiosk.route('/', m.kioskApi);
+  app.route('/api/v1/kiosk', kiosk);
+
+  // --- user API (bearer token)
+  const api = new Hono<HubEnv>();
+  api.use('*', userAuth(store, now));
+  api.get('/punches', zValidator('query', punchQuerySchema, hook), async (c) => {
+    const q = c.req.valid('query');
+    const f = { from: q.from, to: q.to, deviceId: q.device, nip: q.nip, opdCode: scopeOf(c, q.opd) ?? undefined };
+    const [items, total] = await Promise.all([store.queryPunches({ ...f, limit: q.limit, offset: q.offset }), store.countPunches(f)]);
+    const next = q.offset + items.length < total ? q.offset + items.length : null;
+    return c.json({ items, total, limit: q.limit, offset: q.offset, nextOffset: next });
+  });
+  api.get('/devices', async (c) => {
+    const opd = scopeOf(c, c.req.query('opd'));
+    const [devices, gaps] = await Promise.all([store.listDevices({ opdCode: opd ?? undefined }), store.seqGaps(undefined, true)]);
+    return c.json({ items: devices.map((d) => deviceView(d, gaps)) });
+  });
+  for (const m of modules) if (m.api) api.route('/', m.api);
+  app.route('/api/v1', api);
+
+  // Minimal index until the web UI (hub/web/) takes over `/`.
+  app.get('/', (c) =>
+    c.html(
+      `<!doctype html><html lang="id"><meta charset="utf-8"><title>Hadir hub</title>` +
+        `<h1>Hadir — hub presensi</h1><p>Hub berjalan. / The hub is running.</p>` +
+        `<ul><li><a href="/healthz">/healthz</a></li><li><a href="/metrics">/metrics</a></li><li><a href="/api/v1/openapi.json">/api/v1/openapi.json</a></li></ul></html>`,
+    ),
+  );
+
+  registerCoreOpenApi(openapi);
+  for (const m of modules) if (m.openapi) openapi.add(m.openapi);
+  return { app, openapi };
+}
+
+const deviceViewSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, siteCode: { type: 'string' }, enrolled: { type: 'boolean' }, disabled: { type: 'boolean' },
+    online: { type: 'boolean' }, statusAt: { type: ['string', 'null'] }, lastSeenAt: { type: ['string', 'null'] },
+    contiguousSeq: { type: 'integer' }, maxSeq: { type: 'integer' },
+    seqGaps: { type: 'array', items: { type: 'object', properties: { from: { type: 'integer' }, to: { type: 'integer' }, detectedAt: { type: 'string' } } } },
+    backlog: { type: 'object', properties: { undelivered: { type: ['integer', 'null'] }, oldestUndeliveredAt: { type: ['string', 'null'] } } },
+  },
+};
+
+function registerCoreOpenApi(r: OpenApiRegistry) {
+  const q = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }) => ({ name, in: 'query' as const, description, schema });
+  r.add({
+    '/enrol': {
+      post: {
+        summary: 'Enrol a kiosk with a one-time token',
+        tags: ['devices'],
+        security: [],
+        requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(enrolRequestSchema) } } },
+        responses: {
+          '201': json({ type: 'object', properties: { deviceId: { type: 'string' }, siteCode: { type: 'string' }, hubUrl: { type: 'string' }, mqtt: { type: 'object' } } }, 'Enrolled: MQTT credentials'),
+          '400': errorResponse('Bad request'),
+          '401': errorResponse('Unknown token'),
+          '403': errorResponse('Token for another device/site, or device disabled'),
+          '409': errorResponse('Token already used'),
+          '410': errorResponse('Token expired'),
+        },
+      },
+    },
+    '/punches': {
+      get: {
+        summary: 'Punches (OPD admins: own OPD only)',
+        tags: ['punches'],
+        parameters: [
+          q('from', 'inclusive, ISO-8601 date or date-time'), q('to', 'exclusive'), q('device', 'device id'), q('nip', 'NIP'),
+          q('opd', 'OPD code (BKPSDM only)'), q('limit', '1–5000, default 100', { type: 'integer' }), q('offset', 'default 0', { type: 'integer' }),
+        ],
+        responses: { '200': json({ type: 'object', properties: { items: { type: 'array' }, total: { type: 'integer' }, nextOffset: { type: ['integer', 'null'] } } }), '401': errorResponse('No or bad token'), '403': errorResponse('Outside your OPD') },
+      },
+    },
+    '/devices': {
+      get: {
+        summary: 'Kiosks: online state, last seen, seq gaps, undelivered backlog',
+        tags: ['devices'],
+        responses: { '200': json({ type: 'object', properties: { items: { type: 'array', items: deviceViewSchema } } }), '401': errorResponse('No or bad token') },
+      },
+    },
+    '/kiosk/roster': {
+      get: {
+        summary: "The device's site roster (kiosk only)",
+        tags: ['kiosk'],
+        security: [{ device: [] }],
+        responses: { '200': json({ type: 'object', properties: { version: { type: 'string' }, site: { type: 'object' }, people: { type: 'array' }, fetchedAt: { type: 'string' } } }), '401': errorResponse('Device authentication failed') },
+      },
+    },
+  });
+}

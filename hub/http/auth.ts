@@ -1,0 +1,75 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { AuthUser, HubEnv, KioskEnv } from '../module.js';
+import type { CoreStore } from '../store/core-store.js';
+import { sha256Hex, verifyPassword } from '../secrets.js';
+
+/** 401/403 with a JSON body `{error}` and the reason (HTTPException carries the response). */
+function deny(status: 401 | 403, error: string, challenge?: string): never {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (challenge) headers['www-authenticate'] = challenge;
+  throw new HTTPException(status, { res: new Response(JSON.stringify({ error }), { status, headers }) });
+}
+
+/**
+ * User authentication for /api/v1/*: `Authorization: Bearer <token>` from `hadir user add`.
+ * Sets c.get('user'). Tokens are stored as sha256 and looked up on every request (a disabled user
+ * is locked out at once).
+ */
+export function userAuth(store: CoreStore, now: () => Date = () => new Date()): MiddlewareHandler<HubEnv> {
+  return async (c, next) => {
+    const h = c.req.header('authorization');
+    if (!h) deny(401, 'authentication required: send Authorization: Bearer <token> (create one with `hadir user add`)', 'Bearer realm="hadir"');
+    const m = /^Bearer\s+(\S+)$/i.exec(h);
+    if (!m) deny(401, 'Authorization header must be "Bearer <token>"', 'Bearer realm="hadir"');
+    const user = await store.userByTokenHash(sha256Hex(m[1]!), now().toISOString());
+    if (!user) deny(401, 'unknown or revoked API token', 'Bearer realm="hadir"');
+    if (user.disabledAt) deny(403, `user ${user.username} is disabled`);
+    const au: AuthUser = { username: user.username, name: user.name, role: user.role, opdCode: user.opdCode };
+    c.set('user', au);
+    await next();
+  };
+}
+
+/**
+ * Device authentication for /api/v1/kiosk/*: HTTP Basic deviceId:mqttPassword (the same secret
+ * as MQTT). Sets c.get('device').
+ */
+export function deviceAuth(store: CoreStore): MiddlewareHandler<KioskEnv> {
+  return async (c, next) => {
+    const h = c.req.header('authorization');
+    const m = h ? /^Basic\s+(\S+)$/i.exec(h) : null;
+    if (!m) deny(401, 'device authentication required: HTTP Basic deviceId:password from the kiosk config', 'Basic realm="hadir-kiosk"');
+    const dec = Buffer.from(m[1]!, 'base64').toString('utf8');
+    const i = dec.indexOf(':');
+    const id = i < 0 ? dec : dec.slice(0, i);
+    const pw = i < 0 ? '' : dec.slice(i + 1);
+    const d = await store.getDevice(id);
+    if (!d || !d.mqttSecretHash || !(await verifyPassword(pw, d.mqttSecretHash))) deny(401, 'unknown device or wrong password', 'Basic realm="hadir-kiosk"');
+    if (d.disabledAt) deny(403, `device ${id} is disabled`);
+    c.set('device', { id: d.id, siteCode: d.siteCode });
+    await next();
+  };
+}
+
+/**
+ * OPD scoping for report modules: the OPD an authenticated user is limited to, or null for
+ * BKPSDM (whole regency). An opd_admin asking for another OPD gets 403.
+ */
+export function opdScope(user: AuthUser, requested?: string | null): string | null {
+  if (user.role === 'bkpsdm') return requested ?? null;
+  if (!user.opdCode) deny(403, `user ${user.username} is an OPD admin without an OPD`);
+  if (requested && requested !== user.opdCode) deny(403, `user ${user.username} may only see OPD ${user.opdCode}`);
+  return user.opdCode;
+}
+
+/** Convenience for handlers: `scopeOf(c, c.req.query('opd'))`. */
+export function scopeOf(c: Context<HubEnv>, requested?: string | null): string | null {
+  return opdScope(c.get('user'), requested);
+}
+
+/** Only BKPSDM (regency-wide) users. */
+export const requireBkpsdm: MiddlewareHandler<HubEnv> = async (c, next) => {
+  if (c.get('user').role !== 'bkpsdm') deny(403, 'only BKPSDM users may do this');
+  await next();
+};

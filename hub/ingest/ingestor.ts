@@ -1,0 +1,164 @@
+import type { Ack, Topics } from '../../protocol/index.js';
+import type { Logger } from '../../lib/logger.js';
+import type { HubBus, HubMqtt } from '../module.js';
+import type { CoreStore, DeviceRecord, IngestItem, RejectionRecord } from '../store/core-store.js';
+import type { CoreMetrics } from '../metrics.js';
+import { KeyCache, checkPunchMessage } from './validate.js';
+
+interface Queued {
+  topic: string;
+  payload: Buffer;
+  at: number;
+}
+
+export interface IngestorOptions {
+  store: CoreStore;
+  mqtt: HubMqtt;
+  topics: Topics;
+  bus: HubBus;
+  log: Logger;
+  metrics: CoreMetrics;
+  /** Flush after this many messages … */
+  batchMax: number;
+  /** … or this long after the first message of a batch, whichever first. */
+  batchDelayMs: number;
+  now?: () => Date;
+}
+
+/**
+ * Punch ingest: messages are collected for a few ms (or a few hundred messages), checked, stored
+ * in ONE transaction (one fsync), and only after the commit is each device sent one ack listing
+ * every id stored now or before, its contiguous seq, and what was refused. Batches run one at a
+ * time, in arrival order. The broker's PUBACK proves nothing; this ack is the proof of storage.
+ */
+export class Ingestor {
+  private queue: Queued[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private readonly keys = new KeyCache();
+  private readonly now: () => Date;
+  private stopped = false;
+
+  constructor(private readonly o: IngestorOptions) {
+    this.now = o.now ?? (() => new Date());
+  }
+
+  async start(): Promise<void> {
+    await this.o.mqtt.subscribe(this.o.topics.all('punch'), (topic, payload) => this.push(topic, payload), { share: true });
+  }
+
+  push(topic: string, payload: Buffer): void {
+    this.o.metrics.received.inc();
+    this.queue.push({ topic, payload, at: Date.now() });
+    if (this.queue.length >= this.o.batchMax) this.kick();
+    else if (!this.timer && !this.running) this.timer = setTimeout(() => this.kick(), this.o.batchDelayMs);
+  }
+
+  private kick(): void {
+    if (this.timer) (clearTimeout(this.timer), (this.timer = null));
+    if (this.running) return; // the running loop picks the queue up when it finishes
+    this.running = this.loop().finally(() => {
+      this.running = null;
+      if (this.queue.length && !this.stopped) this.kick();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (this.queue.length) {
+      const batch = this.queue.splice(0, this.o.batchMax);
+      try {
+        await this.processBatch(batch);
+      } catch (e) {
+        // Nothing was acked: the kiosks resend after their timeout, so no punch is lost.
+        this.o.log.error({ err: e, size: batch.length }, 'ingest batch failed; kiosks will resend');
+      }
+    }
+  }
+
+  /** Waits until everything received so far is stored and acked (tests, shutdown). */
+  async drain(): Promise<void> {
+    while (this.queue.length || this.running) {
+      if (!this.running) this.kick();
+      await this.running;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.drain();
+    this.stopped = true;
+  }
+
+  async processBatch(batch: Queued[]): Promise<void> {
+    const { store, log, metrics, topics } = this.o;
+    const t0 = performance.now();
+    const at = this.now().toISOString();
+    const devices = new Map<string, Promise<DeviceRecord | null>>();
+    const lookup = (id: string) => {
+      let p = devices.get(id);
+      if (!p) devices.set(id, (p = store.getDevice(id)));
+      return p;
+    };
+    const items: IngestItem[] = [];
+    const rejections: RejectionRecord[] = [];
+    const refusedFor = new Map<string, { id: string; reason: string }[]>();
+    for (const m of batch) {
+      const c = await checkPunchMessage(topics, m.topic, m.payload, lookup, this.keys);
+      if (c.ok) {
+        items.push({ punch: c.punch, siteCode: c.device.siteCode, receivedAt: at });
+        continue;
+      }
+      metrics.rejected.labels(c.code).inc();
+      log.warn({ code: c.code, topic: m.topic, punchId: c.punchId }, `punch rejected: ${c.reason}`);
+      rejections.push({ at, deviceId: c.topicDeviceId, topic: m.topic, code: c.code, reason: c.reason, punchId: c.punchId });
+      // Tell the publishing device (when it is a real one) which id was refused, so it can flag it.
+      if (c.topicDeviceId && c.punchId && (await lookup(c.topicDeviceId))) {
+        const l = refusedFor.get(c.topicDeviceId) ?? [];
+        l.push({ id: c.punchId, reason: `${c.code}: ${c.reason}`.slice(0, 200) });
+        refusedFor.set(c.topicDeviceId, l);
+      }
+    }
+    const result = await store.ingestBatch(items, rejections);
+    // --- committed: from here on the acks are true ---
+    metrics.stored.inc(result.stored.length);
+    metrics.duplicates.inc(result.duplicates);
+    for (const [deviceId, out] of result.devices) {
+      for (const r of out.rejected) {
+        metrics.rejected.labels(r.code).inc();
+        log.warn({ code: r.code, deviceId, punchId: r.id }, `punch rejected: ${r.reason}`);
+        const l = refusedFor.get(deviceId) ?? [];
+        l.push({ id: r.id, reason: `${r.code}: ${r.reason}`.slice(0, 200) });
+        refusedFor.set(deviceId, l);
+      }
+    }
+    const ackTo = new Set([...result.devices.keys(), ...refusedFor.keys()]);
+    const sends: Promise<void>[] = [];
+    for (const deviceId of ackTo) {
+      const out = result.devices.get(deviceId);
+      const contiguousSeq = out?.contiguousSeq ?? (await lookup(deviceId))?.contiguousSeq ?? 0;
+      const rejected = refusedFor.get(deviceId);
+      const ids = out?.ids ?? [];
+      // ackSchema caps: 10,000 ids, 1,000 refusals per message (batches are smaller; refusals beyond are re-sent and re-refused).
+      for (let i = 0; i < Math.max(ids.length, 1); i += 10_000) {
+        const ack: Ack = { ids: ids.slice(i, i + 10_000), contiguousSeq };
+        if (i === 0 && rejected?.length) ack.rejected = rejected.slice(0, 1000);
+        sends.push(
+          this.o.mqtt.publish(topics.ack(deviceId), JSON.stringify(ack), { qos: 1 }).then(
+            () => metrics.acks.inc(),
+            (e) => log.warn({ err: (e as Error).message, deviceId }, 'ack publish failed; the kiosk will resend and be acked again'),
+          ),
+        );
+      }
+    }
+    if (result.stored.length) {
+      try {
+        this.o.bus.emit('punches:stored', result.stored);
+      } catch (e) {
+        log.error({ err: e }, 'a punches:stored listener failed (punches are stored and acked)');
+      }
+    }
+    metrics.batchSize.observe(batch.length);
+    metrics.batchSeconds.observe((performance.now() - t0) / 1000);
+    // Do not wait for PUBACKs of acks before the next batch; they are in flight in order.
+    void Promise.all(sends);
+  }
+}

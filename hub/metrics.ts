@@ -1,0 +1,24 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The hub core's Prometheus metrics; feature modules register theirs on the same registry (ctx.metrics). */
+export function createCoreMetrics(opts: { defaults?: boolean } = {}) {
+  const registry = new Registry();
+  if (opts.defaults !== false) collectDefaultMetrics({ register: registry, prefix: 'hadir_hub_' });
+  const m = {
+    registry,
+    received: new Counter({ name: 'hadir_punch_messages_received_total', help: 'Punch messages received from the broker', registers: [registry] }),
+    stored: new Counter({ name: 'hadir_punches_stored_total', help: 'Punches stored for the first time', registers: [registry] }),
+    duplicates: new Counter({ name: 'hadir_punches_duplicate_total', help: 'Punches received again (already stored, acked again)', registers: [registry] }),
+    rejected: new Counter({ name: 'hadir_ingest_rejections_total', help: 'Messages refused by ingest, by reason code', labelNames: ['code'], registers: [registry] }),
+    acks: new Counter({ name: 'hadir_acks_published_total', help: 'Ack messages published to kiosks', registers: [registry] }),
+    batchSize: new Histogram({ name: 'hadir_ingest_batch_size', help: 'Messages per ingest batch', buckets: [1, 5, 20, 50, 100, 200, 500, 1000, 2000], registers: [registry] }),
+    batchSeconds: new Histogram({ name: 'hadir_ingest_batch_seconds', help: 'Time to validate, store (one transaction) and ack a batch', buckets: [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3], registers: [registry] }),
+    mqttDenied: new Counter({ name: 'hadir_mqtt_denied_total', help: 'Embedded broker denials (connect, publish, subscribe)', labelNames: ['kind'], registers: [registry] }),
+    devicesOnline: new Gauge({ name: 'hadir_devices_online', help: 'Devices whose retained status says online', registers: [registry] }),
+  };
+  // Pre-create the common labels so /metrics shows zeros (an alert on a missing series is awkward).
+  for (const code of ['malformed_json', 'schema', 'oversized', 'wrong_topic', 'unknown_device', 'not_enrolled', 'disabled', 'bad_signature', 'replay_conflict', 'seq_conflict']) m.rejected.labels(code).inc(0);
+  for (const kind of ['connect', 'publish', 'subscribe']) m.mqttDenied.labels(kind).inc(0);
+  return m;
+}
+export type CoreMetrics = ReturnType<typeof createCoreMetrics>;

@@ -1,0 +1,90 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { HUB_SHARE_GROUP } from '../../protocol/index.js';
+import type { HubMqtt } from '../module.js';
+import type { Logger } from '../../lib/logger.js';
+import { UserError } from '../../lib/errors.js';
+
+/** MQTT topic filter matching (`+` one level, `#` the rest). */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length) return false;
+    if (f[i] !== '+' && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+export interface HubMqttClient extends HubMqtt {
+  readonly client: MqttClient;
+  close(): Promise<void>;
+}
+
+/**
+ * The hub's own MQTT client — the same code for the embedded broker and an external one.
+ * Handlers are kept per filter and re-subscribed on every reconnect. With `share`, an external
+ * broker gets `$share/hadir-hub/<filter>` so several hub processes split the stream (Mosquitto 2 /
+ * MQTT 5 brokers; the embedded broker has one hub, so sharing is not used there).
+ */
+export async function connectHubMqtt(o: {
+  url: string;
+  username?: string;
+  password?: string;
+  clientId: string;
+  /** Persistent session: punches published while the hub restarts wait at the broker. */
+  clean: boolean;
+  shared: boolean;
+  log: Logger;
+}): Promise<HubMqttClient> {
+  const { log } = o;
+  const client = mqtt.connect(o.url, {
+    protocolVersion: 4,
+    clientId: o.clientId,
+    clean: o.clean,
+    username: o.username,
+    password: o.password,
+    reconnectPeriod: 1000,
+    connectTimeout: 10_000,
+    resubscribe: true,
+  });
+  const handlers: { filter: string; handler: (topic: string, payload: Buffer) => void }[] = [];
+  client.on('message', (topic, payload) => {
+    for (const h of handlers) {
+      if (!topicMatches(h.filter, topic)) continue;
+      try {
+        h.handler(topic, payload);
+      } catch (e) {
+        log.error({ err: e, topic }, 'mqtt handler failed');
+      }
+    }
+  });
+  client.on('error', (e) => log.warn({ err: e.message }, 'hub mqtt error'));
+  client.on('offline', () => log.warn({ url: o.url }, 'hub mqtt offline, reconnecting'));
+  await new Promise<void>((res, rej) => {
+    const t = setTimeout(() => {
+      client.end(true);
+      rej(new UserError(`cannot connect to MQTT broker ${o.url}`, 'check --mqtt-url / HADIR_MQTT_URL and that the broker runs'));
+    }, 10_000);
+    client.once('connect', () => (clearTimeout(t), res()));
+    client.once('error', (e) => {
+      clearTimeout(t);
+      client.end(true);
+      rej(new UserError(`MQTT broker ${o.url} refused the hub: ${e.message}`, 'check the broker address and credentials'));
+    });
+  });
+  return {
+    client,
+    async subscribe(filter, handler, opts) {
+      handlers.push({ filter, handler });
+      const wire = opts?.share && o.shared ? `$share/${HUB_SHARE_GROUP}/${filter}` : filter;
+      await client.subscribeAsync(wire, { qos: 1 });
+    },
+    async publish(topic, payload, opts) {
+      await client.publishAsync(topic, payload, { qos: opts?.qos ?? 1, retain: opts?.retain ?? false });
+    },
+    async close() {
+      await client.endAsync();
+    },
+  };
+}

@@ -1,0 +1,166 @@
+import { EventEmitter } from 'node:events';
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { Topics } from '../protocol/index.js';
+import { childLogger, type Logger } from '../lib/logger.js';
+import { UserError, isErrno } from '../lib/errors.js';
+import { resolveHubConfig, type HubConfig, type HubConfigInput } from './config.js';
+import type { HubBus, HubContext, HubModule } from './module.js';
+import { moduleFactories } from './modules.js';
+import { openStore } from './store/open.js';
+import type { CoreStore } from './store/core-store.js';
+import { createCoreMetrics, type CoreMetrics } from './metrics.js';
+import { startEmbeddedBroker, HUB_USERNAME, type EmbeddedBroker } from './mqtt/broker.js';
+import { connectHubMqtt, type HubMqttClient } from './mqtt/client.js';
+import { Ingestor } from './ingest/ingestor.js';
+import { startPresence } from './devices/presence.js';
+import { RosterPublisher } from './roster.js';
+import { createApp } from './http/app.js';
+import { randomSecret } from './secrets.js';
+
+export interface StartHubOptions extends HubConfigInput {
+  env?: NodeJS.ProcessEnv;
+  /** Feature module factories (default: hub/modules.ts). */
+  modules?: ((ctx: HubContext) => HubModule)[];
+  log?: Logger;
+  /** Node process metrics in /metrics (default true; benchmarks running several hubs turn it off). */
+  defaultMetrics?: boolean;
+  /** External broker only: persistent session (default true). Tests on the shared Mosquitto use false. */
+  mqttPersistent?: boolean;
+}
+
+export interface RunningHub {
+  httpPort: number;
+  mqttPort: number;
+  /** Where kiosks connect (the embedded broker's or the external URL). */
+  mqttUrl: string;
+  publicUrl: string;
+  config: HubConfig;
+  ctx: HubContext;
+  store: CoreStore;
+  app: Hono;
+  metrics: CoreMetrics;
+  ingestor: Ingestor;
+  roster: RosterPublisher;
+  close(): Promise<void>;
+}
+
+export const HUB_VERSION: string = (() => {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+})();
+
+/**
+ * Starts the hub: store (migrations), MQTT (embedded aedes or external broker), ingest, presence,
+ * roster config publishing, HTTP, then the feature modules. Port 0 = ephemeral (tests).
+ * Everything started is stopped by close(), in reverse order; a failure half-way stops what
+ * already started.
+ */
+export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> {
+  const { env, modules: factories = moduleFactories, log: baseLog, defaultMetrics, mqttPersistent, ...input } = opts;
+  const config = resolveHubConfig(input, env ?? process.env);
+  const log = baseLog ?? childLogger('hub');
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const closeAll = async () => {
+    for (const c of cleanups.reverse()) {
+      try {
+        await c();
+      } catch (e) {
+        log.warn({ err: (e as Error).message }, 'error while stopping');
+      }
+    }
+    cleanups.length = 0;
+  };
+  try {
+    const { db, store } = openStore({ dbPath: config.dbPath });
+    cleanups.push(() => store.close());
+    const metrics = createCoreMetrics({ defaults: defaultMetrics });
+    const topics = new Topics(config.prefix);
+
+    let broker: EmbeddedBroker | null = null;
+    let mqtt: HubMqttClient;
+    let mqttPort: number;
+    let kioskMqttUrl: string;
+    if (!config.mqttUrl) {
+      const hubSecret = randomSecret(32); // the hub's own password on its own broker, new at every start
+      broker = await startEmbeddedBroker({ port: config.mqttPort, host: config.mqttHost, topics, store, hubSecret, log: log.child({ part: 'broker' }), metrics });
+      cleanups.push(() => broker!.close());
+      mqttPort = broker.port;
+      kioskMqttUrl = config.publicMqttUrl ?? `mqtt://localhost:${mqttPort}`;
+      mqtt = await connectHubMqtt({
+        url: `mqtt://127.0.0.1:${mqttPort}`, username: HUB_USERNAME, password: hubSecret,
+        clientId: 'hadir-hub', clean: true, shared: false, log,
+      });
+    } else {
+      mqttPort = Number(new URL(config.mqttUrl.replace(/^tcp:/, 'mqtt:')).port || 1883);
+      kioskMqttUrl = config.publicMqttUrl ?? config.mqttUrl;
+      const u = new URL(config.mqttUrl.replace(/^tcp:/, 'mqtt:'));
+      mqtt = await connectHubMqtt({
+        url: config.mqttUrl,
+        username: u.username ? decodeURIComponent(u.username) : undefined,
+        password: u.password ? decodeURIComponent(u.password) : undefined,
+        // Stable id per host and prefix: the broker keeps the session (and queued punches) across hub restarts.
+        clientId: `hadir-hub-${hostname().slice(0, 20)}-${createHash('sha256').update(config.prefix).digest('hex').slice(0, 8)}`,
+        clean: mqttPersistent === false,
+        shared: config.mqttShared,
+        log,
+      });
+    }
+    cleanups.push(() => mqtt.close());
+
+    const bus: HubBus = new EventEmitter();
+    const ctx: HubContext = { db, log, bus, mqtt, topics, metrics: metrics.registry, dataDir: config.dataDir, publicUrl: config.publicUrl ?? '' };
+    const ingestor = new Ingestor({ store, mqtt, topics, bus, log: log.child({ part: 'ingest' }), metrics, batchMax: config.batchMax, batchDelayMs: config.batchDelayMs });
+    cleanups.push(() => ingestor.stop());
+    await ingestor.start();
+    await startPresence({ store, mqtt, topics, bus, log });
+    bus.on('device:status', () => void store.listDevices().then((ds) => metrics.devicesOnline.set(ds.filter((d) => d.online).length)));
+
+    const modules = factories.map((f) => f(ctx));
+    // hubUrl is known once HTTP listens (port 0 in tests); the endpoint reads this object at request time.
+    const enrol = { hubUrl: config.publicUrl ?? '', mqttUrl: kioskMqttUrl, prefix: config.prefix };
+    const { app } = createApp({
+      store, log, metrics: metrics.registry, modules, version: HUB_VERSION, enrol,
+      mqttConnected: () => mqtt.client.connected,
+    });
+    const http = await listenHttp(app, config.httpPort, config.httpHost);
+    cleanups.push(() => new Promise<void>((res) => http.server.close(() => res())));
+    const publicUrl = config.publicUrl ?? `http://localhost:${http.port}`;
+    ctx.publicUrl = publicUrl;
+    enrol.hubUrl = publicUrl;
+
+    for (const m of modules) {
+      await m.start?.();
+      if (m.stop) cleanups.push(() => m.stop!());
+    }
+    const roster = new RosterPublisher({ store, modules: () => modules, mqtt, topics, bus, log, intervalS: config.rosterIntervalS });
+    await roster.start();
+    cleanups.push(() => roster.stop());
+
+    log.info({ http: http.port, mqtt: config.mqttUrl ?? `embedded :${mqttPort}`, db: config.dbPath, prefix: config.prefix, publicUrl }, 'hub started');
+    return {
+      httpPort: http.port, mqttPort, mqttUrl: kioskMqttUrl, publicUrl, config, ctx, store, app, metrics, ingestor, roster,
+      close: closeAll,
+    };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}
+
+async function listenHttp(app: Hono, port: number, host: string): Promise<{ server: ServerType; port: number }> {
+  return new Promise((res, rej) => {
+    const server = serve({ fetch: app.fetch, port, hostname: host }, (info: AddressInfo) => res({ server, port: info.port }));
+    server.once('error', (e) => {
+      if (isErrno(e, 'EADDRINUSE')) rej(new UserError(`port ${port} is in use`, 'use --http-port or HADIR_HTTP_PORT'));
+      else rej(e);
+    });
+  });
+}

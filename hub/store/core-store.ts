@@ -1,0 +1,148 @@
+import type { Punch } from '../../protocol/index.js';
+import type { Role } from '../module.js';
+
+/**
+ * The hub core's repository: everything ingest, device registration, users and the punch report
+ * need from storage, and nothing else. Async so that a PostgreSQL implementation (a later issue)
+ * slots in behind the same interface without touching ingest or reports; SQLite is the default
+ * (hub/store/sqlite-core-store.ts).
+ */
+export interface DeviceRecord {
+  id: string;
+  siteCode: string;
+  publicKeyPem: string | null;
+  mqttSecretHash: string | null;
+  createdAt: string;
+  enrolledAt: string | null;
+  disabledAt: string | null;
+  lastSeenAt: string | null;
+  online: boolean;
+  statusAt: string | null;
+  contiguousSeq: number;
+  maxSeq: number;
+  backlog: number | null;
+  backlogOldestAt: string | null;
+}
+
+export interface SiteRecord {
+  code: string;
+  name: string;
+  unitCode: string;
+  opdCode: string;
+}
+
+export interface SeqGap {
+  deviceId: string;
+  fromSeq: number;
+  toSeq: number;
+  detectedAt: string;
+  closedAt: string | null;
+}
+
+export interface EnrolTokenRecord {
+  tokenHash: string;
+  deviceId: string;
+  siteCode: string;
+  createdAt: string;
+  expiresAt: string;
+  usedAt: string | null;
+}
+
+/** A verified punch ready to store (signature and device already checked by ingest). */
+export interface IngestItem {
+  punch: Punch;
+  siteCode: string;
+  receivedAt: string;
+}
+
+export interface RejectionRecord {
+  at: string;
+  deviceId: string | null;
+  topic: string | null;
+  code: string;
+  reason: string;
+  punchId: string | null;
+}
+
+export interface DeviceBatchOutcome {
+  /** Ids stored by this batch or already stored before (duplicates are acked again). */
+  ids: string[];
+  /** Ids refused for good inside the store (same id with other content, seq taken by another id). */
+  rejected: { id: string; code: string; reason: string }[];
+  contiguousSeq: number;
+}
+
+export interface IngestBatchResult {
+  devices: Map<string, DeviceBatchOutcome>;
+  /** Punches new in this batch (for `punches:stored`). */
+  stored: { id: string; nip: string; capturedAt: string }[];
+  duplicates: number;
+}
+
+export interface PunchFilter {
+  from?: string; // inclusive, UTC ISO
+  to?: string; // exclusive, UTC ISO
+  deviceId?: string;
+  nip?: string;
+  /** OPD scoping: only punches of staff of this OPD. */
+  opdCode?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface PunchRow {
+  id: string;
+  deviceId: string | null;
+  seq: number | null;
+  nip: string;
+  method: string;
+  capturedAt: string;
+  siteCode: string | null;
+  clockSynced: boolean;
+  clockSource: string | null;
+  clockOffsetMs: number | null;
+  score: number | null;
+  liveness: number | null;
+  hasPhoto: boolean;
+  receivedAt: string;
+  reviewStatus: string;
+}
+
+export interface UserRecord {
+  username: string;
+  name: string;
+  role: Role;
+  opdCode: string | null;
+  disabledAt: string | null;
+}
+
+export interface CoreStore {
+  // devices
+  getDevice(id: string): Promise<DeviceRecord | null>;
+  listDevices(opts?: { opdCode?: string }): Promise<DeviceRecord[]>;
+  insertDevice(d: { id: string; siteCode: string; createdAt: string }): Promise<void>;
+  setDeviceEnrolled(id: string, publicKeyPem: string, mqttSecretHash: string, at: string): Promise<void>;
+  setDeviceStatus(id: string, online: boolean, at: string): Promise<boolean>;
+  setDeviceHealth(id: string, backlog: number, oldestAt: string | null, at: string): Promise<boolean>;
+  seqGaps(deviceId?: string, openOnly?: boolean): Promise<SeqGap[]>;
+  // sites and roster
+  getSite(code: string): Promise<SiteRecord | null>;
+  activeStaffOfUnit(unitCode: string): Promise<{ nip: string; name: string }[]>;
+  // enrolment tokens
+  insertEnrolToken(t: Omit<EnrolTokenRecord, 'usedAt'>): Promise<void>;
+  getEnrolToken(tokenHash: string): Promise<EnrolTokenRecord | null>;
+  /** Marks a token used; false when someone else used it first (one-time even under races). */
+  useEnrolToken(tokenHash: string, at: string): Promise<boolean>;
+  // ingest
+  ingestBatch(items: IngestItem[], rejections: RejectionRecord[]): Promise<IngestBatchResult>;
+  recordRejections(rejections: RejectionRecord[]): Promise<void>;
+  queryPunches(f: PunchFilter): Promise<PunchRow[]>;
+  countPunches(f: PunchFilter): Promise<number>;
+  // users and API tokens
+  insertUser(u: { username: string; name: string; role: Role; opdCode: string | null; createdAt: string }): Promise<void>;
+  getUser(username: string): Promise<UserRecord | null>;
+  insertApiToken(t: { tokenHash: string; username: string; label: string | null; createdAt: string }): Promise<void>;
+  userByTokenHash(tokenHash: string, at: string): Promise<UserRecord | null>;
+  opdExists(code: string): Promise<boolean>;
+  close(): Promise<void>;
+}

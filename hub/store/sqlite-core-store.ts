@@ -1,0 +1,306 @@
+import type { SqliteDb } from './sqlite.js';
+import type {
+  CoreStore, DeviceBatchOutcome, DeviceRecord, EnrolTokenRecord, IngestBatchResult, IngestItem, PunchFilter, PunchRow,
+  RejectionRecord, SeqGap, SiteRecord, UserRecord,
+} from './core-store.js';
+import type { Role } from '../module.js';
+
+type Row = Record<string, unknown>;
+
+function toDevice(r: Row): DeviceRecord {
+  return {
+    id: r.id as string,
+    siteCode: r.site_code as string,
+    publicKeyPem: (r.public_key_pem as string) ?? null,
+    mqttSecretHash: (r.mqtt_secret_hash as string) ?? null,
+    createdAt: r.created_at as string,
+    enrolledAt: (r.enrolled_at as string) ?? null,
+    disabledAt: (r.disabled_at as string) ?? null,
+    lastSeenAt: (r.last_seen_at as string) ?? null,
+    online: r.online === 1,
+    statusAt: (r.status_at as string) ?? null,
+    contiguousSeq: r.contiguous_seq as number,
+    maxSeq: r.max_seq as number,
+    backlog: (r.backlog as number) ?? null,
+    backlogOldestAt: (r.backlog_oldest_at as string) ?? null,
+  };
+}
+
+function toPunch(r: Row): PunchRow {
+  return {
+    id: r.id as string,
+    deviceId: (r.device_id as string) ?? null,
+    seq: (r.seq as number) ?? null,
+    nip: r.nip as string,
+    method: r.method as string,
+    capturedAt: r.captured_at as string,
+    siteCode: (r.site_code as string) ?? null,
+    clockSynced: r.clock_synced === 1,
+    clockSource: (r.clock_source as string) ?? null,
+    clockOffsetMs: (r.clock_offset_ms as number) ?? null,
+    score: (r.score as number) ?? null,
+    liveness: (r.liveness as number) ?? null,
+    hasPhoto: r.has_photo === 1,
+    receivedAt: r.received_at as string,
+    reviewStatus: r.review_status as string,
+  };
+}
+
+function toUser(r: Row): UserRecord {
+  return {
+    username: r.username as string,
+    name: r.display_name as string,
+    role: r.role as Role,
+    opdCode: (r.opd_code as string) ?? null,
+    disabledAt: (r.disabled_at as string) ?? null,
+  };
+}
+
+/**
+ * SQLite implementation of the core store. All statements are prepared once; a whole ingest
+ * batch is one transaction (WAL, synchronous=FULL: one fsync per batch, not per punch).
+ */
+export class SqliteCoreStore implements CoreStore {
+  private readonly s;
+
+  constructor(readonly db: SqliteDb) {
+    const p = (sql: string) => db.prepare(sql);
+    this.s = {
+      device: p('SELECT * FROM devices WHERE id = ?'),
+      devices: p('SELECT * FROM devices ORDER BY id'),
+      devicesOfOpd: p(`SELECT d.* FROM devices d JOIN sites s ON s.code = d.site_code JOIN units u ON u.code = s.unit_code
+                       WHERE u.opd_code = ? ORDER BY d.id`),
+      insertDevice: p('INSERT INTO devices (id, site_code, created_at) VALUES (?, ?, ?)'),
+      enrolled: p('UPDATE devices SET public_key_pem = ?, mqtt_secret_hash = ?, enrolled_at = ? WHERE id = ?'),
+      status: p('UPDATE devices SET online = ?, status_at = ?, last_seen_at = max(coalesce(last_seen_at, \'\'), ?) WHERE id = ?'),
+      health: p('UPDATE devices SET backlog = ?, backlog_oldest_at = ?, last_seen_at = max(coalesce(last_seen_at, \'\'), ?) WHERE id = ?'),
+      gapsAll: p('SELECT * FROM seq_gaps ORDER BY device_id, from_seq'),
+      gapsDev: p('SELECT * FROM seq_gaps WHERE device_id = ? ORDER BY from_seq'),
+      openGapsDev: p('SELECT * FROM seq_gaps WHERE device_id = ? AND closed_at IS NULL ORDER BY from_seq'),
+      openGapsAll: p('SELECT * FROM seq_gaps WHERE closed_at IS NULL ORDER BY device_id, from_seq'),
+      site: p(`SELECT s.code, s.name, s.unit_code, u.opd_code FROM sites s JOIN units u ON u.code = s.unit_code WHERE s.code = ?`),
+      staffOfUnit: p('SELECT nip, name FROM staff WHERE unit_code = ? AND active = 1 ORDER BY nip'),
+      insertToken: p('INSERT INTO enrol_tokens (token_hash, device_id, site_code, created_at, expires_at) VALUES (?, ?, ?, ?, ?)'),
+      token: p('SELECT * FROM enrol_tokens WHERE token_hash = ?'),
+      useToken: p('UPDATE enrol_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL'),
+      insertPunch: p(`INSERT OR IGNORE INTO punches (id, device_id, seq, nip, method, captured_at, site_code, clock_synced, clock_source,
+                        clock_offset_ms, boot_id, mono_ms, score, liveness, prev_hash, sig, has_photo, received_at, review_status)
+                      VALUES (@id, @device_id, @seq, @nip, @method, @captured_at, @site_code, @clock_synced, @clock_source,
+                        @clock_offset_ms, @boot_id, @mono_ms, @score, @liveness, @prev_hash, @sig, @has_photo, @received_at, @review_status)`),
+      punchById: p('SELECT id, device_id, seq, sig FROM punches WHERE id = ?'),
+      seqExists: p('SELECT 1 FROM punches WHERE device_id = ? AND seq = ?').pluck(),
+      insertPhoto: p('INSERT OR IGNORE INTO punch_photos (punch_id, jpeg) VALUES (?, ?)'),
+      seqState: p('SELECT contiguous_seq, max_seq FROM devices WHERE id = ?'),
+      setSeq: p('UPDATE devices SET contiguous_seq = ?, max_seq = ?, last_seen_at = max(coalesce(last_seen_at, \'\'), ?) WHERE id = ?'),
+      insertGap: p('INSERT OR IGNORE INTO seq_gaps (device_id, from_seq, to_seq, detected_at) VALUES (?, ?, ?, ?)'),
+      countRange: p('SELECT count(*) FROM punches WHERE device_id = ? AND seq BETWEEN ? AND ?').pluck(),
+      closeGap: p('UPDATE seq_gaps SET closed_at = ? WHERE device_id = ? AND from_seq = ?'),
+      insertRejection: p('INSERT INTO rejections (at, device_id, topic, code, reason, punch_id) VALUES (?, ?, ?, ?, ?, ?)'),
+      insertUser: p('INSERT INTO users (username, display_name, role, opd_code, created_at) VALUES (?, ?, ?, ?, ?)'),
+      user: p('SELECT * FROM users WHERE username = ?'),
+      insertApiToken: p('INSERT INTO api_tokens (token_hash, username, label, created_at) VALUES (?, ?, ?, ?)'),
+      userByToken: p('SELECT u.*, t.last_used_at FROM api_tokens t JOIN users u ON u.username = t.username WHERE t.token_hash = ?'),
+      touchToken: p('UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?'),
+      opd: p('SELECT 1 FROM opd WHERE code = ?').pluck(),
+    };
+  }
+
+  async getDevice(id: string) {
+    const r = this.s.device.get(id) as Row | undefined;
+    return r ? toDevice(r) : null;
+  }
+  async listDevices(opts: { opdCode?: string } = {}) {
+    const rows = (opts.opdCode ? this.s.devicesOfOpd.all(opts.opdCode) : this.s.devices.all()) as Row[];
+    return rows.map(toDevice);
+  }
+  async insertDevice(d: { id: string; siteCode: string; createdAt: string }) {
+    this.s.insertDevice.run(d.id, d.siteCode, d.createdAt);
+  }
+  async setDeviceEnrolled(id: string, pem: string, secretHash: string, at: string) {
+    this.s.enrolled.run(pem, secretHash, at, id);
+  }
+  async setDeviceStatus(id: string, online: boolean, at: string) {
+    return this.s.status.run(online ? 1 : 0, at, at, id).changes > 0;
+  }
+  async setDeviceHealth(id: string, backlog: number, oldestAt: string | null, at: string) {
+    return this.s.health.run(backlog, oldestAt, at, id).changes > 0;
+  }
+  async seqGaps(deviceId?: string, openOnly = false): Promise<SeqGap[]> {
+    const st = deviceId ? (openOnly ? this.s.openGapsDev : this.s.gapsDev) : openOnly ? this.s.openGapsAll : this.s.gapsAll;
+    const rows = (deviceId ? st.all(deviceId) : st.all()) as Row[];
+    return rows.map((r) => ({
+      deviceId: r.device_id as string,
+      fromSeq: r.from_seq as number,
+      toSeq: r.to_seq as number,
+      detectedAt: r.detected_at as string,
+      closedAt: (r.closed_at as string) ?? null,
+    }));
+  }
+  async getSite(code: string): Promise<SiteRecord | null> {
+    const r = this.s.site.get(code) as Row | undefined;
+    return r ? { code: r.code as string, name: r.name as string, unitCode: r.unit_code as string, opdCode: r.opd_code as string } : null;
+  }
+  async activeStaffOfUnit(unitCode: string) {
+    return this.s.staffOfUnit.all(unitCode) as { nip: string; name: string }[];
+  }
+  async insertEnrolToken(t: Omit<EnrolTokenRecord, 'usedAt'>) {
+    this.s.insertToken.run(t.tokenHash, t.deviceId, t.siteCode, t.createdAt, t.expiresAt);
+  }
+  async getEnrolToken(hash: string): Promise<EnrolTokenRecord | null> {
+    const r = this.s.token.get(hash) as Row | undefined;
+    if (!r) return null;
+    return {
+      tokenHash: r.token_hash as string,
+      deviceId: r.device_id as string,
+      siteCode: r.site_code as string,
+      createdAt: r.created_at as string,
+      expiresAt: r.expires_at as string,
+      usedAt: (r.used_at as string) ?? null,
+    };
+  }
+  async useEnrolToken(hash: string, at: string) {
+    return this.s.useToken.run(at, hash).changes === 1;
+  }
+
+  async ingestBatch(items: IngestItem[], rejections: RejectionRecord[]): Promise<IngestBatchResult> {
+    return this.db.transaction(() => this.ingestSync(items, rejections))();
+  }
+
+  /** One transaction: insert once per id, detect forged replays and seq conflicts, advance seq state. */
+  private ingestSync(items: IngestItem[], rejections: RejectionRecord[]): IngestBatchResult {
+    const s = this.s;
+    const devices = new Map<string, DeviceBatchOutcome & { newSeqs: number[]; lastAt: string }>();
+    const stored: IngestBatchResult['stored'] = [];
+    let duplicates = 0;
+    // Per device in seq order, so a batch carrying 7,6,5 does not open a gap at 5..6.
+    const sorted = [...items].sort((a, b) => (a.punch.deviceId < b.punch.deviceId ? -1 : a.punch.deviceId > b.punch.deviceId ? 1 : a.punch.seq - b.punch.seq));
+    for (const it of sorted) {
+      const p = it.punch;
+      let out = devices.get(p.deviceId);
+      if (!out) devices.set(p.deviceId, (out = { ids: [], rejected: [], contiguousSeq: 0, newSeqs: [], lastAt: it.receivedAt }));
+      out.lastAt = it.receivedAt;
+      const res = s.insertPunch.run({
+        id: p.id,
+        device_id: p.deviceId,
+        seq: p.seq,
+        nip: p.nip,
+        method: p.method,
+        captured_at: p.capturedAt,
+        site_code: it.siteCode,
+        clock_synced: p.clock.synced ? 1 : 0,
+        clock_source: p.clock.source,
+        clock_offset_ms: p.clock.offsetMs ?? null,
+        boot_id: p.clock.bootId,
+        mono_ms: p.clock.monoMs,
+        score: p.match.score,
+        liveness: p.match.liveness ?? null,
+        prev_hash: p.prevHash,
+        sig: p.sig,
+        has_photo: p.photo ? 1 : 0,
+        received_at: it.receivedAt,
+        // A punch from an unsynchronised clock is kept but waits for an admin's review.
+        review_status: p.clock.synced ? 'none' : 'pending',
+      });
+      if (res.changes === 1) {
+        if (p.photo) s.insertPhoto.run(p.id, Buffer.from(p.photo, 'base64'));
+        out.ids.push(p.id);
+        out.newSeqs.push(p.seq);
+        stored.push({ id: p.id, nip: p.nip, capturedAt: p.capturedAt });
+        continue;
+      }
+      const existing = s.punchById.get(p.id) as Row | undefined;
+      let code: string, reason: string;
+      if (existing && existing.device_id === p.deviceId && existing.sig === p.sig) {
+        // Ed25519 is deterministic: same key + same content ⇔ same signature. A true duplicate.
+        out.ids.push(p.id);
+        duplicates++;
+        continue;
+      } else if (existing) {
+        code = 'replay_conflict';
+        reason = `id ${p.id} already stored with different content (seq ${existing.seq as number} from ${existing.device_id as string})`;
+      } else {
+        code = 'seq_conflict';
+        reason = `seq ${p.seq} of ${p.deviceId} is already stored under another id`;
+      }
+      out.rejected.push({ id: p.id, code, reason });
+      rejections.push({ at: it.receivedAt, deviceId: p.deviceId, topic: null, code, reason, punchId: p.id });
+    }
+    for (const [deviceId, out] of devices) {
+      const st = s.seqState.get(deviceId) as { contiguous_seq: number; max_seq: number } | undefined;
+      if (!st) continue;
+      let max = st.max_seq;
+      for (const seq of out.newSeqs) {
+        if (seq > max + 1) s.insertGap.run(deviceId, max + 1, seq - 1, out.lastAt);
+        if (seq > max) max = seq;
+      }
+      const fresh = new Set(out.newSeqs);
+      let c = st.contiguous_seq;
+      while (c < max && (fresh.has(c + 1) || s.seqExists.get(deviceId, c + 1))) c++;
+      if (out.newSeqs.length && (this.s.openGapsDev.all(deviceId) as Row[]).length) {
+        for (const g of this.s.openGapsDev.all(deviceId) as Row[]) {
+          const from = g.from_seq as number, to = g.to_seq as number;
+          if (to <= c || (s.countRange.get(deviceId, from, to) as number) === to - from + 1) s.closeGap.run(out.lastAt, deviceId, from);
+        }
+      }
+      s.setSeq.run(c, max, out.lastAt, deviceId);
+      out.contiguousSeq = c;
+    }
+    this.recordSync(rejections);
+    const result = new Map<string, DeviceBatchOutcome>();
+    for (const [id, o] of devices) result.set(id, { ids: o.ids, rejected: o.rejected, contiguousSeq: o.contiguousSeq });
+    return { devices: result, stored, duplicates };
+  }
+
+  private recordSync(rejections: RejectionRecord[]) {
+    for (const r of rejections) this.s.insertRejection.run(r.at, r.deviceId, r.topic, r.code, r.reason, r.punchId);
+  }
+  async recordRejections(rejections: RejectionRecord[]) {
+    if (rejections.length) this.db.transaction(() => this.recordSync(rejections))();
+  }
+
+  private where(f: PunchFilter): { sql: string; args: unknown[] } {
+    const w: string[] = [];
+    const args: unknown[] = [];
+    if (f.from) (w.push('captured_at >= ?'), args.push(f.from));
+    if (f.to) (w.push('captured_at < ?'), args.push(f.to));
+    if (f.deviceId) (w.push('device_id = ?'), args.push(f.deviceId));
+    if (f.nip) (w.push('nip = ?'), args.push(f.nip));
+    if (f.opdCode) (w.push('nip IN (SELECT nip FROM staff WHERE opd_code = ?)'), args.push(f.opdCode));
+    return { sql: w.length ? `WHERE ${w.join(' AND ')}` : '', args };
+  }
+  async queryPunches(f: PunchFilter) {
+    const { sql, args } = this.where(f);
+    const limit = f.limit ?? -1;
+    const rows = this.db.prepare(`SELECT * FROM punches ${sql} ORDER BY captured_at, id LIMIT ? OFFSET ?`).all(...args, limit, f.offset ?? 0) as Row[];
+    return rows.map(toPunch);
+  }
+  async countPunches(f: PunchFilter) {
+    const { sql, args } = this.where(f);
+    return this.db.prepare(`SELECT count(*) FROM punches ${sql}`).pluck().get(...args) as number;
+  }
+
+  async insertUser(u: { username: string; name: string; role: Role; opdCode: string | null; createdAt: string }) {
+    this.s.insertUser.run(u.username, u.name, u.role, u.opdCode, u.createdAt);
+  }
+  async getUser(username: string) {
+    const r = this.s.user.get(username) as Row | undefined;
+    return r ? toUser(r) : null;
+  }
+  async insertApiToken(t: { tokenHash: string; username: string; label: string | null; createdAt: string }) {
+    this.s.insertApiToken.run(t.tokenHash, t.username, t.label, t.createdAt);
+  }
+  async userByTokenHash(hash: string, at: string) {
+    const r = this.s.userByToken.get(hash) as Row | undefined;
+    if (!r) return null;
+    // Bookkeeping at most once a minute per token: no write per API request.
+    const last = r.last_used_at as string | null;
+    if (!last || Date.parse(at) - Date.parse(last) > 60_000) this.s.touchToken.run(at, hash);
+    return toUser(r);
+  }
+  async opdExists(code: string) {
+    return !!this.s.opd.get(code);
+  }
+  async close() {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,170 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Topics, MAX_PUNCH_BYTES } from '../../protocol/index.js';
+import { startHub, type RunningHub } from '../../hub/server.js';
+import { TestKiosk, enrolTestDevice, metricValue, randomPrefix, seedOrg, tmpDir, waitFor, type TestDevice } from './helpers.js';
+
+/**
+ * The same end-to-end ingest checks against the embedded aedes broker and the real Mosquitto on
+ * 127.0.0.1:1883 (own random topic prefix there). Real hub, real SQLite file, real MQTT clients
+ * signing with real Ed25519 keys.
+ */
+export function ingestSuite(kind: 'aedes' | 'mosquitto'): void {
+  describe(`ingest end to end (${kind})`, () => {
+    let hub: RunningHub;
+    let topics: Topics;
+    let dev: TestDevice;
+    let other: TestDevice;
+    let k: TestKiosk;
+    const prefix = kind === 'mosquitto' ? randomPrefix() : 'hadir/v1';
+
+    beforeAll(async () => {
+      hub = await startHub({
+        dataDir: tmpDir(kind), httpPort: 0, mqttPort: 0, prefix, batchDelayMs: 2, defaultMetrics: false,
+        ...(kind === 'mosquitto' ? { mqttUrl: 'mqtt://127.0.0.1:1883', mqttPersistent: false } : {}),
+        env: {},
+      });
+      topics = hub.ctx.topics;
+      seedOrg(hub.ctx.db);
+      // Registered AFTER the hub started: it must see them without a restart.
+      dev = await enrolTestDevice(hub.store, 'PKM-01-A', 'kiosk-pkm-01', prefix);
+      other = await enrolTestDevice(hub.store, 'PKM-01-A', 'kiosk-pkm-02', prefix);
+      k = await TestKiosk.connect(hub.mqttUrl.replace('localhost', '127.0.0.1'), topics, dev.id, kind === 'aedes' ? dev.password : undefined);
+    });
+    afterAll(async () => {
+      await k?.close();
+      await hub?.close();
+    });
+
+    const metrics = async () => (await hub.app.request('/metrics')).text();
+
+    it('stores a signed punch and only then acks it', async () => {
+      const p = dev.next();
+      await k.publish(p);
+      const ack = await waitFor(() => k.acks.find((a) => a.ids.includes(p.id)), 10_000, 'ack');
+      expect(ack.contiguousSeq).toBe(1);
+      const rows = await hub.store.queryPunches({ deviceId: dev.id });
+      expect(rows.map((r) => r.id)).toEqual([p.id]);
+      expect(rows[0]!.siteCode).toBe('PKM-01-A');
+    });
+
+    it('is idempotent: the same punch 3× is stored once and acked each time', async () => {
+      const p = dev.next();
+      const before = k.acks.length;
+      for (let i = 0; i < 3; i++) await k.publish(p);
+      await waitFor(() => k.acks.slice(before).flatMap((a) => a.ids).filter((id) => id === p.id).length >= 3, 10_000, '3 acks');
+      expect(await hub.store.countPunches({ deviceId: dev.id })).toBe(2);
+      expect((await hub.store.getDevice(dev.id))!.contiguousSeq).toBe(2);
+    });
+
+    it('rejects every kind of bad input, counts it, and keeps ingesting', async () => {
+      const good = dev.next();
+      const forgedSig = { ...dev.next(), nip: '199001012015032001' }; // content changed after signing
+      dev.seq--; // forgedSig's seq was never stored; reuse it
+      const replay = { ...good, match: { score: 0.1 } }; // same id, different content, invalid sig → bad_signature
+      await k.publish('{not json');
+      await k.publish(JSON.stringify({ id: 'x', hello: 1 }));
+      await k.publish(Buffer.alloc(MAX_PUNCH_BYTES + 10, 0x20));
+      await k.publish(forgedSig);
+      await k.publish(good);
+      await k.publish(replay);
+      await waitFor(() => k.ackedIds().has(good.id), 10_000, 'ack of the good punch');
+      await hub.ingestor.drain();
+      const m = await metrics();
+      expect(metricValue(m, 'hadir_ingest_rejections_total', 'code="malformed_json"')).toBeGreaterThanOrEqual(1);
+      expect(metricValue(m, 'hadir_ingest_rejections_total', 'code="schema"')).toBeGreaterThanOrEqual(1);
+      expect(metricValue(m, 'hadir_ingest_rejections_total', 'code="bad_signature"')).toBeGreaterThanOrEqual(2);
+      if (kind === 'mosquitto') expect(metricValue(m, 'hadir_ingest_rejections_total', 'code="oversized"')).toBeGreaterThanOrEqual(1);
+      const rej = await waitFor(() => k.rejectedIds().get(forgedSig.id), 5000, 'rejected list');
+      expect(rej).toMatch(/bad_signature/);
+      const codes = hub.ctx.db.prepare('SELECT code FROM rejections').pluck().all() as string[];
+      expect(codes).toEqual(expect.arrayContaining(['malformed_json', 'schema', 'bad_signature']));
+      // the hub still takes the next valid punch
+      const after = dev.next();
+      await k.publish(after);
+      await waitFor(() => k.ackedIds().has(after.id), 10_000, 'ack after bad input');
+      expect((await hub.store.getDevice(dev.id))!.contiguousSeq).toBe(dev.seq);
+    });
+
+    it('rejects a replay of a stored id with different content', async () => {
+      // a correctly signed punch whose id was already stored with other content (a forgery/bug on the kiosk)
+      const first = dev.next();
+      await k.publish(first);
+      await waitFor(() => k.ackedIds().has(first.id), 10_000, 'ack');
+      const forged = dev.next({ id: first.id });
+      await k.publish(forged);
+      await waitFor(() => k.rejectedIds().get(first.id), 10_000, 'replay_conflict');
+      expect(k.rejectedIds().get(first.id)).toMatch(/replay_conflict/);
+      dev.seq--; // that seq was not stored
+      const m = await metrics();
+      expect(metricValue(m, 'hadir_ingest_rejections_total', 'code="replay_conflict"')).toBe(1);
+    });
+
+    it('records seq gaps and closes them when the punch arrives', async () => {
+      const a = dev.next();
+      const b = dev.next();
+      const c = dev.next();
+      await k.publish(a);
+      await k.publish(c); // b is missing
+      await waitFor(() => k.ackedIds().has(c.id), 10_000, 'ack c');
+      await hub.ingestor.drain();
+      let gaps = await hub.store.seqGaps(dev.id, true);
+      expect(gaps.map((g) => [g.fromSeq, g.toSeq])).toEqual([[b.seq, b.seq]]);
+      expect(k.acks.at(-1)!.contiguousSeq).toBe(a.seq);
+      await k.publish(b);
+      await waitFor(() => k.ackedIds().has(b.id), 10_000, 'ack b');
+      expect(k.acks.at(-1)!.contiguousSeq).toBe(c.seq);
+      gaps = await hub.store.seqGaps(dev.id, true);
+      expect(gaps).toEqual([]);
+    });
+
+    it('refuses an unknown device', async () => {
+      const { generateDeviceKeys, loadPrivateKey } = await import('../../protocol/index.js');
+      const { makeDevice } = await import('./helpers.js');
+      const keys = generateDeviceKeys();
+      const ghost = makeDevice('kiosk-ghost', 'nope', loadPrivateKey(keys.privateKeyPem), keys.publicKeyPem);
+      if (kind === 'aedes') {
+        await expect(TestKiosk.connect(hub.mqttUrl.replace('localhost', '127.0.0.1'), topics, ghost.id, 'nope')).rejects.toThrow(/Bad username or password|Not authorized/i);
+        expect(metricValue(await metrics(), 'hadir_mqtt_denied_total', 'kind="connect"')).toBeGreaterThanOrEqual(1);
+      } else {
+        const gk = await TestKiosk.connect('mqtt://127.0.0.1:1883', topics, ghost.id);
+        await gk.publish(ghost.next());
+        await new Promise((r) => setTimeout(r, 300));
+        await hub.ingestor.drain();
+        await gk.close();
+        expect(metricValue(await metrics(), 'hadir_ingest_rejections_total', 'code="unknown_device"')).toBeGreaterThanOrEqual(1);
+      }
+    });
+
+    it("does not let a device publish under another device's id", async () => {
+      const before = await hub.store.countPunches({ deviceId: other.id });
+      const mine = dev.next();
+      dev.seq--;
+      const sent = k.publish(mine, topics.punch(other.id)).catch(() => undefined);
+      await Promise.race([sent, new Promise((r) => setTimeout(r, 1000))]);
+      await hub.ingestor.drain();
+      const m = await metrics();
+      if (kind === 'aedes') {
+        // the broker denies it (and, MQTT 3.1.1 having no negative PUBACK, drops the connection) and counts it
+        expect(metricValue(m, 'hadir_mqtt_denied_total', 'kind="publish"')).toBeGreaterThanOrEqual(1);
+      } else {
+        // the shared Mosquitto here allows anonymous publishing; the hub itself refuses a punch under a foreign topic
+        await waitFor(async () => metricValue(await (await hub.app.request('/metrics')).text(), 'hadir_ingest_rejections_total', 'code="wrong_topic"') >= 1);
+        expect(metricValue(await metrics(), 'hadir_ingest_rejections_total', 'code="wrong_topic"')).toBeGreaterThanOrEqual(1);
+      }
+      expect(await hub.store.countPunches({ deviceId: other.id })).toBe(before);
+      // the hub still ingests (reconnect: aedes closed the offender's connection)
+      await k.close();
+      k = await TestKiosk.connect(hub.mqttUrl.replace('localhost', '127.0.0.1'), topics, dev.id, kind === 'aedes' ? dev.password : undefined);
+      const next = dev.next();
+      await k.publish(next);
+      await waitFor(() => k.ackedIds().has(next.id), 10_000, 'ack after denial');
+    });
+
+    it('shows the device with its seq state on /api/v1/devices-equivalent store view', async () => {
+      const d = (await hub.store.getDevice(dev.id))!;
+      expect(d.contiguousSeq).toBe(dev.seq);
+      expect(d.maxSeq).toBe(dev.seq);
+      expect(d.lastSeenAt).not.toBeNull();
+    });
+  });
+}
