@@ -71,8 +71,8 @@ export class Journal {
         'INSERT INTO punches (seq, id, nip, captured_at, hash, json, journaled_at) VALUES (@seq, @id, @nip, @capturedAt, @hash, @json, @journaledAt)',
       ),
       pending: db.prepare(
-        'SELECT json FROM punches WHERE delivered_at IS NULL AND rejected_reason IS NULL AND seq > ? ORDER BY seq LIMIT ?',
-      ).pluck(),
+        'SELECT seq, id, json FROM punches WHERE delivered_at IS NULL AND rejected_reason IS NULL AND seq > ? ORDER BY seq LIMIT ?',
+      ),
       markDelivered: db.prepare('UPDATE punches SET delivered_at = ? WHERE id = ? AND delivered_at IS NULL'),
       markRejected: db.prepare('UPDATE punches SET rejected_reason = ? WHERE id = ? AND delivered_at IS NULL'),
       stats: db.prepare(
@@ -144,7 +144,12 @@ export class Journal {
 
   /** Undelivered, not rejected punches with seq > afterSeq, in seq order. */
   pending(afterSeq: number, limit: number): Punch[] {
-    return (this.stmts.pending.all(afterSeq, limit) as string[]).map((j) => JSON.parse(j) as Punch);
+    return this.pendingRaw(afterSeq, limit).map((r) => JSON.parse(r.json) as Punch);
+  }
+
+  /** Same, as the stored JSON text (the publisher sends it as is: no parse/serialise per punch). */
+  pendingRaw(afterSeq: number, limit: number): { seq: number; id: string; json: string }[] {
+    return this.stmts.pending.all(afterSeq, limit) as { seq: number; id: string; json: string }[];
   }
 
   /** Marks punches delivered (the hub's application ack). Returns how many changed. */

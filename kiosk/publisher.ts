@@ -54,7 +54,7 @@ export class Publisher {
   readonly counters = { sent: 0, resent: 0, acked: 0, rejected: 0, badAcks: 0 };
 
   constructor(private readonly o: PublisherOptions) {
-    this.window = o.window ?? 300;
+    this.window = o.window ?? 500;
     this.ackTimeoutMs = o.ackTimeoutMs ?? 10_000;
     this.maxBackoffMs = o.maxBackoffMs ?? 60_000;
     this.now = o.now ?? Date.now;
@@ -99,10 +99,10 @@ export class Publisher {
     while (link.connected) {
       const room = this.window - this.inFlight.size;
       if (room <= 0) return;
-      const batch = journal.pending(this.cursor, room);
+      const batch = journal.pendingRaw(this.cursor, room);
       if (batch.length === 0) return;
       for (const p of batch) {
-        const json = JSON.stringify(p);
+        const json = p.json;
         this.cursor = p.seq;
         const entry: InFlight = { seq: p.seq, json, attempts: 1, dueAt: this.now() + this.backoff(1) };
         this.inFlight.set(p.id, entry);

@@ -56,6 +56,22 @@ export function spawnHadir(args: string[], extra: Record<string, string> = {}): 
   return { child, exited, output: () => out };
 }
 
+/** Waits for a child's exit; on timeout kills it and fails with its output (diagnosable failures). */
+export async function exitWithin(run: { child: ChildProcess; exited: Promise<number | string>; output: () => string }, ms: number, what: string): Promise<number | string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, rej) => {
+    timer = setTimeout(() => {
+      run.child.kill('SIGKILL');
+      rej(new Error(`${what} did not finish within ${ms} ms; output:\n${run.output().slice(-4000)}`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([run.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Creates the hub database with one OPD/unit/site and `staff` people in it (what `hadir import` would do). */
 export function seedOrg(hubDataDir: string, site: string, staff: number): string[] {
   const db = openSqlite(join(hubDataDir, 'hub.db'));
