@@ -1,4 +1,454 @@
+import { Option, type Command } from 'commander';
+import { userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Groups } from './program.js';
+import { UserError, isErrno } from '../lib/errors.js';
+import type { SqliteDb } from '../hub/store/sqlite.js';
+import type { LineError } from '../hub/org/csv.js';
 
-/** Commands of the attendance area (owned by that area; see README "Command line"). */
-export function registerAttendanceCommands(_g: Groups): void {}
+/**
+ * Commands of the attendance area: imports (org, staff, punches, kinerja, holidays, roster),
+ * TPP rules, reports, leave/duty with approval, punch review, transfers, schedules, relocation
+ * events, and the TPP benchmark. They work on the hub's data directory whether or not the hub runs;
+ * every change queues the affected days and is derived before the command returns.
+ */
+
+interface DataOpts {
+  data?: string;
+  by?: string;
+}
+const dataOption = () => new Option('--data <dir>', 'hub data directory (HADIR_DATA_DIR, default ./data)');
+const byOption = () => new Option('--by <user>', 'admin recorded as the author (default: HADIR_ADMIN or the login name)');
+
+function dataDir(o: DataOpts): string {
+  return resolve(o.data ?? process.env.HADIR_DATA_DIR ?? './data');
+}
+function adminName(o: DataOpts): string {
+  return o.by ?? process.env.HADIR_ADMIN ?? userInfo().username;
+}
+
+async function withDb<T>(o: DataOpts, fn: (db: SqliteDb) => Promise<T> | T): Promise<T> {
+  const { openSqlite } = await import('../hub/store/sqlite.js');
+  const db = openSqlite(join(dataDir(o), 'hub.db'));
+  try {
+    return await fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** Derive what the command changed, so readers (hub, reports) see it at once. */
+async function settle(db: SqliteDb): Promise<void> {
+  const { processDirty } = await import('../hub/attendance/recompute.js');
+  const { nowIso } = await import('../hub/attendance/clock.js');
+  const r = processDirty(db, nowIso());
+  if (r.months) process.stdout.write(`Dihitung ulang / re-derived: ${r.employees} pegawai-bulan in ${r.months} bulan, ${r.changed} berubah / changed\n`);
+}
+
+function printErrors(errors: LineError[]): void {
+  for (const e of errors) process.stdout.write(`  baris/line ${e.line}: ${e.reason}\n`);
+  if (errors.length) {
+    process.stdout.write(`${errors.length} baris ditolak / rows rejected — perbaiki dan impor ulang (re-import is safe)\n`);
+    process.exitCode = 1;
+  }
+}
+
+function summary(what: string, r: object): void {
+  const parts = Object.entries(r)
+    .filter(([k]) => k !== 'errors')
+    .map(([k, v]) => `${k} ${String(v)}`);
+  process.stdout.write(`${what}: ${parts.join(', ')}, errors ${((r as { errors?: unknown[] }).errors ?? []).length}\n`);
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    if (isErrno(e, 'ENOENT')) throw new UserError(`file ${path} does not exist (berkas tidak ditemukan)`, 'check the path');
+    throw e;
+  }
+}
+
+function sub(parent: Command, name: string, description: string): Command {
+  return parent.command(name).description(description).addOption(dataOption()).addOption(byOption());
+}
+
+export function registerAttendanceCommands(g: Groups): void {
+  // ---- imports ----------------------------------------------------------------------------
+  sub(g.import, 'org', 'Impor OPD/unit/lokasi / import organisation CSV (opd_code,opd_name,unit_code,unit_name,site_code,site_name[,tz])')
+    .argument('<file>')
+    .action(async (file: string, o: DataOpts) => {
+      const { readCsv } = await import('../hub/org/csv.js');
+      const { importOrg, ORG_COLUMNS } = await import('../hub/org/import.js');
+      await withDb(o, async (db) => {
+        const r = importOrg(db, readCsv(file, ORG_COLUMNS, ['tz']));
+        summary('Organisasi / organisation (sites)', r);
+        printErrors(r.errors);
+      });
+    });
+  sub(g.import, 'staff', 'Impor pegawai / import staff CSV (nip,name,opd,unit,employment,job_class,tpp_base,schedule)')
+    .argument('<file>')
+    .option('--effective <date>', 'date a changed unit/schedule takes effect (transfer), default today')
+    .action(async (file: string, o: DataOpts & { effective?: string }) => {
+      const { readCsv } = await import('../hub/org/csv.js');
+      const { importStaff, STAFF_COLUMNS } = await import('../hub/org/import.js');
+      const { nowIso, localToday } = await import('../hub/attendance/clock.js');
+      const { isDate } = await import('../hub/attendance/time.js');
+      if (o.effective && !isDate(o.effective)) throw new UserError(`--effective "${o.effective}" is not a date YYYY-MM-DD`, 'write e.g. --effective 2026-10-15');
+      await withDb(o, async (db) => {
+        const rows = readCsv(file, STAFF_COLUMNS);
+        const r = importStaff(db, rows, { by: adminName(o), now: nowIso(), effective: o.effective ?? localToday(db) });
+        summary('Pegawai / staff', r);
+        printErrors(r.errors);
+        await settle(db);
+      });
+    });
+  sub(g.import, 'punches', 'Impor absen manual/mesin lama / import paper or legacy punches (nip,time,site,method,note)')
+    .argument('<file>')
+    .action(async (file: string, o: DataOpts) => {
+      const { readCsv } = await import('../hub/org/csv.js');
+      const { importPunches, PUNCH_COLUMNS } = await import('../hub/attendance/admin.js');
+      const { nowIso } = await import('../hub/attendance/clock.js');
+      await withDb(o, async (db) => {
+        const r = importPunches(db, readCsv(file, PUNCH_COLUMNS), { by: adminName(o), now: nowIso() });
+        summary('Absen / punches', r);
+        printErrors(r.errors);
+        await settle(db);
+      });
+    });
+  sub(g.import, 'kinerja', 'Impor nilai kinerja / import performance scores (nip,month,score 0–100)')
+    .argument('<file>')
+    .action(async (file: string, o: DataOpts) => {
+      const { readCsv } = await import('../hub/org/csv.js');
+      const { importKinerja, KINERJA_COLUMNS } = await import('../hub/attendance/admin.js');
+      const { nowIso } = await import('../hub/attendance/clock.js');
+      await withDb(o, (db) => {
+        const r = importKinerja(db, readCsv(file, KINERJA_COLUMNS), { by: adminName(o), now: nowIso() });
+        summary('Nilai kinerja / scores', r);
+        printErrors(r.errors);
+      });
+    });
+  sub(g.import, 'holidays', 'Impor hari libur / import holidays (date,name,kind nasional|cuti_bersama[,except_units U1|U2])')
+    .argument('<file>')
+    .action(async (file: string, o: DataOpts) => {
+      const { readCsv } = await import('../hub/org/csv.js');
+      const { importHolidays, HOLIDAY_COLUMNS } = await import('../hub/attendance/admin.js');
+      await withDb(o, async (db) => {
+        const r = importHolidays(db, readCsv(file, HOLIDAY_COLUMNS, ['except_units']));
+        summary('Hari libur / holidays', r);
+        printErrors(r.errors);
+        await settle(db);
+      });
+    });
+  sub(g.import, 'roster', 'Impor jadwal shift / import shift roster (nip,date,shift — shift key or OFF)')
+    .argument('<file>')
+    .action(async (file: string, o: DataOpts) => {
+      const { readCsv } = await import('../hub/org/csv.js');
+      const { importRoster, ROSTER_COLUMNS } = await import('../hub/attendance/admin.js');
+      const { loadSchedules } = await import('../hub/attendance/store.js');
+      await withDb(o, async (db) => {
+        const r = importRoster(db, readCsv(file, ROSTER_COLUMNS), loadSchedules(db));
+        summary('Jadwal shift / roster', r);
+        printErrors(r.errors);
+        await settle(db);
+      });
+    });
+
+  // ---- TPP rules --------------------------------------------------------------------------
+  g.rules
+    .command('check')
+    .description('Periksa berkas aturan / validate a rule file (JSON or YAML)')
+    .argument('<file>')
+    .action(async (file: string) => {
+      const { checkRule } = await import('../hub/tpp/store.js');
+      const r = checkRule(readText(file), file);
+      process.stdout.write(`OK: ${r.id} berlaku mulai / effective from ${r.effectiveFrom}; disiplin ${r.weights.disiplin} %, produktivitas ${r.weights.produktivitas} %, batas potongan / cap ${r.monthlyCapPct} %\n`);
+    });
+  sub(g.rules, 'add', 'Pasang versi Perbup / install a rule version')
+    .argument('<file>')
+    .action(async (file: string, o: DataOpts) => {
+      const { checkRule, addRule } = await import('../hub/tpp/store.js');
+      const { nowIso } = await import('../hub/attendance/clock.js');
+      const rule = checkRule(readText(file), file);
+      await withDb(o, async (db) => {
+        const r = addRule(db, rule, adminName(o), nowIso());
+        process.stdout.write(r === 'added' ? `Aturan ${rule.id} dipasang / installed, effective ${rule.effectiveFrom}\n` : `Aturan ${rule.id} sudah terpasang / already installed (unchanged)\n`);
+        await settle(db);
+      });
+    });
+  sub(g.rules, 'list', 'Daftar versi aturan / list installed rule versions').action(async (o: DataOpts) => {
+    const { listRules } = await import('../hub/tpp/store.js');
+    await withDb(o, (db) => {
+      for (const r of listRules(db)) process.stdout.write(`${r.effective_from}  ${r.id}  (added ${r.added_at} by ${r.added_by ?? '-'})\n`);
+    });
+  });
+
+  // ---- reports ----------------------------------------------------------------------------
+  const reportCmd = (name: 'attendance' | 'tpp', description: string) =>
+    sub(g.report, name, description)
+      .requiredOption('--month <YYYY-MM>', 'month')
+      .option('--opd <code>', 'only this OPD')
+      .addOption(new Option('--format <format>', 'output format').choices(['json', 'csv', 'xlsx', 'pdf']).default('json'))
+      .option('--out <file>', 'write to this file (required for xlsx/pdf on a terminal)')
+      .action(async (o: DataOpts & { month: string; opd?: string; format: 'json' | 'csv' | 'xlsx' | 'pdf'; out?: string }) => {
+        const { requireMonth } = await import('../hub/attendance/store.js');
+        requireMonth(o.month);
+        if ((o.format === 'xlsx' || o.format === 'pdf') && !o.out && process.stdout.isTTY) throw new UserError(`${o.format} is binary`, `add --out FILE.${o.format}`);
+        const data = await import('../hub/reports/data.js');
+        const { renderAttendance, renderTpp } = await import('../hub/reports/index.js');
+        const { nowIso, localToday } = await import('../hub/attendance/clock.js');
+        await withDb(o, async (db) => {
+          const q = { month: o.month, opd: o.opd ?? null, today: localToday(db), now: nowIso() };
+          let buf: Buffer;
+          let note: string;
+          if (name === 'tpp') {
+            const r = data.tppReport(db, q);
+            buf = await renderTpp(r, o.format);
+            note = `TPP ${o.month}: ${r.rows.length} pegawai, total ${r.totals.total} rupiah; sampai/through ${r.meta.through}; nilai kinerja belum ada / missing scores ${r.totals.missing_scores}; absen menunggu verifikasi / pending review ${r.meta.pending_review}; izin menunggu / pending leave ${r.meta.pending_exceptions}`;
+          } else {
+            const r = data.attendanceReport(db, q);
+            buf = await renderAttendance(r, o.format);
+            note = `Kehadiran / attendance ${o.month}: ${r.rows.length} pegawai; sampai/through ${r.meta.through}; pending review ${r.meta.pending_review}; pending leave ${r.meta.pending_exceptions}`;
+          }
+          if (o.out) {
+            const { writeFileAtomic } = await import('../lib/write-atomic.js');
+            writeFileAtomic(o.out, buf);
+            process.stdout.write(`${note}\nDitulis ke / written to ${o.out}\n`);
+          } else {
+            process.stdout.write(buf);
+            process.stderr.write(`${note}\n`);
+          }
+        });
+      });
+  reportCmd('attendance', 'Rekap kehadiran bulanan / monthly attendance recap');
+  reportCmd('tpp', 'Rekap TPP bulanan / monthly TPP with per-day deductions');
+  sub(g.report, 'late', 'Yang terlambat hari ini / who is late today (per OPD)')
+    .option('--date <YYYY-MM-DD>', 'day (default today)')
+    .option('--opd <code>', 'only this OPD')
+    .option('--json', 'JSON output')
+    .action(async (o: DataOpts & { date?: string; opd?: string; json?: boolean }) => {
+      const { lateToday } = await import('../hub/reports/data.js');
+      const { lateText } = await import('../hub/reports/index.js');
+      const { nowIso, localToday } = await import('../hub/attendance/clock.js');
+      const { isDate } = await import('../hub/attendance/time.js');
+      if (o.date && !isDate(o.date)) throw new UserError(`--date "${o.date}" is not YYYY-MM-DD`, 'e.g. --date 2026-10-05');
+      await withDb(o, (db) => {
+        const r = lateToday(db, { date: o.date ?? localToday(db), opd: o.opd ?? null, now: nowIso() });
+        process.stdout.write(o.json ? JSON.stringify(r) + '\n' : lateText(r));
+      });
+    });
+
+  // ---- leave, dinas luar, tugas belajar ----------------------------------------------------
+  const leave = g.program.command('leave').description('Cuti, dinas luar, tugas belajar — dengan persetujuan / leave and duty with approval');
+  sub(leave, 'add', 'Ajukan / request (pending until approved)')
+    .requiredOption('--nip <nip>')
+    .requiredOption('--type <type>', 'cuti_tahunan|cuti_besar|cuti_sakit|cuti_melahirkan|cuti_alasan_penting|cltn|dinas_luar|tugas_belajar')
+    .requiredOption('--from <date>')
+    .option('--to <date>', 'last day (default = from)')
+    .option('--evidence <ref>', 'letter / SPT number or file reference')
+    .option('--note <text>')
+    .option('--approve', 'approve at once (you are the approving admin)')
+    .action(async (o: DataOpts & { nip: string; type: string; from: string; to?: string; evidence?: string; note?: string; approve?: boolean }) => {
+      const { addException, decideException } = await import('../hub/attendance/admin.js');
+      const { nowIso } = await import('../hub/attendance/clock.js');
+      await withDb(o, async (db) => {
+        const by = adminName(o);
+        let e = addException(db, { nip: o.nip, type: o.type, from: o.from, to: o.to ?? o.from, evidence: o.evidence, note: o.note, by, now: nowIso(), scope: null });
+        if (o.approve) e = decideException(db, { id: e.id, approve: true, by, now: nowIso(), scope: null });
+        process.stdout.write(`#${e.id} ${e.type} ${e.nip} ${e.from_date}..${e.to_date}: ${e.status}\n`);
+        await settle(db);
+      });
+    });
+  for (const [name, approve] of [['approve', true], ['reject', false]] as const) {
+    sub(leave, name, approve ? 'Setujui / approve' : 'Tolak / reject')
+      .argument('<id>')
+      .action(async (id: string, o: DataOpts) => {
+        const { decideException } = await import('../hub/attendance/admin.js');
+        const { nowIso } = await import('../hub/attendance/clock.js');
+        await withDb(o, async (db) => {
+          const e = decideException(db, { id: Number(id), approve, by: adminName(o), now: nowIso(), scope: null });
+          process.stdout.write(`#${e.id} ${e.type} ${e.nip} ${e.from_date}..${e.to_date}: ${e.status}\n`);
+          await settle(db);
+        });
+      });
+  }
+  sub(leave, 'list', 'Daftar / list')
+    .option('--status <status>', 'pending|approved|rejected')
+    .option('--opd <code>')
+    .option('--month <YYYY-MM>')
+    .action(async (o: DataOpts & { status?: string; opd?: string; month?: string }) => {
+      const { listExceptions } = await import('../hub/attendance/admin.js');
+      await withDb(o, (db) => {
+        for (const e of listExceptions(db, { status: o.status, scope: o.opd ?? null, month: o.month }))
+          process.stdout.write(`#${e.id}  ${e.status.padEnd(8)} ${e.type.padEnd(20)} ${e.from_date}..${e.to_date}  ${e.nip} ${e.name} (${e.opd_code})  ${e.evidence ?? ''}\n`);
+      });
+    });
+
+  // ---- holidays, schedules, events, transfers, review, settings -----------------------------
+  const holidays = g.program.command('holidays').description('Hari libur / holidays (import: hadir import holidays FILE)');
+  sub(holidays, 'list', 'Daftar / list')
+    .option('--year <yyyy>')
+    .action(async (o: DataOpts & { year?: string }) => {
+      await withDb(o, (db) => {
+        const rows = db.prepare("SELECT h.date, h.name, h.kind, group_concat(e.unit_code, '|') AS ex FROM att_holidays h LEFT JOIN att_holiday_exceptions e ON e.date = h.date WHERE h.date LIKE ? GROUP BY h.date ORDER BY h.date").all(`${o.year ?? ''}%`) as { date: string; name: string; kind: string; ex: string | null }[];
+        for (const h of rows) process.stdout.write(`${h.date}  ${h.kind.padEnd(12)} ${h.name}${h.ex ? `  (tetap masuk / works: ${h.ex})` : ''}\n`);
+      });
+    });
+  sub(holidays, 'remove', 'Hapus / remove')
+    .argument('<date>')
+    .action(async (date: string, o: DataOpts) => {
+      const { removeHoliday } = await import('../hub/attendance/admin.js');
+      await withDb(o, async (db) => {
+        if (!removeHoliday(db, date)) throw new UserError(`no holiday on ${date}`, 'see hadir holidays list');
+        process.stdout.write(`Dihapus / removed ${date}\n`);
+        await settle(db);
+      });
+    });
+
+  const schedules = g.program.command('schedules').description('Jadwal kerja / work schedules (data)');
+  sub(schedules, 'add', 'Tambah atau ganti / add or replace a schedule (JSON or YAML)')
+    .argument('<file>')
+    .action(async (file: string, o: DataOpts) => {
+      const { parseSchedule, addSchedule } = await import('../hub/attendance/admin.js');
+      const { nowIso } = await import('../hub/attendance/clock.js');
+      const s = parseSchedule(readText(file), file);
+      await withDb(o, async (db) => {
+        addSchedule(db, s, adminName(o), nowIso());
+        process.stdout.write(`Jadwal / schedule ${s.code} disimpan / saved\n`);
+        await settle(db);
+      });
+    });
+  sub(schedules, 'list', 'Daftar / list').action(async (o: DataOpts) => {
+    const { loadSchedules } = await import('../hub/attendance/store.js');
+    await withDb(o, (db) => {
+      for (const s of loadSchedules(db).values()) process.stdout.write(`${s.code.padEnd(12)} ${s.type.padEnd(7)} ${s.name}${s.type === 'weekly' && s.overrides.length ? `  [+${s.overrides.map((x) => x.name).join(', ')}]` : ''}\n`);
+    });
+  });
+  sub(schedules, 'show', 'Definisi / print a schedule as JSON')
+    .argument('<code>')
+    .action(async (code: string, o: DataOpts) => {
+      const { loadSchedules } = await import('../hub/attendance/store.js');
+      await withDb(o, (db) => {
+        const s = loadSchedules(db).get(code.toUpperCase());
+        if (!s) throw new UserError(`unknown schedule code "${code}"`, 'see hadir schedules list');
+        process.stdout.write(JSON.stringify(s, null, 2) + '\n');
+      });
+    });
+
+  const event = g.program.command('event').description('Acara di lokasi lain (apel) / relocation events');
+  sub(event, 'add', 'Absen di lokasi acara dihitung / punches at the event site count for participants')
+    .requiredOption('--date <date>')
+    .requiredOption('--site <code>')
+    .requiredOption('--name <text>')
+    .option('--opd <code>')
+    .option('--unit <code>')
+    .option('--nip <list>', 'comma-separated NIPs')
+    .action(async (o: DataOpts & { date: string; site: string; name: string; opd?: string; unit?: string; nip?: string }) => {
+      const { addEvent } = await import('../hub/attendance/admin.js');
+      const { nowIso } = await import('../hub/attendance/clock.js');
+      await withDb(o, async (db) => {
+        const id = addEvent(db, { date: o.date, site: o.site, name: o.name, opd: o.opd, unit: o.unit, nips: o.nip?.split(',').map((s) => s.trim()).filter(Boolean), by: adminName(o), now: nowIso() });
+        process.stdout.write(`Acara / event #${id} ${o.name} ${o.date} @ ${o.site}\n`);
+        await settle(db);
+      });
+    });
+
+  const staff = g.program.command('staff').description('Pegawai / staff');
+  sub(staff, 'transfer', 'Mutasi / transfer to another unit from a date')
+    .requiredOption('--nip <nip>')
+    .requiredOption('--unit <code>')
+    .requiredOption('--from <date>')
+    .option('--schedule <code>', 'new schedule (default: keep)')
+    .action(async (o: DataOpts & { nip: string; unit: string; from: string; schedule?: string }) => {
+      const { transferStaff } = await import('../hub/org/import.js');
+      const { nowIso } = await import('../hub/attendance/clock.js');
+      await withDb(o, async (db) => {
+        const r = transferStaff(db, { nip: o.nip, unit: o.unit, from: o.from, schedule: o.schedule, by: adminName(o), now: nowIso() });
+        process.stdout.write(`${o.nip} → ${o.unit} (${r.opd}), jadwal ${r.schedule}, mulai / from ${o.from}\n`);
+        await settle(db);
+      });
+    });
+
+  const review = g.program.command('review').description('Verifikasi absen dengan jam tak terverifikasi / review clock-unverified punches');
+  sub(review, 'pending', 'Daftar menunggu / list pending')
+    .option('--opd <code>')
+    .action(async (o: DataOpts & { opd?: string }) => {
+      const { listPendingPunches } = await import('../hub/attendance/admin.js');
+      await withDb(o, (db) => {
+        const list = listPendingPunches(db, o.opd ?? null);
+        for (const p of list) process.stdout.write(`${p.id}  ${p.captured_at}  ${p.nip} ${p.name ?? '?'}  ${p.device_id ?? '-'}@${p.site_code ?? '-'}  clock ${p.clock_source ?? '?'}\n`);
+        process.stdout.write(`${list.length} menunggu / pending\n`);
+      });
+    });
+  sub(review, 'accept', 'Terima / accept (optionally with the corrected true time)')
+    .argument('<punchId>')
+    .option('--time <iso>', 'corrected time, ISO-8601 with offset')
+    .action(async (id: string, o: DataOpts & { time?: string }) => {
+      const { reviewPunch } = await import('../hub/attendance/admin.js');
+      const { nowIso } = await import('../hub/attendance/clock.js');
+      await withDb(o, async (db) => {
+        reviewPunch(db, { id, action: 'accept', correctedAt: o.time ?? null, by: adminName(o), now: nowIso(), scope: null });
+        process.stdout.write(`Diterima / accepted ${id}${o.time ? ` at ${o.time}` : ''}\n`);
+        await settle(db);
+      });
+    });
+  sub(review, 'reject', 'Tolak / reject')
+    .argument('<punchId>')
+    .action(async (id: string, o: DataOpts) => {
+      const { reviewPunch } = await import('../hub/attendance/admin.js');
+      const { nowIso } = await import('../hub/attendance/clock.js');
+      await withDb(o, async (db) => {
+        reviewPunch(db, { id, action: 'reject', by: adminName(o), now: nowIso(), scope: null });
+        process.stdout.write(`Ditolak / rejected ${id}\n`);
+        await settle(db);
+      });
+    });
+
+  const att = g.program.command('attendance').description('Pengaturan dan hitung ulang kehadiran / attendance settings and recompute');
+  sub(att, 'config', 'Zona waktu kabupaten, kebijakan lokasi / regency time zone, site policy')
+    .addOption(new Option('--tz <zone>', 'regency default zone').choices(['WIB', 'WITA', 'WIT']))
+    .addOption(new Option('--site-policy <policy>', 'unit: punches count at the unit\'s own sites (and events); any: everywhere').choices(['unit', 'any']))
+    .action(async (o: DataOpts & { tz?: 'WIB' | 'WITA' | 'WIT'; sitePolicy?: 'unit' | 'any' }) => {
+      const { writeConfig, readConfig } = await import('../hub/attendance/store.js');
+      const { markDirty, derivedMonthsFrom } = await import('../hub/attendance/recompute.js');
+      const { offsetLabel } = await import('../hub/attendance/time.js');
+      await withDb(o, async (db) => {
+        if (o.tz) writeConfig(db, 'tz_offset_min', String({ WIB: 420, WITA: 480, WIT: 540 }[o.tz]));
+        if (o.sitePolicy) writeConfig(db, 'site_policy', o.sitePolicy);
+        if (o.tz || o.sitePolicy) markDirty(db, '*', derivedMonthsFrom(db, '0000-00'));
+        const c = readConfig(db);
+        process.stdout.write(`zona / zone ${offsetLabel(c.tzOffsetMin)}, site policy ${c.sitePolicy}\n`);
+        await settle(db);
+      });
+    });
+  sub(att, 'recompute', 'Hitung ulang sebulan penuh / re-derive a whole month')
+    .requiredOption('--month <YYYY-MM>')
+    .action(async (o: DataOpts & { month: string }) => {
+      const { requireMonth } = await import('../hub/attendance/store.js');
+      const { recomputeMonth } = await import('../hub/attendance/recompute.js');
+      const { nowIso } = await import('../hub/attendance/clock.js');
+      requireMonth(o.month);
+      await withDb(o, (db) => {
+        const t0 = performance.now();
+        const r = recomputeMonth(db, o.month, null, nowIso());
+        process.stdout.write(`${o.month}: ${r.derived} pegawai, ${r.changed} berubah / changed, ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
+      });
+    });
+
+  // ---- benchmark ---------------------------------------------------------------------------
+  g.bench
+    .command('tpp')
+    .description('Hitung ulang sebulan untuk kabupaten sintetis / full-month and one-late-punch recompute on a generated regency')
+    .option('--staff <n>', 'number of staff', '3400')
+    .option('--sites <n>', 'number of sites (default staff/7, at most 500 for a regency)')
+    .option('--month <YYYY-MM>', 'month', '2026-10')
+    .option('--keep <dir>', 'keep the generated database in this directory')
+    .action(async (o: { staff: string; sites?: string; month: string; keep?: string }) => {
+      const { runTppBench } = await import('../hub/tpp/bench.js');
+      const staffN = Number(o.staff);
+      if (!Number.isInteger(staffN) || staffN < 1) throw new UserError(`--staff "${o.staff}" is not a positive whole number`, 'e.g. --staff 3400');
+      const r = await runTppBench({ staff: staffN, sites: o.sites ? Number(o.sites) : undefined, month: o.month, keep: o.keep, log: (s) => process.stdout.write(s + '\n') });
+      process.stdout.write(JSON.stringify(r) + '\n');
+    });
+}

@@ -146,6 +146,35 @@ function lowerBound(p: readonly PunchIn[], t: number): number {
   return lo;
 }
 
+type Window = CompiledShift['windows'][number];
+
+function addLine(day: DayRecord, rule: TppRule, item: string, pct: number): void {
+  day.lines.push({ rule: rule.id, item, pct });
+  day.pct += pct;
+}
+
+/** Whether a punch's site counts for this employee on this day (site policy, relocation events). */
+function siteOk(ctx: MonthContext, events: readonly EventIn[] | undefined, a: Assignment, nip: string, site: string | null): boolean {
+  if (site === null || ctx.sitePolicy === 'any' || !ctx.unitsWithSites.has(a.unit)) return true;
+  const su = ctx.siteUnit.get(site);
+  if (su === undefined || su === a.unit) return true;
+  if (events) for (const e of events) if (e.site === site && (e.nips ? e.nips.has(nip) : e.unit ? e.unit === a.unit : e.opd === a.opd)) return true;
+  return false;
+}
+
+/** Earliest (or latest) candidate punch inside a window, skipping punches already taken; -1 if none. */
+function pick(punches: readonly PunchIn[], cand: readonly number[], base: number, w: Window, latest: boolean, skip1: number, skip2: number): number {
+  let best = -1;
+  for (const i of cand) {
+    if (i === skip1 || i === skip2) continue;
+    const t = punches[i]!.utcMin - base;
+    if (t < w.from || t > w.to) continue;
+    if (!latest) return i; // candidates are in time order
+    best = i;
+  }
+  return best;
+}
+
 function blank(date: string, status: DayStatus, code: string, a: Assignment | null): DayRecord {
   return {
     date, status, code,
@@ -156,28 +185,51 @@ function blank(date: string, status: DayStatus, code: string, a: Assignment | nu
   };
 }
 
+/** Per-month facts shared by every employee (computed once per context, not per employee-day). */
+interface MonthDays {
+  di: number[];
+  weekday: number[];
+  rule: (TppRule | null)[];
+  /** schedule code → weekly shift of each date */
+  weekly: Map<string, { shift: CompiledShift | null; override: string | null }[]>;
+}
+const monthCache = new WeakMap<MonthContext, MonthDays>();
+function monthDays(ctx: MonthContext): MonthDays {
+  let m = monthCache.get(ctx);
+  if (!m) {
+    const di = ctx.dates.map(dayIndex);
+    m = { di, weekday: di.map(weekdayOf), rule: ctx.dates.map((d) => ruleFor(ctx.rules, d)), weekly: new Map() };
+    monthCache.set(ctx, m);
+  }
+  return m;
+}
+
 export function deriveMonth(ctx: MonthContext, emp: EmployeeInput): DayRecord[] {
   const used = new Set<number>();
   const out: DayRecord[] = [];
-  for (const date of ctx.dates) out.push(deriveDay(ctx, emp, date, used));
+  const md = monthDays(ctx);
+  for (let i = 0; i < ctx.dates.length; i++) out.push(deriveDay(ctx, md, i, emp, used));
   return out;
 }
 
-function deriveDay(ctx: MonthContext, emp: EmployeeInput, date: string, used: Set<number>): DayRecord {
+function deriveDay(ctx: MonthContext, md: MonthDays, dayNo: number, emp: EmployeeInput, used: Set<number>): DayRecord {
+  const date = ctx.dates[dayNo]!;
   const a = assignmentOn(emp.assignments, date);
   if (!a) return blank(date, 'not_employed', '-', null);
   const sched = ctx.schedules.get(a.schedule);
   if (!sched) throw new Error(`schedule ${a.schedule} of ${emp.nip} is not defined`);
-  const di = dayIndex(date);
+  const di = md.di[dayNo]!;
   let shift: CompiledShift | null;
   let override: string | null = null;
   if (sched.roster) {
     const key = emp.roster.get(date);
     shift = key ? (sched.shifts.get(key) ?? null) : null;
   } else {
-    ({ shift, override } = weeklyShift(sched, date, weekdayOf(di)));
+    let w = md.weekly.get(sched.code);
+    if (!w) md.weekly.set(sched.code, (w = ctx.dates.map((d, i) => weeklyShift(sched, d, md.weekday[i]!))));
+    ({ shift, override } = w[dayNo]!);
   }
-  const rule = ruleFor(ctx.rules, date);
+  const rule = md.rule[dayNo]!;
   if (!shift) {
     const r = blank(date, 'off', 'L', a);
     r.override = override;
@@ -200,7 +252,8 @@ function deriveDay(ctx: MonthContext, emp: EmployeeInput, date: string, used: Se
     return day;
   }
 
-  const exc = emp.exceptions.find((e) => e.from <= date && e.to >= date);
+  let exc: ExceptionIn | undefined;
+  for (const e of emp.exceptions) if (e.from <= date && e.to >= date) { exc = e; break; }
   if (exc) {
     day.status = exc.type;
     day.code = EXC_CODE[exc.type];
@@ -222,13 +275,6 @@ function deriveDay(ctx: MonthContext, emp: EmployeeInput, date: string, used: Se
     wTo = Math.max(wTo, w.to);
   }
   const events = ctx.events.get(date);
-  const siteOk = (site: string | null): boolean => {
-    if (site === null || ctx.sitePolicy === 'any' || !ctx.unitsWithSites.has(a.unit)) return true;
-    const su = ctx.siteUnit.get(site);
-    if (su === undefined || su === a.unit) return true;
-    if (events) for (const e of events) if (e.site === site && (e.nips ? e.nips.has(emp.nip) : e.unit ? e.unit === a.unit : e.opd === a.opd)) return true;
-    return false;
-  };
   const cand: number[] = [];
   for (let i = lowerBound(emp.punches, base + wFrom); i < emp.punches.length; i++) {
     const p = emp.punches[i]!;
@@ -238,35 +284,30 @@ function deriveDay(ctx: MonthContext, emp: EmployeeInput, date: string, used: Se
       day.pending_review++;
       continue;
     }
-    if (!siteOk(p.site)) {
+    if (!siteOk(ctx, events, a, emp.nip, p.site)) {
       day.other_site++;
       continue;
     }
     cand.push(i);
   }
-  const pick = (w: CompiledShift['windows'][number], latest: boolean, taken: number[]): number | null => {
-    let best: number | null = null;
-    for (const i of cand) {
-      const t = emp.punches[i]!.utcMin - base;
-      if (t < w.from || t > w.to || taken.includes(i)) continue;
-      if (best === null || (latest ? t >= emp.punches[best]!.utcMin - base : false)) best = i;
-    }
-    return best;
-  };
-  const wIn = shift.windows.find((w) => w.kind === 'in');
-  const wOut = shift.windows.find((w) => w.kind === 'out');
-  const wMid = shift.windows.find((w) => w.kind === 'mid');
+  let wIn: Window | undefined;
+  let wOut: Window | undefined;
+  let wMid: Window | undefined;
+  for (const w of shift.windows) {
+    if (w.kind === 'in') wIn = w;
+    else if (w.kind === 'out') wOut = w;
+    else wMid = w;
+  }
+  const iIn = wIn ? pick(emp.punches, cand, base, wIn, false, -1, -1) : -1;
+  const iOut = wOut ? pick(emp.punches, cand, base, wOut, true, iIn, -1) : -1;
+  const iMid = wMid ? pick(emp.punches, cand, base, wMid, false, iIn, iOut) : -1;
+  day.in = iIn < 0 ? null : formatClock(emp.punches[iIn]!.utcMin - base);
+  day.out = iOut < 0 ? null : formatClock(emp.punches[iOut]!.utcMin - base);
+  day.mid = iMid < 0 ? null : formatClock(emp.punches[iMid]!.utcMin - base);
   const taken: number[] = [];
-  const iIn = wIn ? pick(wIn, false, taken) : null;
-  if (iIn !== null) taken.push(iIn);
-  const iOut = wOut ? pick(wOut, true, taken) : null;
-  if (iOut !== null) taken.push(iOut);
-  const iMid = wMid ? pick(wMid, false, taken) : null;
-  if (iMid !== null) taken.push(iMid);
-  const at = (i: number | null) => (i === null ? null : formatClock(emp.punches[i]!.utcMin - base));
-  day.in = at(iIn);
-  day.out = at(iOut);
-  day.mid = at(iMid);
+  if (iIn >= 0) taken.push(iIn);
+  if (iOut >= 0) taken.push(iOut);
+  if (iMid >= 0) taken.push(iMid);
 
   if (taken.length === 0) {
     day.status = 'absent';
@@ -281,39 +322,34 @@ function deriveDay(ctx: MonthContext, emp: EmployeeInput, date: string, used: Se
 
   const grace = rule?.graceMinutes ?? 0;
   const codes: string[] = [];
-  const add = (item: string, pct: number) => {
-    if (!rule) return;
-    day.lines.push({ rule: rule.id, item, pct });
-    day.pct += pct;
-  };
   const missing: DayStatus[] = [];
-  if (wIn && iIn === null) {
+  if (wIn && iIn < 0) {
     missing.push('missing_in');
     codes.push('TAM');
-    if (rule) add('missingCheckInPct', rule.missingCheckInPct);
-  } else if (iIn !== null) {
+    if (rule) addLine(day, rule, 'missingCheckInPct', rule.missingCheckInPct);
+  } else if (iIn >= 0) {
     day.minutes_late = Math.max(0, emp.punches[iIn]!.utcMin - base - shift.start - grace);
     if (day.minutes_late > 0) {
       const b = rule ? bandFor(rule.late, day.minutes_late) : null;
       codes.push(b ? `TL${b.index + 1}` : 'TL');
-      if (b && rule) add(`late[${b.index + 1}] ${bandLabel(rule.late[b.index]!)}`, b.pct);
+      if (b && rule) addLine(day, rule, `late[${b.index + 1}] ${bandLabel(rule.late[b.index]!)}`, b.pct);
     }
   }
-  if (wMid && iMid === null) {
+  if (wMid && iMid < 0) {
     missing.push('missing_mid');
     codes.push('TAS');
-    if (rule) add(rule.missingMidPct !== undefined ? 'missingMidPct' : 'missingCheckOutPct (siang)', rule.missingMidPct ?? rule.missingCheckOutPct);
+    if (rule) addLine(day, rule, rule.missingMidPct !== undefined ? 'missingMidPct' : 'missingCheckOutPct (siang)', rule.missingMidPct ?? rule.missingCheckOutPct);
   }
-  if (wOut && iOut === null) {
+  if (wOut && iOut < 0) {
     missing.push('missing_out');
     codes.push('TAP');
-    if (rule) add('missingCheckOutPct', rule.missingCheckOutPct);
-  } else if (iOut !== null) {
+    if (rule) addLine(day, rule, 'missingCheckOutPct', rule.missingCheckOutPct);
+  } else if (iOut >= 0) {
     day.minutes_early = Math.max(0, shift.end - (emp.punches[iOut]!.utcMin - base) - grace);
     if (day.minutes_early > 0) {
       const b = rule ? bandFor(rule.early, day.minutes_early) : null;
       codes.push(b ? `PSW${b.index + 1}` : 'PSW');
-      if (b && rule) add(`early[${b.index + 1}] ${bandLabel(rule.early[b.index]!)}`, b.pct);
+      if (b && rule) addLine(day, rule, `early[${b.index + 1}] ${bandLabel(rule.early[b.index]!)}`, b.pct);
     }
   }
   day.pct = Math.round(day.pct * 1e6) / 1e6;

@@ -192,6 +192,10 @@ export function recomputeMonth(db: SqliteDb, month: string, nips: string[] | nul
   return { derived: derived.length, changed };
 }
 
+function monthOfPunchWib(capturedAt: string): string {
+  return new Date(Date.parse(capturedAt) + 7 * 3_600_000).toISOString().slice(0, 7);
+}
+
 /** Queue a re-derivation (a leave approved, a holiday changed …): nip '*' = everyone. */
 export function markDirty(db: SqliteDb, nip: string, months: Iterable<string>): void {
   const ins = db.prepare('INSERT INTO att_dirty (nip, month) VALUES (?, ?)');
@@ -225,8 +229,16 @@ export function processDirty(db: SqliteDb, now: string): { months: number; emplo
   const rows = db.prepare('SELECT nip, month, captured_at FROM att_dirty WHERE id <= ?').all(seq) as { nip: string; month: string | null; captured_at: string | null }[];
   if (!rows.length) return { months: 0, employees: 0, changed: 0 };
   const work = new Map<string, Set<string> | 'all'>();
+  const hasMonth = db.prepare('SELECT 1 FROM att_months WHERE nip = ? AND month = ?').pluck();
   for (const r of rows) {
-    for (const month of r.month ? [r.month] : monthsOfPunch(r.captured_at ?? '')) {
+    let months = r.month ? [r.month] : monthsOfPunch(r.captured_at ?? '');
+    // A punch near a month boundary may belong to either month (zones, night shifts): the other
+    // month is re-derived only if it was derived before; otherwise it is derived when first read.
+    if (!r.month && months.length > 1 && r.nip !== '*') {
+      const kept = months.filter((m) => hasMonth.get(r.nip, m));
+      months = kept.length ? kept : [monthOfPunchWib(r.captured_at!)];
+    }
+    for (const month of months) {
       const cur = work.get(month);
       if (cur === 'all') continue;
       if (r.nip === '*') work.set(month, 'all');

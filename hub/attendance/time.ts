@@ -49,7 +49,15 @@ export function parseClock(s: string): number {
   if (!m) throw new Error(`bad time ${s}`);
   return Number(m[1]) * 60 + Number(m[2]) + (m[3] ? MIN_PER_DAY : 0);
 }
+const clockCache: string[] = [];
+const CACHE_FROM = -MIN_PER_DAY;
+const CACHE_TO = 3 * MIN_PER_DAY;
+/** 450 → "07:30"; 1860 → "07:00+1" (cached: called for every punch of every derived day). */
 export function formatClock(min: number): string {
+  if (min >= CACHE_FROM && min < CACHE_TO) return (clockCache[min - CACHE_FROM] ??= formatClockRaw(min));
+  return formatClockRaw(min);
+}
+function formatClockRaw(min: number): string {
   const day = Math.floor(min / MIN_PER_DAY);
   const r = min - day * MIN_PER_DAY;
   const s = `${String(Math.floor(r / 60)).padStart(2, '0')}:${String(r % 60).padStart(2, '0')}`;

@@ -138,5 +138,6 @@ BEGIN
 END;
 
 -- A month of punches is loaded by time range, for all staff at once.
-CREATE INDEX att_punches_time ON punches (captured_at);
+-- covering: the month query reads only the index (half the time of index + table lookups)
+CREATE INDEX att_punches_time ON punches (captured_at, nip, review_status, corrected_at, site_code);
 CREATE INDEX att_punches_corrected ON punches (corrected_at) WHERE corrected_at IS NOT NULL;

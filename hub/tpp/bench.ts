@@ -1,0 +1,145 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqlite } from '../store/sqlite.js';
+import { recomputeMonth, processDirty } from '../attendance/recompute.js';
+import { tppReport } from '../reports/data.js';
+import { addRule } from './store.js';
+import { tppRuleSchema } from './rules.js';
+import { dayIndex, monthDates, weekdayOf } from '../attendance/time.js';
+
+/**
+ * `hadir bench tpp`: generates a regency (OPDs, sites, staff on office/teacher/school schedules,
+ * a month of realistic kiosk punches with lateness, early leaving, missing punches and absences),
+ * then measures the full-month recompute and the incremental recompute after one late punch.
+ * Generation is not timed. A deterministic PRNG keeps runs comparable.
+ */
+export interface BenchResult {
+  staff: number;
+  sites: number;
+  punches: number;
+  full_month_s: number;
+  incremental_ms: number;
+  tpp_report_s: number;
+}
+
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    // mulberry32
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SCHED: { code: string; start: number; end: number[]; days: number[] }[] = [
+  { code: 'KANTOR5', start: 450, end: [0, 960, 960, 960, 960, 990, 0], days: [1, 2, 3, 4, 5] },
+  { code: 'GURU5', start: 420, end: [0, 840, 840, 840, 840, 840, 0], days: [1, 2, 3, 4, 5] },
+  { code: 'SEKOLAH6', start: 420, end: [0, 810, 810, 810, 810, 660, 750], days: [1, 2, 3, 4, 5, 6] },
+];
+
+export async function runTppBench(o: { staff: number; sites?: number; month: string; keep?: string; log: (s: string) => void }): Promise<BenchResult> {
+  const dir = o.keep ?? mkdtempSync(join(tmpdir(), 'hadir-bench-tpp-'));
+  const db = openSqlite(join(dir, 'hub.db'));
+  const rnd = prng(42);
+  const nSites = o.sites ?? Math.max(1, Math.min(o.staff <= 10_000 ? 500 : Number.POSITIVE_INFINITY, Math.ceil(o.staff / 7)));
+  const nOpd = Math.min(40, nSites);
+  const now = new Date().toISOString();
+  const t0 = performance.now();
+  let punches = 0;
+  try {
+    o.log(`Membuat data / generating: ${o.staff} pegawai, ${nSites} lokasi, ${nOpd} OPD, bulan ${o.month} …`);
+    db.transaction(() => {
+      const opd = db.prepare('INSERT INTO opd (code, name) VALUES (?, ?)');
+      const unit = db.prepare('INSERT INTO units (code, opd_code, name) VALUES (?, ?, ?)');
+      const site = db.prepare('INSERT INTO sites (code, unit_code, name) VALUES (?, ?, ?)');
+      const dev = db.prepare('INSERT INTO devices (id, site_code, created_at) VALUES (?, ?, ?)');
+      for (let i = 0; i < nOpd; i++) opd.run(`OPD${i}`, `OPD ${i}`);
+      for (let i = 0; i < nSites; i++) {
+        unit.run(`U${i}`, `OPD${i % nOpd}`, `Unit ${i}`);
+        site.run(`S${i}`, `U${i}`, `Lokasi ${i}`);
+        dev.run(`K${i}`, `S${i}`, now);
+      }
+      const staff = db.prepare(`INSERT INTO staff (nip, name, opd_code, unit_code, employment, job_class, tpp_base, schedule_code, active, updated_at)
+        VALUES (?, ?, ?, ?, 'ASN', 'Pelaksana', ?, ?, 1, ?)`);
+      const assign = db.prepare('INSERT INTO staff_assignments (nip, from_date, unit_code, opd_code, schedule_code) VALUES (?, ?, ?, ?, ?)');
+      const kin = db.prepare("INSERT INTO tpp_kinerja (nip, month, score, imported_by, imported_at) VALUES (?, ?, ?, 'bench', ?)");
+      const punch = db.prepare(`INSERT INTO punches (id, device_id, seq, nip, method, captured_at, site_code, clock_synced, received_at)
+        VALUES (?, ?, ?, ?, 'face', ?, ?, 1, ?)`);
+      const seqs = new Int32Array(nSites);
+      const dates = monthDates(o.month).map((d) => ({ d, di: dayIndex(d), wd: weekdayOf(dayIndex(d)) }));
+      let pid = 0;
+      for (let i = 0; i < o.staff; i++) {
+        const birth = new Date(Date.UTC(1970, 0, 1) + (i % 9000) * 86_400_000);
+        const b = birth.toISOString().slice(0, 10).replaceAll('-', '');
+        const nip = `${b}${birth.getUTCFullYear() + 25}${String((i % 12) + 1).padStart(2, '0')}${(i % 2) + 1}${String(Math.floor(i / 9000) % 1000).padStart(3, '0')}`;
+        const s = i % nSites;
+        const r = rnd();
+        const sch = SCHED[r < 0.7 ? 0 : r < 0.9 ? 1 : 2]!;
+        staff.run(nip, `Pegawai ${i}`, `OPD${s % nOpd}`, `U${s}`, 2_000_000 + Math.floor(rnd() * 40) * 100_000, sch.code, now);
+        assign.run(nip, '0000-01-01', `U${s}`, `OPD${s % nOpd}`, sch.code);
+        if (rnd() < 0.95) kin.run(nip, o.month, 60 + Math.floor(rnd() * 41), now);
+        for (const { di, wd } of dates) {
+          if (!sch.days.includes(wd)) continue;
+          const u = rnd();
+          if (u < 0.03) continue; // absent
+          const base = di * 1440 - 420; // local midnight WIB in UTC minutes
+          const add = (min: number) => {
+            const ms = (base + min) * 60_000 + Math.floor(rnd() * 60_000);
+            punch.run(`b-${++pid}`, `K${s}`, ++seqs[s]!, nip, new Date(ms).toISOString(), `S${s}`, now);
+            punches++;
+          };
+          const late = rnd() < 0.12 ? 1 + Math.floor(rnd() * 120) : -Math.floor(rnd() * 40);
+          const early = rnd() < 0.06 ? 1 + Math.floor(rnd() * 100) : -Math.floor(rnd() * 60);
+          const miss = rnd();
+          if (miss >= 0.01) add(sch.start + late);
+          if (miss < 0.01 || miss >= 0.02) add(sch.end[wd]! - early);
+        }
+      }
+      db.prepare('DELETE FROM att_dirty').run();
+    })();
+    addRule(db, tppRuleSchema.parse({
+      id: 'perbup-bench', effectiveFrom: '2026-01-01', weights: { disiplin: 40, produktivitas: 60 }, graceMinutes: 0,
+      late: [{ from: 1, to: 30, pct: 0.5 }, { from: 31, to: 60, pct: 1 }, { from: 61, to: 90, pct: 1.25 }, { from: 91, to: null, pct: 1.5 }],
+      early: [{ from: 1, to: 30, pct: 0.5 }, { from: 31, to: 60, pct: 1 }, { from: 61, to: 90, pct: 1.25 }, { from: 91, to: null, pct: 1.5 }],
+      missingCheckInPct: 1.5, missingCheckOutPct: 1.5, absentPct: 3, excusedPct: {}, monthlyCapPct: 100,
+    }), 'bench', now);
+    db.prepare('DELETE FROM att_dirty').run();
+    o.log(`  ${punches} absen dibuat / punches generated in ${((performance.now() - t0) / 1000).toFixed(1)} s (not timed)`);
+
+    const t1 = performance.now();
+    const full = recomputeMonth(db, o.month, null, now);
+    const fullS = (performance.now() - t1) / 1000;
+    o.log(`Hitung ulang sebulan penuh / full-month recompute: ${full.derived} pegawai in ${fullS.toFixed(2)} s`);
+
+    const t2 = performance.now();
+    const rep = tppReport(db, { month: o.month, today: '9999-12-31', now });
+    const repS = (performance.now() - t2) / 1000;
+    o.log(`Laporan TPP / TPP report data: ${rep.rows.length} rows, total Rp ${rep.totals.total.toLocaleString('id-ID')} in ${repS.toFixed(2)} s`);
+
+    // One late punch from an offline kiosk, as the hub's ingest stores it; the trigger queues it.
+    const times: number[] = [];
+    const nips = db.prepare('SELECT nip, unit_code FROM staff ORDER BY nip LIMIT 5 OFFSET ?').all(Math.floor(o.staff / 2) % Math.max(1, o.staff - 5)) as { nip: string; unit_code: string }[];
+    const first = monthDates(o.month).find((d) => { const w = weekdayOf(dayIndex(d)); return w >= 1 && w <= 5; })!;
+    for (const [k, s] of nips.entries()) {
+      const site = `S${s.unit_code.slice(1)}`;
+      db.prepare(`INSERT INTO punches (id, device_id, seq, nip, method, captured_at, site_code, clock_synced, received_at) VALUES (?, ?, ?, ?, 'face', ?, ?, 1, ?)`)
+        .run(`late-${k}`, `K${s.unit_code.slice(1)}`, 10_000_000 + k, s.nip, new Date(Date.parse(`${first}T05:3${k}:00+07:00`)).toISOString(), site, now);
+      const t3 = performance.now();
+      const r = processDirty(db, new Date().toISOString());
+      times.push(performance.now() - t3);
+      if (r.changed !== 1) throw new Error(`incremental recompute changed ${r.changed} months, expected 1`);
+    }
+    times.sort((a, b) => a - b);
+    const inc = times[Math.floor(times.length / 2)]!;
+    o.log(`Satu absen terlambat masuk / one late punch re-derived: median ${inc.toFixed(1)} ms (runs: ${times.map((t) => t.toFixed(1)).join(', ')} ms)`);
+    o.log('Catatan / note: figures measured on a shared machine are noisy.');
+    return { staff: o.staff, sites: nSites, punches, full_month_s: Math.round(fullS * 1000) / 1000, incremental_ms: Math.round(inc * 10) / 10, tpp_report_s: Math.round(repS * 1000) / 1000 };
+  } finally {
+    db.close();
+    if (!o.keep) rmSync(dir, { recursive: true, force: true });
+  }
+}
