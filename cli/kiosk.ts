@@ -61,18 +61,28 @@ export function registerKioskCommands(g: Groups): void {
         else if (ev.kind === 'fault') outcomes.fault++;
       });
       await app.start();
+      // systemd (Type=notify, WatchdogSec): READY once the punch path runs; pings withheld while
+      // the journal cannot be written, so systemd restarts a kiosk that can no longer record.
+      const sd = await import('../kiosk/systemd-notify.js');
+      await sd.notifyReady();
+      const stopWatchdog = sd.startWatchdog(() => app.healthy());
+      const stopApp = async () => {
+        stopWatchdog();
+        await sd.notifyStopping();
+        await app.stop();
+      };
       if (app.screen) process.stderr.write(`hadir kiosk ${config.deviceId}: layar / screen ${app.screen.url}\n`);
       if (sim && punches !== undefined) {
         const finished = await Promise.race([sim.done.then(() => app.drained()).then(() => 'done'), signal]);
         const s = app.journal.stats();
-        await app.stop();
+        await stopApp();
         process.stdout.write(
           JSON.stringify({ deviceId: config.deviceId, identifications: sim.count, ...outcomes, lastSeq: s.lastSeq, undelivered: s.undelivered, rejected: s.rejected, finished }) + '\n',
         );
         return;
       }
       await signal;
-      await app.stop();
+      await stopApp();
     });
 
   kiosk

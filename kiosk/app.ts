@@ -246,6 +246,11 @@ export class KioskApp {
   }
   private journalError: string | null = null;
 
+  /** False while punches cannot be journaled (the systemd watchdog is then withheld). */
+  healthy(): boolean {
+    return this.journalError === null && this.journal.db.open;
+  }
+
   private journalState(): ComponentState {
     if (this.journalError) return { state: 'fault', detail: this.journalError.slice(0, 300) };
     const s = this.journal.stats();
