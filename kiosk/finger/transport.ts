@@ -16,7 +16,7 @@ import { FingerPortError } from './errors.js';
 export async function openSerial(path: string, baudRate: number): Promise<SerialPort> {
   const port = new SerialPort({ path, baudRate, dataBits: 8, stopBits: 1, parity: 'none', autoOpen: false });
   await new Promise<void>((resolve, reject) =>
-    port.open((err) => (err ? reject(new FingerPortError(`cannot open ${path}: ${err.message}`)) : resolve())),
+    port.open((err) => (err ? reject(new FingerPortError(`cannot open ${path}: ${err.message.replace(/^Error: /, '').replace(/, cannot open .*$/, '')}`)) : resolve())),
   );
   return port;
 }
