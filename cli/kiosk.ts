@@ -71,6 +71,14 @@ export function registerKioskCommands(g: Groups): void {
         await sd.notifyStopping();
         await app.stop();
       };
+      if (sim && !app.roster.current()?.people.length) {
+        const msg = `the roster for site ${config.siteCode} is empty or could not be fetched from ${config.hubUrl} / daftar pegawai kosong`;
+        if (punches !== undefined) {
+          await stopApp();
+          throw new UserError(msg, 'import staff for that site at the hub (`hadir import staff`) and check that the hub is reachable');
+        }
+        app.log.warn(msg + ' — the simulator waits for a roster');
+      }
       if (app.screen) process.stderr.write(`hadir kiosk ${config.deviceId}: layar / screen ${app.screen.url}\n`);
       if (sim && punches !== undefined) {
         const finished = await Promise.race([sim.done.then(() => app.drained()).then(() => 'done'), signal]);

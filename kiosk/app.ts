@@ -85,7 +85,15 @@ export class KioskApp {
     } catch (e) {
       throw new UserError(`privateKeyPem in the kiosk config is not a usable key: ${(e as Error).message}`, 're-enrol the kiosk with `hadir kiosk enroll`');
     }
-    this.journal = Journal.open(config.dataDir);
+    try {
+      this.journal = Journal.open(config.dataDir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? '';
+      if (['EACCES', 'EPERM', 'EROFS', 'SQLITE_CANTOPEN', 'SQLITE_READONLY'].includes(code)) {
+        throw new UserError(`cannot write the kiosk journal in ${config.dataDir} (${code})`, 'set "dataDir" in the kiosk config to a writable directory or run as the hadir user');
+      }
+      throw e;
+    }
     this.link = new MqttLink({
       deviceId: config.deviceId,
       url: config.mqtt.url,

@@ -48,7 +48,8 @@ export async function enrolKiosk(o: EnrolOptions): Promise<KioskConfig> {
       signal: AbortSignal.timeout(o.timeoutMs ?? 20_000),
     });
   } catch (e) {
-    const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+    const c = (e as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
+    const cause = c?.code ?? c?.errors?.[0]?.code ?? c?.message ?? (e as Error).message;
     throw new UserError(`cannot reach the hub at ${base.origin} (${cause}) / hub tidak dapat dihubungi`, 'check the network and --hub URL, then run the command again (the token is still unused)');
   }
   const body = (await res.json().catch(() => null)) as { error?: string } | null;
