@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { decodeImage, type RgbImage } from '../face/image.js';
 import { listImages } from '../face/dataset.js';
 import { CameraError, type Camera } from './camera.js';
+import { isErrno } from '../../lib/errors.js';
 
 /**
  * Frames from a folder of images, in natural name order, each returned `repeat` times (a person
@@ -49,6 +50,11 @@ export class DirCamera implements Camera {
     try {
       img = await decodeImage(await readFile(file));
     } catch (e) {
+      if (isErrno(e, 'ENOENT')) {
+        // the folder changed under us (a demo swapping frames): start over on the new listing
+        await this.open();
+        return this.capture();
+      }
       throw new CameraError(`gambar ${file} tidak terbaca / unreadable: ${(e as Error).message}`);
     }
     this.last = { file, img };
