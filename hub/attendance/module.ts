@@ -1,6 +1,148 @@
-import type { HubContext, HubModule } from '../module.js';
+import { Hono } from 'hono';
+import { zValidator } from '@hono/zod-validator';
+import { z } from 'zod';
+import type { HubContext, HubEnv, HubModule, AuthUser } from '../module.js';
+import { UserError, isUserError } from '../../lib/errors.js';
+import { processDirty } from './recompute.js';
+import { addException, decideException, listExceptions, listPendingPunches, reviewPunch, type Scope } from './admin.js';
+import { attendanceReport, lateToday, tppReport } from '../reports/data.js';
+import { CONTENT_TYPE, renderAttendance, renderTpp, type ReportFormat } from '../reports/index.js';
+import { localToday } from './clock.js';
+import { EXCEPTION_TYPES } from '../tpp/rules.js';
+import { isDate } from './time.js';
 
-/** Placeholder until the attendance feature lands (owned by that feature). */
-export function createAttendanceModule(_ctx: HubContext): HubModule {
-  return { name: 'attendance' };
+/**
+ * Attendance at the hub: reports (JSON/CSV/XLSX/PDF), "late today", leave/duty approval and
+ * review of clock-unverified punches under /api/v1; OPD admins see and act on their own OPD only.
+ * Stored punches are re-derived as they arrive: the punches table queues them (trigger), the
+ * 'punches:stored' event and a periodic sweep (for CLI imports made while the hub runs) drain it.
+ */
+const SWEEP_MS = 30_000;
+
+/** The OPD a request may see: an OPD admin is pinned to theirs; BKPSDM may name one or none. */
+function scopeOf(user: AuthUser, requested?: string | null): Scope {
+  if (user.role === 'bkpsdm') return requested ?? null;
+  if (requested && requested !== user.opdCode) throw new UserError(`you administer OPD ${user.opdCode} only (hanya OPD Anda)`, 'drop the opd parameter or ask BKPSDM', 403);
+  return user.opdCode ?? '__none__';
+}
+
+const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'month must be YYYY-MM');
+const reportQuery = z.object({
+  month,
+  opd: z.string().min(1).optional(),
+  format: z.enum(['json', 'csv', 'xlsx', 'pdf']).default('json'),
+});
+const date = z.string().refine(isDate, 'expected a date YYYY-MM-DD');
+
+export function createAttendanceModule(ctx: HubContext): HubModule {
+  const log = ctx.log.child({ module: 'attendance' });
+  const api = new Hono<HubEnv>();
+  const now = () => new Date().toISOString();
+
+  api.onError((e, c) => {
+    if (isUserError(e)) {
+      const status = e.status >= 400 && e.status < 500 ? e.status : 400;
+      return c.json({ error: e.message }, status as 400);
+    }
+    throw e;
+  });
+
+  const send = (format: ReportFormat, body: Buffer, name: string) =>
+    new Response(new Uint8Array(body), {
+      headers: {
+        'content-type': CONTENT_TYPE[format],
+        ...(format === 'json' ? {} : { 'content-disposition': `attachment; filename="${name}.${format}"` }),
+      },
+    });
+
+  api.get('/reports/attendance', zValidator('query', reportQuery), async (c) => {
+    const q = c.req.valid('query');
+    const opd = scopeOf(c.get('user'), q.opd);
+    const r = attendanceReport(ctx.db, { month: q.month, opd, today: localToday(ctx.db), now: now() });
+    return send(q.format, await renderAttendance(r, q.format), `kehadiran-${q.month}${opd ? `-${opd}` : ''}`);
+  });
+  api.get('/reports/tpp', zValidator('query', reportQuery), async (c) => {
+    const q = c.req.valid('query');
+    const opd = scopeOf(c.get('user'), q.opd);
+    const r = tppReport(ctx.db, { month: q.month, opd, today: localToday(ctx.db), now: now() });
+    return send(q.format, await renderTpp(r, q.format), `tpp-${q.month}${opd ? `-${opd}` : ''}`);
+  });
+  api.get('/reports/late-today', zValidator('query', z.object({ date: date.optional(), opd: z.string().optional() })), (c) => {
+    const q = c.req.valid('query');
+    return c.json(lateToday(ctx.db, { date: q.date ?? localToday(ctx.db), opd: scopeOf(c.get('user'), q.opd), now: now() }));
+  });
+
+  // leave / duty with approval
+  api.get('/exceptions', zValidator('query', z.object({ status: z.enum(['pending', 'approved', 'rejected']).optional(), month: month.optional(), opd: z.string().optional() })), (c) => {
+    const q = c.req.valid('query');
+    return c.json(listExceptions(ctx.db, { status: q.status, month: q.month, scope: scopeOf(c.get('user'), q.opd) }));
+  });
+  api.post(
+    '/exceptions',
+    zValidator('json', z.strictObject({ nip: z.string().min(1), type: z.enum(EXCEPTION_TYPES), from: date, to: date, evidence: z.string().optional(), note: z.string().optional() })),
+    (c) => {
+      const b = c.req.valid('json');
+      const user = c.get('user');
+      const e = addException(ctx.db, { ...b, by: user.username, now: now(), scope: scopeOf(user) });
+      return c.json(e, 201);
+    },
+  );
+  for (const action of ['approve', 'reject'] as const) {
+    api.post(`/exceptions/:id/${action}`, (c) => {
+      const id = Number(c.req.param('id'));
+      if (!Number.isInteger(id)) throw new UserError('exception id must be a number', 'see GET /api/v1/exceptions');
+      const user = c.get('user');
+      const e = decideException(ctx.db, { id, approve: action === 'approve', by: user.username, now: now(), scope: scopeOf(user) });
+      processDirty(ctx.db, now());
+      return c.json(e);
+    });
+  }
+
+  // review of clock-unverified punches
+  api.get('/punches/pending', (c) => c.json(listPendingPunches(ctx.db, scopeOf(c.get('user'), c.req.query('opd')))));
+  api.post(
+    '/punches/:id/review',
+    zValidator('json', z.strictObject({ action: z.enum(['accept', 'reject']), correctedAt: z.string().optional() })),
+    (c) => {
+      const b = c.req.valid('json');
+      const user = c.get('user');
+      reviewPunch(ctx.db, { id: c.req.param('id'), action: b.action, correctedAt: b.correctedAt ?? null, by: user.username, now: now(), scope: scopeOf(user) });
+      processDirty(ctx.db, now());
+      return c.json({ id: c.req.param('id'), review_status: b.action === 'accept' ? 'accepted' : 'rejected' });
+    },
+  );
+
+  // incremental re-derivation
+  let scheduled = false;
+  const drain = () => {
+    scheduled = false;
+    try {
+      const r = processDirty(ctx.db, now());
+      if (r.months) log.debug(r, 'attendance re-derived');
+    } catch (e) {
+      log.error({ err: e }, 'attendance re-derivation failed; it stays queued and is retried');
+    }
+  };
+  // coalesce bursts of stored batches into one pass
+  const onStored = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(drain);
+  };
+  let timer: NodeJS.Timeout | undefined;
+
+  return {
+    name: 'attendance',
+    api,
+    async start() {
+      ctx.bus.on('punches:stored', onStored);
+      timer = setInterval(drain, SWEEP_MS);
+      timer.unref();
+      drain();
+    },
+    async stop() {
+      ctx.bus.off('punches:stored', onStored);
+      if (timer) clearInterval(timer);
+    },
+  };
 }

@@ -17,18 +17,34 @@ export interface MonthKeys {
 }
 
 export function packDays(days: readonly DayRecord[], m: MonthKeys): string {
-  const out: Record<string, unknown>[] = [];
-  for (const d of days) {
+  // written out field by field: this runs for every day of every employee on a full recompute
+  const out: Record<string, unknown>[] = new Array(days.length);
+  for (let i = 0; i < days.length; i++) {
+    const d = days[i]!;
     const o: Record<string, unknown> = { date: d.date, status: d.status, code: d.code };
-    for (const k of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) {
-      const v = d[k];
-      if (v === null || v === 0 || (Array.isArray(v) && v.length === 0)) continue;
-      if ((k === 'unit' || k === 'opd' || k === 'schedule') && v === m[k]) continue;
-      o[k] = v;
+    if (d.status === 'not_employed') o.unit = null; // distinguishes "no assignment" from "same as the month"
+    else {
+      if (d.unit !== m.unit) o.unit = d.unit;
+      if (d.opd !== m.opd) o.opd = d.opd;
+      if (d.schedule !== m.schedule) o.schedule = d.schedule;
     }
-    // an assigned day whose unit is null would be indistinguishable from "same as month": mark it
-    if (d.status === 'not_employed') o.unit = null;
-    out.push(o);
+    if (d.shift !== null) o.shift = d.shift;
+    if (d.override !== null) o.override = d.override;
+    if (d.start !== null) o.start = d.start;
+    if (d.end !== null) o.end = d.end;
+    if (d.in !== null) o.in = d.in;
+    if (d.mid !== null) o.mid = d.mid;
+    if (d.out !== null) o.out = d.out;
+    if (d.minutes_late) o.minutes_late = d.minutes_late;
+    if (d.minutes_early) o.minutes_early = d.minutes_early;
+    if (d.pct) o.pct = d.pct;
+    if (d.rule !== null) o.rule = d.rule;
+    if (d.lines.length) o.lines = d.lines;
+    if (d.holiday !== null) o.holiday = d.holiday;
+    if (d.exception_id !== null) o.exception_id = d.exception_id;
+    if (d.pending_review) o.pending_review = d.pending_review;
+    if (d.other_site) o.other_site = d.other_site;
+    out[i] = o;
   }
   return JSON.stringify(out);
 }
