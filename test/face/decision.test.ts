@@ -81,7 +81,7 @@ describe('choosing the face and quality gates (real photos)', () => {
   let pipe: FacePipeline;
   const cfg = faceConfigSchema.parse({});
   const raw = (rel: string) => readFileSync(join(SHARED, rel));
-  const viaSharp = async (p: sharp.Sharp): Promise<RgbImage> => decodeImage(await p.jpeg({ quality: 92 }).toBuffer());
+  const viaSharp = async (p: ReturnType<typeof sharp>): Promise<RgbImage> => decodeImage(await p.jpeg({ quality: 92 }).toBuffer());
   beforeAll(async () => {
     engine = await onnxEngine();
     pipe = new FacePipeline(engine, cfg);
