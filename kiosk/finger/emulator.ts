@@ -54,9 +54,12 @@ export function similarityScore(a: Buffer, b: Buffer): number {
 /** Match thresholds per security level 1..5 (stricter levels need more agreement). */
 const THRESHOLDS = [0, 100, 120, 140, 160, 180];
 
+/** good; poor = readable image, too few features (Img2Tz 0x07); fail = no usable image (GenImg 0x03). */
+export type FingerQuality = 'good' | 'poor' | 'fail';
+
 interface Finger {
   template: Buffer;
-  quality: 'good' | 'poor';
+  quality: FingerQuality;
 }
 
 export class SensorEmulator {
@@ -104,7 +107,7 @@ export class SensorEmulator {
   // ---- control (the "hand" of the test or the demo) -------------------------------------------
 
   /** Put a finger on the glass: a seed (`nip#finger`) or raw template bytes. */
-  place(finger: string | Buffer, quality: 'good' | 'poor' = 'good'): void {
+  place(finger: string | Buffer, quality: FingerQuality = 'good'): void {
     this.finger = { template: typeof finger === 'string' ? syntheticTemplate(finger, this.templateSize) : Buffer.from(finger), quality };
   }
 
@@ -249,6 +252,7 @@ export class SensorEmulator {
       }
       case INS.GenImg: {
         if (!this.finger) return err(0x02);
+        if (this.finger.quality === 'fail') return err(0x03);
         this.captures++;
         this.image = this.finger.quality === 'poor' ? Buffer.alloc(0) : this.noisy(this.finger.template);
         return ok();

@@ -47,6 +47,8 @@ export class FingerSource implements IdentificationSource {
   private fingerDown = false;
   /** Handshake done: a confirmation code from now on is an answer, not a failed connection. */
   private ready = false;
+  /** Last loop step ended in a confirmation error (health shows it until a step succeeds). */
+  private refused = false;
   private lastSyncAt = 0;
   private faulted = false;
   private readonly mapStore: LibraryMapStore;
@@ -100,6 +102,10 @@ export class FingerSource implements IdentificationSource {
         const req = this.enrolQueue.shift();
         if (req) await this.runEnrol(req);
         else await this.scanOnce(onIdentified);
+        if (this.refused) {
+          this.refused = false;
+          this.setOk();
+        }
       } catch (e) {
         if (this.stopped) break;
         if (isConfirmation(e) && this.ready) {
@@ -107,6 +113,7 @@ export class FingerSource implements IdentificationSource {
           // line is fine, so no reconnect; a persistent code shows as degraded.
           this.o.log.warn({ code: e.code }, 'fingerprint sensor refused a command');
           this.status = { state: 'degraded', detail: e.message.slice(0, 300) };
+          this.refused = true;
           this.fingerDown = false;
           await this.sleep(config.pollMs);
           continue;

@@ -119,6 +119,17 @@ describe('FingerExtension in simulate mode (emulator on a socat pty, real serial
     expect(k.identified).toHaveLength(2);
   });
 
+  it('a capture the module refuses (IMAGE_FAIL) is degraded, not a fault, and clears at the next good scan', async () => {
+    const k = await kiosk();
+    k.sim.emulator.place(fingerSeed(NIP_A, 1), 'fail');
+    await until(() => k.health().state === 'degraded');
+    expect(k.health().detail).toContain('IMAGE_FAIL');
+    k.sim.control({ op: 'lift' });
+    await until(() => k.health().state === 'ok');
+    k.sim.control({ op: 'place', nip: NIP_A, finger: 1 });
+    await until(() => k.identified[0]);
+  });
+
   it('roster update is synced incrementally; a swapped sensor is fully reloaded after reconnect', async () => {
     const k = await kiosk();
     const people = [
