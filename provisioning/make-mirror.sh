@@ -111,6 +111,9 @@ if [ "$DEBS" -eq 1 ]; then
 fi
 
 step "SHA256SUMS"
-(cd "$OUT" && find . -type f ! -name SHA256SUMS ! -name '*.part' -print0 | sort -z | xargs -0 sha256sum > SHA256SUMS)
+sums="$(mktemp)"
+(cd "$OUT" && find . -type f ! -name SHA256SUMS ! -name '*.part' -print0 | sort -z | xargs -0 sha256sum) > "$sums"
+mv "$sums" "$OUT/SHA256SUMS"
+chmod 0644 "$OUT/SHA256SUMS"
 printf '    %s files, %s\n' "$(wc -l < "$OUT/SHA256SUMS")" "$(du -sh "$OUT" | cut -f1)"
 printf '\nmake-mirror: SELESAI / DONE: %s\n' "$OUT"

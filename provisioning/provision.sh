@@ -199,7 +199,8 @@ REL_BASE="$R/opt/hadir/releases"
 mkdir -p "$REL_BASE"
 if [ -n "$APP_DIR" ]; then
   app_src="dir:$APP_DIR"
-  app_id="$(cd "$APP_DIR" && { git rev-parse --short=12 HEAD 2>/dev/null || date +%Y%m%d%H%M%S; })"
+  # Content fingerprint of the tree (paths, sizes, times; node_modules via package-lock.json): the same tree is the same release.
+  app_id="$(cd "$APP_DIR" && find . \( -name node_modules -o -name .git -o -name tmp -o -name data -o -name coverage \) -prune -o -type f -printf '%P %s %T@\n' | LC_ALL=C sort | sha256sum | cut -c1-12)"
 elif [ -n "$OFFLINE" ]; then
   [ -f "$OFFLINE/app/hadir-app.tar.gz" ] || die "offline mirror has no app/hadir-app.tar.gz (use --app-dir, or make-mirror.sh without --no-app)"
   app_src="tar:$OFFLINE/app/hadir-app.tar.gz"
@@ -339,11 +340,9 @@ fi
 step "Layanan systemd / systemd units"
 units=(hadir-kiosk.service)
 [ "$DISPLAY_UNIT" -eq 1 ] && units+=(hadir-display.service)
-changed=0
 for u in "${units[@]}"; do
   if ! cmp -s "$SRC_DIR/systemd/$u" "$R/etc/systemd/system/$u"; then
     install -D -m 0644 "$SRC_DIR/systemd/$u" "$R/etc/systemd/system/$u"
-    changed=1
     info "dipasang / installed: $u"
   fi
 done
@@ -361,22 +360,28 @@ else
   done
 fi
 if [ "$DISPLAY_UNIT" -eq 0 ] && [ -z "$R" ]; then systemctl disable --now hadir-display.service 2> /dev/null || true; fi
-if [ -z "$R" ]; then
-  if [ "$changed" -eq 1 ] || ! systemctl is-active --quiet hadir-kiosk.service; then systemctl restart "${units[@]}"; fi
-else
-  skip_host "systemctl start ${units[*]} (they start at the first boot of the image)"
-fi
+# Started after the self-test: the self-test connects to MQTT as this device, the running kiosk would hold that session.
+if [ -z "$R" ]; then systemctl stop hadir-kiosk.service 2> /dev/null || true; fi
 
 # ---------------------------------------------------------------- self-test
 printf 'provisioned=%s\nrelease=%s\nroot=%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$app_id" "${R:-/}" > "$STATE_DIR/last-run"
+selftest_rc=0
 if [ "$SELFTEST" -eq 1 ]; then
   step "Uji mandiri / self-test"
-  if [ -z "$R" ]; then sleep 3; fi # let the kiosk come up before the hardware checks
   st=(kiosk selftest --config "$CONF")
   [ -n "$R" ] && st+=(--root "$R" --skip-hardware)
-  if ! hadir "${st[@]}"; then
-    printf '\nprovision: selesai dengan kegagalan uji mandiri / finished, but the self-test has failures (see docs/technician.md, troubleshooting)\n' >&2
-    exit 2
-  fi
+  hadir "${st[@]}" || selftest_rc=$?
+fi
+
+step "Menjalankan layanan / starting the services"
+if [ -z "$R" ]; then
+  systemctl restart "${units[@]}"
+  info "$(systemctl is-active hadir-kiosk.service): hadir-kiosk.service"
+else
+  skip_host "systemctl start ${units[*]} (they start at the first boot of the image)"
+fi
+if [ "$selftest_rc" -ne 0 ]; then
+  printf '\nprovision: selesai dengan kegagalan uji mandiri / finished, but the self-test has failures (see docs/technician.md, troubleshooting)\n' >&2
+  exit 2
 fi
 printf '\nprovision: SELESAI / DONE%s\n' "$([ -n "$R" ] && printf ' (image root %s; host steps skipped: see %s)' "$R" "${SKIPPED#"$R"}")"

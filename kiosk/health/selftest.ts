@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { kioskConfigSchema, type KioskConfig } from '../config.js';
 import { parseDocument } from '../../lib/config-file.js';
 import { probeClock } from '../clock/probe.js';
@@ -111,7 +112,10 @@ export async function runSelftest(o: SelftestOptions): Promise<{ config: KioskCo
   } else {
     rows.push({ id: 'enrolment', title: 'Pendaftaran perangkat / device enrolment', state: 'skip', detail: 'hub unreachable' });
   }
-  rows.push(await mqttCheck(cfg, timeout));
+  rows.push(o.root || !kioskServiceActive() ? await mqttCheck(cfg, timeout) : {
+    id: 'mqtt', title: 'MQTT broker', state: 'skip',
+    detail: 'hadir-kiosk berjalan dan memegang sesi MQTT / hadir-kiosk is running and holds the MQTT session (same client id); its connection state is on the screen and in `journalctl -u hadir-kiosk`',
+  });
 
   // 7. hardware
   if (o.skipHardware) {
@@ -141,16 +145,25 @@ function deviceCheck(id: string, title: string, path: string | null, fix: string
   }
 }
 
+function kioskServiceActive(): boolean {
+  const r = spawnSync('systemctl', ['is-active', '--quiet', 'hadir-kiosk.service']);
+  return r.status === 0;
+}
+
+/**
+ * Brokers accept a device only with client id = device id, so this connects AS the kiosk: with
+ * clean=false (its persistent session and queued messages survive), and only while the kiosk
+ * service is not running (a second connection would push the kiosk off).
+ */
 async function mqttCheck(cfg: KioskConfig, timeout: number): Promise<CheckResult> {
   const title = 'MQTT broker';
   const { default: mqtt } = await import('mqtt');
   const client = mqtt.connect(cfg.mqtt.url, {
     protocolVersion: 4,
-    // not the kiosk's own client id: that would kick the running kiosk's session off the broker
-    clientId: `${cfg.deviceId}-selftest-${process.pid}`.slice(0, 64),
+    clientId: cfg.deviceId,
     username: cfg.mqtt.username,
     password: cfg.mqtt.password,
-    clean: true,
+    clean: false,
     reconnectPeriod: 0,
     connectTimeout: timeout,
   });

@@ -1,0 +1,231 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHub, type RunningHub } from '../../hub/server.js';
+import { registerDevice } from '../../hub/devices/registry.js';
+import { kioskConfigSchema } from '../../kiosk/config.js';
+import { createPublicKey, createPrivateKey } from 'node:crypto';
+import { seedOrg } from '../hub/helpers.js';
+import { verifyUnits } from './units-helpers.js';
+
+const REPO = join(import.meta.dirname, '..', '..');
+const SHARED_MODELS = join(REPO, '..', 'shared', 'models');
+
+async function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+/** Runs a command WITHOUT blocking the event loop: the hub under test lives in this process. */
+function sh(cmd: string, args: string[], opts: { cwd?: string; timeout?: number } = {}): Promise<{ status: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd ?? REPO,
+      env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}`, HADIR_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    const t = setTimeout(() => child.kill('SIGKILL'), opts.timeout ?? 240_000);
+    child.on('close', (status) => {
+      clearTimeout(t);
+      resolve({ status, out });
+    });
+  });
+}
+
+/** A minimal Debian-like root: account files, chrony's default config, the Pi's config.txt, systemd's units. */
+function makeImageRoot(): string {
+  const root = mkdtempSync(join(tmpdir(), 'hadir-root-'));
+  const w = (p: string, s: string, mode = 0o644) => {
+    mkdirSync(dirname(join(root, p)), { recursive: true });
+    writeFileSync(join(root, p), s);
+    chmodSync(join(root, p), mode);
+  };
+  w('etc/passwd', 'root:x:0:0:root:/root:/bin/bash\npi:x:1000:1000:,,,:/home/pi:/bin/bash\n');
+  w('etc/group', 'root:x:0:\ndialout:x:20:pi\nvideo:x:44:pi\ninput:x:105:pi\nrender:x:106:pi\ngpio:x:993:pi\npi:x:1000:\n');
+  w('etc/shadow', 'root:*:19800:0:99999:7:::\npi:*:19800:0:99999:7:::\n', 0o640);
+  w('etc/gshadow', 'root:*::\ndialout:*::pi\nvideo:*::pi\ninput:*::pi\nrender:*::pi\ngpio:!::pi\npi:!::\n', 0o640);
+  w('etc/chrony/chrony.conf', 'pool 2.debian.pool.ntp.org iburst\nmakestep 1 3\n');
+  w('boot/firmware/config.txt', '[all]\ndtoverlay=vc4-kms-v3d\n');
+  cpSync('/usr/lib/systemd/system', join(root, 'usr/lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
+  return root;
+}
+
+const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+const canRun = existsSync(SHARED_MODELS) && process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v useradd && command -v systemctl']).status === 0;
+
+describe.skipIf(!canRun)('provision.sh --root into a temp root against a real hub', () => {
+  let hub: RunningHub;
+  let root: string;
+  let mirror: string;
+  const tmp: string[] = [];
+  let args: string[];
+  let token = '';
+
+  beforeAll(async () => {
+    const hubDir = mkdtempSync(join(tmpdir(), 'hadir-prov-hub-'));
+    const work = mkdtempSync(join(tmpdir(), 'hadir-prov-'));
+    tmp.push(hubDir, work);
+    const [httpPort, mqttPort] = [await freePort(), await freePort()];
+    hub = await startHub({
+      dataDir: hubDir, httpPort, mqttPort, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', env: {}, defaultMetrics: false,
+      publicUrl: `http://127.0.0.1:${httpPort}`, publicMqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+    });
+    seedOrg(hub.ctx.db);
+    token = (await registerDevice(hub.store, { siteCode: 'PKM-01-A', deviceId: 'kiosk-prov-1', now: new Date() })).token;
+
+    // The "Node.js release" of this test is the node running it, packed like nodejs.org's tarballs.
+    const nodeStage = join(work, `node-v${process.versions.node}-linux-x64`);
+    mkdirSync(join(nodeStage, 'bin'), { recursive: true });
+    cpSync(process.execPath, join(nodeStage, 'bin', 'node'));
+    const tarball = join(work, `node-v${process.versions.node}-linux-x64.tar.gz`);
+    expect((await sh('tar', ['-czf', tarball, '-C', work, `node-v${process.versions.node}-linux-x64`])).status).toBe(0);
+
+    mirror = join(work, 'mirror');
+    const mm = await sh('bash', [join(REPO, 'provisioning/make-mirror.sh'), '--out', mirror, '--no-app', '--no-debs', '--node-tarball', tarball, '--models-from', SHARED_MODELS]);
+    expect(mm.out).toMatch(/SELESAI \/ DONE/);
+    expect(mm.status).toBe(0);
+
+    // A snapshot of the checkout (others keep editing the live tree); node_modules linked, not copied.
+    const app = join(work, 'app');
+    mkdirSync(app);
+    for (const e of readdirSync(REPO)) if (!['node_modules', '.git', 'tmp', 'data', 'coverage'].includes(e)) cpSync(join(REPO, e), join(app, e), { recursive: true });
+    symlinkSync(join(REPO, 'node_modules'), join(app, 'node_modules'));
+
+    root = makeImageRoot();
+    tmp.push(root);
+    args = [join(REPO, 'provisioning/provision.sh'), '--root', root, '--offline', mirror, '--app-dir', app, '--hub', hub.publicUrl, '--token', token, '--site', 'PKM-01-A', '--ntp', 'ntp1.kab.go.id ntp2.kab.go.id'];
+  }, 240_000);
+
+  afterAll(async () => {
+    await hub?.close();
+    for (const d of tmp) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('enrols with the token, writes the files with the right owners and modes, enables verified units, passes the self-test', async () => {
+    const r = await sh('bash', args);
+    expect(r.out).toMatch(/provision: SELESAI \/ DONE/);
+    expect(r.status).toBe(0);
+    // self-test checklist: config, hub, enrolment and MQTT OK against the real hub; hardware skipped
+    expect(r.out).toMatch(/\[ {2}OK {2}\]\s+Konfigurasi \/ config: .*mode 600/);
+    expect(r.out).toMatch(/\[ {2}OK {2}\]\s+Hub \(HTTP\)/);
+    expect(r.out).toMatch(/\[ {2}OK {2}\]\s+Pendaftaran perangkat \/ device enrolment: accepted by the hub/);
+    expect(r.out).toMatch(/\[ {2}OK {2}\]\s+MQTT broker/);
+    expect(r.out).toMatch(/\[LEWATI\/SKIP\]\s+Kamera/);
+
+    // users in the image's account files
+    const passwd = readFileSync(join(root, 'etc/passwd'), 'utf8');
+    const hadirLine = passwd.split('\n').find((l) => l.startsWith('hadir:'))!;
+    expect(hadirLine).toMatch(/^hadir:x:\d+:\d+:Hadir:\/var\/lib\/hadir:\/usr\/sbin\/nologin$/);
+    const uid = Number(hadirLine.split(':')[2]);
+    expect(readFileSync(join(root, 'etc/group'), 'utf8')).toMatch(/^video:x:44:pi,hadir,hadir-screen$/m);
+    expect(readFileSync(join(root, 'etc/group'), 'utf8')).toMatch(/^gpio:x:993:pi,hadir$/m);
+
+    // kiosk.json: 0600, owned by hadir, valid, key made here and registered at the hub
+    const conf = join(root, 'etc/hadir/kiosk.json');
+    const st = statSync(conf);
+    expect(st.mode & 0o777).toBe(0o600);
+    expect(st.uid).toBe(uid);
+    expect(statSync(join(root, 'etc/hadir')).mode & 0o777).toBe(0o750);
+    const cfg = kioskConfigSchema.parse(JSON.parse(readFileSync(conf, 'utf8')));
+    expect(cfg).toMatchObject({ deviceId: 'kiosk-prov-1', siteCode: 'PKM-01-A', dataDir: '/var/lib/hadir', hubUrl: hub.publicUrl });
+    const registered = hub.ctx.db.prepare('SELECT public_key_pem FROM devices WHERE id = ?').get('kiosk-prov-1') as { public_key_pem: string };
+    const derived = createPublicKey(createPrivateKey(cfg.privateKeyPem)).export({ type: 'spki', format: 'pem' }).toString();
+    expect(registered.public_key_pem.trim()).toBe(derived.trim());
+    expect(readFileSync(conf, 'utf8')).not.toContain(token);
+    expect(statSync(join(root, 'var/lib/hadir')).uid).toBe(uid);
+
+    // app release + node + models
+    const current = readlinkSync(join(root, 'opt/hadir/current'));
+    expect(current).toMatch(/^releases\/[0-9a-f]{12}$/);
+    expect(existsSync(join(root, 'opt/hadir/current/bin/hadir.mjs'))).toBe(true);
+    expect(existsSync(join(root, 'opt/hadir/current/tmp'))).toBe(false);
+    expect(spawnSync(join(root, 'opt/hadir/node/bin/node'), ['--version'], { encoding: 'utf8' }).stdout.trim()).toBe(process.version);
+    expect(r.out).toMatch(/Semua model baik \/ all \d+ models verified/);
+    expect(readdirSync(join(root, 'opt/hadir/current/models/onnx')).filter((f) => f.endsWith('.onnx')).length).toBeGreaterThanOrEqual(1);
+
+    // chrony: regency servers preferred, hub as fallback, step only at boot, maxchange
+    const chrony = readFileSync(join(root, 'etc/chrony/chrony.conf'), 'utf8');
+    expect(chrony).toMatch(/^server ntp1\.kab\.go\.id iburst prefer$/m);
+    expect(chrony).toMatch(/^server ntp2\.kab\.go\.id iburst prefer$/m);
+    expect(chrony).toMatch(/^server 127\.0\.0\.1 iburst$/m);
+    expect(chrony).toMatch(/^makestep 1 3$/m);
+    expect(chrony).toMatch(/^maxchange 60 3 -1$/m);
+    expect(chrony).not.toMatch(/@[A-Z_]+@/);
+    expect(readFileSync(join(root, 'etc/chrony/chrony.conf.orig-hadir'), 'utf8')).toContain('pool 2.debian.pool.ntp.org');
+    if (spawnSync('sh', ['-c', 'command -v chronyd']).status === 0) {
+      // chronyd itself parses the generated file (-p prints the parsed configuration and exits)
+      const p = spawnSync('chronyd', ['-p', '-f', join(root, 'etc/chrony/chrony.conf')], { encoding: 'utf8' });
+      expect(p.stderr).not.toMatch(/Fatal|Invalid|Could not/);
+    }
+
+    // watchdog + UART in config.txt, systemd watchdog
+    const bootcfg = readFileSync(join(root, 'boot/firmware/config.txt'), 'utf8');
+    expect(bootcfg).toMatch(/^dtparam=watchdog=on$/m);
+    expect(bootcfg).toMatch(/^enable_uart=1$/m);
+    expect(readFileSync(join(root, 'etc/systemd/system.conf.d/hadir-watchdog.conf'), 'utf8')).toMatch(/^RuntimeWatchdogSec=15$/m);
+
+    // units installed, enabled (systemctl --root), and verified against the provisioned root
+    for (const u of ['hadir-kiosk.service', 'hadir-display.service']) {
+      expect(readFileSync(join(root, 'etc/systemd/system', u), 'utf8')).toBe(readFileSync(join(REPO, 'systemd', u), 'utf8'));
+      expect(lstatSync(join(root, 'etc/systemd/system/multi-user.target.wants', u)).isSymbolicLink()).toBe(true);
+    }
+    const v = verifyUnits(root, ['hadir-kiosk.service']);
+    expect(v.output).not.toMatch(/hadir-kiosk/);
+    expect(v.status).toBe(0);
+
+    // what --root did not do is written down
+    const skipped = readFileSync(join(root, 'var/lib/hadir-provision/skipped-in-root-mode.txt'), 'utf8');
+    expect(skipped).toMatch(/apt-get install chrony cage chromium/);
+    expect(skipped).toMatch(/systemctl start hadir-kiosk.service hadir-display.service/);
+  });
+
+  it('re-running is safe: nothing changes, the used token is not needed again', async () => {
+    const files = ['etc/hadir/kiosk.json', 'etc/chrony/chrony.conf', 'etc/chrony/chrony.conf.orig-hadir', 'boot/firmware/config.txt', 'etc/passwd', 'etc/group'];
+    const before = files.map((f) => sha(join(root, f)));
+    const r = await sh('bash', args);
+    expect(r.out).toMatch(/sudah terdaftar \/ already enrolled/);
+    expect(r.out).toMatch(/sudah terpasang \/ already installed: release/);
+    expect(r.status).toBe(0);
+    expect(files.map((f) => sha(join(root, f)))).toEqual(before);
+    expect(readFileSync(join(root, 'boot/firmware/config.txt'), 'utf8').match(/dtparam=watchdog=on/g)).toHaveLength(1);
+  });
+
+  it('a reused token is refused with the hub\'s reason and the existing config is kept', async () => {
+    const before = sha(join(root, 'etc/hadir/kiosk.json'));
+    const r = await sh('bash', [...args, '--force-enrol', '--skip-selftest']);
+    expect(r.status).not.toBe(0);
+    expect(r.out).toMatch(/hadir: .*(used|already)/i);
+    expect(r.out).toMatch(/provision: GAGAL \/ FAILED: the hub refused the enrolment/);
+    expect(sha(join(root, 'etc/hadir/kiosk.json'))).toBe(before);
+    expect(existsSync(join(root, 'etc/hadir/.kiosk.json.new'))).toBe(false);
+  });
+
+  it('a token for another site is refused when --site is given; bad options change nothing', async () => {
+    const other = (await registerDevice(hub.store, { siteCode: 'SDN-01', deviceId: 'kiosk-prov-2', now: new Date() })).token;
+    const before = sha(join(root, 'etc/hadir/kiosk.json'));
+    const r = await sh('bash', [...args.slice(0, -6), '--hub', hub.publicUrl, '--token', other, '--site', 'PKM-01-A', '--force-enrol', '--skip-selftest']);
+    expect(r.status).not.toBe(0);
+    expect(r.out).toMatch(/the token is for site SDN-01, not PKM-01-A/);
+    expect(sha(join(root, 'etc/hadir/kiosk.json'))).toBe(before);
+    const bad = await sh('bash', [join(REPO, 'provisioning/provision.sh'), '--root', root, '--hub', 'ftp://x', '--token', 't']);
+    expect(bad.status).toBe(1);
+    expect(bad.out).toMatch(/--hub must start with http/);
+  });
+
+  it('shellcheck is clean', async () => {
+    const r = await sh('shellcheck', [join(REPO, 'provisioning/provision.sh'), join(REPO, 'provisioning/make-mirror.sh')]);
+    expect(r.out).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
