@@ -1,13 +1,10 @@
-import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JumpDetector } from '../../kiosk/clock/jump.js';
 import { pickReference, reconstructTrueTime } from '../../kiosk/clock/reconstruct.js';
 import { TrustedClock, monotonicMs, readBootId } from '../../kiosk/clock/service.js';
 import { probeClock } from '../../kiosk/clock/probe.js';
 import type { ClockState } from '../../kiosk/clock/state.js';
+import { ChronyLab, haveChronyd } from './chrony-helpers.js';
 
 const BOOT = '5b1c8e55-0d0f-4a4e-9f43-2f6f1b4f1a11';
 
@@ -107,31 +104,13 @@ describe('clock jump detection', () => {
   });
 });
 
-/** Two private chronyd (-x: never touches the system clock): one serves local time, one syncs to it. */
-const haveChronyd = spawnSync('sh', ['-c', 'command -v chronyd && command -v chronyc']).status === 0;
 describe.skipIf(!haveChronyd)('probeClock against a real chronyd', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hadir-chrony-'));
-  chmodSync(dir, 0o700); // chronyd refuses a socket directory others can enter
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const pids: string[] = [];
-  afterAll(() => {
-    for (const p of pids) {
-      try {
-        process.kill(Number(readFileSync(p, 'utf8')));
-      } catch {}
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
-  function chronyd(name: string, conf: string) {
-    writeFileSync(join(dir, `${name}.conf`), `${conf}\npidfile ${dir}/${name}.pid\nbindcmdaddress ${dir}/${name}.sock\ndriftfile ${dir}/${name}.drift\n`);
-    pids.push(join(dir, `${name}.pid`));
-    const r = spawnSync('chronyd', ['-u', 'root', '-x', '-f', join(dir, `${name}.conf`), '-l', join(dir, `${name}.log`)]);
-    expect(r.status).toBe(0);
-  }
+  const lab = new ChronyLab();
+  afterAll(() => lab.stop());
   it('unsynced right after start, synced after the first samples; chronyc missing → fallback', async () => {
-    chronyd('server', `port ${port}\ncmdport 0\nlocal stratum 8\nallow 127.0.0.1`);
-    chronyd('client', `port 0\ncmdport 0\nserver 127.0.0.1 port ${port} iburst minpoll 0 maxpoll 0\nmakestep 1 3`);
-    const cfg = { maxErrorMs: 1000, chronyc: 'chronyc', chronyHost: join(dir, 'client.sock'), timedatectl: '/nonexistent/timedatectl', timesyncFlag: '/nonexistent' };
+    lab.startServer();
+    lab.startClient();
+    const cfg = { maxErrorMs: 1000, chronyc: 'chronyc', chronyHost: lab.clientSocket, timedatectl: '/nonexistent/timedatectl', timesyncFlag: '/nonexistent' };
     await new Promise((r) => setTimeout(r, 300));
     let s = await probeClock(cfg);
     expect(s.source).toBe('chrony');
@@ -142,7 +121,7 @@ describe.skipIf(!haveChronyd)('probeClock against a real chronyd', () => {
     }
     expect(s).toMatchObject({ synced: true, source: 'chrony', stratum: 9, server: '127.0.0.1' });
     expect(Math.abs(s.offsetMs!)).toBeLessThan(5);
-    const none = await probeClock({ ...cfg, chronyHost: join(dir, 'nothing.sock') });
+    const none = await probeClock({ ...cfg, chronyHost: `${lab.dir}/nothing.sock` });
     expect(none).toMatchObject({ synced: false, source: 'system' });
   });
 });
