@@ -31,6 +31,8 @@ export const hubConfigSchema = z.strictObject({
   /** Ingest batching: flush after this many messages or this many ms, whichever first. */
   batchMax: z.coerce.number().int().min(1).max(5000).default(500),
   batchDelayMs: z.coerce.number().min(0).max(1000).default(5),
+  /** Worker threads verifying Ed25519 signatures (0 = main thread). Default: cores − 1, at most 4. */
+  verifyWorkers: z.coerce.number().int().min(0).max(32).optional(),
   /** Re-publish roster config pointers when their version changed, at this interval. */
   rosterIntervalS: z.coerce.number().min(1).default(60),
 });
@@ -47,6 +49,7 @@ const ENV_MAP: Record<string, keyof HubConfigInput> = {
   HADIR_MQTT_PREFIX: 'prefix',
   HADIR_PUBLIC_URL: 'publicUrl',
   HADIR_PUBLIC_MQTT_URL: 'publicMqttUrl',
+  HADIR_VERIFY_WORKERS: 'verifyWorkers',
 };
 
 export function envInput(env: NodeJS.ProcessEnv = process.env): HubConfigInput {

@@ -46,6 +46,8 @@ export interface RunningHub {
   metrics: CoreMetrics;
   ingestor: Ingestor;
   roster: RosterPublisher;
+  /** Embedded broker only: the hub's own credentials (in-process use: benchmarks). */
+  internalMqtt: { username: string; password: string } | null;
   close(): Promise<void>;
 }
 
@@ -85,6 +87,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     const topics = new Topics(config.prefix);
 
     let broker: EmbeddedBroker | null = null;
+    let internalMqtt: RunningHub['internalMqtt'] = null;
     let mqtt: HubMqttClient;
     let mqttPort: number;
     let kioskMqttUrl: string;
@@ -93,6 +96,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
       broker = await startEmbeddedBroker({ port: config.mqttPort, host: config.mqttHost, topics, store, hubSecret, log: log.child({ part: 'broker' }), metrics });
       cleanups.push(() => broker!.close());
       mqttPort = broker.port;
+      internalMqtt = { username: HUB_USERNAME, password: hubSecret };
       kioskMqttUrl = config.publicMqttUrl ?? `mqtt://localhost:${mqttPort}`;
       mqtt = await connectHubMqtt({
         url: `mqtt://127.0.0.1:${mqttPort}`, username: HUB_USERNAME, password: hubSecret,
@@ -117,7 +121,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
 
     const bus: HubBus = new EventEmitter();
     const ctx: HubContext = { db, log, bus, mqtt, topics, metrics: metrics.registry, dataDir: config.dataDir, publicUrl: config.publicUrl ?? '' };
-    const ingestor = new Ingestor({ store, mqtt, topics, bus, log: log.child({ part: 'ingest' }), metrics, batchMax: config.batchMax, batchDelayMs: config.batchDelayMs });
+    const ingestor = new Ingestor({ store, mqtt, topics, bus, log: log.child({ part: 'ingest' }), metrics, batchMax: config.batchMax, batchDelayMs: config.batchDelayMs, verifyWorkers: config.verifyWorkers });
     cleanups.push(() => ingestor.stop());
     await ingestor.start();
     await startPresence({ store, mqtt, topics, bus, log });
@@ -146,7 +150,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
 
     log.info({ http: http.port, mqtt: config.mqttUrl ?? `embedded :${mqttPort}`, db: config.dbPath, prefix: config.prefix, publicUrl }, 'hub started');
     return {
-      httpPort: http.port, mqttPort, mqttUrl: kioskMqttUrl, publicUrl, config, ctx, store, app, metrics, ingestor, roster,
+      httpPort: http.port, mqttPort, mqttUrl: kioskMqttUrl, publicUrl, config, ctx, store, app, metrics, ingestor, roster, internalMqtt,
       close: closeAll,
     };
   } catch (e) {

@@ -3,7 +3,8 @@ import type { Logger } from '../../lib/logger.js';
 import type { HubBus, HubMqtt } from '../module.js';
 import type { CoreStore, DeviceRecord, IngestItem, RejectionRecord } from '../store/core-store.js';
 import type { CoreMetrics } from '../metrics.js';
-import { KeyCache, checkPunchMessage } from './validate.js';
+import { badSignature, precheckPunchMessage, signatureInput, type Checked } from './validate.js';
+import { InlineVerifier, WorkerPoolVerifier, defaultVerifyWorkers, type Verifier } from './verify-pool.js';
 
 interface Queued {
   topic: string;
@@ -22,6 +23,8 @@ export interface IngestorOptions {
   batchMax: number;
   /** … or this long after the first message of a batch, whichever first. */
   batchDelayMs: number;
+  /** Worker threads for Ed25519 verification (0 = on the main thread). Default: cores − 1, at most 4. */
+  verifyWorkers?: number;
   now?: () => Date;
 }
 
@@ -35,12 +38,14 @@ export class Ingestor {
   private queue: Queued[] = [];
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
-  private readonly keys = new KeyCache();
+  private readonly verifier: Verifier;
   private readonly now: () => Date;
   private stopped = false;
 
   constructor(private readonly o: IngestorOptions) {
     this.now = o.now ?? (() => new Date());
+    const w = o.verifyWorkers ?? defaultVerifyWorkers();
+    this.verifier = w > 0 ? new WorkerPoolVerifier(w) : new InlineVerifier();
   }
 
   async start(): Promise<void> {
@@ -63,16 +68,27 @@ export class Ingestor {
     });
   }
 
+  /**
+   * Two-stage pipeline: while batch N is stored and acked on this thread, batch N+1 is already
+   * being checked and its signatures verified on the worker threads. Commits stay in arrival order.
+   */
   private async loop(): Promise<void> {
+    let committing: Promise<void> = Promise.resolve();
     while (this.queue.length) {
       const batch = this.queue.splice(0, this.o.batchMax);
-      try {
-        await this.processBatch(batch);
-      } catch (e) {
-        // Nothing was acked: the kiosks resend after their timeout, so no punch is lost.
+      const prepared = this.prepare(batch);
+      const previous = committing;
+      committing = (async () => {
+        const p = await prepared;
+        await previous;
+        await this.commit(p);
+      })().catch((e) => {
+        // Nothing of this batch was acked: the kiosks resend after their timeout, so no punch is lost.
         this.o.log.error({ err: e, size: batch.length }, 'ingest batch failed; kiosks will resend');
-      }
+      });
+      await previous; // at most two batches in flight
     }
+    await committing;
   }
 
   /** Waits until everything received so far is stored and acked (tests, shutdown). */
@@ -86,10 +102,12 @@ export class Ingestor {
   async stop(): Promise<void> {
     await this.drain();
     this.stopped = true;
+    await this.verifier.close();
   }
 
-  async processBatch(batch: Queued[]): Promise<void> {
-    const { store, log, metrics, topics } = this.o;
+  /** Stage 1: parse, check device, verify signatures (off-thread). No writes. */
+  private async prepare(batch: Queued[]) {
+    const { store, topics } = this.o;
     const t0 = performance.now();
     const at = this.now().toISOString();
     const devices = new Map<string, Promise<DeviceRecord | null>>();
@@ -98,11 +116,30 @@ export class Ingestor {
       if (!p) devices.set(id, (p = store.getDevice(id)));
       return p;
     };
+    const checked: { m: Queued; c: Checked }[] = [];
+    for (const m of batch) checked.push({ m, c: await precheckPunchMessage(topics, m.topic, m.payload, lookup) });
+    const tPre = performance.now();
+    const toVerify = checked.filter((x) => x.c.ok) as { m: Queued; c: Extract<Checked, { ok: true }> }[];
+    const sigOk = await this.verifier.verifyMany(toVerify.map((x) => signatureInput(x.c.punch, x.c.device.publicKeyPem!)));
+    toVerify.forEach((x, i) => {
+      if (!sigOk[i]) (x as { c: Checked }).c = badSignature(x.c.punch, x.c.device.id);
+    });
+    return { batch, checked, at, lookup, t0, tPre, tVer: performance.now() };
+  }
+
+  /** For tests and tools: both stages for one batch. */
+  async processBatch(batch: Queued[]): Promise<void> {
+    await this.commit(await this.prepare(batch));
+  }
+
+  /** Stage 2: one transaction for the batch, then (only then) the acks and `punches:stored`. */
+  private async commit(p: Awaited<ReturnType<Ingestor['prepare']>>): Promise<void> {
+    const { store, log, metrics, topics } = this.o;
+    const { batch, checked, at, lookup, t0, tPre, tVer } = p;
     const items: IngestItem[] = [];
     const rejections: RejectionRecord[] = [];
     const refusedFor = new Map<string, { id: string; reason: string }[]>();
-    for (const m of batch) {
-      const c = await checkPunchMessage(topics, m.topic, m.payload, lookup, this.keys);
+    for (const { m, c } of checked) {
       if (c.ok) {
         items.push({ punch: c.punch, siteCode: c.device.siteCode, receivedAt: at });
         continue;
@@ -117,7 +154,9 @@ export class Ingestor {
         refusedFor.set(c.topicDeviceId, l);
       }
     }
+    const tCommit = performance.now();
     const result = await store.ingestBatch(items, rejections);
+    const tStore = performance.now();
     // --- committed: from here on the acks are true ---
     metrics.stored.inc(result.stored.length);
     metrics.duplicates.inc(result.duplicates);
@@ -156,6 +195,7 @@ export class Ingestor {
         log.error({ err: e }, 'a punches:stored listener failed (punches are stored and acked)');
       }
     }
+    if (process.env.HADIR_INGEST_TRACE) process.stderr.write(`batch ${batch.length} pre ${(tPre - t0).toFixed(1)} verify ${(tVer - tPre).toFixed(1)} wait ${(tCommit - tVer).toFixed(1)} store ${(tStore - tCommit).toFixed(1)} ack ${(performance.now() - tStore).toFixed(1)} ms\n`);
     metrics.batchSize.observe(batch.length);
     metrics.batchSeconds.observe((performance.now() - t0) / 1000);
     // Do not wait for PUBACKs of acks before the next batch; they are in flight in order.

@@ -1,5 +1,5 @@
-import type { KeyObject } from 'node:crypto';
-import { MAX_PUNCH_BYTES, decodePayload, loadPublicKey, punchSchema, verifyPunch, type Punch, type Topics } from '../../protocol/index.js';
+import { MAX_PUNCH_BYTES, canonicalBytes, decodePayload, punchSchema, type Punch, type Topics } from '../../protocol/index.js';
+import type { Verifier, VerifyItem } from './verify-pool.js';
 import type { DeviceRecord } from '../store/core-store.js';
 
 /** Why a punch message is refused. Codes are metric labels and `rejections.code`. */
@@ -10,31 +10,17 @@ export type Checked =
   | { ok: true; punch: Punch; device: DeviceRecord }
   | { ok: false; code: RejectCode; reason: string; topicDeviceId: string | null; punchId: string | null };
 
-/** Parsed public keys by PEM text: the key text is the cache key, so a re-enrolled device never hits a stale entry. */
-export class KeyCache {
-  private readonly keys = new Map<string, KeyObject>();
-  get(pem: string): KeyObject {
-    let k = this.keys.get(pem);
-    if (!k) {
-      if (this.keys.size > 100_000) this.keys.clear();
-      k = loadPublicKey(pem);
-      this.keys.set(pem, k);
-    }
-    return k;
-  }
-}
-
 /**
- * Checks one punch message: topic → size/JSON/schema → topic device = punch device → device known,
- * enrolled, enabled → Ed25519 signature against the registered key. The device comes from
- * `lookup` (the store, asked on demand — a device added while the hub runs is seen at once).
+ * Checks one punch message up to its signature: topic → size/JSON/schema → topic device = punch
+ * device → device known, enabled, enrolled. The device comes from `lookup` (the store, asked on
+ * demand — a device added while the hub runs is seen at once). The signature is checked in bulk
+ * afterwards (`signatureInput` + a Verifier), so a batch's Ed25519 work can run on worker threads.
  */
-export async function checkPunchMessage(
+export async function precheckPunchMessage(
   topics: Topics,
   topic: string,
   payload: Buffer,
   lookup: (id: string) => Promise<DeviceRecord | null>,
-  keys: KeyCache,
 ): Promise<Checked> {
   const t = topics.parse(topic);
   const fail = (code: RejectCode, reason: string, punchId: string | null = null): Checked => ({ ok: false, code, reason, topicDeviceId: t?.deviceId ?? null, punchId });
@@ -47,14 +33,31 @@ export async function checkPunchMessage(
   if (!device) return fail('unknown_device', `device ${t.deviceId} is not registered`, punch.id);
   if (device.disabledAt) return fail('disabled', `device ${t.deviceId} is disabled since ${device.disabledAt}`, punch.id);
   if (!device.publicKeyPem) return fail('not_enrolled', `device ${t.deviceId} has no enrolled key`, punch.id);
-  let key: KeyObject;
-  try {
-    key = keys.get(device.publicKeyPem);
-  } catch {
-    return fail('not_enrolled', `device ${t.deviceId} has an unreadable public key`, punch.id);
-  }
-  if (!verifyPunch(punch, key)) return fail('bad_signature', `signature of punch ${punch.id} (seq ${punch.seq}) does not verify with ${t.deviceId}'s key`, punch.id);
   return { ok: true, punch, device };
+}
+
+/** What the signature covers: the canonical bytes of every field but `sig` (protocol/signing.ts). */
+export function signatureInput(punch: Punch, publicKeyPem: string): VerifyItem {
+  const { sig, ...unsigned } = punch;
+  return { data: canonicalBytes(unsigned), sig: Buffer.from(sig, 'base64'), pem: publicKeyPem };
+}
+
+export function badSignature(punch: Punch, deviceId: string): Checked {
+  return { ok: false, code: 'bad_signature', reason: `signature of punch ${punch.id} (seq ${punch.seq}) does not verify with ${deviceId}'s key`, topicDeviceId: deviceId, punchId: punch.id };
+}
+
+/** The whole check for one message (precheck + signature). */
+export async function checkPunchMessage(
+  topics: Topics,
+  topic: string,
+  payload: Buffer,
+  lookup: (id: string) => Promise<DeviceRecord | null>,
+  verifier: Verifier,
+): Promise<Checked> {
+  const c = await precheckPunchMessage(topics, topic, payload, lookup);
+  if (!c.ok) return c;
+  const [ok] = await verifier.verifyMany([signatureInput(c.punch, c.device.publicKeyPem!)]);
+  return ok ? c : badSignature(c.punch, c.device.id);
 }
 
 /** Best effort: the `id` of a message that failed the schema, so the kiosk can be told which one. */

@@ -1,0 +1,169 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { GENESIS_HASH, Topics, generateDeviceKeys, loadPrivateKey, newId, punchHash, signPunch, type Ack, type UnsignedPunch } from '../../protocol/index.js';
+import { rootLogger } from '../../lib/logger.js';
+import { startHub, type RunningHub } from '../server.js';
+import { enrolDevice, registerDevice } from '../devices/registry.js';
+
+/**
+ * `hadir bench ingest`: the hub in-process (embedded aedes on ephemeral ports, or an external
+ * broker with a random topic prefix), N simulated kiosks publishing pre-signed punches at QoS 1.
+ *  - punches_per_s: publish → broker → hub → SQLite (batched transaction) → ack received by every kiosk
+ *  - raw_broker_per_s: the same payloads through the same broker to a plain subscriber (reference)
+ *  - backlog_flush_s: one kiosk with a 20,000-punch backlog sent with a sliding window until all acked
+ */
+export interface IngestBenchOptions {
+  devices: number;
+  punchesPerDevice: number;
+  backlog: number;
+  mqttUrl?: string;
+  /** Unacked punches a kiosk keeps in flight during the backlog flush. */
+  window?: number;
+  quiet?: boolean;
+}
+
+interface Dev {
+  id: string;
+  password: string;
+  payloads: { id: string; body: string }[];
+}
+
+export async function runIngestBench(o: IngestBenchOptions): Promise<Record<string, number | string | boolean>> {
+  const say = (s: string) => o.quiet || process.stdout.write(s + '\n');
+  const dir = mkdtempSync(join(tmpdir(), 'hadir-bench-ingest-'));
+  const prefix = o.mqttUrl ? `bench-${Math.random().toString(36).slice(2, 8)}/hadir/v1` : 'hadir/v1';
+  const hub = await startHub({
+    dataDir: dir, httpPort: 0, mqttPort: 0, prefix, defaultMetrics: false, env: {}, mqttUrl: o.mqttUrl, mqttPersistent: false,
+    log: rootLogger.child({ component: 'hub' }, { level: 'error' }),
+    modules: [],
+  });
+  const topics = hub.ctx.topics;
+  const url = o.mqttUrl ?? `mqtt://127.0.0.1:${hub.mqttPort}`;
+  try {
+    hub.ctx.db.exec(`INSERT INTO opd (code, name) VALUES ('BENCH', 'Bench'); INSERT INTO units (code, opd_code, name) VALUES ('BENCH-U', 'BENCH', 'Bench');
+                     INSERT INTO sites (code, unit_code, name) VALUES ('BENCH-S', 'BENCH-U', 'Bench site');`);
+    say(`hadir bench ingest — ${o.devices} kiosks × ${o.punchesPerDevice} punches, backlog ${o.backlog}, broker ${o.mqttUrl ?? 'embedded aedes'}`);
+    say('signing punches …');
+    const devs: Dev[] = [];
+    for (let i = 0; i < o.devices; i++) devs.push(await makeDev(hub, `bench-kiosk-${i + 1}`, o.punchesPerDevice, prefix));
+    const backlogDev = await makeDev(hub, 'bench-backlog', o.backlog, prefix);
+    const total = o.devices * o.punchesPerDevice;
+
+    // --- reference: the raw broker rate, same payloads, plain subscriber
+    const internal = hub.internalMqtt;
+    const rawTopics = new Topics(`${prefix}-raw`);
+    const sub = await connect(url, 'bench-raw-sub', internal?.username, internal?.password);
+    let got = 0;
+    let rawDone!: () => void;
+    const rawAll = new Promise<void>((r) => (rawDone = r));
+    sub.on('message', () => ++got === total && rawDone());
+    await sub.subscribeAsync(`${rawTopics.prefix}/kiosk/+/punch`, { qos: 1 });
+    const rawPubs = await Promise.all(devs.map((d, i) => connect(url, `bench-raw-pub-${i}`, internal?.username ?? d.id, internal?.password ?? d.password)));
+    let t0 = performance.now();
+    await Promise.all(devs.map((d, i) => Promise.all(d.payloads.map((p) => rawPubs[i]!.publishAsync(rawTopics.punch(d.id), p.body, { qos: 1 })))));
+    await rawAll;
+    const rawS = (performance.now() - t0) / 1000;
+    const rawPerS = total / rawS;
+    say(`raw broker:  ${total} messages in ${rawS.toFixed(2)} s = ${Math.round(rawPerS)}/s`);
+    await Promise.all([sub.endAsync(), ...rawPubs.map((c) => c.endAsync())]);
+
+    // --- through the hub: publish → store → ack
+    const kiosks = await Promise.all(devs.map((d) => connect(url, d.id, d.id, d.password)));
+    const waits = await Promise.all(devs.map((d, i) => ackWaiter(kiosks[i]!, topics.ack(d.id), d.payloads.length)));
+    t0 = performance.now();
+    await Promise.all(devs.map((d, i) => Promise.all(d.payloads.map((p) => kiosks[i]!.publishAsync(topics.punch(d.id), p.body, { qos: 1 })))));
+    await Promise.all(waits.map((w) => w.done));
+    const hubS = (performance.now() - t0) / 1000;
+    const perS = total / hubS;
+    say(`through hub: ${total} punches stored and acked in ${hubS.toFixed(2)} s = ${Math.round(perS)}/s (${((perS / rawPerS) * 100).toFixed(0)} % of raw)`);
+    await Promise.all(kiosks.map((c) => c.endAsync()));
+
+    // --- backlog: one kiosk, N punches, a sliding window of unacked punches
+    const window = o.window ?? 2000;
+    const bk = await connect(url, backlogDev.id, backlogDev.id, backlogDev.password);
+    const acked = new Set<string>();
+    let wake: (() => void) | null = null;
+    bk.on('message', (_t, payload) => {
+      const a = JSON.parse(payload.toString()) as Ack;
+      for (const id of a.ids) acked.add(id);
+      wake?.();
+    });
+    await bk.subscribeAsync(topics.ack(backlogDev.id), { qos: 1 });
+    t0 = performance.now();
+    let sent = 0;
+    while (acked.size < backlogDev.payloads.length) {
+      while (sent < backlogDev.payloads.length && sent - acked.size < window) {
+        const p = backlogDev.payloads[sent++]!;
+        void bk.publishAsync(topics.punch(backlogDev.id), p.body, { qos: 1 });
+      }
+      await new Promise<void>((r) => (wake = r));
+    }
+    const backlogS = (performance.now() - t0) / 1000;
+    say(`backlog:     ${o.backlog} punches of one kiosk flushed and acked in ${backlogS.toFixed(2)} s (window ${window})`);
+    await bk.endAsync();
+
+    await hub.ingestor.drain();
+    const stored = await hub.store.countPunches({});
+    const contiguous = (await Promise.all([...devs, backlogDev].map((d) => hub.store.getDevice(d.id)))).every((d, i) => d!.contiguousSeq === (i < devs.length ? o.punchesPerDevice : o.backlog));
+    const verified = stored === total + o.backlog && contiguous;
+    say(`verified: ${stored} punches stored (expected ${total + o.backlog}), every kiosk gapless: ${contiguous}`);
+    const figures = {
+      punches_per_s: Math.round(perS),
+      raw_broker_per_s: Math.round(rawPerS),
+      ratio: Number((perS / rawPerS).toFixed(3)),
+      backlog_flush_s: Number(backlogS.toFixed(3)),
+      devices: o.devices,
+      punches: total,
+      backlog: o.backlog,
+      broker: o.mqttUrl ? 'external' : 'aedes',
+      verified,
+    };
+    process.stdout.write(JSON.stringify(figures) + '\n');
+    return figures;
+  } finally {
+    await hub.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function makeDev(hub: RunningHub, id: string, n: number, prefix: string): Promise<Dev> {
+  const keys = generateDeviceKeys();
+  const r = await registerDevice(hub.store, { siteCode: 'BENCH-S', deviceId: id, now: new Date() });
+  const e = await enrolDevice(hub.store, { token: r.token, publicKeyPem: keys.publicKeyPem }, { hubUrl: hub.publicUrl, mqttUrl: hub.mqttUrl, prefix }, new Date());
+  const key = loadPrivateKey(keys.privateKeyPem);
+  const payloads: Dev['payloads'] = [];
+  let prev = GENESIS_HASH;
+  const t = Date.now();
+  for (let seq = 1; seq <= n; seq++) {
+    const u: UnsignedPunch = {
+      id: newId(), deviceId: id, seq, nip: `19850312201001${String(1000 + (seq % 9000)).padStart(4, '0')}`, method: 'face',
+      capturedAt: new Date(t + seq * 1000).toISOString(),
+      clock: { synced: true, source: 'chrony', offsetMs: 0.2, bootId: 'bench-boot', monoMs: seq * 1000 },
+      match: { score: 0.7, liveness: 0.95 }, prevHash: prev,
+    };
+    payloads.push({ id: u.id, body: JSON.stringify(signPunch(u, key)) });
+    prev = punchHash(u);
+  }
+  return { id, password: e.mqtt.password, payloads };
+}
+
+async function connect(url: string, clientId: string, username?: string, password?: string): Promise<MqttClient> {
+  const c = mqtt.connect(url, { protocolVersion: 4, clientId, username, password, clean: true, reconnectPeriod: 0 });
+  await new Promise<void>((res, rej) => (c.once('connect', () => res()), c.once('error', rej)));
+  return c;
+}
+
+async function ackWaiter(c: MqttClient, topic: string, n: number) {
+  const ids = new Set<string>();
+  let done!: () => void;
+  const p = new Promise<void>((r) => (done = r));
+  c.on('message', (t, payload) => {
+    if (t !== topic) return;
+    for (const id of (JSON.parse(payload.toString()) as Ack).ids) ids.add(id);
+    if (ids.size >= n) done();
+  });
+  await c.subscribeAsync(topic, { qos: 1 });
+  return { done: p };
+}
