@@ -26,8 +26,6 @@ export interface FaceSourceDeps {
   log: Logger;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
-
 /**
  * The face identification source: camera loop → pipeline → decision (threshold, margin, 2 frames)
  * → liveness → Identification to the core. Reports `face` (engine/roster) and `camera` health; a
@@ -56,6 +54,15 @@ export class FaceSource implements IdentificationSource {
   frames = 0;
   identifications = 0;
   private readonly onRoster = () => this.rebuildIndex();
+  private wake: (() => void) | null = null;
+
+  /** A pause that stop() cuts short (a camera backoff can be 30 s). */
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((r) => {
+      const t = setTimeout(() => ((this.wake = null), r()), ms);
+      this.wake = () => (clearTimeout(t), (this.wake = null), r());
+    });
+  }
 
   constructor(private readonly d: FaceSourceDeps) {}
 
@@ -83,6 +90,7 @@ export class FaceSource implements IdentificationSource {
   async stop(): Promise<void> {
     this.running = false;
     this.d.bus.off('roster:updated', this.onRoster);
+    this.wake?.();
     await this.loop;
     this.loop = null;
     if (this.cameraOpen) await this.d.camera.close().catch(() => {});
@@ -132,7 +140,7 @@ export class FaceSource implements IdentificationSource {
     let backoff = 1000;
     while (this.running) {
       if (this.paused) {
-        await sleep(50);
+        await this.sleep(50);
         continue;
       }
       let frame: RgbImage;
@@ -149,7 +157,7 @@ export class FaceSource implements IdentificationSource {
         if (this.cameraOpen) await this.d.camera.close().catch(() => {});
         this.cameraOpen = false;
         this.confirmer?.reset();
-        await sleep(permanent ? 30_000 : backoff);
+        await this.sleep(permanent ? 30_000 : backoff);
         backoff = Math.min(backoff * 2, 30_000);
         continue;
       }
@@ -159,7 +167,7 @@ export class FaceSource implements IdentificationSource {
         this.d.log.error({ err: (e as Error).message }, 'face frame failed');
         this.faceState = { state: 'degraded', detail: `frame error: ${(e as Error).message}`.slice(0, 300) };
       }
-      if (this.d.config.loopIntervalMs) await sleep(this.d.config.loopIntervalMs);
+      if (this.d.config.loopIntervalMs) await this.sleep(this.d.config.loopIntervalMs);
     }
   }
 
