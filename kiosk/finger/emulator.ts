@@ -86,7 +86,7 @@ export class SensorEmulator {
   /** Where answer bytes go (set by the transport). */
   onOutput: (bytes: Buffer) => void = () => {};
   /** Counters for tests and the bench. */
-  readonly stats = { commands: 0, bytesIn: 0, bytesOut: 0 };
+  readonly stats = { commands: 0, bytesIn: 0, bytesOut: 0, captures: 0, emptyPolls: 0 };
 
   constructor(opts: EmulatorOptions = {}) {
     this.address = opts.address ?? DEFAULT_ADDRESS;
@@ -251,9 +251,13 @@ export class SensorEmulator {
         return ok(b);
       }
       case INS.GenImg: {
-        if (!this.finger) return err(0x02);
+        if (!this.finger) {
+          this.stats.emptyPolls++;
+          return err(0x02);
+        }
         if (this.finger.quality === 'fail') return err(0x03);
         this.captures++;
+        this.stats.captures++;
         this.image = this.finger.quality === 'poor' ? Buffer.alloc(0) : this.noisy(this.finger.template);
         return ok();
       }

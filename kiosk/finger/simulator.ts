@@ -175,3 +175,32 @@ export async function simulatedTouch(deviceId: string, nip: string, finger = 1, 
   sim.control({ op: 'lift' });
   return true;
 }
+
+/**
+ * The enrolment gesture on a simulated sensor, reacting to the kiosk like a person following the
+ * prompts, after the enrolment request was emitted: place → (captured) → lift → (kiosk saw the empty glass) → place again → (captured).
+ * `second` puts a different finger down the second time (mismatch tests).
+ */
+export async function simulatedEnrolTouch(sim: SimulatedSensor, nip: string, finger = 1, second?: { nip: string; finger: number }, timeoutMs = 10_000): Promise<void> {
+  const e = sim.emulator;
+  const waitFor = async (cond: () => boolean) => {
+    const end = Date.now() + timeoutMs;
+    while (!cond()) {
+      if (Date.now() > end) throw new Error('simulated enrolment touch: the kiosk did not poll the sensor in time');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  // Two empty polls after the request: the scan loop has handed over to the enrolment (at most
+  // one poll of a scan step was still in flight), so the first capture is the enrolment's.
+  const polls = e.stats.emptyPolls;
+  await waitFor(() => e.stats.emptyPolls >= polls + 2);
+  let c = e.stats.captures;
+  sim.control({ op: 'place', nip, finger });
+  await waitFor(() => e.stats.captures > c);
+  const empty = e.stats.emptyPolls;
+  sim.control({ op: 'lift' });
+  await waitFor(() => e.stats.emptyPolls > empty);
+  c = e.stats.captures;
+  sim.control({ op: 'place', nip: second?.nip ?? nip, finger: second?.finger ?? finger });
+  await waitFor(() => e.stats.captures > c);
+}

@@ -9,7 +9,7 @@ import { kioskConfigSchema } from '../../kiosk/config.js';
 import type { KioskEvents } from '../../kiosk/extension.js';
 import { createFingerExtension } from '../../kiosk/finger/extension.js';
 import { createGpioExtension } from '../../kiosk/gpio/extension.js';
-import { simulatedSensors } from '../../kiosk/finger/simulator.js';
+import { simulatedEnrolTouch, simulatedSensors } from '../../kiosk/finger/simulator.js';
 import { seedOrg, tmpDir, waitFor } from '../hub/helpers.js';
 
 const SITI = '198503122010011002';
@@ -63,12 +63,9 @@ describe('finger end to end through hub and kiosk (simulate)', () => {
     // Enrolment mode (as the remote command enrol_mode would ask): two captures of the same finger.
     const result = new Promise<KioskEvents['enrol:result'][0]>((r) => app.bus.once('enrol:result', r));
     app.bus.emit('enrol:request', { requestId: 'e2e-1', nip: SITI, method: 'finger', finger: 2 });
-    sim.control({ op: 'place', nip: SITI, finger: 2 });
-    await new Promise((r) => setTimeout(r, 200));
-    sim.control({ op: 'lift' });
-    await new Promise((r) => setTimeout(r, 150));
-    sim.control({ op: 'place', nip: SITI, finger: 2 });
-    expect(await result).toMatchObject({ ok: true });
+    await simulatedEnrolTouch(sim, SITI, 2);
+    const res = await result;
+    expect(res, res.detail).toMatchObject({ ok: true });
     sim.control({ op: 'lift' });
     const row = hub.ctx.db.prepare('SELECT nip, finger, length(template) AS n, enrolled_device_id AS dev FROM finger_templates').get();
     expect(row).toEqual({ nip: SITI, finger: 2, n: 512, dev: 'kiosk-finger-1' });

@@ -12,7 +12,7 @@ import type { FeedbackEvent, HealthReporter, Identification, IdentificationSourc
 import { fingerConfigSchema } from '../../kiosk/finger/config.js';
 import { FingerExtension } from '../../kiosk/finger/extension.js';
 import { syntheticTemplate } from '../../kiosk/finger/emulator.js';
-import { fingerSeed, sendControl, controlSocketPath } from '../../kiosk/finger/simulator.js';
+import { fingerSeed, sendControl, controlSocketPath, simulatedEnrolTouch } from '../../kiosk/finger/simulator.js';
 import { SensorEmulator } from '../../kiosk/finger/emulator.js';
 import { FingerSource } from '../../kiosk/finger/source.js';
 import { openEmulatedMockPort } from '../../kiosk/finger/transport.js';
@@ -195,11 +195,7 @@ describe('FingerExtension in simulate mode (emulator on a socat pty, real serial
     const k = await kiosk({ hubUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
     const result = new Promise<KioskEvents['enrol:result'][0]>((r) => k.bus.once('enrol:result', r));
     k.bus.emit('enrol:request', { requestId: 'r1', nip: NIP_B, method: 'finger', finger: 3 });
-    k.sim.control({ op: 'place', nip: NIP_B, finger: 3 });
-    await new Promise((r) => setTimeout(r, 200));
-    k.sim.control({ op: 'lift' });
-    await new Promise((r) => setTimeout(r, 150));
-    k.sim.control({ op: 'place', nip: NIP_B, finger: 3 });
+    await simulatedEnrolTouch(k.sim, NIP_B, 3);
     expect(await result).toMatchObject({ requestId: 'r1', ok: true });
     expect(uploads).toHaveLength(1);
     const u = uploads[0] as { url: string; auth: string; body: { nip: string; finger: number; template: string } };
@@ -214,12 +210,7 @@ describe('FingerExtension in simulate mode (emulator on a socat pty, real serial
     const k = await kiosk();
     const result = new Promise<KioskEvents['enrol:result'][0]>((r) => k.bus.once('enrol:result', r));
     k.bus.emit('enrol:request', { requestId: 'r3', nip: NIP_B, method: 'finger', finger: 1 });
-    await new Promise((r) => setTimeout(r, 100)); // the scan loop picks the request up first
-    k.sim.control({ op: 'place', nip: NIP_A, finger: 1 }); // Ani's finger, enrolled for Ani
-    await new Promise((r) => setTimeout(r, 200));
-    k.sim.control({ op: 'lift' });
-    await new Promise((r) => setTimeout(r, 150));
-    k.sim.control({ op: 'place', nip: NIP_A, finger: 1 });
+    await simulatedEnrolTouch(k.sim, NIP_A, 1);
     expect(await result).toMatchObject({ ok: false, detail: expect.stringContaining(`NIP ${NIP_A}`) });
     await new Promise((r) => setTimeout(r, 200));
     expect(k.identified).toHaveLength(0); // the finger left on the glass after enrolment is not a punch
@@ -229,11 +220,7 @@ describe('FingerExtension in simulate mode (emulator on a socat pty, real serial
     const k = await kiosk();
     const result = new Promise<KioskEvents['enrol:result'][0]>((r) => k.bus.once('enrol:result', r));
     k.bus.emit('enrol:request', { requestId: 'r2', nip: NIP_B, method: 'finger', finger: 1 });
-    k.sim.control({ op: 'place', nip: NIP_B, finger: 1 });
-    await new Promise((r) => setTimeout(r, 200));
-    k.sim.control({ op: 'lift' });
-    await new Promise((r) => setTimeout(r, 150));
-    k.sim.control({ op: 'place', nip: NIP_B, finger: 2 });
+    await simulatedEnrolTouch(k.sim, NIP_B, 1, { nip: NIP_B, finger: 2 });
     expect(await result).toMatchObject({ ok: false, detail: expect.stringContaining('ENROLL_MISMATCH') });
   });
 
