@@ -377,18 +377,19 @@ export function registerAttendanceCommands(g: Groups): void {
       const { listPendingPunches } = await import('../hub/attendance/admin.js');
       await withDb(o, (db) => {
         const list = listPendingPunches(db, o.opd ?? null);
-        for (const p of list) process.stdout.write(`${p.id}  ${p.captured_at}  ${p.nip} ${p.name ?? '?'}  ${p.device_id ?? '-'}@${p.site_code ?? '-'}  clock ${p.clock_source ?? '?'}\n`);
+        for (const p of list) process.stdout.write(`${p.id}  ${p.captured_at}  ${p.nip} ${p.name ?? '?'}  ${p.device_id ?? '-'}@${p.site_code ?? '-'}  clock ${p.clock_source ?? '?'}${p.suggested_at ? `  saran / suggested ${p.suggested_at} (±${Math.round((p.suggested_span_ms ?? 0) / 1000)} s)` : ''}\n`);
         process.stdout.write(`${list.length} menunggu / pending\n`);
       });
     });
   sub(review, 'accept', 'Terima / accept (optionally with the corrected true time)')
     .argument('<punchId>')
     .option('--time <iso>', 'corrected time, ISO-8601 with offset')
-    .action(async (id: string, o: DataOpts & { time?: string }) => {
+    .option('--suggested', 'accept at the true time suggested by terminal health')
+    .action(async (id: string, o: DataOpts & { time?: string; suggested?: boolean }) => {
       const { reviewPunch } = await import('../hub/attendance/admin.js');
       const { nowIso } = await import('../hub/attendance/clock.js');
       await withDb(o, async (db) => {
-        reviewPunch(db, { id, action: 'accept', correctedAt: o.time ?? null, by: adminName(o), now: nowIso(), scope: null });
+        reviewPunch(db, { id, action: 'accept', correctedAt: o.time ?? null, useSuggested: o.suggested, by: adminName(o), now: nowIso(), scope: null });
         process.stdout.write(`Diterima / accepted ${id}${o.time ? ` at ${o.time}` : ''}\n`);
         await settle(db);
       });

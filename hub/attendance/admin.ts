@@ -255,22 +255,36 @@ export interface PendingPunch {
   captured_at: string;
   clock_source: string | null;
   clock_offset_ms: number | null;
+  /** True time reconstructed by terminal health (same boot, monotonic clock), if any: a suggestion only. */
+  suggested_at: string | null;
+  suggested_span_ms: number | null;
 }
+
+/** Terminal health (migration 200) adds suggested true times to punches; read them when present. */
+function hasSuggestions(db: SqliteDb): boolean {
+  return (db.prepare("SELECT count(*) FROM pragma_table_info('punches') WHERE name = 'suggested_at'").pluck().get() as number) > 0;
+}
+
 export function listPendingPunches(db: SqliteDb, scope: Scope): PendingPunch[] {
+  const sugg = hasSuggestions(db) ? 'p.suggested_at, p.suggested_span_ms' : 'NULL AS suggested_at, NULL AS suggested_span_ms';
   return db
-    .prepare(`SELECT p.id, p.nip, s.name, s.opd_code, p.device_id, p.site_code, p.captured_at, p.clock_source, p.clock_offset_ms
+    .prepare(`SELECT p.id, p.nip, s.name, s.opd_code, p.device_id, p.site_code, p.captured_at, p.clock_source, p.clock_offset_ms, ${sugg}
       FROM punches p LEFT JOIN staff s ON s.nip = p.nip WHERE p.review_status = 'pending' ${scope ? 'AND s.opd_code = ?' : ''} ORDER BY p.captured_at`)
     .all(...(scope ? [scope] : [])) as PendingPunch[];
 }
 
 /** Accept (optionally with the corrected true time) or reject a clock-unverified punch. The trigger re-queues its days. */
-export function reviewPunch(db: SqliteDb, r: { id: string; action: 'accept' | 'reject'; correctedAt?: string | null; by: string; now: string; scope: Scope }): void {
-  const p = db.prepare('SELECT nip, review_status FROM punches WHERE id = ?').get(r.id) as { nip: string; review_status: string } | undefined;
+export function reviewPunch(db: SqliteDb, r: { id: string; action: 'accept' | 'reject'; correctedAt?: string | null; useSuggested?: boolean; by: string; now: string; scope: Scope }): void {
+  const p = db.prepare(`SELECT nip, review_status, ${hasSuggestions(db) ? 'suggested_at' : 'NULL AS suggested_at'} FROM punches WHERE id = ?`).get(r.id) as { nip: string; review_status: string; suggested_at: string | null } | undefined;
   if (!p) throw new UserError(`punch ${r.id} does not exist`, 'list pending punches with hadir punches pending', 404);
   checkScope(db, p.nip, r.scope);
   if (p.review_status === 'none') throw new UserError(`punch ${r.id} has a verified clock and needs no review`, 'nothing to do', 409);
   let corrected: string | null = null;
-  if (r.correctedAt) {
+  if (r.useSuggested) {
+    if (r.action !== 'accept' || r.correctedAt) throw new UserError('the suggested time is for accepting, instead of a time you give', 'use either --suggested or --time');
+    if (!p.suggested_at) throw new UserError(`punch ${r.id} has no suggested time (belum ada saran waktu)`, 'give the true time with --time, or accept as stamped');
+    corrected = new Date(Date.parse(p.suggested_at)).toISOString();
+  } else if (r.correctedAt) {
     if (!ISO_WITH_OFFSET.test(r.correctedAt) || Number.isNaN(Date.parse(r.correctedAt))) throw new UserError(`corrected time "${r.correctedAt}" must be ISO-8601 with offset`, 'e.g. 2026-10-05T07:41:00+07:00');
     if (r.action === 'reject') throw new UserError('a rejected punch takes no corrected time', 'use accept with the corrected time, or reject alone');
     corrected = new Date(Date.parse(r.correctedAt)).toISOString();

@@ -102,11 +102,11 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
   api.get('/punches/pending', (c) => c.json(listPendingPunches(ctx.db, scopeOf(c.get('user'), c.req.query('opd')))));
   api.post(
     '/punches/:id/review',
-    zValidator('json', z.strictObject({ action: z.enum(['accept', 'reject']), correctedAt: z.string().optional() })),
+    zValidator('json', z.strictObject({ action: z.enum(['accept', 'reject']), correctedAt: z.string().optional(), useSuggested: z.boolean().optional() })),
     (c) => {
       const b = c.req.valid('json');
       const user = c.get('user');
-      reviewPunch(ctx.db, { id: c.req.param('id'), action: b.action, correctedAt: b.correctedAt ?? null, by: user.username, now: now(), scope: scopeOf(user) });
+      reviewPunch(ctx.db, { id: c.req.param('id'), action: b.action, correctedAt: b.correctedAt ?? null, useSuggested: b.useSuggested, by: user.username, now: now(), scope: scopeOf(user) });
       processDirty(ctx.db, now());
       return c.json({ id: c.req.param('id'), review_status: b.action === 'accept' ? 'accepted' : 'rejected' });
     },

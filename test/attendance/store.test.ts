@@ -177,6 +177,14 @@ describe('derivation through the store', () => {
     expect(dayOf(A, '2026-10-05')).toMatchObject({ status: 'late', in: '07:31', minutes_late: 1, pending_review: 0 });
     reviewPunch(db, { id, action: 'reject', by: 'opd-disdik', now: NOW, scope: 'DISDIK' });
     expect(dayOf(A, '2026-10-05')).toMatchObject({ status: 'missing_in' });
+    // terminal health reconstructed the true time from the kiosk's monotonic clock: accept that
+    db.prepare("DELETE FROM punches WHERE nip = ? AND captured_at >= '2026-10-06' AND captured_at < '2026-10-06T05:00'").run(A);
+    const id2 = ingest(db, A, '2026-10-06T10:02', { pending: true });
+    expect(() => reviewPunch(db, { id: id2, action: 'accept', useSuggested: true, by: 'x', now: NOW, scope: null })).toThrow(/no suggested time/);
+    db.prepare('UPDATE punches SET suggested_at = ?, suggested_span_ms = 1200 WHERE id = ?').run('2026-10-06T00:28:00.000Z', id2);
+    expect(listPendingPunches(db, null)[0]).toMatchObject({ id: id2, suggested_at: '2026-10-06T00:28:00.000Z' });
+    reviewPunch(db, { id: id2, action: 'accept', useSuggested: true, by: 'opd-disdik', now: NOW, scope: 'DISDIK' });
+    expect(dayOf(A, '2026-10-06')).toMatchObject({ in: '07:28', status: 'present' });
   });
 
   it('a night shift from the roster across midnight and the month boundary', () => {
