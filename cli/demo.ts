@@ -62,33 +62,40 @@ async function runDemo(o: { duration?: number; dataDir?: string; httpPort: numbe
   const hubDir = join(dataDir, 'hub');
   const out = (s: string) => process.stdout.write(s + '\n');
 
+  // Sample organisation and staff, imported the way an admin does (`hadir import org|staff`).
+  const bin = join(resolve(import.meta.dirname, '..'), 'bin', 'hadir.mjs');
+  const run = promisify(execFile);
+  const hadir = async (args: string[]) => {
+    try {
+      return (await run(process.execPath, [bin, ...args], { env: { ...process.env, HADIR_LOG_LEVEL: 'warn' } })).stdout;
+    } catch (e) {
+      const err = e as { stderr?: string; message: string };
+      throw new UserError(`demo step \`hadir ${args.slice(0, 2).join(' ')}\` failed: ${(err.stderr ?? err.message).trim().split('\n').pop()}`, 'run it by hand with the same arguments to see why');
+    }
+  };
+  const names = new Map<string, string>();
+  const orgCsv = ['opd_code,opd_name,unit_code,unit_name,site_code,site_name'];
+  const staffCsv = ['nip,name,opd,unit,employment,job_class,tpp_base,schedule'];
+  SAMPLE_ORG.forEach((org, i) => {
+    orgCsv.push([org.opd[0], org.opd[1], org.unit[0], org.unit[1], org.site[0], org.site[1]].join(','));
+    SAMPLE_NAMES[i]!.forEach((name, j) => {
+      const nip = sampleNip(i, j);
+      names.set(nip, name);
+      staffCsv.push([nip, name, org.opd[0], org.unit[0], j === 5 ? 'PPPK' : 'ASN', 'Pelaksana', 4_000_000 + 250_000 * j, 'KANTOR5'].join(','));
+    });
+  });
+  writeFileSync(join(dataDir, 'org.csv'), orgCsv.join('\n') + '\n');
+  writeFileSync(join(dataDir, 'staff.csv'), staffCsv.join('\n') + '\n');
+  await hadir(['import', 'org', join(dataDir, 'org.csv'), '--data', hubDir, '--by', 'demo']);
+  await hadir(['import', 'staff', join(dataDir, 'staff.csv'), '--data', hubDir, '--by', 'demo']);
+
   const hub = await startHub({ httpPort: o.httpPort, httpHost: '127.0.0.1', mqttPort: 0, mqttHost: '127.0.0.1', dataDir: hubDir });
   const stops: (() => Promise<void>)[] = [() => hub.close()];
   const stopAll = async () => {
     for (const s of stops.splice(0).reverse()) await s().catch(() => {});
   };
   try {
-    // Sample organisation and staff (idempotent: a kept --data dir can be reused).
     const db = hub.ctx.db;
-    const now = new Date().toISOString();
-    const names = new Map<string, string>();
-    db.transaction(() => {
-      SAMPLE_ORG.forEach((org, i) => {
-        db.prepare('INSERT OR IGNORE INTO opd (code, name) VALUES (?, ?)').run(...org.opd);
-        db.prepare('INSERT OR IGNORE INTO units (code, opd_code, name) VALUES (?, ?, ?)').run(org.unit[0], org.opd[0], org.unit[1]);
-        db.prepare('INSERT OR IGNORE INTO sites (code, unit_code, name) VALUES (?, ?, ?)').run(org.site[0], org.unit[0], org.site[1]);
-        SAMPLE_NAMES[i]!.forEach((name, j) => {
-          const nip = sampleNip(i, j);
-          names.set(nip, name);
-          db.prepare(
-            `INSERT OR IGNORE INTO staff (nip, name, opd_code, unit_code, employment, job_class, tpp_base, schedule_code, updated_at, updated_by)
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'KANTOR5', ?, 'demo')`,
-          ).run(nip, name, org.opd[0], org.unit[0], j === 5 ? 'PPPK' : 'ASN', 'Pelaksana', 4_000_000 + 250_000 * j, now);
-        });
-      });
-    })();
-    hub.ctx.bus.emit('roster:changed', {});
-
     const byId = db.prepare('SELECT device_id AS deviceId, seq FROM punches WHERE id = ?');
     hub.ctx.bus.on('punches:stored', (list) => {
       for (const p of list) {
@@ -97,8 +104,6 @@ async function runDemo(o: { duration?: number; dataDir?: string; httpPort: numbe
       }
     });
     // Register and enrol two kiosks exactly as an admin would (`hadir device add --kiosk-config`).
-    const bin = join(resolve(import.meta.dirname, '..'), 'bin', 'hadir.mjs');
-    const run = promisify(execFile);
     const kiosks: InstanceType<typeof KioskApp>[] = [];
     for (const [i, org] of SAMPLE_ORG.entries()) {
       const id = `kiosk-demo-${i + 1}`;
@@ -106,15 +111,21 @@ async function runDemo(o: { duration?: number; dataDir?: string; httpPort: numbe
       try {
         readFileSync(file);
       } catch {
-        await run(process.execPath, [
-          bin, 'device', 'add', '--site', org.site[0], '--id', id, '--kiosk-config', file,
+        await hadir([
+          'device', 'add', '--site', org.site[0], '--id', id, '--kiosk-config', file,
           '--hub-url', hub.publicUrl, '--mqtt-url', hub.mqttUrl, '--kiosk-data', join(dataDir, id), '--data', hubDir,
-        ], { env: { ...process.env, HADIR_LOG_LEVEL: 'warn' } });
+        ]);
       }
       // Demo tweaks: a free screen port, a short dedup window so people punch again within minutes.
       const doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
       doc.screen = { port: 0, host: '127.0.0.1' };
+      // A kept --data dir: this run's hub has new ephemeral ports.
+      doc.hubUrl = hub.publicUrl;
+      doc.mqtt = { ...(doc.mqtt as object), url: hub.mqttUrl };
       doc.dedupWindowMin = 1;
+      // The simulator stands in for the camera here (no image folder in the demo); finger, GPIO,
+      // clock, health and commands run in their simulated form.
+      doc.face = { ...((doc.face as object) ?? {}), enabled: false };
       writeFileSync(file, JSON.stringify(doc, null, 2) + '\n', { mode: 0o600 });
       const config = kioskConfigSchema.parse(doc);
       const app = new KioskApp(config, { simulate: true, extensions: o.features ? extensionFactories : [] });
@@ -144,6 +155,8 @@ async function runDemo(o: { duration?: number; dataDir?: string; httpPort: numbe
       process.once('SIGTERM', done);
       if (o.duration) setTimeout(done, o.duration * 1000).unref();
     });
+    // Kiosks first (their last punches still reach the hub), then count, then the hub.
+    while (stops.length > 1) await stops.pop()!().catch(() => {});
     const stored = (db.prepare('SELECT COUNT(*) FROM punches').pluck().get() as number) ?? 0;
     out(`Selesai / done: ${stored} presensi tersimpan di hub / punches stored`);
   } finally {

@@ -76,4 +76,16 @@ describe('hadir kiosk commands', () => {
     expect(last.append_p99_ms).toBeGreaterThanOrEqual(last.append_p50_ms!);
     expect(last.count).toBe(200);
   });
+
+  it('demo: hub + two simulated kiosks on sample data, punches printed as the hub stores them', async () => {
+    const r = await hadir(['demo', '--duration', '6', '--rate', '2', '--data', tmp('demo')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/hub\s+http:\/\/localhost:\d+\//);
+    expect(r.stdout.match(/layar\s+http:\/\/127\.0\.0\.1:\d+\//g)).toHaveLength(2);
+    const stored = r.stdout.split('\n').filter((l) => l.includes('tersimpan di hub / stored'));
+    expect(stored.length).toBeGreaterThan(3);
+    expect(stored.some((l) => l.includes('kiosk-demo-1')) && stored.some((l) => l.includes('kiosk-demo-2'))).toBe(true);
+    const total = Number(/Selesai \/ done: (\d+) presensi/.exec(r.stdout)?.[1]);
+    expect(total).toBeGreaterThanOrEqual(stored.length);
+  });
 });
