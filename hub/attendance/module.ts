@@ -10,6 +10,7 @@ import { CONTENT_TYPE, renderAttendance, renderTpp, type ReportFormat } from '..
 import { localToday } from './clock.js';
 import { EXCEPTION_TYPES } from '../tpp/rules.js';
 import { isDate } from './time.js';
+import { ATTENDANCE_OPENAPI } from './openapi.js';
 
 /**
  * Attendance at the hub: reports (JSON/CSV/XLSX/PDF), "late today", leave/duty approval and
@@ -134,6 +135,7 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
   return {
     name: 'attendance',
     api,
+    openapi: ATTENDANCE_OPENAPI,
     async start() {
       ctx.bus.on('punches:stored', onStored);
       timer = setInterval(drain, SWEEP_MS);
