@@ -128,11 +128,13 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     bus.on('device:status', () => void store.listDevices().then((ds) => metrics.devicesOnline.set(ds.filter((d) => d.online).length)));
 
     const modules = factories.map((f) => f(ctx));
+    let roster: RosterPublisher | undefined;
     // hubUrl is known once HTTP listens (port 0 in tests); the endpoint reads this object at request time.
     const enrol = { hubUrl: config.publicUrl ?? '', mqttUrl: kioskMqttUrl, prefix: config.prefix };
     const { app } = createApp({
       store, log, metrics: metrics.registry, modules, version: HUB_VERSION, enrol,
       mqttConnected: () => mqtt.client.connected,
+      onEnrolled: () => void roster?.refresh(),
     });
     const http = await listenHttp(app, config.httpPort, config.httpHost);
     cleanups.push(() => new Promise<void>((res) => http.server.close(() => res())));
@@ -144,9 +146,9 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
       await m.start?.();
       if (m.stop) cleanups.push(() => m.stop!());
     }
-    const roster = new RosterPublisher({ store, modules: () => modules, mqtt, topics, bus, log, intervalS: config.rosterIntervalS });
+    roster = new RosterPublisher({ store, modules: () => modules, mqtt, topics, bus, log, intervalS: config.rosterIntervalS });
     await roster.start();
-    cleanups.push(() => roster.stop());
+    cleanups.push(() => roster!.stop());
 
     log.info({ http: http.port, mqtt: config.mqttUrl ?? `embedded :${mqttPort}`, db: config.dbPath, prefix: config.prefix, publicUrl }, 'hub started');
     return {

@@ -13,6 +13,8 @@ import { enrolDevice, enrolRequestSchema, type EnrolEndpoints } from '../devices
 import { buildRoster } from '../roster.js';
 import { deviceAuth, scopeOf, userAuth } from './auth.js';
 import { OpenApiRegistry, errorResponse, json, jsonSchema } from './openapi.js';
+import { createWebApp } from '../web/app.js';
+import { AUTH_OPENAPI, createAuthRoutes } from '../web/auth-routes.js';
 
 export interface AppDeps {
   store: CoreStore;
@@ -23,6 +25,8 @@ export interface AppDeps {
   version: string;
   /** Is the hub's MQTT link up (for /healthz)? */
   mqttConnected: () => boolean;
+  /** Called after a device enrolled over HTTP (the core publishes its retained config pointer). */
+  onEnrolled?: (deviceId: string) => void;
   now?: () => Date;
 }
 
@@ -96,9 +100,12 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
   app.post('/api/v1/enrol', zValidator('json', enrolRequestSchema, hook), async (c) => {
     const res = await enrolDevice(store, c.req.valid('json'), deps.enrol, now());
     log.info({ deviceId: res.deviceId, site: res.siteCode }, 'device enrolled');
+    deps.onEnrolled?.(res.deviceId);
     return c.json(res, 201);
   });
   app.get('/api/v1/openapi.json', (c) => c.json(openapi.document(deps.version)));
+  // web login/logout/me (login is public; registered before the bearer-guarded API)
+  app.route('/api/v1/auth', createAuthRoutes({ store, log, now }));
 
   // --- kiosk API (device auth)
   const kiosk = new Hono<KioskEnv>();
@@ -129,16 +136,11 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
   for (const m of modules) if (m.api) api.route('/', m.api);
   app.route('/api/v1', api);
 
-  // Minimal index until the web UI (hub/web/) takes over `/`.
-  app.get('/', (c) =>
-    c.html(
-      `<!doctype html><html lang="id"><meta charset="utf-8"><title>Hadir hub</title>` +
-        `<h1>Hadir — hub presensi</h1><p>Hub berjalan. / The hub is running.</p>` +
-        `<ul><li><a href="/healthz">/healthz</a></li><li><a href="/metrics">/metrics</a></li><li><a href="/api/v1/openapi.json">/api/v1/openapi.json</a></li></ul></html>`,
-    ),
-  );
+  // The web dashboard (hub/web/): `/` and `/assets/*`.
+  app.route('/', createWebApp());
 
   registerCoreOpenApi(openapi);
+  openapi.add(AUTH_OPENAPI);
   for (const m of modules) if (m.openapi) openapi.add(m.openapi);
   return { app, openapi };
 }
