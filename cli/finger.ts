@@ -12,14 +12,15 @@ export function registerFingerCommands(g: Groups): void {
     .option('--seconds <n>', 'duration', '5')
     .option('--baud <n>', 'line rate the emulator keeps to', '57600')
     .option('--unpaced', 'let the emulator answer as fast as the pty allows (stack cost only)', false)
-    .action(async (o: { seconds: string; baud: string; unpaced: boolean }) => {
+    .option('--in-process', 'run the emulator in this process (default: its own process, like a real module)', false)
+    .action(async (o: { seconds: string; baud: string; unpaced: boolean; inProcess: boolean }) => {
       const seconds = positive(o.seconds, '--seconds');
       const baud = positive(o.baud, '--baud');
       const { benchFinger } = await import('../kiosk/finger/bench.js');
-      const r = await benchFinger({ seconds, baud, paced: !o.unpaced });
+      const r = await benchFinger({ seconds, baud, paced: !o.unpaced, separateProcess: !o.inProcess });
       const out = (l: string) => process.stdout.write(`${l}\n`);
-      out(`Sensor sidik jari (emulator di pty, serialport asli) / fingerprint sensor over a socat pty, ${baud} baud${r.paced ? ', emulator paced to the line' : ', unpaced'}`);
-      out(`  ${r.commands} commands in ${r.seconds} s (GenImg, Img2Tz, Search over 200 templates, TempleteNum), ${r.bytes_per_command} bytes each way+back`);
+      out(`Sensor sidik jari (emulator di pty, serialport asli) / fingerprint sensor over a socat pty, ${baud} baud${r.paced ? ', emulator paced to the line' : ', unpaced'}, emulator ${r.emulator_process ? 'in its own process' : 'in this process'}`);
+      out(`  ${r.commands} commands in ${r.seconds} s (GenImg, Img2Tz, Search over 200 templates, TempleteNum), ${r.bytes_per_command} bytes per command (request + answer)`);
       out(`  commands/s        ${r.commands_per_s}`);
       out(`  identifications/s ${r.identifications_per_s} (line + driver only; a real module adds its capture/search time)`);
       out(`  line limit        ${r.line_limit_per_s} commands/s (${baud}/10 bytes/s ÷ bytes per command)`);
@@ -56,6 +57,30 @@ export function registerFingerCommands(g: Groups): void {
       } finally {
         await sensor?.close();
       }
+    });
+
+  finger
+    .command('emulate')
+    .description('Jalankan emulator modul di pasangan pty / run the module emulator on a socat pty pair (for `finger.port`, benches, development)')
+    .option('--capacity <n>', 'library capacity', '1000')
+    .option('--baud <n>', 'line rate the emulator keeps to', '57600')
+    .option('--unpaced', 'answer as fast as the pty allows', false)
+    .option('--socket <path>', 'control socket for `hadir finger sim --socket`')
+    .option('--library <n>', 'preload N synthetic templates (person "bench-<i>", finger 1) on pages 0..N-1', '0')
+    .action(async (o: { capacity: string; baud: string; unpaced: boolean; socket?: string; library: string }) => {
+      const { SimulatedSensor, fingerSeed } = await import('../kiosk/finger/simulator.js');
+      const { syntheticTemplate } = await import('../kiosk/finger/emulator.js');
+      const baud = positive(o.baud, '--baud');
+      const sim = await SimulatedSensor.start({ capacity: positive(o.capacity, '--capacity'), baudRate: baud, lineBaud: o.unpaced ? undefined : baud, controlSocket: o.socket });
+      const n = Math.min(Number(o.library) || 0, sim.emulator.capacity);
+      for (let p = 0; p < n; p++) sim.emulator.library.set(p, syntheticTemplate(fingerSeed(`bench-${p}`, 1)));
+      // First stdout line: where to connect (machine-readable for scripts and the bench).
+      process.stdout.write(`${JSON.stringify({ port: sim.path, socket: o.socket ?? null, capacity: sim.emulator.capacity, templates: n })}\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+      await sim.close();
     });
 
   finger

@@ -1,11 +1,18 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { FingerSensor } from './driver.js';
 import { SensorEmulator, syntheticTemplate } from './emulator.js';
 import { createPtyPair, openSerial, serveEmulator } from './transport.js';
+import { fingerSeed, sendControl } from './simulator.js';
 
 export interface FingerBenchResult {
   seconds: number;
   baud: number;
   paced: boolean;
+  emulator_process: boolean;
   commands: number;
   identifications: number;
   bytes_per_command: number;
@@ -22,14 +29,11 @@ export interface FingerBenchResult {
  * driver, queue and event loop cost on top of the wire. It does not include the module's own
  * capture/search time (a real R307 spends 0.2–0.5 s in GenImg+Search).
  */
-export async function benchFinger(o: { seconds: number; baud: number; paced: boolean; libraryTemplates?: number }): Promise<FingerBenchResult> {
-  const pty = await createPtyPair();
-  const emu = new SensorEmulator({ capacity: 1000, lineBaud: o.paced ? o.baud : undefined });
-  const served = await serveEmulator(emu, pty.devicePath, o.baud);
-  const sensor = new FingerSensor(await openSerial(pty.hostPath, o.baud), { timeoutMs: 2000 });
+export async function benchFinger(o: { seconds: number; baud: number; paced: boolean; separateProcess?: boolean }): Promise<FingerBenchResult> {
+  const target = o.separateProcess ? await emulatorProcess(o) : await emulatorInProcess(o);
+  const sensor = new FingerSensor(await openSerial(target.port, o.baud), { timeoutMs: 2000 });
   try {
-    for (let p = 0; p < (o.libraryTemplates ?? 200); p++) emu.library.set(p, syntheticTemplate(`bench-${p}`));
-    emu.place('bench-123');
+    await target.place('bench-123');
     await sensor.verifyPassword();
     await sensor.readSysParams();
     const c0 = sensor.commands;
@@ -55,6 +59,7 @@ export async function benchFinger(o: { seconds: number; baud: number; paced: boo
       seconds: round(secs, 2),
       baud: o.baud,
       paced: o.paced,
+      emulator_process: !!o.separateProcess,
       commands,
       identifications,
       bytes_per_command: round(perCmd, 1),
@@ -65,9 +70,61 @@ export async function benchFinger(o: { seconds: number; baud: number; paced: boo
     };
   } finally {
     await sensor.close();
-    await served.close();
-    await pty.close();
+    await target.close();
   }
+}
+
+interface BenchTarget {
+  port: string;
+  place(nip: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const LIBRARY = 200;
+
+async function emulatorInProcess(o: { baud: number; paced: boolean }): Promise<BenchTarget> {
+  const pty = await createPtyPair();
+  const emu = new SensorEmulator({ capacity: 1000, lineBaud: o.paced ? o.baud : undefined });
+  for (let p = 0; p < LIBRARY; p++) emu.library.set(p, syntheticTemplate(fingerSeed(`bench-${p}`, 1)));
+  const served = await serveEmulator(emu, pty.devicePath, o.baud);
+  return {
+    port: pty.hostPath,
+    place: async (nip) => emu.place(fingerSeed(nip, 1)),
+    close: async () => {
+      await served.close();
+      await pty.close();
+    },
+  };
+}
+
+/** `hadir finger emulate` in a child process: the module's work does not share our event loop. */
+async function emulatorProcess(o: { baud: number; paced: boolean }): Promise<BenchTarget> {
+  const dir = mkdtempSync(join(tmpdir(), 'hadir-finger-bench-'));
+  const socket = join(dir, 'ctl.sock');
+  const bin = fileURLToPath(new URL('../../bin/hadir.mjs', import.meta.url));
+  const args = [bin, 'finger', 'emulate', '--capacity', '1000', '--baud', String(o.baud), '--socket', socket, '--library', String(LIBRARY)];
+  if (!o.paced) args.push('--unpaced');
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const first = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const i = buf.indexOf('\n');
+      if (i >= 0) resolve(buf.slice(0, i));
+    });
+    child.once('exit', (code) => reject(new Error(`hadir finger emulate exited (${code}) before it was ready`)));
+  });
+  const { port } = JSON.parse(first) as { port: string };
+  return {
+    port,
+    place: async (nip) => void (await sendControl(socket, { op: 'place', nip, finger: 1 })),
+    close: async () => {
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
