@@ -183,7 +183,8 @@ export function registerFaceCommands(g: Groups): void {
     .option('--frames <n>', 'timed ONNX frames', '50')
     .option('--faceapi-frames <n>', 'timed face-api frames (slow)', '10')
     .option('--no-faceapi', 'skip the face-api engine')
-    .action(async (o: { image?: string; frames: string; faceapiFrames: string; faceapi: boolean }) => {
+    .option('--threads <n>', 'onnxruntime threads per model (default: the face.threads config default)')
+    .action(async (o: { image?: string; frames: string; faceapiFrames: string; faceapi: boolean; threads?: string }) => {
       const out = (l: string) => process.stdout.write(`${l}\n`);
       const { fileURLToPath } = await import('node:url');
       const image = o.image ?? fileURLToPath(new URL('../../shared/faces-dev/deepface-df07/1.jpg', import.meta.url));
@@ -191,6 +192,7 @@ export function registerFaceCommands(g: Groups): void {
       if (!existsSync(image)) throw new UserError(`bench image ${image} not found`, 'give --image PHOTO.jpg with one face');
       const b = await import('../kiosk/face/bench.js');
       const cfg = faceDefaults();
+      if (o.threads !== undefined) cfg.threads = Math.min(8, Math.max(1, parseInt(o.threads, 10) || 1));
       const n = Math.max(5, parseInt(o.frames, 10) || 50);
       const nf = Math.max(2, parseInt(o.faceapiFrames, 10) || 10);
       const frame = await b.benchFrame(image);
