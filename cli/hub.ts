@@ -147,12 +147,30 @@ export function registerHubCommands(g: Groups): void {
       .requiredOption('--username <u>', 'login name')
       .requiredOption('--name <name>', 'display name')
       .requiredOption('--role <role>', 'bkpsdm (whole regency) | opd_admin (one OPD)')
-      .option('--opd <code>', 'OPD code (required for opd_admin)'),
-  ).action(async (o: StoreFlags & { username: string; name: string; role: string; opd?: string }) => {
-    const { addUser } = await import('../hub/users.js');
+      .option('--opd <code>', 'OPD code (required for opd_admin)')
+      .option('--password-stdin', 'also set the web login password, read from standard input'),
+  ).action(async (o: StoreFlags & { username: string; name: string; role: string; opd?: string; passwordStdin?: boolean }) => {
+    const { addUser, setPassword, MIN_PASSWORD_LENGTH } = await import('../hub/users.js');
+    // read (and check) the password before creating anything: a bad password leaves no half-made user
+    const password = o.passwordStdin ? await readPassword() : null;
+    if (password !== null && password.length < MIN_PASSWORD_LENGTH) throw new UserError(`password too short (${password.length} characters)`, `use at least ${MIN_PASSWORD_LENGTH} characters`);
     await withStore(o, async (store) => {
       const { token } = await addUser(store, { username: o.username, name: o.name, role: o.role as 'bkpsdm', opdCode: o.opd ?? null, now: new Date() });
-      process.stdout.write(`Pengguna / user ${o.username} (${o.role}${o.opd ? ` ${o.opd}` : ''}) dibuat / created.\nToken API (simpan, hanya ditampilkan sekali / keep it, shown once):\n${token}\n`);
+      if (password !== null) await setPassword(store, o.username, password);
+      process.stdout.write(`Pengguna / user ${o.username} (${o.role}${o.opd ? ` ${o.opd}` : ''}) dibuat / created${password !== null ? ' (kata sandi web diset / web password set)' : ''}.\nToken API (simpan, hanya ditampilkan sekali / keep it, shown once):\n${token}\n`);
+    });
+  });
+  storeFlags(
+    user
+      .command('passwd')
+      .argument('<username>', 'login name')
+      .description('Set kata sandi login web / set the web login password (read from standard input, or asked for on a terminal)'),
+  ).action(async (username: string, o: StoreFlags) => {
+    const { setPassword } = await import('../hub/users.js');
+    const password = await readPassword();
+    await withStore(o, async (store) => {
+      await setPassword(store, username, password);
+      process.stdout.write(`Kata sandi ${username} diperbarui / password of ${username} updated.\n`);
     });
   });
 
@@ -188,4 +206,31 @@ export function registerHubCommands(g: Groups): void {
       const { runIngestBench } = await import('../hub/bench/ingest-bench.js');
       await runIngestBench({ devices: Number(o.devices), punchesPerDevice: Number(o.punches), backlog: Number(o.backlog), mqttUrl: o.mqttUrl });
     });
+}
+
+/** The new password: the first line of standard input, or typed (not echoed) on a terminal. */
+async function readPassword(): Promise<string> {
+  if (!process.stdin.isTTY) {
+    const chunks: Buffer[] = [];
+    for await (const ch of process.stdin) chunks.push(ch as Buffer);
+    const line = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+    if (!line) throw new UserError('no password on standard input', 'pipe it in, e.g. `printf %s "$PW" | hadir user passwd NAME`');
+    return line;
+  }
+  const { createInterface } = await import('node:readline');
+  const ask = (q: string) =>
+    new Promise<string>((res) => {
+      const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+      process.stderr.write(q);
+      (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => {}; // no echo
+      rl.question('', (a) => {
+        rl.close();
+        process.stderr.write('\n');
+        res(a);
+      });
+    });
+  const a = await ask('Kata sandi baru / new password: ');
+  const b = await ask('Ulangi / repeat: ');
+  if (a !== b) throw new UserError('the two passwords differ', 'run the command again and type the same password twice');
+  return a;
 }

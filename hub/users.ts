@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { UserError } from '../lib/errors.js';
 import type { Role } from './module.js';
 import type { CoreStore } from './store/core-store.js';
-import { randomSecret, sha256Hex } from './secrets.js';
+import type { SqliteDb } from './store/sqlite.js';
+import { hashPassword, randomSecret, sha256Hex, verifyPassword } from './secrets.js';
 
 const usernameSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'username: 2–64 of a-z 0-9 . _ -');
 
@@ -22,4 +23,75 @@ export async function addUser(
   const token = `hdr_${randomSecret(32)}`;
   await store.insertApiToken({ tokenHash: sha256Hex(token), username: o.username, label: 'created by hadir user add', createdAt: at });
   return { token };
+}
+
+// ---------------------------------------------------------------- passwords and web sessions
+// The CoreStore interface has no password/session methods yet (owned by the hub core); until it
+// does, these helpers use the SQLite handle the SqliteCoreStore exposes. A store without one
+// (a future PostgreSQL store) fails with a clear message instead of silently not checking.
+function dbOf(store: CoreStore): SqliteDb {
+  const db = (store as { db?: SqliteDb }).db;
+  if (!db || typeof db.prepare !== 'function') throw new UserError('this hub store does not support passwords yet', 'use the SQLite store (unset HADIR_DB_URL) or API tokens from `hadir user add`');
+  return db;
+}
+
+export const MIN_PASSWORD_LENGTH = 10;
+/** Web sessions: bearer tokens labelled so, revoked at logout, purged after this much idle time. */
+export const SESSION_LABEL = 'web-session';
+export const SESSION_IDLE_MS = 12 * 3600_000;
+
+/** Sets (or replaces) a user's login password for the web dashboard (scrypt). */
+export async function setPassword(store: CoreStore, username: string, password: string): Promise<void> {
+  const u = await store.getUser(username);
+  if (!u) throw new UserError(`user ${username} does not exist`, 'create it first: `hadir user add --username ...`');
+  if (password.length < MIN_PASSWORD_LENGTH) throw new UserError(`password too short (${password.length} characters)`, `use at least ${MIN_PASSWORD_LENGTH} characters`);
+  if (password.length > 256) throw new UserError('password longer than 256 characters', 'use a shorter password');
+  if (/[\r\n]/.test(password)) throw new UserError('password contains a line break', 'give the password on one line');
+  dbOf(store).prepare('UPDATE users SET password_hash = ? WHERE username = ?').run(hashPassword(password), username);
+}
+
+export type LoginResult =
+  | { ok: true; token: string; user: { username: string; name: string; role: Role; opdCode: string | null } }
+  | { ok: false; status: 401 | 403; reason: 'bad_credentials' | 'no_password' | 'disabled' };
+
+/**
+ * Checks username + password and, on success, issues a new bearer token for a web session
+ * (stored as sha256 like every API token). Unknown user, wrong password and "no password set"
+ * all take one scrypt so their timing does not tell them apart.
+ */
+export async function login(store: CoreStore, username: string, password: string, now: Date): Promise<LoginResult> {
+  const db = dbOf(store);
+  const row = db.prepare('SELECT password_hash FROM users WHERE username = ?').get(username) as { password_hash: string | null } | undefined;
+  const u = row ? await store.getUser(username) : null;
+  const ok = await verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
+  if (!u || !row) return { ok: false, status: 401, reason: 'bad_credentials' };
+  if (!row.password_hash) return { ok: false, status: 401, reason: 'no_password' };
+  if (!ok) return { ok: false, status: 401, reason: 'bad_credentials' };
+  if (u.disabledAt) return { ok: false, status: 403, reason: 'disabled' };
+  const at = now.toISOString();
+  purgeIdleSessions(db, now);
+  const token = `hdr_${randomSecret(32)}`;
+  await store.insertApiToken({ tokenHash: sha256Hex(token), username, label: SESSION_LABEL, createdAt: at });
+  // last_used_at starts at login so the idle purge measures from here
+  db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?').run(at, sha256Hex(token));
+  return { ok: true, token, user: { username: u.username, name: u.name, role: u.role, opdCode: u.opdCode } };
+}
+const DUMMY_HASH = hashPassword(randomSecret(16));
+
+/** Logout: revokes this web-session token (API tokens from `hadir user add` are not touched). */
+export function revokeSession(store: CoreStore, token: string): boolean {
+  return dbOf(store).prepare('DELETE FROM api_tokens WHERE token_hash = ? AND label = ?').run(sha256Hex(token), SESSION_LABEL).changes > 0;
+}
+
+/** Web sessions idle longer than SESSION_IDLE_MS are deleted (run at each login). */
+export function purgeIdleSessions(db: SqliteDb, now: Date): number {
+  const cut = new Date(now.getTime() - SESSION_IDLE_MS).toISOString();
+  return db.prepare('DELETE FROM api_tokens WHERE label = ? AND coalesce(last_used_at, created_at) < ?').run(SESSION_LABEL, cut).changes;
+}
+
+/** OPDs a user may pick in the dashboard: all for BKPSDM, their own for an OPD admin. */
+export function visibleOpds(store: CoreStore, user: { role: Role; opdCode: string | null }): { code: string; name: string }[] {
+  const db = dbOf(store);
+  if (user.role === 'bkpsdm') return db.prepare('SELECT code, name FROM opd ORDER BY name').all() as { code: string; name: string }[];
+  return db.prepare('SELECT code, name FROM opd WHERE code = ?').all(user.opdCode) as { code: string; name: string }[];
 }

@@ -1,0 +1,104 @@
+import { Hono } from 'hono';
+import { zValidator } from '@hono/zod-validator';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { z } from 'zod';
+import type { Logger } from '../../lib/logger.js';
+import type { HubEnv } from '../module.js';
+import type { CoreStore } from '../store/core-store.js';
+import { userAuth } from '../http/auth.js';
+import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';
+import { login, revokeSession, visibleOpds } from '../users.js';
+import { LoginLimiter } from './login-limiter.js';
+
+const loginSchema = z.strictObject({
+  username: z.string().min(1).max(64),
+  password: z.string().min(1).max(256),
+});
+
+const REASONS = {
+  bad_credentials: 'nama pengguna atau kata sandi salah / wrong username or password',
+  // Same words as a wrong password for the client (no hint that the account exists); the hub log says which.
+  no_password: 'nama pengguna atau kata sandi salah / wrong username or password',
+  disabled: 'akun dinonaktifkan / this account is disabled',
+} as const;
+
+/**
+ * /api/v1/auth: POST /login (public: username + password → a bearer token for a web session),
+ * POST /logout and GET /me (bearer). Failed logins are counted per username and per client
+ * address; past the limit the answer is 429 with Retry-After, even for the right password.
+ */
+export function createAuthRoutes(deps: { store: CoreStore; log: Logger; now?: () => Date; limiter?: LoginLimiter }): Hono<HubEnv> {
+  const { store, log } = deps;
+  const now = deps.now ?? (() => new Date());
+  const limiter = deps.limiter ?? new LoginLimiter();
+  const r = new Hono<HubEnv>();
+
+  r.post(
+    '/login',
+    zValidator('json', loginSchema, (res, c) => {
+      if (!res.success) return c.json({ error: 'kirim JSON {username, password} / send JSON {username, password}' }, 400);
+    }),
+    async (c) => {
+      const { username, password } = c.req.valid('json');
+      const ip = clientAddress(c);
+      const t = now().getTime();
+      const wait = limiter.blockedFor(username, ip, t);
+      if (wait > 0) {
+        const s = Math.ceil(wait / 1000);
+        log.warn({ username, ip }, 'login refused: too many failures');
+        return c.json({ error: `terlalu banyak percobaan gagal, coba lagi dalam ${s} detik / too many failed attempts, try again in ${s} s`, retryAfterS: s }, 429, { 'retry-after': String(s) });
+      }
+      const res = await login(store, username, password, now());
+      if (!res.ok) {
+        limiter.fail(username, ip, t);
+        log.warn({ username, ip, reason: res.reason }, 'login failed');
+        return c.json({ error: REASONS[res.reason] }, res.status);
+      }
+      limiter.succeed(username);
+      log.info({ username, ip }, 'login');
+      return c.json({ token: res.token, user: res.user });
+    },
+  );
+
+  r.use('/logout', userAuth(store, now));
+  r.post('/logout', (c) => {
+    const token = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
+    const revoked = revokeSession(store, token);
+    return c.json({ revoked });
+  });
+
+  r.use('/me', userAuth(store, now));
+  r.get('/me', (c) => {
+    const user = c.get('user');
+    return c.json({ user, opds: visibleOpds(store, user) });
+  });
+  return r;
+}
+
+function clientAddress(c: Parameters<typeof getConnInfo>[0]): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown'; // app.request() in tests has no socket
+  }
+}
+
+export const AUTH_OPENAPI: OpenApiPaths = {
+  '/auth/login': {
+    post: {
+      summary: 'Web login: username + password → bearer token (web session)',
+      tags: ['auth'],
+      security: [],
+      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['username', 'password'], properties: { username: { type: 'string' }, password: { type: 'string' } } } } } },
+      responses: {
+        '200': json({ type: 'object', properties: { token: { type: 'string' }, user: { type: 'object' } } }),
+        '400': errorResponse('Malformed request'),
+        '401': errorResponse('Wrong username or password'),
+        '403': errorResponse('Account disabled'),
+        '429': errorResponse('Too many failed attempts (Retry-After)'),
+      },
+    },
+  },
+  '/auth/logout': { post: { summary: 'Revoke the presented web-session token', tags: ['auth'], responses: { '200': json({ type: 'object', properties: { revoked: { type: 'boolean' } } }) } } },
+  '/auth/me': { get: { summary: 'The authenticated user and the OPDs they may see', tags: ['auth'], responses: { '200': json({ type: 'object' }), '401': errorResponse('No or bad token') } } },
+};

@@ -1,0 +1,36 @@
+/**
+ * Failed-login throttle, in memory (one hub process; a restart forgets, which only helps a user
+ * locked out by mistake). Per username: 5 failures in 15 minutes lock that name for 15 minutes;
+ * per client address: 20 failures in 15 minutes lock the address (password spraying over many
+ * names). Hand-written: a dozen lines, and the rate-limit packages count requests, not failures.
+ */
+export class LoginLimiter {
+  private readonly byUser = new Map<string, number[]>();
+  private readonly byIp = new Map<string, number[]>();
+  constructor(private readonly o = { windowMs: 15 * 60_000, perUser: 5, perIp: 20 }) {}
+
+  /** Milliseconds until this username/address may try again (0 = now). */
+  blockedFor(username: string, ip: string, t: number): number {
+    return Math.max(this.wait(this.byUser, username.toLowerCase(), this.o.perUser, t), this.wait(this.byIp, ip, this.o.perIp, t));
+  }
+  fail(username: string, ip: string, t: number): void {
+    this.push(this.byUser, username.toLowerCase(), t);
+    this.push(this.byIp, ip, t);
+  }
+  succeed(username: string): void {
+    this.byUser.delete(username.toLowerCase());
+  }
+
+  private wait(m: Map<string, number[]>, key: string, max: number, t: number): number {
+    const xs = (m.get(key) ?? []).filter((x) => t - x < this.o.windowMs);
+    if (xs.length) m.set(key, xs);
+    else m.delete(key);
+    return xs.length >= max ? xs[xs.length - max]! + this.o.windowMs - t : 0;
+  }
+  private push(m: Map<string, number[]>, key: string, t: number): void {
+    if (m.size > 50_000) m.clear(); // bounded memory under a flood of random names
+    const xs = m.get(key) ?? [];
+    xs.push(t);
+    m.set(key, xs.slice(-100));
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The JSON API with the session's bearer token. The API enforces every permission; this module
+ * only carries the token and turns failures into ApiError with a readable message.
+ */
+const KEY = 'hadir.session';
+const IDLE_MS = 12 * 3600_000; // same as the hub's web-session idle limit
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+let session = load();
+const listeners = new Set();
+
+function load() {
+  try {
+    const s = JSON.parse(localStorage.getItem(KEY) ?? 'null');
+    if (!s || !s.token || Date.now() - (s.usedAt ?? 0) > IDLE_MS) return null;
+    return s;
+  } catch {
+    return null;
+  }
+}
+function save() {
+  try {
+    if (session) localStorage.setItem(KEY, JSON.stringify(session));
+    else localStorage.removeItem(KEY);
+  } catch {
+    /* storage unavailable: the session lasts this page only */
+  }
+}
+
+export function getSession() {
+  return session;
+}
+export function setSession(s) {
+  session = s ? { ...s, usedAt: Date.now() } : null;
+  save();
+}
+/** Called with a reason when the hub says the token is no longer valid. */
+export function onSessionLost(fn) {
+  listeners.add(fn);
+}
+
+function url(path, query) {
+  const u = new URL(`/api/v1${path}`, location.origin);
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== null && v !== '') u.searchParams.set(k, String(v));
+  return u;
+}
+
+async function request(path, { method = 'GET', query, body } = {}) {
+  const headers = { accept: 'application/json' };
+  if (session) headers.authorization = `Bearer ${session.token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let res;
+  try {
+    res = await fetch(url(path, query), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new ApiError(0, 'offline');
+  }
+  if (res.status === 401 && session && !path.startsWith('/auth/login')) {
+    setSession(null);
+    for (const f of listeners) f('expired');
+  }
+  if (!res.ok) {
+    let msg = `HTTP ${res.status}`;
+    try {
+      const j = await res.json();
+      if (j && j.error) msg = typeof j.error === 'string' ? j.error : JSON.stringify(j.error);
+    } catch {
+      /* not JSON */
+    }
+    throw new ApiError(res.status, msg);
+  }
+  if (session) {
+    session.usedAt = Date.now();
+    save();
+  }
+  return res;
+}
+
+export async function api(path, opts) {
+  const res = await request(path, opts);
+  return res.json();
+}
+
+/** Fetches a report file (the token cannot ride on a plain link) and hands it to the browser. */
+export async function download(path, query, fallbackName) {
+  const res = await request(path, { query });
+  const cd = res.headers.get('content-disposition') ?? '';
+  const name = /filename="([^"]+)"/.exec(cd)?.[1] ?? fallbackName;
+  const blob = await res.blob();
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  return name;
+}

@@ -1,0 +1,95 @@
+import { h, fill } from '../dom.js';
+import { t } from '../i18n.js';
+import { api } from '../api.js';
+import { date, dateTime, offset } from '../fmt.js';
+import { empty, errorBox, loading, opdPicker, table, toast } from '../ui.js';
+
+/**
+ * Persetujuan: pending leave / duty travel (approve, reject) and clock-unverified punches (accept
+ * as stamped, accept at the suggested or a corrected time, reject). Every decision goes through
+ * the attendance API, which records who made it and re-derives the affected days.
+ */
+export async function renderApprovals(main, { session, params, setParams }) {
+  const opd = session.user.role === 'bkpsdm' ? params.opd ?? '' : session.user.opdCode;
+  const q = { opd: session.user.role === 'bkpsdm' ? opd : undefined };
+  const excEl = h('div', loading());
+  const punchEl = h('div', loading());
+  fill(main,
+    h('div.page-head', h('h1', t('appr.title'))),
+    h('div.toolbar', opdPicker(session, opd, (o) => setParams({ opd: o }), { allowAll: true })),
+    h('section.panel', h('h2', t('appr.exceptions')), excEl),
+    h('section.panel', h('h2', t('appr.punches')), punchEl));
+
+  const act = async (btn, path, body, reload) => {
+    btn.disabled = true;
+    try {
+      await api(path, { method: 'POST', body });
+      toast(t('appr.done'));
+      await reload();
+    } catch (e) {
+      toast(e.message, 'bad');
+      btn.disabled = false;
+    }
+  };
+
+  async function loadExceptions() {
+    try {
+      const rows = await api('/exceptions', { query: { status: 'pending', ...q } });
+      if (!rows.length) return fill(excEl, empty(t('appr.none_exc')));
+      fill(excEl, table([
+        { label: t('common.nip'), value: (x) => x.nip, cls: 'mono' },
+        { label: t('common.name'), value: (x) => x.name, cls: 'name' },
+        { label: t('appr.type'), value: (x) => t(`status.${x.type}`) },
+        { label: t('appr.from'), value: (x) => date(x.from_date) },
+        { label: t('appr.to'), value: (x) => date(x.to_date) },
+        { label: t('appr.note'), value: (x) => [x.note, x.evidence].filter(Boolean).join(' · ') || '–' },
+        { label: t('appr.requested_by'), value: (x) => `${x.requested_by} · ${dateTime(x.requested_at)}` },
+        { label: '', cls: 'actions', value: (x) => h('span.actions',
+            h('button.small', { type: 'button', onclick: (e) => act(e.target, `/exceptions/${x.id}/approve`, undefined, loadExceptions) }, t('appr.approve')),
+            h('button.small.danger', { type: 'button', onclick: (e) => confirm(t('appr.confirm_reject', { what: `${t(`status.${x.type}`)} ${x.name}` })) && act(e.target, `/exceptions/${x.id}/reject`, undefined, loadExceptions) }, t('appr.reject'))) },
+      ], rows));
+    } catch (e) {
+      fill(excEl, errorBox(e, loadExceptions));
+    }
+  }
+
+  async function loadPunches() {
+    try {
+      const rows = await api('/punches/pending', { query: q });
+      if (!rows.length) return fill(punchEl, empty(t('appr.none_punch')));
+      fill(punchEl, table([
+        { label: t('common.nip'), value: (x) => x.nip, cls: 'mono' },
+        { label: t('common.name'), value: (x) => x.name ?? '–', cls: 'name' },
+        { label: t('appr.device'), value: (x) => x.device_id ?? x.site_code ?? '–' },
+        { label: t('appr.captured'), value: (x) => dateTime(x.captured_at) },
+        { label: t('appr.clock'), value: (x) => `${x.clock_source ?? '–'}${x.clock_offset_ms !== null && x.clock_offset_ms !== undefined ? ` (${offset(x.clock_offset_ms)})` : ''}` },
+        { label: t('appr.suggested'), value: (x) => (x.suggested_at ? dateTime(x.suggested_at) : '–') },
+        { label: '', cls: 'actions', value: (x) => {
+            const when = h('input', { type: 'datetime-local', step: 60, value: localInput(x.suggested_at ?? x.captured_at), 'aria-label': t('appr.correct') });
+            return h('span.actions',
+              h('button.small', { type: 'button', onclick: (e) => act(e.target, `/punches/${encodeURIComponent(x.id)}/review`, x.suggested_at ? { action: 'accept', useSuggested: true } : { action: 'accept' }, loadPunches) }, x.suggested_at ? `${t('appr.accept')} (${t('appr.suggested').toLowerCase()})` : t('appr.accept')),
+              h('span.correct', when, h('button.small.secondary', { type: 'button', onclick: (e) => when.value && act(e.target, `/punches/${encodeURIComponent(x.id)}/review`, { action: 'accept', correctedAt: withOffset(when.value) }, loadPunches) }, t('appr.correct'))),
+              h('button.small.danger', { type: 'button', onclick: (e) => confirm(t('appr.confirm_reject', { what: `punch ${x.name ?? x.nip} ${dateTime(x.captured_at)}` })) && act(e.target, `/punches/${encodeURIComponent(x.id)}/review`, { action: 'reject' }, loadPunches) }, t('appr.reject')));
+          } },
+      ], rows));
+    } catch (e) {
+      fill(punchEl, errorBox(e, loadPunches));
+    }
+  }
+
+  await Promise.all([loadExceptions(), loadPunches()]);
+}
+
+const pad = (n) => String(n).padStart(2, '0');
+/** UTC ISO → the value of a datetime-local input in the browser's zone. */
+function localInput(iso) {
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+/** "2026-10-05T07:41" (browser zone) → "2026-10-05T07:41:00+07:00", what the API wants. */
+export function withOffset(local) {
+  const d = new Date(local);
+  const off = -d.getTimezoneOffset();
+  const s = off >= 0 ? '+' : '-';
+  return `${local.slice(0, 16)}:00${s}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
+}

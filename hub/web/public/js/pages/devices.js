@@ -1,0 +1,194 @@
+import { h, fill } from '../dom.js';
+import { t } from '../i18n.js';
+import { api } from '../api.js';
+import { ago, dateTime, num, offset } from '../fmt.js';
+import { badge, empty, errorBox, loading, table, toast } from '../ui.js';
+
+const COMMANDS = ['ping', 'sync_now', 'reload_roster', 'restart_service', 'enrol_mode'];
+const COMP_TONE = { ok: 'ok', degraded: 'warn', fault: 'bad', absent: 'muted', disabled: 'muted' };
+
+/**
+ * Terminal: every kiosk in scope with online state, last seen, undelivered backlog, seq gaps,
+ * clock offset, temperature and components; a selected kiosk (#/terminal?d=ID) shows its alerts
+ * (acknowledge), clock drift from its health history, and remote commands with their results.
+ */
+export async function renderDevices(main, { params, setParams }) {
+  const list = h('div');
+  const detail = h('div');
+  fill(main, h('div.page-head', h('h1', t('devices.title')), h('button.secondary', { type: 'button', onclick: () => load() }, t('common.refresh'))), list, detail);
+
+  async function load() {
+    if (!list.firstChild) list.append(loading());
+    try {
+      const [core, health] = await Promise.all([api('/devices'), api('/health/devices')]);
+      const hv = new Map(health.items.map((x) => [x.deviceId, x]));
+      const rows = core.items.map((d) => ({ ...d, hv: hv.get(d.id) }));
+      if (!rows.length) return fill(list, empty(t('devices.empty')));
+      fill(list, table([
+        { label: t('devices.id'), value: (d) => h('a', { href: `#/terminal?d=${encodeURIComponent(d.id)}`, class: 'strong' }, d.id) },
+        { label: t('common.site'), value: (d) => d.siteCode },
+        { label: t('devices.state'), value: stateBadge, key: 'state' },
+        { label: t('devices.last_seen'), value: (d) => h('span', { title: dateTime(d.lastSeenAt) }, ago(d.lastSeenAt)) },
+        { label: t('devices.backlog'), cls: 'num', value: (d) => backlogCell(d) },
+        { label: t('devices.gaps'), value: (d) => (d.seqGaps.length ? badge(d.seqGaps.map((g) => (g.from === g.to ? g.from : `${g.from}–${g.to}`)).join(', '), 'bad') : '–') },
+        { label: t('devices.offset'), cls: 'num', value: (d) => clockCell(d.hv) },
+        { label: t('devices.temp'), cls: 'num', value: (d) => tempCell(d.hv?.health?.system?.cpuTempC) },
+        { label: t('devices.components'), value: (d) => components(d.hv?.health?.components) },
+        { label: t('devices.alerts'), cls: 'num', value: (d) => (d.hv?.alerts?.length ? badge(String(d.hv.alerts.length), d.hv.alerts.some((a) => a.severity === 'critical') ? 'bad' : 'warn') : '–') },
+      ], rows, { rowClass: (d) => (d.id === params.d ? 'selected' : undefined), cls: 'devices' }));
+      if (params.d) await showDetail(rows.find((d) => d.id === params.d));
+    } catch (e) {
+      fill(list, errorBox(e, load));
+    }
+  }
+
+  async function showDetail(d) {
+    if (!d) return fill(detail);
+    const alertsEl = h('div', loading());
+    const cmdEl = h('div');
+    const histEl = h('div');
+    fill(detail, h('section.panel.detail', { 'data-testid': 'device-detail' },
+      h('div.page-head', h('h2', `${t('devices.detail')}: ${d.id}`), h('button.link', { type: 'button', onclick: () => setParams({}) }, t('common.close'))),
+      h('div.grid2', h('div', facts(d), histEl), h('div', h('h3', t('devices.alerts')), alertsEl, h('h3', t('devices.command')), commandForm(d, cmdEl), cmdEl))));
+    loadAlerts(d, alertsEl);
+    loadCommands(d, cmdEl);
+    loadDrift(d, histEl);
+  }
+
+  async function loadAlerts(d, el) {
+    try {
+      const a = await api('/alerts', { query: { device: d.id, status: 'open' } });
+      if (!a.items.length) return fill(el, empty(t('devices.no_alerts')));
+      fill(el, table([
+        { label: '', value: (x) => badge(t(`sev.${x.severity}`), x.severity === 'critical' ? 'bad' : 'warn') },
+        { label: t('appr.note'), value: (x) => h('span', h('b', x.kind), ' ', x.detail) },
+        { label: '', value: (x) => h('span.muted', { title: dateTime(x.raisedAt) }, ago(x.raisedAt)) },
+        { label: '', value: (x) => (x.ackedAt ? h('span.muted', `${t('devices.acked')} (${x.ackedBy})`) : h('button.small', { type: 'button', onclick: (e) => ack(x, e.target, d, el) }, t('devices.ack'))) },
+      ], a.items));
+    } catch (e) {
+      fill(el, errorBox(e, () => loadAlerts(d, el)));
+    }
+  }
+  async function ack(x, btn, d, el) {
+    btn.disabled = true;
+    try {
+      await api(`/alerts/${x.id}/ack`, { method: 'POST' });
+      toast(t('appr.done'));
+      loadAlerts(d, el);
+    } catch (e) {
+      toast(e.message, 'bad');
+      btn.disabled = false;
+    }
+  }
+
+  function commandForm(d, out) {
+    const sel = h('select', { 'aria-label': t('devices.command') }, COMMANDS.map((c) => h('option', { value: c }, t(`cmd.${c}`))));
+    const status = h('p.muted.small', { role: 'status' });
+    const btn = h('button', { type: 'submit' }, t('devices.send'));
+    return h('form.inline', {
+      onsubmit: async (e) => {
+        e.preventDefault();
+        btn.disabled = true;
+        status.textContent = t('devices.sending');
+        try {
+          const r = await api(`/devices/${encodeURIComponent(d.id)}/commands`, { method: 'POST', body: { cmd: sel.value, waitS: 10 } });
+          status.textContent = r.status === 'done' ? `${r.ok ? t('devices.cmd_done') : t('devices.cmd_failed')}: ${resultText(r)}` : t('devices.cmd_pending');
+          status.className = `small tone-${r.status === 'done' ? (r.ok ? 'ok' : 'bad') : 'warn'}`;
+          loadCommands(d, out);
+        } catch (err) {
+          status.textContent = err.message;
+          status.className = 'small tone-bad';
+        } finally {
+          btn.disabled = false;
+        }
+      },
+    }, sel, btn, status);
+  }
+
+  async function loadCommands(d, el) {
+    try {
+      const r = await api(`/devices/${encodeURIComponent(d.id)}/commands`);
+      if (!r.items.length) return fill(el, h('h3', t('devices.history')), empty(t('devices.no_commands')));
+      fill(el, h('h3', t('devices.history')), table([
+        { label: t('devices.command'), value: (c) => t(`cmd.${c.cmd}`) },
+        { label: '', value: (c) => h('span.muted', { title: dateTime(c.sentAt) }, `${ago(c.sentAt)} · ${c.sentBy ?? ''}`) },
+        { label: t('devices.state'), value: (c) => (c.status === 'done' ? badge(c.ok ? t('devices.cmd_done') : t('devices.cmd_failed'), c.ok ? 'ok' : 'bad') : badge('…', 'warn')) },
+        { label: '', value: (c) => h('span.small.mono', resultText(c)) },
+      ], r.items.slice(0, 10)));
+    } catch (e) {
+      fill(el, errorBox(e, () => loadCommands(d, el)));
+    }
+  }
+
+  async function loadDrift(d, el) {
+    try {
+      const r = await api(`/devices/${encodeURIComponent(d.id)}/health`, { query: { limit: 1440 } });
+      const pts = r.items.map((x) => ({ t: Date.parse(x.receivedAt), o: x.estOffsetMs ?? x.body?.clock?.offsetMs })).filter((p) => typeof p.o === 'number');
+      let drift = '–';
+      if (pts.length >= 2) {
+        const a = pts[pts.length - 1], b = pts[0]; // newest first
+        const days = (b.t - a.t) / 86_400_000;
+        if (days > 1 / 24) drift = `${offset((b.o - a.o) / days)}${t('devices.per_day')}`;
+      }
+      fill(el, h('dl.facts', h('dt', t('devices.drift')), h('dd', drift)));
+    } catch {
+      fill(el);
+    }
+  }
+
+  await load();
+  const timer = setInterval(load, 30_000);
+  return () => clearInterval(timer);
+}
+
+function stateBadge(d) {
+  if (d.disabled) return badge(t('devices.disabled'), 'muted');
+  if (!d.enrolled) return badge(t('devices.not_enrolled'), 'muted');
+  return d.online ? badge(t('devices.online'), 'ok') : badge(t('devices.offline'), 'bad');
+}
+function backlogCell(d) {
+  const n = d.backlog.undelivered;
+  if (n === null || n === undefined) return '–';
+  if (!n) return '0';
+  return h('span', { class: 'tone-warn' }, num(n), d.backlog.oldestUndeliveredAt ? h('small.block', `${t('devices.oldest')} ${ago(d.backlog.oldestUndeliveredAt)}`) : null);
+}
+function clockCell(hv) {
+  const c = hv?.health?.clock;
+  const est = hv?.estClockOffsetMs;
+  if (!c && (est === null || est === undefined)) return '–';
+  const big = Math.abs(est ?? c?.offsetMs ?? 0) > 2000;
+  return h('span', { class: big || (c && !c.synced) ? 'tone-warn' : undefined }, offset(est ?? c?.offsetMs),
+    c ? h('small.block', `${c.source} · ${c.synced ? t('devices.synced') : t('devices.unsynced')}`) : null);
+}
+function tempCell(v) {
+  if (v === undefined || v === null) return '–';
+  return h('span', { class: v >= 80 ? 'tone-bad' : v >= 70 ? 'tone-warn' : undefined }, `${Math.round(v)} °C`);
+}
+function components(c) {
+  if (!c) return '–';
+  return h('span.comps', Object.entries(c).map(([k, v]) => withTitle(badge(`${k}: ${t(`comp.${v.state}`)}`, COMP_TONE[v.state]), v.detail)));
+}
+function withTitle(el, title) {
+  if (title) el.title = title;
+  return el;
+}
+function facts(d) {
+  const hl = d.hv?.health;
+  return h('dl.facts',
+    h('dt', t('devices.state')), h('dd', stateBadge(d)),
+    h('dt', t('devices.last_seen')), h('dd', dateTime(d.lastSeenAt)),
+    h('dt', t('devices.seq')), h('dd', `${num(d.contiguousSeq)} / ${num(d.maxSeq)}`),
+    h('dt', t('devices.backlog')), h('dd', backlogCell(d)),
+    h('dt', t('devices.est_offset')), h('dd', offset(d.hv?.estClockOffsetMs)),
+    h('dt', t('devices.reported_offset')), h('dd', hl?.clock ? `${offset(hl.clock.offsetMs)} (${hl.clock.source})` : '–'),
+    h('dt', t('devices.temp')), h('dd', tempCell(hl?.system?.cpuTempC)),
+    h('dt', t('devices.disk')), h('dd', hl?.system?.diskFreePct !== undefined ? `${Math.round(hl.system.diskFreePct)} %` : '–'),
+    h('dt', t('devices.version')), h('dd', hl?.appVersion ?? '–'),
+    h('dt', t('devices.components')), h('dd', components(hl?.components)));
+}
+function resultText(c) {
+  if (c.error) return c.error;
+  if (c.result === null || c.result === undefined) return '';
+  const s = typeof c.result === 'string' ? c.result : JSON.stringify(c.result);
+  return s.length > 120 ? `${s.slice(0, 117)}…` : s;
+}

@@ -1,0 +1,68 @@
+import { h, fill } from '../dom.js';
+import { t } from '../i18n.js';
+import { api } from '../api.js';
+import { ago, dateTime, num, time } from '../fmt.js';
+import { card, empty, errorBox, loading, table } from '../ui.js';
+
+/** Ringkasan: today's punches, late, kiosks online/offline, open alerts; refreshes every 60 s. */
+export async function renderSummary(main) {
+  const body = h('div');
+  const stamp = h('span.muted.small');
+  fill(main, h('div.page-head', h('h1', t('summary.title')), stamp, h('button.secondary', { type: 'button', onclick: () => load() }, t('common.refresh'))), body);
+
+  async function load() {
+    if (!body.firstChild) body.append(loading());
+    try {
+      const start = new Date();
+      start.setHours(0, 0, 0, 0);
+      const [punches, late, devices, alerts, exc, pend] = await Promise.all([
+        api('/punches', { query: { from: start.toISOString(), limit: 8 } }),
+        api('/reports/late-today'),
+        api('/devices'),
+        api('/alerts', { query: { status: 'open' } }),
+        api('/exceptions', { query: { status: 'pending' } }).catch(() => []),
+        api('/punches/pending').catch(() => []),
+      ]);
+      const ds = devices.items.filter((d) => !d.disabled && d.enrolled);
+      const online = ds.filter((d) => d.online);
+      const offline = ds.filter((d) => !d.online);
+      const backlog = ds.reduce((s, d) => s + (d.backlog.undelivered ?? 0), 0);
+      const crit = alerts.items.filter((a) => a.severity === 'critical' && !a.ackedAt).length;
+      fill(body,
+        h('div.cards',
+          card(t('summary.punches'), num(punches.total), null),
+          card(t('summary.late'), num(late.late.length), null, late.late.length ? 'warn' : 'ok'),
+          card(t('summary.not_in'), num(late.not_in.length), null, late.not_in.length ? 'warn' : 'ok'),
+          card(t('summary.online'), num(online.length), t('summary.of', { n: ds.length }), 'ok'),
+          card(t('summary.offline'), num(offline.length), null, offline.length ? 'bad' : 'ok'),
+          card(t('summary.alerts'), num(alerts.items.length), crit ? `${crit} ${t('sev.critical')}` : null, alerts.items.length ? (crit ? 'bad' : 'warn') : 'ok'),
+          card(t('summary.backlog'), num(backlog), null, backlog ? 'warn' : 'ok'),
+          card(t('summary.pending'), num(exc.length + pend.length), null, exc.length + pend.length ? 'warn' : 'ok'),
+        ),
+        h('div.grid2',
+          h('section.panel', h('h2', t('summary.offline_list')),
+            offline.length
+              ? table([
+                  { label: t('devices.id'), value: (d) => h('a', { href: `#/terminal?d=${encodeURIComponent(d.id)}` }, d.id) },
+                  { label: t('common.site'), value: (d) => d.siteCode },
+                  { label: t('devices.last_seen'), value: (d) => h('span', { title: dateTime(d.lastSeenAt) }, ago(d.lastSeenAt)) },
+                ], offline)
+              : empty(t('summary.no_offline'))),
+          h('section.panel', h('h2', t('summary.recent')),
+            punches.items.length
+              ? table([
+                  { label: t('late.in'), value: (p) => time(p.capturedAt), cls: 'num' },
+                  { label: t('common.nip'), value: (p) => p.nip, cls: 'mono' },
+                  { label: t('devices.id'), value: (p) => p.deviceId ?? p.method },
+                ], punches.items)
+              : empty()),
+        ));
+      stamp.textContent = t('common.updated', { t: time(new Date().toISOString()) });
+    } catch (e) {
+      fill(body, errorBox(e, load));
+    }
+  }
+  await load();
+  const timer = setInterval(load, 60_000);
+  return () => clearInterval(timer);
+}
