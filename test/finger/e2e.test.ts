@@ -9,6 +9,7 @@ import { kioskConfigSchema } from '../../kiosk/config.js';
 import type { KioskEvents } from '../../kiosk/extension.js';
 import { createFingerExtension } from '../../kiosk/finger/extension.js';
 import { createGpioExtension } from '../../kiosk/gpio/extension.js';
+import { createCommandsExtension } from '../../kiosk/commands/extension.js';
 import { simulatedEnrolTouch, simulatedSensors } from '../../kiosk/finger/simulator.js';
 import { seedOrg, tmpDir, waitFor } from '../hub/helpers.js';
 
@@ -45,7 +46,7 @@ describe('finger end to end through hub and kiosk (simulate)', () => {
       privateKeyPem: keys.privateKeyPem,
       finger: { pollMs: 20, timeoutMs: 200, backoffMs: 50, maxBackoffMs: 300, enrolTimeoutS: 10 },
     });
-    app = new KioskApp(config, { simulate: true, screen: false, extensions: [createGpioExtension, createFingerExtension] });
+    app = new KioskApp(config, { simulate: true, screen: false, extensions: [createGpioExtension, createFingerExtension, createCommandsExtension] });
     await app.start();
   });
 
@@ -127,5 +128,20 @@ describe('finger end to end through hub and kiosk (simulate)', () => {
     const roster = (await (await fetch(`${base}/kiosk/roster`, { headers: dev })).json()) as { people: { nip: string; finger?: { finger: number }[] }[] };
     expect(roster.people.find((p) => p.nip === SITI)?.finger?.map((f) => f.finger)).toEqual([2]);
     expect(roster.people.find((p) => p.nip === BUDI)?.finger).toBeUndefined();
+  });
+
+  it('enrolment mode through the remote command (hub API → MQTT cmd → kiosk) stores the template at the hub', async () => {
+    const sim = simulatedSensors.get('kiosk-finger-1')!;
+    const admin = await addUser(hub.store, { username: 'bkpsdm2', name: 'Admin 2', role: 'bkpsdm', now: new Date() });
+    const res = await fetch(`http://127.0.0.1:${hub.httpPort}/api/v1/devices/kiosk-finger-1/commands`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` },
+      body: JSON.stringify({ cmd: 'enrol_mode', args: { nip: BUDI, method: 'finger', finger: 3 }, waitS: 0 }),
+    });
+    expect(res.status, await res.clone().text()).toBe(202);
+    await simulatedEnrolTouch(sim, BUDI, 3);
+    sim.control({ op: 'lift' });
+    await waitFor(() => hub.ctx.db.prepare('SELECT 1 FROM finger_templates WHERE nip = ? AND finger = 3').get(BUDI), 15_000, 'template from the remote enrolment');
+    await waitFor(() => sim.emulator.library.size === 2, 15_000, 'both templates in the sensor library');
   });
 });
