@@ -33,12 +33,25 @@ export class ChronyLab {
   get clientSocket(): string {
     return join(this.dir, 'client.sock');
   }
-  stop(): void {
+  /** Stops the daemons and waits until they are gone (chronyd writes its drift file on exit). */
+  async stop(): Promise<void> {
+    const pids: number[] = [];
     for (const p of this.pidFiles) {
       try {
-        process.kill(Number(readFileSync(p, 'utf8')));
+        const pid = Number(readFileSync(p, 'utf8'));
+        process.kill(pid);
+        pids.push(pid);
       } catch {}
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 50 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 50));
+    rmSync(this.dir, { recursive: true, force: true, maxRetries: 5 });
   }
 }

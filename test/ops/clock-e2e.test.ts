@@ -51,7 +51,7 @@ describe.skipIf(!haveChronyd)('unsynced boot → sync → reconstruction (kiosk 
   afterAll(async () => {
     await app?.stop();
     await hub?.close();
-    lab.stop();
+    await lab.stop();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
