@@ -105,7 +105,10 @@ export class FaceSource implements IdentificationSource {
     const people = this.d.roster.current()?.people ?? [];
     this.index = TemplateIndex.fromRoster(people, this.engine.modelId, this.engine.dims);
     const other = people.filter((p) => p.face?.length && !p.face.some((t) => t.modelId === this.engine!.modelId)).length;
-    const detail = `${this.engine.name} ${this.engine.modelId}: ${this.index.people} orang / ${this.index.size} templat${other ? `; ${other} orang hanya punya templat model lain — jalankan \`hadir enroll face --recompute\` di hub` : ''}`;
+    const detail =
+      this.index.size === 0 && other === 0
+        ? `${this.engine.name} ${this.engine.modelId}: belum ada templat wajah / no face templates yet (hadir enroll face)`
+        : `${this.engine.name} ${this.engine.modelId}: ${this.index.people} orang / ${this.index.size} templat${other ? `; ${other} orang hanya punya templat model lain / only other-model templates — jalankan \`hadir enroll face --recompute\` di hub` : ''}`;
     this.faceState = { state: other > 0 || this.index.size === 0 ? 'degraded' : 'ok', detail: detail.slice(0, 300) };
     this.d.log.info({ people: this.index.people, templates: this.index.size, otherModel: other }, 'face templates loaded');
   }
