@@ -1,6 +1,5 @@
 import { h } from './dom.js';
 import { t } from './i18n.js';
-import { monthLabel } from './fmt.js';
 
 export const loading = () => h('p.state.loading', { role: 'status' }, t('state.loading'));
 export const empty = (text) => h('p.state.empty', text ?? t('state.empty'));
@@ -37,8 +36,7 @@ export function badge(text, tone) {
 
 export function monthPicker(value, onChange) {
   return h('label.field', h('span', t('common.month')),
-    h('input', { type: 'month', value, required: true, 'aria-label': t('common.month'), onchange: (e) => e.target.value && onChange(e.target.value) }),
-    h('span.hint', monthLabel(value)));
+    h('input', { type: 'month', value, required: true, 'aria-label': t('common.month'), onchange: (e) => e.target.value && onChange(e.target.value) }));
 }
 
 /** OPD choice: BKPSDM picks any (or all, when allowed); an OPD admin's is fixed to theirs. */

@@ -28,7 +28,7 @@ export async function renderDevices(main, { params, setParams }) {
         { label: t('devices.id'), value: (d) => h('a', { href: `#/terminal?d=${encodeURIComponent(d.id)}`, class: 'strong' }, d.id) },
         { label: t('common.site'), value: (d) => d.siteCode },
         { label: t('devices.state'), value: stateBadge, key: 'state' },
-        { label: t('devices.last_seen'), value: (d) => h('span', { title: dateTime(d.lastSeenAt) }, ago(d.lastSeenAt)) },
+        { label: t('devices.last_seen'), value: (d) => (d.lastSeenAt ? h('span', { title: dateTime(d.lastSeenAt) }, ago(d.lastSeenAt)) : t('devices.never')) },
         { label: t('devices.backlog'), cls: 'num', value: (d) => backlogCell(d) },
         { label: t('devices.gaps'), value: (d) => (d.seqGaps.length ? badge(d.seqGaps.map((g) => (g.from === g.to ? g.from : `${g.from}–${g.to}`)).join(', '), 'bad') : '–') },
         { label: t('devices.offset'), cls: 'num', value: (d) => clockCell(d.hv) },
@@ -46,10 +46,10 @@ export async function renderDevices(main, { params, setParams }) {
     if (!d) return fill(detail);
     const alertsEl = h('div', loading());
     const cmdEl = h('div');
-    const histEl = h('div');
+    const histEl = h('dd', '…');
     fill(detail, h('section.panel.detail', { 'data-testid': 'device-detail' },
       h('div.page-head', h('h2', `${t('devices.detail')}: ${d.id}`), h('button.link', { type: 'button', onclick: () => setParams({}) }, t('common.close'))),
-      h('div.grid2', h('div', facts(d), histEl), h('div', h('h3', t('devices.alerts')), alertsEl, h('h3', t('devices.command')), commandForm(d, cmdEl), cmdEl))));
+      h('div.grid2', h('div', facts(d, histEl)), h('div', h('h3', t('devices.alerts')), alertsEl, h('h3', t('devices.command')), commandForm(d, cmdEl), cmdEl))));
     loadAlerts(d, alertsEl);
     loadCommands(d, cmdEl);
     loadDrift(d, histEl);
@@ -130,9 +130,9 @@ export async function renderDevices(main, { params, setParams }) {
         const days = (b.t - a.t) / 86_400_000;
         if (days > 1 / 24) drift = `${offset((b.o - a.o) / days)}${t('devices.per_day')}`;
       }
-      fill(el, h('dl.facts', h('dt', t('devices.drift')), h('dd', drift)));
+      fill(el, drift);
     } catch {
-      fill(el);
+      fill(el, '–');
     }
   }
 
@@ -172,7 +172,7 @@ function withTitle(el, title) {
   if (title) el.title = title;
   return el;
 }
-function facts(d) {
+function facts(d, driftEl) {
   const hl = d.hv?.health;
   return h('dl.facts',
     h('dt', t('devices.state')), h('dd', stateBadge(d)),
@@ -180,6 +180,7 @@ function facts(d) {
     h('dt', t('devices.seq')), h('dd', `${num(d.contiguousSeq)} / ${num(d.maxSeq)}`),
     h('dt', t('devices.backlog')), h('dd', backlogCell(d)),
     h('dt', t('devices.est_offset')), h('dd', offset(d.hv?.estClockOffsetMs)),
+    h('dt', t('devices.drift')), driftEl,
     h('dt', t('devices.reported_offset')), h('dd', hl?.clock ? `${offset(hl.clock.offsetMs)} (${hl.clock.source})` : '–'),
     h('dt', t('devices.temp')), h('dd', tempCell(hl?.system?.cpuTempC)),
     h('dt', t('devices.disk')), h('dd', hl?.system?.diskFreePct !== undefined ? `${Math.round(hl.system.diskFreePct)} %` : '–'),

@@ -45,13 +45,13 @@ export async function renderSummary(main) {
               ? table([
                   { label: t('devices.id'), value: (d) => h('a', { href: `#/terminal?d=${encodeURIComponent(d.id)}` }, d.id) },
                   { label: t('common.site'), value: (d) => d.siteCode },
-                  { label: t('devices.last_seen'), value: (d) => h('span', { title: dateTime(d.lastSeenAt) }, ago(d.lastSeenAt)) },
+                  { label: t('devices.last_seen'), value: (d) => (d.lastSeenAt ? h('span', { title: dateTime(d.lastSeenAt) }, ago(d.lastSeenAt)) : t('devices.never')) },
                 ], offline)
               : empty(t('summary.no_offline'))),
           h('section.panel', h('h2', t('summary.recent')),
             punches.items.length
               ? table([
-                  { label: t('late.in'), value: (p) => time(p.capturedAt), cls: 'num' },
+                  { label: t('common.time'), value: (p) => time(p.capturedAt), cls: 'num' },
                   { label: t('common.nip'), value: (p) => p.nip, cls: 'mono' },
                   { label: t('devices.id'), value: (p) => p.deviceId ?? p.method },
                 ], punches.items)

@@ -59,7 +59,7 @@ function dayDetail(r) {
     days.length
       ? table([
           { label: t('tpp.date'), value: (d) => date(d.date) },
-          { label: t('tpp.status'), value: (d) => h('span', h('span.code', { class: `st-${STATUS_TONE[d.status] ?? 'off'}` }, d.code.split(' ')[0]), ' ', t(`status.${d.status}`)) },
+          { label: t('tpp.status'), value: (d) => h('span', h('span.code', { class: `st-${STATUS_TONE[d.status] ?? 'off'}` }, d.code), ' ', t(`status.${d.status}`)) },
           { label: t('tpp.minutes_late'), value: (d) => d.minutes_late || '–', cls: 'num' },
           { label: t('tpp.minutes_early'), value: (d) => d.minutes_early || '–', cls: 'num' },
           { label: t('tpp.line'), value: (d) => h('ul.lines', d.lines.map((l) => h('li', h('span.mono', l.item), ` ${pct(l.pct)}`, h('small.muted', ` (${l.rule})`)))) },

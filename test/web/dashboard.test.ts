@@ -1,0 +1,246 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { pino } from 'pino';
+import { Topics } from '../../protocol/index.js';
+import { startHub, type RunningHub } from '../../hub/server.js';
+import { enrolTestDevice, TestKiosk, tmpDir, waitFor, type TestDevice } from '../hub/helpers.js';
+import { MONTH, PASSWORD, seed } from './seed.js';
+
+const CHROMIUM = process.env.HADIR_CHROMIUM ?? '/usr/bin/chromium';
+const ARGS = ['--lang=id-ID', '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const SHOTS = join(tmpdir(), 'hadir-web-shots');
+
+let hub: RunningHub;
+let browser: Browser;
+let base: string;
+let kiosk: TestKiosk;
+let dev: TestDevice;
+
+const rupiah = (n: number) => `Rp ${Math.floor(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, '.')}`;
+
+async function apiAs(token: string, path: string): Promise<Response> {
+  return fetch(`${base}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
+}
+async function loginApi(username: string, password: string): Promise<Response> {
+  return fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+}
+
+async function newPage(): Promise<Page> {
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 860 }, locale: 'id-ID', timezoneId: 'Asia/Jakarta' });
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => {
+    throw e;
+  });
+  return page;
+}
+async function login(page: Page, username: string, password: string): Promise<void> {
+  await page.goto(`${base}/`);
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', password);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('header.top');
+}
+const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  hub = await startHub({ dataDir: tmpDir('web'), httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', env: {}, defaultMetrics: false, batchDelayMs: 2, log: pino({ level: 'silent' }) } as never);
+  base = `http://127.0.0.1:${hub.httpPort}`;
+  await seed(hub);
+  // kiosks: one online (status + health + answers commands), one registered and never seen (offline), one in another OPD
+  const topics = new Topics(hub.config.prefix);
+  dev = await enrolTestDevice(hub.store, 'PKM-01-A', 'kiosk-pkm-1', hub.config.prefix);
+  await enrolTestDevice(hub.store, 'PKM-01-A', 'kiosk-pkm-2', hub.config.prefix);
+  await enrolTestDevice(hub.store, 'SDN-01-A', 'kiosk-sdn-1', hub.config.prefix);
+  await hub.store.setDeviceStatus('kiosk-pkm-2', false, new Date(Date.now() - 3 * 3600_000).toISOString());
+  kiosk = await TestKiosk.connect(hub.mqttUrl, topics, dev.id, dev.password);
+  kiosk.client.on('message', (topic, payload) => {
+    if (topic !== topics.cmd(dev.id)) return;
+    const c = JSON.parse(payload.toString()) as { id: string; cmd: string };
+    void kiosk.client.publishAsync(topics.cmdResult(dev.id), JSON.stringify({ id: c.id, ok: true, result: { pong: true, cmd: c.cmd }, at: new Date().toISOString() }), { qos: 1 });
+  });
+  await kiosk.client.subscribeAsync(topics.cmd(dev.id), { qos: 1 });
+  await kiosk.publish(JSON.stringify({ online: true, at: new Date().toISOString(), appVersion: '0.1.0', bootId: 'boot-1' }), topics.status(dev.id));
+  await kiosk.publish(JSON.stringify({
+    at: new Date().toISOString(), appVersion: '0.1.0', uptimeS: 3600, bootId: 'boot-1', monoMs: 3_600_000,
+    backlog: { undelivered: 3, oldestUndeliveredAt: new Date(Date.now() - 20 * 60_000).toISOString(), lastSeq: 12 },
+    clock: { synced: true, source: 'chrony', offsetMs: 12 },
+    system: { cpuTempC: 84, diskFreePct: 62 },
+    components: { camera: { state: 'ok' }, finger: { state: 'fault', detail: 'sensor not answering on /dev/ttyAMA0' } },
+  }), topics.health(dev.id));
+  // today: a face punch through MQTT (stored, acked) and one with an unsynced clock (needs review)
+  await kiosk.publish(dev.next({ nip: '198503122010011002' }));
+  await kiosk.publish(dev.next({ nip: '199001012015032001', clock: { synced: false, source: 'none', bootId: 'boot-1', monoMs: 5000 } }));
+  await waitFor(() => kiosk.ackedIds().size >= 2, 10_000, 'acks');
+  await waitFor(async () => (await hub.store.getDevice(dev.id))?.online, 10_000, 'kiosk online');
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await kiosk?.close();
+  await hub?.close();
+});
+
+describe('web dashboard', () => {
+  it('serves the page with a strict CSP, and the login API refuses bad passwords (401 with a reason) and rate-limits', async () => {
+    const res = await fetch(`${base}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(await res.text()).toContain('/assets/js/main.js');
+    expect((await fetch(`${base}/assets/js/main.js`)).headers.get('content-type')).toMatch(/javascript/);
+    expect((await fetch(`${base}/assets/../server.ts`)).status).toBe(404);
+
+    const bad = await loginApi('bkpsdm', 'salah-sekali');
+    expect(bad.status).toBe(401);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/kata sandi salah/);
+    expect((await loginApi('nobody', 'whatever-123')).status).toBe(401);
+    for (let i = 0; i < 5; i++) expect((await loginApi('admin.disdik', `wrong-${i}`)).status).toBe(401);
+    const locked = await loginApi('admin.disdik', PASSWORD.disdik); // even the right password, while locked
+    expect(((await locked.clone().json()) as { error: string }).error).toMatch(/terlalu banyak/);
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('BKPSDM: summary, all OPDs in attendance, TPP totals equal the report API, terminals with alerts and a remote command', async () => {
+    const page = await newPage();
+    // a wrong password shows the reason on the page
+    await page.goto(`${base}/`);
+    await page.fill('input[name=username]', 'bkpsdm');
+    await page.fill('input[name=password]', 'salah-sekali');
+    await page.click('button[type=submit]');
+    await expect.poll(() => page.textContent('.form-error')).toMatch(/kata sandi salah/);
+    await shot(page, '01-masuk-gagal');
+
+    await page.fill('input[name=password]', PASSWORD.bk);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('.cards .card');
+    await expect.poll(() => page.textContent('.cards')).toMatch(/Terminal online\s*1/);
+    expect(await page.textContent('header.top')).toContain('BKPSDM');
+    await shot(page, '02-ringkasan');
+
+    // Presensi: BKPSDM may pick any OPD
+    await page.goto(`${base}/#/presensi?bulan=${MONTH}&opd=DISDIK`);
+    await page.waitForSelector('table.attendance tbody tr');
+    const options = await page.$$eval('.toolbar select option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(options).toEqual(expect.arrayContaining(['DINKES', 'DISDIK']));
+    expect(await page.textContent('table.attendance')).toContain('Guru Ani');
+    expect(await page.textContent('table.attendance')).not.toContain('Siti Rahma');
+    await page.selectOption('.toolbar select', 'DINKES');
+    await expect.poll(() => page.textContent('table.attendance')).toContain('Siti Rahma');
+    await shot(page, '03-presensi');
+
+    // TPP: the page shows the report API's rupiah, row by row and in the sum
+    const token = await page.evaluate(() => JSON.parse(localStorage.getItem('hadir.session')!).token as string);
+    const rows = (await (await apiAs(token, `/reports/tpp?month=${MONTH}&opd=DINKES`)).json()) as { nip: string; total: number; produktivitas_missing: boolean }[];
+    expect(rows.length).toBe(3);
+    await page.goto(`${base}/#/tpp?bulan=${MONTH}&opd=DINKES`);
+    await page.waitForSelector('table.tpp tbody tr');
+    const shown = await page.$$eval('table.tpp > tbody > tr:not(.expand)', (trs) =>
+      trs.map((tr) => ({ nip: tr.querySelector('td.mono')!.textContent, total: tr.querySelector('td[data-k=total]')!.textContent })));
+    expect(shown).toEqual(rows.map((r) => ({ nip: r.nip, total: rupiah(r.total) })));
+    expect(await page.textContent('td[data-k=sum-total]')).toBe(rupiah(rows.reduce((s, r) => s + r.total, 0)));
+    expect(await page.textContent('.notice')).toMatch(/1 pegawai belum punya skor kinerja/);
+    // Budi's deduction opens to days and rule lines
+    const budiRow = page.locator('table.tpp > tbody > tr', { hasText: 'Budi Santoso' });
+    await budiRow.locator('button').click();
+    await page.waitForSelector('tr.expand .day-detail');
+    expect(await page.textContent('tr.expand')).toMatch(/late\[0\]|TL1|missingCheckOutPct/);
+    await shot(page, '04-tpp');
+
+    // Terminal: online and offline kiosks of both OPDs, alerts, acknowledge, remote command with result
+    await page.goto(`${base}/#/terminal`);
+    await page.waitForSelector('table.devices tbody tr');
+    const state = async (id: string) => page.locator('table.devices tbody tr', { hasText: id }).locator('td[data-k=state]').textContent();
+    expect(await state('kiosk-pkm-1')).toBe('online');
+    expect(await state('kiosk-pkm-2')).toBe('offline');
+    expect(await page.textContent('table.devices')).toContain('kiosk-sdn-1');
+    await waitFor(async () => ((await (await apiAs(token, '/alerts')).json()) as { items: unknown[] }).items.length >= 1, 10_000, 'alerts');
+    await page.goto(`${base}/#/terminal?d=kiosk-pkm-1`);
+    await page.waitForSelector('[data-testid=device-detail] table');
+    const detail = page.locator('[data-testid=device-detail]');
+    await expect.poll(() => detail.textContent()).toMatch(/84 °C/);
+    await detail.locator('button', { hasText: 'Tandai diketahui' }).first().click();
+    await expect.poll(() => detail.textContent()).toMatch(/Diketahui \(bkpsdm\)/);
+    await detail.locator('select').selectOption('ping');
+    await detail.locator('button[type=submit]').click();
+    await expect.poll(() => detail.locator('form.inline p').textContent(), { timeout: 15_000 }).toMatch(/Selesai/);
+    await shot(page, '05-terminal');
+
+    await page.goto(`${base}/#/terlambat`);
+    await page.waitForSelector('section.panel');
+    await shot(page, '06-terlambat');
+    await page.goto(`${base}/#/persetujuan`);
+    await page.waitForSelector('section.panel table, section.panel .state');
+    await expect.poll(() => page.textContent('main')).toContain('Budi Santoso'); // the clock-unsynced punch
+    await shot(page, '07-persetujuan');
+    const leave = page.locator('section.panel tr', { hasText: 'Dewi Lestari' });
+    expect(await leave.textContent()).toMatch(/Cuti sakit.*05\/10\/2026.*07\/10\/2026/);
+    await leave.locator('button', { hasText: 'Setujui' }).click();
+    await expect.poll(() => page.textContent('main')).toContain('Tidak ada pengajuan yang menunggu.');
+    const approved = (await (await apiAs(token, '/exceptions?status=approved')).json()) as { nip: string; decided_by: string }[];
+    expect(approved).toEqual([expect.objectContaining({ nip: '198707072012122003', decided_by: 'bkpsdm' })]);
+
+    // English, remembered across a reload
+    await page.click('[data-testid=lang]');
+    await expect.poll(() => page.textContent('header.top nav')).toContain('Approvals');
+    await page.reload();
+    await page.waitForSelector('header.top');
+    expect(await page.textContent('header.top nav')).toContain('Attendance');
+    await page.click('[data-testid=lang]');
+    await page.context().close();
+  });
+
+  it('OPD admin: fixed to their OPD in every page, and the API refuses another OPD (403)', async () => {
+    const page = await newPage();
+    await login(page, 'admin.dinkes', PASSWORD.dinkes);
+    expect(await page.textContent('header.top')).toMatch(/Admin OPD · Dinas Kesehatan/);
+    await page.goto(`${base}/#/presensi?bulan=${MONTH}&opd=DISDIK`); // a hand-edited URL changes nothing
+    await page.waitForSelector('table.attendance tbody tr');
+    expect(await page.$eval('.toolbar select', (s) => (s as HTMLSelectElement).disabled)).toBe(true);
+    expect(await page.$$eval('.toolbar select option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['DINKES']);
+    const table = await page.textContent('table.attendance');
+    expect(table).toContain('Siti Rahma');
+    expect(table).not.toContain('Guru Ani');
+    await shot(page, '08-opd-admin-presensi');
+
+    const token = await page.evaluate(() => JSON.parse(localStorage.getItem('hadir.session')!).token as string);
+    const other = await page.evaluate(async ([m, t]) => {
+      const r = await fetch(`/api/v1/reports/attendance?month=${m}&opd=DISDIK`, { headers: { authorization: `Bearer ${t}` } });
+      return { status: r.status, body: await r.json() };
+    }, [MONTH, token] as const);
+    expect(other.status).toBe(403);
+    expect(other.body.error).toMatch(/DINKES/);
+    const own = (await (await apiAs(token, `/reports/tpp?month=${MONTH}`)).json()) as { opd: string }[];
+    expect(new Set(own.map((r) => r.opd))).toEqual(new Set(['DINKES']));
+
+    await page.goto(`${base}/#/terminal`);
+    await page.waitForSelector('table.devices tbody tr');
+    const devices = await page.textContent('table.devices');
+    expect(devices).toContain('kiosk-pkm-1');
+    expect(devices).not.toContain('kiosk-sdn-1');
+    await shot(page, '09-opd-admin-terminal');
+
+    // logout revokes the token at the hub
+    await page.click('header.top button.secondary');
+    await page.waitForSelector('form.login');
+    expect((await apiAs(token, '/auth/me')).status).toBe(401);
+    await page.context().close();
+  });
+
+  it('a revoked session sends the browser back to the login page with a notice', async () => {
+    const page = await newPage();
+    await login(page, 'bkpsdm', PASSWORD.bk);
+    const token = await page.evaluate(() => JSON.parse(localStorage.getItem('hadir.session')!).token as string);
+    await fetch(`${base}/api/v1/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    await page.click('header.top nav a[href="#/terminal"]');
+    await page.waitForSelector('form.login');
+    expect(await page.textContent('.form-error')).toMatch(/Sesi Anda berakhir/);
+    await page.setViewportSize({ width: 800, height: 1100 }); // tablet portrait
+    await shot(page, '10-masuk-tablet');
+    await page.context().close();
+  });
+});
