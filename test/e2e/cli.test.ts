@@ -51,7 +51,7 @@ describe('hadir kiosk commands', () => {
     const j = await hadir(['kiosk', 'journal', '--config', out, '--format', 'csv']);
     expect(j.code, j.stderr).toBe(0);
     expect(j.stdout.trim()).toBe('seq,id,nip,method,capturedAt,clockSynced,clockSource,score,journaledAt,delivered,deliveredAt,rejectedReason');
-  });
+  }, 120_000);
 
   it('bad input: one line naming the problem and the fix', async () => {
     const dir = tmp('clibad');
@@ -66,7 +66,7 @@ describe('hadir kiosk commands', () => {
     const r3 = await hadir(['kiosk', 'journal', '--format', 'xml'], { HADIR_KIOSK_CONFIG: bad });
     expect(r3.stderr).toMatch(/^hadir: --format xml is not supported — use --format json or csv/);
     for (const r of [r1, r2, r3]) expect(r.stderr.trim().split('\n')).toHaveLength(1);
-  });
+  }, 120_000);
 
   it('bench journal prints a summary and a last-line JSON object', async () => {
     const r = await hadir(['bench', 'journal', '--count', '200']);
@@ -75,7 +75,7 @@ describe('hadir kiosk commands', () => {
     expect(last.append_p50_ms).toBeGreaterThan(0);
     expect(last.append_p99_ms).toBeGreaterThanOrEqual(last.append_p50_ms!);
     expect(last.count).toBe(200);
-  });
+  }, 120_000);
 
   it('demo: hub + two simulated kiosks on sample data, punches printed as the hub stores them', async () => {
     const r = await hadir(['demo', '--duration', '6', '--rate', '2', '--data', tmp('demo')]);
@@ -87,5 +87,5 @@ describe('hadir kiosk commands', () => {
     expect(stored.some((l) => l.includes('kiosk-demo-1')) && stored.some((l) => l.includes('kiosk-demo-2'))).toBe(true);
     const total = Number(/Selesai \/ done: (\d+) presensi/.exec(r.stdout)?.[1]);
     expect(total).toBeGreaterThanOrEqual(stored.length);
-  });
+  }, 120_000);
 });

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { startHub } from '../../hub/server.js';
-import { addKiosk, checkExactlyOnce, hubPunches, kioskJournal, rand, seedOrg, spawnHadir, tmp } from './harness.js';
+import { addKiosk, checkExactlyOnce, exitWithin, hubPunches, kioskJournal, rand, seedOrg, spawnHadir, tmp } from './harness.js';
 
 /**
  * `hadir kiosk --simulate --punches N` against the REAL hub: once through the hub's embedded aedes
@@ -25,7 +25,7 @@ async function simulateRun(o: { mqttUrl?: string; prefix?: string; tag: string }
   closers.push(() => hub.close());
   const k = await addKiosk({ hubDataDir: hubDir, hubUrl: hub.publicUrl, mqttUrl: hub.mqttUrl, prefix: o.prefix, site, dir });
   const run = spawnHadir(['kiosk', '--config', k.configPath, '--simulate', '--punches', '400', '--rate', '400']);
-  const code = await run.exited;
+  const code = await exitWithin(run, 90_000, 'simulated kiosk');
   expect(code, run.output()).toBe(0);
   const summary = JSON.parse(run.output().trim().split('\n').filter((l) => l.startsWith('{"deviceId"')).pop()!) as Record<string, number>;
   expect(summary).toMatchObject({ identifications: 400, recorded: 400, lastSeq: 400, undelivered: 0 });
@@ -42,9 +42,9 @@ async function simulateRun(o: { mqttUrl?: string; prefix?: string; tag: string }
 describe('simulated kiosk → real hub', () => {
   it('through the embedded aedes broker', async () => {
     await simulateRun({ tag: 'aedes' });
-  });
+  }, 120_000);
 
   it('through the real Mosquitto on 127.0.0.1:1883 (private topic prefix)', async () => {
     await simulateRun({ tag: 'mosq', mqttUrl: 'mqtt://127.0.0.1:1883', prefix: `t-${rand()}/hadir/v1` });
-  });
+  }, 120_000);
 });
