@@ -61,6 +61,7 @@ export class HealthModule implements HubModule {
   readonly store: HealthStore;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  private lastPruneMs = 0;
   private readonly waiters = new Map<string, (row: CommandRow) => void>();
   private readonly now: () => number;
   private readonly metrics;
@@ -176,7 +177,7 @@ export class HealthModule implements HubModule {
   }
 
   evaluate(deviceId: string): void {
-    const dev = this.store.devices().find((d) => d.id === deviceId);
+    const dev = this.store.device(deviceId);
     if (!dev) return;
     const now = this.now();
     const open = new Set(this.store.openAlerts(deviceId).map((a) => a.kind as AlertKind));
@@ -197,10 +198,15 @@ export class HealthModule implements HubModule {
 
   evaluateAll(): void {
     for (const d of this.store.devices()) this.safeEvaluate(d.id);
+    const now = this.now();
+    if (now - this.lastPruneMs < 3600_000) return;
+    this.lastPruneMs = now;
     try {
-      const days = this.opts.historyDays ?? 30;
-      this.store.pruneHistory(this.iso(this.now() - days * 86_400_000));
-    } catch {}
+      const n = this.store.pruneHistory(this.iso(now - (this.opts.historyDays ?? 30) * 86_400_000), this.iso(now - 86_400_000));
+      if (n) this.ctx.log.info({ rows: n }, 'health history pruned');
+    } catch (e) {
+      this.ctx.log.warn({ err: (e as Error).message }, 'health history prune failed');
+    }
   }
 
   // ---------------------------------------------------------------- commands

@@ -88,8 +88,24 @@ export class HealthStore {
     return rows.map((r) => ({ receivedAt: r.received_at as string, estOffsetMs: (r.est_offset_ms as number) ?? null, body: JSON.parse(r.body as string) as Health }));
   }
 
-  pruneHistory(olderThan: string): number {
-    return this.db.prepare('DELETE FROM device_health WHERE received_at < ? AND id NOT IN (SELECT max(id) FROM device_health GROUP BY device_id)').run(olderThan).changes;
+  /**
+   * Bounds the history: rows older than `olderThan` go (the latest row of each device stays);
+   * rows older than `thinBefore` are thinned to the first of each device's 15-minute slots
+   * (60 s detail for the last day, 15 min for the rest: ~100 rows a day per kiosk).
+   */
+  pruneHistory(olderThan: string, thinBefore: string): number {
+    return this.db.transaction(() => {
+      let n = this.db.prepare('DELETE FROM device_health WHERE received_at < ? AND id NOT IN (SELECT max(id) FROM device_health GROUP BY device_id)').run(olderThan).changes;
+      n += this.db
+        .prepare(
+          `DELETE FROM device_health WHERE received_at < ? AND id NOT IN (
+             SELECT min(id) FROM device_health WHERE received_at < ?
+             GROUP BY device_id, substr(received_at, 1, 14), CAST(substr(received_at, 15, 2) AS INTEGER) / 15)
+           AND id NOT IN (SELECT max(id) FROM device_health GROUP BY device_id)`,
+        )
+        .run(thinBefore, thinBefore).changes;
+      return n;
+    })();
   }
 
   devices(): { id: string; siteCode: string; online: boolean; statusAt: string | null; enrolledAt: string | null; opdCode: string | null }[] {
@@ -101,6 +117,11 @@ export class HealthStore {
       )
       .all() as Record<string, unknown>[];
     return rows.map((r) => ({ id: r.id as string, siteCode: r.site_code as string, online: r.online === 1, statusAt: (r.status_at as string) ?? null, enrolledAt: (r.enrolled_at as string) ?? null, opdCode: (r.opd_code as string) ?? null }));
+  }
+
+  device(id: string): { id: string; siteCode: string; online: boolean; statusAt: string | null; enrolledAt: string | null } | null {
+    const r = this.db.prepare('SELECT id, site_code, online, status_at, enrolled_at FROM devices WHERE id = ? AND disabled_at IS NULL AND enrolled_at IS NOT NULL').get(id) as Record<string, unknown> | undefined;
+    return r ? { id: r.id as string, siteCode: r.site_code as string, online: r.online === 1, statusAt: (r.status_at as string) ?? null, enrolledAt: (r.enrolled_at as string) ?? null } : null;
   }
 
   deviceOpd(deviceId: string): { exists: boolean; opdCode: string | null } {
