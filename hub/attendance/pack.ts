@@ -2,18 +2,13 @@ import type { DayRecord } from './derive.js';
 
 /**
  * Day records are stored as one JSON document per employee-month. Fields at their default
- * (null, 0, [], the month's unit/OPD/schedule) are left out: a province-sized month is 3 million
+ * (null, 0, [], the month's unit/OPD) are left out: a province-sized month is 3 million
  * day records, and this keeps it to a few hundred MB instead of a gigabyte.
  */
-const DEFAULTS: Omit<DayRecord, 'date' | 'status' | 'code'> = {
-  unit: null, opd: null, schedule: null, shift: null, override: null, start: null, end: null,
-  in: null, mid: null, out: null, minutes_late: 0, minutes_early: 0, pct: 0, rule: null, lines: [],
-  holiday: null, exception_id: null, pending_review: 0, other_site: 0,
-};
 export interface MonthKeys {
   unit: string | null;
   opd: string | null;
-  schedule: string | null;
+  schedule?: string | null;
 }
 
 export function packDays(days: readonly DayRecord[], m: MonthKeys): string {
@@ -26,7 +21,7 @@ export function packDays(days: readonly DayRecord[], m: MonthKeys): string {
     else {
       if (d.unit !== m.unit) o.unit = d.unit;
       if (d.opd !== m.opd) o.opd = d.opd;
-      if (d.schedule !== m.schedule) o.schedule = d.schedule;
+      if (d.schedule !== null) o.schedule = d.schedule; // always: the month row does not store a schedule
     }
     if (d.shift !== null) o.shift = d.shift;
     if (d.override !== null) o.override = d.override;
@@ -50,12 +45,36 @@ export function packDays(days: readonly DayRecord[], m: MonthKeys): string {
 }
 
 export function unpackDays(json: string, m: MonthKeys): DayRecord[] {
-  const arr = JSON.parse(json) as Record<string, unknown>[];
-  return arr.map((o) => {
-    const d = { ...DEFAULTS, unit: m.unit, opd: m.opd, schedule: m.schedule, lines: [], ...o } as unknown as DayRecord;
-    if (o.status === 'not_employed') {
-      d.unit = d.opd = d.schedule = null;
-    }
-    return d;
-  });
+  const arr = JSON.parse(json) as Partial<DayRecord>[];
+  const out: DayRecord[] = new Array(arr.length);
+  for (let i = 0; i < arr.length; i++) {
+    const o = arr[i]!;
+    const none = o.status === 'not_employed';
+    // built field by field (no object spread): reports unpack every day of every employee
+    out[i] = {
+      date: o.date!,
+      status: o.status!,
+      code: o.code!,
+      unit: none ? null : o.unit !== undefined ? o.unit : m.unit,
+      opd: none ? null : o.opd !== undefined ? o.opd : m.opd,
+      schedule: none ? null : (o.schedule ?? null),
+      shift: o.shift ?? null,
+      override: o.override ?? null,
+      start: o.start ?? null,
+      end: o.end ?? null,
+      in: o.in ?? null,
+      mid: o.mid ?? null,
+      out: o.out ?? null,
+      minutes_late: o.minutes_late ?? 0,
+      minutes_early: o.minutes_early ?? 0,
+      pct: o.pct ?? 0,
+      rule: o.rule ?? null,
+      lines: o.lines ?? [],
+      holiday: o.holiday ?? null,
+      exception_id: o.exception_id ?? null,
+      pending_review: o.pending_review ?? 0,
+      other_site: o.other_site ?? 0,
+    };
+  }
+  return out;
 }

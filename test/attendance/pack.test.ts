@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { deriveMonth } from '../../hub/attendance/derive.js';
+import { packDays, unpackDays } from '../../hub/attendance/pack.js';
+import { context, employee, wib } from './fixtures.js';
+
+describe('stored day records', () => {
+  it('round-trip exactly, with a transfer, days before employment and deductions', () => {
+    const days = deriveMonth(
+      context('2026-10'),
+      employee([wib('2026-10-05T07:50'), wib('2026-10-05T15:00'), wib('2026-10-19T07:05', 'S2')], {
+        assignments: [
+          { from: '2026-10-03', unit: 'U1', opd: 'OPD1', schedule: 'KANTOR5' },
+          { from: '2026-10-15', unit: 'U2', opd: 'OPD2', schedule: 'GURU5' },
+        ],
+      }),
+    );
+    expect(days[0]!.status).toBe('not_employed');
+    const month = { unit: 'U2', opd: 'OPD2' };
+    const json = packDays(days, month);
+    expect(unpackDays(json, month)).toEqual(days);
+    // defaults are left out: an off day is a few bytes
+    expect(JSON.parse(json)[9]).toEqual({ date: '2026-10-10', status: 'off', code: 'L', unit: 'U1', opd: 'OPD1', schedule: 'KANTOR5' });
+  });
+});
