@@ -123,12 +123,20 @@ export async function runSelftest(o: SelftestOptions): Promise<{ config: KioskCo
   } else {
     rows.push(deviceCheck('camera', 'Kamera / camera', cfg.face.enabled && cfg.face.camera.driver !== 'dir' ? dev(cfg.face.camera.device) : null, 'pasang kamera USB/CSI, lalu `ls -l /dev/video*`; pengguna hadir harus di grup video / plug in the camera; user hadir must be in group video'));
     rows.push(deviceCheck('finger', 'Sensor sidik jari / fingerprint sensor', cfg.finger.enabled ? dev(cfg.finger.port) : null, 'periksa kabel UART (TX↔RX), `enable_uart=1` di /boot/firmware/config.txt, grup dialout / check UART wiring (TX↔RX), enable_uart=1, group dialout'));
-    const chips = existsSync(dev('/dev')) ? ['/dev/gpiochip0', '/dev/gpiochip4'].filter((p) => existsSync(dev(p))) : [];
-    rows.push(!cfg.gpio.enabled
-      ? { id: 'gpio', title: 'GPIO (LED/buzzer)', state: 'skip', detail: 'disabled in config' }
-      : chips.length
-        ? { id: 'gpio', title: 'GPIO (LED/buzzer)', state: 'ok', detail: chips.join(', ') }
-        : { id: 'gpio', title: 'GPIO (LED/buzzer)', state: 'warn', detail: 'no /dev/gpiochip*', fix: 'bukan Raspberry Pi? matikan gpio.enabled / not a Raspberry Pi? set gpio.enabled=false' });
+    // onoff drives the pins through sysfs: its export file must exist and be writable for the hadir user (group gpio).
+    const exportFile = dev(join(cfg.gpio.sysfsRoot, 'export'));
+    let gpio: CheckResult;
+    if (!cfg.gpio.enabled) gpio = { id: 'gpio', title: 'GPIO (LED/buzzer)', state: 'skip', detail: 'disabled in config' };
+    else if (!existsSync(exportFile)) gpio = { id: 'gpio', title: 'GPIO (LED/buzzer)', state: 'warn', detail: `${exportFile} missing`, fix: 'bukan Raspberry Pi? matikan gpio.enabled / not a Raspberry Pi? set gpio.enabled=false' };
+    else {
+      try {
+        accessSync(exportFile, constants.W_OK);
+        gpio = { id: 'gpio', title: 'GPIO (LED/buzzer)', state: 'ok', detail: `${exportFile} writable` };
+      } catch {
+        gpio = { id: 'gpio', title: 'GPIO (LED/buzzer)', state: 'warn', detail: `${exportFile} not writable by this user`, fix: 'usermod -aG gpio hadir' };
+      }
+    }
+    rows.push(gpio);
   }
   return { config: cfg, rows };
 }
