@@ -86,7 +86,10 @@ export class FaceApiEngine implements FaceEngine {
   }
 
   static async create(opts: { minConfidence?: number } = {}): Promise<FaceApiEngine> {
-    loaded ??= load();
+    loaded ??= load().catch((e: unknown) => {
+      loaded = null; // a later attempt may succeed (e.g. after a package repair)
+      throw e;
+    });
     const { tf, faceapi } = await loaded;
     return new FaceApiEngine(tf, faceapi, opts.minConfidence ?? 0.3);
   }

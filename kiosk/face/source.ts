@@ -55,6 +55,9 @@ export class FaceSource implements IdentificationSource {
   identifications = 0;
   private readonly onRoster = () => this.rebuildIndex();
   private wake: (() => void) | null = null;
+  private frameError: string | null = null;
+  /** Settles when the frame in progress is done (enrolment waits for it before taking the camera). */
+  private frameDone: Promise<void> = Promise.resolve();
 
   /** A pause that stop() cuts short (a camera backoff can be 30 s). */
   private sleep(ms: number): Promise<void> {
@@ -67,6 +70,7 @@ export class FaceSource implements IdentificationSource {
   constructor(private readonly d: FaceSourceDeps) {}
 
   state(): ComponentState {
+    if (this.frameError && this.faceState.state === 'ok') return { state: 'degraded', detail: `frame error: ${this.frameError}`.slice(0, 300) };
     return this.faceState;
   }
 
@@ -118,6 +122,7 @@ export class FaceSource implements IdentificationSource {
     if (!this.pipeline) throw new Error('face engine not running');
     this.paused++;
     try {
+      await this.frameDone;
       await this.ensureCamera();
       return await fn(this.d.camera, this.pipeline);
     } finally {
@@ -139,39 +144,54 @@ export class FaceSource implements IdentificationSource {
     this.d.bus.emit('feedback', { kind: 'unknown', reason: text });
   }
 
+  private backoff = 1000;
+
   private async run(): Promise<void> {
-    let backoff = 1000;
     while (this.running) {
       if (this.paused) {
         await this.sleep(50);
         continue;
       }
-      let frame: RgbImage;
+      let endFrame!: () => void;
+      this.frameDone = new Promise<void>((r) => (endFrame = r));
+      let pause: number;
       try {
-        await this.ensureCamera();
-        frame = await this.d.camera.capture();
-        backoff = 1000;
-        this.cameraState = { state: 'ok', detail: this.d.camera.describe };
-      } catch (e) {
-        const msg = (e as Error).message;
-        const permanent = isCameraError(e) && e.permanent;
-        this.cameraState = { state: 'fault', detail: `kamera / camera: ${msg}`.slice(0, 300) };
-        this.d.log.warn({ err: msg, permanent }, 'camera failed; fingerprint punches continue');
-        if (this.cameraOpen) await this.d.camera.close().catch(() => {});
-        this.cameraOpen = false;
-        this.confirmer?.reset();
-        await this.sleep(permanent ? 30_000 : backoff);
-        backoff = Math.min(backoff * 2, 30_000);
-        continue;
+        pause = await this.oneFrame();
+      } finally {
+        endFrame();
       }
-      try {
-        await this.processFrame(frame);
-      } catch (e) {
-        this.d.log.error({ err: (e as Error).message }, 'face frame failed');
-        this.faceState = { state: 'degraded', detail: `frame error: ${(e as Error).message}`.slice(0, 300) };
-      }
-      if (this.d.config.loopIntervalMs) await this.sleep(this.d.config.loopIntervalMs);
+      if (pause) await this.sleep(pause);
     }
+  }
+
+  /** Captures and processes one frame; returns how long to pause before the next (camera backoff). */
+  private async oneFrame(): Promise<number> {
+    let frame: RgbImage;
+    try {
+      await this.ensureCamera();
+      frame = await this.d.camera.capture();
+      this.backoff = 1000;
+      this.cameraState = { state: 'ok', detail: this.d.camera.describe };
+    } catch (e) {
+      const msg = (e as Error).message;
+      const permanent = isCameraError(e) && e.permanent;
+      this.cameraState = { state: 'fault', detail: `kamera / camera: ${msg}`.slice(0, 300) };
+      this.d.log.warn({ err: msg, permanent }, 'camera failed; fingerprint punches continue');
+      if (this.cameraOpen) await this.d.camera.close().catch(() => {});
+      this.cameraOpen = false;
+      this.confirmer?.reset();
+      const pause = permanent ? 30_000 : this.backoff;
+      this.backoff = Math.min(this.backoff * 2, 30_000);
+      return pause;
+    }
+    try {
+      await this.processFrame(frame);
+      this.frameError = null;
+    } catch (e) {
+      this.d.log.error({ err: (e as Error).message }, 'face frame failed');
+      this.frameError = (e as Error).message;
+    }
+    return this.d.config.loopIntervalMs;
   }
 
   /** One frame through pipeline and decision; sends an Identification when confirmed and live. */
