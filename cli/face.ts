@@ -46,6 +46,8 @@ export function registerFaceCommands(g: Groups): void {
       const cfg = faceDefaults();
       if (o.threshold !== undefined) cfg.match.threshold[engineName] = parseNum(o.threshold, '--threshold');
       if (o.margin !== undefined) cfg.match.margin[engineName] = parseNum(o.margin, '--margin');
+      const { listIdentities } = await import('../kiosk/face/dataset.js');
+      listIdentities(o.dir); // a wrong folder is reported before the models load
       const { createEngine } = await import('../kiosk/face/engines.js');
       const { evalFaces } = await import('../kiosk/face/eval.js');
       const engine = await createEngine(engineName, cfg);
