@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { loadPrivateKey, type ComponentState, type Health } from '../protocol/index.js';
 import { UserError } from '../lib/errors.js';
@@ -153,6 +154,17 @@ export class KioskApp {
   }
 
   async start(): Promise<void> {
+    this.takeLock();
+    try {
+      await this.startCore();
+    } catch (e) {
+      // Whatever started (MQTT reconnects, timers) must not keep a failed process alive.
+      await this.stop().catch(() => {});
+      throw e;
+    }
+  }
+
+  private async startCore(): Promise<void> {
     const { config } = this;
     this.pruneJournal();
     this.pruneTimer = setInterval(() => this.pruneJournal(), 6 * 3600_000);
@@ -182,21 +194,49 @@ export class KioskApp {
       this.feedbacks.push(this.screen);
     }
     for (const factory of this.opts.extensions ?? extensionFactories) {
-      const ext = factory(this.ctx);
+      let ext: KioskExtension | null = null;
       try {
+        ext = factory(this.ctx);
         await ext.start();
         this.extensions.push(ext);
       } catch (e) {
         // One broken feature (camera, sensor) must not take the punch path down with it.
-        this.log.error({ extension: ext.name, err: (e as Error).message }, 'extension failed to start');
-        this.health.register({ component: ext.name, state: () => ({ state: 'fault', detail: (e as Error).message.slice(0, 300) }) });
-        this.bus.emit('feedback', { kind: 'fault', component: ext.name, detail: (e as Error).message.slice(0, 200) });
+        const name = ext?.name ?? (factory.name.replace(/^create|Extension$/g, '').toLowerCase() || 'extension');
+        this.log.error({ extension: name, err: (e as Error).message }, 'extension failed to start');
+        this.health.register({ component: name, state: () => ({ state: 'fault', detail: (e as Error).message.slice(0, 300) }) });
+        this.bus.emit('feedback', { kind: 'fault', component: name, detail: (e as Error).message.slice(0, 200) });
       }
     }
     this.running = true;
     for (const s of this.sources) await this.startSource(s);
     this.log.info({ deviceId: config.deviceId, lastSeq: this.journal.stats().lastSeq }, 'kiosk started');
   }
+
+  /**
+   * One kiosk process per data dir: a second one (a technician running `hadir kiosk` by hand next
+   * to the service) would fight over the MQTT client id and interleave the publisher. A lock left by
+   * a killed process (pid no longer alive) is taken over.
+   */
+  private takeLock(): void {
+    const path = join(this.config.dataDir, 'kiosk.lock');
+    if (heldLocks.has(path)) throw new UserError(`another kiosk is already running in this process with data dir ${this.config.dataDir}`, 'stop it first');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        writeFileSync(path, String(process.pid), { flag: 'wx' });
+        heldLocks.add(path);
+        this.lockPath = path;
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const pid = Number(readFileSync(path, 'utf8').trim());
+        if (pid && pid !== process.pid && isAlive(pid)) {
+          throw new UserError(`another kiosk process (pid ${pid}) is already running with data dir ${this.config.dataDir}`, 'stop it first (systemctl stop hadir-kiosk) — `hadir kiosk journal` can read the journal while it runs');
+        }
+        unlinkSync(path);
+      }
+    }
+  }
+  private lockPath: string | null = null;
 
   addSource(source: IdentificationSource): void {
     this.sources.push(source);
@@ -303,6 +343,27 @@ export class KioskApp {
     this.publisher.stop();
     await this.link.stop().catch(() => {});
     this.journal.close();
+    if (this.lockPath) {
+      try {
+        unlinkSync(this.lockPath);
+      } catch {
+        /* already gone */
+      }
+      heldLocks.delete(this.lockPath);
+      this.lockPath = null;
+    }
     this.log.info('kiosk stopped');
+  }
+}
+
+/** Data-dir locks held by kiosks in this process (tests and the demo run several). */
+const heldLocks = new Set<string>();
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

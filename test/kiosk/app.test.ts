@@ -145,4 +145,26 @@ describe('kiosk app: identification → journal → feedback → hub ack', () =>
     await readUntil('Tidak dikenali');
     ctrl.abort();
   });
+
+  it('one kiosk per data dir; a feature that fails to start does not stop the punch path', async () => {
+    const s = await setup();
+    const a = new KioskApp(s.config, {
+      screen: false,
+      extensions: [
+        () => ({ name: 'camera', start: async () => { throw new Error('no camera attached'); }, stop: async () => {} }),
+      ],
+    });
+    cleanups.push(() => a.stop());
+    await a.start();
+    expect(a.health.components().camera).toMatchObject({ state: 'fault', detail: 'no camera attached' });
+    expect(a.identify({ nip: s.roster.people[0]!.nip, method: 'finger', score: 90 }).kind).toBe('recorded');
+    const b = new KioskApp(s.config, { extensions: [], screen: false });
+    await expect(b.start()).rejects.toThrow(/another kiosk/);
+    await a.stop();
+    cleanups.pop();
+    const c = new KioskApp(s.config, { extensions: [], screen: false });
+    cleanups.push(() => c.stop());
+    await c.start(); // the lock is free again
+    expect(c.journal.stats().lastSeq).toBe(1);
+  });
 });
