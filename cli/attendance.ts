@@ -187,29 +187,31 @@ export function registerAttendanceCommands(g: Groups): void {
   // ---- reports ----------------------------------------------------------------------------
   const reportCmd = (name: 'attendance' | 'tpp', description: string) =>
     sub(g.report, name, description)
-      .requiredOption('--month <YYYY-MM>', 'month')
+      .option('--month <YYYY-MM>', 'month (default: the current month, counted up to yesterday)')
       .option('--opd <code>', 'only this OPD')
       .addOption(new Option('--format <format>', 'output format').choices(['json', 'csv', 'xlsx', 'pdf']).default('json'))
       .option('--out <file>', 'write to this file (required for xlsx/pdf on a terminal)')
-      .action(async (o: DataOpts & { month: string; opd?: string; format: 'json' | 'csv' | 'xlsx' | 'pdf'; out?: string }) => {
+      .action(async (o: DataOpts & { month?: string; opd?: string; format: 'json' | 'csv' | 'xlsx' | 'pdf'; out?: string }) => {
         const { requireMonth } = await import('../hub/attendance/store.js');
-        requireMonth(o.month);
+        if (o.month) requireMonth(o.month);
         if ((o.format === 'xlsx' || o.format === 'pdf') && !o.out && process.stdout.isTTY) throw new UserError(`${o.format} is binary`, `add --out FILE.${o.format}`);
         const data = await import('../hub/reports/data.js');
         const { renderAttendance, renderTpp } = await import('../hub/reports/index.js');
         const { nowIso, localToday } = await import('../hub/attendance/clock.js');
         await withDb(o, async (db) => {
-          const q = { month: o.month, opd: o.opd ?? null, today: localToday(db), now: nowIso() };
+          const today = localToday(db);
+          const month = o.month ?? today.slice(0, 7);
+          const q = { month, opd: o.opd ?? null, today, now: nowIso() };
           let buf: Buffer;
           let note: string;
           if (name === 'tpp') {
             const r = data.tppReport(db, q);
             buf = await renderTpp(r, o.format);
-            note = `TPP ${o.month}: ${r.rows.length} pegawai, total ${r.totals.total} rupiah; sampai/through ${r.meta.through}; nilai kinerja belum ada / missing scores ${r.totals.missing_scores}; absen menunggu verifikasi / pending review ${r.meta.pending_review}; izin menunggu / pending leave ${r.meta.pending_exceptions}`;
+            note = `TPP ${month}: ${r.rows.length} pegawai, total ${r.totals.total} rupiah; sampai/through ${r.meta.through}; nilai kinerja belum ada / missing scores ${r.totals.missing_scores}; absen menunggu verifikasi / pending review ${r.meta.pending_review}; izin menunggu / pending leave ${r.meta.pending_exceptions}`;
           } else {
             const r = data.attendanceReport(db, q);
             buf = await renderAttendance(r, o.format);
-            note = `Kehadiran / attendance ${o.month}: ${r.rows.length} pegawai; sampai/through ${r.meta.through}; pending review ${r.meta.pending_review}; pending leave ${r.meta.pending_exceptions}`;
+            note = `Kehadiran / attendance ${month}: ${r.rows.length} pegawai; sampai/through ${r.meta.through}; pending review ${r.meta.pending_review}; pending leave ${r.meta.pending_exceptions}`;
           }
           if (o.out) {
             const { writeFileAtomic } = await import('../lib/write-atomic.js');

@@ -234,6 +234,7 @@ export function processDirty(db: SqliteDb, now: string): { months: number; emplo
   if (!rows.length) return { months: 0, employees: 0, changed: 0 };
   const work = new Map<string, Set<string> | 'all'>();
   const hasMonth = db.prepare('SELECT 1 FROM att_months WHERE nip = ? AND month = ?').pluck();
+  const anyMonth = db.prepare('SELECT 1 FROM att_months WHERE month = ? LIMIT 1').pluck();
   for (const r of rows) {
     let months = r.month ? [r.month] : monthsOfPunch(r.captured_at ?? '');
     // A punch near a month boundary may belong to either month (zones, night shifts): the other
@@ -243,6 +244,8 @@ export function processDirty(db: SqliteDb, now: string): { months: number; emplo
       months = kept.length ? kept : [monthOfPunchWib(r.captured_at!)];
     }
     for (const month of months) {
+      // an explicit month (leave, holiday, rule …) that was never derived is derived when first read
+      if (r.month && (r.nip === '*' ? !anyMonth.get(month) : !hasMonth.get(r.nip, month))) continue;
       const cur = work.get(month);
       if (cur === 'all') continue;
       if (r.nip === '*') work.set(month, 'all');
