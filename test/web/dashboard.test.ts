@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -29,7 +29,7 @@ async function loginApi(username: string, password: string): Promise<Response> {
 }
 
 async function newPage(): Promise<Page> {
-  const ctx = await browser.newContext({ viewport: { width: 1366, height: 860 }, locale: 'id-ID', timezoneId: 'Asia/Jakarta' });
+  const ctx = await browser.newContext({ acceptDownloads: true, viewport: { width: 1366, height: 860 }, locale: 'id-ID', timezoneId: 'Asia/Jakarta' });
   const page = await ctx.newPage();
   page.on('pageerror', (e) => {
     throw e;
@@ -76,7 +76,8 @@ beforeAll(async () => {
   await kiosk.publish(dev.next({ nip: '199001012015032001', clock: { synced: false, source: 'none', bootId: 'boot-1', monoMs: 5000 } }));
   await waitFor(() => kiosk.ackedIds().size >= 2, 10_000, 'acks');
   await waitFor(async () => (await hub.store.getDevice(dev.id))?.online, 10_000, 'kiosk online');
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  // an Indonesian browser: native date inputs show dd/mm/yyyy as they would in the offices
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, env: { ...process.env, LANG: 'id_ID.UTF-8', LANGUAGE: 'id' } });
 });
 
 afterAll(async () => {
@@ -125,13 +126,28 @@ describe('web dashboard', () => {
     // Presensi: BKPSDM may pick any OPD
     await page.goto(`${base}/#/presensi?bulan=${MONTH}&opd=DISDIK`);
     await page.waitForSelector('table.attendance tbody tr');
-    const options = await page.$$eval('.toolbar select option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    const options = await page.$$eval('[data-testid=opd] option', (os) => os.map((o) => (o as HTMLOptionElement).value));
     expect(options).toEqual(expect.arrayContaining(['DINKES', 'DISDIK']));
     expect(await page.textContent('table.attendance')).toContain('Guru Ani');
     expect(await page.textContent('table.attendance')).not.toContain('Siti Rahma');
-    await page.selectOption('.toolbar select', 'DINKES');
+    await page.selectOption('[data-testid=opd]', 'DINKES');
     await expect.poll(() => page.textContent('table.attendance')).toContain('Siti Rahma');
     await shot(page, '03-presensi');
+    // downloads go through the report API with the token: the CSV is the API's CSV, XLSX and PDF are real files
+    for (const f of ['csv', 'xlsx', 'pdf'] as const) {
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`button[data-format=${f}]`)]);
+      expect(dl.suggestedFilename()).toBe(`kehadiran-${MONTH}-DINKES.${f}`);
+      const file = await dl.path();
+      const bytes = readFileSync(file);
+      if (f === 'csv') {
+        const tok = await page.evaluate(() => JSON.parse(localStorage.getItem('hadir.session')!).token as string);
+        expect(bytes.toString('utf8')).toBe(await (await apiAs(tok, `/reports/attendance?month=${MONTH}&opd=DINKES&format=csv`)).text());
+      }
+      if (f === 'xlsx') expect(bytes.subarray(0, 2).toString()).toBe('PK');
+      if (f === 'pdf') expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
+    }
+    // every text exists in both languages (a string: vitest would rewrite a dynamic import() in a function)
+    expect(await page.evaluate("import('/assets/js/i18n.js').then((m) => m.missingKeys())")).toEqual({ en: [], id: [] });
 
     // TPP: the page shows the report API's rupiah, row by row and in the sum
     const token = await page.evaluate(() => JSON.parse(localStorage.getItem('hadir.session')!).token as string);
@@ -173,6 +189,13 @@ describe('web dashboard', () => {
     await page.goto(`${base}/#/terlambat`);
     await page.waitForSelector('section.panel');
     await shot(page, '06-terlambat');
+    // Terlambat: dd/mm/yyyy whatever the browser's locale; typing another date loads that day
+    expect(await page.inputValue('.date-field input')).toMatch(/^\d{2}\/\d{2}\/\d{4}$/);
+    await page.fill('.date-field input', '01/10/2026');
+    await page.press('.date-field input', 'Enter');
+    await page.locator('.date-field input').blur();
+    await expect.poll(() => page.textContent('main')).toContain('01/10/2026');
+    await expect.poll(() => page.textContent('main')).toMatch(/Budi Santoso[\s\S]*\+20/); // 07:50 on a 07:30 start
     await page.goto(`${base}/#/persetujuan`);
     await page.waitForSelector('section.panel table, section.panel .state');
     await expect.poll(() => page.textContent('main')).toContain('Budi Santoso'); // the clock-unsynced punch
@@ -200,8 +223,8 @@ describe('web dashboard', () => {
     expect(await page.textContent('header.top')).toMatch(/Admin OPD · Dinas Kesehatan/);
     await page.goto(`${base}/#/presensi?bulan=${MONTH}&opd=DISDIK`); // a hand-edited URL changes nothing
     await page.waitForSelector('table.attendance tbody tr');
-    expect(await page.$eval('.toolbar select', (s) => (s as HTMLSelectElement).disabled)).toBe(true);
-    expect(await page.$$eval('.toolbar select option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['DINKES']);
+    expect(await page.$eval('[data-testid=opd]', (s) => (s as HTMLSelectElement).disabled)).toBe(true);
+    expect(await page.$$eval('[data-testid=opd] option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['DINKES']);
     const table = await page.textContent('table.attendance');
     expect(table).toContain('Siti Rahma');
     expect(table).not.toContain('Guru Ani');

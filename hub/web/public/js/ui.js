@@ -1,5 +1,6 @@
 import { h } from './dom.js';
 import { t } from './i18n.js';
+import { date, isoDate, isoMonth, monthLabel } from './fmt.js';
 
 export const loading = () => h('p.state.loading', { role: 'status' }, t('state.loading'));
 export const empty = (text) => h('p.state.empty', text ?? t('state.empty'));
@@ -34,9 +35,47 @@ export function badge(text, tone) {
   return h('span.badge', { class: tone ? `tone-${tone}` : undefined }, text);
 }
 
+/** Month choice: the last 24 months (and the chosen one, if older), named in the UI language. */
 export function monthPicker(value, onChange) {
+  const now = new Date();
+  const months = Array.from({ length: 24 }, (_, i) => isoMonth(new Date(now.getFullYear(), now.getMonth() - i, 1)));
+  if (!months.includes(value)) months.push(value);
   return h('label.field', h('span', t('common.month')),
-    h('input', { type: 'month', value, required: true, 'aria-label': t('common.month'), onchange: (e) => e.target.value && onChange(e.target.value) }));
+    h('select', { 'aria-label': t('common.month'), 'data-testid': 'month', onchange: (e) => onChange(e.target.value) },
+      months.map((m) => h('option', { value: m, selected: m === value }, monthLabel(m)))));
+}
+
+/**
+ * A date typed as dd/mm/yyyy (the office convention, whatever the browser's locale) with
+ * previous/next-day buttons; calls onChange with YYYY-MM-DD.
+ */
+export function dateField(label, iso, onChange, { max } = {}) {
+  const input = h('input', { type: 'text', inputmode: 'numeric', size: 10, value: date(iso), placeholder: 'dd/mm/yyyy', 'aria-label': label, pattern: '\\d{1,2}/\\d{1,2}/\\d{4}' });
+  const step = (n) => {
+    const d = new Date(`${iso}T12:00:00`);
+    d.setDate(d.getDate() + n);
+    const next = isoDate(d);
+    if (!max || next <= max) onChange(next);
+  };
+  input.addEventListener('input', () => input.setCustomValidity(''));
+  input.addEventListener('change', () => {
+    const v = parseDate(input.value);
+    if (v) onChange(v);
+    else input.setCustomValidity('dd/mm/yyyy'), input.reportValidity();
+  });
+  return h('label.field', h('span', label), h('span.date-field',
+    h('button.secondary.small', { type: 'button', 'aria-label': '−1', onclick: () => step(-1) }, '‹'), input,
+    h('button.secondary.small', { type: 'button', 'aria-label': '+1', disabled: !!max && iso >= max, onclick: () => step(1) }, '›')));
+}
+
+/** "5/10/2026" → "2026-10-05"; null when it is not a real date. */
+export function parseDate(s) {
+  const m = /^\s*(\d{1,2})\/(\d{1,2})\/(\d{4})\s*$/.exec(s);
+  if (!m) return null;
+  const [d, mo, y] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const dt = new Date(y, mo - 1, d);
+  if (dt.getFullYear() !== y || dt.getMonth() !== mo - 1 || dt.getDate() !== d) return null;
+  return isoDate(dt);
 }
 
 /** OPD choice: BKPSDM picks any (or all, when allowed); an OPD admin's is fixed to theirs. */
@@ -44,9 +83,9 @@ export function opdPicker(session, value, onChange, { allowAll = false } = {}) {
   const opds = session.opds ?? [];
   if (session.user.role !== 'bkpsdm') {
     const own = opds[0];
-    return h('label.field', h('span', t('common.opd')), h('select', { disabled: true }, h('option', { value: own?.code ?? '' }, own ? `${own.name} (${own.code})` : session.user.opdCode)));
+    return h('label.field', h('span', t('common.opd')), h('select', { disabled: true, 'data-testid': 'opd' }, h('option', { value: own?.code ?? '' }, own ? `${own.name} (${own.code})` : session.user.opdCode)));
   }
-  const sel = h('select', { 'aria-label': t('common.opd'), onchange: (e) => onChange(e.target.value) },
+  const sel = h('select', { 'aria-label': t('common.opd'), 'data-testid': 'opd', onchange: (e) => onChange(e.target.value) },
     allowAll ? h('option', { value: '' }, t('common.all_opd')) : null,
     opds.map((o) => h('option', { value: o.code, selected: o.code === value }, `${o.name} (${o.code})`)));
   if (!value && allowAll) sel.value = '';

@@ -44,7 +44,7 @@ export async function renderApprovals(main, { session, params, setParams }) {
         { label: t('appr.to'), value: (x) => date(x.to_date) },
         { label: t('appr.note'), value: (x) => [x.note, x.evidence].filter(Boolean).join(' · ') || '–' },
         { label: t('appr.requested_by'), value: (x) => `${x.requested_by} · ${dateTime(x.requested_at)}` },
-        { label: '', cls: 'actions', value: (x) => h('span.actions',
+        { label: '', cls: 'act', value: (x) => h('span.actions',
             h('button.small', { type: 'button', onclick: (e) => act(e.target, `/exceptions/${x.id}/approve`, undefined, loadExceptions) }, t('appr.approve')),
             h('button.small.danger', { type: 'button', onclick: (e) => confirm(t('appr.confirm_reject', { what: `${t(`status.${x.type}`)} ${x.name}` })) && act(e.target, `/exceptions/${x.id}/reject`, undefined, loadExceptions) }, t('appr.reject'))) },
       ], rows));
@@ -64,11 +64,15 @@ export async function renderApprovals(main, { session, params, setParams }) {
         { label: t('appr.captured'), value: (x) => dateTime(x.captured_at) },
         { label: t('appr.clock'), value: (x) => `${x.clock_source ?? '–'}${x.clock_offset_ms !== null && x.clock_offset_ms !== undefined ? ` (${offset(x.clock_offset_ms)})` : ''}` },
         { label: t('appr.suggested'), value: (x) => (x.suggested_at ? dateTime(x.suggested_at) : '–') },
-        { label: '', cls: 'actions', value: (x) => {
-            const when = h('input', { type: 'datetime-local', step: 60, value: localInput(x.suggested_at ?? x.captured_at), 'aria-label': t('appr.correct') });
+        { label: '', cls: 'act', value: (x) => {
+            const when = h('input', { type: 'text', size: 16, value: dateTime(x.suggested_at ?? x.captured_at), placeholder: 'dd/mm/yyyy hh:mm', 'aria-label': t('appr.correct') });
             return h('span.actions',
               h('button.small', { type: 'button', onclick: (e) => act(e.target, `/punches/${encodeURIComponent(x.id)}/review`, x.suggested_at ? { action: 'accept', useSuggested: true } : { action: 'accept' }, loadPunches) }, x.suggested_at ? `${t('appr.accept')} (${t('appr.suggested').toLowerCase()})` : t('appr.accept')),
-              h('span.correct', when, h('button.small.secondary', { type: 'button', onclick: (e) => when.value && act(e.target, `/punches/${encodeURIComponent(x.id)}/review`, { action: 'accept', correctedAt: withOffset(when.value) }, loadPunches) }, t('appr.correct'))),
+              h('span.correct', when, h('button.small.secondary', { type: 'button', onclick: (e) => {
+                const at = parseDateTime(when.value);
+                if (!at) return toast(t('appr.bad_time'), 'bad');
+                act(e.target, `/punches/${encodeURIComponent(x.id)}/review`, { action: 'accept', correctedAt: at }, loadPunches);
+              } }, t('appr.correct'))),
               h('button.small.danger', { type: 'button', onclick: (e) => confirm(t('appr.confirm_reject', { what: `punch ${x.name ?? x.nip} ${dateTime(x.captured_at)}` })) && act(e.target, `/punches/${encodeURIComponent(x.id)}/review`, { action: 'reject' }, loadPunches) }, t('appr.reject')));
           } },
       ], rows));
@@ -81,15 +85,17 @@ export async function renderApprovals(main, { session, params, setParams }) {
 }
 
 const pad = (n) => String(n).padStart(2, '0');
-/** UTC ISO → the value of a datetime-local input in the browser's zone. */
-function localInput(iso) {
-  const d = new Date(iso);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
-/** "2026-10-05T07:41" (browser zone) → "2026-10-05T07:41:00+07:00", what the API wants. */
-export function withOffset(local) {
-  const d = new Date(local);
-  const off = -d.getTimezoneOffset();
-  const s = off >= 0 ? '+' : '-';
-  return `${local.slice(0, 16)}:00${s}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
+/**
+ * "05/10/2026 07:41" (the browser's zone: the office's) → "2026-10-05T07:41:00+07:00", the form
+ * the API wants; null when it is not a real date and time.
+ */
+export function parseDateTime(s) {
+  const m = /^\s*(\d{1,2})\/(\d{1,2})\/(\d{4})\s+(\d{1,2})[:.](\d{2})\s*$/.exec(s);
+  if (!m) return null;
+  const [d, mo, y, hh, mm] = m.slice(1).map(Number);
+  const dt = new Date(y, mo - 1, d, hh, mm);
+  if (dt.getFullYear() !== y || dt.getMonth() !== mo - 1 || dt.getDate() !== d || dt.getHours() !== hh || dt.getMinutes() !== mm) return null;
+  const off = -dt.getTimezoneOffset();
+  const sign = off >= 0 ? '+' : '-';
+  return `${y}-${pad(mo)}-${pad(d)}T${pad(hh)}:${pad(mm)}:00${sign}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
 }

@@ -2,7 +2,7 @@ import { h, fill } from '../dom.js';
 import { t } from '../i18n.js';
 import { api } from '../api.js';
 import { date, isoDate } from '../fmt.js';
-import { empty, errorBox, loading, opdPicker, table } from '../ui.js';
+import { dateField, empty, errorBox, loading, opdPicker, table } from '../ui.js';
 import { STATUS_TONE } from './attendance.js';
 
 /** Terlambat hari ini: late check-ins (most minutes first) and who has not checked in yet. */
@@ -10,15 +10,13 @@ export async function renderLate(main, { session, params, setParams }) {
   const opd = session.user.role === 'bkpsdm' ? params.opd ?? '' : session.user.opdCode;
   const day = /^\d{4}-\d{2}-\d{2}$/.test(params.tanggal ?? '') ? params.tanggal : undefined;
   const body = h('div', loading());
-  const dateInput = h('input', { type: 'date', value: day ?? isoDate(), max: isoDate(), onchange: (e) => setParams({ opd, tanggal: e.target.value }) });
   fill(main,
     h('div.page-head', h('h1', t('late.title'))),
-    h('div.toolbar', h('label.field', h('span', t('late.date')), dateInput), opdPicker(session, opd, (o) => setParams({ opd: o, tanggal: day }), { allowAll: true })),
+    h('div.toolbar', dateField(t('late.date'), day ?? isoDate(), (d) => setParams({ opd, tanggal: d }), { max: isoDate() }), opdPicker(session, opd, (o) => setParams({ opd: o, tanggal: day }), { allowAll: true })),
     body);
   const load = async () => {
     try {
       const r = await api('/reports/late-today', { query: { date: day, opd: session.user.role === 'bkpsdm' ? opd : undefined } });
-      dateInput.value = r.date;
       const person = [
         { label: t('common.nip'), value: (x) => x.nip, cls: 'mono' },
         { label: t('common.name'), value: (x) => x.name, cls: 'name' },
