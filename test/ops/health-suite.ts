@@ -10,14 +10,16 @@ import { kioskConfigSchema } from '../../kiosk/config.js';
 import { createClockExtension } from '../../kiosk/clock/extension.js';
 import { createHealthExtension } from '../../kiosk/health/extension.js';
 import { createCommandsExtension } from '../../kiosk/commands/extension.js';
-import { TestKiosk, enrolTestDevice, metricValue, seedOrg, tmpDir, waitFor } from '../hub/helpers.js';
+import { TestKiosk, enrolTestDevice, metricValue, randomPrefix, seedOrg, tmpDir, waitFor } from '../hub/helpers.js';
 
 /**
- * Terminal health end to end: real hub (embedded aedes, SQLite) with the health module, a real
- * kiosk (KioskApp, simulate) with the clock, health and commands extensions, plus a raw device
- * client that publishes crafted health and punches to drive alerts, drift and reconstruction.
+ * Terminal health end to end: real hub (SQLite) with the health module, a real kiosk (KioskApp,
+ * simulate) with the clock, health and commands extensions, plus a raw device client that publishes
+ * crafted health and punches to drive alerts, drift and reconstruction. Run against the embedded
+ * aedes broker and against the real Mosquitto on 127.0.0.1:1883 (own random topic prefix).
  */
-describe('terminal health, alerts and remote commands through hub and kiosk', () => {
+export function healthSuite(kind: 'aedes' | 'mosquitto'): void {
+describe(`terminal health, alerts and remote commands through hub and kiosk (${kind})`, () => {
   let hub: RunningHub;
   let app: KioskApp;
   let health!: HealthModule;
@@ -36,6 +38,7 @@ describe('terminal health, alerts and remote commands through hub and kiosk', ()
     dirs.push(hubDir, kioskDir);
     hub = await startHub({
       dataDir: hubDir, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', env: {}, defaultMetrics: false,
+      ...(kind === 'mosquitto' ? { mqttUrl: 'mqtt://127.0.0.1:1883', mqttPersistent: false, prefix: randomPrefix() } : {}),
       modules: [(ctx) => (health = new HealthModule(ctx, { now: () => Date.now() + shiftMs, evaluateEveryS: 3600 }))],
     });
     seedOrg(hub.ctx.db);
@@ -55,7 +58,7 @@ describe('terminal health, alerts and remote commands through hub and kiosk', ()
     app = new KioskApp(config, { simulate: true, screen: false, extensions: [createClockExtension, createHealthExtension, createCommandsExtension] });
     await app.start();
     rawDev = await enrolTestDevice(hub.store, 'PKM-01-A', 'kiosk-raw-1', hub.config.prefix);
-    raw = await TestKiosk.connect(hub.mqttUrl.replace('localhost', '127.0.0.1'), new Topics(hub.config.prefix), 'kiosk-raw-1', rawDev.password);
+    raw = await TestKiosk.connect(hub.mqttUrl.replace('localhost', '127.0.0.1'), new Topics(hub.config.prefix), 'kiosk-raw-1', kind === 'aedes' ? rawDev.password : undefined);
   });
 
   afterAll(async () => {
@@ -216,3 +219,4 @@ describe('terminal health, alerts and remote commands through hub and kiosk', ()
     expect(r2).toEqual({ suggested_at: '2026-11-24T00:02:00.000Z', suggested_ref: `punch:${p3.id}` });
   });
 });
+}
