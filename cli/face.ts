@@ -213,26 +213,31 @@ export function registerFaceCommands(g: Groups): void {
       const r1 = await b.benchPipeline(onnx, cfg, frame.image, idx, n, 3);
       const rss = process.memoryUsage().rss / 2 ** 20;
       out(`ONNX pipeline (detect+align+embed+search 10k+liveness), ${r1.faces} face(s), ${n} frames: p50 ${b.p50(r1.total).toFixed(1)} ms, p95 ${b.p95(r1.total).toFixed(1)} ms`);
-      out(`  stages p50: ${Object.entries(r1.stages).map(([k, v]) => `${k} ${b.p50(v).toFixed(2)}`).join(', ')} ms; RSS with ONNX models loaded ${rss.toFixed(0)} MB`);
+      out(`  stages p50: ${Object.entries(r1.stages).map(([k, v]) => `${k} ${b.p50(v).toFixed(2)}`).join(', ')} ms; CPU ${r1.cpuMsPerFrame.toFixed(1)} ms/frame; RSS with ONNX models loaded ${rss.toFixed(0)} MB`);
       await onnx.close();
       let faceapiP50: number | null = null;
+      let faceapiCpu: number | null = null;
       if (o.faceapi) {
         const { FaceApiEngine } = await import('../kiosk/face/faceapi-engine.js');
         const fa = await FaceApiEngine.create();
         const idx2 = b.randomIndex(fa.modelId, fa.dims, 10_000);
         const r2 = await b.benchPipeline(fa, cfg, frame.image, idx2, nf, 1);
         faceapiP50 = b.p50(r2.total);
+        faceapiCpu = r2.cpuMsPerFrame;
         out(`face-api pipeline (detect+landmarks+align+embed+search 10k, WASM), ${r2.faces} face(s), ${nf} frames: p50 ${faceapiP50.toFixed(1)} ms, p95 ${b.p95(r2.total).toFixed(1)} ms`);
-        out(`  stages p50: ${Object.entries(r2.stages).map(([k, v]) => `${k} ${b.p50(v).toFixed(2)}`).join(', ')} ms`);
+        out(`  stages p50: ${Object.entries(r2.stages).map(([k, v]) => `${k} ${b.p50(v).toFixed(2)}`).join(', ')} ms; CPU ${r2.cpuMsPerFrame.toFixed(1)} ms/frame`);
       }
       const onnxP50 = b.p50(r1.total);
-      if (faceapiP50 !== null) out(`speedup ONNX vs face-api: ${(faceapiP50 / onnxP50).toFixed(1)}x`);
+      if (faceapiP50 !== null) out(`speedup ONNX vs face-api: ${(faceapiP50 / onnxP50).toFixed(1)}x wall, ${(faceapiCpu! / r1.cpuMsPerFrame).toFixed(1)}x CPU`);
       out('(numbers on a shared, loaded machine are noisy; measure on the kiosk itself)');
       out(JSON.stringify({
         onnx_p50_ms: +onnxP50.toFixed(2), onnx_p95_ms: +b.p95(r1.total).toFixed(2),
         faceapi_p50_ms: faceapiP50 === null ? null : +faceapiP50.toFixed(2),
         speedup: faceapiP50 === null ? null : +(faceapiP50 / onnxP50).toFixed(2),
         search_10k_ms: +b.p50(search).toFixed(3), rss_mb: Math.round(rss),
+        onnx_cpu_ms_per_frame: +r1.cpuMsPerFrame.toFixed(2), faceapi_cpu_ms_per_frame: faceapiCpu === null ? null : +faceapiCpu.toFixed(2),
+        speedup_cpu: faceapiCpu === null ? null : +(faceapiCpu / r1.cpuMsPerFrame).toFixed(2),
+        load_avg_1m: +(await import('node:os')).loadavg()[0]!.toFixed(2),
         decode_sharp_ms: +b.p50(dSharp).toFixed(2), decode_jpegjs_ms: +b.p50(dJpegjs).toFixed(2),
         onnx_stage_p50_ms: Object.fromEntries(Object.entries(r1.stages).map(([k, v]) => [k, +b.p50(v).toFixed(2)])),
         threads: cfg.threads,
