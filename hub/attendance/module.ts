@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { Counter, Gauge } from 'prom-client';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import type { HubContext, HubEnv, HubModule, AuthUser } from '../module.js';
@@ -113,12 +114,33 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
     },
   );
 
+  // metrics: the queue should stay near 0; pending reviews are work for OPD admins
+  const registers = [ctx.metrics];
+  new Gauge({
+    name: 'hadir_attendance_queue',
+    help: 'Attendance inputs waiting to be re-derived (att_dirty rows)',
+    registers,
+    collect() {
+      this.set(ctx.db.prepare('SELECT count(*) FROM att_dirty').pluck().get() as number);
+    },
+  });
+  new Gauge({
+    name: 'hadir_attendance_pending_review',
+    help: 'Clock-unverified punches waiting for admin review',
+    registers,
+    collect() {
+      this.set(ctx.db.prepare("SELECT count(*) FROM punches WHERE review_status = 'pending'").pluck().get() as number);
+    },
+  });
+  const rederived = new Counter({ name: 'hadir_attendance_rederived_total', help: 'Employee-months re-derived after their inputs changed', registers });
+
   // incremental re-derivation
   let scheduled = false;
   const drain = () => {
     scheduled = false;
     try {
       const r = processDirty(ctx.db, now());
+      rederived.inc(r.employees);
       if (r.months) log.debug(r, 'attendance re-derived');
     } catch (e) {
       log.error({ err: e }, 'attendance re-derivation failed; it stays queued and is retried');

@@ -48,5 +48,8 @@ describe('hub end to end: kiosk punches become attendance', () => {
     expect(day.status).toBe('absent');
     const r = tppReport(hub.ctx.db, { month: '2026-10', today: '2026-11-24', now: new Date().toISOString() });
     expect(r.meta.pending_review).toBe(1);
+    const m = await (await hub.app.request('/metrics')).text();
+    expect(m).toMatch(/^hadir_attendance_pending_review 1$/m);
+    expect(m).toMatch(/^hadir_attendance_queue 0$/m);
   });
 });
