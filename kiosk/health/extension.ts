@@ -4,6 +4,7 @@ import { formatIssues } from '../../lib/config-file.js';
 import type { KioskContext, KioskExtension } from '../extension.js';
 import { execRunner, type CommandRunner } from '../clock/probe.js';
 import { TrustedClock } from '../clock/service.js';
+import { createHash } from 'node:crypto';
 import type { HealthConfig } from './config.js';
 import { collectSystem, decodeThrottled, type SystemSample } from './system.js';
 
@@ -23,6 +24,7 @@ export class HealthExtension implements KioskExtension {
   private last: SystemSample | null = null;
   private readonly cfg: HealthConfig;
   private readonly onConnected = () => void this.publishNow();
+  private modelVersion: string | null | undefined;
 
   constructor(private readonly ctx: KioskContext, private readonly deps: HealthExtensionDeps = {}) {
     this.cfg = ctx.config.health;
@@ -61,8 +63,10 @@ export class HealthExtension implements KioskExtension {
       const st = clock.stamp();
       clockBlock = { synced: st.synced, source: st.source, ...(st.offsetMs !== undefined ? { offsetMs: st.offsetMs } : {}) };
     }
+    const modelVersion = await this.models();
     const body = {
       ...base,
+      ...(modelVersion ? { modelVersion } : {}),
       components: { ...(base.components ?? {}), system: this.systemState() },
       clock: clockBlock,
       system: this.last.system,
@@ -71,6 +75,24 @@ export class HealthExtension implements KioskExtension {
     const r = healthSchema.safeParse(body);
     if (!r.success) throw new Error(`health message does not match the protocol: ${formatIssues(r.error)}`);
     return r.data;
+  }
+
+  /**
+   * The face models in use, as "<embedding model id>@<digest of every model's sha256>": the hub can
+   * tell at a glance which kiosks run which model set. Null when face is off or there is no manifest.
+   */
+  private async models(): Promise<string | null> {
+    if (this.modelVersion !== undefined) return this.modelVersion;
+    this.modelVersion = null;
+    if (!this.ctx.config.face.enabled) return null;
+    try {
+      const { loadManifest } = await import('../../models/store.js');
+      const m = loadManifest();
+      const digest = createHash('sha256').update(m.models.map((e) => e.sha256).join(',')).digest('hex').slice(0, 12);
+      const rec = m.models.find((e) => e.role === 'embedding') ?? m.models[0];
+      this.modelVersion = `${rec?.id ?? 'models'}@${digest}`.slice(0, 128);
+    } catch {}
+    return this.modelVersion;
   }
 
   async publishNow(): Promise<boolean> {

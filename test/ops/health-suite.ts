@@ -76,6 +76,7 @@ describe(`terminal health, alerts and remote commands through hub and kiosk (${k
     const h = dev.health!;
     expect(h.clock).toMatchObject({ synced: false, source: 'system' });
     expect(h.system?.load1).toBeTypeOf('number');
+    expect(h.modelVersion).toMatch(/^[a-z0-9-]+@[0-9a-f]{12}$/);
     expect(h.system?.diskFreePct).toBeGreaterThan(0);
     expect(h.system?.memTotalMb).toBeGreaterThan(0);
     expect(h.network?.iface).toBeTruthy();
