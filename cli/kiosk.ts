@@ -109,28 +109,24 @@ export function registerKioskCommands(g: Groups): void {
       if (!existsSync(join(cfg.dataDir, 'journal.db'))) throw new UserError(`no journal in ${cfg.dataDir} yet`, 'start the kiosk once (`hadir kiosk --config …`) or check dataDir in the config');
       const j = Journal.openReadonly(cfg.dataDir);
       try {
-        const rows = j.rows().map((r) => ({
-          seq: r.seq,
-          id: r.id,
-          nip: r.nip,
-          method: r.punch.method,
-          capturedAt: r.capturedAt,
-          clockSynced: r.punch.clock.synced,
-          clockSource: r.punch.clock.source,
-          score: r.punch.match.score,
-          journaledAt: r.journaledAt,
-          delivered: r.deliveredAt !== null,
-          deliveredAt: r.deliveredAt,
-          rejectedReason: r.rejectedReason,
-        }));
-        if (o.format === 'json') process.stdout.write(JSON.stringify(rows, null, 1) + '\n');
-        else {
+        // Streamed row by row: a kiosk keeps 90 days of punches (with photos) and has little RAM.
+        const write = (chunk: string) => process.stdout.write(chunk);
+        if (o.format === 'json') {
+          let first = true;
+          write('[');
+          for (const r of j.listing()) {
+            write((first ? '\n' : ',\n') + JSON.stringify(r));
+            first = false;
+          }
+          write(first ? ']\n' : '\n]\n');
+        } else {
           const cols = ['seq', 'id', 'nip', 'method', 'capturedAt', 'clockSynced', 'clockSource', 'score', 'journaledAt', 'delivered', 'deliveredAt', 'rejectedReason'] as const;
           const esc = (v: unknown) => {
             const s = v === null || v === undefined ? '' : String(v);
             return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
           };
-          process.stdout.write([cols.join(','), ...rows.map((r) => cols.map((c) => esc(r[c])).join(','))].join('\n') + '\n');
+          write(cols.join(',') + '\n');
+          for (const r of j.listing()) write(cols.map((c) => esc(r[c])).join(',') + '\n');
         }
         if (o.check) {
           const res = j.integrityCheck();

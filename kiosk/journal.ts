@@ -23,6 +23,22 @@ export interface JournalRow {
   rejectedReason: string | null;
 }
 
+/** One line of `hadir kiosk journal`. */
+export interface JournalListingRow {
+  seq: number;
+  id: string;
+  nip: string;
+  method: string;
+  capturedAt: string;
+  clockSynced: boolean;
+  clockSource: string;
+  score: number;
+  journaledAt: string;
+  delivered: boolean;
+  deliveredAt: string | null;
+  rejectedReason: string | null;
+}
+
 export interface ChainHead {
   /** Seq of the last punch (0 when the journal is empty). */
   seq: number;
@@ -83,6 +99,13 @@ export class Journal {
       ),
       all: db.prepare(
         'SELECT seq, id, nip, captured_at AS capturedAt, journaled_at AS journaledAt, delivered_at AS deliveredAt, rejected_reason AS rejectedReason, json FROM punches ORDER BY seq',
+      ),
+      listing: db.prepare(
+        `SELECT seq, id, nip, json_extract(json, '$.method') AS method, captured_at AS capturedAt,
+                json_extract(json, '$.clock.synced') AS clockSynced, json_extract(json, '$.clock.source') AS clockSource,
+                json_extract(json, '$.match.score') AS score, journaled_at AS journaledAt, delivered_at AS deliveredAt,
+                rejected_reason AS rejectedReason
+           FROM punches ORDER BY seq`,
       ),
       prune: db.prepare(
         'DELETE FROM punches WHERE delivered_at IS NOT NULL AND delivered_at < ? AND seq < (SELECT MAX(seq) FROM punches)',
@@ -180,6 +203,16 @@ export class Journal {
   /** Every journaled punch with its delivery state, in seq order. */
   rows(): (JournalRow & { punch: Punch })[] {
     return (this.stmts.all.all() as (JournalRow & { json: string })[]).map(({ json, ...r }) => ({ ...r, punch: JSON.parse(json) as Punch }));
+  }
+
+  /**
+   * Every punch as a listing row, streamed in seq order (fields read by SQLite's JSON functions, so
+   * 90 days of punches with photos never sit in memory at once).
+   */
+  *listing(): Generator<JournalListingRow> {
+    for (const r of this.stmts.listing.iterate() as IterableIterator<Omit<JournalListingRow, 'delivered' | 'clockSynced'> & { clockSynced: number }>) {
+      yield { ...r, clockSynced: r.clockSynced === 1, delivered: r.deliveredAt !== null };
+    }
   }
 
   /**

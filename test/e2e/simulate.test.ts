@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { startHub } from '../../hub/server.js';
-import { addKiosk, checkExactlyOnce, exitWithin, hubPunches, kioskJournal, rand, seedOrg, spawnHadir, tmp } from './harness.js';
+import { addKiosk, checkExactlyOnce, cleanSharedBroker, exitWithin, hubPunches, kioskJournal, rand, seedOrg, spawnHadir, tmp } from './harness.js';
 
 /**
  * `hadir kiosk --simulate --punches N` against the REAL hub: once through the hub's embedded aedes
@@ -24,6 +24,7 @@ async function simulateRun(o: { mqttUrl?: string; prefix?: string; tag: string }
   });
   closers.push(() => hub.close());
   const k = await addKiosk({ hubDataDir: hubDir, hubUrl: hub.publicUrl, mqttUrl: hub.mqttUrl, prefix: o.prefix, site, dir });
+  if (o.mqttUrl) closers.push(() => cleanSharedBroker(o.mqttUrl!, o.prefix!, k.deviceId));
   const run = spawnHadir(['kiosk', '--config', k.configPath, '--simulate', '--punches', '400', '--rate', '400']);
   const code = await exitWithin(run, 90_000, 'simulated kiosk');
   expect(code, run.output()).toBe(0);

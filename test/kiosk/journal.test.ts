@@ -125,6 +125,13 @@ describe('journal', () => {
     expect(rows[0]!.deliveredAt).toBe('2026-11-24T01:00:00.000Z');
     expect(rows[1]!.rejectedReason).toBe('bad signature');
     expect(rows[3]!.deliveredAt).toBeNull();
+    const listing = [...j.listing()];
+    expect(listing).toHaveLength(10);
+    expect(listing[0]).toEqual({
+      seq: 1, id: ids[0], nip: 'n0', method: 'face', capturedAt: '2026-11-24T00:10:00.000Z', clockSynced: true, clockSource: 'chrony',
+      score: 0.8, journaledAt: rows[0]!.journaledAt, delivered: true, deliveredAt: '2026-11-24T01:00:00.000Z', rejectedReason: null,
+    });
+    expect(listing[1]).toMatchObject({ delivered: false, rejectedReason: 'bad signature' });
     j.close();
   });
 
