@@ -139,6 +139,37 @@ export function registerHubCommands(g: Groups): void {
     });
   });
 
+  storeFlags(
+    g.device
+      .command('broker-passwd')
+      .description('Mosquitto: tulis password_file dan ACL / write the password file and ACL for an external broker')
+      .requiredOption('--out <file>', 'password file to write (mode 0600), e.g. /etc/mosquitto/hadir.passwd')
+      .option('--acl <file>', 'also write the ACL file, e.g. /etc/mosquitto/hadir.acl')
+      .option('--mqtt-url <url>', "the hub's broker URL with its credentials, mqtt://USER:PASSWORD@host:1883 (default HADIR_MQTT_URL)")
+      .option('--prefix <p>', 'MQTT topic prefix (default hadir/v1)'),
+  ).action(async (o: StoreFlags & { out: string; acl?: string; mqttUrl?: string; prefix?: string }) => {
+    const { brokerAuthFiles } = await import('../hub/devices/registry.js');
+    const { writeFileAtomic } = await import('../lib/write-atomic.js');
+    const { DEFAULT_PREFIX } = await import('../protocol/index.js');
+    const raw = o.mqttUrl ?? process.env.HADIR_MQTT_URL;
+    let u: URL | null = null;
+    try {
+      u = raw ? new URL(raw) : null;
+    } catch {
+      u = null;
+    }
+    if (!u || !u.username || !u.password) {
+      throw new UserError("the hub's broker credentials are needed", 'pass --mqtt-url mqtt://hadir-hub:PASSWORD@127.0.0.1:1883 (the same URL the hub uses as HADIR_MQTT_URL)');
+    }
+    await withStore(o, async (store) => {
+      const r = await brokerAuthFiles(store, { prefix: o.prefix ?? process.env.HADIR_MQTT_PREFIX ?? DEFAULT_PREFIX, hubUser: decodeURIComponent(u.username), hubPassword: decodeURIComponent(u.password) });
+      writeFileAtomic(o.out, r.passwd, 0o600);
+      if (o.acl) writeFileAtomic(o.acl, r.acl, 0o644);
+      process.stdout.write(`Ditulis / written: ${o.out}${o.acl ? ` and ${o.acl}` : ''} — hub user ${decodeURIComponent(u.username)} + ${r.included.length} kiosk(s). Reload Mosquitto: systemctl reload mosquitto\n`);
+      if (r.missing.length) process.stderr.write(`hadir: ${r.missing.length} kiosk(s) enrolled before broker passwords were kept and are NOT in the file (${r.missing.join(', ')}) — re-enrol them with a new token from \`hadir device add\`\n`);
+    });
+  });
+
   const user = g.program.command('user').description('Pengguna hub / hub users and API tokens');
   storeFlags(
     user

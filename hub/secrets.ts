@@ -1,4 +1,4 @@
-import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, pbkdf2Sync, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 
 /**
  * Secrets the hub hands out (device MQTT/HTTP passwords, enrolment tokens, API tokens).
@@ -49,4 +49,14 @@ export async function verifyPassword(password: string, stored: string | null | u
     verified.set(memo, true);
   }
   return ok;
+}
+
+/**
+ * The same password in Mosquitto's password_file format (`$7$101$salt$hash`, PBKDF2-SHA512, as
+ * `mosquitto_passwd` writes it), for deployments whose external broker authenticates the kiosks.
+ */
+export function mosquittoHash(password: string, iterations = 101): string {
+  const salt = randomBytes(12);
+  const hash = pbkdf2Sync(password, salt, iterations, 64, 'sha512');
+  return `$7$${iterations}$${salt.toString('base64')}$${hash.toString('base64')}`;
 }

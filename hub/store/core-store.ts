@@ -12,6 +12,8 @@ export interface DeviceRecord {
   siteCode: string;
   publicKeyPem: string | null;
   mqttSecretHash: string | null;
+  /** The same secret hashed for an external broker's password file (Mosquitto `$7$`). */
+  brokerPasswordHash: string | null;
   createdAt: string;
   enrolledAt: string | null;
   disabledAt: string | null;
@@ -121,7 +123,7 @@ export interface CoreStore {
   getDevice(id: string): Promise<DeviceRecord | null>;
   listDevices(opts?: { opdCode?: string }): Promise<DeviceRecord[]>;
   insertDevice(d: { id: string; siteCode: string; createdAt: string }): Promise<void>;
-  setDeviceEnrolled(id: string, publicKeyPem: string, mqttSecretHash: string, at: string): Promise<void>;
+  setDeviceEnrolled(id: string, publicKeyPem: string, mqttSecretHash: string, at: string, brokerPasswordHash?: string | null): Promise<void>;
   setDeviceStatus(id: string, online: boolean, at: string): Promise<boolean>;
   setDeviceHealth(id: string, backlog: number, oldestAt: string | null, at: string): Promise<boolean>;
   seqGaps(deviceId?: string, openOnly?: boolean): Promise<SeqGap[]>;

@@ -13,6 +13,7 @@ function toDevice(r: Row): DeviceRecord {
     siteCode: r.site_code as string,
     publicKeyPem: (r.public_key_pem as string) ?? null,
     mqttSecretHash: (r.mqtt_secret_hash as string) ?? null,
+    brokerPasswordHash: (r.broker_password_hash as string) ?? null,
     createdAt: r.created_at as string,
     enrolledAt: (r.enrolled_at as string) ?? null,
     disabledAt: (r.disabled_at as string) ?? null,
@@ -71,7 +72,7 @@ export class SqliteCoreStore implements CoreStore {
       devicesOfOpd: p(`SELECT d.* FROM devices d JOIN sites s ON s.code = d.site_code JOIN units u ON u.code = s.unit_code
                        WHERE u.opd_code = ? ORDER BY d.id`),
       insertDevice: p('INSERT INTO devices (id, site_code, created_at) VALUES (?, ?, ?)'),
-      enrolled: p('UPDATE devices SET public_key_pem = ?, mqtt_secret_hash = ?, enrolled_at = ? WHERE id = ?'),
+      enrolled: p('UPDATE devices SET public_key_pem = ?, mqtt_secret_hash = ?, enrolled_at = ?, broker_password_hash = ? WHERE id = ?'),
       status: p('UPDATE devices SET online = ?, status_at = ?, last_seen_at = max(coalesce(last_seen_at, \'\'), ?) WHERE id = ?'),
       health: p('UPDATE devices SET backlog = ?, backlog_oldest_at = ?, last_seen_at = max(coalesce(last_seen_at, \'\'), ?) WHERE id = ?'),
       gapsAll: p('SELECT * FROM seq_gaps ORDER BY device_id, from_seq'),
@@ -116,8 +117,8 @@ export class SqliteCoreStore implements CoreStore {
   async insertDevice(d: { id: string; siteCode: string; createdAt: string }) {
     this.s.insertDevice.run(d.id, d.siteCode, d.createdAt);
   }
-  async setDeviceEnrolled(id: string, pem: string, secretHash: string, at: string) {
-    this.s.enrolled.run(pem, secretHash, at, id);
+  async setDeviceEnrolled(id: string, pem: string, secretHash: string, at: string, brokerHash: string | null = null) {
+    this.s.enrolled.run(pem, secretHash, at, brokerHash, id);
   }
   async setDeviceStatus(id: string, online: boolean, at: string) {
     return this.s.status.run(online ? 1 : 0, at, at, id).changes > 0;

@@ -125,3 +125,40 @@ export function metricValue(text: string, name: string, labels = ''): number {
   const m = re.exec(text);
   return m ? Number(m[1]) : NaN;
 }
+
+/** A private Mosquitto (the real broker binary) on a free port, with extra config lines. */
+export async function privateMosquitto(dir: string, extra = ''): Promise<{ port: number; url: string; stop(): Promise<void>; restart(): Promise<void> }> {
+  const { spawn } = await import('node:child_process');
+  const { createServer } = await import('node:net');
+  const { writeFileSync } = await import('node:fs');
+  const port = await new Promise<number>((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(conf, `listener ${port} 127.0.0.1\npersistence false\nmax_queued_messages 100000\n${extra}\n`);
+  let child: import('node:child_process').ChildProcess;
+  const start = async () => {
+    child = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+    await waitFor(
+      () =>
+        new Promise<boolean>((res) => {
+          const s = createServer();
+          s.once('error', () => res(true));
+          s.listen(port, '127.0.0.1', () => s.close(() => res(false)));
+        }),
+      10_000,
+      'mosquitto listening',
+    );
+  };
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    const done = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await done;
+  };
+  await start();
+  return { port, url: `mqtt://127.0.0.1:${port}`, stop, restart: async () => (await stop(), await start()) };
+}

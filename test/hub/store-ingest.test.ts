@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { Topics, generateDeviceKeys, loadPrivateKey, MAX_PUNCH_BYTES } from '../../protocol/index.js';
 import { openStore } from '../../hub/store/open.js';
-import type { CoreStore } from '../../hub/store/core-store.js';
+import type { CoreStore, DeviceRecord } from '../../hub/store/core-store.js';
 import type { SqliteDb } from '../../hub/store/sqlite.js';
 import { precheckPunchMessage, checkPunchMessage } from '../../hub/ingest/validate.js';
 import { InlineVerifier, WorkerPoolVerifier } from '../../hub/ingest/verify-pool.js';
@@ -95,8 +95,8 @@ describe('ingest validation', () => {
   const topics = new Topics();
   const keys = generateDeviceKeys();
   const d = makeDevice('kiosk-a', '', loadPrivateKey(keys.privateKeyPem), keys.publicKeyPem);
-  const device = {
-    id: 'kiosk-a', siteCode: 'S', publicKeyPem: keys.publicKeyPem, mqttSecretHash: 'x', createdAt: '', enrolledAt: '', disabledAt: null,
+  const device: DeviceRecord = {
+    id: 'kiosk-a', siteCode: 'S', publicKeyPem: keys.publicKeyPem, mqttSecretHash: 'x', brokerPasswordHash: null, createdAt: '', enrolledAt: '', disabledAt: null,
     lastSeenAt: null, online: false, statusAt: null, contiguousSeq: 0, maxSeq: 0, backlog: null, backlogOldestAt: null,
   };
   const lookup = async (id: string) => (id === 'kiosk-a' ? device : null);
@@ -115,10 +115,10 @@ describe('ingest validation', () => {
     expect(await check(topics.punch('kiosk-a'), { ...p, seq: p.seq + 1 })).toMatchObject({ ok: false, code: 'bad_signature' });
     const ghost = makeDevice('kiosk-z', '', loadPrivateKey(keys.privateKeyPem), keys.publicKeyPem).next();
     expect(await check(topics.punch('kiosk-z'), ghost)).toMatchObject({ ok: false, code: 'unknown_device' });
-    device.disabledAt = '2026-01-01' as never;
+    device.disabledAt = '2026-01-01';
     expect(await precheckPunchMessage(topics, topics.punch('kiosk-a'), Buffer.from(JSON.stringify(p)), lookup)).toMatchObject({ ok: false, code: 'disabled' });
     device.disabledAt = null;
-    device.publicKeyPem = null as never;
+    device.publicKeyPem = null;
     expect(await precheckPunchMessage(topics, topics.punch('kiosk-a'), Buffer.from(JSON.stringify(p)), lookup)).toMatchObject({ ok: false, code: 'not_enrolled' });
     device.publicKeyPem = keys.publicKeyPem;
   });
