@@ -229,6 +229,28 @@ describe('web dashboard', () => {
     expect(table).toContain('Siti Rahma');
     expect(table).not.toContain('Guru Ani');
     await shot(page, '08-opd-admin-presensi');
+    await page.fill('[data-testid=filter]', 'budi');
+    expect(await page.locator('table.attendance tbody tr:visible').count()).toBe(1);
+
+    // the OPD admin files a duty-travel request; it waits for approval; a NIP of another OPD is refused
+    await page.goto(`${base}/#/persetujuan`);
+    await page.click('details.request summary');
+    const form = page.locator('details.request form');
+    await form.locator('input[name=nip]').fill('198503122010011002');
+    await form.locator('select[name=type]').selectOption('dinas_luar');
+    await form.locator('input[name=from]').fill('12/10/2026');
+    await form.locator('input[name=to]').fill('13/10/2026');
+    await form.locator('input[name=evidence]').fill('SPT 090/77/2026');
+    await form.locator('button[type=submit]').click();
+    await expect.poll(() => page.textContent('main')).toMatch(/Siti Rahma[\s\S]*Dinas luar[\s\S]*12\/10\/2026/);
+    await form.locator('input[name=nip]').fill('198001012005011003');
+    await form.locator('input[name=from]').fill('12/10/2026');
+    await form.locator('input[name=to]').fill('12/10/2026');
+    await form.locator('button[type=submit]').click();
+    await expect.poll(() => page.textContent('#toast')).toMatch(/DINKES|OPD/);
+    await page.setViewportSize({ width: 820, height: 1180 }); // tablet portrait
+    await shot(page, '08b-opd-admin-persetujuan-tablet');
+    await page.setViewportSize({ width: 1366, height: 860 });
 
     const token = await page.evaluate(() => JSON.parse(localStorage.getItem('hadir.session')!).token as string);
     const other = await page.evaluate(async ([m, t]) => {

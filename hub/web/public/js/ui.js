@@ -92,6 +92,20 @@ export function opdPicker(session, value, onChange, { allowAll = false } = {}) {
   return h('label.field', h('span', t('common.opd')), sel);
 }
 
+/** A search box that hides table rows not containing the text (name, NIP, unit). */
+export function rowFilter(getTable) {
+  return h('label.field', h('span', t('common.search')),
+    h('input', { type: 'search', placeholder: t('common.search_hint'), 'data-testid': 'filter', oninput: (e) => {
+      const q = e.target.value.trim().toLowerCase();
+      for (const tr of getTable()?.querySelectorAll('tbody > tr:not(.expand)') ?? []) {
+        const hide = !!q && !tr.textContent.toLowerCase().includes(q);
+        tr.hidden = hide;
+        const next = tr.nextElementSibling;
+        if (next?.classList.contains('expand')) next.hidden = hide;
+      }
+    } }));
+}
+
 let toastTimer;
 export function toast(msg, tone = 'ok') {
   let el = document.getElementById('toast');

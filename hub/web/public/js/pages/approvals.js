@@ -2,7 +2,7 @@ import { h, fill } from '../dom.js';
 import { t } from '../i18n.js';
 import { api } from '../api.js';
 import { date, dateTime, offset } from '../fmt.js';
-import { empty, errorBox, loading, opdPicker, table, toast } from '../ui.js';
+import { empty, errorBox, loading, opdPicker, parseDate, table, toast } from '../ui.js';
 
 /**
  * Persetujuan: pending leave / duty travel (approve, reject) and clock-unverified punches (accept
@@ -17,7 +17,7 @@ export async function renderApprovals(main, { session, params, setParams }) {
   fill(main,
     h('div.page-head', h('h1', t('appr.title'))),
     h('div.toolbar', opdPicker(session, opd, (o) => setParams({ opd: o }), { allowAll: true })),
-    h('section.panel', h('h2', t('appr.exceptions')), excEl),
+    h('section.panel', h('h2', t('appr.exceptions')), requestForm(() => loadExceptions()), excEl),
     h('section.panel', h('h2', t('appr.punches')), punchEl));
 
   const act = async (btn, path, body, reload) => {
@@ -82,6 +82,39 @@ export async function renderApprovals(main, { session, params, setParams }) {
   }
 
   await Promise.all([loadExceptions(), loadPunches()]);
+}
+
+const TYPES = ['cuti_tahunan', 'cuti_sakit', 'cuti_besar', 'cuti_melahirkan', 'cuti_alasan_penting', 'cltn', 'dinas_luar', 'tugas_belajar'];
+
+/** "Ajukan cuti / dinas luar": files a request (it then waits here for approval like any other). */
+function requestForm(reload) {
+  const nip = h('input', { name: 'nip', required: true, inputmode: 'numeric', size: 20, placeholder: '18 digit' });
+  const type = h('select', { name: 'type' }, TYPES.map((x) => h('option', { value: x }, t(`status.${x}`))));
+  const from = h('input', { name: 'from', required: true, size: 10, placeholder: 'dd/mm/yyyy' });
+  const to = h('input', { name: 'to', required: true, size: 10, placeholder: 'dd/mm/yyyy' });
+  const evidence = h('input', { name: 'evidence', size: 22, placeholder: t('appr.evidence_hint') });
+  const note = h('input', { name: 'note', size: 22 });
+  const btn = h('button', { type: 'submit' }, t('appr.submit'));
+  const field = (label, el) => h('label.field', h('span', label), el);
+  return h('details.request', h('summary', t('appr.new')),
+    h('form.inline', {
+      onsubmit: async (e) => {
+        e.preventDefault();
+        const f = parseDate(from.value), tt = parseDate(to.value);
+        if (!f || !tt) return toast(t('appr.bad_date'), 'bad');
+        btn.disabled = true;
+        try {
+          await api('/exceptions', { method: 'POST', body: { nip: nip.value.trim(), type: type.value, from: f, to: tt, ...(evidence.value.trim() ? { evidence: evidence.value.trim() } : {}), ...(note.value.trim() ? { note: note.value.trim() } : {}) } });
+          toast(t('appr.done'));
+          e.target.reset();
+          await reload();
+        } catch (err) {
+          toast(err.message, 'bad');
+        } finally {
+          btn.disabled = false;
+        }
+      },
+    }, field(t('common.nip'), nip), field(t('appr.type'), type), field(t('appr.from'), from), field(t('appr.to'), to), field(t('appr.evidence'), evidence), field(t('appr.note'), note), btn));
 }
 
 const pad = (n) => String(n).padStart(2, '0');

@@ -2,7 +2,7 @@ import { h, fill } from '../dom.js';
 import { t } from '../i18n.js';
 import { api, download } from '../api.js';
 import { date, isoMonth, monthLabel, pct } from '../fmt.js';
-import { empty, errorBox, loading, monthPicker, opdPicker, table, toast } from '../ui.js';
+import { empty, errorBox, loading, monthPicker, opdPicker, rowFilter, table, toast } from '../ui.js';
 
 /** Day status → colour class of its cell. */
 export const STATUS_TONE = {
@@ -46,6 +46,7 @@ export async function renderAttendance(main, { session, params, setParams }) {
     h('div.toolbar',
       monthPicker(month, (m) => setParams({ bulan: m, opd })),
       opdPicker(session, opd, (o) => setParams({ bulan: month, opd: o })),
+      rowFilter(() => body.querySelector('table')),
       downloads('/reports/attendance', q, `kehadiran-${month}`)),
     body);
   if (!opd) return fill(body, empty(t('att.choose_opd')));

@@ -15,9 +15,10 @@ const COMP_TONE = { ok: 'ok', degraded: 'warn', fault: 'bad', absent: 'muted', d
 export async function renderDevices(main, { params, setParams }) {
   const list = h('div');
   const detail = h('div');
-  fill(main, h('div.page-head', h('h1', t('devices.title')), h('button.secondary', { type: 'button', onclick: () => load() }, t('common.refresh'))), list, detail);
+  fill(main, h('div.page-head', h('h1', t('devices.title')), h('button.secondary', { type: 'button', onclick: () => load(true) }, t('common.refresh'))), list, detail);
 
-  async function load() {
+  /** The periodic refresh redraws the list only: the open detail keeps its form and command status. */
+  async function load(withDetail = false) {
     if (!list.firstChild) list.append(loading());
     try {
       const [core, health] = await Promise.all([api('/devices'), api('/health/devices')]);
@@ -36,9 +37,9 @@ export async function renderDevices(main, { params, setParams }) {
         { label: t('devices.components'), value: (d) => components(d.hv?.health?.components) },
         { label: t('devices.alerts'), cls: 'num', value: (d) => (d.hv?.alerts?.length ? badge(String(d.hv.alerts.length), d.hv.alerts.some((a) => a.severity === 'critical') ? 'bad' : 'warn') : '–') },
       ], rows, { rowClass: (d) => (d.id === params.d ? 'selected' : undefined), cls: 'devices' }));
-      if (params.d) await showDetail(rows.find((d) => d.id === params.d));
+      if (withDetail && params.d) await showDetail(rows.find((d) => d.id === params.d));
     } catch (e) {
-      fill(list, errorBox(e, load));
+      fill(list, errorBox(e, () => load(withDetail)));
     }
   }
 
@@ -136,8 +137,8 @@ export async function renderDevices(main, { params, setParams }) {
     }
   }
 
-  await load();
-  const timer = setInterval(load, 30_000);
+  await load(true);
+  const timer = setInterval(() => load(false), 30_000);
   return () => clearInterval(timer);
 }
 

@@ -2,7 +2,7 @@ import { h, fill } from '../dom.js';
 import { t } from '../i18n.js';
 import { api } from '../api.js';
 import { date, monthLabel, pct, rupiah } from '../fmt.js';
-import { badge, empty, errorBox, loading, monthPicker, opdPicker, table } from '../ui.js';
+import { badge, empty, errorBox, loading, monthPicker, opdPicker, rowFilter, table } from '../ui.js';
 import { STATUS_TONE, downloads, pickScope } from './attendance.js';
 
 /**
@@ -10,17 +10,17 @@ import { STATUS_TONE, downloads, pickScope } from './attendance.js';
  * API's numbers, not recomputed here); a row opens to the days and rule lines behind its deduction.
  */
 export async function renderTpp(main, { session, params, setParams }) {
-  const { month, opd } = pickScope(session, params);
+  const { month, opd } = pickScope(session, params, { allowAll: true });
   const q = { month, opd: session.user.role === 'bkpsdm' ? opd : undefined };
   const body = h('div');
   fill(main,
     h('div.page-head', h('h1', t('tpp.title')), h('span.muted', monthLabel(month))),
     h('div.toolbar',
       monthPicker(month, (m) => setParams({ bulan: m, opd })),
-      opdPicker(session, opd, (o) => setParams({ bulan: month, opd: o })),
+      opdPicker(session, opd, (o) => setParams({ bulan: month, opd: o }), { allowAll: true }),
+      rowFilter(() => body.querySelector('table.tpp')),
       downloads('/reports/tpp', q, `tpp-${month}`)),
     body);
-  if (!opd) return fill(body, empty(t('att.choose_opd')));
   body.append(loading());
   try {
     const rows = await api('/reports/tpp', { query: q });
@@ -32,7 +32,7 @@ export async function renderTpp(main, { session, params, setParams }) {
       table([
         { label: '', cls: 'toggle', value: (r) => h('button.link.small', { type: 'button', 'aria-expanded': String(open.has(r.nip)), 'aria-label': t('tpp.expand'), onclick: () => { open.has(r.nip) ? open.delete(r.nip) : open.add(r.nip); fill(wrap, draw()); } }, open.has(r.nip) ? '▾' : '▸') },
         { label: t('common.nip'), value: (r) => r.nip, cls: 'mono' },
-        { label: t('common.name'), value: (r) => r.name, cls: 'name' },
+        { label: t('common.name'), value: (r) => (opd ? r.name : h('span', r.name, h('small.block.muted', r.opd_name ?? r.opd ?? ''))), cls: 'name' },
         { label: t('tpp.base'), value: (r) => rupiah(r.base), cls: 'num' },
         { label: t('tpp.deduction'), value: (r) => h('span', { title: `${t('tpp.applied')}: ${pct(r.applied_pct)} (${t('tpp.cap', { n: pct(r.cap_pct) })})` }, pct(r.deduction_pct), r.deduction_pct > r.cap_pct ? h('small.block', t('tpp.cap', { n: pct(r.cap_pct) })) : null), cls: 'num', key: 'deduction' },
         { label: t('tpp.disiplin'), value: (r) => rupiah(r.disiplin), cls: 'num' },
