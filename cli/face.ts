@@ -85,7 +85,8 @@ export function registerFaceCommands(g: Groups): void {
       const { openSqlite } = await import('../hub/store/sqlite.js');
       const { FaceStore, MIN_ENROL, MAX_ENROL } = await import('../hub/biometrics/face-store.js');
       const hubCfg = resolveHubConfig({ dataDir: o.data, dbUrl: o.db });
-      if (o.nip !== undefined && !/^[A-Za-z0-9.\-]{1,32}$/.test(o.nip)) throw new UserError(`NIP "${o.nip}" is not valid`, 'use the 18-digit NIP (or the honorer id: letters, digits, . and -)');
+      const { nipSchema } = await import('../protocol/index.js');
+      if (o.nip !== undefined && !nipSchema.safeParse(o.nip).success) throw new UserError(`NIP "${o.nip}" is not valid`, 'use the 18-digit NIP (or the honorer id: letters, digits, . and -)');
       const db = openSqlite(hubCfg.dbPath);
       const store = new FaceStore(db, hubCfg.dataDir);
       try {

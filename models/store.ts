@@ -43,12 +43,6 @@ export function modelDir(explicit?: string): string {
   return join(REPO_ROOT, 'models', 'onnx');
 }
 
-export function modelPath(m: ModelManifest, role: ModelEntry['role'], dir = modelDir(), index = 0): string {
-  const e = m.models.filter((x) => x.role === role)[index];
-  if (!e) throw new Error(`manifest has no ${role} model #${index}`);
-  return join(dir, e.file);
-}
-
 export async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);

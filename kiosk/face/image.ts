@@ -109,9 +109,3 @@ export function crop(img: RgbImage, x: number, y: number, w: number, h: number):
   }
   return { width: cw, height: ch, data: out };
 }
-
-/** BT.601 luma of one pixel. */
-export function lumaAt(img: RgbImage, x: number, y: number): number {
-  const i = (y * img.width + x) * 3;
-  return 0.299 * img.data[i]! + 0.587 * img.data[i + 1]! + 0.114 * img.data[i + 2]!;
-}

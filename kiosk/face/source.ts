@@ -6,7 +6,7 @@ import { isCameraError, type Camera } from '../camera/index.js';
 import type { FaceConfig } from './config.js';
 import { MatchConfirmer, judgeMatch, type DecisionConfig } from './decision.js';
 import { decisionFor } from './engines.js';
-import { dot, type DetectedFace, type FaceEngine } from './engine.js';
+import type { DetectedFace, FaceEngine } from './engine.js';
 import { crop, encodeJpeg, type RgbImage } from './image.js';
 import { TemplateIndex } from './matcher.js';
 import { FacePipeline } from './pipeline.js';
@@ -248,12 +248,6 @@ export class FaceSource implements IdentificationSource {
     await this.onIdentified?.({ nip: r.nip, method: 'face', score: +r.score.toFixed(4), ...(liveness !== undefined ? { liveness: +liveness.toFixed(4) } : {}), photo });
   }
 
-  /** Mean pairwise similarity of templates (enrolment consistency). */
-  static consistency(vs: Float32Array[]): number {
-    let s = 0, n = 0;
-    for (let i = 0; i < vs.length; i++) for (let j = i + 1; j < vs.length; j++, n++) s += dot(vs[i]!, vs[j]!);
-    return n ? s / n : 1;
-  }
 }
 
 /** The evidence photo: the face box widened by 40 %, JPEG, longer side ≤ size. */
