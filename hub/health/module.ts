@@ -3,7 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import { zValidator } from '@hono/zod-validator';
 import { Counter, Gauge } from 'prom-client';
 import { z, type ZodError } from 'zod';
-import { COMMANDS, cmdResultSchema, decodePayload, healthSchema, newId, statusSchema, type Cmd, type Health } from '../../protocol/index.js';
+import { COMMANDS, cmdResultSchema, decodePayload, healthSchema, newId, type Cmd, type Health } from '../../protocol/index.js';
 import { formatIssues } from '../../lib/config-file.js';
 import type { HubContext, HubEnv, HubModule } from '../module.js';
 import { opdScope, requireBkpsdm } from '../http/auth.js';
@@ -66,6 +66,7 @@ export class HealthModule implements HubModule {
   private readonly now: () => number;
   private readonly metrics;
   private readonly onStored = (list: { id: string }[]) => this.suggestFromPunches(list.map((p) => p.id));
+  private readonly onStatus = (e: { deviceId: string }) => this.safeEvaluate(e.deviceId);
 
   constructor(private readonly ctx: HubContext, private readonly opts: HealthModuleOptions = {}) {
     this.store = new HealthStore(ctx.db);
@@ -80,17 +81,13 @@ export class HealthModule implements HubModule {
       const t = topics.parse(topic);
       if (t) this.onHealth(t.deviceId, payload);
     });
-    await mqtt.subscribe(topics.all('status'), (topic, payload) => {
-      const t = topics.parse(topic);
-      if (!t || payload.length === 0 || !decodePayload(statusSchema, payload, MAX_MSG).ok) return;
-      // the core's presence handler updates devices.online; re-evaluate right after it
-      setTimeout(() => this.safeEvaluate(t.deviceId), 50).unref();
-    });
     await mqtt.subscribe(topics.all('cmdres'), (topic, payload) => {
       const t = topics.parse(topic);
       if (t) this.onCommandResult(t.deviceId, payload);
     });
     this.ctx.bus.on('punches:stored', this.onStored);
+    // The core's presence handler stores online/offline (retained status / LWT), then emits this.
+    this.ctx.bus.on('device:status', this.onStatus);
     this.timer = setInterval(() => this.evaluateAll(), (this.opts.evaluateEveryS ?? 60) * 1000);
     this.timer.unref();
     this.evaluateAll();
@@ -101,6 +98,7 @@ export class HealthModule implements HubModule {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.ctx.bus.off('punches:stored', this.onStored);
+    this.ctx.bus.off('device:status', this.onStatus);
     this.waiters.clear();
   }
 
