@@ -143,6 +143,13 @@ export class KioskApp {
     this.health.register(this.roster);
     this.health.register(this.clock);
     this.health.register({ component: 'journal', state: () => this.journalState() });
+    this.health.register({
+      component: 'publisher',
+      state: () => {
+        const c = this.publisher.counters;
+        return { state: 'ok', detail: `${this.publisher.inFlightCount} menunggu ack / awaiting ack; sent ${c.sent}, resent ${c.resent}, acked ${c.acked}, rejected ${c.rejected}` };
+      },
+    });
     // Every feedback (ours, or a source's "unknown"/"fault" on the bus) reaches every output.
     this.bus.on('feedback', (ev) => {
       for (const f of this.feedbacks) {
