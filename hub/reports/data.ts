@@ -2,7 +2,7 @@ import type { SqliteDb } from '../store/sqlite.js';
 import { UserError } from '../../lib/errors.js';
 import { processDirty, recomputeMonth } from '../attendance/recompute.js';
 import { unpackDays } from '../attendance/pack.js';
-import type { DayRecord } from '../attendance/derive.js';
+import { totals, type DayRecord } from '../attendance/derive.js';
 import { loadRules, requireMonth } from '../attendance/store.js';
 import { computeTpp, type TppDay } from '../tpp/compute.js';
 import { dateOf, dayIndex, monthDates } from '../attendance/time.js';
@@ -128,21 +128,14 @@ export function attendanceReport(db: SqliteDb, q: ReportQuery): { meta: ReportMe
   const through = throughDate(q.month, q.today);
   const out = rows.map((r) => {
     const days = unpackDays(r.days, { unit: r.unit_code, opd: r.opd_code, schedule: r.schedule_code }).filter((d) => d.date <= through);
-    const counted = days.filter((d) => !['not_employed', 'off', 'holiday'].includes(d.status));
-    const through_counts = {
-      work_days: counted.length,
-      present_days: counted.filter((d) => !['absent', 'cuti_tahunan', 'cuti_besar', 'cuti_sakit', 'cuti_melahirkan', 'cuti_alasan_penting', 'cltn', 'tugas_belajar'].includes(d.status)).length,
-      late_days: counted.filter((d) => d.minutes_late > 0).length,
-      early_days: counted.filter((d) => d.minutes_early > 0).length,
-      absent_days: counted.filter((d) => d.status === 'absent').length,
-      missing_days: counted.filter((d) => d.status.startsWith('missing_')).length,
-      excused_days: counted.filter((d) => ['cuti_tahunan', 'cuti_besar', 'cuti_sakit', 'cuti_melahirkan', 'cuti_alasan_penting', 'cltn', 'tugas_belajar'].includes(d.status)).length,
-    };
+    // counts up to the last counted day (a running month), the same way the stored totals are made
+    const { deduction_pct, pending_review, ...counts } = totals(days);
+    const lastAssigned = days.findLast((d) => d.schedule !== null);
     return {
-      nip: r.nip, name: r.name, opd: r.opd_code, opd_name: r.opd_name, unit: r.unit_code, unit_name: r.unit_name, schedule: r.schedule_code,
-      ...through_counts,
-      pending_review: days.reduce((a, d) => a + d.pending_review, 0),
-      deduction_pct: Math.round(days.reduce((a, d) => a + d.pct, 0) * 1e6) / 1e6,
+      nip: r.nip, name: r.name, opd: r.opd_code, opd_name: r.opd_name, unit: r.unit_code, unit_name: r.unit_name, schedule: lastAssigned?.schedule ?? r.schedule_code,
+      ...counts,
+      pending_review,
+      deduction_pct,
       changed_at: r.changed_at,
       days,
     };
