@@ -118,7 +118,7 @@ async function readSource(e: ModelEntry, from: string | undefined, progress: (l:
   const url = from ? `${from.replace(/\/+$/, '')}/${e.file}` : sourceUrl(e);
   let res: Response;
   try {
-    res = await fetch(url);
+    res = await fetch(url, { signal: AbortSignal.timeout(10 * 60_000) }); // a stalled mirror must not hang provisioning
   } catch (err) {
     throw new UserError(`cannot download ${url}: ${(err as Error).message}`, 'check the network, or copy the files from a folder with --from DIR');
   }
