@@ -181,10 +181,20 @@ describe('web dashboard', () => {
     await expect.poll(() => detail.textContent()).toMatch(/84 °C/);
     await detail.locator('button', { hasText: 'Tandai diketahui' }).first().click();
     await expect.poll(() => detail.textContent()).toMatch(/Diketahui \(bkpsdm\)/);
-    await detail.locator('select').selectOption('ping');
+    await detail.locator('select').first().selectOption('ping');
     await detail.locator('button[type=submit]').click();
     await expect.poll(() => detail.locator('form.inline p').textContent(), { timeout: 15_000 }).toMatch(/Selesai/);
     await shot(page, '05-terminal');
+    // enrol_mode asks for who and how; the fake kiosk answers every command
+    await detail.locator('select').first().selectOption('enrol_mode');
+    await detail.locator('input[name=nip]').fill('198503122010011002');
+    await detail.locator('select[name=method]').selectOption('finger');
+    await detail.locator('select[name=finger]').selectOption('2');
+    await detail.locator('button[type=submit]').click();
+    await expect.poll(() => detail.locator('form.inline p').textContent(), { timeout: 15_000 }).toMatch(/Selesai.*enrol_mode/);
+    const cmds = (await (await apiAs(token, '/devices/kiosk-pkm-1/commands')).json()) as { items: { cmd: string; args: unknown }[] };
+    expect(cmds.items.find((c) => c.cmd === 'enrol_mode')?.args).toEqual({ nip: '198503122010011002', method: 'finger', timeoutS: 60, finger: 2 });
+    expect(await page.textContent('footer.foot')).toMatch(/MQTT terhubung/);
 
     await page.goto(`${base}/#/terlambat`);
     await page.waitForSelector('section.panel');
@@ -213,6 +223,11 @@ describe('web dashboard', () => {
     await page.reload();
     await page.waitForSelector('header.top');
     expect(await page.textContent('header.top nav')).toContain('Attendance');
+    await page.goto(`${base}/#/tpp?bulan=${MONTH}`); // all OPDs
+    await page.waitForSelector('table.tpp tbody tr');
+    expect(await page.textContent('table.tpp thead')).toContain('Total paid');
+    expect(await page.locator('table.tpp > tbody > tr').count()).toBe(5);
+    await shot(page, '11-tpp-english-all-opd');
     await page.click('[data-testid=lang]');
     await page.context().close();
   });

@@ -51,7 +51,7 @@ async function route() {
   const { path, params } = parseHash();
   const page = PAGES.find((p) => p.path === path) ?? PAGES[0];
   const main = h('main', { id: 'main', tabindex: '-1' });
-  fill(root, shell(session, page), main);
+  fill(root, shell(session, page), main, footer());
   const ctx = { session, params, setParams: (p) => setParams(page.path, p) };
   try {
     cleanup = (await page.render(main, ctx)) ?? null;
@@ -70,6 +70,16 @@ function shell(session, active) {
       h('span.user', { title: u.username }, u.name, h('small', opd ? `${t('role.opd_admin')} · ${opd}` : t(`role.${u.role}`))),
       h('button.link', { type: 'button', onclick: toggleLang, 'data-testid': 'lang' }, t('lang.switch')),
       h('button.secondary', { type: 'button', onclick: logout }, t('auth.logout'))));
+}
+
+/** For the hub operator: version, broker link state, and where the metrics and API description are. */
+function footer() {
+  const state = h('span');
+  fetch('/healthz')
+    .then((r) => r.json())
+    .then((j) => fill(state, `Hadir hub ${j.version} · MQTT `, h('span', { class: j.mqtt ? 'tone-ok' : 'tone-bad' }, j.mqtt ? t('foot.mqtt_ok') : t('foot.mqtt_down'))))
+    .catch(() => fill(state, h('span.tone-bad', t('state.offline'))));
+  return h('footer.foot', state, ' · ', h('a', { href: '/metrics', target: '_blank', rel: 'noopener' }, 'metrics'), ' · ', h('a', { href: '/api/v1/openapi.json', target: '_blank', rel: 'noopener' }, 'API (OpenAPI)'));
 }
 
 function toggleLang() {

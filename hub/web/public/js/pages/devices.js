@@ -83,16 +83,29 @@ export async function renderDevices(main, { params, setParams }) {
   }
 
   function commandForm(d, out) {
-    const sel = h('select', { 'aria-label': t('devices.command') }, COMMANDS.map((c) => h('option', { value: c }, t(`cmd.${c}`))));
+    // enrol_mode needs who and how: NIP, face or finger (and which finger)
+    const nip = h('input', { name: 'nip', size: 20, inputmode: 'numeric', placeholder: 'NIP', 'aria-label': 'NIP' });
+    const method = h('select', { name: 'method', 'aria-label': t('devices.method') }, h('option', { value: 'face' }, t('devices.face')), h('option', { value: 'finger' }, t('devices.finger')));
+    const finger = h('select', { name: 'finger', 'aria-label': t('devices.finger_no'), hidden: true }, Array.from({ length: 10 }, (_, i) => h('option', { value: i }, `${t('devices.finger_no')} ${i}`)));
+    const enrolArgs = h('span.enrol-args', { hidden: true }, nip, method, finger);
+    method.addEventListener('change', () => (finger.hidden = method.value !== 'finger'));
+    const sel = h('select', { 'aria-label': t('devices.command'), onchange: () => (enrolArgs.hidden = sel.value !== 'enrol_mode') }, COMMANDS.map((c) => h('option', { value: c }, t(`cmd.${c}`))));
     const status = h('p.muted.small', { role: 'status' });
     const btn = h('button', { type: 'submit' }, t('devices.send'));
     return h('form.inline', {
       onsubmit: async (e) => {
         e.preventDefault();
+        let body = { cmd: sel.value, waitS: 10 };
+        if (sel.value === 'enrol_mode') {
+          if (!nip.value.trim()) return toast(t('devices.need_nip'), 'bad');
+          body = { cmd: 'enrol_mode', waitS: 75, args: { nip: nip.value.trim(), method: method.value, timeoutS: 60, ...(method.value === 'finger' ? { finger: Number(finger.value) } : {}) } };
+        }
+        if (sel.value === 'restart_service' && !confirm(t('devices.confirm_restart', { id: d.id }))) return;
         btn.disabled = true;
-        status.textContent = t('devices.sending');
+        status.textContent = sel.value === 'enrol_mode' ? t('devices.enrol_wait') : t('devices.sending');
+        status.className = 'muted small';
         try {
-          const r = await api(`/devices/${encodeURIComponent(d.id)}/commands`, { method: 'POST', body: { cmd: sel.value, waitS: 10 } });
+          const r = await api(`/devices/${encodeURIComponent(d.id)}/commands`, { method: 'POST', body });
           status.textContent = r.status === 'done' ? `${r.ok ? t('devices.cmd_done') : t('devices.cmd_failed')}: ${resultText(r)}` : t('devices.cmd_pending');
           status.className = `small tone-${r.status === 'done' ? (r.ok ? 'ok' : 'bad') : 'warn'}`;
           loadCommands(d, out);
@@ -103,7 +116,7 @@ export async function renderDevices(main, { params, setParams }) {
           btn.disabled = false;
         }
       },
-    }, sel, btn, status);
+    }, sel, enrolArgs, btn, status);
   }
 
   async function loadCommands(d, el) {
