@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { startHub } from '../../hub/server.js';
-import { addKiosk, checkExactlyOnce, cleanSharedBroker, exitWithin, hubPunches, kioskJournal, rand, seedOrg, spawnHadir, tmp } from './harness.js';
+import { addKiosk, checkExactlyOnce, cleanSharedBroker, exitWithin, hubPunches, kioskJournal, rand, seedOrg, spawnHadir, tmp, waitUntil } from './harness.js';
 
 /**
  * `hadir kiosk --simulate --punches N` against the REAL hub: once through the hub's embedded aedes
@@ -41,8 +42,18 @@ async function simulateRun(o: { mqttUrl?: string; prefix?: string; tag: string }
 }
 
 describe('simulated kiosk → real hub', () => {
-  it('through the embedded aedes broker', async () => {
-    await simulateRun({ tag: 'aedes' });
+  it('through the embedded aedes broker; a continuous run stops cleanly on SIGTERM', async () => {
+    const { k, stored } = await simulateRun({ tag: 'aedes' });
+    const run = spawnHadir(['kiosk', '--config', k.configPath, '--simulate', '--rate', '20']);
+    await waitUntil(() => existsSync(join(k.kioskDataDir, 'kiosk.lock')), 30_000, 'kiosk start');
+    await new Promise((r) => setTimeout(r, 2000));
+    run.child.kill('SIGTERM');
+    expect(await exitWithin(run, 20_000, 'kiosk stop')).toBe(0);
+    expect(existsSync(join(k.kioskDataDir, 'kiosk.lock'))).toBe(false);
+    const journal = await kioskJournal(k.configPath);
+    expect(journal.integrity).toBe('ok');
+    expect(journal.rows.length).toBeGreaterThan(stored.length);
+    expect(journal.rows.map((r) => r.seq)).toEqual(journal.rows.map((_, i) => i + 1));
   }, 120_000);
 
   it('through the real Mosquitto on 127.0.0.1:1883 (private topic prefix)', async () => {
