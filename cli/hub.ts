@@ -70,7 +70,30 @@ export function registerHubCommands(g: Groups): void {
     const { registerDevice, enrolDevice, parseTtl } = await import('../hub/devices/registry.js');
     await withStore(o, async (store) => {
       const now = new Date();
-      const r = await registerDevice(store, { siteCode: o.site, deviceId: o.id, ttlMs: parseTtl(o.ttl), now });
+      const ttlMs = parseTtl(o.ttl);
+      let pre: { keys: ReturnType<typeof import('../protocol/index.js').generateDeviceKeys>; ends: { hubUrl: string; mqttUrl: string; prefix: string } } | null = null;
+      if (o.kioskConfig) {
+        const { generateDeviceKeys, DEFAULT_PREFIX } = await import('../protocol/index.js');
+        const { kioskConfigSchema } = await import('../kiosk/config.js');
+        const { formatIssues } = await import('../lib/config-file.js');
+        const { withoutCredentials } = await import('../hub/config.js');
+        const env = process.env;
+        const keys = generateDeviceKeys();
+        const ends = {
+          hubUrl: o.hubUrl ?? env.HADIR_PUBLIC_URL ?? `http://localhost:${env.HADIR_HTTP_PORT || 8080}`,
+          // never the hub's own broker login (HADIR_MQTT_URL may carry it)
+          mqttUrl: withoutCredentials(o.mqttUrl ?? env.HADIR_PUBLIC_MQTT_URL ?? env.HADIR_MQTT_URL ?? `mqtt://localhost:${env.HADIR_MQTT_PORT || 1883}`),
+          prefix: o.prefix ?? env.HADIR_MQTT_PREFIX ?? DEFAULT_PREFIX,
+        };
+        // Validate the would-be config before registering anything, so a bad --hub-url changes nothing.
+        const check = kioskConfigSchema.safeParse({
+          deviceId: o.id ?? 'kiosk-check', siteCode: o.site, hubUrl: ends.hubUrl, ...(o.kioskData ? { dataDir: o.kioskData } : {}),
+          mqtt: { url: ends.mqttUrl, username: 'x', password: 'x', prefix: ends.prefix }, privateKeyPem: keys.privateKeyPem,
+        });
+        if (!check.success) throw new UserError(`the kiosk config would be invalid: ${formatIssues(check.error)}`, 'fix --hub-url / --mqtt-url / --kiosk-data / --prefix');
+        pre = { keys, ends };
+      }
+      const r = await registerDevice(store, { siteCode: o.site, deviceId: o.id, ttlMs, now });
       const out: string[] = [];
       out.push(`Perangkat / device: ${r.device.id} (lokasi / site ${r.device.siteCode})${r.reissued ? ' — token baru / new token for an existing device' : ''}`);
       if (!o.kioskConfig) {
@@ -79,17 +102,9 @@ export function registerHubCommands(g: Groups): void {
         process.stdout.write(out.join('\n') + '\n');
         return;
       }
-      const { generateDeviceKeys, DEFAULT_PREFIX } = await import('../protocol/index.js');
+      const { keys, ends } = pre!;
       const { kioskConfigSchema } = await import('../kiosk/config.js');
-      const { formatIssues } = await import('../lib/config-file.js');
       const { writeFileAtomic } = await import('../lib/write-atomic.js');
-      const env = process.env;
-      const keys = generateDeviceKeys();
-      const ends = {
-        hubUrl: o.hubUrl ?? env.HADIR_PUBLIC_URL ?? `http://localhost:${env.HADIR_HTTP_PORT || 8080}`,
-        mqttUrl: o.mqttUrl ?? env.HADIR_PUBLIC_MQTT_URL ?? env.HADIR_MQTT_URL ?? `mqtt://localhost:${env.HADIR_MQTT_PORT || 1883}`,
-        prefix: o.prefix ?? env.HADIR_MQTT_PREFIX ?? DEFAULT_PREFIX,
-      };
       const kc = {
         deviceId: r.device.id,
         siteCode: r.device.siteCode,
@@ -98,9 +113,6 @@ export function registerHubCommands(g: Groups): void {
         mqtt: { url: ends.mqttUrl, username: r.device.id, password: '', prefix: ends.prefix },
         privateKeyPem: keys.privateKeyPem,
       };
-      // Validate before enrolling, so a bad --hub-url changes nothing.
-      const pre = kioskConfigSchema.safeParse({ ...kc, mqtt: { ...kc.mqtt, password: 'x' } });
-      if (!pre.success) throw new UserError(`the kiosk config would be invalid: ${formatIssues(pre.error)}`, 'fix --hub-url / --mqtt-url / --kiosk-data');
       const res = await enrolDevice(store, { token: r.token, publicKeyPem: keys.publicKeyPem }, ends, now);
       kc.mqtt.password = res.mqtt.password;
       kioskConfigSchema.parse(kc);

@@ -86,3 +86,16 @@ export function dbPathFor(dbUrl: string | undefined, dataDir: string): string {
   const path = dbUrl.replace(/^sqlite:(\/\/)?/, '');
   return resolve(path);
 }
+
+/** A broker URL without user:password — what may be handed to kiosks. */
+export function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}

@@ -8,7 +8,7 @@ import type { Hono } from 'hono';
 import { Topics } from '../protocol/index.js';
 import { childLogger, type Logger } from '../lib/logger.js';
 import { UserError, isErrno } from '../lib/errors.js';
-import { resolveHubConfig, type HubConfig, type HubConfigInput } from './config.js';
+import { resolveHubConfig, withoutCredentials, type HubConfig, type HubConfigInput } from './config.js';
 import type { HubBus, HubContext, HubModule } from './module.js';
 import { moduleFactories } from './modules.js';
 import { openStore } from './store/open.js';
@@ -104,7 +104,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
       });
     } else {
       mqttPort = Number(new URL(config.mqttUrl.replace(/^tcp:/, 'mqtt:')).port || 1883);
-      kioskMqttUrl = config.publicMqttUrl ?? config.mqttUrl;
+      kioskMqttUrl = config.publicMqttUrl ?? withoutCredentials(config.mqttUrl); // never hand out the hub's own login
       const u = new URL(config.mqttUrl.replace(/^tcp:/, 'mqtt:'));
       mqtt = await connectHubMqtt({
         url: config.mqttUrl,

@@ -35,6 +35,7 @@ describe('Mosquitto with the generated password file and ACL', () => {
 
     const hub = await startHub({ dataDir: dir, httpPort: 0, mqttUrl: `mqtt://hadir-hub:hub-secret-1@127.0.0.1:${mosq.port}`, defaultMetrics: false, env: {}, batchDelayMs: 2 });
     closers.push(() => hub.close());
+    expect(hub.mqttUrl).toBe(`mqtt://127.0.0.1:${mosq.port}`); // what kiosks are told: never the hub's login
     const topics = new Topics();
 
     await expect(TestKiosk.connect(mosq.url, topics, a.id, 'wrong')).rejects.toThrow(/Not authorized|Bad username/i);
