@@ -8,7 +8,7 @@ import { faceConfigSchema } from '../../kiosk/face/config.js';
 import { FacePipeline } from '../../kiosk/face/pipeline.js';
 import { decodeImage } from '../../kiosk/face/image.js';
 import { encodeVector } from '../../kiosk/face/vector.js';
-import type { KioskBus, Roster, RosterView } from '../../kiosk/extension.js';
+import type { KioskBus, Roster, RosterPerson, RosterView } from '../../kiosk/extension.js';
 import type { FeedbackEvent, Identification } from '../../kiosk/types.js';
 import { childLogger } from '../../lib/logger.js';
 import { SPOOF_DEV, onnxEngine, testModelDir, tmp } from './helpers.js';
@@ -18,7 +18,7 @@ import { OnnxFaceEngine } from '../../kiosk/face/onnx-engine.js';
 async function rosterOf(people: Record<string, string[]>): Promise<RosterView> {
   const engine = await onnxEngine();
   const pipe = new FacePipeline(engine, faceConfigSchema.parse({}));
-  const list = [];
+  const list: RosterPerson[] = [];
   for (const [nip, files] of Object.entries(people)) {
     const face = [];
     for (const f of files) {
