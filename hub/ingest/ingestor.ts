@@ -6,6 +6,9 @@ import type { CoreMetrics } from '../metrics.js';
 import { badSignature, precheckPunchMessage, signatureInput, type Checked } from './validate.js';
 import { InlineVerifier, WorkerPoolVerifier, defaultVerifyWorkers, type Verifier } from './verify-pool.js';
 
+/** Refusals that depend on the device's registration, not on the punch: never final. */
+const TRANSIENT = new Set(['unknown_device', 'disabled', 'not_enrolled']);
+
 interface Queued {
   topic: string;
   payload: Buffer;
@@ -147,8 +150,10 @@ export class Ingestor {
       metrics.rejected.labels(c.code).inc();
       log.warn({ code: c.code, topic: m.topic, punchId: c.punchId }, `punch rejected: ${c.reason}`);
       rejections.push({ at, deviceId: c.topicDeviceId, topic: m.topic, code: c.code, reason: c.reason, punchId: c.punchId });
-      // Tell the publishing device (when it is a real one) which id was refused, so it can flag it.
-      if (c.topicDeviceId && c.punchId && (await lookup(c.topicDeviceId))) {
+      // Tell the publishing device (when it is a real one) which id was refused for good, so it can
+      // flag it. Not for states an admin can fix (device disabled / not enrolled): those punches
+      // stay in the kiosk's backlog, visible, and go through once the device is enabled again.
+      if (c.topicDeviceId && c.punchId && !TRANSIENT.has(c.code) && (await lookup(c.topicDeviceId))) {
         const l = refusedFor.get(c.topicDeviceId) ?? [];
         l.push({ id: c.punchId, reason: `${c.code}: ${c.reason}`.slice(0, 200) });
         refusedFor.set(c.topicDeviceId, l);
