@@ -88,6 +88,8 @@ describe(`terminal health, alerts and remote commands through hub and kiosk (${k
     // an OPD admin of another OPD sees neither the device nor its history
     expect(((await (await api('/health/devices', {}, opdToken)).json()) as { items: unknown[] }).items).toEqual([]);
     expect((await api('/devices/kiosk-ops-1/health', {}, opdToken)).status).toBe(404);
+    const doc = (await (await fetch(`http://127.0.0.1:${hub.httpPort}/api/v1/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/health/devices', '/api/v1/alerts/{id}/ack', '/api/v1/devices/{id}/commands', '/api/v1/clock/suggestions']));
     const metrics = await (await fetch(`http://127.0.0.1:${hub.httpPort}/metrics`)).text();
     expect(metricValue(metrics, 'hadir_kiosk_clock_synced', 'device="kiosk-ops-1"')).toBe(0);
     expect(metricValue(metrics, 'hadir_kiosk_disk_free_ratio', 'device="kiosk-ops-1"')).toBeGreaterThan(0);

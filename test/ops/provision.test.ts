@@ -223,6 +223,16 @@ describe.skipIf(!canRun)('provision.sh --root into a temp root against a real hu
     expect(bad.out).toMatch(/--hub must start with http/);
   });
 
+  it('make-mirror refuses to build CPU-specific parts on another CPU', async () => {
+    if (process.arch === 'arm64') return;
+    const r = await sh('bash', [join(REPO, 'provisioning/make-mirror.sh'), '--out', join(tmp[1]!, 'mirror2'), '--node-tarball', '/nonexistent.tar.gz']);
+    expect(r.status).toBe(1);
+    expect(r.out).toMatch(/--node-tarball \/nonexistent.tar.gz does not exist/);
+    const r2 = await sh('bash', [join(REPO, 'provisioning/make-mirror.sh'), '--out', join(tmp[1]!, 'mirror2')]);
+    expect(r2.status).toBe(1);
+    expect(r2.out).toMatch(/not arm64: node_modules and .deb files would not run on a Pi/);
+  });
+
   it('shellcheck is clean', async () => {
     const r = await sh('shellcheck', [join(REPO, 'provisioning/provision.sh'), join(REPO, 'provisioning/make-mirror.sh')]);
     expect(r.out).toBe('');
