@@ -194,6 +194,10 @@ export class KioskApp {
           deviceId: config.deviceId,
           connected: this.link.connected,
           backlog: this.journal.stats().undelivered,
+          // mqtt has its own indicator; the rest in fault is worth a technician's glance.
+          faults: Object.entries(this.health.components())
+            .filter(([name, c]) => c.state === 'fault' && name !== 'mqtt')
+            .map(([name]) => name),
         }),
         log: this.log.child({ part: 'screen' }),
       });

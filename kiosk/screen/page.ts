@@ -26,6 +26,7 @@ export const SCREEN_HTML = `<!doctype html>
   footer { display: flex; gap: 3vw; padding: 2vh 3vw; font-size: 2.6vh; color: #cbd5e1; }
   .dot { display: inline-block; width: 2vh; height: 2vh; border-radius: 50%; margin-right: .8vw; vertical-align: middle; }
   .on { background: #22c55e; } .off { background: #ef4444; }
+  #faults { color: #fca5a5; margin-left: auto; }
 </style>
 </head>
 <body>
@@ -33,7 +34,7 @@ export const SCREEN_HTML = `<!doctype html>
 <div id="clock">--:--</div>
 <div id="date"></div>
 <div id="event"><div id="title">Silakan hadapkan wajah atau tempelkan jari</div><div id="name"></div><div id="sub">Please face the camera or place your finger</div></div>
-<footer><span><span id="dot" class="dot off"></span><span id="conn">Menghubungkan…</span></span><span id="backlog"></span></footer>
+<footer><span><span id="dot" class="dot off"></span><span id="conn">Menghubungkan…</span></span><span id="backlog"></span><span id="faults"></span></footer>
 <script>
   let view = null; let shownAt = 0;
   const $ = (id) => document.getElementById(id);
@@ -64,6 +65,7 @@ export const SCREEN_HTML = `<!doctype html>
     $('dot').className = 'dot ' + (v.connected ? 'on' : 'off');
     $('conn').textContent = v.connected ? 'Terhubung ke server' : 'Offline — presensi tetap tersimpan';
     $('backlog').textContent = v.backlog > 0 ? v.backlog + ' presensi menunggu dikirim' : 'Semua presensi terkirim';
+    $('faults').textContent = v.faults && v.faults.length ? 'Gangguan: ' + v.faults.join(', ') : '';
     tick();
   }
   const es = new EventSource('/events');

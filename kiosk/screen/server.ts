@@ -14,7 +14,7 @@ export interface ScreenOptions {
   port: number;
   timeZone: string;
   bus: KioskBus;
-  status: () => { siteName: string; deviceId: string; connected: boolean; backlog: number };
+  status: () => { siteName: string; deviceId: string; connected: boolean; backlog: number; faults?: string[] };
   log: Logger;
 }
 
@@ -36,7 +36,7 @@ export class ScreenServer implements Feedback {
 
   view(): ScreenView {
     const s = this.o.status();
-    return { site: s.siteName, deviceId: s.deviceId, connected: s.connected, backlog: s.backlog, timeZone: this.o.timeZone, last: this.last };
+    return { site: s.siteName, deviceId: s.deviceId, connected: s.connected, backlog: s.backlog, timeZone: this.o.timeZone, faults: s.faults ?? [], last: this.last };
   }
 
   notify(ev: FeedbackEvent): void {

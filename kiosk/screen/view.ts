@@ -8,6 +8,8 @@ export interface ScreenView {
   connected: boolean;
   backlog: number;
   timeZone: string;
+  /** Components in fault (camera, fingerprint, journal …) — shown small in the footer for the technician. */
+  faults: string[];
   last: ScreenEvent | null;
 }
 

@@ -12,7 +12,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function startScreen(status: { connected: boolean; backlog: number }) {
+async function startScreen(status: { connected: boolean; backlog: number; faults?: string[] }) {
   const bus = new EventEmitter() as KioskBus;
   const screen = new ScreenServer({
     host: '127.0.0.1', port: 0, timeZone: 'Asia/Jakarta', bus, log: rootLogger,
@@ -35,7 +35,7 @@ describe('screen texts (Bahasa Indonesia first)', () => {
 
 describe.skipIf(!existsSync(CHROMIUM))('screen page in headless Chromium', () => {
   it('shows the clock, site, last event, connection and backlog, live over SSE', async () => {
-    const status = { connected: false, backlog: 3 };
+    const status = { connected: false, backlog: 3, faults: ['camera'] };
     const { screen } = await startScreen(status);
     const { chromium } = await import('playwright-core');
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
@@ -45,6 +45,7 @@ describe.skipIf(!existsSync(CHROMIUM))('screen page in headless Chromium', () =>
     await page.waitForFunction(() => document.getElementById('site')?.textContent === 'SD Negeri 1 Kota');
     expect(await page.textContent('#conn')).toBe('Offline — presensi tetap tersimpan');
     expect(await page.textContent('#backlog')).toBe('3 presensi menunggu dikirim');
+    expect(await page.textContent('#faults')).toBe('Gangguan: camera');
     expect(await page.textContent('#clock')).toMatch(/^\d{2}[.:]\d{2}[.:]\d{2}$/);
     screen.notify({ kind: 'recorded', nip: '198001012005011001', name: 'Siti Rahmawati', at: '2026-11-24T00:28:10.000Z', method: 'face' });
     await page.waitForFunction(() => document.getElementById('title')?.textContent === 'Tercatat');
@@ -52,9 +53,11 @@ describe.skipIf(!existsSync(CHROMIUM))('screen page in headless Chromium', () =>
     expect(await page.getAttribute('#event', 'class')).toBe('recorded');
     status.connected = true;
     status.backlog = 0;
+    status.faults = [];
     screen.notify({ kind: 'already', nip: '198001012005011001', name: 'Siti Rahmawati', at: '2026-11-24T00:30:00.000Z', firstAt: '2026-11-24T00:28:10.000Z' });
     await page.waitForFunction(() => document.getElementById('title')?.textContent === 'Sudah tercatat pukul 07:28');
     expect(await page.textContent('#conn')).toBe('Terhubung ke server');
     expect(await page.textContent('#backlog')).toBe('Semua presensi terkirim');
+    expect(await page.textContent('#faults')).toBe('');
   });
 });
