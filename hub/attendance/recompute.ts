@@ -130,29 +130,24 @@ export interface DerivedMonth {
   month: string;
   opd: string | null;
   unit: string | null;
-  schedule: string | null;
   days: DayRecord[];
 }
 
-/** Pure: derive every loaded employee's month. */
-export function deriveAll(ctx: MonthContext, inputs: Inputs): DerivedMonth[] {
-  const out: DerivedMonth[] = [];
-  for (const s of inputs.staff) {
-    const emp: EmployeeInput = {
-      nip: s.nip,
-      // staff without assignment rows: the staff row applies to every day
-      assignments: inputs.assignments.get(s.nip) ?? [{ from: '0000-01-01', unit: s.unit_code, opd: s.opd_code, schedule: s.schedule_code }],
-      punches: sortPunches(inputs.punches.get(s.nip) ?? []),
-      exceptions: inputs.exceptions.get(s.nip) ?? [],
-      roster: inputs.roster.get(s.nip) ?? new Map(),
-    };
-    const days = deriveMonth(ctx, emp);
-    let lastAssigned: DayRecord | undefined;
-    for (let i = days.length - 1; i >= 0 && !lastAssigned; i--) if (days[i]!.status !== 'not_employed') lastAssigned = days[i];
-    if (!lastAssigned) continue; // not employed this month
-    out.push({ nip: s.nip, month: ctx.month, opd: lastAssigned.opd, unit: lastAssigned.unit, schedule: lastAssigned.schedule, days });
-  }
-  return out;
+/** Pure: one loaded employee's month (null when not employed in it). */
+export function deriveEmployee(ctx: MonthContext, inputs: Inputs, s: StaffRow): DerivedMonth | null {
+  const emp: EmployeeInput = {
+    nip: s.nip,
+    // staff without assignment rows: the staff row applies to every day
+    assignments: inputs.assignments.get(s.nip) ?? [{ from: '0000-01-01', unit: s.unit_code, opd: s.opd_code, schedule: s.schedule_code }],
+    punches: sortPunches(inputs.punches.get(s.nip) ?? []),
+    exceptions: inputs.exceptions.get(s.nip) ?? [],
+    roster: inputs.roster.get(s.nip) ?? new Map(),
+  };
+  const days = deriveMonth(ctx, emp);
+  let lastAssigned: DayRecord | undefined;
+  for (let i = days.length - 1; i >= 0 && !lastAssigned; i--) if (days[i]!.status !== 'not_employed') lastAssigned = days[i];
+  if (!lastAssigned) return null;
+  return { nip: s.nip, month: ctx.month, opd: lastAssigned.opd, unit: lastAssigned.unit, days };
 }
 
 function inputSeq(db: SqliteDb): number {
@@ -166,7 +161,16 @@ function inputSeq(db: SqliteDb): number {
 export function recomputeMonth(db: SqliteDb, month: string, nips: string[] | null, now: string, seq = inputSeq(db)): { derived: number; changed: number } {
   const ctx = loadMonthContext(db, month);
   const inputs = loadInputs(db, month, nips);
-  const derived = deriveAll(ctx, inputs);
+  // derive and pack one employee at a time: only the compact JSON is kept (a province is 3 million day records)
+  const rows: Record<string, unknown>[] = [];
+  for (const st of inputs.staff) {
+    const m = deriveEmployee(ctx, inputs, st);
+    inputs.punches.delete(st.nip);
+    if (!m) continue;
+    const days = packDays(m.days, m);
+    const digest = createHash('sha1').update(m.opd ?? '').update('|').update(days).digest('base64url');
+    rows.push({ nip: m.nip, month, opd: m.opd, unit: m.unit, days, ...totals(m.days), digest, seq, now });
+  }
   const upsert = db.prepare(`INSERT INTO att_months (nip, month, opd_code, unit_code, days, deduction_pct, work_days, present_days, late_days, early_days,
       absent_days, missing_days, excused_days, pending_review, digest, input_seq, derived_at, changed_at)
     VALUES (@nip, @month, @opd, @unit, @days, @deduction_pct, @work_days, @present_days, @late_days, @early_days,
@@ -182,18 +186,16 @@ export function recomputeMonth(db: SqliteDb, month: string, nips: string[] | nul
   let changed = 0;
   db.transaction(() => {
     const seen = new Set<string>();
-    for (const m of derived) {
-      seen.add(m.nip);
-      const days = packDays(m.days, m);
-      const digest = createHash('sha1').update(m.opd ?? '').update('|').update(days).digest('base64url');
-      const r = upsert.run({ nip: m.nip, month, opd: m.opd, unit: m.unit, days, ...totals(m.days), digest, seq, now });
-      if (r.changes) changed++;
-      else touch.run(now, seq, m.nip, month, seq);
+    for (const row of rows) {
+      const nip = row.nip as string;
+      seen.add(nip);
+      if (upsert.run(row).changes) changed++;
+      else touch.run(now, seq, nip, month, seq);
     }
     // employees asked for but no longer employed / active this month
     if (nips) for (const nip of nips) if (!seen.has(nip) && drop.run(nip, month, seq).changes) changed++;
   })();
-  return { derived: derived.length, changed };
+  return { derived: rows.length, changed };
 }
 
 function monthOfPunchWib(capturedAt: string): string {
