@@ -61,16 +61,15 @@ export async function renderAttendance(main, { session, params, setParams }) {
       value: (r) => {
         const x = r.days.find((y) => y.date === d);
         if (!x) return '';
-        const tip = [date(d), t(`status.${x.status}`), x.in ? `masuk ${x.in}` : null, x.out ? `pulang ${x.out}` : null, x.minutes_late ? `+${x.minutes_late} mnt` : null, x.pct ? pct(x.pct) : null, x.holiday].filter(Boolean).join(' · ');
+        const tip = [date(d), t(`status.${x.status}`), x.in ? `${t('att.tip_in')} ${x.in}` : null, x.out ? `${t('att.tip_out')} ${x.out}` : null, x.minutes_late ? `${t('att.late')} ${x.minutes_late} ${t('att.tip_min')}` : null, x.minutes_early ? `${t('att.early')} ${x.minutes_early} ${t('att.tip_min')}` : null, x.pct ? pct(x.pct) : null, x.holiday].filter(Boolean).join(' · ');
         return h('span.code', { class: `st-${STATUS_TONE[x.status] ?? 'off'}`, title: tip }, x.code.split(' ')[0] || '·');
       },
     }));
     fill(body,
       h('p.muted.small', t('att.employees', { n: rows.length })),
       table([
-        { label: t('common.nip'), value: (r) => r.nip, cls: 'mono sticky' },
-        { label: t('common.name'), value: (r) => h('span', r.name, h('small.block.muted', r.unit_name ?? r.unit ?? '')), cls: 'name' },
-        ...dayCols,
+        // name, NIP and unit in one column: the 31 day columns need the width
+        { label: t('att.employee'), value: (r) => h('span', r.name, h('small.block.muted.mono', r.nip), h('small.block.muted', r.unit_name ?? r.unit ?? '')), cls: 'name sticky' },
         { label: t('att.work_days'), value: (r) => r.work_days, cls: 'num' },
         { label: t('att.present'), value: (r) => r.present_days, cls: 'num' },
         { label: t('att.late'), value: (r) => r.late_days, cls: 'num' },
@@ -78,7 +77,8 @@ export async function renderAttendance(main, { session, params, setParams }) {
         { label: t('att.missing'), value: (r) => r.missing_days, cls: 'num' },
         { label: t('att.absent'), value: (r) => r.absent_days, cls: 'num' },
         { label: t('att.excused'), value: (r) => r.excused_days, cls: 'num' },
-        { label: t('att.deduction'), value: (r) => pct(r.deduction_pct), cls: 'num', key: 'deduction' },
+        { label: t('att.deduction'), value: (r) => pct(r.deduction_pct), cls: 'num sep', key: 'deduction' },
+        ...dayCols,
       ], rows, { cls: 'attendance', rowClass: (r) => (r.pending_review ? 'pending' : undefined) }),
       legend());
   } catch (e) {
