@@ -111,6 +111,10 @@ describe('fault tolerance of the punch path', () => {
     await mosq.exited;
     await sleep(1500);
     mosq = await spawnMosquitto(mqttPort, dir);
+    // Both ends must come back by themselves: the hub's client (named failure if it does not) …
+    const hubClient = (hub.ctx.mqtt as unknown as { client?: { connected: boolean } }).client;
+    await waitUntil(() => !!hubClient?.connected, 30_000, "the hub's MQTT client to reconnect after the broker restart");
+    // … and the kiosk, which then delivers everything.
     expect(await exitWithin(run, 90_000, 'kiosk run')).toBe(0);
     await expectExactlyOnce(k.configPath, hubDir, k.deviceId, 1000);
   }, 150_000);
