@@ -211,12 +211,18 @@ describe.skipIf(!canRun)('provision.sh --root into a temp root against a real hu
     expect(existsSync(join(root, 'etc/hadir/.kiosk.json.new'))).toBe(false);
   });
 
-  it('a token for another site is refused when --site is given; bad options change nothing', async () => {
+  it('a token for another site or an expired token is refused; bad options change nothing', async () => {
     const other = (await registerDevice(hub.store, { siteCode: 'SDN-01', deviceId: 'kiosk-prov-2', now: new Date() })).token;
     const before = sha(join(root, 'etc/hadir/kiosk.json'));
     const r = await sh('bash', [...args.slice(0, -6), '--hub', hub.publicUrl, '--token', other, '--site', 'PKM-01-A', '--force-enrol', '--skip-selftest']);
     expect(r.status).not.toBe(0);
     expect(r.out).toMatch(/the token is for site SDN-01, not PKM-01-A/);
+    expect(sha(join(root, 'etc/hadir/kiosk.json'))).toBe(before);
+    // an expired token (issued 25 h ago, 24 h lifetime) gets the hub's clear refusal
+    const expired = (await registerDevice(hub.store, { siteCode: 'PKM-01-A', deviceId: 'kiosk-prov-3', now: new Date(Date.now() - 25 * 3600_000) })).token;
+    const e = await sh('bash', [...args.slice(0, -6), '--hub', hub.publicUrl, '--token', expired, '--site', 'PKM-01-A', '--force-enrol', '--skip-selftest']);
+    expect(e.status).toBe(1);
+    expect(e.out).toMatch(/token expired at .* \/ token kedaluwarsa/);
     expect(sha(join(root, 'etc/hadir/kiosk.json'))).toBe(before);
     const bad = await sh('bash', [join(REPO, 'provisioning/provision.sh'), '--root', root, '--hub', 'ftp://x', '--token', 't']);
     expect(bad.status).toBe(1);
