@@ -1,12 +1,102 @@
 import type { Command } from 'commander';
 import type { Groups } from './program.js';
+import { UserError } from '../lib/errors.js';
+
+interface StoreFlags {
+  data?: string;
+  db?: string;
+}
+
+/** Opens the hub's database the way the hub does (HADIR_DATA_DIR / HADIR_DB_URL); works while the hub runs (WAL). */
+async function withHealthStore<T>(f: StoreFlags, fn: (s: import('../hub/health/store.js').HealthStore) => T): Promise<T> {
+  const { resolveHubConfig } = await import('../hub/config.js');
+  const { openSqlite } = await import('../hub/store/sqlite.js');
+  const { HealthStore } = await import('../hub/health/store.js');
+  const cfg = resolveHubConfig({ dataDir: f.data, dbUrl: f.db });
+  const db = openSqlite(cfg.dbPath);
+  try {
+    return fn(new HealthStore(db));
+  } finally {
+    db.close();
+  }
+}
+
+function table(rows: string[][]): string {
+  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
 
 /**
  * Commands of the ops area: `hadir kiosk selftest` (the technician's checklist, also the last step
- * of provisioning) and `hadir time status` (what chrony / timesyncd say, and the reconstructions).
+ * of provisioning), `hadir time status` (what chrony / timesyncd say, and the reconstructions),
+ * `hadir device health|alerts|ack` (terminal health on the hub's data, hub running or not).
  * Heavy modules are imported inside the actions.
  */
 export function registerOpsCommands(g: Groups): void {
+  const store = (c: Command) => c.option('--data <dir>', 'hub data directory (HADIR_DATA_DIR, default ./data)').option('--db <url>', 'hub database (HADIR_DB_URL)');
+  store(
+    g.device
+      .command('health')
+      .description('Kesehatan kiosk terakhir / latest kiosk health, clock offset and open alerts')
+      .option('--format <f>', 'table|json', 'table'),
+  ).action(async (o: StoreFlags & { format: string }) => {
+    if (!['table', 'json'].includes(o.format)) throw new UserError(`--format ${o.format} is not supported`, 'use --format table or json');
+    await withHealthStore(o, (s) => {
+      const open = s.openAlerts();
+      const items = s.devices().map((d) => {
+        const l = s.latest(d.id);
+        return { deviceId: d.id, siteCode: d.siteCode, online: d.online, lastHealthAt: l?.receivedAt ?? null, estClockOffsetMs: l?.estOffsetMs ?? null, health: l?.body ?? null, alerts: open.filter((a) => a.deviceId === d.id).map((a) => a.kind) };
+      });
+      if (o.format === 'json') return void process.stdout.write(JSON.stringify(items, null, 2) + '\n');
+      const rows = [['ID', 'LOKASI/SITE', 'STATUS', 'KABAR/LAST HEALTH', 'JAM/CLOCK', 'SUHU/TEMP', 'DISK', 'ANTRIAN/BACKLOG', 'ALERT']];
+      for (const i of items) {
+        const h = i.health;
+        rows.push([
+          i.deviceId, i.siteCode, i.online ? 'online' : 'offline', i.lastHealthAt ?? '-',
+          h?.clock ? `${h.clock.synced ? 'sync' : 'UNSYNC'} ${i.estClockOffsetMs === null ? '' : `${(i.estClockOffsetMs / 1000).toFixed(1)}s`}`.trim() : '-',
+          h?.system?.cpuTempC !== undefined ? `${h.system.cpuTempC}°C` : '-',
+          h?.system?.diskFreePct !== undefined ? `${h.system.diskFreePct}%` : '-',
+          h ? String(h.backlog.undelivered) : '-',
+          i.alerts.join(',') || '-',
+        ]);
+      }
+      process.stdout.write(table(rows));
+    });
+  });
+  store(
+    g.device
+      .command('alerts')
+      .description('Peringatan terminal / terminal alerts (open by default)')
+      .option('--all', 'also cleared alerts')
+      .option('--device <id>', 'one kiosk only')
+      .option('--format <f>', 'table|json', 'table'),
+  ).action(async (o: StoreFlags & { all?: boolean; device?: string; format: string }) => {
+    if (!['table', 'json'].includes(o.format)) throw new UserError(`--format ${o.format} is not supported`, 'use --format table or json');
+    await withHealthStore(o, (s) => {
+      const items = s.listAlerts({ open: !o.all, ...(o.device ? { deviceId: o.device } : {}), limit: 1000 });
+      if (o.format === 'json') return void process.stdout.write(JSON.stringify(items, null, 2) + '\n');
+      const rows = [['ID', 'KIOSK', 'JENIS/KIND', 'TINGKAT/SEVERITY', 'SEJAK/RAISED', 'SELESAI/CLEARED', 'DIKONFIRMASI/ACK', 'DETAIL']];
+      for (const a of items) rows.push([String(a.id), a.deviceId, a.kind, a.severity, a.raisedAt, a.clearedAt ?? '-', a.ackedBy ?? '-', a.detail]);
+      process.stdout.write(table(rows));
+    });
+  });
+  store(
+    g.device
+      .command('ack')
+      .description('Konfirmasi peringatan / acknowledge an alert')
+      .argument('<alertId>', 'alert id (hadir device alerts)')
+      .requiredOption('--by <name>', 'who acknowledges (recorded)'),
+  ).action(async (alertId: string, o: StoreFlags & { by: string }) => {
+    await withHealthStore(o, (s) => {
+      const id = Number(alertId);
+      const a = Number.isInteger(id) ? s.alert(id) : null;
+      if (!a) throw new UserError(`alert ${alertId} does not exist`, 'list them with `hadir device alerts --all`');
+      if (a.ackedAt) throw new UserError(`alert ${id} was already acknowledged by ${a.ackedBy} at ${a.ackedAt}`);
+      s.ackAlert(id, o.by, new Date().toISOString());
+      process.stdout.write(`Dikonfirmasi / acknowledged: alert ${id} (${a.kind}, ${a.deviceId}) by ${o.by}\n`);
+    });
+  });
+
   const kiosk: Command = g.program.commands.find((c) => c.name() === 'kiosk') ?? g.program.command('kiosk');
   kiosk
     .command('selftest')

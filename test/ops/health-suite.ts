@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Topics, generateDeviceKeys, type Health } from '../../protocol/index.js';
 import { startHub, type RunningHub } from '../../hub/server.js';
@@ -18,6 +20,17 @@ import { TestKiosk, enrolTestDevice, metricValue, randomPrefix, seedOrg, tmpDir,
  * crafted health and punches to drive alerts, drift and reconstruction. Run against the embedded
  * aedes broker and against the real Mosquitto on 127.0.0.1:1883 (own random topic prefix).
  */
+/** The CLI as a child process, without blocking this process (the hub under test runs here). */
+function runCli(args: string[]): Promise<{ status: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'hadir.mjs'), ...args], { env: { ...process.env, HADIR_LOG_LEVEL: 'warn' } });
+    let out = '';
+    c.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    c.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    c.on('close', (status) => resolve({ status, out }));
+  });
+}
+
 export function healthSuite(kind: 'aedes' | 'mosquitto'): void {
 describe(`terminal health, alerts and remote commands through hub and kiosk (${kind})`, () => {
   let hub: RunningHub;
@@ -188,6 +201,15 @@ describe(`terminal health, alerts and remote commands through hub and kiosk (${k
     const off = await openAlerts();
     expect(off.map((a) => a.kind)).toEqual(['offline']);
     expect(off[0]!.detail).toMatch(/16 min/);
+    // the same alerts from the command line, on the hub's data dir while the hub runs
+    const cli = await runCli(['device', 'alerts', '--device', 'kiosk-raw-1', '--format', 'json', '--data', dirs[0]!]);
+    expect(cli.status).toBe(0);
+    expect((JSON.parse(cli.out) as { kind: string }[]).map((a) => a.kind)).toEqual(['offline']);
+    const ack = await runCli(['device', 'ack', String(off[0]!.id), '--by', 'teknisi', '--data', dirs[0]!]);
+    expect(ack.out).toMatch(/acknowledged: alert \d+ \(offline, kiosk-raw-1\) by teknisi/);
+    expect((await openAlerts())[0]!.ackedBy).toBe('teknisi');
+    const table = await runCli(['device', 'health', '--data', dirs[0]!]);
+    expect(table.out).toMatch(/^kiosk-raw-1\s+PKM-01-A\s+/m);
     shiftMs = 0;
     await raw.publish(JSON.stringify(healthMsg({ bootId: 'boot-raw-2' })), raw.topics.health('kiosk-raw-1'));
     await waitFor(async () => (await openAlerts()).length === 0, 5000, 'offline cleared');
