@@ -181,6 +181,7 @@ describe('web dashboard', () => {
     await expect.poll(() => detail.textContent()).toMatch(/84 °C/);
     await detail.locator('button', { hasText: 'Tandai diketahui' }).first().click();
     await expect.poll(() => detail.textContent()).toMatch(/Diketahui \(bkpsdm\)/);
+    await expect.poll(() => page.textContent('[data-testid=alerts]')).toMatch(/Peringatan terbuka \(2\)[\s\S]*Diketahui \(bkpsdm\)/);
     await detail.locator('select').first().selectOption('ping');
     await detail.locator('button[type=submit]').click();
     await expect.poll(() => detail.locator('form.inline p').textContent(), { timeout: 15_000 }).toMatch(/Selesai/);

@@ -27,8 +27,9 @@ export function table(columns, rows, opts = {}) {
   return h('div.table-wrap', h('table', { class: opts.cls }, head, body, foot));
 }
 
-export function card(label, value, sub, tone) {
-  return h('div.card', { class: tone ? `tone-${tone}` : undefined }, h('div.card-label', label), h('div.card-value', value), sub ? h('div.card-sub', sub) : null);
+/** A figure card; with `href` it is a link to the page that explains the figure. */
+export function card(label, value, sub, tone, href) {
+  return h(href ? 'a.card' : 'div.card', { href, class: tone ? `tone-${tone}` : undefined }, h('div.card-label', label), h('div.card-value', value), sub ? h('div.card-sub', sub) : null);
 }
 
 export function badge(text, tone) {
@@ -117,16 +118,4 @@ export function toast(msg, tone = 'ok') {
   el.className = `show tone-${tone}`;
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => (el.className = ''), 4000);
-}
-
-/** Runs `load` and shows loading / error states in `el`; `show(data)` fills it. */
-export async function withData(el, load, show) {
-  el.replaceChildren(loading());
-  try {
-    const data = await load();
-    el.replaceChildren();
-    show(data);
-  } catch (e) {
-    el.replaceChildren(errorBox(e, () => withData(el, load, show)));
-  }
 }

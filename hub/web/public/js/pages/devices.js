@@ -14,8 +14,10 @@ const COMP_TONE = { ok: 'ok', degraded: 'warn', fault: 'bad', absent: 'muted', d
  */
 export async function renderDevices(main, { params, setParams }) {
   const list = h('div');
+  const alertsAll = h('section.panel', { 'data-testid': 'alerts' });
   const detail = h('div');
-  fill(main, h('div.page-head', h('h1', t('devices.title')), h('button.secondary', { type: 'button', onclick: () => load(true) }, t('common.refresh'))), list, detail);
+  let detailAlerts = null;
+  fill(main, h('div.page-head', h('h1', t('devices.title')), h('button.secondary', { type: 'button', onclick: () => load(true) }, t('common.refresh'))), list, detail, alertsAll);
 
   /** The periodic refresh redraws the list only: the open detail keeps its form and command status. */
   async function load(withDetail = false) {
@@ -38,6 +40,7 @@ export async function renderDevices(main, { params, setParams }) {
         { label: t('devices.alerts'), cls: 'num', value: (d) => (d.hv?.alerts?.length ? badge(String(d.hv.alerts.length), d.hv.alerts.some((a) => a.severity === 'critical') ? 'bad' : 'warn') : '–') },
       ], rows, { rowClass: (d) => (d.id === params.d ? 'selected' : undefined), cls: 'devices' }));
       if (withDetail && params.d) await showDetail(rows.find((d) => d.id === params.d));
+      loadAlerts(null, alertsAll);
     } catch (e) {
       fill(list, errorBox(e, () => load(withDetail)));
     }
@@ -51,16 +54,20 @@ export async function renderDevices(main, { params, setParams }) {
     fill(detail, h('section.panel.detail', { 'data-testid': 'device-detail' },
       h('div.page-head', h('h2', `${t('devices.detail')}: ${d.id}`), h('button.link', { type: 'button', onclick: () => setParams({}) }, t('common.close'))),
       h('div.grid2', h('div', facts(d, histEl)), h('div', h('h3', t('devices.alerts')), alertsEl, h('h3', t('devices.command')), commandForm(d, cmdEl), cmdEl))));
+    detailAlerts = { d, el: alertsEl };
     loadAlerts(d, alertsEl);
     loadCommands(d, cmdEl);
     loadDrift(d, histEl);
   }
 
+  /** Open alerts of one kiosk (d) or of every kiosk in scope (d = null, with a heading and the kiosk column). */
   async function loadAlerts(d, el) {
     try {
-      const a = await api('/alerts', { query: { device: d.id, status: 'open' } });
-      if (!a.items.length) return fill(el, empty(t('devices.no_alerts')));
-      fill(el, table([
+      const a = await api('/alerts', { query: { device: d?.id, status: 'open' } });
+      const head = d ? null : h('h2', `${t('devices.open_alerts')} (${a.items.length})`);
+      if (!a.items.length) return fill(el, head, empty(t('devices.no_alerts')));
+      fill(el, head, table([
+        ...(d ? [] : [{ label: t('devices.id'), value: (x) => h('a', { href: `#/terminal?d=${encodeURIComponent(x.deviceId)}` }, x.deviceId) }]),
         { label: '', value: (x) => badge(t(`sev.${x.severity}`), x.severity === 'critical' ? 'bad' : 'warn') },
         { label: t('appr.note'), value: (x) => h('span', h('b', x.kind), ' ', x.detail) },
         { label: '', value: (x) => h('span.muted', { title: dateTime(x.raisedAt) }, ago(x.raisedAt)) },
@@ -75,7 +82,9 @@ export async function renderDevices(main, { params, setParams }) {
     try {
       await api(`/alerts/${x.id}/ack`, { method: 'POST' });
       toast(t('appr.done'));
-      loadAlerts(d, el);
+      // both alert lists (this kiosk's and everyone's) show the acknowledgement
+      loadAlerts(null, alertsAll);
+      if (detailAlerts) loadAlerts(detailAlerts.d, detailAlerts.el);
     } catch (e) {
       toast(e.message, 'bad');
       btn.disabled = false;
