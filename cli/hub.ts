@@ -245,9 +245,19 @@ export function registerHubCommands(g: Groups): void {
     .option('--punches <n>', 'punches per kiosk for the throughput run', '2000')
     .option('--backlog <n>', 'backlog size for the flush run', '20000')
     .option('--mqtt-url <url>', 'measure through an external broker (e.g. Mosquitto) instead of the embedded one')
-    .action(async (o: { devices: string; punches: string; backlog: string; mqttUrl?: string }) => {
+    .option('--verify-workers <n>', 'signature verification threads (default: cores − 1, at least 2, at most 4)')
+    .action(async (o: { devices: string; punches: string; backlog: string; mqttUrl?: string; verifyWorkers?: string }) => {
       const { runIngestBench } = await import('../hub/bench/ingest-bench.js');
-      await runIngestBench({ devices: Number(o.devices), punchesPerDevice: Number(o.punches), backlog: Number(o.backlog), mqttUrl: o.mqttUrl });
+      const n = (flag: string, v: string | undefined, min: number) => {
+        if (v === undefined) return undefined;
+        const x = Number(v);
+        if (!Number.isInteger(x) || x < min) throw new UserError(`${flag} ${JSON.stringify(v)} must be an integer >= ${min}`, `e.g. ${flag} 10`);
+        return x;
+      };
+      await runIngestBench({
+        devices: n('--devices', o.devices, 1)!, punchesPerDevice: n('--punches', o.punches, 1)!, backlog: n('--backlog', o.backlog, 1)!,
+        mqttUrl: o.mqttUrl, verifyWorkers: n('--verify-workers', o.verifyWorkers, 0),
+      });
     });
 }
 

@@ -21,6 +21,8 @@ export interface IngestBenchOptions {
   mqttUrl?: string;
   /** Unacked punches a kiosk keeps in flight during the backlog flush. */
   window?: number;
+  /** Signature verification threads (default: the hub's default, cores − 1). */
+  verifyWorkers?: number;
   quiet?: boolean;
 }
 
@@ -37,6 +39,7 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<Record<stri
   const hub = await startHub({
     dataDir: dir, httpPort: 0, mqttPort: 0, prefix, defaultMetrics: false, env: {}, mqttUrl: o.mqttUrl, mqttPersistent: false,
     log: rootLogger.child({ component: 'hub' }, { level: 'error' }),
+    ...(o.verifyWorkers !== undefined ? { verifyWorkers: o.verifyWorkers } : {}),
     modules: [],
   });
   const topics = hub.ctx.topics;

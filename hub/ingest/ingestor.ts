@@ -26,7 +26,7 @@ export interface IngestorOptions {
   batchMax: number;
   /** … or this long after the first message of a batch, whichever first. */
   batchDelayMs: number;
-  /** Worker threads for Ed25519 verification (0 = on the main thread). Default: cores − 1, at most 4. */
+  /** Worker threads for Ed25519 verification (0 = on the main thread). Default: cores − 1, at least 2, at most 4. */
   verifyWorkers?: number;
   now?: () => Date;
 }
@@ -123,7 +123,7 @@ export class Ingestor {
     for (const m of batch) checked.push({ m, c: await precheckPunchMessage(topics, m.topic, m.payload, lookup) });
     const tPre = performance.now();
     const toVerify = checked.filter((x) => x.c.ok) as { m: Queued; c: Extract<Checked, { ok: true }> }[];
-    const sigOk = await this.verifier.verifyMany(toVerify.map((x) => signatureInput(x.c.punch, x.c.device.publicKeyPem!)));
+    const sigOk = await this.verifier.verifyMany(toVerify.map((x) => signatureInput(x.m.payload, x.c.device.publicKeyPem!)));
     toVerify.forEach((x, i) => {
       if (!sigOk[i]) (x as { c: Checked }).c = badSignature(x.c.punch, x.c.device.id);
     });

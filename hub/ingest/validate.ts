@@ -1,4 +1,4 @@
-import { MAX_PUNCH_BYTES, canonicalBytes, decodePayload, punchSchema, type Punch, type Topics } from '../../protocol/index.js';
+import { MAX_PUNCH_BYTES, decodePayload, punchSchema, type Punch, type Topics } from '../../protocol/index.js';
 import type { Verifier, VerifyItem } from './verify-pool.js';
 import type { DeviceRecord } from '../store/core-store.js';
 
@@ -36,10 +36,12 @@ export async function precheckPunchMessage(
   return { ok: true, punch, device };
 }
 
-/** What the signature covers: the canonical bytes of every field but `sig` (protocol/signing.ts). */
-export function signatureInput(punch: Punch, publicKeyPem: string): VerifyItem {
-  const { sig, ...unsigned } = punch;
-  return { data: canonicalBytes(unsigned), sig: Buffer.from(sig, 'base64'), pem: publicKeyPem };
+/**
+ * What the verifier needs: the message text (schema-checked: strict, no transforms, so it holds
+ * exactly the punch's fields) and the device key. The verifier canonicalises and checks `sig`.
+ */
+export function signatureInput(payload: Buffer, publicKeyPem: string): VerifyItem {
+  return { json: payload.toString('utf8'), pem: publicKeyPem };
 }
 
 export function badSignature(punch: Punch, deviceId: string): Checked {
@@ -56,7 +58,7 @@ export async function checkPunchMessage(
 ): Promise<Checked> {
   const c = await precheckPunchMessage(topics, topic, payload, lookup);
   if (!c.ok) return c;
-  const [ok] = await verifier.verifyMany([signatureInput(c.punch, c.device.publicKeyPem!)]);
+  const [ok] = await verifier.verifyMany([signatureInput(payload, c.device.publicKeyPem!)]);
   return ok ? c : badSignature(c.punch, c.device.id);
 }
 

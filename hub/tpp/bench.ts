@@ -7,6 +7,7 @@ import { tppReport } from '../reports/data.js';
 import { addRule } from './store.js';
 import { tppRuleSchema } from './rules.js';
 import { dayIndex, monthDates, weekdayOf } from '../attendance/time.js';
+import { UserError } from '../../lib/errors.js';
 
 /**
  * `hadir bench tpp`: generates a regency (OPDs, sites, staff on office/teacher/school schedules,
@@ -60,8 +61,18 @@ export async function runTppBench(o: { staff: number; sites?: number; month: str
     // generation only (not timed): no fsync per commit, a large page cache
     db.pragma('synchronous = OFF');
     db.pragma('cache_size = -524288');
-    o.log(`Membuat data / generating: ${o.staff} pegawai, ${nSites} lokasi, ${nOpd} OPD, bulan ${o.month} …`);
-    db.transaction(() => {
+    // --keep DIR with a database of the same size from an earlier run: reuse it (generation is slow)
+    const existing = db.prepare('SELECT count(*) FROM staff').pluck().get() as number;
+    const reuse = existing === o.staff && (db.prepare("SELECT count(*) FROM tpp_rules WHERE id = 'perbup-bench'").pluck().get() as number) === 1;
+    if (existing && !reuse) throw new UserError(`${dir} holds another database (${existing} staff)`, 'give --keep an empty directory or the one of a run with the same --staff');
+    if (reuse) {
+      db.prepare("DELETE FROM punches WHERE id LIKE 'late-%'").run();
+      db.prepare('DELETE FROM att_months WHERE month = ?').run(o.month);
+      db.prepare('DELETE FROM att_dirty').run();
+      punches = db.prepare('SELECT count(*) FROM punches').pluck().get() as number;
+      o.log(`Memakai data yang ada / reusing ${dir}: ${o.staff} pegawai, ${punches} absen`);
+    } else o.log(`Membuat data / generating: ${o.staff} pegawai, ${nSites} lokasi, ${nOpd} OPD, bulan ${o.month} …`);
+    if (!reuse) db.transaction(() => {
       const opd = db.prepare('INSERT INTO opd (code, name) VALUES (?, ?)');
       const unit = db.prepare('INSERT INTO units (code, opd_code, name) VALUES (?, ?, ?)');
       const site = db.prepare('INSERT INTO sites (code, unit_code, name) VALUES (?, ?, ?)');
@@ -114,14 +125,14 @@ export async function runTppBench(o: { staff: number; sites?: number; month: str
       }
       db.prepare('DELETE FROM att_dirty').run();
     })();
-    addRule(db, tppRuleSchema.parse({
+    if (!reuse) addRule(db, tppRuleSchema.parse({
       id: 'perbup-bench', effectiveFrom: '2026-01-01', weights: { disiplin: 40, produktivitas: 60 }, graceMinutes: 0,
       late: [{ from: 1, to: 30, pct: 0.5 }, { from: 31, to: 60, pct: 1 }, { from: 61, to: 90, pct: 1.25 }, { from: 91, to: null, pct: 1.5 }],
       early: [{ from: 1, to: 30, pct: 0.5 }, { from: 31, to: 60, pct: 1 }, { from: 61, to: 90, pct: 1.25 }, { from: 91, to: null, pct: 1.5 }],
       missingCheckInPct: 1.5, missingCheckOutPct: 1.5, absentPct: 3, excusedPct: {}, monthlyCapPct: 100,
     }), 'bench', now);
     db.prepare('DELETE FROM att_dirty').run();
-    o.log(`  ${punches} absen dibuat / punches generated in ${((performance.now() - t0) / 1000).toFixed(1)} s (not timed)`);
+    if (!reuse) o.log(`  ${punches} absen dibuat / punches generated in ${((performance.now() - t0) / 1000).toFixed(1)} s (not timed)`);
 
     db.pragma('synchronous = FULL'); // timed part: as the hub runs
     db.pragma('cache_size = -2000');

@@ -127,10 +127,14 @@ describe('ingest validation', () => {
     const { signatureInput } = await import('../../hub/ingest/validate.js');
     const pool = new WorkerPoolVerifier(2, 1);
     try {
-      const ps = Array.from({ length: 50 }, () => d.next());
-      const items = ps.map((p, i) => signatureInput(i % 7 === 3 ? { ...p, nip: '1' } : p, keys.publicKeyPem));
+      const { verifyPunch, loadPublicKey } = await import('../../protocol/index.js');
+      const ps = Array.from({ length: 50 }, (_, i) => (i % 7 === 3 ? { ...d.next(), nip: '1' } : d.next()));
+      // key order and spacing of the wire text do not matter: the signed bytes are canonical
+      const texts = ps.map((p, i) => (i % 2 ? JSON.stringify(p) : JSON.stringify(Object.fromEntries(Object.entries(p).reverse()), null, 1)));
+      const items = texts.map((t) => signatureInput(Buffer.from(t), keys.publicKeyPem));
       const got = await pool.verifyMany(items);
       expect(got).toEqual(await v.verifyMany(items));
+      expect(got).toEqual(ps.map((p) => verifyPunch(p, loadPublicKey(keys.publicKeyPem))));
       expect(got.filter((x) => !x)).toHaveLength(7);
     } finally {
       await pool.close();

@@ -30,7 +30,29 @@ function parseHash() {
   return { path: path || 'ringkasan', params: Object.fromEntries(new URLSearchParams(qs ?? '')) };
 }
 
+// The month and OPD chosen on one report page carry over to the others (this tab only).
+const SCOPE_KEY = 'hadir.scope';
+const SCOPED = new Set(['presensi', 'tpp', 'terlambat', 'persetujuan']);
+function remembered() {
+  try {
+    return JSON.parse(sessionStorage.getItem(SCOPE_KEY) ?? '{}');
+  } catch {
+    return {};
+  }
+}
+function remember(params) {
+  const keep = {};
+  if ('bulan' in params) keep.bulan = params.bulan;
+  if ('opd' in params) keep.opd = params.opd ?? '';
+  try {
+    sessionStorage.setItem(SCOPE_KEY, JSON.stringify({ ...remembered(), ...keep }));
+  } catch {
+    /* no storage: nothing carries over */
+  }
+}
+
 function setParams(path, params) {
+  if (SCOPED.has(path)) remember(params);
   const qs = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== '')).toString();
   const next = `#/${path}${qs ? `?${qs}` : ''}`;
   if (location.hash !== next) location.hash = next;
@@ -48,7 +70,8 @@ async function route() {
     notice = null;
     return;
   }
-  const { path, params } = parseHash();
+  const { path, params: own } = parseHash();
+  const params = SCOPED.has(path) ? { ...remembered(), ...own } : own;
   const page = PAGES.find((p) => p.path === path) ?? PAGES[0];
   const main = h('main', { id: 'main', tabindex: '-1' });
   fill(root, shell(session, page), main, footer());

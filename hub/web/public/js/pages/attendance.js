@@ -14,7 +14,8 @@ export const STATUS_TONE = {
 /** Month and OPD from the URL; an OPD admin's OPD is theirs whatever the URL says. */
 export function pickScope(session, params, { allowAll = false } = {}) {
   const month = /^\d{4}-\d{2}$/.test(params.bulan ?? '') ? params.bulan : isoMonth();
-  const opd = session.user.role === 'bkpsdm' ? params.opd ?? (allowAll ? '' : session.opds?.[0]?.code ?? '') : session.user.opdCode;
+  const first = session.opds?.[0]?.code ?? '';
+  const opd = session.user.role !== 'bkpsdm' ? session.user.opdCode : allowAll ? (params.opd ?? '') : params.opd || first;
   return { month, opd };
 }
 
