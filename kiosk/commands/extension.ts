@@ -11,7 +11,7 @@ const MAX_CMD_AGE_MS = 10 * 60 * 1000;
 const enrolArgsSchema = z.strictObject({
   nip: z.string().min(1).max(32),
   method: z.enum(['face', 'finger']),
-  finger: z.number().int().min(0).max(9).optional(),
+  finger: z.number().int().min(0).max(10).optional(), // ISO/IEC 19794-2 finger positions, as kiosk/finger uses them
   timeoutS: z.number().min(5).max(900).default(120),
 });
 
