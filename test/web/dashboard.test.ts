@@ -149,6 +149,12 @@ describe('web dashboard', () => {
     // every text exists in both languages (a string: vitest would rewrite a dynamic import() in a function)
     expect(await page.evaluate("import('/assets/js/i18n.js').then((m) => m.missingKeys())")).toEqual({ en: [], id: [] });
 
+    // the chosen month and OPD carry over to the TPP page through the menu
+    await page.click('header.top nav a[href="#/tpp"]');
+    await page.waitForSelector('table.tpp tbody tr');
+    expect(await page.inputValue('[data-testid=opd]')).toBe('DINKES');
+    expect(await page.inputValue('[data-testid=month]')).toBe(MONTH);
+
     // TPP: the page shows the report API's rupiah, row by row and in the sum
     const token = await page.evaluate(() => JSON.parse(localStorage.getItem('hadir.session')!).token as string);
     const rows = (await (await apiAs(token, `/reports/tpp?month=${MONTH}&opd=DINKES`)).json()) as { nip: string; total: number; produktivitas_missing: boolean }[];
@@ -224,8 +230,10 @@ describe('web dashboard', () => {
     await page.reload();
     await page.waitForSelector('header.top');
     expect(await page.textContent('header.top nav')).toContain('Attendance');
-    await page.goto(`${base}/#/tpp?bulan=${MONTH}`); // all OPDs
+    await page.goto(`${base}/#/tpp?bulan=${MONTH}`);
     await page.waitForSelector('table.tpp tbody tr');
+    await page.selectOption('[data-testid=opd]', ''); // all OPDs
+    await expect.poll(() => page.locator('table.tpp > tbody > tr').count()).toBe(5);
     expect(await page.textContent('table.tpp thead')).toContain('Total paid');
     expect(await page.locator('table.tpp > tbody > tr').count()).toBe(5);
     await shot(page, '11-tpp-english-all-opd');
