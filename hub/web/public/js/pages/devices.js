@@ -69,7 +69,7 @@ export async function renderDevices(main, { params, setParams }) {
       fill(el, head, table([
         ...(d ? [] : [{ label: t('devices.id'), value: (x) => h('a', { href: `#/terminal?d=${encodeURIComponent(x.deviceId)}` }, x.deviceId) }]),
         { label: '', value: (x) => badge(t(`sev.${x.severity}`), x.severity === 'critical' ? 'bad' : 'warn') },
-        { label: t('appr.note'), value: (x) => h('span', h('b', x.kind), ' ', x.detail) },
+        { label: t('appr.note'), value: (x) => h('span', h('b', { title: x.kind }, alertName(x.kind)), ' ', x.detail) },
         { label: '', value: (x) => h('span.muted', { title: dateTime(x.raisedAt) }, ago(x.raisedAt)) },
         { label: '', value: (x) => (x.ackedAt ? h('span.muted', `${t('devices.acked')} (${x.ackedBy})`) : h('button.small', { type: 'button', onclick: (e) => ack(x, e.target, d, el) }, t('devices.ack'))) },
       ], a.items));
@@ -164,6 +164,11 @@ export async function renderDevices(main, { params, setParams }) {
   return () => clearInterval(timer);
 }
 
+/** A known alert kind in the UI language; a kind added later at the hub shows as is. */
+function alertName(kind) {
+  const s = t(`alert.${kind}`);
+  return s === `alert.${kind}` ? kind : s;
+}
 function stateBadge(d) {
   if (d.disabled) return badge(t('devices.disabled'), 'muted');
   if (!d.enrolled) return badge(t('devices.not_enrolled'), 'muted');
