@@ -45,9 +45,10 @@ export interface MonthContext {
   holidayExceptions: ReadonlySet<string>;
   /** Sorted by effectiveFrom ascending. */
   rules: readonly TppRule[];
-  siteUnit: ReadonlyMap<string, string>;
-  unitsWithSites: ReadonlySet<string>;
-  unitOffset: ReadonlyMap<string, number>;
+  /** Maps (full month) or memoised database look-ups (one employee): only get/has are used. */
+  siteUnit: { get(site: string): string | undefined };
+  unitsWithSites: { has(unit: string): boolean };
+  unitOffset: { get(unit: string): number | undefined };
   defaultOffset: number;
   /** 'unit': punches count at the sites of the employee's unit (plus relocation events); 'any': everywhere. */
   sitePolicy: 'unit' | 'any';

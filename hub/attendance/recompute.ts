@@ -159,7 +159,7 @@ function inputSeq(db: SqliteDb): number {
  * employee-months changed. `now` is the timestamp written to derived_at/changed_at.
  */
 export function recomputeMonth(db: SqliteDb, month: string, nips: string[] | null, now: string, seq = inputSeq(db)): { derived: number; changed: number } {
-  const ctx = loadMonthContext(db, month);
+  const ctx = loadMonthContext(db, month, nips !== null && nips.length < 50);
   const inputs = loadInputs(db, month, nips);
   // derive and pack one employee at a time: only the compact JSON is kept (a province is 3 million day records)
   const rows: Record<string, unknown>[] = [];

@@ -36,7 +36,20 @@ export function loadRules(db: SqliteDb): TppRule[] {
   return (db.prepare('SELECT definition FROM tpp_rules ORDER BY effective_from').pluck().all() as string[]).map((d) => tppRuleSchema.parse(JSON.parse(d)));
 }
 
-export function loadMonthContext(db: SqliteDb, month: string): MonthContext {
+function memo<T>(stmt: { get(...a: unknown[]): unknown }, map: (v: unknown) => T): { get(k: string): T } {
+  const cache = new Map<string, T>();
+  return {
+    get(k: string): T {
+      if (cache.has(k)) return cache.get(k)!;
+      const v = map(stmt.get(k));
+      cache.set(k, v);
+      return v;
+    },
+  };
+}
+
+/** `few`: the context serves a handful of employees (incremental re-derivation). */
+export function loadMonthContext(db: SqliteDb, month: string, few = false): MonthContext {
   const dates = monthDates(month);
   const first = dates[0]!;
   const last = dates[dates.length - 1]!;
@@ -49,11 +62,22 @@ export function loadMonthContext(db: SqliteDb, month: string): MonthContext {
   const holidayExceptions = new Set(
     (db.prepare('SELECT date, unit_code FROM att_holiday_exceptions WHERE date BETWEEN ? AND ?').all(first, last) as { date: string; unit_code: string }[]).map((r) => `${r.date}|${r.unit_code}`),
   );
-  const sites = db.prepare('SELECT s.code, s.unit_code, s.utc_offset_min FROM sites s ORDER BY s.code').all() as { code: string; unit_code: string; utc_offset_min: number | null }[];
-  const siteUnit = new Map(sites.map((s) => [s.code, s.unit_code]));
-  const unitsWithSites = new Set(sites.map((s) => s.unit_code));
-  const unitOffset = new Map<string, number>();
-  for (const s of sites) if (s.utc_offset_min !== null && !unitOffset.has(s.unit_code)) unitOffset.set(s.unit_code, s.utc_offset_min);
+  let siteUnit: MonthContext['siteUnit'];
+  let unitsWithSites: MonthContext['unitsWithSites'];
+  let unitOffset: MonthContext['unitOffset'];
+  if (few) {
+    // a few employees (a late punch): look sites up as needed instead of loading a province's sites
+    siteUnit = memo(db.prepare('SELECT unit_code FROM sites WHERE code = ?').pluck(), (v) => (v as string | undefined) ?? undefined);
+    unitsWithSites = { has: memo(db.prepare('SELECT 1 FROM sites WHERE unit_code = ? LIMIT 1').pluck(), (v) => v !== undefined).get };
+    unitOffset = memo(db.prepare('SELECT utc_offset_min FROM sites WHERE unit_code = ? AND utc_offset_min IS NOT NULL ORDER BY code LIMIT 1').pluck(), (v) => (v as number | undefined) ?? undefined);
+  } else {
+    const sites = db.prepare('SELECT s.code, s.unit_code, s.utc_offset_min FROM sites s ORDER BY s.code').all() as { code: string; unit_code: string; utc_offset_min: number | null }[];
+    siteUnit = new Map(sites.map((s) => [s.code, s.unit_code]));
+    unitsWithSites = new Set(sites.map((s) => s.unit_code));
+    const offsets = new Map<string, number>();
+    for (const s of sites) if (s.utc_offset_min !== null && !offsets.has(s.unit_code)) offsets.set(s.unit_code, s.utc_offset_min);
+    unitOffset = offsets;
+  }
   const events = new Map<string, EventIn[]>();
   for (const e of db.prepare('SELECT id, date, site_code, name, opd_code, unit_code, nips FROM att_events WHERE date BETWEEN ? AND ?').all(first, last) as {
     id: number; date: string; site_code: string; name: string; opd_code: string | null; unit_code: string | null; nips: string | null;
