@@ -61,17 +61,27 @@ export async function connectHubMqtt(o: {
   });
   client.on('error', (e) => log.warn({ err: e.message }, 'hub mqtt error'));
   client.on('offline', () => log.warn({ url: o.url }, 'hub mqtt offline, reconnecting'));
+  // Only the FIRST connection decides whether the hub starts; these listeners are removed once it
+  // is up, so later errors (broker restarting: ECONNREFUSED) never end the client — it reconnects.
   await new Promise<void>((res, rej) => {
+    const done = () => {
+      clearTimeout(t);
+      client.off('connect', onConnect);
+      client.off('error', onError);
+    };
+    const onConnect = () => (done(), res());
+    const onError = (e: Error) => {
+      done();
+      client.end(true);
+      rej(new UserError(`MQTT broker ${o.url} refused the hub: ${e.message}`, 'check the broker address and credentials'));
+    };
     const t = setTimeout(() => {
+      done();
       client.end(true);
       rej(new UserError(`cannot connect to MQTT broker ${o.url}`, 'check --mqtt-url / HADIR_MQTT_URL and that the broker runs'));
     }, 10_000);
-    client.once('connect', () => (clearTimeout(t), res()));
-    client.once('error', (e) => {
-      clearTimeout(t);
-      client.end(true);
-      rej(new UserError(`MQTT broker ${o.url} refused the hub: ${e.message}`, 'check the broker address and credentials'));
-    });
+    client.on('connect', onConnect);
+    client.on('error', onError);
   });
   return {
     client,

@@ -21,6 +21,9 @@ describe('external broker restart', () => {
     await k.publish(a);
     await waitFor(() => k.ackedIds().has(a.id), 10_000, 'ack before restart');
     await k.close();
+    // down long enough that the hub's reconnect attempts meet a refused connection first
+    await mosq.stop();
+    await new Promise((r) => setTimeout(r, 2500));
     await mosq.restart();
     await waitFor(() => hub.ctx.mqtt && (hub as unknown as { ctx: { mqtt: { client?: { connected: boolean } } } }).ctx.mqtt.client?.connected, 20_000, 'hub reconnected');
     k = await TestKiosk.connect(mosq.url, hub.ctx.topics, dev.id);

@@ -154,7 +154,7 @@ export async function privateMosquitto(dir: string, extra = ''): Promise<{ port:
     );
   };
   const stop = async () => {
-    if (child.exitCode !== null) return;
+    if (child.exitCode !== null || child.signalCode !== null) return;
     const done = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
     await done;
