@@ -257,11 +257,18 @@ export function processDirty(db: SqliteDb, now: string): { months: number; emplo
   }
   let employees = 0;
   let changed = 0;
-  for (const [month, who] of [...work].sort(([a], [b]) => a.localeCompare(b))) {
-    const r = recomputeMonth(db, month, who === 'all' ? null : [...who], now, seq);
-    employees += r.derived;
-    changed += r.changed;
-  }
-  db.prepare('DELETE FROM att_dirty WHERE id <= ?').run(seq);
+  const run = () => {
+    for (const [month, who] of [...work].sort(([a], [b]) => a.localeCompare(b))) {
+      const r = recomputeMonth(db, month, who === 'all' ? null : [...who], now, seq);
+      employees += r.derived;
+      changed += r.changed;
+    }
+    db.prepare('DELETE FROM att_dirty WHERE id <= ?').run(seq);
+  };
+  // A few employees (a late punch): one transaction, one fsync. Whole months: several short
+  // transactions, so the hub's ingest is never locked out for long.
+  const small = [...work.values()].every((w) => w !== 'all') && [...work.values()].reduce((n, w) => n + (w as Set<string>).size, 0) <= 50;
+  if (small) db.transaction(run).immediate();
+  else run();
   return { months: work.size, employees, changed };
 }
