@@ -34,13 +34,15 @@ export class MqttLink implements KioskLink, HealthReporter {
   private readonly handlers = new Map<InKind, ((payload: Buffer) => void)[]>();
   private lastError: string | null = null;
   private wasUp = false;
+  private ready = false;
 
   constructor(private readonly o: LinkOptions) {
     this.topics = new Topics(o.prefix);
   }
 
+  /** Connected AND subscribed (ack/config/cmd): only then is sending punches useful. */
   get connected(): boolean {
-    return !!this.client?.connected;
+    return this.ready && !!this.client?.connected;
   }
 
   start(): void {
@@ -62,17 +64,22 @@ export class MqttLink implements KioskLink, HealthReporter {
     this.client = client;
     client.on('connect', () => {
       this.lastError = null;
-      const subs = (['ack', 'config', 'cmd'] as const).map((k) => this.topics.kiosk(o.deviceId, k));
-      client.subscribe(subs, { qos: 1 }, (err) => {
-        if (err) o.log.warn({ err: err.message }, 'subscribe failed');
-      });
       const birth: Status = { online: true, at: new Date().toISOString(), appVersion: o.appVersion, bootId: o.bootId };
       client.publish(statusTopic, JSON.stringify(birth), { qos: 1, retain: true });
-      o.log.info({ url: o.url }, 'mqtt connected');
-      this.wasUp = true;
-      o.bus.emit('mqtt:connected');
+      const subs = (['ack', 'config', 'cmd'] as const).map((k) => this.topics.kiosk(o.deviceId, k));
+      // Tell the publisher only after SUBACK: acks for punches sent earlier could otherwise be
+      // missed on a broker that lost our session (they would then wait for the re-send timeout).
+      client.subscribe(subs, { qos: 1 }, (err) => {
+        if (err) o.log.warn({ err: err.message }, 'subscribe failed');
+        if (!client.connected) return;
+        o.log.info({ url: o.url }, 'mqtt connected');
+        this.wasUp = true;
+        this.ready = true;
+        o.bus.emit('mqtt:connected');
+      });
     });
     client.on('close', () => {
+      this.ready = false;
       if (this.wasUp) o.bus.emit('mqtt:disconnected');
       this.wasUp = false;
     });
@@ -130,9 +137,14 @@ export class MqttLink implements KioskLink, HealthReporter {
     const c = this.client;
     if (!c) return;
     this.client = null;
+    this.ready = false;
+    const within = (p: Promise<unknown>, ms: number) => Promise.race([p, new Promise((r) => setTimeout(r, ms).unref())]);
     if (c.connected) {
-      await new Promise<void>((r) => c.publish(this.topics.status(this.o.deviceId), JSON.stringify({ online: false } satisfies Status), { qos: 1, retain: true }, () => r()));
+      const offline = new Promise<void>((r) => c.publish(this.topics.status(this.o.deviceId), JSON.stringify({ online: false } satisfies Status), { qos: 1, retain: true }, () => r()));
+      await within(offline, 2000);
     }
-    await c.endAsync();
+    // A broker that went away mid-shutdown must not keep the process alive.
+    await within(c.endAsync(), 2000);
+    if (!c.disconnected) await c.endAsync(true).catch(() => {});
   }
 }
