@@ -70,7 +70,7 @@ describe('passwords and sessions', () => {
     // the login route is in the API description
     const doc = (await (await fetch(`${base}/api/v1/openapi.json`)).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/auth/login', '/api/v1/auth/logout', '/api/v1/auth/me']));
-  }, 30_000);
+  }, 60_000);
 
   it('a user without a password cannot log in; idle web sessions are purged, API tokens are not', async () => {
     const { token: apiToken } = await addUser(hub.store, { username: 'tanpa', name: 'Tanpa Sandi', role: 'bkpsdm', now: new Date() });

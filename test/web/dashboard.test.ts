@@ -43,6 +43,8 @@ async function login(page: Page, username: string, password: string): Promise<vo
   await page.click('button[type=submit]');
   await page.waitForSelector('header.top');
 }
+/** expect.poll with room for a loaded CI machine (the default is 1 s). */
+const poll = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: 15_000, interval: 50 });
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
 beforeAll(async () => {
@@ -113,13 +115,13 @@ describe('web dashboard', () => {
     await page.fill('input[name=username]', 'bkpsdm');
     await page.fill('input[name=password]', 'salah-sekali');
     await page.click('button[type=submit]');
-    await expect.poll(() => page.textContent('.form-error')).toMatch(/kata sandi salah/);
+    await poll(() => page.textContent('.form-error')).toMatch(/kata sandi salah/);
     await shot(page, '01-masuk-gagal');
 
     await page.fill('input[name=password]', PASSWORD.bk);
     await page.click('button[type=submit]');
     await page.waitForSelector('.cards .card');
-    await expect.poll(() => page.textContent('.cards')).toMatch(/Terminal online\s*1/);
+    await poll(() => page.textContent('.cards')).toMatch(/Terminal online\s*1/);
     expect(await page.textContent('header.top')).toContain('BKPSDM');
     await shot(page, '02-ringkasan');
 
@@ -131,7 +133,7 @@ describe('web dashboard', () => {
     expect(await page.textContent('table.attendance')).toContain('Guru Ani');
     expect(await page.textContent('table.attendance')).not.toContain('Siti Rahma');
     await page.selectOption('[data-testid=opd]', 'DINKES');
-    await expect.poll(() => page.textContent('table.attendance')).toContain('Siti Rahma');
+    await poll(() => page.textContent('table.attendance')).toContain('Siti Rahma');
     await shot(page, '03-presensi');
     // downloads go through the report API with the token: the CSV is the API's CSV, XLSX and PDF are real files
     for (const f of ['csv', 'xlsx', 'pdf'] as const) {
@@ -184,13 +186,13 @@ describe('web dashboard', () => {
     await page.goto(`${base}/#/terminal?d=kiosk-pkm-1`);
     await page.waitForSelector('[data-testid=device-detail] table');
     const detail = page.locator('[data-testid=device-detail]');
-    await expect.poll(() => detail.textContent()).toMatch(/84 °C/);
+    await poll(() => detail.textContent()).toMatch(/84 °C/);
     await detail.locator('button', { hasText: 'Tandai diketahui' }).first().click();
-    await expect.poll(() => detail.textContent()).toMatch(/Diketahui \(bkpsdm\)/);
-    await expect.poll(() => page.textContent('[data-testid=alerts]')).toMatch(/Peringatan terbuka \(2\)[\s\S]*Diketahui \(bkpsdm\)/);
+    await poll(() => detail.textContent()).toMatch(/Diketahui \(bkpsdm\)/);
+    await poll(() => page.textContent('[data-testid=alerts]')).toMatch(/Peringatan terbuka \(2\)[\s\S]*Diketahui \(bkpsdm\)/);
     await detail.locator('select').first().selectOption('ping');
     await detail.locator('button[type=submit]').click();
-    await expect.poll(() => detail.locator('form.inline p').textContent(), { timeout: 15_000 }).toMatch(/Selesai/);
+    await poll(() => detail.locator('form.inline p').textContent()).toMatch(/Selesai/);
     await shot(page, '05-terminal');
     // enrol_mode asks for who and how; the fake kiosk answers every command
     await detail.locator('select').first().selectOption('enrol_mode');
@@ -198,7 +200,7 @@ describe('web dashboard', () => {
     await detail.locator('select[name=method]').selectOption('finger');
     await detail.locator('select[name=finger]').selectOption('2');
     await detail.locator('button[type=submit]').click();
-    await expect.poll(() => detail.locator('form.inline p').textContent(), { timeout: 15_000 }).toMatch(/Selesai.*enrol_mode/);
+    await poll(() => detail.locator('form.inline p').textContent()).toMatch(/Selesai.*enrol_mode/);
     const cmds = (await (await apiAs(token, '/devices/kiosk-pkm-1/commands')).json()) as { items: { cmd: string; args: unknown }[] };
     expect(cmds.items.find((c) => c.cmd === 'enrol_mode')?.args).toEqual({ nip: '198503122010011002', method: 'finger', timeoutS: 60, finger: 2 });
     expect(await page.textContent('footer.foot')).toMatch(/MQTT terhubung/);
@@ -211,29 +213,29 @@ describe('web dashboard', () => {
     await page.fill('.date-field input', '01/10/2026');
     await page.press('.date-field input', 'Enter');
     await page.locator('.date-field input').blur();
-    await expect.poll(() => page.textContent('main')).toContain('01/10/2026');
-    await expect.poll(() => page.textContent('main')).toMatch(/Budi Santoso[\s\S]*\+20/); // 07:50 on a 07:30 start
+    await poll(() => page.textContent('main')).toContain('01/10/2026');
+    await poll(() => page.textContent('main')).toMatch(/Budi Santoso[\s\S]*\+20/); // 07:50 on a 07:30 start
     await page.goto(`${base}/#/persetujuan`);
     await page.waitForSelector('section.panel table, section.panel .state');
-    await expect.poll(() => page.textContent('main')).toContain('Budi Santoso'); // the clock-unsynced punch
+    await poll(() => page.textContent('main')).toContain('Budi Santoso'); // the clock-unsynced punch
     await shot(page, '07-persetujuan');
     const leave = page.locator('section.panel tr', { hasText: 'Dewi Lestari' });
     expect(await leave.textContent()).toMatch(/Cuti sakit.*05\/10\/2026.*07\/10\/2026/);
     await leave.locator('button', { hasText: 'Setujui' }).click();
-    await expect.poll(() => page.textContent('main')).toContain('Tidak ada pengajuan yang menunggu.');
+    await poll(() => page.textContent('main')).toContain('Tidak ada pengajuan yang menunggu.');
     const approved = (await (await apiAs(token, '/exceptions?status=approved')).json()) as { nip: string; decided_by: string }[];
     expect(approved).toEqual([expect.objectContaining({ nip: '198707072012122003', decided_by: 'bkpsdm' })]);
 
     // English, remembered across a reload
     await page.click('[data-testid=lang]');
-    await expect.poll(() => page.textContent('header.top nav')).toContain('Approvals');
+    await poll(() => page.textContent('header.top nav')).toContain('Approvals');
     await page.reload();
     await page.waitForSelector('header.top');
     expect(await page.textContent('header.top nav')).toContain('Attendance');
     await page.goto(`${base}/#/tpp?bulan=${MONTH}`);
     await page.waitForSelector('table.tpp tbody tr');
     await page.selectOption('[data-testid=opd]', ''); // all OPDs
-    await expect.poll(() => page.locator('table.tpp > tbody > tr').count()).toBe(5);
+    await poll(() => page.locator('table.tpp > tbody > tr').count()).toBe(5);
     expect(await page.textContent('table.tpp thead')).toContain('Total paid');
     expect(await page.locator('table.tpp > tbody > tr').count()).toBe(5);
     await shot(page, '11-tpp-english-all-opd');
@@ -266,12 +268,12 @@ describe('web dashboard', () => {
     await form.locator('input[name=to]').fill('13/10/2026');
     await form.locator('input[name=evidence]').fill('SPT 090/77/2026');
     await form.locator('button[type=submit]').click();
-    await expect.poll(() => page.textContent('main')).toMatch(/Siti Rahma[\s\S]*Dinas luar[\s\S]*12\/10\/2026/);
+    await poll(() => page.textContent('main')).toMatch(/Siti Rahma[\s\S]*Dinas luar[\s\S]*12\/10\/2026/);
     await form.locator('input[name=nip]').fill('198001012005011003');
     await form.locator('input[name=from]').fill('12/10/2026');
     await form.locator('input[name=to]').fill('12/10/2026');
     await form.locator('button[type=submit]').click();
-    await expect.poll(() => page.textContent('#toast')).toMatch(/DINKES|OPD/);
+    await poll(() => page.textContent('#toast')).toMatch(/DINKES|OPD/);
     await page.setViewportSize({ width: 820, height: 1180 }); // tablet portrait
     await shot(page, '08b-opd-admin-persetujuan-tablet');
     await page.setViewportSize({ width: 1366, height: 860 });
