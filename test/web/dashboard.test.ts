@@ -65,6 +65,13 @@ beforeAll(async () => {
     void kiosk.client.publishAsync(topics.cmdResult(dev.id), JSON.stringify({ id: c.id, ok: true, result: { pong: true, cmd: c.cmd }, at: new Date().toISOString() }), { qos: 1 });
   });
   await kiosk.client.subscribeAsync(topics.cmd(dev.id), { qos: 1 });
+  // six hours of earlier health rows (received_at in the past cannot come over MQTT now, so they are
+  // written as the health store keeps them): the clock drifted 1.2 s, the CPU warmed up
+  const hist = hub.ctx.db.prepare('INSERT INTO device_health (device_id, at, received_at, boot_id, mono_ms, est_offset_ms, cpu_temp_c, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  for (let i = 6; i >= 1; i--) {
+    const at = new Date(Date.now() - i * 3600_000).toISOString();
+    hist.run(dev.id, at, at, 'boot-1', 1, -200 * i, 60 + 3 * (6 - i), JSON.stringify({ at, appVersion: '0.1.0', uptimeS: 1, bootId: 'boot-1', monoMs: 1, backlog: { undelivered: 0, oldestUndeliveredAt: null, lastSeq: 1 }, system: { cpuTempC: 60 + 3 * (6 - i) } }));
+  }
   await kiosk.publish(JSON.stringify({ online: true, at: new Date().toISOString(), appVersion: '0.1.0', bootId: 'boot-1' }), topics.status(dev.id));
   await kiosk.publish(JSON.stringify({
     at: new Date().toISOString(), appVersion: '0.1.0', uptimeS: 3600, bootId: 'boot-1', monoMs: 3_600_000,
@@ -187,9 +194,11 @@ describe('web dashboard', () => {
     await page.waitForSelector('[data-testid=device-detail] table');
     const detail = page.locator('[data-testid=device-detail]');
     await poll(() => detail.textContent()).toMatch(/84 °C/);
+    await poll(() => detail.textContent()).toMatch(/Drift[\s\S]*\/hari/);
+    expect(await detail.locator('.spark svg').count()).toBe(2);
     await detail.locator('button', { hasText: 'Tandai diketahui' }).first().click();
     await poll(() => detail.textContent()).toMatch(/Diketahui \(bkpsdm\)/);
-    await poll(() => page.textContent('[data-testid=alerts]')).toMatch(/Peringatan terbuka \(2\)[\s\S]*Diketahui \(bkpsdm\)/);
+    await poll(() => page.textContent('[data-testid=alerts]')).toMatch(/Peringatan terbuka \(\d+\)[\s\S]*Diketahui \(bkpsdm\)/);
     await detail.locator('select').first().selectOption('ping');
     await detail.locator('button[type=submit]').click();
     await poll(() => detail.locator('form.inline p').textContent()).toMatch(/Selesai/);

@@ -147,13 +147,14 @@ export async function renderDevices(main, { params, setParams }) {
     try {
       const r = await api(`/devices/${encodeURIComponent(d.id)}/health`, { query: { limit: 1440 } });
       const pts = r.items.map((x) => ({ t: Date.parse(x.receivedAt), o: x.estOffsetMs ?? x.body?.clock?.offsetMs })).filter((p) => typeof p.o === 'number');
+      const temps = r.items.map((x) => ({ t: Date.parse(x.receivedAt), o: x.body?.system?.cpuTempC })).filter((p) => typeof p.o === 'number');
+      // drift = least-squares slope of the offset over at least an hour of history
       let drift = '–';
-      if (pts.length >= 2) {
-        const a = pts[pts.length - 1], b = pts[0]; // newest first
-        const days = (b.t - a.t) / 86_400_000;
-        if (days > 1 / 24) drift = `${offset((b.o - a.o) / days)}${t('devices.per_day')}`;
-      }
-      fill(el, drift);
+      const span = pts.length >= 2 ? Math.max(...pts.map((p) => p.t)) - Math.min(...pts.map((p) => p.t)) : 0;
+      if (span > 3600_000) drift = `${offset(slope(pts) * 86_400_000)}${t('devices.per_day')}`;
+      fill(el, drift,
+        pts.length >= 2 ? h('div.spark', spark(pts), h('small.muted', `${t('devices.offset')}: ${offset(Math.min(...pts.map((p) => p.o)))} … ${offset(Math.max(...pts.map((p) => p.o)))}`)) : null,
+        temps.length >= 2 ? h('div.spark', spark(temps), h('small.muted', `${t('devices.temp')}: ${Math.round(Math.min(...temps.map((p) => p.o)))}–${Math.round(Math.max(...temps.map((p) => p.o)))} °C`)) : null);
     } catch {
       fill(el, '–');
     }
@@ -169,6 +170,39 @@ function alertName(kind) {
   const s = t(`alert.${kind}`);
   return s === `alert.${kind}` ? kind : s;
 }
+/** Least-squares slope of o over t. */
+function slope(pts) {
+  const n = pts.length;
+  const mt = pts.reduce((s, p) => s + p.t, 0) / n, mo = pts.reduce((s, p) => s + p.o, 0) / n;
+  let num = 0, den = 0;
+  for (const p of pts) {
+    num += (p.t - mt) * (p.o - mo);
+    den += (p.t - mt) ** 2;
+  }
+  return den ? num / den : 0;
+}
+
+/** A small line chart of a health series (points {t, o}), oldest left; no chart library needed for one line. */
+function spark(points, w = 220, hgt = 36) {
+  const ns = 'http://www.w3.org/2000/svg';
+  const xs = points.map((p) => p.t), ys = points.map((p) => p.o);
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  const sx = (x) => (x1 === x0 ? w / 2 : ((x - x0) / (x1 - x0)) * (w - 4) + 2);
+  const sy = (y) => (y1 === y0 ? hgt / 2 : hgt - 2 - ((y - y0) / (y1 - y0)) * (hgt - 4));
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', `0 0 ${w} ${hgt}`);
+  svg.setAttribute('width', String(w));
+  svg.setAttribute('height', String(hgt));
+  svg.setAttribute('role', 'img');
+  const line = document.createElementNS(ns, 'polyline');
+  line.setAttribute('points', [...points].sort((a, b) => a.t - b.t).map((p) => `${sx(p.t).toFixed(1)},${sy(p.o).toFixed(1)}`).join(' '));
+  line.setAttribute('fill', 'none');
+  line.setAttribute('stroke', 'currentColor');
+  line.setAttribute('stroke-width', '1.5');
+  svg.append(line);
+  return svg;
+}
+
 function stateBadge(d) {
   if (d.disabled) return badge(t('devices.disabled'), 'muted');
   if (!d.enrolled) return badge(t('devices.not_enrolled'), 'muted');
