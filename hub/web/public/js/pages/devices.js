@@ -92,10 +92,10 @@ export async function renderDevices(main, { params, setParams }) {
   }
 
   function commandForm(d, out) {
-    // enrol_mode needs who and how: NIP, face or finger (and which finger)
+    // enrol_mode needs who and how: NIP, face or finger (which finger: ISO/IEC 19794-2 position, as the kiosk uses)
     const nip = h('input', { name: 'nip', size: 20, inputmode: 'numeric', placeholder: 'NIP', 'aria-label': 'NIP' });
     const method = h('select', { name: 'method', 'aria-label': t('devices.method') }, h('option', { value: 'face' }, t('devices.face')), h('option', { value: 'finger' }, t('devices.finger')));
-    const finger = h('select', { name: 'finger', 'aria-label': t('devices.finger_no'), hidden: true }, Array.from({ length: 10 }, (_, i) => h('option', { value: i }, `${t('devices.finger_no')} ${i}`)));
+    const finger = h('select', { name: 'finger', 'aria-label': t('devices.finger_no'), hidden: true }, Array.from({ length: 11 }, (_, i) => h('option', { value: i, selected: i === 2 }, t(`finger.${i}`))));
     const enrolArgs = h('span.enrol-args', { hidden: true }, nip, method, finger);
     method.addEventListener('change', () => (finger.hidden = method.value !== 'finger'));
     const sel = h('select', { 'aria-label': t('devices.command'), onchange: () => (enrolArgs.hidden = sel.value !== 'enrol_mode') }, COMMANDS.map((c) => h('option', { value: c }, t(`cmd.${c}`))));
