@@ -17,6 +17,9 @@ const SAMPLE_NAMES = [
   ['Yuliana Sari', 'Ahmad Fauzi', 'Nur Hasanah', 'Joko Widodo', 'Maria Ulfa', 'Rudi Hartono'],
 ];
 
+const DEMO_USER = 'admin';
+const DEMO_PASSWORD = 'hadir-demo-2026';
+
 /** An 18-digit NIP: birth date, appointment month, gender, sequence (DESIGN "Staff import CSV"). */
 function sampleNip(i: number, j: number): string {
   const birth = `19${80 + i * 3 + j}0${1 + (j % 9)}1${j % 10}`;
@@ -88,6 +91,10 @@ async function runDemo(o: { duration?: number; dataDir?: string; httpPort: numbe
   writeFileSync(join(dataDir, 'staff.csv'), staffCsv.join('\n') + '\n');
   await hadir(['import', 'org', join(dataDir, 'org.csv'), '--data', hubDir, '--by', 'demo']);
   await hadir(['import', 'staff', join(dataDir, 'staff.csv'), '--data', hubDir, '--by', 'demo']);
+  // A BKPSDM login for the web dashboard (demo data only; the password is printed below).
+  const { spawnSync } = await import('node:child_process');
+  const userAdd = spawnSync(process.execPath, [bin, 'user', 'add', '--username', DEMO_USER, '--name', 'Admin BKPSDM (demo)', '--role', 'bkpsdm', '--password-stdin', '--data', hubDir], { input: `${DEMO_PASSWORD}\n`, encoding: 'utf8' });
+  if (userAdd.status !== 0) throw new UserError(`demo: could not create the dashboard user: ${userAdd.stderr.trim()}`, 'run with HADIR_LOG_LEVEL=debug and report it');
 
   const hub = await startHub({ httpPort: o.httpPort, httpHost: '127.0.0.1', mqttPort: 0, mqttHost: '127.0.0.1', dataDir: hubDir });
   const stops: (() => Promise<void>)[] = [() => hub.close()];
@@ -143,6 +150,7 @@ async function runDemo(o: { duration?: number; dataDir?: string; httpPort: numbe
 
     out('Hadir demo berjalan / running');
     out(`  hub       ${hub.publicUrl}/   (API ${hub.publicUrl}/api/v1, ${hub.publicUrl}/metrics)`);
+    out(`  dasbor    ${hub.publicUrl}/   masuk / log in: ${DEMO_USER} / ${DEMO_PASSWORD}`);
     out(`  broker    ${hub.mqttUrl} (embedded)`);
     for (const k of kiosks) out(`  layar     ${k.screen?.url ?? '-'}  ${k.config.deviceId} @ ${k.config.siteCode}`);
     out(`  data      ${dataDir}`);
