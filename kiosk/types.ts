@@ -38,6 +38,8 @@ export type FeedbackEvent =
   | { kind: 'recorded'; nip: string; name: string; at: string; method: Method }
   | { kind: 'already'; nip: string; name: string; at: string; firstAt: string }
   | { kind: 'unknown'; reason: string }
+  /** Guidance, not a verdict: "Mendekat ke kamera", enrolment progress. Shown, never beeped as a failure. */
+  | { kind: 'hint'; message: string }
   | { kind: 'fault'; component: string; detail: string };
 
 export interface Feedback {

@@ -22,7 +22,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export async function captureEnrolment(source: FaceSource, cfg: FaceConfig, bus: KioskBus, log: Logger, opts: { nip: string; now?: () => number }): Promise<EnrolCapture> {
   const now = opts.now ?? Date.now;
   const deadline = now() + cfg.enrol.timeoutS * 1000;
-  const say = (reason: string) => bus.emit('feedback', { kind: 'unknown', reason });
+  const say = (message: string) => bus.emit('feedback', { kind: 'hint', message });
   return source.exclusive(async (camera, pipeline) => {
     const engine = pipeline.engine;
     const threshold = decisionFor(engine, cfg).threshold;

@@ -70,7 +70,7 @@ export class FaceExtension implements KioskExtension {
       const cap = await captureEnrolment(this.source, ctx.config.face, ctx.bus, ctx.log, { nip: req.nip });
       const crops = await cropsToJpeg(cap.crops);
       const body = await uploadCrops(ctx, { nip: req.nip, crops });
-      ctx.bus.emit('feedback', { kind: 'unknown', reason: `Pendaftaran wajah NIP ${req.nip} selesai / face enrolment done` });
+      ctx.bus.emit('feedback', { kind: 'hint', message: `Pendaftaran wajah NIP ${req.nip} selesai / face enrolment done` });
       result(true, `${crops.length} gambar wajah terkirim / face crops uploaded; hub: ${body}`);
       await ctx.roster.refresh().catch(() => null);
     } catch (e) {

@@ -137,11 +137,12 @@ export class FaceSource implements IdentificationSource {
     this.cameraState = { state: 'ok', detail: this.d.camera.describe };
   }
 
-  private message(key: string, text: string): void {
+  /** A verdict (not recognised, not live) beeps as a failure; a quality problem is guidance (hint). */
+  private message(key: string, text: string, verdict = false): void {
     const now = Date.now();
     if (now - (this.lastMessage.get(key) ?? 0) < this.d.config.messageIntervalMs) return;
     this.lastMessage.set(key, now);
-    this.d.bus.emit('feedback', { kind: 'unknown', reason: text });
+    this.d.bus.emit('feedback', verdict ? { kind: 'unknown', reason: text } : { kind: 'hint', message: text });
   }
 
   private backoff = 1000;
@@ -209,14 +210,14 @@ export class FaceSource implements IdentificationSource {
     if (a.quality) {
       confirmer.reset();
       this.liveMin = 1;
-      this.message(a.quality, QUALITY_MESSAGES[a.quality].id);
+      this.message(a.quality, `${QUALITY_MESSAGES[a.quality].id} / ${QUALITY_MESSAGES[a.quality].en}`);
       return;
     }
     const verdict = judgeMatch(a.match ?? null, this.decision!);
     if (!verdict.accepted) {
       confirmer.reset();
       this.liveMin = 1;
-      if (++this.unknownRun >= cfg.match.confirmFrames + 1) this.message('unknown', FACE_MESSAGES.unknown.id);
+      if (++this.unknownRun >= cfg.match.confirmFrames + 1) this.message('unknown', FACE_MESSAGES.unknown.id, true);
       return;
     }
     this.unknownRun = 0;
@@ -232,7 +233,7 @@ export class FaceSource implements IdentificationSource {
         confirmer.reset();
         this.liveMin = 1;
         this.d.log.warn({ nip: verdict.nip, liveness: live }, 'face matched but failed liveness');
-        this.message('spoof', FACE_MESSAGES.spoof.id);
+        this.message('spoof', FACE_MESSAGES.spoof.id, true);
         return;
       }
       if (live !== null) this.liveMin = Math.min(this.liveMin, live);

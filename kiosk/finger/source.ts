@@ -196,7 +196,7 @@ export class FingerSource implements IdentificationSource {
       await sensor.imageToTemplate(1);
     } catch (e) {
       if (!isConfirmation(e)) throw e;
-      this.o.bus.emit('feedback', { kind: 'unknown', reason: POOR_IMAGE });
+      this.o.bus.emit('feedback', { kind: 'hint', message: POOR_IMAGE });
       return;
     }
     const hit = await sensor.search(1, 0, this.capacity);

@@ -63,6 +63,7 @@ export class GpioFeedback implements Feedback, HealthReporter {
 
   async notify(ev: FeedbackEvent): Promise<void> {
     const name = patternFor(ev);
+    if (!name) return;
     this.lastPattern = name;
     const gen = ++this.generation;
     this.cutShort();

@@ -22,7 +22,8 @@ export const PATTERNS: Record<PatternName, Step[]> = {
   fault: [s(0, 1, 1, 100), s(0, 0, 0, 100), s(0, 1, 1, 100), s(0, 0, 0, 100), s(0, 1, 1, 100), s(0, 1, 0, 1000)],
 };
 
-export function patternFor(ev: FeedbackEvent): PatternName {
+/** The pattern an event plays; null for a hint (guidance is shown on screen, not beeped). */
+export function patternFor(ev: FeedbackEvent): PatternName | null {
   switch (ev.kind) {
     case 'recorded':
       return 'ok';
@@ -32,6 +33,8 @@ export function patternFor(ev: FeedbackEvent): PatternName {
       return 'unknown';
     case 'fault':
       return 'fault';
+    case 'hint':
+      return null;
   }
 }
 

@@ -19,7 +19,7 @@ export const SCREEN_HTML = `<!doctype html>
   #event { flex: 1; display: flex; flex-direction: column; justify-content: center; align-items: center; margin: 3vh 4vw;
            border-radius: 3vh; transition: background .2s; }
   #event.recorded { background: #166534; } #event.already { background: #1e40af; }
-  #event.unknown { background: #9a3412; } #event.fault { background: #991b1b; }
+  #event.unknown { background: #9a3412; } #event.hint { background: #1e3a8a; } #event.fault { background: #991b1b; }
   #title { font-size: 8vh; font-weight: 700; text-align: center; }
   #name { font-size: 6vh; margin-top: 1vh; text-align: center; }
   #sub { font-size: 3vh; color: #e2e8f0; margin-top: 1vh; text-align: center; }

@@ -38,6 +38,8 @@ export function describe(ev: FeedbackEvent, timeZone: string, nowIso: string): S
     }
     case 'unknown':
       return { kind: ev.kind, title: 'Tidak dikenali', titleEn: 'Not recognised', detail: ev.reason, at: nowIso };
+    case 'hint':
+      return { kind: ev.kind, title: ev.message.split(' / ')[0] ?? ev.message, titleEn: ev.message.split(' / ')[1] ?? '', at: nowIso };
     case 'fault':
       return { kind: ev.kind, title: `Gangguan: ${ev.component}`, titleEn: `Fault: ${ev.component}`, detail: ev.detail, at: nowIso };
   }

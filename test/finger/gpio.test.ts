@@ -103,6 +103,11 @@ describe('GpioFeedback on the fake backend', () => {
     const beep = fake.driven.filter((d) => d.name === 'buzzer');
     expect(beep[1]!.t - beep[0]!.t).toBeGreaterThanOrEqual(PATTERNS.unknown[0]!.ms - 5); // the long beep
 
+    // guidance ("move closer") drives nothing: it is not a failure
+    fake.driven.length = 0;
+    await fb.notify({ kind: 'hint', message: 'Wajah terlalu kecil / Face too small' });
+    expect(fake.driven).toEqual([]);
+
     fake.driven.length = 0;
     await fb.notify({ kind: 'fault', component: 'finger', detail: 'x' });
     expect(lines('buzzer')).toEqual([1, 0, 1, 0, 1, 0]);

@@ -30,6 +30,9 @@ describe('screen texts (Bahasa Indonesia first)', () => {
     expect(describeEvent({ kind: 'already', nip: '1', name: 'Siti', at: '2026-11-24T00:30:00.000Z', firstAt: '2026-11-24T00:28:10.000Z' }, 'Asia/Jakarta', now).title).toBe('Sudah tercatat pukul 07:28');
     expect(describeEvent({ kind: 'unknown', reason: 'wajah tidak cocok' }, 'Asia/Jakarta', now)).toMatchObject({ title: 'Tidak dikenali', titleEn: 'Not recognised' });
     expect(describeEvent({ kind: 'fault', component: 'camera', detail: 'kamera tidak terdeteksi' }, 'Asia/Jakarta', now)).toMatchObject({ title: 'Gangguan: camera' });
+    // guidance is shown as guidance, not as "Tidak dikenali"
+    expect(describeEvent({ kind: 'hint', message: 'Wajah terlalu kecil — silakan mendekat ke kamera / Face too small — move closer to the camera' }, 'Asia/Jakarta', now))
+      .toMatchObject({ kind: 'hint', title: 'Wajah terlalu kecil — silakan mendekat ke kamera', titleEn: 'Face too small — move closer to the camera' });
   });
 });
 
