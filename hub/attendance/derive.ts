@@ -149,7 +149,14 @@ function lowerBound(p: readonly PunchIn[], t: number): number {
 
 type Window = CompiledShift['windows'][number];
 
+/** Scratch list of a day's candidate punches (derivation is synchronous: one list serves every day). */
+const CAND: number[] = [];
+
+/** Shared by every day without deductions (most days): one array instead of millions. Never mutated. */
+const NO_LINES: DeductionLine[] = Object.freeze([]) as unknown as DeductionLine[];
+
 function addLine(day: DayRecord, rule: TppRule, item: string, pct: number): void {
+  if (day.lines === NO_LINES) day.lines = [];
   day.lines.push({ rule: rule.id, item, pct });
   day.pct += pct;
 }
@@ -181,7 +188,7 @@ function blank(date: string, status: DayStatus, code: string, a: Assignment | nu
     date, status, code,
     unit: a?.unit ?? null, opd: a?.opd ?? null, schedule: a?.schedule ?? null,
     shift: null, override: null, start: null, end: null, in: null, mid: null, out: null,
-    minutes_late: 0, minutes_early: 0, pct: 0, rule: null, lines: [], holiday: null, exception_id: null,
+    minutes_late: 0, minutes_early: 0, pct: 0, rule: null, lines: NO_LINES, holiday: null, exception_id: null,
     pending_review: 0, other_site: 0,
   };
 }
@@ -261,7 +268,7 @@ function deriveDay(ctx: MonthContext, md: MonthDays, dayNo: number, emp: Employe
     day.exception_id = exc.id;
     if (rule) {
       day.pct = excusedPct(rule, exc.type);
-      if (day.pct > 0) day.lines.push({ rule: rule.id, item: rule.excusedPct[exc.type] !== undefined ? `excusedPct.${exc.type}` : 'absentPct (cltn)', pct: day.pct });
+      if (day.pct > 0) day.lines = [{ rule: rule.id, item: rule.excusedPct[exc.type] !== undefined ? `excusedPct.${exc.type}` : 'absentPct (cltn)', pct: day.pct }];
     }
     return day;
   }
@@ -276,7 +283,9 @@ function deriveDay(ctx: MonthContext, md: MonthDays, dayNo: number, emp: Employe
     wTo = Math.max(wTo, w.to);
   }
   const events = ctx.events.get(date);
-  const cand: number[] = [];
+  const cand = CAND;
+  cand.length = 0;
+  let okSite: string | null = null; // most punches of a day are at the same site: check it once
   for (let i = lowerBound(emp.punches, base + wFrom); i < emp.punches.length; i++) {
     const p = emp.punches[i]!;
     if (p.utcMin > base + wTo) break;
@@ -285,9 +294,12 @@ function deriveDay(ctx: MonthContext, md: MonthDays, dayNo: number, emp: Employe
       day.pending_review++;
       continue;
     }
-    if (!siteOk(ctx, events, a, emp.nip, p.site)) {
-      day.other_site++;
-      continue;
+    if (p.site !== okSite) {
+      if (!siteOk(ctx, events, a, emp.nip, p.site)) {
+        day.other_site++;
+        continue;
+      }
+      okSite = p.site;
     }
     cand.push(i);
   }
@@ -305,21 +317,18 @@ function deriveDay(ctx: MonthContext, md: MonthDays, dayNo: number, emp: Employe
   day.in = iIn < 0 ? null : formatClock(emp.punches[iIn]!.utcMin - base);
   day.out = iOut < 0 ? null : formatClock(emp.punches[iOut]!.utcMin - base);
   day.mid = iMid < 0 ? null : formatClock(emp.punches[iMid]!.utcMin - base);
-  const taken: number[] = [];
-  if (iIn >= 0) taken.push(iIn);
-  if (iOut >= 0) taken.push(iOut);
-  if (iMid >= 0) taken.push(iMid);
-
-  if (taken.length === 0) {
+  if (iIn < 0 && iOut < 0 && iMid < 0) {
     day.status = 'absent';
     day.code = 'TK';
     if (rule) {
       day.pct = rule.absentPct;
-      day.lines.push({ rule: rule.id, item: 'absentPct', pct: rule.absentPct });
+      day.lines = [{ rule: rule.id, item: 'absentPct', pct: rule.absentPct }];
     }
     return day;
   }
-  for (const i of taken) used.add(i);
+  if (iIn >= 0) used.add(iIn);
+  if (iOut >= 0) used.add(iOut);
+  if (iMid >= 0) used.add(iMid);
 
   const grace = rule?.graceMinutes ?? 0;
   const codes: string[] = [];

@@ -19,30 +19,15 @@ interface StaffRow {
   schedule_code: string;
 }
 
-const dayCache = new Map<string, number>();
-/** Whole UTC minutes of an ISO instant; the common `YYYY-MM-DDTHH:MM…Z` shape without Date.parse (millions per month). */
-export function isoMinutes(s: string): number {
-  if (s.length >= 17 && s.charCodeAt(10) === 84 /* T */ && s.charCodeAt(s.length - 1) === 90 /* Z */) {
-    const d = s.slice(0, 10);
-    let di = dayCache.get(d);
-    if (di === undefined) {
-      di = dayIndex(d);
-      dayCache.set(d, di);
-    }
-    return di * 1440 + (s.charCodeAt(11) - 48) * 600 + (s.charCodeAt(12) - 48) * 60 + (s.charCodeAt(14) - 48) * 10 + (s.charCodeAt(15) - 48);
-  }
-  return Math.floor(Date.parse(s) / 60_000);
-}
-
-type PunchRow = [nip: string, capturedAt: string, correctedAt: string | null, review: string, site: string | null];
-
-function toPunch(r: PunchRow): PunchIn | null {
-  const [, cap, corr, review, site] = r;
-  if (review === 'rejected') return null;
-  return { id: '', utcMin: isoMinutes(review === 'accepted' && corr ? corr : cap), site, pending: review === 'pending' };
-}
-
-const PUNCH_COLS = 'nip, captured_at, corrected_at, review_status, site_code';
+/**
+ * A punch as the deriver needs it, computed in SQL: the effective UTC minute (the admin-corrected
+ * time of an accepted punch), the site, and whether it still waits for review. Rejected punches are
+ * left out. unixepoch() in SQL instead of parsing millions of ISO strings in JS.
+ */
+type PunchRow = [nip: string, utcMin: number, site: string | null, pending: number];
+const PUNCH_COLS = `nip,
+  unixepoch(CASE WHEN review_status = 'accepted' AND corrected_at IS NOT NULL THEN corrected_at ELSE captured_at END) / 60,
+  site_code, review_status = 'pending'`;
 
 function sortPunches(list: PunchIn[]): PunchIn[] {
   return list.sort((a, b) => a.utcMin - b.utcMin);
@@ -78,17 +63,20 @@ function loadInputs(db: SqliteDb, month: string, nips: string[] | null): Inputs 
     if (!m) inputs.roster.set(r.nip, (m = new Map()));
     if (r.shift !== 'OFF') m.set(r.date, r.shift);
   };
+  const punches = inputs.punches;
   const addPunch = (r: PunchRow) => {
-    const p = toPunch(r);
-    if (p) push(inputs.punches, r[0], p);
+    const p: PunchIn = { id: '', utcMin: r[1], site: r[2], pending: r[3] === 1 };
+    const list = punches.get(r[0]);
+    if (list) list.push(p);
+    else punches.set(r[0], [p]);
   };
   const sqlStaff = 'SELECT nip, unit_code, opd_code, schedule_code FROM staff WHERE active = 1';
   const sqlAssign = 'SELECT nip, from_date, unit_code, opd_code, schedule_code FROM staff_assignments';
   const sqlExc = "SELECT id, nip, type, from_date, to_date FROM att_exceptions WHERE status = 'approved' AND from_date <= ? AND to_date >= ?";
   const sqlRoster = 'SELECT nip, date, shift FROM att_roster WHERE date BETWEEN ? AND ?';
   // captured_at in range, plus punches corrected into the range from outside it
-  const sqlPunch = `SELECT ${PUNCH_COLS} FROM punches WHERE captured_at >= ? AND captured_at < ?`;
-  const sqlCorr = `SELECT ${PUNCH_COLS} FROM punches WHERE corrected_at >= ? AND corrected_at < ? AND (captured_at < ? OR captured_at >= ?)`;
+  const sqlPunch = `SELECT ${PUNCH_COLS} FROM punches WHERE captured_at >= ? AND captured_at < ? AND review_status <> 'rejected'`;
+  const sqlCorr = `SELECT ${PUNCH_COLS} FROM punches WHERE corrected_at >= ? AND corrected_at < ? AND (captured_at < ? OR captured_at >= ?) AND review_status = 'accepted'`;
 
   db.transaction(() => {
     if (nips === null) {
@@ -125,6 +113,8 @@ function loadInputs(db: SqliteDb, month: string, nips: string[] | null): Inputs 
   return inputs;
 }
 
+const NO_ROSTER: ReadonlyMap<string, string> = new Map();
+
 export interface DerivedMonth {
   nip: string;
   month: string;
@@ -141,7 +131,7 @@ export function deriveEmployee(ctx: MonthContext, inputs: Inputs, s: StaffRow): 
     assignments: inputs.assignments.get(s.nip) ?? [{ from: '0000-01-01', unit: s.unit_code, opd: s.opd_code, schedule: s.schedule_code }],
     punches: sortPunches(inputs.punches.get(s.nip) ?? []),
     exceptions: inputs.exceptions.get(s.nip) ?? [],
-    roster: inputs.roster.get(s.nip) ?? new Map(),
+    roster: inputs.roster.get(s.nip) ?? NO_ROSTER,
   };
   const days = deriveMonth(ctx, emp);
   let lastAssigned: DayRecord | undefined;
