@@ -246,7 +246,8 @@ export function registerHubCommands(g: Groups): void {
     .option('--backlog <n>', 'backlog size for the flush run', '20000')
     .option('--mqtt-url <url>', 'measure through an external broker (e.g. Mosquitto) instead of the embedded one')
     .option('--verify-workers <n>', 'signature verification threads (default: cores − 1, at least 2, at most 4)')
-    .action(async (o: { devices: string; punches: string; backlog: string; mqttUrl?: string; verifyWorkers?: string }) => {
+    .option('--window <n>', 'unconfirmed messages per kiosk in the throughput runs (default 80; Mosquitto drops beyond max_queued_messages)')
+    .action(async (o: { devices: string; punches: string; backlog: string; mqttUrl?: string; verifyWorkers?: string; window?: string }) => {
       const { runIngestBench } = await import('../hub/bench/ingest-bench.js');
       const n = (flag: string, v: string | undefined, min: number) => {
         if (v === undefined) return undefined;
@@ -256,7 +257,7 @@ export function registerHubCommands(g: Groups): void {
       };
       await runIngestBench({
         devices: n('--devices', o.devices, 1)!, punchesPerDevice: n('--punches', o.punches, 1)!, backlog: n('--backlog', o.backlog, 1)!,
-        mqttUrl: o.mqttUrl, verifyWorkers: n('--verify-workers', o.verifyWorkers, 0),
+        mqttUrl: o.mqttUrl, verifyWorkers: n('--verify-workers', o.verifyWorkers, 0), window: n('--window', o.window, 1),
       });
     });
 }
