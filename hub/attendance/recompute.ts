@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { SqliteDb } from '../store/sqlite.js';
 import { deriveMonth, totals, type Assignment, type DayRecord, type EmployeeInput, type ExceptionIn, type MonthContext, type PunchIn } from './derive.js';
 import { loadMonthContext, monthPunchRange, monthsOfPunch } from './store.js';
@@ -9,7 +8,7 @@ import type { ExceptionType } from '../tpp/rules.js';
 /**
  * Keeps att_months current. Inputs are loaded in bulk (a month of punches in one query), each
  * employee-month is derived by the pure deriver, and the results are written in one transaction.
- * An employee-month is rewritten only if its content changed (digest), and `changed_at` says when.
+ * An employee-month is rewritten only if its content changed (compared in SQL), and `changed_at` says when.
  */
 
 interface StaffRow {
@@ -29,8 +28,10 @@ const PUNCH_COLS = `nip,
   unixepoch(CASE WHEN review_status = 'accepted' AND corrected_at IS NOT NULL THEN corrected_at ELSE captured_at END) / 60,
   site_code, review_status = 'pending'`;
 
+/** Loaded in time order already, except the rare corrected punch: sort only when needed. */
 function sortPunches(list: PunchIn[]): PunchIn[] {
-  return list.sort((a, b) => a.utcMin - b.utcMin);
+  for (let i = 1; i < list.length; i++) if (list[i - 1]!.utcMin > list[i]!.utcMin) return list.sort((a, b) => a.utcMin - b.utcMin);
+  return list;
 }
 
 interface Inputs {
@@ -87,9 +88,10 @@ function loadInputs(db: SqliteDb, month: string, nips: string[] | null): Inputs 
       for (const r of db.prepare(sqlRoster).iterate(first, last) as Iterable<Parameters<typeof addRoster>[0]>) addRoster(r);
       // a day per query: all() is much faster than iterate() per row, and a day bounds the memory
       const qDay = db.prepare(sqlPunch).raw();
-      for (let d = dayIndex(range.from.slice(0, 10)); d < dayIndex(range.to.slice(0, 10)); d++) {
-        for (const r of qDay.all(`${dateOf(d)}T00:00:00`, `${dateOf(d + 1)}T00:00:00`) as PunchRow[]) addPunch(r);
-      }
+      const bounds = [range.from];
+      for (let d = dayIndex(range.from.slice(0, 10)) + 1; d < dayIndex(range.to.slice(0, 10)); d++) bounds.push(`${dateOf(d)}T00:00:00`);
+      bounds.push(range.to);
+      for (let i = 0; i + 1 < bounds.length; i++) for (const r of qDay.all(bounds[i], bounds[i + 1]) as PunchRow[]) addPunch(r);
       for (const r of db.prepare(sqlCorr).raw().iterate(range.from, range.to, range.from, range.to) as Iterable<PunchRow>) addPunch(r);
     } else {
       const qStaff = db.prepare(sqlStaff + ' AND nip = ?');
@@ -158,8 +160,7 @@ export function recomputeMonth(db: SqliteDb, month: string, nips: string[] | nul
     inputs.punches.delete(st.nip);
     if (!m) continue;
     const days = packDays(m.days, m);
-    const digest = createHash('sha1').update(m.opd ?? '').update('|').update(days).digest('base64url');
-    rows.push({ nip: m.nip, month, opd: m.opd, unit: m.unit, days, ...totals(m.days), digest, seq, now });
+    rows.push({ nip: m.nip, month, opd: m.opd, unit: m.unit, days, ...totals(m.days), digest: '', seq, now });
   }
   const upsert = db.prepare(`INSERT INTO att_months (nip, month, opd_code, unit_code, days, deduction_pct, work_days, present_days, late_days, early_days,
       absent_days, missing_days, excused_days, pending_review, digest, input_seq, derived_at, changed_at)
@@ -170,7 +171,7 @@ export function recomputeMonth(db: SqliteDb, month: string, nips: string[] | nul
       late_days = excluded.late_days, early_days = excluded.early_days, absent_days = excluded.absent_days,
       missing_days = excluded.missing_days, excused_days = excluded.excused_days, pending_review = excluded.pending_review,
       digest = excluded.digest, input_seq = excluded.input_seq, derived_at = excluded.derived_at, changed_at = excluded.changed_at
-    WHERE att_months.input_seq <= excluded.input_seq AND att_months.digest <> excluded.digest`);
+    WHERE att_months.input_seq <= excluded.input_seq AND (att_months.days <> excluded.days OR att_months.opd_code IS NOT excluded.opd_code OR att_months.unit_code IS NOT excluded.unit_code)`);
   const touch = db.prepare('UPDATE att_months SET derived_at = ?, input_seq = ? WHERE nip = ? AND month = ? AND input_seq <= ?');
   const drop = db.prepare('DELETE FROM att_months WHERE nip = ? AND month = ? AND input_seq <= ?');
   let changed = 0;

@@ -92,12 +92,15 @@ export function loadMonthContext(db: SqliteDb, month: string, few = false): Mont
   };
 }
 
-/** UTC ISO bounds that cover every punch that can belong to a local day of the month (any zone, night shifts). */
+/**
+ * UTC ISO bounds that cover every punch that can belong to a local day of the month: windows lie
+ * between 00:00 of a day and 23:59 of the next (HH:MM+1), in any zone from WIB (+7) to WIT (+9).
+ */
 export function monthPunchRange(month: string): { from: string; to: string } {
   const dates = monthDates(month);
   return {
-    from: `${dateOf(dayIndex(dates[0]!) - 1)}T00:00:00`,
-    to: `${dateOf(dayIndex(dates[dates.length - 1]!) + 3)}T00:00:00`,
+    from: `${dateOf(dayIndex(dates[0]!) - 1)}T15:00:00`, // 00:00 WIT of the 1st
+    to: `${dateOf(dayIndex(dates[dates.length - 1]!) + 2)}T00:00:00`, // after 23:59 WIB of the day after the last
   };
 }
 

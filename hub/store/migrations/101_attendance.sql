@@ -108,7 +108,7 @@ CREATE TABLE att_months (
   missing_days   INTEGER NOT NULL,
   excused_days   INTEGER NOT NULL,
   pending_review INTEGER NOT NULL,                -- clock-unverified punches awaiting review
-  digest         TEXT NOT NULL,                   -- hash of the derived content (detects real changes)
+  digest         TEXT NOT NULL,                   -- unused (changes are detected by comparing `days` in SQL)
   input_seq      INTEGER NOT NULL,                -- att_dirty id seen when the inputs were read (a newer derivation wins)
   derived_at     TEXT NOT NULL,
   changed_at     TEXT NOT NULL,
