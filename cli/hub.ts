@@ -45,7 +45,10 @@ export function registerHubCommands(g: Groups): void {
       httpPort: o.httpPort, mqttPort: o.mqttPort, mqttUrl: o.mqttUrl, mqttShared: o.mqttShared, dataDir: o.data, dbUrl: o.db,
       prefix: o.prefix, publicUrl: o.publicUrl, publicMqttUrl: o.publicMqttUrl,
     } as never);
-    process.stderr.write(`hadir hub: http://localhost:${hub.httpPort}  mqtt ${hub.config.mqttUrl ?? `embedded :${hub.mqttPort}`}  data ${hub.config.dataDir}\n`);
+    process.stderr.write(`hadir hub: http://localhost:${hub.httpPort}  mqtt ${hub.config.mqttUrl ? hub.mqttUrl : `embedded :${hub.mqttPort}`}  data ${hub.config.dataDir}\n`);
+    if (!hub.config.publicUrl) {
+      process.stderr.write(`hadir hub: kiosk configs will point at ${hub.publicUrl} — set --public-url / HADIR_PUBLIC_URL (and --public-mqtt-url) to an address kiosks can reach\n`);
+    }
     await new Promise<void>((res) => {
       const stop = () => res();
       process.once('SIGINT', stop);
