@@ -200,7 +200,10 @@ export class Ingestor {
         log.error({ err: e }, 'a punches:stored listener failed (punches are stored and acked)');
       }
     }
-    if (process.env.HADIR_INGEST_TRACE) process.stderr.write(`batch ${batch.length} pre ${(tPre - t0).toFixed(1)} verify ${(tVer - tPre).toFixed(1)} wait ${(tCommit - tVer).toFixed(1)} store ${(tStore - tCommit).toFixed(1)} ack ${(performance.now() - tStore).toFixed(1)} ms\n`);
+    if (log.isLevelEnabled('debug')) {
+      const ms = (x: number) => Math.round(x * 10) / 10;
+      log.debug({ size: batch.length, checkMs: ms(tPre - t0), verifyMs: ms(tVer - tPre), waitMs: ms(tCommit - tVer), storeMs: ms(tStore - tCommit), ackMs: ms(performance.now() - tStore) }, 'ingest batch');
+    }
     metrics.batchSize.observe(batch.length);
     metrics.batchSeconds.observe((performance.now() - t0) / 1000);
     // Do not wait for PUBACKs of acks before the next batch; they are in flight in order.

@@ -237,8 +237,8 @@ export class SqliteCoreStore implements CoreStore {
       const fresh = new Set(out.newSeqs);
       let c = st.contiguous_seq;
       while (c < max && (fresh.has(c + 1) || s.seqExists.get(deviceId, c + 1))) c++;
-      if (out.newSeqs.length && (this.s.openGapsDev.all(deviceId) as Row[]).length) {
-        for (const g of this.s.openGapsDev.all(deviceId) as Row[]) {
+      if (out.newSeqs.length) {
+        for (const g of s.openGapsDev.all(deviceId) as Row[]) {
           const from = g.from_seq as number, to = g.to_seq as number;
           if (to <= c || (s.countRange.get(deviceId, from, to) as number) === to - from + 1) s.closeGap.run(out.lastAt, deviceId, from);
         }
