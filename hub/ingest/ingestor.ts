@@ -6,6 +6,9 @@ import type { CoreMetrics } from '../metrics.js';
 import { badSignature, precheckPunchMessage, signatureInput, type Checked } from './validate.js';
 import { InlineVerifier, WorkerPoolVerifier, defaultVerifyWorkers, type Verifier } from './verify-pool.js';
 
+/** Batches being checked/verified/stored at once (verification of later batches overlaps storage of earlier ones). */
+const PIPELINE_DEPTH = 4;
+
 /** Refusals that depend on the device's registration, not on the punch: never final. */
 const TRANSIENT = new Set(['unknown_device', 'disabled', 'not_enrolled']);
 
@@ -72,11 +75,13 @@ export class Ingestor {
   }
 
   /**
-   * Two-stage pipeline: while batch N is stored and acked on this thread, batch N+1 is already
-   * being checked and its signatures verified on the worker threads. Commits stay in arrival order.
+   * Pipeline: while batch N is stored and acked on this thread, the next batches are already
+   * being checked and their signatures verified on the worker threads (up to PIPELINE_DEPTH
+   * batches in flight). Commits stay strictly in arrival order.
    */
   private async loop(): Promise<void> {
     let committing: Promise<void> = Promise.resolve();
+    const inFlight: Promise<void>[] = [];
     while (this.queue.length) {
       const batch = this.queue.splice(0, this.o.batchMax);
       const prepared = this.prepare(batch);
@@ -89,7 +94,9 @@ export class Ingestor {
         // Nothing of this batch was acked: the kiosks resend after their timeout, so no punch is lost.
         this.o.log.error({ err: e, size: batch.length }, 'ingest batch failed; kiosks will resend');
       });
-      await previous; // at most two batches in flight
+      inFlight.push(committing);
+      if (inFlight.length >= PIPELINE_DEPTH) await inFlight.shift();
+      else await new Promise<void>((r) => setImmediate(r)); // let more messages arrive before the next batch
     }
     await committing;
   }
