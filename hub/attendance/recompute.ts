@@ -172,7 +172,6 @@ export function recomputeMonth(db: SqliteDb, month: string, nips: string[] | nul
       missing_days = excluded.missing_days, excused_days = excluded.excused_days, pending_review = excluded.pending_review,
       digest = excluded.digest, input_seq = excluded.input_seq, derived_at = excluded.derived_at, changed_at = excluded.changed_at
     WHERE att_months.input_seq <= excluded.input_seq AND (att_months.days <> excluded.days OR att_months.opd_code IS NOT excluded.opd_code OR att_months.unit_code IS NOT excluded.unit_code)`);
-  const touch = db.prepare('UPDATE att_months SET derived_at = ?, input_seq = ? WHERE nip = ? AND month = ? AND input_seq <= ?');
   const drop = db.prepare('DELETE FROM att_months WHERE nip = ? AND month = ? AND input_seq <= ?');
   let changed = 0;
   db.transaction(() => {
@@ -180,8 +179,8 @@ export function recomputeMonth(db: SqliteDb, month: string, nips: string[] | nul
     for (const row of rows) {
       const nip = row.nip as string;
       seen.add(nip);
+      // unchanged content is not rewritten (a province's month is 300 MB): derived_at is the last change too
       if (upsert.run(row).changes) changed++;
-      else touch.run(now, seq, nip, month, seq);
     }
     // employees asked for but no longer employed / active this month
     if (nips) for (const nip of nips) if (!seen.has(nip) && drop.run(nip, month, seq).changes) changed++;

@@ -127,7 +127,7 @@ export function attendanceReport(db: SqliteDb, q: ReportQuery): { meta: ReportMe
   const rows = readMonth(db, q);
   const through = throughDate(q.month, q.today);
   const out = rows.map((r) => {
-    const days = unpackDays(r.days, { unit: r.unit_code, opd: r.opd_code, schedule: r.schedule_code }).filter((d) => d.date <= through);
+    const days = unpackDays(r.days, { unit: r.unit_code, opd: r.opd_code }).filter((d) => d.date <= through);
     // counts up to the last counted day (a running month), the same way the stored totals are made
     const { deduction_pct, pending_review, ...counts } = totals(days);
     const lastAssigned = days.findLast((d) => d.schedule !== null);
@@ -175,7 +175,7 @@ export function tppReport(db: SqliteDb, q: ReportQuery): { meta: ReportMeta; row
   );
   const through = throughDate(q.month, q.today);
   const out: TppRow[] = rows.map((r) => {
-    const days = unpackDays(r.days, { unit: r.unit_code, opd: r.opd_code, schedule: r.schedule_code });
+    const days = unpackDays(r.days, { unit: r.unit_code, opd: r.opd_code });
     const t = computeTpp({ month: q.month, base: r.tpp_base, days, rules, score: scores.get(r.nip) ?? null, through });
     return {
       nip: r.nip, name: r.name, opd: r.opd_code, opd_name: r.opd_name, unit: r.unit_code, employment: r.employment, job_class: r.job_class,
@@ -211,7 +211,7 @@ export function lateToday(db: SqliteDb, q: { date: string; opd?: string | null; 
   const late: LateRow[] = [];
   const notIn: LateRow[] = [];
   for (const r of rows) {
-    const d = unpackDays(r.days, { unit: r.unit_code, opd: r.opd_code, schedule: r.schedule_code }).find((x) => x.date === q.date);
+    const d = unpackDays(r.days, { unit: r.unit_code, opd: r.opd_code }).find((x) => x.date === q.date);
     if (!d) continue;
     const row = { nip: r.nip, name: r.name, opd: d.opd, unit: d.unit, start: d.start, in: d.in, minutes_late: d.minutes_late, code: d.code.split(' ')[0] ?? '', status: d.status };
     if (d.minutes_late > 0) late.push(row);

@@ -122,7 +122,7 @@ describe('leave, duty and holidays', () => {
     });
   }
   it('an approved leave wins over punches; a rule may charge a leave type', () => {
-    const ctx = context(MONTH, { rules: [rule({ excusedPct: { ...rule().excusedPct, cuti_alasan_penting: 0.25 } })] });
+    const ctx = context(MONTH, { rules: [rule({ excusedPct: { ...rule().excusedPct, cuti_alasan_penting: 0.25 } as never })] });
     const d = day(deriveMonth(ctx, employee([wib('2026-10-05T09:00')], { exceptions: [{ id: 1, type: 'cuti_alasan_penting', from: '2026-10-05', to: '2026-10-05' }] })), '2026-10-05');
     expect(d).toMatchObject({ status: 'cuti_alasan_penting', code: 'CAP', pct: 0.25, lines: [{ item: 'excusedPct.cuti_alasan_penting' }] });
   });

@@ -27,7 +27,7 @@ describe('hub end to end: kiosk punches become attendance', () => {
 
   const monthDays = () => {
     const r = hub.ctx.db.prepare("SELECT days, opd_code, unit_code FROM att_months WHERE nip = ? AND month = '2026-10'").get(A) as { days: string; opd_code: string; unit_code: string } | undefined;
-    return r ? unpackDays(r.days, { unit: r.unit_code, opd: r.opd_code, schedule: 'KANTOR5' }) : undefined;
+    return r ? unpackDays(r.days, { unit: r.unit_code, opd: r.opd_code }) : undefined;
   };
 
   it('a punch delivered weeks late from an offline kiosk re-derives its day', async () => {
