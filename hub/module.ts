@@ -21,6 +21,8 @@ export interface HubModule {
   openapi?: import('./http/openapi.js').OpenApiPaths;
   /** Adds this module's data (face/finger templates, …) to a site's roster before it is sent to kiosks. */
   contributeRoster?(siteCode: string, people: Map<string, RosterPerson>): void;
+  /** Extra fields for GET /api/v1/devices (terminal health, clock, alerts), merged into each device's view. */
+  describeDevices?(deviceIds: string[]): Map<string, Record<string, unknown>>;
   start?(): Promise<void>;
   stop?(): Promise<void>;
 }

@@ -248,27 +248,32 @@ export class HealthModule implements HubModule {
     if (scope && d.opdCode !== scope) fail(404, `device ${id} does not exist`);
   }
 
+  /** Terminal health for GET /api/v1/devices: latest telemetry, the hub's clock-offset estimate, open alerts. */
+  describeDevices(deviceIds: string[]): Map<string, Record<string, unknown>> {
+    const open = this.store.openAlerts();
+    return new Map(
+      deviceIds.map((id) => {
+        const l = this.store.latest(id);
+        return [
+          id,
+          {
+            lastHealthAt: l?.receivedAt ?? null,
+            estClockOffsetMs: l?.estOffsetMs ?? null,
+            health: l?.body ?? null,
+            alerts: open.filter((a) => a.deviceId === id).map((a) => ({ id: a.id, kind: a.kind, severity: a.severity, detail: a.detail, raisedAt: a.raisedAt, acked: !!a.ackedAt })),
+          },
+        ];
+      }),
+    );
+  }
+
   private routes(): void {
     const api = this.api;
     api.get('/health/devices', (c) => {
       const scope = opdScope(c.get('user'), c.req.query('opd'));
-      const open = this.store.openAlerts();
-      const items = this.store
-        .devices()
-        .filter((d) => !scope || d.opdCode === scope)
-        .map((d) => {
-          const l = this.store.latest(d.id);
-          return {
-            deviceId: d.id,
-            siteCode: d.siteCode,
-            online: d.online,
-            statusAt: d.statusAt,
-            lastHealthAt: l?.receivedAt ?? null,
-            estClockOffsetMs: l?.estOffsetMs ?? null,
-            health: l?.body ?? null,
-            alerts: open.filter((a) => a.deviceId === d.id).map((a) => ({ id: a.id, kind: a.kind, severity: a.severity, detail: a.detail, raisedAt: a.raisedAt, acked: !!a.ackedAt })),
-          };
-        });
+      const devices = this.store.devices().filter((d) => !scope || d.opdCode === scope);
+      const extra = this.describeDevices(devices.map((d) => d.id));
+      const items = devices.map((d) => ({ deviceId: d.id, siteCode: d.siteCode, online: d.online, statusAt: d.statusAt, ...extra.get(d.id) }));
       return c.json({ items });
     });
     api.get('/devices/:id/health', zValidator('query', historyQuerySchema, hook), (c) => {

@@ -131,7 +131,8 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
   api.get('/devices', async (c) => {
     const opd = scopeOf(c, c.req.query('opd'));
     const [devices, gaps] = await Promise.all([store.listDevices({ opdCode: opd ?? undefined }), store.seqGaps(undefined, true)]);
-    return c.json({ items: devices.map((d) => deviceView(d, gaps)) });
+    const extras = modules.flatMap((m) => (m.describeDevices ? [m.describeDevices(devices.map((d) => d.id))] : []));
+    return c.json({ items: devices.map((d) => Object.assign(deviceView(d, gaps), ...extras.map((x) => x.get(d.id) ?? {}))) });
   });
   for (const m of modules) if (m.api) api.route('/', m.api);
   app.route('/api/v1', api);

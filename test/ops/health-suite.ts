@@ -94,6 +94,13 @@ describe(`terminal health, alerts and remote commands through hub and kiosk (${k
     expect(h.system?.memTotalMb).toBeGreaterThan(0);
     expect(h.network?.iface).toBeTruthy();
     expect(h.components?.clock?.state).toBe('degraded');
+    // the core device list carries the same terminal health (issue 6: health in /api/v1/devices)
+    const core = (await (await api('/devices')).json()) as { items: { id: string; health: Health | null; estClockOffsetMs: number | null; alerts: unknown[]; backlog: unknown }[] };
+    const inCore = core.items.find((d) => d.id === 'kiosk-ops-1');
+    expect(inCore?.health?.bootId).toBe(h.bootId);
+    expect(inCore).toHaveProperty('estClockOffsetMs');
+    expect(Array.isArray(inCore?.alerts)).toBe(true);
+    expect(inCore?.backlog).toBeTruthy();
     // same machine, same clock: the estimate is small
     expect(Math.abs(dev.estClockOffsetMs!)).toBeLessThan(500);
     const hist = (await (await api('/devices/kiosk-ops-1/health')).json()) as { items: unknown[] };
