@@ -57,7 +57,9 @@ interface MonthRow {
 function readMonth(db: SqliteDb, q: ReportQuery): MonthRow[] {
   requireMonth(q.month);
   if (q.opd && !db.prepare('SELECT 1 FROM opd WHERE code = ?').pluck().get(q.opd)) throw new UserError(`unknown OPD code "${q.opd}" (kode OPD tidak dikenal)`, 'see hadir import org', 404);
-  prepareMonth(db, q.month, q.now);
+  // a month that has not started has no attendance yet: nothing to derive (and no 100,000-staff recompute by accident)
+  if (q.month <= q.today.slice(0, 7)) prepareMonth(db, q.month, q.now);
+  else processDirty(db, q.now);
   return db
     .prepare(`SELECT m.nip, s.name, m.opd_code, o.name AS opd_name, m.unit_code, u.name AS unit_name, s.schedule_code, s.employment, s.job_class, s.tpp_base,
         m.days, m.deduction_pct, m.work_days, m.present_days, m.late_days, m.early_days, m.absent_days, m.missing_days, m.excused_days,

@@ -218,6 +218,11 @@ describe('derivation through the store', () => {
     expect(lateToday(db, { date: '2026-11-20', opd: 'DINKES', now: NOW }).late).toEqual([]);
   });
 
+  it('a month that has not started is not derived', () => {
+    expect(tppReport(db, { month: '2027-01', today: '2026-11-20', now: NOW }).rows).toEqual([]);
+    expect(db.prepare("SELECT count(*) FROM att_months WHERE month = '2027-01'").pluck().get()).toBe(0);
+  });
+
   it('a running month counts days only up to yesterday', () => {
     const r = tppReport(db, { month: '2026-11', today: '2026-11-20', now: NOW });
     const a = r.rows.find((x) => x.nip === A)!;
