@@ -2,13 +2,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SqliteDb } from '../../hub/store/sqlite.js';
 import { parseCsv } from '../../hub/org/csv.js';
 import { importStaff, STAFF_COLUMNS, transferStaff } from '../../hub/org/import.js';
-import { addException, decideException, importHolidays, importKinerja, importPunches, importRoster, reviewPunch, listPendingPunches, HOLIDAY_COLUMNS, KINERJA_COLUMNS, PUNCH_COLUMNS, ROSTER_COLUMNS } from '../../hub/attendance/admin.js';
+import { addEvent, addSchedule, parseSchedule, addException, decideException, importHolidays, importKinerja, importPunches, importRoster, reviewPunch, listPendingPunches, HOLIDAY_COLUMNS, KINERJA_COLUMNS, PUNCH_COLUMNS, ROSTER_COLUMNS } from '../../hub/attendance/admin.js';
 import { processDirty } from '../../hub/attendance/recompute.js';
 import { attendanceReport, lateToday, tppReport } from '../../hub/reports/data.js';
 import { loadSchedules } from '../../hub/attendance/store.js';
 import { addRule } from '../../hub/tpp/store.js';
 import { A, B, C, NOW, ingest, seed, tempDb } from './db.js';
 import { rule } from './fixtures.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 let t: ReturnType<typeof tempDb>;
 let db: SqliteDb;
@@ -216,6 +218,27 @@ describe('derivation through the store', () => {
     expect(r.late).toEqual([expect.objectContaining({ nip: A, in: '08:12', minutes_late: 42, code: 'TL2' })]);
     expect(r.not_in).toEqual([]);
     expect(lateToday(db, { date: '2026-11-20', opd: 'DINKES', now: NOW }).late).toEqual([]);
+  });
+
+  it('the Ramadan schedule file from the docs installs and re-derives derived months', () => {
+    const file = join(import.meta.dirname, 'fixtures', 'ramadan-kantor5.yaml');
+    const s = parseSchedule(readFileSync(file, 'utf8'), file);
+    ingest(db, A, '2027-02-08T07:58');
+    ingest(db, A, '2027-02-08T15:02');
+    const q = { month: '2027-02', today: '2027-03-20', now: NOW };
+    expect(attendanceReport(db, q).rows.find((r) => r.nip === A)!.days[7]).toMatchObject({ date: '2027-02-08', status: 'late_early', minutes_late: 28, minutes_early: 58 });
+    addSchedule(db, s, 'bkpsdm', NOW);
+    expect(attendanceReport(db, q).rows.find((r) => r.nip === A)!.days[7]).toMatchObject({ date: '2027-02-08', status: 'present', start: '08:00', end: '15:00', override: 'Ramadan 1448 H' });
+    expect(() => parseSchedule('code: x\ntype: weekly\n', 'bad.yaml')).toThrow(/bad.yaml: .*code/);
+  });
+
+  it('an apel at another site counts for the OPD named in the event', () => {
+    ingest(db, A, '2026-10-19T07:00', { site: 'SDN1' });
+    ingest(db, A, '2026-10-19T16:01', { site: 'DISDIK-KTR' });
+    expect(dayOf(A, '2026-10-19')).toMatchObject({ status: 'missing_in', other_site: 1 });
+    addEvent(db, { date: '2026-10-19', site: 'SDN1', name: 'Apel gabungan', opd: 'DISDIK', by: 'bkpsdm', now: NOW });
+    expect(dayOf(A, '2026-10-19')).toMatchObject({ status: 'present', in: '07:00', other_site: 0 });
+    expect(() => addEvent(db, { date: '2026-10-19', site: 'SDN1', name: 'x', by: 'b', now: NOW })).toThrow(/name the participants/);
   });
 
   it('a month that has not started is not derived', () => {
