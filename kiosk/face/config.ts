@@ -45,8 +45,11 @@ export const faceConfigSchema = z.strictObject({
   engine: z.enum(['auto', 'onnx', 'faceapi']).default('auto'),
   /** Model folder (default HADIR_MODEL_DIR, else models/onnx in the install). */
   modelDir: z.string().optional(),
-  /** onnxruntime intra-op threads per model. */
-  threads: z.number().int().min(1).max(8).default(2),
+  /**
+   * onnxruntime intra-op threads per model. 1 is faster on a small CPU shared with the rest of the
+   * kiosk: measured p50 30 ms (1 thread) vs 74 ms (2 threads) per frame on a 2-core machine (hadir bench face).
+   */
+  threads: z.number().int().min(1).max(8).default(1),
   /** Frames are downscaled to this longer side for detection only. */
   detectMaxSide: z.number().int().min(160).max(4096).default(640),
   detectScore: z.number().min(0.1).max(1).default(0.6),
