@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import { nipSchema } from '../../protocol/index.js';
@@ -13,6 +13,7 @@ import { postGate } from '../../kiosk/face/quality.js';
 import { faceConfigSchema } from '../../kiosk/face/config.js';
 import { FaceStore, MAX_ENROL, MIN_ENROL } from './face-store.js';
 import { hubFaceEngines } from './face-engines.js';
+import { validationHook as hook } from '../http/validation.js';
 
 /**
  * Face enrolment at the hub: encrypted aligned crops and per-model templates (face-store.ts),
@@ -28,9 +29,6 @@ export const faceUploadSchema = z.strictObject({
 
 const listQuerySchema = z.strictObject({ nip: nipSchema.optional(), opd: z.string().optional() });
 
-const hook = (r: { success: boolean; error?: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } }, c: Context) => {
-  if (!r.success) return c.json({ error: r.error!.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ') }, 400);
-};
 
 export function createFaceModule(ctx: HubContext): HubModule {
   const { db, bus, log } = ctx;

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import { nipSchema } from '../../protocol/index.js';
 import type { HubContext, HubEnv, HubModule, KioskEnv } from '../module.js';
 import { scopeOf } from '../http/auth.js';
 import { errorResponse, json } from '../http/openapi.js';
+import { validationHook as hook } from '../http/validation.js';
 
 /**
  * Fingerprint templates at the hub: stored per employee and finger, uploaded by kiosks in enrolment
@@ -31,9 +32,6 @@ export const fingerUploadSchema = z.strictObject({
 
 const listQuerySchema = z.strictObject({ nip: nipSchema.optional(), opd: z.string().optional() });
 
-const hook = (r: { success: boolean; error?: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } }, c: Context) => {
-  if (!r.success) return c.json({ error: r.error!.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ') }, 400);
-};
 
 interface TemplateRow {
   nip: string;

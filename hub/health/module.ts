@@ -2,15 +2,15 @@ import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { zValidator } from '@hono/zod-validator';
 import { Counter, Gauge } from 'prom-client';
-import { z, type ZodError } from 'zod';
+import { z } from 'zod';
 import { COMMANDS, cmdResultSchema, decodePayload, healthSchema, newId, type Cmd, type Health } from '../../protocol/index.js';
-import { formatIssues } from '../../lib/config-file.js';
 import type { HubContext, HubEnv, HubModule } from '../module.js';
 import { opdScope, requireBkpsdm } from '../http/auth.js';
 import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';
 import { pickReference, reconstructTrueTime, type SyncedReference } from '../../kiosk/clock/reconstruct.js';
 import { alertRulesSchema, estimateOffsetMs, evaluateAlerts, type AlertKind, type DeviceHealthView } from './rules.js';
 import { HealthStore, type CommandRow } from './store.js';
+import { validationHook as hook } from '../http/validation.js';
 
 const MAX_MSG = 64 * 1024;
 
@@ -41,9 +41,6 @@ const historyQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(10_000).default(1440),
 });
 
-const hook = (r: { success: boolean; error?: unknown }, c: Context) => {
-  if (!r.success) return c.json({ error: formatIssues(r.error as ZodError) }, 400);
-};
 const fail = (status: 400 | 403 | 404 | 409, error: string): never => {
   throw new HTTPException(status, { res: new Response(JSON.stringify({ error }), { status, headers: { 'content-type': 'application/json' } }) });
 };

@@ -1,9 +1,7 @@
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
-import type { ZodError } from 'zod';
-import { formatIssues } from '../../lib/config-file.js';
 import { isUserError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { HubEnv, HubModule, KioskEnv } from '../module.js';
@@ -15,6 +13,7 @@ import { deviceAuth, scopeOf, userAuth } from './auth.js';
 import { OpenApiRegistry, errorResponse, json, jsonSchema } from './openapi.js';
 import { createWebApp } from '../web/app.js';
 import { AUTH_OPENAPI, createAuthRoutes } from '../web/auth-routes.js';
+import { validationHook as hook } from './validation.js';
 
 export interface AppDeps {
   store: CoreStore;
@@ -30,10 +29,6 @@ export interface AppDeps {
   now?: () => Date;
 }
 
-/** Validation failures: 400 with every zod issue on one line. */
-const hook = (r: { success: boolean; error?: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } }, c: Context) => {
-  if (!r.success) return c.json({ error: formatIssues(r.error as ZodError) }, 400);
-};
 
 /** ISO-8601 with offset or a plain date (taken as UTC midnight) → UTC ISO. */
 const instant = z
