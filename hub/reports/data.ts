@@ -2,7 +2,7 @@ import type { SqliteDb } from '../store/sqlite.js';
 import { UserError } from '../../lib/errors.js';
 import { processDirty, recomputeMonth } from '../attendance/recompute.js';
 import { unpackDays } from '../attendance/pack.js';
-import { totals, type DayRecord } from '../attendance/derive.js';
+import { totals, type DayRecord, type MonthTotals } from '../attendance/derive.js';
 import { loadRules, requireMonth } from '../attendance/store.js';
 import { computeTpp, type TppDay } from '../tpp/compute.js';
 import { dateOf, dayIndex, monthDates } from '../attendance/time.js';
@@ -29,7 +29,8 @@ export function prepareMonth(db: SqliteDb, month: string, now: string): void {
   if (missing.length) recomputeMonth(db, month, missing.length > 2000 ? null : missing, now);
 }
 
-interface MonthRow {
+/** A stored employee-month: its packed days and the totals derive.ts computed. */
+interface MonthRow extends MonthTotals {
   nip: string;
   name: string;
   opd_code: string | null;
@@ -41,15 +42,6 @@ interface MonthRow {
   job_class: string | null;
   tpp_base: number;
   days: string;
-  deduction_pct: number;
-  work_days: number;
-  present_days: number;
-  late_days: number;
-  early_days: number;
-  absent_days: number;
-  missing_days: number;
-  excused_days: number;
-  pending_review: number;
   derived_at: string;
   changed_at: string;
 }
@@ -104,7 +96,8 @@ function meta(db: SqliteDb, q: ReportQuery, rows: MonthRow[]): ReportMeta {
   };
 }
 
-export interface AttendanceRow {
+/** One employee's month in the attendance report: identity plus the month's totals. */
+export interface AttendanceRow extends MonthTotals {
   nip: string;
   name: string;
   opd: string | null;
@@ -112,15 +105,6 @@ export interface AttendanceRow {
   unit: string | null;
   unit_name: string | null;
   schedule: string;
-  work_days: number;
-  present_days: number;
-  late_days: number;
-  early_days: number;
-  absent_days: number;
-  missing_days: number;
-  excused_days: number;
-  pending_review: number;
-  deduction_pct: number;
   changed_at: string;
   days: DayRecord[];
 }
