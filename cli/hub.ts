@@ -245,11 +245,11 @@ export function registerHubCommands(g: Groups): void {
     .command('ingest')
     .description('Ingest throughput: kiosks → broker → hub → store → ack, vs the raw broker rate; and a 20,000-punch backlog flush')
     .option('--devices <n>', 'simulated kiosks', '10')
-    .option('--punches <n>', 'punches per kiosk for the throughput run', '2000')
+    .option('--punches <n>', 'punches per kiosk for the throughput run', '4000')
     .option('--backlog <n>', 'backlog size for the flush run', '20000')
     .option('--mqtt-url <url>', 'measure through an external broker (e.g. Mosquitto) instead of the embedded one')
     .option('--verify-workers <n>', 'signature verification threads (default: cores − 1, at least 2, at most 4)')
-    .option('--window <n>', 'unconfirmed messages per kiosk in the throughput runs (default 80; Mosquitto drops beyond max_queued_messages)')
+    .option('--window <n>', 'unconfirmed messages per kiosk (default: the kiosk\'s window, 500; 80 with --mqtt-url, as Mosquitto drops beyond max_queued_messages)')
     .action(async (o: { devices: string; punches: string; backlog: string; mqttUrl?: string; verifyWorkers?: string; window?: string }) => {
       const { runIngestBench } = await import('../hub/bench/ingest-bench.js');
       const n = (flag: string, v: string | undefined, min: number) => {

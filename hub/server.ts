@@ -15,7 +15,8 @@ import { openStore } from './store/open.js';
 import type { CoreStore } from './store/core-store.js';
 import { createCoreMetrics, type CoreMetrics } from './metrics.js';
 import { startEmbeddedBroker, HUB_USERNAME, type EmbeddedBroker } from './mqtt/broker.js';
-import { connectHubMqtt, type HubMqttClient } from './mqtt/client.js';
+import { connectHubMqtt, type HubMqttConnection } from './mqtt/client.js';
+import { inProcessHubMqtt } from './mqtt/in-process.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { startPresence } from './devices/presence.js';
 import { RosterPublisher } from './roster.js';
@@ -88,7 +89,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
 
     let broker: EmbeddedBroker | null = null;
     let internalMqtt: RunningHub['internalMqtt'] = null;
-    let mqtt: HubMqttClient;
+    let mqtt: HubMqttConnection;
     let mqttPort: number;
     let kioskMqttUrl: string;
     if (!config.mqttUrl) {
@@ -98,10 +99,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
       mqttPort = broker.port;
       internalMqtt = { username: HUB_USERNAME, password: hubSecret };
       kioskMqttUrl = config.publicMqttUrl ?? `mqtt://localhost:${mqttPort}`;
-      mqtt = await connectHubMqtt({
-        url: `mqtt://127.0.0.1:${mqttPort}`, username: HUB_USERNAME, password: hubSecret,
-        clientId: 'hadir-hub', clean: true, shared: false, log,
-      });
+      mqtt = inProcessHubMqtt(broker.aedes, log);
     } else {
       mqttPort = Number(new URL(config.mqttUrl.replace(/^tcp:/, 'mqtt:')).port || 1883);
       kioskMqttUrl = config.publicMqttUrl ?? withoutCredentials(config.mqttUrl); // never hand out the hub's own login
@@ -133,7 +131,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     const enrol = { hubUrl: config.publicUrl ?? '', mqttUrl: kioskMqttUrl, prefix: config.prefix };
     const { app } = createApp({
       store, log, metrics: metrics.registry, modules, version: HUB_VERSION, enrol,
-      mqttConnected: () => mqtt.client.connected,
+      mqttConnected: () => mqtt.connected(),
       onEnrolled: () => void roster?.refresh(),
     });
     const http = await listenHttp(app, config.httpPort, config.httpHost);

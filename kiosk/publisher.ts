@@ -25,6 +25,9 @@ export interface PublisherOptions {
   random?: () => number;
 }
 
+/** Punches in flight (sent, not acked) per kiosk by default. `hadir bench ingest` uses the same. */
+export const DEFAULT_PUBLISH_WINDOW = 500;
+
 interface InFlight {
   seq: number;
   json: string;
@@ -54,7 +57,7 @@ export class Publisher {
   readonly counters = { sent: 0, resent: 0, acked: 0, rejected: 0, badAcks: 0 };
 
   constructor(private readonly o: PublisherOptions) {
-    this.window = o.window ?? 500;
+    this.window = o.window ?? DEFAULT_PUBLISH_WINDOW;
     this.ackTimeoutMs = o.ackTimeoutMs ?? 10_000;
     this.maxBackoffMs = o.maxBackoffMs ?? 60_000;
     this.now = o.now ?? Date.now;

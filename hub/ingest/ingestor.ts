@@ -43,7 +43,10 @@ export interface IngestorOptions {
 export class Ingestor {
   private queue: Queued[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  /** Batches prepared or committing now (at most PIPELINE_DEPTH). */
+  private inFlight = 0;
+  /** Resolves when the last batch handed to the pipeline is committed (commits are chained in order). */
+  private committed: Promise<void> = Promise.resolve();
   private readonly verifier: Verifier;
   private readonly now: () => Date;
   private stopped = false;
@@ -61,51 +64,49 @@ export class Ingestor {
   push(topic: string, payload: Buffer): void {
     this.o.metrics.received.inc();
     this.queue.push({ topic, payload, at: Date.now() });
-    if (this.queue.length >= this.o.batchMax) this.kick();
-    else if (!this.timer && !this.running) this.timer = setTimeout(() => this.kick(), this.o.batchDelayMs);
-  }
-
-  private kick(): void {
-    if (this.timer) (clearTimeout(this.timer), (this.timer = null));
-    if (this.running) return; // the running loop picks the queue up when it finishes
-    this.running = this.loop().finally(() => {
-      this.running = null;
-      if (this.queue.length && !this.stopped) this.kick();
-    });
+    if (this.queue.length >= this.o.batchMax) this.flush();
+    else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.o.batchDelayMs);
   }
 
   /**
-   * Pipeline: while batch N is stored and acked on this thread, the next batches are already
+   * Pipeline: a batch is handed on as soon as it is full or its first message waited
+   * batchDelayMs; while batch N is stored and acked on this thread, later batches are already
    * being checked and their signatures verified on the worker threads (up to PIPELINE_DEPTH
-   * batches in flight). Commits stay strictly in arrival order.
+   * batches in flight). Commits stay strictly in arrival order. What arrives while the pipeline
+   * is full waits and goes as one bigger batch when a slot frees.
    */
-  private async loop(): Promise<void> {
-    let committing: Promise<void> = Promise.resolve();
-    const inFlight: Promise<void>[] = [];
-    while (this.queue.length) {
+  private flush(): void {
+    if (this.timer) (clearTimeout(this.timer), (this.timer = null));
+    while (this.queue.length && this.inFlight < PIPELINE_DEPTH && !this.stopped) {
       const batch = this.queue.splice(0, this.o.batchMax);
-      const prepared = this.prepare(batch);
-      const previous = committing;
-      committing = (async () => {
-        const p = await prepared;
+      this.inFlight++;
+      const prepared = this.prepare(batch).then(
+        (p) => ({ p }),
+        (e: unknown) => ({ e }),
+      );
+      const previous = this.committed;
+      this.committed = (async () => {
+        const r = await prepared;
         await previous;
-        await this.commit(p);
-      })().catch((e) => {
-        // Nothing of this batch was acked: the kiosks resend after their timeout, so no punch is lost.
-        this.o.log.error({ err: e, size: batch.length }, 'ingest batch failed; kiosks will resend');
-      });
-      inFlight.push(committing);
-      if (inFlight.length >= PIPELINE_DEPTH) await inFlight.shift();
-      else await new Promise<void>((r) => setImmediate(r)); // let more messages arrive before the next batch
+        if ('e' in r) throw r.e;
+        await this.commit(r.p);
+      })()
+        .catch((e) => {
+          // Nothing of this batch was acked: the kiosks resend after their timeout, so no punch is lost.
+          this.o.log.error({ err: e, size: batch.length }, 'ingest batch failed; kiosks will resend');
+        })
+        .finally(() => {
+          this.inFlight--;
+          if (this.queue.length) this.flush();
+        });
     }
-    await committing;
   }
 
   /** Waits until everything received so far is stored and acked (tests, shutdown). */
   async drain(): Promise<void> {
-    while (this.queue.length || this.running) {
-      if (!this.running) this.kick();
-      await this.running;
+    while (this.queue.length || this.inFlight) {
+      this.flush();
+      await this.committed;
     }
   }
 

@@ -12,6 +12,8 @@ export const HUB_USERNAME = '$hadir-hub';
 
 export interface EmbeddedBroker {
   port: number;
+  /** The broker itself: the hub subscribes and publishes in-process (in-process.ts). */
+  aedes: Aedes;
   close(): Promise<void>;
 }
 
@@ -101,6 +103,7 @@ export async function startEmbeddedBroker(o: {
   const port = (server.address() as { port: number }).port;
   return {
     port,
+    aedes: broker,
     // aedes closes the client sockets; server.close then completes.
     close: async () => {
       await new Promise<void>((res) => broker.close(() => res()));

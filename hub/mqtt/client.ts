@@ -1,4 +1,4 @@
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt from 'mqtt';
 import { HUB_SHARE_GROUP } from '../../protocol/index.js';
 import type { HubMqtt } from '../module.js';
 import type { Logger } from '../../lib/logger.js';
@@ -16,16 +16,17 @@ export function topicMatches(filter: string, topic: string): boolean {
   return f.length === t.length;
 }
 
-export interface HubMqttClient extends HubMqtt {
-  readonly client: MqttClient;
+/** The hub's MQTT side as the server uses it: a TCP client (external broker) or in-process (embedded). */
+export interface HubMqttConnection extends HubMqtt {
+  connected(): boolean;
   close(): Promise<void>;
 }
 
 /**
- * The hub's own MQTT client — the same code for the embedded broker and an external one.
- * Handlers are kept per filter and re-subscribed on every reconnect. With `share`, an external
+ * The hub's MQTT client for an external broker (the embedded one is used in-process:
+ * in-process.ts). Handlers are kept per filter and re-subscribed on every reconnect. With `share`, an external
  * broker gets `$share/hadir-hub/<filter>` so several hub processes split the stream (Mosquitto 2 /
- * MQTT 5 brokers; the embedded broker has one hub, so sharing is not used there).
+ * MQTT 5 brokers).
  */
 export async function connectHubMqtt(o: {
   url: string;
@@ -36,7 +37,7 @@ export async function connectHubMqtt(o: {
   clean: boolean;
   shared: boolean;
   log: Logger;
-}): Promise<HubMqttClient> {
+}): Promise<HubMqttConnection> {
   const { log } = o;
   const client = mqtt.connect(o.url, {
     protocolVersion: 4,
@@ -84,7 +85,7 @@ export async function connectHubMqtt(o: {
     client.on('error', onError);
   });
   return {
-    client,
+    connected: () => client.connected,
     async subscribe(filter, handler, opts) {
       handlers.push({ filter, handler });
       const wire = opts?.share && o.shared ? `$share/${HUB_SHARE_GROUP}/${filter}` : filter;

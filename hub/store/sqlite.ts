@@ -21,6 +21,10 @@ export function openSqlite(path: string): SqliteDb {
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // Statement journals (needed to undo one INSERT of a multi-index table inside a transaction)
+  // stay in memory instead of a temp file: an ingest insert cost 56 µs with the file (a pwrite per
+  // page), 23 µs without (measured, 40,000 punches). Durability is the WAL's job, not theirs.
+  db.pragma('temp_store = MEMORY');
   migrate(db);
   return db;
 }

@@ -112,8 +112,8 @@ describe('fault tolerance of the punch path', () => {
     await sleep(1500);
     mosq = await spawnMosquitto(mqttPort, dir);
     // Both ends must come back by themselves: the hub's client (named failure if it does not) …
-    const hubClient = (hub.ctx.mqtt as unknown as { client?: { connected: boolean } }).client;
-    await waitUntil(() => !!hubClient?.connected, 30_000, "the hub's MQTT client to reconnect after the broker restart");
+    const hubMqtt = hub.ctx.mqtt as unknown as { connected(): boolean };
+    await waitUntil(() => hubMqtt.connected(), 30_000, "the hub's MQTT client to reconnect after the broker restart");
     // … and the kiosk, which then delivers everything.
     expect(await exitWithin(run, 90_000, 'kiosk run')).toBe(0);
     await expectExactlyOnce(k.configPath, hubDir, k.deviceId, 1000);

@@ -25,7 +25,7 @@ describe('external broker restart', () => {
     await mosq.stop();
     await new Promise((r) => setTimeout(r, 2500));
     await mosq.restart();
-    await waitFor(() => hub.ctx.mqtt && (hub as unknown as { ctx: { mqtt: { client?: { connected: boolean } } } }).ctx.mqtt.client?.connected, 20_000, 'hub reconnected');
+    await waitFor(() => (hub.ctx.mqtt as unknown as { connected(): boolean }).connected(), 20_000, 'hub reconnected');
     k = await TestKiosk.connect(mosq.url, hub.ctx.topics, dev.id);
     closers.push(() => k.close());
     const b = dev.next();
