@@ -31,6 +31,8 @@ export const hubConfigSchema = z.strictObject({
   /** Ingest batching: flush after this many messages or this many ms, whichever first. */
   batchMax: z.coerce.number().int().min(1).max(5000).default(500),
   batchDelayMs: z.coerce.number().min(0).max(1000).default(5),
+  /** Punch messages waiting for a batch, at most; beyond, new ones are dropped unacked (kiosks resend). */
+  ingestQueueMax: z.coerce.number().int().min(1000).max(10_000_000).default(100_000),
   /** Worker threads verifying Ed25519 signatures (0 = main thread). Default: cores − 1, at least 2, at most 4. */
   verifyWorkers: z.coerce.number().int().min(0).max(32).optional(),
   /** Re-publish roster config pointers when their version changed, at this interval. */

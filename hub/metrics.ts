@@ -10,6 +10,8 @@ export function createCoreMetrics(opts: { defaults?: boolean } = {}) {
     stored: new Counter({ name: 'hadir_punches_stored_total', help: 'Punches stored for the first time', registers: [registry] }),
     duplicates: new Counter({ name: 'hadir_punches_duplicate_total', help: 'Punches received again (already stored, acked again)', registers: [registry] }),
     rejected: new Counter({ name: 'hadir_ingest_rejections_total', help: 'Messages refused by ingest, by reason code', labelNames: ['code'], registers: [registry] }),
+    shed: new Counter({ name: 'hadir_ingest_shed_total', help: 'Punch messages dropped unacked because the ingest queue was full (kiosks resend them)', registers: [registry] }),
+    queued: new Gauge({ name: 'hadir_ingest_queue', help: 'Punch messages received and not yet in an ingest batch', registers: [registry] }),
     acks: new Counter({ name: 'hadir_acks_published_total', help: 'Ack messages published to kiosks', registers: [registry] }),
     batchSize: new Histogram({ name: 'hadir_ingest_batch_size', help: 'Messages per ingest batch', buckets: [1, 5, 20, 50, 100, 200, 500, 1000, 2000], registers: [registry] }),
     batchSeconds: new Histogram({ name: 'hadir_ingest_batch_seconds', help: 'Time to validate, store (one transaction) and ack a batch', buckets: [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3], registers: [registry] }),

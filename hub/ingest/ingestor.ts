@@ -8,6 +8,7 @@ import { InlineVerifier, WorkerPoolVerifier, defaultVerifyWorkers, type Verifier
 
 /** Batches being checked/verified/stored at once (verification of later batches overlaps storage of earlier ones). */
 const PIPELINE_DEPTH = 4;
+const DEFAULT_QUEUE_MAX = 100_000;
 
 /** Refusals that depend on the device's registration, not on the punch: never final. */
 const TRANSIENT = new Set(['unknown_device', 'disabled', 'not_enrolled']);
@@ -29,6 +30,12 @@ export interface IngestorOptions {
   batchMax: number;
   /** … or this long after the first message of a batch, whichever first. */
   batchDelayMs: number;
+  /**
+   * Messages waiting for a batch, at most; beyond, new messages are dropped unacked (the kiosks
+   * resend them after their ack timeout, so nothing is lost) instead of growing memory without bound
+   * under a flood. Default 100,000 (≈ 60 MB of payloads).
+   */
+  queueMax?: number;
   /** Worker threads for Ed25519 verification (0 = on the main thread). Default: cores − 1, at least 2, at most 4. */
   verifyWorkers?: number;
   now?: () => Date;
@@ -50,6 +57,7 @@ export class Ingestor {
   private readonly verifier: Verifier;
   private readonly now: () => Date;
   private stopped = false;
+  private lastShedLog = 0;
 
   constructor(private readonly o: IngestorOptions) {
     this.now = o.now ?? (() => new Date());
@@ -63,6 +71,16 @@ export class Ingestor {
 
   push(topic: string, payload: Buffer): void {
     this.o.metrics.received.inc();
+    if (this.queue.length >= (this.o.queueMax ?? DEFAULT_QUEUE_MAX)) {
+      this.o.metrics.shed.inc();
+      const now = Date.now();
+      if (now - this.lastShedLog > 10_000) {
+        this.lastShedLog = now;
+        this.o.log.warn({ queued: this.queue.length }, 'ingest queue full: dropping punch messages unacked (kiosks will resend)');
+      }
+      return;
+    }
+    this.o.metrics.queued.set(this.queue.length + 1);
     this.queue.push({ topic, payload, at: Date.now() });
     if (this.queue.length >= this.o.batchMax) this.flush();
     else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.o.batchDelayMs);
@@ -79,6 +97,7 @@ export class Ingestor {
     if (this.timer) (clearTimeout(this.timer), (this.timer = null));
     while (this.queue.length && this.inFlight < PIPELINE_DEPTH && !this.stopped) {
       const batch = this.queue.splice(0, this.o.batchMax);
+      this.o.metrics.queued.set(this.queue.length);
       this.inFlight++;
       const prepared = this.prepare(batch).then(
         (p) => ({ p }),

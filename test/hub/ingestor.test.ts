@@ -89,4 +89,22 @@ describe('ingestor acks', () => {
     await ing.processBatch([msg(a)]);
     expect(sent.at(-1)!.ack.ids).toEqual([a.id]);
   });
+  it('bounds its queue under a flood: beyond queueMax messages are dropped unacked and counted; the rest is stored', async () => {
+    const metrics = createCoreMetrics({ defaults: false });
+    const bounded = new Ingestor({
+      store, topics, log: rootLogger, metrics, batchMax: 500, batchDelayMs: 50, verifyWorkers: 0, queueMax: 3, bus: new EventEmitter(),
+      mqtt: { subscribe: async () => {}, publish: async (topic, payload) => void sent.push({ topic, ack: ackSchema.parse(JSON.parse(payload.toString())) }) },
+    });
+    const ps = Array.from({ length: 5 }, () => d.next());
+    for (const p of ps) bounded.push(topics.punch('kiosk-a'), Buffer.from(JSON.stringify(p)));
+    await bounded.drain();
+    await bounded.stop();
+    expect(sent.flatMap((s) => s.ack.ids)).toEqual(ps.slice(0, 3).map((p) => p.id));
+    expect((await metrics.registry.getSingleMetric('hadir_ingest_shed_total')!.get()).values[0]!.value).toBe(2);
+    // the kiosk resends the two later: they are stored then, in order
+    const again = new Ingestor({ store, topics, log: rootLogger, metrics, batchMax: 500, batchDelayMs: 1, verifyWorkers: 0, queueMax: 3, bus: new EventEmitter(), mqtt: bounded['o'].mqtt });
+    for (const p of ps.slice(3)) again.push(topics.punch('kiosk-a'), Buffer.from(JSON.stringify(p)));
+    await again.stop();
+    expect(sent.at(-1)!.ack).toEqual({ ids: ps.slice(3).map((p) => p.id), contiguousSeq: 5 });
+  });
 });
