@@ -1,9 +1,10 @@
+import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type { Groups } from './program.js';
 import { UserError } from '../lib/errors.js';
 
 /**
- * Commands of the hub area: `hadir hub`, `hadir device add|list`, `hadir user add`,
+ * Commands of the hub area: `hadir hub`, `hadir device add|list|disable|enable|broker-passwd`, `hadir user add|passwd`,
  * `hadir report punches`, `hadir bench ingest`. Administrative commands open the hub's store
  * directly (SQLite WAL + busy_timeout), so they work whether or not the hub runs.
  */
@@ -156,6 +157,47 @@ export function registerHubCommands(g: Groups): void {
 
   storeFlags(
     g.device
+      .command('disable')
+      .argument('<id>', 'device id (see `hadir device list`)')
+      .description('Nonaktifkan kiosk / take a kiosk out of service: the hub disconnects it within seconds and refuses its logins; its punches wait in its backlog until `hadir device enable`')
+      .requiredOption('--reason <text>', 'why, e.g. "dicuri / stolen" (kept with the device, shown by `device list --format json`)')
+      .option('--by <name>', 'who disables it (default: your login name)'),
+  ).action(async (id: string, o: StoreFlags & { reason: string; by?: string }) => {
+    const reason = o.reason.trim();
+    if (!reason || reason.length > 500) throw new UserError('--reason must be 1–500 characters', 'say why, e.g. --reason "kiosk dicuri / stolen"');
+    const by = `cli:${o.by ?? operatorName()}`;
+    await withStore(o, async (store) => {
+      const before = await store.getDevice(id);
+      if (!before) throw new UserError(`device ${JSON.stringify(id)} is not registered / perangkat tidak dikenal`, 'check the id with `hadir device list`');
+      const d = (await store.disableDevice(id, { at: new Date().toISOString(), reason, by }))!;
+      process.stdout.write(
+        `Perangkat / device ${d.id} ${before.disabledAt ? `sudah nonaktif sejak / already disabled since ${d.disabledAt}; alasan diperbarui / reason updated` : `dinonaktifkan / disabled at ${d.disabledAt}`} (${by}: ${reason}).\n` +
+          'Broker bawaan memutus koneksinya dalam beberapa detik / the embedded broker disconnects it within seconds; ' +
+          'Mosquitto: jalankan / run `hadir device broker-passwd` + `systemctl reload mosquitto`.\n',
+      );
+    });
+  });
+
+  storeFlags(
+    g.device
+      .command('enable')
+      .argument('<id>', 'device id')
+      .description('Aktifkan kembali kiosk / bring a disabled kiosk back: it may log in again and its waiting punches are stored'),
+  ).action(async (id: string, o: StoreFlags) => {
+    await withStore(o, async (store) => {
+      const before = await store.getDevice(id);
+      if (!before) throw new UserError(`device ${JSON.stringify(id)} is not registered / perangkat tidak dikenal`, 'check the id with `hadir device list`');
+      await store.enableDevice(id);
+      process.stdout.write(
+        before.disabledAt
+          ? `Perangkat / device ${id} aktif kembali / enabled (nonaktif sejak / disabled since ${before.disabledAt}). Mosquitto: jalankan / run \`hadir device broker-passwd\` + \`systemctl reload mosquitto\`.\n`
+          : `Perangkat / device ${id} sudah aktif / is already enabled; nothing changed.\n`,
+      );
+    });
+  });
+
+  storeFlags(
+    g.device
       .command('broker-passwd')
       .description('Mosquitto: tulis password_file dan ACL / write the password file and ACL for an external broker')
       .requiredOption('--out <file>', 'password file to write (mode 0600), e.g. /etc/mosquitto/hadir.passwd')
@@ -263,6 +305,16 @@ export function registerHubCommands(g: Groups): void {
         mqttUrl: o.mqttUrl, verifyWorkers: n('--verify-workers', o.verifyWorkers, 0), window: n('--window', o.window, 1),
       });
     });
+}
+
+/** Who runs an administrative command: the login behind sudo, else the current user. */
+function operatorName(): string {
+  if (process.env.SUDO_USER) return process.env.SUDO_USER;
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
 }
 
 /** The new password: the first line of standard input, or typed (not echoed) on a terminal. */

@@ -16,6 +16,7 @@ export function createCoreMetrics(opts: { defaults?: boolean } = {}) {
     batchSize: new Histogram({ name: 'hadir_ingest_batch_size', help: 'Messages per ingest batch', buckets: [1, 5, 20, 50, 100, 200, 500, 1000, 2000], registers: [registry] }),
     batchSeconds: new Histogram({ name: 'hadir_ingest_batch_seconds', help: 'Time to validate, store (one transaction) and ack a batch', buckets: [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3], registers: [registry] }),
     mqttDenied: new Counter({ name: 'hadir_mqtt_denied_total', help: 'Embedded broker denials (connect, publish, subscribe)', labelNames: ['kind'], registers: [registry] }),
+    mqttKicked: new Counter({ name: 'hadir_mqtt_kicked_total', help: 'Embedded broker: connected devices disconnected because they were disabled', registers: [registry] }),
     devicesOnline: new Gauge({ name: 'hadir_devices_online', help: 'Devices whose retained status says online', registers: [registry] }),
   };
   // Pre-create the common labels so /metrics shows zeros (an alert on a missing series is awkward).

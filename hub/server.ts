@@ -133,6 +133,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
       store, log, metrics: metrics.registry, modules, version: HUB_VERSION, enrol,
       mqttConnected: () => mqtt.connected(),
       onEnrolled: () => void roster?.refresh(),
+      onDeviceDisabled: () => void broker?.kickDisabled(),
     });
     const http = await listenHttp(app, config.httpPort, config.httpHost);
     cleanups.push(() => new Promise<void>((res) => http.server.close(() => res())));

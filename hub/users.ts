@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { UserError } from '../lib/errors.js';
 import type { Role } from './module.js';
-import type { CoreStore } from './store/core-store.js';
+import type { ApiTokenInfo, CoreStore } from './store/core-store.js';
 import type { SqliteDb } from './store/sqlite.js';
 import { hashPassword, randomSecret, sha256Hex, verifyPassword } from './secrets.js';
 
@@ -36,9 +36,25 @@ function dbOf(store: CoreStore): SqliteDb {
 }
 
 export const MIN_PASSWORD_LENGTH = 10;
-/** Web sessions: bearer tokens labelled so, revoked at logout, purged after this much idle time. */
+/**
+ * Web sessions: bearer tokens labelled so, revoked at logout, refused and deleted when used after
+ * SESSION_IDLE_MS without use or SESSION_MAX_MS after login (sessionExpired, checked by userAuth),
+ * and purged at each login. API tokens from `hadir user add` (other labels) never expire.
+ */
 export const SESSION_LABEL = 'web-session';
 export const SESSION_IDLE_MS = 12 * 3600_000;
+export const SESSION_MAX_MS = 7 * 86_400_000;
+/** The 401 reason for an expired web session (the dashboard goes back to its login form). */
+export const SESSION_EXPIRED = 'sesi berakhir / session expired: log in again';
+
+/** Why a token is no longer good at `now`: idle too long or too old (web sessions only), else null. */
+export function sessionExpired(t: ApiTokenInfo, now: Date): 'idle' | 'max_age' | null {
+  if (t.label !== SESSION_LABEL) return null;
+  const ms = now.getTime();
+  if (ms - Date.parse(t.createdAt) > SESSION_MAX_MS) return 'max_age';
+  if (ms - Date.parse(t.lastUsedAt ?? t.createdAt) > SESSION_IDLE_MS) return 'idle';
+  return null;
+}
 
 /** Sets (or replaces) a user's login password for the web dashboard (scrypt). */
 export async function setPassword(store: CoreStore, username: string, password: string): Promise<void> {
@@ -83,10 +99,11 @@ export function revokeSession(store: CoreStore, token: string): boolean {
   return dbOf(store).prepare('DELETE FROM api_tokens WHERE token_hash = ? AND label = ?').run(sha256Hex(token), SESSION_LABEL).changes > 0;
 }
 
-/** Web sessions idle longer than SESSION_IDLE_MS are deleted (run at each login). */
+/** Web sessions idle longer than SESSION_IDLE_MS or older than SESSION_MAX_MS are deleted (run at each login). */
 export function purgeIdleSessions(db: SqliteDb, now: Date): number {
-  const cut = new Date(now.getTime() - SESSION_IDLE_MS).toISOString();
-  return db.prepare('DELETE FROM api_tokens WHERE label = ? AND coalesce(last_used_at, created_at) < ?').run(SESSION_LABEL, cut).changes;
+  const idleCut = new Date(now.getTime() - SESSION_IDLE_MS).toISOString();
+  const maxCut = new Date(now.getTime() - SESSION_MAX_MS).toISOString();
+  return db.prepare('DELETE FROM api_tokens WHERE label = ? AND (coalesce(last_used_at, created_at) < ? OR created_at < ?)').run(SESSION_LABEL, idleCut, maxCut).changes;
 }
 
 /** OPDs a user may pick in the dashboard: all for BKPSDM, their own for an OPD admin. */

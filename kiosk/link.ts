@@ -56,6 +56,9 @@ export class MqttLink implements KioskLink, HealthReporter {
       password: o.password,
       keepalive: 30,
       reconnectPeriod: o.reconnectPeriodMs ?? 2000,
+      // A refused login (device disabled at the hub, broker password file not yet reloaded) must not
+      // end the retries: mqtt.js stops reconnecting after a CONNACK error unless told otherwise.
+      reconnectOnConnackError: true,
       connectTimeout: 10_000,
       // Punches are paced by the publisher's window; never let mqtt.js buffer an unbounded offline queue.
       queueQoSZero: false,

@@ -9,7 +9,7 @@ import type { CoreStore, DeviceRecord, SeqGap } from '../store/core-store.js';
 import type { Registry } from 'prom-client';
 import { enrolDevice, enrolRequestSchema, type EnrolEndpoints } from '../devices/registry.js';
 import { buildRoster } from '../roster.js';
-import { deviceAuth, scopeOf, userAuth } from './auth.js';
+import { deviceAuth, requireBkpsdm, scopeOf, userAuth } from './auth.js';
 import { OpenApiRegistry, errorResponse, json, jsonSchema } from './openapi.js';
 import { createWebApp } from '../web/app.js';
 import { AUTH_OPENAPI, createAuthRoutes } from '../web/auth-routes.js';
@@ -26,6 +26,8 @@ export interface AppDeps {
   mqttConnected: () => boolean;
   /** Called after a device enrolled over HTTP (the core publishes its retained config pointer). */
   onEnrolled?: (deviceId: string) => void;
+  /** Called after a device was disabled over HTTP (the embedded broker disconnects it at once). */
+  onDeviceDisabled?: (deviceId: string) => void;
   now?: () => Date;
 }
 
@@ -46,6 +48,11 @@ export const punchQuerySchema = z.strictObject({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
+const deviceParamSchema = z.strictObject({ id: z.string().min(1).max(63) });
+export const disableDeviceSchema = z.strictObject({
+  reason: z.string().trim().min(1, 'reason: say why the kiosk is taken out of service').max(500),
+});
+
 export function deviceView(d: DeviceRecord, gaps: SeqGap[]) {
   return {
     id: d.id,
@@ -53,6 +60,9 @@ export function deviceView(d: DeviceRecord, gaps: SeqGap[]) {
     enrolled: !!d.enrolledAt,
     enrolledAt: d.enrolledAt,
     disabled: !!d.disabledAt,
+    disabledAt: d.disabledAt,
+    disabledReason: d.disabledReason ?? null,
+    disabledBy: d.disabledBy ?? null,
     online: d.online,
     statusAt: d.statusAt,
     lastSeenAt: d.lastSeenAt,
@@ -75,7 +85,8 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
   const openapi = new OpenApiRegistry();
 
   app.onError((err, c) => {
-    if (err instanceof HTTPException) return err.getResponse();
+    // Hono's own (e.g. "Malformed JSON in request body") carry no response: answer {error} like every 4xx.
+    if (err instanceof HTTPException) return err.res ? err.getResponse() : c.json({ error: err.message }, err.status);
     if (isUserError(err)) {
       const status = err.status >= 400 && err.status < 500 ? err.status : 400;
       return c.json({ error: err.message }, status as 400);
@@ -129,6 +140,25 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
     const extras = modules.flatMap((m) => (m.describeDevices ? [m.describeDevices(devices.map((d) => d.id))] : []));
     return c.json({ items: devices.map((d) => Object.assign(deviceView(d, gaps), ...extras.map((x) => x.get(d.id) ?? {}))) });
   });
+  // Taking a kiosk out of service and back (BKPSDM only). Ingest refuses a disabled device's punches
+  // as transient (no refusal in the ack), so its backlog goes through after enable.
+  api.post('/devices/:id/disable', requireBkpsdm, zValidator('param', deviceParamSchema, hook), zValidator('json', disableDeviceSchema, hook), async (c) => {
+    const { id } = c.req.valid('param');
+    const by = c.get('user').username;
+    const { reason } = c.req.valid('json');
+    const d = await store.disableDevice(id, { at: now().toISOString(), reason, by });
+    if (!d) return c.json({ error: `perangkat ${id} tidak dikenal / device ${id} is not registered — see GET /api/v1/devices` }, 404);
+    log.warn({ deviceId: id, by, reason }, 'device disabled');
+    deps.onDeviceDisabled?.(id);
+    return c.json(deviceView(d, await store.seqGaps(id, true)));
+  });
+  api.post('/devices/:id/enable', requireBkpsdm, zValidator('param', deviceParamSchema, hook), async (c) => {
+    const { id } = c.req.valid('param');
+    const d = await store.enableDevice(id);
+    if (!d) return c.json({ error: `perangkat ${id} tidak dikenal / device ${id} is not registered — see GET /api/v1/devices` }, 404);
+    log.info({ deviceId: id, by: c.get('user').username }, 'device enabled');
+    return c.json(deviceView(d, await store.seqGaps(id, true)));
+  });
   for (const m of modules) if (m.api) api.route('/', m.api);
   app.route('/api/v1', api);
 
@@ -145,6 +175,7 @@ const deviceViewSchema = {
   type: 'object',
   properties: {
     id: { type: 'string' }, siteCode: { type: 'string' }, enrolled: { type: 'boolean' }, disabled: { type: 'boolean' },
+    disabledAt: { type: ['string', 'null'] }, disabledReason: { type: ['string', 'null'] }, disabledBy: { type: ['string', 'null'] },
     online: { type: 'boolean' }, statusAt: { type: ['string', 'null'] }, lastSeenAt: { type: ['string', 'null'] },
     contiguousSeq: { type: 'integer' }, maxSeq: { type: 'integer' },
     seqGaps: { type: 'array', items: { type: 'object', properties: { from: { type: 'integer' }, to: { type: 'integer' }, detectedAt: { type: 'string' } } } },
@@ -187,6 +218,26 @@ function registerCoreOpenApi(r: OpenApiRegistry) {
         summary: 'Kiosks: online state, last seen, seq gaps, undelivered backlog',
         tags: ['devices'],
         responses: { '200': json({ type: 'object', properties: { items: { type: 'array', items: deviceViewSchema } } }), '401': errorResponse('No or bad token') },
+      },
+    },
+    '/devices/{id}/disable': {
+      post: {
+        summary: 'Take a kiosk out of service (BKPSDM only): it is disconnected from the embedded broker and cannot log in; its punches wait in its backlog until enabled',
+        tags: ['devices'],
+        parameters: [{ name: 'id', in: 'path', required: true, description: 'device id', schema: { type: 'string' } }],
+        requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(disableDeviceSchema) } } },
+        responses: {
+          '200': json(deviceViewSchema, 'Disabled (disabledAt kept if it already was; reason and who replaced)'),
+          '400': errorResponse('No or empty reason'), '401': errorResponse('No or bad token'), '403': errorResponse('Not a BKPSDM user'), '404': errorResponse('Unknown device'),
+        },
+      },
+    },
+    '/devices/{id}/enable': {
+      post: {
+        summary: 'Bring a disabled kiosk back into service (BKPSDM only): it may log in again and its backlog is stored',
+        tags: ['devices'],
+        parameters: [{ name: 'id', in: 'path', required: true, description: 'device id', schema: { type: 'string' } }],
+        responses: { '200': json(deviceViewSchema, 'Enabled'), '401': errorResponse('No or bad token'), '403': errorResponse('Not a BKPSDM user'), '404': errorResponse('Unknown device') },
       },
     },
     '/kiosk/roster': {

@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { AuthUser, HubEnv, KioskEnv } from '../module.js';
 import type { CoreStore } from '../store/core-store.js';
 import { sha256Hex, verifyPassword } from '../secrets.js';
+import { SESSION_EXPIRED, sessionExpired } from '../users.js';
 
 /** 401/403 with a JSON body `{error}` and the reason (HTTPException carries the response). */
 function deny(status: 401 | 403, error: string, challenge?: string): never {
@@ -14,7 +15,8 @@ function deny(status: 401 | 403, error: string, challenge?: string): never {
 /**
  * User authentication for /api/v1/*: `Authorization: Bearer <token>` from `hadir user add`.
  * Sets c.get('user'). Tokens are stored as sha256 and looked up on every request (a disabled user
- * is locked out at once).
+ * is locked out at once). A web-session token used after its idle time or lifetime is refused and
+ * deleted on the spot (hub/users.ts sessionExpired); API tokens do not expire.
  */
 export function userAuth(store: CoreStore, now: () => Date = () => new Date()): MiddlewareHandler<HubEnv> {
   return async (c, next) => {
@@ -22,8 +24,14 @@ export function userAuth(store: CoreStore, now: () => Date = () => new Date()): 
     if (!h) deny(401, 'authentication required: send Authorization: Bearer <token> (create one with `hadir user add`)', 'Bearer realm="hadir"');
     const m = /^Bearer\s+(\S+)$/i.exec(h);
     if (!m) deny(401, 'Authorization header must be "Bearer <token>"', 'Bearer realm="hadir"');
-    const user = await store.userByTokenHash(sha256Hex(m[1]!), now().toISOString());
+    const hash = sha256Hex(m[1]!);
+    const at = now();
+    const user = await store.userByTokenHash(hash, at.toISOString());
     if (!user) deny(401, 'unknown or revoked API token', 'Bearer realm="hadir"');
+    if (sessionExpired(user.token, at)) {
+      await store.deleteApiToken(hash);
+      deny(401, SESSION_EXPIRED, 'Bearer realm="hadir", error="invalid_token"');
+    }
     if (user.disabledAt) deny(403, `user ${user.username} is disabled`);
     const au: AuthUser = { username: user.username, name: user.name, role: user.role, opdCode: user.opdCode };
     c.set('user', au);

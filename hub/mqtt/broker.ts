@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:net';
-import { Aedes, type AuthenticateError } from 'aedes';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Topics } from '../../protocol/index.js';
 import type { Logger } from '../../lib/logger.js';
 import { UserError, isErrno } from '../../lib/errors.js';
@@ -9,11 +9,19 @@ import { verifyPassword } from '../secrets.js';
 
 /** The hub's own MQTT username on the embedded broker; not a valid device id, so it cannot collide. */
 export const HUB_USERNAME = '$hadir-hub';
+/** How often the broker looks for connected devices that were disabled meanwhile (also by the CLI). */
+export const KICK_CHECK_MS = 5_000;
 
 export interface EmbeddedBroker {
   port: number;
   /** The broker itself: the hub subscribes and publishes in-process (in-process.ts). */
   aedes: Aedes;
+  /**
+   * Disconnects every connected device that is disabled in the store now (also runs every
+   * KICK_CHECK_MS). Resolves with how many were disconnected. Calls during a check are folded
+   * into one more check after it.
+   */
+  kickDisabled(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -23,7 +31,9 @@ export interface EmbeddedBroker {
  * device added or disabled while the hub runs takes effect at once); the client id must be the
  * device id, so a device cannot take over another's persistent session. Authorization: a device
  * publishes and subscribes only under its own id (Topics.devicePublishAllowed/…SubscribeAllowed);
- * every denial is logged and counted.
+ * every denial is logged and counted. A device disabled while connected (by the HTTP API or by
+ * `hadir device disable` in another process) is disconnected within KICK_CHECK_MS; it cannot log
+ * in again until enabled.
  */
 export async function startEmbeddedBroker(o: {
   port: number;
@@ -33,6 +43,8 @@ export async function startEmbeddedBroker(o: {
   hubSecret: string;
   log: Logger;
   metrics: CoreMetrics;
+  /** Period of the disabled-device check (default KICK_CHECK_MS). */
+  kickCheckMs?: number;
 }): Promise<EmbeddedBroker> {
   const { topics, store, log, metrics } = o;
   const broker = await Aedes.createBroker({
@@ -101,15 +113,63 @@ export async function startEmbeddedBroker(o: {
     throw e;
   }
   const port = (server.address() as { port: number }).port;
+  const kick = disabledDeviceKicker(broker, store, log, metrics);
+  const timer = setInterval(() => void kick(), o.kickCheckMs ?? KICK_CHECK_MS);
+  timer.unref();
   return {
     port,
     aedes: broker,
+    kickDisabled: kick,
     // aedes closes the client sockets; server.close then completes.
     close: async () => {
+      clearInterval(timer);
       await new Promise<void>((res) => broker.close(() => res()));
       await new Promise<void>((res) => server.close(() => res()));
     },
   };
+}
+
+/**
+ * The check behind EmbeddedBroker.kickDisabled: which device clients connected now are disabled in
+ * the store. Asks the store only when a device is connected; one check at a time, requests during
+ * a check coalesce into one more. Errors are logged (the next tick tries again), never thrown.
+ */
+function disabledDeviceKicker(broker: Aedes, store: CoreStore, log: Logger, metrics: CoreMetrics): () => Promise<number> {
+  const clients = () => Object.values((broker as unknown as { clients: Record<string, Client> }).clients);
+  const once = async (): Promise<number> => {
+    if (broker.closed) return 0;
+    const connected = new Set(clients().filter((c) => !c.closed).flatMap((c) => deviceOf(c) ?? []));
+    if (!connected.size) return 0;
+    let kicked = 0;
+    for (const id of await store.disabledDeviceIds()) {
+      if (!connected.has(id)) continue;
+      const d = await store.getDevice(id);
+      if (!d?.disabledAt || broker.closed) continue; // enabled again meanwhile
+      // The current connection of this device (client id = device id): a reconnect during the
+      // awaits replaced the one seen above.
+      for (const c of clients()) {
+        if (c.closed || deviceOf(c) !== id) continue;
+        c.close();
+        kicked++;
+        metrics.mqttKicked.inc();
+        log.warn({ deviceId: id, disabledAt: d.disabledAt, reason: d.disabledReason ?? null, by: d.disabledBy ?? null }, 'mqtt device disconnected: disabled (`hadir device enable` brings it back)');
+      }
+    }
+    return kicked;
+  };
+  let running: Promise<number> | null = null;
+  let next: Promise<number> | null = null;
+  const kick = (): Promise<number> => {
+    if (running) return (next ??= running.then(() => ((next = null), kick())));
+    running = once()
+      .catch((e: unknown) => {
+        log.error({ err: e }, 'disabled-device check failed; retrying at the next tick');
+        return 0;
+      })
+      .finally(() => (running = null));
+    return running;
+  };
+  return kick;
 }
 
 /** The device id of an authenticated device client; null for the hub / internal publishes. */

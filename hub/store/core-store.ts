@@ -17,6 +17,9 @@ export interface DeviceRecord {
   createdAt: string;
   enrolledAt: string | null;
   disabledAt: string | null;
+  /** Why and by whom it was disabled (set with disabledAt; absent in records built by hand). */
+  disabledReason?: string | null;
+  disabledBy?: string | null;
   lastSeenAt: string | null;
   online: boolean;
   statusAt: string | null;
@@ -110,6 +113,14 @@ export interface PunchRow {
   reviewStatus: string;
 }
 
+/** An API token as the user lookup sees it (web sessions are the ones labelled SESSION_LABEL). */
+export interface ApiTokenInfo {
+  label: string | null;
+  createdAt: string;
+  /** Before this lookup (the lookup itself may advance it). */
+  lastUsedAt: string | null;
+}
+
 export interface UserRecord {
   username: string;
   name: string;
@@ -127,6 +138,15 @@ export interface CoreStore {
   setDeviceStatus(id: string, online: boolean, at: string): Promise<boolean>;
   setDeviceHealth(id: string, backlog: number, oldestAt: string | null, at: string): Promise<boolean>;
   seqGaps(deviceId?: string, openOnly?: boolean): Promise<SeqGap[]>;
+  /**
+   * Takes a device out of service: sets disabledAt (kept if it was already disabled), the reason
+   * and who did it. Returns the updated record, or null for an unknown id (nothing changed).
+   */
+  disableDevice(id: string, d: { at: string; reason: string; by: string }): Promise<DeviceRecord | null>;
+  /** Clears disabledAt, reason and who. The updated record, or null for an unknown id. */
+  enableDevice(id: string): Promise<DeviceRecord | null>;
+  /** Ids of every disabled device (the embedded broker disconnects those still connected). */
+  disabledDeviceIds(): Promise<string[]>;
   // sites and roster
   getSite(code: string): Promise<SiteRecord | null>;
   activeStaffOfUnit(unitCode: string): Promise<{ nip: string; name: string }[]>;
@@ -144,7 +164,10 @@ export interface CoreStore {
   insertUser(u: { username: string; name: string; role: Role; opdCode: string | null; createdAt: string }): Promise<void>;
   getUser(username: string): Promise<UserRecord | null>;
   insertApiToken(t: { tokenHash: string; username: string; label: string | null; createdAt: string }): Promise<void>;
-  userByTokenHash(tokenHash: string, at: string): Promise<UserRecord | null>;
+  /** The token's user and the token itself; records `at` as the token's last use (at most once a minute). */
+  userByTokenHash(tokenHash: string, at: string): Promise<(UserRecord & { token: ApiTokenInfo }) | null>;
+  /** Deletes one API token (an expired web session); false when it did not exist. */
+  deleteApiToken(tokenHash: string): Promise<boolean>;
   opdExists(code: string): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import type { SqliteDb } from './sqlite.js';
 import type {
   CoreStore, DeviceBatchOutcome, DeviceRecord, EnrolTokenRecord, IngestBatchResult, IngestItem, PunchFilter, PunchRow,
-  RejectionRecord, SeqGap, SiteRecord, UserRecord,
+  RejectionRecord, SeqGap, SiteRecord, UserRecord, ApiTokenInfo,
 } from './core-store.js';
 import type { Role } from '../module.js';
 
@@ -17,6 +17,8 @@ function toDevice(r: Row): DeviceRecord {
     createdAt: r.created_at as string,
     enrolledAt: (r.enrolled_at as string) ?? null,
     disabledAt: (r.disabled_at as string) ?? null,
+    disabledReason: (r.disabled_reason as string) ?? null,
+    disabledBy: (r.disabled_by as string) ?? null,
     lastSeenAt: (r.last_seen_at as string) ?? null,
     online: r.online === 1,
     statusAt: (r.status_at as string) ?? null,
@@ -75,6 +77,9 @@ export class SqliteCoreStore implements CoreStore {
       enrolled: p('UPDATE devices SET public_key_pem = ?, mqtt_secret_hash = ?, enrolled_at = ?, broker_password_hash = ? WHERE id = ?'),
       status: p('UPDATE devices SET online = ?, status_at = ?, last_seen_at = max(coalesce(last_seen_at, \'\'), ?) WHERE id = ?'),
       health: p('UPDATE devices SET backlog = ?, backlog_oldest_at = ?, last_seen_at = max(coalesce(last_seen_at, \'\'), ?) WHERE id = ?'),
+      disable: p('UPDATE devices SET disabled_at = coalesce(disabled_at, ?), disabled_reason = ?, disabled_by = ? WHERE id = ?'),
+      enable: p('UPDATE devices SET disabled_at = NULL, disabled_reason = NULL, disabled_by = NULL WHERE id = ?'),
+      disabledIds: p('SELECT id FROM devices WHERE disabled_at IS NOT NULL ORDER BY id').pluck(),
       gapsAll: p('SELECT * FROM seq_gaps ORDER BY device_id, from_seq'),
       gapsDev: p('SELECT * FROM seq_gaps WHERE device_id = ? ORDER BY from_seq'),
       openGapsDev: p('SELECT * FROM seq_gaps WHERE device_id = ? AND closed_at IS NULL ORDER BY from_seq'),
@@ -100,7 +105,9 @@ export class SqliteCoreStore implements CoreStore {
       insertUser: p('INSERT INTO users (username, display_name, role, opd_code, created_at) VALUES (?, ?, ?, ?, ?)'),
       user: p('SELECT * FROM users WHERE username = ?'),
       insertApiToken: p('INSERT INTO api_tokens (token_hash, username, label, created_at) VALUES (?, ?, ?, ?)'),
-      userByToken: p('SELECT u.*, t.last_used_at FROM api_tokens t JOIN users u ON u.username = t.username WHERE t.token_hash = ?'),
+      userByToken: p(`SELECT u.*, t.label AS token_label, t.created_at AS token_created_at, t.last_used_at
+                      FROM api_tokens t JOIN users u ON u.username = t.username WHERE t.token_hash = ?`),
+      deleteToken: p('DELETE FROM api_tokens WHERE token_hash = ?'),
       touchToken: p('UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?'),
       opd: p('SELECT 1 FROM opd WHERE code = ?').pluck(),
     };
@@ -125,6 +132,17 @@ export class SqliteCoreStore implements CoreStore {
   }
   async setDeviceHealth(id: string, backlog: number, oldestAt: string | null, at: string) {
     return this.s.health.run(backlog, oldestAt, at, id).changes > 0;
+  }
+  async disableDevice(id: string, d: { at: string; reason: string; by: string }) {
+    if (this.s.disable.run(d.at, d.reason, d.by, id).changes === 0) return null;
+    return this.getDevice(id);
+  }
+  async enableDevice(id: string) {
+    if (this.s.enable.run(id).changes === 0) return null;
+    return this.getDevice(id);
+  }
+  async disabledDeviceIds() {
+    return this.s.disabledIds.all() as string[];
   }
   async seqGaps(deviceId?: string, openOnly = false): Promise<SeqGap[]> {
     const st = deviceId ? (openOnly ? this.s.openGapsDev : this.s.gapsDev) : openOnly ? this.s.openGapsAll : this.s.gapsAll;
@@ -296,7 +314,11 @@ export class SqliteCoreStore implements CoreStore {
     // Bookkeeping at most once a minute per token: no write per API request.
     const last = r.last_used_at as string | null;
     if (!last || Date.parse(at) - Date.parse(last) > 60_000) this.s.touchToken.run(at, hash);
-    return toUser(r);
+    const token: ApiTokenInfo = { label: (r.token_label as string) ?? null, createdAt: r.token_created_at as string, lastUsedAt: last ?? null };
+    return { ...toUser(r), token };
+  }
+  async deleteApiToken(hash: string) {
+    return this.s.deleteToken.run(hash).changes > 0;
   }
   async opdExists(code: string) {
     return !!this.s.opd.get(code);
