@@ -447,11 +447,14 @@ export function registerAttendanceCommands(g: Groups): void {
     .option('--sites <n>', 'number of sites (default staff/7, at most 500 for a regency)')
     .option('--month <YYYY-MM>', 'month', '2026-10')
     .option('--keep <dir>', 'keep the generated database in this directory')
-    .action(async (o: { staff: string; sites?: string; month: string; keep?: string }) => {
+    .option('--threads <n>', 'derivation threads for the full month (default: the cores from 20,000 staff on, else 1)')
+    .action(async (o: { staff: string; sites?: string; month: string; keep?: string; threads?: string }) => {
       const { runTppBench } = await import('../hub/tpp/bench.js');
       const staffN = Number(o.staff);
       if (!Number.isInteger(staffN) || staffN < 1) throw new UserError(`--staff "${o.staff}" is not a positive whole number`, 'e.g. --staff 3400');
-      const r = await runTppBench({ staff: staffN, sites: o.sites ? Number(o.sites) : undefined, month: o.month, keep: o.keep, log: (s) => process.stdout.write(s + '\n') });
+      const threads = o.threads === undefined ? undefined : Number(o.threads);
+      if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 32)) throw new UserError(`--threads "${o.threads}" is not a whole number from 1 to 32`, 'e.g. --threads 2');
+      const r = await runTppBench({ staff: staffN, sites: o.sites ? Number(o.sites) : undefined, month: o.month, keep: o.keep, threads, log: (s) => process.stdout.write(s + '\n') });
       process.stdout.write(JSON.stringify(r) + '\n');
     });
 }

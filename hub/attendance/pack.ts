@@ -33,35 +33,38 @@ export function packDays(days: readonly DayRecord[], m: MonthKeys): string {
   const q = JSON.stringify;
   const schedule = mostCommon(days.map((d) => d.schedule));
   const rule = mostCommon(days.map((d) => d.rule));
-  let out = `{"v":2,"first":"${days[0]?.date ?? ''}","schedule":${q(schedule)},"rule":${q(rule)},"days":[`;
+  // Pieces go into an array joined once: `out +=` made a rope of ~600 pieces per employee, all
+  // kept alive until the month is written (1.4 GB and most of the GC time for 100,000 staff).
+  const out: string[] = [`{"v":2,"first":"${days[0]?.date ?? ''}","schedule":${q(schedule)},"rule":${q(rule)},"days":[`];
   for (let i = 0; i < days.length; i++) {
     const d = days[i]!;
-    if (i) out += ',';
-    out += `{"status":"${d.status}","code":"${d.code}"`;
+    if (i) out.push(',');
+    out.push(`{"status":"${d.status}","code":"${d.code}"`);
     if (d.status !== 'not_employed') {
-      if (d.unit !== m.unit) out += `,"unit":${q(d.unit)}`;
-      if (d.opd !== m.opd) out += `,"opd":${q(d.opd)}`;
-      if (d.schedule !== schedule) out += `,"schedule":${q(d.schedule)}`;
+      if (d.unit !== m.unit) out.push(`,"unit":${q(d.unit)}`);
+      if (d.opd !== m.opd) out.push(`,"opd":${q(d.opd)}`);
+      if (d.schedule !== schedule) out.push(`,"schedule":${q(d.schedule)}`);
     }
-    if (d.shift !== null) out += `,"shift":${q(d.shift)}`;
-    if (d.override !== null) out += `,"override":${q(d.override)}`;
-    if (d.start !== null) out += `,"start":"${d.start}"`;
-    if (d.end !== null) out += `,"end":"${d.end}"`;
-    if (d.in !== null) out += `,"in":"${d.in}"`;
-    if (d.mid !== null) out += `,"mid":"${d.mid}"`;
-    if (d.out !== null) out += `,"out":"${d.out}"`;
-    if (d.minutes_late) out += `,"minutes_late":${d.minutes_late}`;
-    if (d.minutes_early) out += `,"minutes_early":${d.minutes_early}`;
-    if (d.pct) out += `,"pct":${d.pct}`;
-    if (d.rule !== rule) out += `,"rule":${q(d.rule)}`;
-    if (d.lines.length) out += `,"lines":${q(d.lines)}`;
-    if (d.holiday !== null) out += `,"holiday":${q(d.holiday)}`;
-    if (d.exception_id !== null) out += `,"exception_id":${d.exception_id}`;
-    if (d.pending_review) out += `,"pending_review":${d.pending_review}`;
-    if (d.other_site) out += `,"other_site":${d.other_site}`;
-    out += '}';
+    if (d.shift !== null) out.push(`,"shift":${q(d.shift)}`);
+    if (d.override !== null) out.push(`,"override":${q(d.override)}`);
+    if (d.start !== null) out.push(`,"start":"${d.start}"`);
+    if (d.end !== null) out.push(`,"end":"${d.end}"`);
+    if (d.in !== null) out.push(`,"in":"${d.in}"`);
+    if (d.mid !== null) out.push(`,"mid":"${d.mid}"`);
+    if (d.out !== null) out.push(`,"out":"${d.out}"`);
+    if (d.minutes_late) out.push(`,"minutes_late":${d.minutes_late}`);
+    if (d.minutes_early) out.push(`,"minutes_early":${d.minutes_early}`);
+    if (d.pct) out.push(`,"pct":${d.pct}`);
+    if (d.rule !== rule) out.push(`,"rule":${q(d.rule)}`);
+    if (d.lines.length) out.push(`,"lines":${q(d.lines)}`);
+    if (d.holiday !== null) out.push(`,"holiday":${q(d.holiday)}`);
+    if (d.exception_id !== null) out.push(`,"exception_id":${d.exception_id}`);
+    if (d.pending_review) out.push(`,"pending_review":${d.pending_review}`);
+    if (d.other_site) out.push(`,"other_site":${d.other_site}`);
+    out.push('}');
   }
-  return out + ']}';
+  out.push(']}');
+  return out.join('');
 }
 
 export function unpackDays(json: string, m: MonthKeys): DayRecord[] {

@@ -2,6 +2,7 @@ import type { SqliteDb } from '../store/sqlite.js';
 import { deriveMonth, totals, type Assignment, type DayRecord, type EmployeeInput, type ExceptionIn, type MonthContext, type PunchIn } from './derive.js';
 import { loadMonthContext, monthPunchRange, monthsOfPunch } from './store.js';
 import { packDays } from './pack.js';
+import { deriveMonthRowsParallel } from './derive-parallel.js';
 import { dateOf, dayIndex, monthDates } from './time.js';
 import type { ExceptionType } from '../tpp/rules.js';
 
@@ -39,7 +40,36 @@ interface Inputs {
   assignments: Map<string, Assignment[]>;
   exceptions: Map<string, ExceptionIn[]>;
   roster: Map<string, Map<string, string>>;
-  punches: Map<string, PunchIn[]>;
+  punches: PunchTable;
+}
+
+/**
+ * A month of punches held compactly: per employee one array of small integers (minute, then
+ * site number × 2 + pending), sites interned. A province's month is 4.3 million punches; as one
+ * object each they kept the heap so large that garbage collection took 40 % of the recompute.
+ * PunchIn objects are made per employee when derived, and die young.
+ */
+class PunchTable {
+  private readonly byNip = new Map<string, number[]>();
+  private readonly siteIds = new Map<string | null, number>();
+  private readonly sites: (string | null)[] = [];
+  add(nip: string, utcMin: number, site: string | null, pending: boolean): void {
+    let sid = this.siteIds.get(site);
+    if (sid === undefined) this.siteIds.set(site, (sid = this.sites.push(site) - 1));
+    const list = this.byNip.get(nip);
+    if (list) list.push(utcMin, sid * 2 + (pending ? 1 : 0));
+    else this.byNip.set(nip, [utcMin, sid * 2 + (pending ? 1 : 0)]);
+  }
+  get(nip: string): PunchIn[] {
+    const list = this.byNip.get(nip);
+    if (!list) return [];
+    const out: PunchIn[] = new Array(list.length / 2);
+    for (let i = 0; i < list.length; i += 2) out[i / 2] = { id: '', utcMin: list[i]!, site: this.sites[list[i + 1]! >> 1]!, pending: (list[i + 1]! & 1) === 1 };
+    return out;
+  }
+  delete(nip: string): void {
+    this.byNip.delete(nip);
+  }
 }
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
@@ -48,13 +78,24 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   else m.set(k, [v]);
 }
 
-/** Loads the per-employee inputs of a month, for everyone (nips null) or a few employees. */
-function loadInputs(db: SqliteDb, month: string, nips: string[] | null): Inputs {
+/**
+ * Whose inputs to load: everyone (null), a few employees (a list), or a NIP range [from, to) —
+ * the share of one thread in a parallel full-month recompute (derive-parallel.ts).
+ */
+export type StaffSelection = string[] | null | { from: string; to: string };
+
+/** Loads the per-employee inputs of a month for a selection of employees. */
+function loadInputs(db: SqliteDb, month: string, sel: StaffSelection): Inputs {
+  const nips = Array.isArray(sel) ? sel : null;
+  // a NIP range narrows every bulk query (bounds are bound parameters; NIPs are digits only)
+  const range_ = sel && !Array.isArray(sel) ? sel : null;
+  const inRange = (col: string) => (range_ ? ` AND ${col} >= @lo AND ${col} < @hi` : '');
+  const rp = range_ ? { lo: range_.from, hi: range_.to } : {};
   const dates = monthDates(month);
   const first = dates[0]!;
   const last = dates[dates.length - 1]!;
   const range = monthPunchRange(month);
-  const inputs: Inputs = { staff: [], assignments: new Map(), exceptions: new Map(), roster: new Map(), punches: new Map() };
+  const inputs: Inputs = { staff: [], assignments: new Map(), exceptions: new Map(), roster: new Map(), punches: new PunchTable() };
   const addAssignment = (r: { nip: string; from_date: string; unit_code: string; opd_code: string; schedule_code: string | null }, fallback: string) =>
     push(inputs.assignments, r.nip, { from: r.from_date, unit: r.unit_code, opd: r.opd_code, schedule: r.schedule_code ?? fallback });
   const addException = (r: { id: number; nip: string; type: string; from_date: string; to_date: string }) =>
@@ -65,13 +106,9 @@ function loadInputs(db: SqliteDb, month: string, nips: string[] | null): Inputs 
     if (r.shift !== 'OFF') m.set(r.date, r.shift);
   };
   const punches = inputs.punches;
-  const addPunch = (r: PunchRow) => {
-    const p: PunchIn = { id: '', utcMin: r[1], site: r[2], pending: r[3] === 1 };
-    const list = punches.get(r[0]);
-    if (list) list.push(p);
-    else punches.set(r[0], [p]);
-  };
+  const addPunch = (r: PunchRow) => punches.add(r[0], r[1], r[2], r[3] === 1);
   const sqlStaff = 'SELECT nip, unit_code, opd_code, schedule_code FROM staff WHERE active = 1';
+  const sqlStaffAll = sqlStaff + inRange('nip');
   const sqlAssign = 'SELECT nip, from_date, unit_code, opd_code, schedule_code FROM staff_assignments';
   const sqlExc = "SELECT id, nip, type, from_date, to_date FROM att_exceptions WHERE status = 'approved' AND from_date <= ? AND to_date >= ?";
   const sqlRoster = 'SELECT nip, date, shift FROM att_roster WHERE date BETWEEN ? AND ?';
@@ -81,18 +118,20 @@ function loadInputs(db: SqliteDb, month: string, nips: string[] | null): Inputs 
 
   db.transaction(() => {
     if (nips === null) {
-      inputs.staff = db.prepare(sqlStaff + ' ORDER BY nip').all() as StaffRow[];
+      inputs.staff = db.prepare(sqlStaffAll + ' ORDER BY nip').all(rp) as StaffRow[];
       const fallback = new Map(inputs.staff.map((s) => [s.nip, s.schedule_code]));
-      for (const r of db.prepare(sqlAssign + ' ORDER BY nip, from_date').iterate() as Iterable<Parameters<typeof addAssignment>[0]>) addAssignment(r, fallback.get(r.nip) ?? '');
-      for (const r of db.prepare(sqlExc + ' ORDER BY from_date').iterate(last, first) as Iterable<Parameters<typeof addException>[0]>) addException(r);
-      for (const r of db.prepare(sqlRoster).iterate(first, last) as Iterable<Parameters<typeof addRoster>[0]>) addRoster(r);
+      for (const r of db.prepare(sqlAssign + (range_ ? ' WHERE nip >= @lo AND nip < @hi' : '') + ' ORDER BY nip, from_date').iterate(rp) as Iterable<Parameters<typeof addAssignment>[0]>) addAssignment(r, fallback.get(r.nip) ?? '');
+      for (const r of db.prepare(sqlExc.replace('?', '@last').replace('?', '@first') + inRange('nip') + ' ORDER BY from_date').iterate({ ...rp, last, first }) as Iterable<Parameters<typeof addException>[0]>) addException(r);
+      for (const r of db.prepare(sqlRoster.replace('?', '@first').replace('?', '@last') + inRange('nip')).iterate({ ...rp, first, last }) as Iterable<Parameters<typeof addRoster>[0]>) addRoster(r);
       // a day per query: all() is much faster than iterate() per row, and a day bounds the memory
-      const qDay = db.prepare(sqlPunch).raw();
+      const named = (sql: string, names: string[]) => names.reduce((q, n) => q.replace('?', `@${n}`), sql);
+      const qDay = db.prepare(named(sqlPunch, ['a', 'b']) + inRange('nip')).raw();
       const bounds = [range.from];
       for (let d = dayIndex(range.from.slice(0, 10)) + 1; d < dayIndex(range.to.slice(0, 10)); d++) bounds.push(`${dateOf(d)}T00:00:00`);
       bounds.push(range.to);
-      for (let i = 0; i + 1 < bounds.length; i++) for (const r of qDay.all(bounds[i], bounds[i + 1]) as PunchRow[]) addPunch(r);
-      for (const r of db.prepare(sqlCorr).raw().iterate(range.from, range.to, range.from, range.to) as Iterable<PunchRow>) addPunch(r);
+      for (let i = 0; i + 1 < bounds.length; i++) for (const r of qDay.all({ ...rp, a: bounds[i], b: bounds[i + 1] }) as PunchRow[]) addPunch(r);
+      const qCorr = db.prepare(named(sqlCorr, ['a', 'b', 'c', 'd']) + inRange('nip')).raw();
+      for (const r of qCorr.iterate({ ...rp, a: range.from, b: range.to, c: range.from, d: range.to }) as Iterable<PunchRow>) addPunch(r);
     } else {
       const qStaff = db.prepare(sqlStaff + ' AND nip = ?');
       const qAssign = db.prepare(sqlAssign + ' WHERE nip = ? ORDER BY from_date');
@@ -131,7 +170,7 @@ export function deriveEmployee(ctx: MonthContext, inputs: Inputs, s: StaffRow): 
     nip: s.nip,
     // staff without assignment rows: the staff row applies to every day
     assignments: inputs.assignments.get(s.nip) ?? [{ from: '0000-01-01', unit: s.unit_code, opd: s.opd_code, schedule: s.schedule_code }],
-    punches: sortPunches(inputs.punches.get(s.nip) ?? []),
+    punches: sortPunches(inputs.punches.get(s.nip)),
     exceptions: inputs.exceptions.get(s.nip) ?? [],
     roster: inputs.roster.get(s.nip) ?? NO_ROSTER,
   };
@@ -146,15 +185,17 @@ function inputSeq(db: SqliteDb): number {
   return (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'att_dirty'").pluck().get() as number | undefined) ?? 0;
 }
 
+/** One employee-month as written to att_months (named parameters of the upsert). */
+export type MonthRow = Record<string, unknown> & { nip: string };
+
 /**
- * Derives and stores a month for everyone (nips null) or the given employees. Returns how many
- * employee-months changed. `now` is the timestamp written to derived_at/changed_at.
+ * Loads and derives a month for a selection of employees; returns the rows to write (the compact
+ * packed JSON only: a province is 3 million day records). Reads only — safe on any connection.
  */
-export function recomputeMonth(db: SqliteDb, month: string, nips: string[] | null, now: string, seq = inputSeq(db)): { derived: number; changed: number } {
-  const ctx = loadMonthContext(db, month, nips !== null && nips.length < 50);
-  const inputs = loadInputs(db, month, nips);
-  // derive and pack one employee at a time: only the compact JSON is kept (a province is 3 million day records)
-  const rows: Record<string, unknown>[] = [];
+export function deriveMonthRows(db: SqliteDb, month: string, sel: StaffSelection, now: string, seq: number): MonthRow[] {
+  const ctx = loadMonthContext(db, month, Array.isArray(sel) && sel.length < 50);
+  const inputs = loadInputs(db, month, sel);
+  const rows: MonthRow[] = [];
   for (const st of inputs.staff) {
     const m = deriveEmployee(ctx, inputs, st);
     inputs.punches.delete(st.nip);
@@ -162,6 +203,17 @@ export function recomputeMonth(db: SqliteDb, month: string, nips: string[] | nul
     const days = packDays(m.days, m);
     rows.push({ nip: m.nip, month, opd: m.opd, unit: m.unit, days, ...totals(m.days), digest: '', seq, now });
   }
+  return rows;
+}
+
+/**
+ * Derives and stores a month for everyone (nips null) or the given employees. Returns how many
+ * employee-months changed. `now` is the timestamp written to derived_at/changed_at. A whole month
+ * of a large organisation is derived on several threads (derive-parallel.ts); the writing is one
+ * transaction here.
+ */
+export function recomputeMonth(db: SqliteDb, month: string, nips: string[] | null, now: string, seq = inputSeq(db), opts: { threads?: number } = {}): { derived: number; changed: number; threads: number } {
+  const { rows, threads } = nips === null ? deriveMonthRowsParallel(db, month, now, seq, opts.threads) : { rows: deriveMonthRows(db, month, nips, now, seq), threads: 1 };
   const upsert = db.prepare(`INSERT INTO att_months (nip, month, opd_code, unit_code, days, deduction_pct, work_days, present_days, late_days, early_days,
       absent_days, missing_days, excused_days, pending_review, digest, input_seq, derived_at, changed_at)
     VALUES (@nip, @month, @opd, @unit, @days, @deduction_pct, @work_days, @present_days, @late_days, @early_days,
@@ -177,15 +229,14 @@ export function recomputeMonth(db: SqliteDb, month: string, nips: string[] | nul
   db.transaction(() => {
     const seen = new Set<string>();
     for (const row of rows) {
-      const nip = row.nip as string;
-      seen.add(nip);
+      seen.add(row.nip);
       // unchanged content is not rewritten (a province's month is 300 MB): derived_at is the last change too
       if (upsert.run(row).changes) changed++;
     }
     // employees asked for but no longer employed / active this month
     if (nips) for (const nip of nips) if (!seen.has(nip) && drop.run(nip, month, seq).changes) changed++;
   })();
-  return { derived: rows.length, changed };
+  return { derived: rows.length, changed, threads };
 }
 
 function monthOfPunchWib(capturedAt: string): string {

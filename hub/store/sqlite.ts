@@ -29,6 +29,17 @@ export function openSqlite(path: string): SqliteDb {
   return db;
 }
 
+/**
+ * A second, read-only connection to a hub database another connection has opened and migrated
+ * (worker threads deriving attendance in parallel). No migrations, no writes.
+ */
+export function openSqliteReadonly(path: string): SqliteDb {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  db.pragma('temp_store = MEMORY');
+  return db;
+}
+
 export function migrate(db: SqliteDb, dir = MIGRATIONS_DIR): string[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     id TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))`);

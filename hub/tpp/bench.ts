@@ -48,7 +48,7 @@ function cpuSeconds(since: NodeJS.CpuUsage): number {
   return (u.user + u.system) / 1e6;
 }
 
-export async function runTppBench(o: { staff: number; sites?: number; month: string; keep?: string; log: (s: string) => void }): Promise<BenchResult> {
+export async function runTppBench(o: { staff: number; sites?: number; month: string; keep?: string; threads?: number; log: (s: string) => void }): Promise<BenchResult> {
   const dir = o.keep ?? mkdtempSync(join(tmpdir(), 'hadir-bench-tpp-'));
   const db = openSqlite(join(dir, 'hub.db'));
   const rnd = prng(42);
@@ -139,7 +139,7 @@ export async function runTppBench(o: { staff: number; sites?: number; month: str
     db.pragma('wal_checkpoint(TRUNCATE)');
     const t1 = performance.now();
     const c1 = process.cpuUsage();
-    const full = recomputeMonth(db, o.month, null, now);
+    const full = recomputeMonth(db, o.month, null, now, undefined, { threads: o.threads });
     const fullS = (performance.now() - t1) / 1000;
     const fullCpu = cpuSeconds(c1);
     o.log(`Hitung ulang sebulan penuh / full-month recompute: ${full.derived} pegawai in ${fullS.toFixed(2)} s (CPU ${fullCpu.toFixed(2)} s)`);
