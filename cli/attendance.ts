@@ -372,6 +372,47 @@ export function registerAttendanceCommands(g: Groups): void {
       });
     });
 
+  sub(staff, 'end', 'Akhiri masa kerja / end of service (pensiun, berhenti, meninggal, mutasi_keluar) from a date')
+    .requiredOption('--nip <nip>')
+    .requiredOption('--from <date>', 'hari pertama tidak lagi bertugas / first day no longer in service')
+    .requiredOption('--reason <reason>', 'pensiun|berhenti|meninggal|mutasi_keluar')
+    .option('--note <text>', 'nomor SK, keterangan / decree number, remark')
+    .action(async (o: DataOpts & { nip: string; from: string; reason: string; note?: string }) => {
+      const { endService } = await import('../hub/org/exit.js');
+      const { nowIso } = await import('../hub/attendance/clock.js');
+      await withDb(o, async (db) => {
+        const e = endService(db, { nip: o.nip, from: o.from, reason: o.reason, note: o.note, by: adminName(o), now: nowIso() });
+        process.stdout.write(`${e.nip} berhenti mulai / out of service from ${e.from_date} (${e.reason}); hari sebelumnya dihitung seperti biasa, TPP bulan itu prorata / days before count as usual, that month's TPP pro rata\n`);
+        await settle(db);
+      });
+    });
+  sub(staff, 'reinstate', 'Aktifkan kembali / reinstate an employee whose service ended, from a date')
+    .requiredOption('--nip <nip>')
+    .requiredOption('--from <date>', 'hari pertama bertugas kembali / first day in service again (the exit date cancels the exit)')
+    .action(async (o: DataOpts & { nip: string; from: string }) => {
+      const { reinstate } = await import('../hub/org/exit.js');
+      const { nowIso } = await import('../hub/attendance/clock.js');
+      await withDb(o, async (db) => {
+        const e = reinstate(db, { nip: o.nip, from: o.from, by: adminName(o), now: nowIso() });
+        process.stdout.write(`${e.nip} bertugas kembali mulai / in service again from ${e.reinstated_from} (berhenti / out ${e.from_date}, ${e.reason})\n`);
+        await settle(db);
+      });
+    });
+  sub(staff, 'exits', 'Daftar akhir masa kerja / ends of service on record, newest first')
+    .option('--opd <code>', 'only this OPD')
+    .option('--open', 'only those not reinstated')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (o: DataOpts & { opd?: string; open?: boolean; format: 'text' | 'json' }) => {
+      const { listExits } = await import('../hub/org/exit.js');
+      await withDb(o, (db) => {
+        const list = listExits(db, { opd: o.opd ?? null, open: o.open });
+        if (o.format === 'json') return void process.stdout.write(JSON.stringify(list, null, 2) + '\n');
+        for (const e of list)
+          process.stdout.write(`${e.from_date}  ${e.reason.padEnd(13)} ${e.nip} ${e.name} (${e.opd_code})${e.reinstated_from ? `  aktif kembali / reinstated ${e.reinstated_from}` : ''}  oleh / by ${e.ended_by}${e.note ? `  — ${e.note}` : ''}\n`);
+        process.stdout.write(`${list.length} catatan / records\n`);
+      });
+    });
+
   const review = g.program.command('review').description('Verifikasi absen dengan jam tak terverifikasi / review clock-unverified punches');
   sub(review, 'pending', 'Daftar menunggu / list pending')
     .option('--opd <code>')

@@ -64,6 +64,16 @@ export interface EmployeeInput {
   exceptions: readonly ExceptionIn[];
   /** Roster schedules: date → shift key ('OFF' or absent = off). */
   roster: ReadonlyMap<string, string>;
+  /**
+   * Periods out of service (end of service, hub/org/exit.ts), sorted by `from`: days in
+   * [from, until) are not_employed (until null = still out). Such a day that would have been a
+   * working day keeps its shift key, so the exit month's TPP is paid pro rata (hub/tpp/compute.ts).
+   */
+  outOfService?: readonly ServiceGap[];
+}
+export interface ServiceGap {
+  from: string;
+  until: string | null;
 }
 
 export type DayStatus =
@@ -125,6 +135,17 @@ const EXC_CODE: Record<ExceptionType, string> = {
   dinas_luar: 'DL',
   tugas_belajar: 'TB',
 };
+
+function outOfServiceOn(gaps: readonly ServiceGap[], date: string): boolean {
+  for (const g of gaps) if (g.from <= date && (g.until === null || date < g.until)) return true;
+  return false;
+}
+
+/** Holidays close offices; roster (direct-service) schedules and excepted units work through them. */
+function closedOn(ctx: MonthContext, date: string, sched: CompiledSchedule, unit: string): { name: string; kind: string } | null {
+  const hol = ctx.holidays.get(date);
+  return hol && !sched.roster && !ctx.holidayExceptions.has(`${date}|${unit}`) ? hol : null;
+}
 
 function assignmentOn(list: readonly Assignment[], date: string): Assignment | null {
   let a: Assignment | null = null;
@@ -237,6 +258,11 @@ function deriveDay(ctx: MonthContext, md: MonthDays, dayNo: number, emp: Employe
     if (!w) md.weekly.set(sched.code, (w = ctx.dates.map((d, i) => weeklyShift(sched, d, md.weekday[i]!))));
     ({ shift, override } = w[dayNo]!);
   }
+  if (emp.outOfService && outOfServiceOn(emp.outOfService, date)) {
+    const r = blank(date, 'not_employed', '-', null);
+    if (shift && !closedOn(ctx, date, sched, a.unit)) r.shift = shift.key; // a working day lost to the exit
+    return r;
+  }
   const rule = md.rule[dayNo]!;
   if (!shift) {
     const r = blank(date, 'off', 'L', a);
@@ -250,9 +276,8 @@ function deriveDay(ctx: MonthContext, md: MonthDays, dayNo: number, emp: Employe
   day.end = formatClock(shift.end);
   day.rule = rule?.id ?? null;
 
-  // Holidays close offices; roster (direct-service) schedules and excepted units work through them.
-  const hol = ctx.holidays.get(date);
-  if (hol && !sched.roster && !ctx.holidayExceptions.has(`${date}|${a.unit}`)) {
+  const hol = closedOn(ctx, date, sched, a.unit);
+  if (hol) {
     day.status = 'holiday';
     day.code = hol.kind === 'cuti_bersama' ? 'CB*' : 'LN';
     day.holiday = hol.name;

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { Counter, Gauge } from 'prom-client';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
@@ -12,10 +12,13 @@ import { localToday } from './clock.js';
 import { EXCEPTION_TYPES } from '../tpp/rules.js';
 import { isDate } from './time.js';
 import { ATTENDANCE_OPENAPI } from './openapi.js';
+import { validationHook as hook } from '../http/validation.js';
+import { endService, endServiceBody, listExits, reinstate, reinstateBody, syncServiceStatus } from '../org/exit.js';
 
 /**
- * Attendance at the hub: reports (JSON/CSV/XLSX/PDF), "late today", leave/duty approval and
- * review of clock-unverified punches under /api/v1; OPD admins see and act on their own OPD only.
+ * Attendance at the hub: reports (JSON/CSV/XLSX/PDF), "late today", leave/duty approval, review
+ * of clock-unverified punches and end of service under /api/v1; OPD admins see and act on their
+ * own OPD only, and only BKPSDM ends or reinstates service.
  * Stored punches are re-derived as they arrive: the punches table queues them (trigger), the
  * 'punches:stored' event and a periodic sweep (for CLI imports made while the hub runs) drain it.
  */
@@ -36,6 +39,13 @@ const reportQuery = z.object({
   format: z.enum(['json', 'csv', 'xlsx', 'pdf']).default('json'),
 });
 const date = z.string().refine(isDate, 'expected a date YYYY-MM-DD');
+const nipParam = z.strictObject({ nip: z.string().min(1).max(32) });
+
+/** End of service is a BKPSDM (payroll) decision: OPD admins are refused before anything else is looked at. */
+const bkpsdmOnly: MiddlewareHandler<HubEnv> = async (c, next) => {
+  if (c.get('user').role !== 'bkpsdm') throw new UserError('hanya BKPSDM yang dapat mengakhiri atau memulihkan masa kerja / only BKPSDM may end or reinstate service', 'ask BKPSDM', 403);
+  await next();
+};
 
 export function createAttendanceModule(ctx: HubContext): HubModule {
   const log = ctx.log.child({ module: 'attendance' });
@@ -115,6 +125,29 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
     },
   );
 
+  // end of service and reinstatement (BKPSDM); the list is scoped like everything else
+  const serviceChanged = () => {
+    processDirty(ctx.db, now());
+    ctx.bus.emit('roster:changed', {});
+  };
+  api.get('/staff/exits', zValidator('query', z.object({ opd: z.string().optional(), open: z.enum(['true', 'false']).optional() }), hook), (c) => {
+    const q = c.req.valid('query');
+    return c.json(listExits(ctx.db, { opd: scopeOf(c.get('user'), q.opd), open: q.open === 'true' }));
+  });
+  api.post('/staff/:nip/end', bkpsdmOnly, zValidator('param', nipParam, hook), zValidator('json', endServiceBody, hook), (c) => {
+    const user = c.get('user');
+    const b = c.req.valid('json');
+    const e = endService(ctx.db, { nip: c.req.valid('param').nip, from: b.from, reason: b.reason, note: b.note, by: user.username, now: now() });
+    serviceChanged();
+    return c.json(e, 201);
+  });
+  api.post('/staff/:nip/reinstate', bkpsdmOnly, zValidator('param', nipParam, hook), zValidator('json', reinstateBody, hook), (c) => {
+    const user = c.get('user');
+    const e = reinstate(ctx.db, { nip: c.req.valid('param').nip, from: c.req.valid('json').from, by: user.username, now: now() });
+    serviceChanged();
+    return c.json(e);
+  });
+
   // metrics: the queue should stay near 0; pending reviews are work for OPD admins
   const registers = [ctx.metrics];
   new Gauge({
@@ -156,6 +189,15 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
     scheduled = true;
     setTimeout(drain, DRAIN_DELAY_MS).unref();
   };
+  // staff.active follows dated exits and reinstatements once their day comes (kiosk rosters follow it)
+  const sweep = () => {
+    try {
+      if (syncServiceStatus(ctx.db, localToday(ctx.db)).length) ctx.bus.emit('roster:changed', {});
+    } catch (e) {
+      log.error({ err: e }, 'end-of-service status update failed; retried at the next sweep');
+    }
+    drain();
+  };
   let timer: NodeJS.Timeout | undefined;
 
   return {
@@ -164,9 +206,9 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
     openapi: ATTENDANCE_OPENAPI,
     async start() {
       ctx.bus.on('punches:stored', onStored);
-      timer = setInterval(drain, SWEEP_MS);
+      timer = setInterval(sweep, SWEEP_MS);
       timer.unref();
-      drain();
+      sweep();
     },
     async stop() {
       ctx.bus.off('punches:stored', onStored);

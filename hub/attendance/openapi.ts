@@ -1,5 +1,6 @@
 import type { OpenApiOperation, OpenApiPaths } from '../http/openapi.js';
-import { errorResponse } from '../http/openapi.js';
+import { errorResponse, json, jsonSchema } from '../http/openapi.js';
+import { endServiceBody, reinstateBody } from '../org/exit.js';
 
 /** OpenAPI paths of the attendance module (relative to /api/v1). */
 const tags = ['attendance'];
@@ -34,6 +35,29 @@ const exceptionBody = {
     note: { type: 'string' },
   },
 };
+const nipP = { name: 'nip', in: 'path' as const, required: true, schema: { type: 'string' } };
+const exitRow = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' }, nip: { type: 'string' }, from_date: { type: 'string', format: 'date' }, reason: { type: 'string', enum: ['pensiun', 'berhenti', 'meninggal', 'mutasi_keluar'] },
+    note: { type: ['string', 'null'] }, ended_by: { type: 'string' }, ended_at: { type: 'string' },
+    reinstated_from: { type: ['string', 'null'], format: 'date' }, reinstated_by: { type: ['string', 'null'] }, reinstated_at: { type: ['string', 'null'] },
+  },
+};
+const service = (summary: string, description: string, body: Parameters<typeof jsonSchema>[0], ok: '200' | '201'): OpenApiOperation => ({
+  summary,
+  description,
+  tags,
+  parameters: [nipP],
+  requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(body) } } },
+  responses: {
+    [ok]: json(exitRow, 'The end-of-service record'),
+    '400': errorResponse('Invalid date or reason, or a date out of order'),
+    '403': errorResponse('Not a BKPSDM user'),
+    '404': errorResponse('Unknown NIP'),
+    '409': errorResponse('Service already ended / not ended'),
+  },
+});
 const decide = (what: string): OpenApiOperation => ({ summary: what, tags, parameters: [idP], responses: { '200': { description: 'The exception after the decision' }, '403': errorResponse('Not your OPD'), '404': errorResponse('No such exception'), '409': errorResponse('Overlaps an approved exception') } });
 
 export const ATTENDANCE_OPENAPI: OpenApiPaths = {
@@ -48,6 +72,20 @@ export const ATTENDANCE_OPENAPI: OpenApiPaths = {
   },
   '/exceptions/{id}/approve': { post: decide('Approve (the days re-derive)') },
   '/exceptions/{id}/reject': { post: decide('Reject') },
+  '/staff/exits': {
+    get: { summary: 'Ends of service on record, newest first (OPD admins: their own OPD)', tags, parameters: [opdQ, q('open', 'true: only those not reinstated')], responses: { '200': json({ type: 'array', items: exitRow }, 'List') } },
+  },
+  '/staff/{nip}/end': {
+    post: service(
+      'End of service: pensiun, berhenti, meninggal, mutasi_keluar (BKPSDM only)',
+      'From `from` on the employee is not employed: those days are not counted, later months are not derived, the exit month\'s TPP is paid pro rata to the working days in service. A future date keeps the employee active until then.',
+      endServiceBody,
+      '201',
+    ),
+  },
+  '/staff/{nip}/reinstate': {
+    post: service('Reinstate an employee whose service ended (BKPSDM only)', 'In service again from `from`; the days between the exit and `from` stay out of service. The exit stays on record.', reinstateBody, '200'),
+  },
   '/punches/pending': { get: { summary: 'Clock-unverified punches waiting for review', tags, parameters: [opdQ], responses: { '200': { description: 'List, with the true time suggested by terminal health if any' } } } },
   '/punches/{id}/review': {
     post: {

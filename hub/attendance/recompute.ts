@@ -1,5 +1,5 @@
 import type { SqliteDb } from '../store/sqlite.js';
-import { deriveMonth, totals, type Assignment, type DayRecord, type EmployeeInput, type ExceptionIn, type MonthContext, type PunchIn } from './derive.js';
+import { deriveMonth, totals, type Assignment, type DayRecord, type EmployeeInput, type ExceptionIn, type MonthContext, type PunchIn, type ServiceGap } from './derive.js';
 import { loadMonthContext, monthPunchRange, monthsOfPunch } from './store.js';
 import { packDays } from './pack.js';
 import { deriveMonthRowsParallel } from './derive-parallel.js';
@@ -40,6 +40,7 @@ interface Inputs {
   assignments: Map<string, Assignment[]>;
   exceptions: Map<string, ExceptionIn[]>;
   roster: Map<string, Map<string, string>>;
+  exits: Map<string, ServiceGap[]>;
   punches: PunchTable;
 }
 
@@ -84,6 +85,13 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
  */
 export type StaffSelection = string[] | null | { from: string; to: string };
 
+/**
+ * The staff derived for a month (parameters @first, @last: its first and last date): those in
+ * service now, and those whose end of service (staff_exits, hub/org/exit.ts) leaves them in service
+ * on some day of it — an exit after the 1st, or a reinstatement by its last day.
+ */
+export const STAFF_OF_MONTH = `(active = 1 OR nip IN (SELECT nip FROM staff_exits WHERE from_date > @first OR reinstated_from <= @last))`;
+
 /** Loads the per-employee inputs of a month for a selection of employees. */
 function loadInputs(db: SqliteDb, month: string, sel: StaffSelection): Inputs {
   const nips = Array.isArray(sel) ? sel : null;
@@ -95,7 +103,7 @@ function loadInputs(db: SqliteDb, month: string, sel: StaffSelection): Inputs {
   const first = dates[0]!;
   const last = dates[dates.length - 1]!;
   const range = monthPunchRange(month);
-  const inputs: Inputs = { staff: [], assignments: new Map(), exceptions: new Map(), roster: new Map(), punches: new PunchTable() };
+  const inputs: Inputs = { staff: [], assignments: new Map(), exceptions: new Map(), roster: new Map(), exits: new Map(), punches: new PunchTable() };
   const addAssignment = (r: { nip: string; from_date: string; unit_code: string; opd_code: string; schedule_code: string | null }, fallback: string) =>
     push(inputs.assignments, r.nip, { from: r.from_date, unit: r.unit_code, opd: r.opd_code, schedule: r.schedule_code ?? fallback });
   const addException = (r: { id: number; nip: string; type: string; from_date: string; to_date: string }) =>
@@ -105,24 +113,27 @@ function loadInputs(db: SqliteDb, month: string, sel: StaffSelection): Inputs {
     if (!m) inputs.roster.set(r.nip, (m = new Map()));
     if (r.shift !== 'OFF') m.set(r.date, r.shift);
   };
+  const addExit = (r: { nip: string; from_date: string; reinstated_from: string | null }) => push(inputs.exits, r.nip, { from: r.from_date, until: r.reinstated_from });
   const punches = inputs.punches;
   const addPunch = (r: PunchRow) => punches.add(r[0], r[1], r[2], r[3] === 1);
-  const sqlStaff = 'SELECT nip, unit_code, opd_code, schedule_code FROM staff WHERE active = 1';
+  const sqlStaff = `SELECT nip, unit_code, opd_code, schedule_code FROM staff WHERE ${STAFF_OF_MONTH}`;
   const sqlStaffAll = sqlStaff + inRange('nip');
   const sqlAssign = 'SELECT nip, from_date, unit_code, opd_code, schedule_code FROM staff_assignments';
   const sqlExc = "SELECT id, nip, type, from_date, to_date FROM att_exceptions WHERE status = 'approved' AND from_date <= ? AND to_date >= ?";
   const sqlRoster = 'SELECT nip, date, shift FROM att_roster WHERE date BETWEEN ? AND ?';
+  const sqlExit = 'SELECT nip, from_date, reinstated_from FROM staff_exits WHERE from_date <= @last AND (reinstated_from IS NULL OR reinstated_from > @first)';
   // captured_at in range, plus punches corrected into the range from outside it
   const sqlPunch = `SELECT ${PUNCH_COLS} FROM punches WHERE captured_at >= ? AND captured_at < ? AND review_status <> 'rejected'`;
   const sqlCorr = `SELECT ${PUNCH_COLS} FROM punches WHERE corrected_at >= ? AND corrected_at < ? AND (captured_at < ? OR captured_at >= ?) AND review_status = 'accepted'`;
 
   db.transaction(() => {
     if (nips === null) {
-      inputs.staff = db.prepare(sqlStaffAll + ' ORDER BY nip').all(rp) as StaffRow[];
+      inputs.staff = db.prepare(sqlStaffAll + ' ORDER BY nip').all({ ...rp, first, last }) as StaffRow[];
       const fallback = new Map(inputs.staff.map((s) => [s.nip, s.schedule_code]));
       for (const r of db.prepare(sqlAssign + (range_ ? ' WHERE nip >= @lo AND nip < @hi' : '') + ' ORDER BY nip, from_date').iterate(rp) as Iterable<Parameters<typeof addAssignment>[0]>) addAssignment(r, fallback.get(r.nip) ?? '');
       for (const r of db.prepare(sqlExc.replace('?', '@last').replace('?', '@first') + inRange('nip') + ' ORDER BY from_date').iterate({ ...rp, last, first }) as Iterable<Parameters<typeof addException>[0]>) addException(r);
       for (const r of db.prepare(sqlRoster.replace('?', '@first').replace('?', '@last') + inRange('nip')).iterate({ ...rp, first, last }) as Iterable<Parameters<typeof addRoster>[0]>) addRoster(r);
+      for (const r of db.prepare(sqlExit + inRange('nip') + ' ORDER BY from_date').iterate({ ...rp, first, last }) as Iterable<Parameters<typeof addExit>[0]>) addExit(r);
       // a day per query: all() is much faster than iterate() per row, and a day bounds the memory
       const named = (sql: string, names: string[]) => names.reduce((q, n) => q.replace('?', `@${n}`), sql);
       const qDay = db.prepare(named(sqlPunch, ['a', 'b']) + inRange('nip')).raw();
@@ -137,15 +148,17 @@ function loadInputs(db: SqliteDb, month: string, sel: StaffSelection): Inputs {
       const qAssign = db.prepare(sqlAssign + ' WHERE nip = ? ORDER BY from_date');
       const qExc = db.prepare(sqlExc + ' AND nip = ? ORDER BY from_date');
       const qRoster = db.prepare(sqlRoster + ' AND nip = ?');
+      const qExit = db.prepare(sqlExit + ' AND nip = @nip ORDER BY from_date');
       const qPunch = db.prepare(sqlPunch + ' AND nip = ?').raw();
       const qCorr = db.prepare(sqlCorr + ' AND nip = ?').raw();
       for (const nip of nips) {
-        const s = qStaff.get(nip) as StaffRow | undefined;
+        const s = qStaff.get({ first, last }, nip) as StaffRow | undefined;
         if (!s) continue;
         inputs.staff.push(s);
         for (const r of qAssign.all(nip) as Parameters<typeof addAssignment>[0][]) addAssignment(r, s.schedule_code);
         for (const r of qExc.all(last, first, nip) as Parameters<typeof addException>[0][]) addException(r);
         for (const r of qRoster.all(first, last, nip) as Parameters<typeof addRoster>[0][]) addRoster(r);
+        for (const r of qExit.all({ first, last, nip }) as Parameters<typeof addExit>[0][]) addExit(r);
         for (const r of qPunch.all(range.from, range.to, nip) as PunchRow[]) addPunch(r);
         for (const r of qCorr.all(range.from, range.to, range.from, range.to, nip) as PunchRow[]) addPunch(r);
       }
@@ -173,6 +186,7 @@ export function deriveEmployee(ctx: MonthContext, inputs: Inputs, s: StaffRow): 
     punches: sortPunches(inputs.punches.get(s.nip)),
     exceptions: inputs.exceptions.get(s.nip) ?? [],
     roster: inputs.roster.get(s.nip) ?? NO_ROSTER,
+    outOfService: inputs.exits.get(s.nip),
   };
   const days = deriveMonth(ctx, emp);
   let lastAssigned: DayRecord | undefined;

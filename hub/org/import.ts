@@ -5,6 +5,7 @@ import type { CsvRow, LineError } from './csv.js';
 import { loadSchedules } from '../attendance/store.js';
 import { derivedMonthsFrom, markDirty } from '../attendance/recompute.js';
 import { isDate } from '../attendance/time.js';
+import { localToday } from '../attendance/clock.js';
 
 export interface ImportResult {
   created: number;
@@ -61,6 +62,8 @@ export const STAFF_COLUMNS = ['nip', 'name', 'opd', 'unit', 'employment', 'job_c
 /**
  * Staff CSV (DESIGN "Staff import CSV"). Valid rows import, invalid ones are reported by line.
  * Re-import updates; a changed unit/OPD/schedule is a transfer taking effect on `effective`.
+ * An employee out of service today (hub/org/exit.ts) is not reactivated by a re-import: the row is
+ * reported and skipped (reinstatement is `hadir staff reinstate`, with its date).
  */
 export function importStaff(db: SqliteDb, rows: CsvRow[], opts: { by: string; now: string; effective: string }): ImportResult & { transfers: number } {
   const res = { created: 0, updated: 0, unchanged: 0, transfers: 0, errors: [] as LineError[] };
@@ -72,6 +75,8 @@ export function importStaff(db: SqliteDb, rows: CsvRow[], opts: { by: string; no
     VALUES (@nip, @name, @opd, @unit, @employment, @job_class, @tpp_base, @schedule, 1, @now, @by)`);
   const update = db.prepare(`UPDATE staff SET name = @name, opd_code = @opd, unit_code = @unit, employment = @employment, job_class = @job_class,
     tpp_base = @tpp_base, schedule_code = @schedule, active = 1, updated_at = @now, updated_by = @by WHERE nip = @nip`);
+  const exitToday = db.prepare('SELECT from_date, reason, reinstated_from FROM staff_exits WHERE nip = ? AND from_date <= @today AND (reinstated_from IS NULL OR reinstated_from > @today)');
+  const today = localToday(db, Date.parse(opts.now));
   const seen = new Map<string, number>();
   db.transaction(() => {
     for (const { line, values: v } of rows) {
@@ -99,6 +104,12 @@ export function importStaff(db: SqliteDb, rows: CsvRow[], opts: { by: string; no
         // first import: the employee belongs to this unit for all past days (history before Hadir is not ours)
         setAssignment(db, nip, '0000-01-01', row.unit, row.opd, row.schedule);
         res.created++;
+        continue;
+      }
+      const out = exitToday.get({ today }, nip) as { from_date: string; reason: string; reinstated_from: string | null } | undefined;
+      if (out) {
+        const back = out.reinstated_from ? `, aktif kembali mulai / reinstated from ${out.reinstated_from}` : '';
+        bad(`NIP ${nip} berhenti mulai ${out.from_date} (${out.reason})${back} — baris dilewati / ended service on ${out.from_date}, row skipped: reinstate with hadir staff reinstate --nip ${nip} --from DATE`);
         continue;
       }
       const moved = cur.unit_code !== row.unit || cur.opd_code !== row.opd || cur.schedule_code !== row.schedule;

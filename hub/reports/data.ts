@@ -1,6 +1,6 @@
 import type { SqliteDb } from '../store/sqlite.js';
 import { UserError } from '../../lib/errors.js';
-import { processDirty, recomputeMonth } from '../attendance/recompute.js';
+import { STAFF_OF_MONTH, processDirty, recomputeMonth } from '../attendance/recompute.js';
 import { unpackDays } from '../attendance/pack.js';
 import { totals, type DayRecord, type MonthTotals } from '../attendance/derive.js';
 import { loadRules, requireMonth } from '../attendance/store.js';
@@ -22,10 +22,11 @@ export interface ReportQuery {
 /** Re-derives whatever changed, and derives employees that have no record for the month yet. */
 export function prepareMonth(db: SqliteDb, month: string, now: string): void {
   processDirty(db, now);
+  const dates = monthDates(month);
   const missing = db
-    .prepare('SELECT nip FROM staff WHERE active = 1 AND nip NOT IN (SELECT nip FROM att_months WHERE month = ?)')
+    .prepare(`SELECT nip FROM staff WHERE ${STAFF_OF_MONTH} AND nip NOT IN (SELECT nip FROM att_months WHERE month = @month)`)
     .pluck()
-    .all(month) as string[];
+    .all({ month, first: dates[0], last: dates[dates.length - 1] }) as string[];
   if (missing.length) recomputeMonth(db, month, missing.length > 2000 ? null : missing, now);
 }
 

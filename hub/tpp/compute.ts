@@ -6,6 +6,9 @@ import { ruleFor, type TppRule } from './rules.js';
  *   disiplin      = base × weights.disiplin/100 × (1 − min(sum, cap)/100)
  *   produktivitas = base × weights.produktivitas/100 × score/100   (no score → 0, reported missing)
  *   total         = floor(disiplin + produktivitas), rounded down once, at the end.
+ * In the month of an end of service (DESIGN is silent; docs/attendance.md "Akhir masa kerja") the
+ * base is paid pro rata first: base × working days in service / working days of the month, where a
+ * working day lost to the exit is a not_employed day that keeps its shift key (derive.ts).
  * Percents, weights and scores are scaled to integers and the sum is done in BigInt, so a total
  * like 1 930 000 never comes out as 1 929 999 through binary floating point.
  */
@@ -33,7 +36,21 @@ export interface TppResult {
   produktivitas_missing: boolean;
   produktivitas: number;
   total: number;
+  /** Set in the month of an end of service: the base was paid for these working days only. */
+  prorata: { work_days_in_service: number; work_days: number; base: number } | null;
   days: TppDay[];
+}
+
+/** Working days in service and working days lost to an end of service (not_employed with a shift). */
+function serviceDays(days: readonly DayRecord[]): { inService: number; lost: number } {
+  let inService = 0;
+  let lost = 0;
+  for (const d of days) {
+    if (d.status === 'not_employed') {
+      if (d.shift !== null) lost++;
+    } else if (d.status !== 'off' && d.status !== 'holiday') inService++;
+  }
+  return { inService, lost };
 }
 
 const P = 10_000n; // percent and weight scale (4 decimals)
@@ -67,8 +84,22 @@ export function computeTpp(input: {
   if (!rule) {
     return {
       month: input.month, base: input.base, rule: null, deduction_pct, cap_pct: 0, applied_pct: 0, weight_disiplin: 0, weight_produktivitas: 0,
-      disiplin: 0, produktivitas_score: input.score, produktivitas_missing: input.score === null, produktivitas: 0, total: 0, days,
+      disiplin: 0, produktivitas_score: input.score, produktivitas_missing: input.score === null, produktivitas: 0, total: 0, prorata: null, days,
     };
+  }
+  // Pro rata (end of service): counted on the derived days, not on how far a running month has got.
+  const sd = serviceDays(input.days);
+  const workIn = BigInt(sd.inService);
+  const workAll = BigInt(sd.inService + sd.lost);
+  const prorata = sd.lost > 0 ? { work_days_in_service: sd.inService, work_days: sd.inService + sd.lost, base: money(BigInt(input.base) * workIn, workAll) } : null;
+  if (prorata) {
+    // the explanation goes with the last day in service (the days out of service are not listed in reports)
+    const last = days[input.days.findLastIndex((d) => d.status !== 'not_employed')];
+    if (last)
+      last.lines = [
+        ...last.lines,
+        { rule: rule.id, item: `prorata masa tugas / pro rata in service: ${sd.inService}/${sd.inService + sd.lost} hari kerja, dasar ${input.base} × ${sd.inService}/${sd.inService + sd.lost} = ${prorata.base}`, pct: 0 },
+      ];
   }
   const cap = scale(rule.monthlyCapPct);
   const applied = sumScaled < cap ? sumScaled : cap;
@@ -78,9 +109,11 @@ export function computeTpp(input: {
   const sc = input.score === null ? 0n : scale(input.score);
   // disiplin = base·wd/(100·P) · (100·P − applied)/(100·P); produktivitas = base·wp/(100·P) · sc/(100·P)
   const H = 100n * P;
-  const dNum = base * wd * (H - applied);
-  const pNum = base * wp * sc;
-  const den = H * H;
+  // pro rata: base × workIn / workAll, kept as a fraction so the total is still rounded down once
+  const [num, div] = prorata ? [workIn, workAll] : [1n, 1n];
+  const dNum = base * num * wd * (H - applied);
+  const pNum = base * num * wp * sc;
+  const den = H * H * div;
   return {
     month: input.month,
     base: input.base,
@@ -95,6 +128,7 @@ export function computeTpp(input: {
     produktivitas_missing: input.score === null,
     produktivitas: money(pNum, den),
     total: Number((dNum + pNum) / den),
+    prorata,
     days,
   };
 }
