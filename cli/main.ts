@@ -33,7 +33,8 @@ function exitCodeFor(e: unknown): number {
   if (e instanceof CommanderError) return e.exitCode; // commander already printed its message
   if (isUserError(e)) {
     process.stderr.write(`hadir: ${e.message}\n`);
-    return e.status;
+    // a UserError thrown for the HTTP API carries a 4xx status: the CLI exits 2 for those
+    return e.status < 100 ? e.status : 2;
   }
   const err = e as Error;
   process.stderr.write(`hadir: internal error: ${err?.message ?? String(e)} — please report this with the log (HADIR_LOG_LEVEL=debug)\n`);

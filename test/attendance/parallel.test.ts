@@ -18,7 +18,7 @@ describe('full-month recompute on several threads', () => {
   });
   afterEach(() => close());
 
-  const snapshot = () => db.prepare("SELECT * FROM att_months WHERE month = '2026-10' ORDER BY nip").all().map((r) => ({ ...(r as object), derived_at: 0, changed_at: 0 }));
+  const snapshot = () => (db.prepare("SELECT * FROM att_months WHERE month = '2026-10' ORDER BY nip").all() as { days: string }[]).map((r) => ({ ...r, derived_at: 0, changed_at: 0 }));
 
   it('gives the same att_months rows as one thread, and really runs the workers', () => {
     for (let d = 1; d <= 31; d++) {
@@ -46,7 +46,7 @@ describe('full-month recompute on several threads', () => {
     expect(three).toMatchObject({ derived: 3, changed: 3, threads: 3 });
     expect(snapshot()).toEqual(single);
     // the days really differ between employees (the comparison is not trivially equal)
-    expect(new Set(single.map((r) => (r as { days: string }).days)).size).toBe(3);
+    expect(new Set(single.map((r) => r.days)).size).toBe(3);
   });
 
   it('a failing worker fails the recompute with its reason, and nothing is written', () => {
