@@ -4,7 +4,7 @@ import type { Groups } from './program.js';
 import { UserError } from '../lib/errors.js';
 
 /**
- * Commands of the hub area: `hadir hub`, `hadir device add|list|disable|enable|broker-passwd`, `hadir user add|passwd`,
+ * Commands of the hub area: `hadir hub`, `hadir device add|list|disable|enable|conflicts|recover|broker-passwd`, `hadir user add|passwd`,
  * `hadir report punches`, `hadir bench ingest`. Administrative commands open the hub's store
  * directly (SQLite WAL + busy_timeout), so they work whether or not the hub runs.
  */
@@ -198,6 +198,53 @@ export function registerHubCommands(g: Groups): void {
 
   storeFlags(
     g.device
+      .command('conflicts')
+      .argument('<id>', 'device id (see `hadir device list`)')
+      .description('Punch yang ditolak sebagai seq_conflict / punches refused as seq_conflict (a kiosk whose journal was wiped restarted its seq), kept for `hadir device recover`')
+      .option('--format <f>', 'table|json', 'table'),
+  ).action(async (id: string, o: StoreFlags & { format: string }) => {
+    if (!['table', 'json'].includes(o.format)) throw new UserError(`--format ${o.format} is not supported`, 'use --format table or json');
+    await withStore(o, async (store) => {
+      await knownDevice(store, id);
+      const rows = (await store.punchConflicts(id)).map((c) => ({
+        seq: c.seq, id: c.id, nip: c.punch.nip, capturedAt: c.punch.capturedAt, receivedAt: c.receivedAt, recovered: c.recovered, recoveredBy: c.recoveredBy,
+      }));
+      if (o.format === 'json') return void process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+      if (!rows.length) return void process.stdout.write(`Tidak ada punch seq_conflict untuk / no seq_conflict punches for ${id}.\n`);
+      const table = [['SEQ', 'ID', 'NIP', 'WAKTU/CAPTURED (UTC)', 'DIPULIHKAN/RECOVERED']];
+      for (const r of rows) table.push([String(r.seq), r.id, r.nip, r.capturedAt, r.recovered ? `ya/yes (${r.recoveredBy ?? '-'})` : 'belum/no']);
+      const w = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+      process.stdout.write(table.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n') + '\n');
+      const open = rows.filter((r) => !r.recovered).length;
+      process.stdout.write(`${rows.length} punch, ${open} belum dipulihkan / not recovered yet${open ? ` — hadir device recover ${id} --by NAMA` : ''}\n`);
+    });
+  });
+
+  storeFlags(
+    g.device
+      .command('recover')
+      .argument('<id>', 'device id')
+      .description('Pulihkan punch seq_conflict / store the kept seq_conflict punches of a kiosk as its punches (seq empty, noted, counted by attendance); safe to run again')
+      .option('--id <punchId...>', 'only these punch ids (default: all of the device not recovered yet)')
+      .requiredOption('--by <name>', 'admin recorded as who recovered them (imported_by)'),
+  ).action(async (id: string, o: StoreFlags & { id?: string[]; by: string }) => {
+    const by = o.by.trim();
+    if (!by || by.length > 100) throw new UserError('--by must be 1–100 characters', 'name the admin, e.g. --by budi.bkpsdm');
+    await withStore(o, async (store) => {
+      await knownDevice(store, id);
+      const r = await store.recoverConflicts(id, o.id ?? null, by);
+      if (r.unknown.length) {
+        throw new UserError(`no seq_conflict punch ${r.unknown.join(', ')} for device ${id}; nothing was stored / punch tidak ditemukan, tidak ada yang disimpan`, `list them with \`hadir device conflicts ${id}\``);
+      }
+      const lines = [`Dipulihkan / recovered: ${r.stored.length} punch dari / of ${id} (seq kosong / seq empty, catatan / note "recovered after seq_conflict", oleh / by ${by}).`];
+      if (r.already.length) lines.push(`Sudah tersimpan sebelumnya, tidak diulang / already stored, not duplicated: ${r.already.length}${o.id ? ` (${r.already.join(', ')})` : ''}.`);
+      if (r.stored.length) lines.push('Kehadiran dihitung ulang otomatis / attendance is re-derived automatically.');
+      process.stdout.write(lines.join('\n') + '\n');
+    });
+  });
+
+  storeFlags(
+    g.device
       .command('broker-passwd')
       .description('Mosquitto: tulis password_file dan ACL / write the password file and ACL for an external broker')
       .requiredOption('--out <file>', 'password file to write (mode 0600), e.g. /etc/mosquitto/hadir.passwd')
@@ -305,6 +352,13 @@ export function registerHubCommands(g: Groups): void {
         mqttUrl: o.mqttUrl, verifyWorkers: n('--verify-workers', o.verifyWorkers, 0), window: n('--window', o.window, 1),
       });
     });
+}
+
+/** The device, or a one-line error naming the fix. */
+async function knownDevice(store: import('../hub/store/core-store.js').CoreStore, id: string) {
+  const d = await store.getDevice(id);
+  if (!d) throw new UserError(`device ${JSON.stringify(id)} is not registered / perangkat tidak dikenal`, 'check the id with `hadir device list`');
+  return d;
 }
 
 /** Who runs an administrative command: the login behind sudo, else the current user. */

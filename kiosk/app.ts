@@ -29,6 +29,8 @@ export interface KioskAppOptions {
   log?: Logger;
   /** Publisher tuning (tests). */
   publisher?: { window?: number; ackTimeoutMs?: number };
+  /** How long start-up waits for the hub's answer when basing an empty journal (default 5 s). */
+  baseTimeoutMs?: number;
 }
 
 /** Outcome of one identification, for tests and the simulator's summary. */
@@ -177,12 +179,15 @@ export class KioskApp {
     this.pruneTimer = setInterval(() => this.pruneJournal(), 6 * 3600_000);
     this.pruneTimer.unref();
     await this.roster.load();
+    // Asked alongside the roster; settled (answer, error or timeout) before any source can punch.
+    const based = this.baseJournal().catch((e: Error) => this.log.error({ err: e.message }, 'journal base failed; starting after the journal head'));
     this.link.on('config', (p) => this.roster.onConfig(p));
     this.link.start();
     this.publisher.start();
     // The snapshot serves punches while the hub is away; don't hold start-up hostage to it.
     const first = this.roster.refresh();
     if (!this.roster.current()) await Promise.race([first, new Promise((r) => setTimeout(r, 5000).unref())]);
+    await based;
     if (this.opts.screen !== false) {
       this.screen = new ScreenServer({
         host: config.screen.host,
@@ -221,6 +226,44 @@ export class KioskApp {
     this.running = true;
     for (const s of this.sources) await this.startSource(s);
     this.log.info({ deviceId: config.deviceId, lastSeq: this.journal.stats().lastSeq }, 'kiosk started');
+  }
+
+  /**
+   * A journal with no punches that was never based (new kiosk, or a technician deleted/replaced the
+   * journal but kept the config) asks the hub which seq it already stored for this device and
+   * continues after it, so new punches do not collide with stored ones (`seq_conflict`). If the hub
+   * does not answer within the timeout the kiosk starts at seq 1 as before — punching is never
+   * blocked — and the hub keeps any conflicting punches for `hadir device recover`.
+   */
+  private async baseJournal(): Promise<void> {
+    if (!this.journal.needsBase()) return;
+    const { config } = this;
+    const url = new URL('/api/v1/kiosk/state', config.hubUrl).toString();
+    let maxSeq: number;
+    try {
+      const res = await fetch(url, {
+        headers: { authorization: `Basic ${Buffer.from(`${config.deviceId}:${config.mqtt.password}`).toString('base64')}` },
+        signal: AbortSignal.timeout(this.opts.baseTimeoutMs ?? 5000),
+      });
+      if (!res.ok) throw new Error(`HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
+      const body = (await res.json()) as { deviceId?: unknown; maxSeq?: unknown };
+      if (body.deviceId !== config.deviceId || !Number.isSafeInteger(body.maxSeq) || (body.maxSeq as number) < 0) {
+        throw new Error(`unexpected answer ${JSON.stringify(body).slice(0, 200)}`);
+      }
+      maxSeq = body.maxSeq as number;
+    } catch (e) {
+      this.log.warn(
+        { url, err: (e as Error).message },
+        'jurnal kosong, hub tidak terjangkau: mulai dari seq 1; hub bisa menolak punch sebagai seq_conflict (pulihkan dengan `hadir device recover`) / empty journal, hub unreachable: starting at seq 1; the hub may refuse punches as seq_conflict (recover them with `hadir device recover`)',
+      );
+      return;
+    }
+    if (!this.journal.setBase(maxSeq)) return;
+    if (maxSeq > 0) {
+      this.log.warn({ baseSeq: maxSeq }, `jurnal kosong: melanjutkan setelah seq ${maxSeq} yang sudah tersimpan di hub / empty journal: continuing after seq ${maxSeq} already stored at the hub`);
+    } else {
+      this.log.info('jurnal baru: hub belum punya punch perangkat ini, mulai dari seq 1 / new journal: the hub has no punches of this device, starting at seq 1');
+    }
   }
 
   /**

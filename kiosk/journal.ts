@@ -40,9 +40,9 @@ export interface JournalListingRow {
 }
 
 export interface ChainHead {
-  /** Seq of the last punch (0 when the journal is empty). */
+  /** Seq of the last punch (when the journal is empty: its base seq, else 0). */
   seq: number;
-  /** punchHash of the last punch (GENESIS_HASH when empty). */
+  /** punchHash of the last punch (GENESIS_HASH when empty: a new chain, also after a base). */
   hash: string;
 }
 
@@ -64,11 +64,19 @@ CREATE TABLE IF NOT EXISTS punches (
 );
 CREATE INDEX IF NOT EXISTS punches_nip ON punches (nip, seq);
 CREATE INDEX IF NOT EXISTS punches_pending ON punches (seq) WHERE delivered_at IS NULL AND rejected_reason IS NULL;
+-- Added later: journals in the field get it in place (IF NOT EXISTS) the next time the kiosk opens them.
+-- base_seq: the seq the hub had already stored when this (empty) journal was started (see setBase).
+CREATE TABLE IF NOT EXISTS meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
 `;
 
 export class Journal {
   readonly db: Database.Database;
   private readonly stmts;
+  /** Prepared only when the meta table exists (a read-only view of a journal older than it has none). */
+  private readonly baseStmt: Database.Statement | null;
 
   constructor(readonly path: string, opts: { readonly?: boolean } = {}) {
     if (!opts.readonly) mkdirSync(dirname(path), { recursive: true });
@@ -110,7 +118,10 @@ export class Journal {
       prune: db.prepare(
         'DELETE FROM punches WHERE delivered_at IS NOT NULL AND delivered_at < ? AND seq < (SELECT MAX(seq) FROM punches)',
       ),
+      anyPunch: db.prepare('SELECT 1 FROM punches LIMIT 1').pluck(),
     };
+    const hasMeta = !!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").pluck().get();
+    this.baseStmt = hasMeta ? db.prepare("SELECT value FROM meta WHERE key = 'base_seq'").pluck() : null;
   }
 
   /** Opens (creating if needed) the journal file `journal.db` in the kiosk's data dir. */
@@ -125,7 +136,37 @@ export class Journal {
 
   head(): ChainHead {
     const r = this.stmts.head.get() as { seq: number; hash: string } | undefined;
-    return r ?? { seq: 0, hash: GENESIS_HASH };
+    return r ?? { seq: this.baseSeq() ?? 0, hash: GENESIS_HASH };
+  }
+
+  /**
+   * The seq this journal continues after, or null when it was never based. Set once, on an empty
+   * journal, from what the hub has already stored for this device (a wiped or replaced journal
+   * would otherwise restart at seq 1 and every punch would collide with a stored one).
+   */
+  baseSeq(): number | null {
+    const v = this.baseStmt?.get() as string | undefined;
+    return v === undefined ? null : Number(v);
+  }
+
+  /** True while the journal holds no punch and was never based: the kiosk should ask the hub. */
+  needsBase(): boolean {
+    return this.baseSeq() === null && !this.stmts.anyPunch.get();
+  }
+
+  /**
+   * Records the base: the first punch gets seq base+1 and prevHash GENESIS_HASH (a visible chain
+   * restart). Only while the journal is still empty and unbased (checked in the same IMMEDIATE
+   * transaction); returns false, changing nothing, otherwise.
+   */
+  setBase(base: number): boolean {
+    if (!Number.isSafeInteger(base) || base < 0) throw new Error(`base seq must be a non-negative integer, got ${base}`);
+    const tx = this.db.transaction((): boolean => {
+      if (!this.needsBase()) return false;
+      this.db.prepare("INSERT INTO meta (key, value) VALUES ('base_seq', ?)").run(String(base));
+      return true;
+    });
+    return tx.immediate();
   }
 
   /** capturedAt of this person's latest punch (the dedup window is judged from the journal). */
@@ -197,7 +238,7 @@ export class Journal {
 
   stats(): JournalStats {
     const r = this.stmts.stats.get() as { undelivered: number; oldest: string | null; lastSeq: number; rejected: number };
-    return { undelivered: r.undelivered, oldestUndeliveredAt: r.oldest, lastSeq: r.lastSeq, rejected: r.rejected };
+    return { undelivered: r.undelivered, oldestUndeliveredAt: r.oldest, lastSeq: Math.max(r.lastSeq, this.baseSeq() ?? 0), rejected: r.rejected };
   }
 
   /** Every journaled punch with its delivery state, in seq order. */

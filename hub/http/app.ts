@@ -121,6 +121,13 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
     if (!roster) return c.json({ error: `site ${c.get('device').siteCode} no longer exists` }, 404);
     return c.json(roster);
   });
+  // What the hub already stored for this device: a kiosk starting with an empty journal (new, or
+  // wiped by a technician) continues after maxSeq instead of colliding with stored seqs.
+  kiosk.get('/state', async (c) => {
+    const d = await store.getDevice(c.get('device').id);
+    if (!d) return c.json({ error: `perangkat ${c.get('device').id} tidak dikenal / device is not registered` }, 404);
+    return c.json({ deviceId: d.id, maxSeq: d.maxSeq, contiguousSeq: d.contiguousSeq });
+  });
   for (const m of modules) if (m.kioskApi) kiosk.route('/', m.kioskApi);
   app.route('/api/v1/kiosk', kiosk);
 
@@ -238,6 +245,26 @@ function registerCoreOpenApi(r: OpenApiRegistry) {
         tags: ['devices'],
         parameters: [{ name: 'id', in: 'path', required: true, description: 'device id', schema: { type: 'string' } }],
         responses: { '200': json(deviceViewSchema, 'Enabled'), '401': errorResponse('No or bad token'), '403': errorResponse('Not a BKPSDM user'), '404': errorResponse('Unknown device') },
+      },
+    },
+    '/kiosk/state': {
+      get: {
+        summary: "What the hub has stored of this device's punches (kiosk only): a kiosk whose journal is empty continues after maxSeq",
+        tags: ['kiosk'],
+        security: [{ device: [] }],
+        responses: {
+          '200': json({
+            type: 'object',
+            properties: {
+              deviceId: { type: 'string' },
+              maxSeq: { type: 'integer', description: 'highest seq stored (0: none)' },
+              contiguousSeq: { type: 'integer', description: 'highest s with 1..s all stored' },
+            },
+            required: ['deviceId', 'maxSeq', 'contiguousSeq'],
+          }),
+          '401': errorResponse('Device authentication failed'),
+          '403': errorResponse('Device disabled'),
+        },
       },
     },
     '/kiosk/roster': {

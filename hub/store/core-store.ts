@@ -113,6 +113,33 @@ export interface PunchRow {
   reviewStatus: string;
 }
 
+/** A punch refused as `seq_conflict` and kept whole for `hadir device recover`. */
+export interface PunchConflict {
+  id: string;
+  deviceId: string;
+  seq: number;
+  siteCode: string | null;
+  receivedAt: string;
+  /** The signed punch as received (signature verified before it was kept). */
+  punch: Punch;
+  /** A punch with this id is stored (recovered before, or stored some other way). */
+  recovered: boolean;
+  /** imported_by of that stored punch (the admin who recovered it), when stored. */
+  recoveredBy: string | null;
+}
+
+export interface RecoverResult {
+  /** Ids stored now (seq NULL, note RECOVERED_NOTE, imported_by = the admin). */
+  stored: string[];
+  /** Ids whose punch was already stored: reported, nothing written. */
+  already: string[];
+  /** Ids asked for that are not conflicts of this device: when any, nothing is written at all. */
+  unknown: string[];
+}
+
+/** punches.note of a punch stored by `hadir device recover`. */
+export const RECOVERED_NOTE = 'recovered after seq_conflict';
+
 /** An API token as the user lookup sees it (web sessions are the ones labelled SESSION_LABEL). */
 export interface ApiTokenInfo {
   label: string | null;
@@ -160,6 +187,14 @@ export interface CoreStore {
   recordRejections(rejections: RejectionRecord[]): Promise<void>;
   queryPunches(f: PunchFilter): Promise<PunchRow[]>;
   countPunches(f: PunchFilter): Promise<number>;
+  // seq_conflict recovery (a kiosk whose journal was wiped)
+  /** The device's kept `seq_conflict` punches, by seq then arrival. */
+  punchConflicts(deviceId: string): Promise<PunchConflict[]>;
+  /**
+   * Stores kept conflicts of the device (all, or only `ids`) as punches with seq NULL, in one
+   * transaction; idempotent by punch id. The punches table queues attendance re-derivation itself.
+   */
+  recoverConflicts(deviceId: string, ids: readonly string[] | null, by: string): Promise<RecoverResult>;
   // users and API tokens
   insertUser(u: { username: string; name: string; role: Role; opdCode: string | null; createdAt: string }): Promise<void>;
   getUser(username: string): Promise<UserRecord | null>;

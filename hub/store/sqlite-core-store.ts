@@ -1,8 +1,10 @@
 import type { SqliteDb } from './sqlite.js';
 import type {
-  CoreStore, DeviceBatchOutcome, DeviceRecord, EnrolTokenRecord, IngestBatchResult, IngestItem, PunchFilter, PunchRow,
-  RejectionRecord, SeqGap, SiteRecord, UserRecord, ApiTokenInfo,
+  CoreStore, DeviceBatchOutcome, DeviceRecord, EnrolTokenRecord, IngestBatchResult, IngestItem, PunchConflict, PunchFilter, PunchRow,
+  RecoverResult, RejectionRecord, SeqGap, SiteRecord, UserRecord, ApiTokenInfo,
 } from './core-store.js';
+import { RECOVERED_NOTE } from './core-store.js';
+import type { Punch } from '../../protocol/index.js';
 import type { Role } from '../module.js';
 
 type Row = Record<string, unknown>;
@@ -101,6 +103,13 @@ export class SqliteCoreStore implements CoreStore {
       insertGap: p('INSERT OR IGNORE INTO seq_gaps (device_id, from_seq, to_seq, detected_at) VALUES (?, ?, ?, ?)'),
       countRange: p('SELECT count(*) FROM punches WHERE device_id = ? AND seq BETWEEN ? AND ?').pluck(),
       closeGap: p('UPDATE seq_gaps SET closed_at = ? WHERE device_id = ? AND from_seq = ?'),
+      insertConflict: p('INSERT OR IGNORE INTO punch_conflicts (id, device_id, seq, site_code, punch, received_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      conflicts: p(`SELECT c.*, p.id AS stored_id, p.imported_by AS stored_by FROM punch_conflicts c LEFT JOIN punches p ON p.id = c.id
+                    WHERE c.device_id = ? ORDER BY c.seq, c.received_at, c.id`),
+      insertRecovered: p(`INSERT OR IGNORE INTO punches (id, device_id, seq, nip, method, captured_at, site_code, clock_synced, clock_source,
+                        clock_offset_ms, boot_id, mono_ms, score, liveness, prev_hash, sig, has_photo, received_at, imported_by, note, review_status)
+                      VALUES (@id, @device_id, NULL, @nip, @method, @captured_at, @site_code, @clock_synced, @clock_source,
+                        @clock_offset_ms, @boot_id, @mono_ms, @score, @liveness, @prev_hash, @sig, @has_photo, @received_at, @imported_by, @note, @review_status)`),
       insertRejection: p('INSERT INTO rejections (at, device_id, topic, code, reason, punch_id) VALUES (?, ?, ?, ?, ?, ?)'),
       insertUser: p('INSERT INTO users (username, display_name, role, opd_code, created_at) VALUES (?, ?, ?, ?, ?)'),
       user: p('SELECT * FROM users WHERE username = ?'),
@@ -239,7 +248,9 @@ export class SqliteCoreStore implements CoreStore {
         reason = `id ${p.id} already stored with different content (seq ${existing.seq as number} from ${existing.device_id as string})`;
       } else {
         code = 'seq_conflict';
-        reason = `seq ${p.seq} of ${p.deviceId} is already stored under another id`;
+        reason = `seq ${p.seq} of ${p.deviceId} is already stored under another id (kept: hadir device conflicts ${p.deviceId})`;
+        // A real, verified punch (typically a kiosk whose journal was wiped): keep it whole for recovery.
+        s.insertConflict.run(p.id, p.deviceId, p.seq, it.siteCode, JSON.stringify(p), it.receivedAt);
       }
       out.rejected.push({ id: p.id, code, reason });
       rejections.push({ at: it.receivedAt, deviceId: p.deviceId, topic: null, code, reason, punchId: p.id });
@@ -296,6 +307,64 @@ export class SqliteCoreStore implements CoreStore {
   async countPunches(f: PunchFilter) {
     const { sql, args } = this.where(f);
     return this.db.prepare(`SELECT count(*) FROM punches ${sql}`).pluck().get(...args) as number;
+  }
+
+  async punchConflicts(deviceId: string): Promise<PunchConflict[]> {
+    return (this.s.conflicts.all(deviceId) as Row[]).map((r) => ({
+      id: r.id as string,
+      deviceId: r.device_id as string,
+      seq: r.seq as number,
+      siteCode: (r.site_code as string) ?? null,
+      receivedAt: r.received_at as string,
+      punch: JSON.parse(r.punch as string) as Punch,
+      recovered: r.stored_id !== null,
+      recoveredBy: (r.stored_by as string) ?? null,
+    }));
+  }
+
+  async recoverConflicts(deviceId: string, ids: readonly string[] | null, by: string): Promise<RecoverResult> {
+    const s = this.s;
+    return this.db.transaction((): RecoverResult => {
+      const all = new Map((s.conflicts.all(deviceId) as Row[]).map((r) => [r.id as string, r]));
+      const wanted = ids ? [...new Set(ids)] : [...all.keys()];
+      const unknown = wanted.filter((id) => !all.has(id));
+      const res: RecoverResult = { stored: [], already: [], unknown };
+      if (unknown.length) return res;
+      for (const id of wanted) {
+        const r = all.get(id)!;
+        if (s.punchById.get(id)) {
+          res.already.push(id);
+          continue;
+        }
+        const p = JSON.parse(r.punch as string) as Punch;
+        s.insertRecovered.run({
+          id: p.id,
+          device_id: deviceId,
+          nip: p.nip,
+          method: p.method,
+          captured_at: p.capturedAt,
+          site_code: (r.site_code as string) ?? null,
+          clock_synced: p.clock.synced ? 1 : 0,
+          clock_source: p.clock.source,
+          clock_offset_ms: p.clock.offsetMs ?? null,
+          boot_id: p.clock.bootId,
+          mono_ms: p.clock.monoMs,
+          score: p.match.score,
+          liveness: p.match.liveness ?? null,
+          prev_hash: p.prevHash,
+          sig: p.sig,
+          has_photo: p.photo ? 1 : 0,
+          received_at: r.received_at as string,
+          imported_by: by,
+          note: RECOVERED_NOTE,
+          // as at ingest: a punch from an unsynchronised clock waits for an admin's review
+          review_status: p.clock.synced ? 'none' : 'pending',
+        });
+        if (p.photo) s.insertPhoto.run(p.id, Buffer.from(p.photo, 'base64'));
+        res.stored.push(id);
+      }
+      return res;
+    })();
   }
 
   async insertUser(u: { username: string; name: string; role: Role; opdCode: string | null; createdAt: string }) {
