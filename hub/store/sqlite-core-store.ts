@@ -51,6 +51,31 @@ function toPunch(r: Row): PunchRow {
   };
 }
 
+/** A signed kiosk punch as punches-table columns (named parameters), for ingest and for recovery. */
+function punchColumns(p: Punch, siteCode: string | null, receivedAt: string) {
+  return {
+    id: p.id,
+    device_id: p.deviceId,
+    nip: p.nip,
+    method: p.method,
+    captured_at: p.capturedAt,
+    site_code: siteCode,
+    clock_synced: p.clock.synced ? 1 : 0,
+    clock_source: p.clock.source,
+    clock_offset_ms: p.clock.offsetMs ?? null,
+    boot_id: p.clock.bootId,
+    mono_ms: p.clock.monoMs,
+    score: p.match.score,
+    liveness: p.match.liveness ?? null,
+    prev_hash: p.prevHash,
+    sig: p.sig,
+    has_photo: p.photo ? 1 : 0,
+    received_at: receivedAt,
+    // A punch from an unsynchronised clock is kept but waits for an admin's review.
+    review_status: p.clock.synced ? 'none' : 'pending',
+  };
+}
+
 function toUser(r: Row): UserRecord {
   return {
     username: r.username as string,
@@ -207,28 +232,7 @@ export class SqliteCoreStore implements CoreStore {
       let out = devices.get(p.deviceId);
       if (!out) devices.set(p.deviceId, (out = { ids: [], rejected: [], contiguousSeq: 0, newSeqs: [], lastAt: it.receivedAt }));
       out.lastAt = it.receivedAt;
-      const res = s.insertPunch.run({
-        id: p.id,
-        device_id: p.deviceId,
-        seq: p.seq,
-        nip: p.nip,
-        method: p.method,
-        captured_at: p.capturedAt,
-        site_code: it.siteCode,
-        clock_synced: p.clock.synced ? 1 : 0,
-        clock_source: p.clock.source,
-        clock_offset_ms: p.clock.offsetMs ?? null,
-        boot_id: p.clock.bootId,
-        mono_ms: p.clock.monoMs,
-        score: p.match.score,
-        liveness: p.match.liveness ?? null,
-        prev_hash: p.prevHash,
-        sig: p.sig,
-        has_photo: p.photo ? 1 : 0,
-        received_at: it.receivedAt,
-        // A punch from an unsynchronised clock is kept but waits for an admin's review.
-        review_status: p.clock.synced ? 'none' : 'pending',
-      });
+      const res = s.insertPunch.run({ ...punchColumns(p, it.siteCode, it.receivedAt), seq: p.seq });
       if (res.changes === 1) {
         if (p.photo) s.insertPhoto.run(p.id, Buffer.from(p.photo, 'base64'));
         out.ids.push(p.id);
@@ -337,29 +341,7 @@ export class SqliteCoreStore implements CoreStore {
           continue;
         }
         const p = JSON.parse(r.punch as string) as Punch;
-        s.insertRecovered.run({
-          id: p.id,
-          device_id: deviceId,
-          nip: p.nip,
-          method: p.method,
-          captured_at: p.capturedAt,
-          site_code: (r.site_code as string) ?? null,
-          clock_synced: p.clock.synced ? 1 : 0,
-          clock_source: p.clock.source,
-          clock_offset_ms: p.clock.offsetMs ?? null,
-          boot_id: p.clock.bootId,
-          mono_ms: p.clock.monoMs,
-          score: p.match.score,
-          liveness: p.match.liveness ?? null,
-          prev_hash: p.prevHash,
-          sig: p.sig,
-          has_photo: p.photo ? 1 : 0,
-          received_at: r.received_at as string,
-          imported_by: by,
-          note: RECOVERED_NOTE,
-          // as at ingest: a punch from an unsynchronised clock waits for an admin's review
-          review_status: p.clock.synced ? 'none' : 'pending',
-        });
+        s.insertRecovered.run({ ...punchColumns(p, (r.site_code as string) ?? null, r.received_at as string), imported_by: by, note: RECOVERED_NOTE });
         if (p.photo) s.insertPhoto.run(p.id, Buffer.from(p.photo, 'base64'));
         res.stored.push(id);
       }
