@@ -68,31 +68,31 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
       },
     });
 
-  api.get('/reports/attendance', zValidator('query', reportQuery), async (c) => {
+  api.get('/reports/attendance', zValidator('query', reportQuery, hook), async (c) => {
     const q = c.req.valid('query');
     const opd = scopeOf(c.get('user'), q.opd);
     const r = attendanceReport(ctx.db, { month: q.month, opd, today: localToday(ctx.db), now: now() });
     return send(q.format, await renderAttendance(r, q.format), `kehadiran-${q.month}${opd ? `-${opd}` : ''}`);
   });
-  api.get('/reports/tpp', zValidator('query', reportQuery), async (c) => {
+  api.get('/reports/tpp', zValidator('query', reportQuery, hook), async (c) => {
     const q = c.req.valid('query');
     const opd = scopeOf(c.get('user'), q.opd);
     const r = tppReport(ctx.db, { month: q.month, opd, today: localToday(ctx.db), now: now() });
     return send(q.format, await renderTpp(r, q.format), `tpp-${q.month}${opd ? `-${opd}` : ''}`);
   });
-  api.get('/reports/late-today', zValidator('query', z.object({ date: date.optional(), opd: z.string().optional() })), (c) => {
+  api.get('/reports/late-today', zValidator('query', z.object({ date: date.optional(), opd: z.string().optional() }), hook), (c) => {
     const q = c.req.valid('query');
     return c.json(lateToday(ctx.db, { date: q.date ?? localToday(ctx.db), opd: scopeOf(c.get('user'), q.opd), now: now() }));
   });
 
   // leave / duty with approval
-  api.get('/exceptions', zValidator('query', z.object({ status: z.enum(['pending', 'approved', 'rejected']).optional(), month: month.optional(), opd: z.string().optional() })), (c) => {
+  api.get('/exceptions', zValidator('query', z.object({ status: z.enum(['pending', 'approved', 'rejected']).optional(), month: month.optional(), opd: z.string().optional() }), hook), (c) => {
     const q = c.req.valid('query');
     return c.json(listExceptions(ctx.db, { status: q.status, month: q.month, scope: scopeOf(c.get('user'), q.opd) }));
   });
   api.post(
     '/exceptions',
-    zValidator('json', z.strictObject({ nip: z.string().min(1), type: z.enum(EXCEPTION_TYPES), from: date, to: date, evidence: z.string().optional(), note: z.string().optional() })),
+    zValidator('json', z.strictObject({ nip: z.string().min(1), type: z.enum(EXCEPTION_TYPES), from: date, to: date, evidence: z.string().optional(), note: z.string().optional() }), hook),
     (c) => {
       const b = c.req.valid('json');
       const user = c.get('user');
@@ -115,7 +115,7 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
   api.get('/punches/pending', (c) => c.json(listPendingPunches(ctx.db, scopeOf(c.get('user'), c.req.query('opd')))));
   api.post(
     '/punches/:id/review',
-    zValidator('json', z.strictObject({ action: z.enum(['accept', 'reject']), correctedAt: z.string().optional(), useSuggested: z.boolean().optional() })),
+    zValidator('json', z.strictObject({ action: z.enum(['accept', 'reject']), correctedAt: z.string().optional(), useSuggested: z.boolean().optional() }), hook),
     (c) => {
       const b = c.req.valid('json');
       const user = c.get('user');

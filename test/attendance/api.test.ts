@@ -55,7 +55,9 @@ describe('attendance API', () => {
     const refused = await get('/reports/tpp?month=2026-10&opd=DINKES');
     expect(refused.status).toBe(403);
     expect(await refused.json()).toEqual({ error: expect.stringMatching(/DISDIK only/) });
-    expect((await get('/reports/tpp?month=2026-13')).status).toBe(400);
+    const bad = await get('/reports/tpp?month=2026-13');
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: expect.stringMatching(/month/) }); // the shared {error} body, naming the field
   });
 
   it('serves csv, xlsx and pdf with their content types', async () => {
