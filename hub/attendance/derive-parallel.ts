@@ -7,8 +7,8 @@ import { deriveMonthRows, type MonthRow } from './recompute.js';
  * A whole month of a large organisation (a province: 100,000 staff, 4 million punches) is derived
  * on several threads: the staff are cut into NIP ranges of equal size, each worker thread opens
  * its own read connection to the same SQLite file (WAL: readers never block the writer) and derives
- * its range, while this thread derives the first range. Writing stays on this thread, in one
- * transaction (recomputeMonth). Below PARALLEL_MIN_STAFF a worker's start-up (~0.4 s to load the
+ * its range, while this thread derives the first range. Writing stays on this thread, in chunked
+ * transactions (recomputeMonth). Below PARALLEL_MIN_STAFF a worker's start-up (~0.4 s to load the
  * TypeScript sources) costs more than it saves.
  *
  * The API stays synchronous, as every caller of recomputeMonth is: this thread blocks on

@@ -8,7 +8,7 @@ import type { ExceptionType } from '../tpp/rules.js';
 
 /**
  * Keeps att_months current. Inputs are loaded in bulk (a month of punches in one query), each
- * employee-month is derived by the pure deriver, and the results are written in one transaction.
+ * employee-month is derived by the pure deriver, and the results are written in transactions of WRITE_CHUNK rows.
  * An employee-month is rewritten only if its content changed (compared in SQL), and `changed_at` says when.
  */
 
