@@ -6,7 +6,7 @@ import type { HubContext, HubEnv, HubModule, AuthUser } from '../module.js';
 import { UserError, isUserError } from '../../lib/errors.js';
 import { processDirty } from './recompute.js';
 import { addException, decideException, listExceptions, listPendingPunches, reviewPunch, type Scope } from './admin.js';
-import { attendanceReport, lateToday, tppReport } from '../reports/data.js';
+import { attendanceReport, lateToday, prepareMonthAsync, tppReport } from '../reports/data.js';
 import { CONTENT_TYPE, renderAttendance, renderTpp, type ReportFormat } from '../reports/index.js';
 import { localToday } from './clock.js';
 import { EXCEPTION_TYPES } from '../tpp/rules.js';
@@ -68,15 +68,27 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
       },
     });
 
+  // A month never derived is derived off the main thread first (once, however many ask at once).
+  const preparing = new Map<string, Promise<void>>();
+  const prepared = (m: string) => {
+    let p = preparing.get(m);
+    if (!p) {
+      p = prepareMonthAsync(ctx.db, m, now()).finally(() => preparing.delete(m));
+      preparing.set(m, p);
+    }
+    return p;
+  };
   api.get('/reports/attendance', zValidator('query', reportQuery, hook), async (c) => {
     const q = c.req.valid('query');
     const opd = scopeOf(c.get('user'), q.opd);
+    await prepared(q.month);
     const r = attendanceReport(ctx.db, { month: q.month, opd, today: localToday(ctx.db), now: now() });
     return send(q.format, await renderAttendance(r, q.format), `kehadiran-${q.month}${opd ? `-${opd}` : ''}`);
   });
   api.get('/reports/tpp', zValidator('query', reportQuery, hook), async (c) => {
     const q = c.req.valid('query');
     const opd = scopeOf(c.get('user'), q.opd);
+    await prepared(q.month);
     const r = tppReport(ctx.db, { month: q.month, opd, today: localToday(ctx.db), now: now() });
     return send(q.format, await renderTpp(r, q.format), `tpp-${q.month}${opd ? `-${opd}` : ''}`);
   });

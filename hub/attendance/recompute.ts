@@ -2,7 +2,7 @@ import type { SqliteDb } from '../store/sqlite.js';
 import { deriveMonth, totals, type Assignment, type DayRecord, type EmployeeInput, type ExceptionIn, type MonthContext, type PunchIn, type ServiceGap } from './derive.js';
 import { loadMonthContext, monthPunchRange, monthsOfPunch } from './store.js';
 import { packDays } from './pack.js';
-import { deriveMonthRowsParallel } from './derive-parallel.js';
+import { deriveMonthRowsAsync, deriveMonthRowsParallel } from './derive-parallel.js';
 import { dateOf, dayIndex, monthDates } from './time.js';
 import type { ExceptionType } from '../tpp/rules.js';
 
@@ -196,7 +196,7 @@ export function deriveEmployee(ctx: MonthContext, inputs: Inputs, s: StaffRow): 
   return { nip: s.nip, month: ctx.month, opd: lastAssigned.opd, unit: lastAssigned.unit, days };
 }
 
-function inputSeq(db: SqliteDb): number {
+export function inputSeq(db: SqliteDb): number {
   return (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'att_dirty'").pluck().get() as number | undefined) ?? 0;
 }
 
@@ -227,11 +227,36 @@ export function deriveMonthRows(db: SqliteDb, month: string, sel: StaffSelection
 /**
  * Derives and stores a month for everyone (nips null) or the given employees. Returns how many
  * employee-months changed. `now` is the timestamp written to derived_at/changed_at. A whole month
- * of a large organisation is derived on several threads (derive-parallel.ts); the writing is one
- * transaction here.
+ * of a large organisation is derived on several threads (derive-parallel.ts); the writing is done
+ * here, in chunks (monthWriter).
  */
 export function recomputeMonth(db: SqliteDb, month: string, nips: string[] | null, now: string, seq = inputSeq(db), opts: { threads?: number; writeChunk?: number } = {}): { derived: number; changed: number; threads: number } {
   const { rows, threads } = nips === null ? deriveMonthRowsParallel(db, month, now, seq, opts.threads) : { rows: deriveMonthRows(db, month, nips, now, seq), threads: 1 };
+  const w = monthWriter(db, month, rows, nips, seq, opts.writeChunk);
+  while (w.next()) {}
+  return { derived: rows.length, changed: w.changed, threads };
+}
+
+/**
+ * The same for everyone, without blocking this thread: every NIP range is derived on a worker and
+ * the chunks are written with a turn of the event loop between them. For the hub, where a
+ * province's month (~20 s) must not stop ingest and the dashboard.
+ */
+export async function recomputeMonthAsync(db: SqliteDb, month: string, now: string, seq = inputSeq(db), opts: { threads?: number; writeChunk?: number } = {}): Promise<{ derived: number; changed: number; threads: number }> {
+  const { rows, threads } = await deriveMonthRowsAsync(db, month, now, seq, opts.threads);
+  const w = monthWriter(db, month, rows, null, seq, opts.writeChunk);
+  while (w.next()) await new Promise((r) => setImmediate(r));
+  return { derived: rows.length, changed: w.changed, threads };
+}
+
+/**
+ * Writes derived rows, one transaction of `chunk` rows per next() (false when done): a province's
+ * month (100,000 rows, ~5 s) in one transaction would hold SQLite's write lock past the hub
+ * ingest's busy timeout. Each row stands on its own (input_seq keeps an older derivation from
+ * overwriting a newer one); a crash midway leaves the queue entries in att_dirty, so the month is
+ * derived again.
+ */
+function monthWriter(db: SqliteDb, month: string, rows: MonthRow[], nips: string[] | null, seq: number, chunk = WRITE_CHUNK) {
   const upsert = db.prepare(`INSERT INTO att_months (nip, month, opd_code, unit_code, days, deduction_pct, work_days, present_days, late_days, early_days,
       absent_days, missing_days, excused_days, pending_review, digest, input_seq, derived_at, changed_at)
     VALUES (@nip, @month, @opd, @unit, @days, @deduction_pct, @work_days, @present_days, @late_days, @early_days,
@@ -243,25 +268,26 @@ export function recomputeMonth(db: SqliteDb, month: string, nips: string[] | nul
       digest = excluded.digest, input_seq = excluded.input_seq, derived_at = excluded.derived_at, changed_at = excluded.changed_at
     WHERE att_months.input_seq <= excluded.input_seq AND (att_months.days <> excluded.days OR att_months.opd_code IS NOT excluded.opd_code OR att_months.unit_code IS NOT excluded.unit_code)`);
   const drop = db.prepare('DELETE FROM att_months WHERE nip = ? AND month = ? AND input_seq <= ?');
-  let changed = 0;
   const seen = new Set<string>();
-  // Written in transactions of WRITE_CHUNK rows: a province's month (100,000 rows, ~5 s) in one
-  // transaction would hold SQLite's write lock past the hub ingest's busy timeout. Each row stands
-  // on its own (input_seq keeps an older derivation from overwriting a newer one); a crash midway
-  // leaves the queue entries in att_dirty, so the month is derived again.
-  const chunk = opts.writeChunk ?? WRITE_CHUNK;
-  for (let i = 0; i < Math.max(rows.length, 1); i += chunk) {
-    db.transaction(() => {
-      for (const row of rows.slice(i, i + chunk)) {
-        seen.add(row.nip);
-        // unchanged content is not rewritten (a province's month is 300 MB): derived_at is the last change too
-        if (upsert.run(row).changes) changed++;
-      }
-      // employees asked for but no longer employed / active this month
-      if (nips && i + chunk >= rows.length) for (const nip of nips) if (!seen.has(nip) && drop.run(nip, month, seq).changes) changed++;
-    })();
-  }
-  return { derived: rows.length, changed, threads };
+  let i = 0;
+  const w = {
+    changed: 0,
+    next(): boolean {
+      if (i > 0 && i >= rows.length) return false;
+      db.transaction(() => {
+        for (const row of rows.slice(i, i + chunk)) {
+          seen.add(row.nip);
+          // unchanged content is not rewritten (a province's month is 300 MB): derived_at is the last change too
+          if (upsert.run(row).changes) w.changed++;
+        }
+        // employees asked for but no longer employed / active this month
+        if (nips && i + chunk >= rows.length) for (const nip of nips) if (!seen.has(nip) && drop.run(nip, month, seq).changes) w.changed++;
+      })();
+      i += chunk;
+      return i < rows.length;
+    },
+  };
+  return w;
 }
 
 function monthOfPunchWib(capturedAt: string): string {

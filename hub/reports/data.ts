@@ -1,6 +1,6 @@
 import type { SqliteDb } from '../store/sqlite.js';
 import { UserError } from '../../lib/errors.js';
-import { STAFF_OF_MONTH, processDirty, recomputeMonth } from '../attendance/recompute.js';
+import { STAFF_OF_MONTH, processDirty, recomputeMonth, recomputeMonthAsync } from '../attendance/recompute.js';
 import { unpackDays } from '../attendance/pack.js';
 import { totals, type DayRecord, type MonthTotals } from '../attendance/derive.js';
 import { loadRules, requireMonth } from '../attendance/store.js';
@@ -19,15 +19,35 @@ export interface ReportQuery {
   now: string;
 }
 
-/** Re-derives whatever changed, and derives employees that have no record for the month yet. */
-export function prepareMonth(db: SqliteDb, month: string, now: string): void {
-  processDirty(db, now);
+/** Employees of the month that have no derived record for it yet. */
+function missingOf(db: SqliteDb, month: string): string[] {
   const dates = monthDates(month);
-  const missing = db
+  return db
     .prepare(`SELECT nip FROM staff WHERE ${STAFF_OF_MONTH} AND nip NOT IN (SELECT nip FROM att_months WHERE month = @month)`)
     .pluck()
     .all({ month, first: dates[0], last: dates[dates.length - 1] }) as string[];
-  if (missing.length) recomputeMonth(db, month, missing.length > 2000 ? null : missing, now);
+}
+
+/** Beyond this many employees without a record, the whole month is derived (not one by one). */
+const WHOLE_MONTH_FROM = 2000;
+
+/** Re-derives whatever changed, and derives employees that have no record for the month yet. */
+export function prepareMonth(db: SqliteDb, month: string, now: string): void {
+  processDirty(db, now);
+  const missing = missingOf(db, month);
+  if (missing.length) recomputeMonth(db, month, missing.length > WHOLE_MONTH_FROM ? null : missing, now);
+}
+
+/**
+ * prepareMonth for the hub: a month never derived before is derived on worker threads while the
+ * hub keeps serving (a province's first report of a month is ~20 s of work). Then the report's own
+ * prepareMonth finds nothing left to do.
+ */
+export async function prepareMonthAsync(db: SqliteDb, month: string, now: string, opts: { threads?: number; wholeMonthFrom?: number } = {}): Promise<void> {
+  processDirty(db, now);
+  const missing = missingOf(db, month);
+  if (missing.length > (opts.wholeMonthFrom ?? WHOLE_MONTH_FROM)) await recomputeMonthAsync(db, month, now, undefined, { threads: opts.threads });
+  else if (missing.length) recomputeMonth(db, month, missing, now);
 }
 
 /** A stored employee-month: its packed days and the totals derive.ts computed. */

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SqliteDb } from '../../hub/store/sqlite.js';
 import { transferStaff } from '../../hub/org/import.js';
 import { addException, decideException } from '../../hub/attendance/admin.js';
-import { recomputeMonth } from '../../hub/attendance/recompute.js';
+import { recomputeMonth, recomputeMonthAsync } from '../../hub/attendance/recompute.js';
+import { prepareMonthAsync } from '../../hub/reports/data.js';
 import { A, B, C, NOW, ingest, seed, tempDb } from './db.js';
 
 /**
@@ -20,7 +21,8 @@ describe('full-month recompute on several threads', () => {
 
   const snapshot = () => (db.prepare("SELECT * FROM att_months WHERE month = '2026-10' ORDER BY nip").all() as { days: string }[]).map((r) => ({ ...r, derived_at: 0, changed_at: 0 }));
 
-  it('gives the same att_months rows as one thread, and really runs the workers', () => {
+  /** October with late days, early leaves, shifts, a pending punch, a transfer and a leave. */
+  const seedOctober = () => {
     for (let d = 1; d <= 31; d++) {
       const date = `2026-10-${String(d).padStart(2, '0')}`;
       const wd = new Date(`${date}T00:00:00Z`).getUTCDay();
@@ -35,7 +37,10 @@ describe('full-month recompute on several threads', () => {
     transferStaff(db, { nip: A, unit: 'SDN1', from: '2026-10-19', schedule: 'GURU5', by: 'test', now: NOW });
     const leave = addException(db, { nip: B, type: 'cuti_tahunan', from: '2026-10-12', to: '2026-10-13', by: 'test', now: NOW, scope: null });
     decideException(db, { id: leave.id, approve: true, by: 'test', now: NOW, scope: null });
+  };
 
+  it('gives the same att_months rows as one thread, and really runs the workers', () => {
+    seedOctober();
     const one = recomputeMonth(db, '2026-10', null, NOW, 7, { threads: 1 });
     expect(one).toMatchObject({ derived: 3, threads: 1 });
     const single = snapshot();
@@ -51,6 +56,24 @@ describe('full-month recompute on several threads', () => {
     expect(snapshot()).toEqual(single);
     // the days really differ between employees (the comparison is not trivially equal)
     expect(new Set(single.map((r) => r.days)).size).toBe(3);
+  });
+
+  it('async (the hub): every range on a worker, the same rows, and this thread keeps running meanwhile', async () => {
+    seedOctober();
+    recomputeMonth(db, '2026-10', null, NOW, 7, { threads: 1 });
+    const single = snapshot();
+    db.prepare('DELETE FROM att_months').run();
+    let ticks = 0;
+    const t = setInterval(() => ticks++, 5);
+    const r = await recomputeMonthAsync(db, '2026-10', NOW, 7, { threads: 2, writeChunk: 1 });
+    clearInterval(t);
+    expect(r).toMatchObject({ derived: 3, changed: 3, threads: 2 });
+    expect(snapshot()).toEqual(single);
+    expect(ticks).toBeGreaterThan(3); // the event loop ran while the workers derived
+    // the report path: a month never derived is prepared this way, then nothing is left to do
+    db.prepare('DELETE FROM att_months').run();
+    await prepareMonthAsync(db, '2026-10', NOW, { threads: 2, wholeMonthFrom: 0 });
+    expect(db.prepare("SELECT count(*) FROM att_months WHERE month = '2026-10'").pluck().get()).toBe(3);
   });
 
   it('a failing worker fails the recompute with its reason, and nothing is written', () => {
