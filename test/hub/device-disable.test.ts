@@ -11,20 +11,10 @@ import { addUser } from '../../hub/users.js';
 import { KICK_CHECK_MS } from '../../hub/mqtt/broker.js';
 import { KioskApp } from '../../kiosk/app.js';
 import { kioskConfigSchema } from '../../kiosk/config.js';
-import type { Identification, IdentificationSource } from '../../kiosk/types.js';
-import { TestKiosk, enrolTestDevice, metricValue, seedOrg, tmpDir, waitFor, type TestDevice } from './helpers.js';
+import { HandSource } from '../kiosk/hand-source.js';
+import { TestKiosk, enrolTestDevice, metricValue, seedOrg, tmpDir, waitFor, runHadir, type TestDevice } from './helpers.js';
 
-/** `hadir …` as a child process, without blocking this process (the hub under test runs here). */
-function hadir(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'hadir.mjs'), ...args], { env: { ...process.env, HADIR_LOG_LEVEL: 'warn' } });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    c.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const hadir = runHadir;
 
 /** Resolves with the time the client's connection closed, or rejects after `ms`. */
 function closedWithin(k: TestKiosk, ms: number): Promise<number> {
@@ -34,18 +24,6 @@ function closedWithin(k: TestKiosk, ms: number): Promise<number> {
   });
 }
 
-/** A source the test drives by hand (what the face/finger pipelines do). */
-class HandSource implements IdentificationSource {
-  readonly component = 'hand';
-  emit: (id: Identification) => void | Promise<void> = () => {};
-  async start(on: (id: Identification) => void | Promise<void>) {
-    this.emit = on;
-  }
-  async stop() {}
-  state() {
-    return { state: 'ok' as const };
-  }
-}
 
 /**
  * Taking a kiosk out of service: real hub (SQLite file, embedded aedes on an ephemeral port), real

@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -161,4 +162,16 @@ export async function privateMosquitto(dir: string, extra = ''): Promise<{ port:
   };
   await start();
   return { port, url: `mqtt://127.0.0.1:${port}`, stop, restart: async () => (await stop(), await start()) };
+}
+
+/** `hadir …` as a child process, without blocking this process (a hub under test may run here). */
+export function runHadir(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'hadir.mjs'), ...args], { env: { ...process.env, HADIR_LOG_LEVEL: 'warn' } });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    c.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }

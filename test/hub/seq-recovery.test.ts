@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,19 +12,9 @@ import { KioskApp } from '../../kiosk/app.js';
 import { kioskConfigSchema, type KioskConfig } from '../../kiosk/config.js';
 import type { KioskContext, KioskExtension } from '../../kiosk/extension.js';
 import type { ClockService } from '../../kiosk/types.js';
-import { TestKiosk, seedOrg, tmpDir, waitFor } from './helpers.js';
+import { TestKiosk, seedOrg, tmpDir, waitFor, runHadir } from './helpers.js';
 
-/** `hadir …` as a child process on the hub's data dir (the hub under test keeps running here). */
-function hadir(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'hadir.mjs'), ...args], { env: { ...process.env, HADIR_LOG_LEVEL: 'warn' } });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    c.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const hadir = runHadir;
 
 /** A kiosk clock the test sets (synced), one second further per punch. */
 function fixedClock(startIso: string): (ctx: KioskContext) => KioskExtension {

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import { KioskApp } from '../../kiosk/app.js';
-import type { FeedbackEvent, IdentificationSource, Identification } from '../../kiosk/types.js';
+import type { FeedbackEvent } from '../../kiosk/types.js';
 import { GENESIS_HASH, punchHash } from '../../protocol/index.js';
 import { localTime } from '../../kiosk/dedup.js';
+import { HandSource } from './hand-source.js';
 import { randomPrefix, sampleRoster, startBroker, startResponder, startRosterServer, testConfig, tmpDir, waitFor } from './helpers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -11,18 +12,6 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** A source the test drives by hand (what the face/finger pipelines do through ctx.addSource). */
-class HandSource implements IdentificationSource {
-  readonly component = 'hand';
-  emit: (id: Identification) => void | Promise<void> = () => {};
-  async start(on: (id: Identification) => void | Promise<void>) {
-    this.emit = on;
-  }
-  async stop() {}
-  state() {
-    return { state: 'ok' as const };
-  }
-}
 
 async function setup(dedupWindowMin = 5) {
   const broker = await startBroker();
