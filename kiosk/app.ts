@@ -60,6 +60,9 @@ class Registry implements HealthRegistry {
  * started last. Every identification goes dedup → punch → journal commit → only then "recorded".
  * stop() runs everything in reverse.
  */
+/** How long punches refused by the hub keep the journal component degraded. */
+const REJECTED_RECENT_MS = 7 * 86_400_000;
+
 export class KioskApp {
   readonly bus: KioskBus = new EventEmitter<KioskEvents>() as KioskBus;
   readonly log: Logger;
@@ -356,7 +359,10 @@ export class KioskApp {
   private journalState(): ComponentState {
     if (this.journalError) return { state: 'fault', detail: this.journalError.slice(0, 300) };
     const s = this.journal.stats();
-    return { state: s.rejected > 0 ? 'degraded' : 'ok', detail: `${s.undelivered} belum terkirim, ${s.rejected} ditolak hub, seq ${s.lastSeq}` };
+    // Degraded while refusals are recent: a technician looks, an admin recovers them at the hub
+    // (hadir device recover); after a week the state clears, the refused punches stay listed.
+    const recent = s.rejected ? this.journal.rejectedSince(new Date(Date.now() - REJECTED_RECENT_MS).toISOString()) : 0;
+    return { state: recent > 0 ? 'degraded' : 'ok', detail: `${s.undelivered} belum terkirim, ${s.rejected} ditolak hub (${recent} minggu ini / this week), seq ${s.lastSeq}` };
   }
 
   private pruneJournal(): void {

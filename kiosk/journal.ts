@@ -241,6 +241,11 @@ export class Journal {
     return { undelivered: r.undelivered, oldestUndeliveredAt: r.oldest, lastSeq: Math.max(r.lastSeq, this.baseSeq() ?? 0), rejected: r.rejected };
   }
 
+  /** Punches journaled since `iso` that the hub refused for good (the health state looks back a week). */
+  rejectedSince(iso: string): number {
+    return this.db.prepare('SELECT COUNT(*) FROM punches WHERE rejected_reason IS NOT NULL AND journaled_at >= ?').pluck().get(iso) as number;
+  }
+
   /** Every journaled punch with its delivery state, in seq order. */
   rows(): (JournalRow & { punch: Punch })[] {
     return (this.stmts.all.all() as (JournalRow & { json: string })[]).map(({ json, ...r }) => ({ ...r, punch: JSON.parse(json) as Punch }));

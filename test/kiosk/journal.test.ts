@@ -132,6 +132,9 @@ describe('journal', () => {
       score: 0.8, journaledAt: rows[0]!.journaledAt, delivered: true, deliveredAt: '2026-11-24T01:00:00.000Z', rejectedReason: null,
     });
     expect(listing[1]).toMatchObject({ delivered: false, rejectedReason: 'bad signature' });
+    // refusals count as recent by when they were journaled (the health state looks back a week)
+    expect(j.rejectedSince(new Date(Date.parse(rows[1]!.journaledAt) - 1000).toISOString())).toBe(1);
+    expect(j.rejectedSince(new Date(Date.parse(rows[1]!.journaledAt) + 1000).toISOString())).toBe(0);
     j.close();
   });
 
