@@ -168,6 +168,8 @@ export interface TppRow {
   produktivitas_missing: boolean;
   produktivitas: number;
   total: number;
+  /** The exit month of an employee who left service: base × work days in service / work days. */
+  prorata: { work_days_in_service: number; work_days: number; base: number } | null;
   pending_review: number;
   changed_at: string;
   days: TppDay[];
@@ -188,7 +190,7 @@ export function tppReport(db: SqliteDb, q: ReportQuery): { meta: ReportMeta; row
       nip: r.nip, name: r.name, opd: r.opd_code, opd_name: r.opd_name, unit: r.unit_code, employment: r.employment, job_class: r.job_class,
       base: r.tpp_base, rule: t.rule, deduction_pct: t.deduction_pct, cap_pct: t.cap_pct, applied_pct: t.applied_pct, disiplin: t.disiplin,
       produktivitas_score: t.produktivitas_score, produktivitas_missing: t.produktivitas_missing, produktivitas: t.produktivitas, total: t.total,
-      pending_review: r.pending_review, changed_at: r.changed_at,
+      prorata: t.prorata, pending_review: r.pending_review, changed_at: r.changed_at,
       days: t.days.filter((d) => d.status !== 'not_employed'),
     };
   });

@@ -34,7 +34,7 @@ export function tppJson(r: TppReport): string {
       nip: x.nip, name: x.name, opd: x.opd, unit: x.unit, month: r.meta.month, base: x.base, rule: x.rule,
       deduction_pct: x.deduction_pct, cap_pct: x.cap_pct, applied_pct: x.applied_pct, disiplin: x.disiplin,
       produktivitas_score: x.produktivitas_score, produktivitas_missing: x.produktivitas_missing, produktivitas: x.produktivitas,
-      total: x.total, pending_review: x.pending_review, changed_at: x.changed_at,
+      total: x.total, prorata: x.prorata, pending_review: x.pending_review, changed_at: x.changed_at,
       days: x.days.map((d) => ({ date: d.date, status: d.status, code: d.code, minutes_late: d.minutes_late, minutes_early: d.minutes_early, pct: d.pct, lines: d.lines })),
     })),
     null,
@@ -42,8 +42,8 @@ export function tppJson(r: TppReport): string {
   );
 }
 
-const TPP_HEAD = ['NIP', 'Nama', 'OPD', 'Unit', 'TPP Dasar (Rp)', 'Potongan (%)', 'Potongan Diterapkan (%)', 'Disiplin (Rp)', 'Nilai Kinerja', 'Produktivitas (Rp)', 'Jumlah Diterima (Rp)', 'Aturan', 'Absen Menunggu Verifikasi', 'Terakhir Berubah'];
-const tppCells = (x: TppRow) => [x.nip, x.name, x.opd ?? '', x.unit ?? '', x.base, x.deduction_pct, x.applied_pct, x.disiplin, x.produktivitas_score ?? 'belum ada', x.produktivitas, x.total, x.rule ?? '', x.pending_review, x.changed_at];
+const TPP_HEAD = ['NIP', 'Nama', 'OPD', 'Unit', 'TPP Dasar (Rp)', 'Potongan (%)', 'Potongan Diterapkan (%)', 'Disiplin (Rp)', 'Nilai Kinerja', 'Produktivitas (Rp)', 'Jumlah Diterima (Rp)', 'Aturan', 'Absen Menunggu Verifikasi', 'Terakhir Berubah', 'Hari Kerja Bertugas (pro rata)'];
+const tppCells = (x: TppRow) => [x.nip, x.name, x.opd ?? '', x.unit ?? '', x.base, x.deduction_pct, x.applied_pct, x.disiplin, x.produktivitas_score ?? 'belum ada', x.produktivitas, x.total, x.rule ?? '', x.pending_review, x.changed_at, x.prorata ? `${x.prorata.work_days_in_service}/${x.prorata.work_days}` : ''];
 
 export function tppCsv(r: TppReport): string {
   return stringify([TPP_HEAD, ...r.rows.map(tppCells)]);
@@ -85,12 +85,15 @@ export async function tppXlsx(r: TppReport): Promise<Buffer> {
   for (const x of r.rows) ws.addRow(tppCells(x));
   ws.addRow(['', 'JUMLAH', '', '', r.totals.base, '', '', '', '', '', r.totals.total]).font = { bold: true };
   for (const c of [5, 8, 10, 11]) ws.getColumn(c).numFmt = RP;
-  ws.columns.forEach((c, i) => (c.width = [20, 28, 10, 14, 16, 12, 12, 16, 12, 16, 18, 18, 12, 24][i] ?? 12));
+  ws.columns.forEach((c, i) => (c.width = [20, 28, 10, 14, 16, 12, 12, 16, 12, 16, 18, 18, 12, 24, 14][i] ?? 12));
   const detail = wb.addWorksheet('Rincian Potongan');
   detail.addRow(['NIP', 'Nama', 'Tanggal', 'Status', 'Kode', 'Menit Terlambat', 'Menit Pulang Cepat', 'Potongan (%)', 'Dasar Aturan']).font = { bold: true };
-  for (const x of r.rows)
+  for (const x of r.rows) {
+    // the exit month's pro rata is part of the explanation of the rupiah, as the deductions are
+    if (x.prorata) detail.addRow([x.nip, x.name, '', 'Pro rata masa tugas', '', '', '', 0, `${x.prorata.work_days_in_service}/${x.prorata.work_days} hari kerja: TPP dasar ${x.base} → ${x.prorata.base}`]);
     for (const d of x.days)
       if (d.pct > 0) detail.addRow([x.nip, x.name, d.date, STATUS_ID[d.status] ?? d.status, d.code, d.minutes_late, d.minutes_early, d.pct, d.lines.map((l) => `${l.rule} ${l.item}: ${pct(l.pct)}%`).join('; ')]);
+  }
   detail.columns.forEach((c, i) => (c.width = [20, 28, 12, 26, 10, 10, 10, 10, 50][i] ?? 12));
   return Buffer.from(await wb.xlsx.writeBuffer());
 }

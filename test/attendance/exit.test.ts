@@ -12,6 +12,8 @@ import { processDirty, recomputeMonth } from '../../hub/attendance/recompute.js'
 import { unpackDays } from '../../hub/attendance/pack.js';
 import { dayIndex, monthDates, weekdayOf } from '../../hub/attendance/time.js';
 import { attendanceReport, tppReport } from '../../hub/reports/data.js';
+import { tppCsv, tppJson, tppXlsx } from '../../hub/reports/render.js';
+import ExcelJS from 'exceljs';
 import { startHub, type RunningHub } from '../../hub/server.js';
 import { addUser } from '../../hub/users.js';
 import { TestKiosk, enrolTestDevice, tmpDir, waitFor, type TestDevice } from '../hub/helpers.js';
@@ -55,7 +57,7 @@ describe('end of service: derivation and TPP (hand-worked, October 2026)', () =>
   });
   afterEach(() => t.close());
 
-  it('retirement on 16 Oct: days before count (a late day still deducted), from the 16th not_employed, TPP 11/22 pro rata, November not derived', () => {
+  it('retirement on 16 Oct: days before count (a late day still deducted), from the 16th not_employed, TPP 11/22 pro rata, November not derived', async () => {
     const db = t.db;
     punchA(db, '2026-10-01', '2026-10-15', { '2026-10-05': '07:41' });
     kinerja(db, `${A},2026-10,80`);
@@ -82,6 +84,19 @@ describe('end of service: derivation and TPP (hand-worked, October 2026)', () =>
     expect(r).toMatchObject({ base: 5_000_000, deduction_pct: 0.5, disiplin: 995_000, produktivitas: 1_200_000, total: 2_195_000 });
     expect(r.days.map((d) => d.date).at(-1)).toBe('2026-10-15'); // days out of service are not listed
     expect(r.days.at(-1)!.lines).toEqual([expect.objectContaining({ rule: 'perbup-2026-01', pct: 0, item: expect.stringMatching(/^prorata masa tugas .*11\/22 hari kerja, dasar 5000000 × 11\/22 = 2500000$/) })]);
+    expect(r.prorata).toEqual({ work_days_in_service: 11, work_days: 22, base: 2_500_000 });
+    // every format says it: JSON field, CSV column, XLSX detail row
+    const full = tpp(db, '2026-10');
+    expect(JSON.parse(tppJson(full)).find((x: { nip: string }) => x.nip === A).prorata).toEqual({ work_days_in_service: 11, work_days: 22, base: 2_500_000 });
+    const csv = tppCsv(full).trim().split('\n');
+    expect(csv[0]).toMatch(/,Hari Kerja Bertugas \(pro rata\)$/);
+    expect(csv.find((l) => l.startsWith(A))).toMatch(/,11\/22$/);
+    expect(csv.find((l) => l.startsWith(B))).toMatch(/,$/);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load((await tppXlsx(full)) as never); // exceljs types want an older Buffer type
+    const rows: unknown[][] = [];
+    wb.getWorksheet('Rincian Potongan')!.eachRow((row) => rows.push(row.values as unknown[]));
+    expect(rows.find((v) => v[1] === A && v[4] === 'Pro rata masa tugas')?.[9]).toBe('11/22 hari kerja: TPP dasar 5000000 → 2500000');
     const a = att(db, '2026-10').rows.find((x) => x.nip === A)!;
     expect(a).toMatchObject({ work_days: 11, present_days: 11, late_days: 1, absent_days: 0, deduction_pct: 0.5 });
 
