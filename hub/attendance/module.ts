@@ -10,7 +10,7 @@ import { attendanceReport, lateToday, prepareMonthAsync, tppReport } from '../re
 import { CONTENT_TYPE, renderAttendance, renderTpp, type ReportFormat } from '../reports/index.js';
 import { localToday } from './clock.js';
 import { EXCEPTION_TYPES } from '../tpp/rules.js';
-import { isDate } from './time.js';
+import { dateSchema } from './time.js';
 import { ATTENDANCE_OPENAPI } from './openapi.js';
 import { validationHook as hook } from '../http/validation.js';
 import { endService, endServiceBody, listExits, reinstate, reinstateBody, syncServiceStatus } from '../org/exit.js';
@@ -38,7 +38,6 @@ const reportQuery = z.object({
   opd: z.string().min(1).optional(),
   format: z.enum(['json', 'csv', 'xlsx', 'pdf']).default('json'),
 });
-const date = z.string().refine(isDate, 'expected a date YYYY-MM-DD');
 const nipParam = z.strictObject({ nip: z.string().min(1).max(32) });
 
 /** End of service is a BKPSDM (payroll) decision: OPD admins are refused before anything else is looked at. */
@@ -92,7 +91,7 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
     const r = tppReport(ctx.db, { month: q.month, opd, today: localToday(ctx.db), now: now() });
     return send(q.format, await renderTpp(r, q.format), `tpp-${q.month}${opd ? `-${opd}` : ''}`);
   });
-  api.get('/reports/late-today', zValidator('query', z.object({ date: date.optional(), opd: z.string().optional() }), hook), (c) => {
+  api.get('/reports/late-today', zValidator('query', z.object({ date: dateSchema.optional(), opd: z.string().optional() }), hook), (c) => {
     const q = c.req.valid('query');
     return c.json(lateToday(ctx.db, { date: q.date ?? localToday(ctx.db), opd: scopeOf(c.get('user'), q.opd), now: now() }));
   });
@@ -104,7 +103,7 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
   });
   api.post(
     '/exceptions',
-    zValidator('json', z.strictObject({ nip: z.string().min(1), type: z.enum(EXCEPTION_TYPES), from: date, to: date, evidence: z.string().optional(), note: z.string().optional() }), hook),
+    zValidator('json', z.strictObject({ nip: z.string().min(1), type: z.enum(EXCEPTION_TYPES), from: dateSchema, to: dateSchema, evidence: z.string().optional(), note: z.string().optional() }), hook),
     (c) => {
       const b = c.req.valid('json');
       const user = c.get('user');

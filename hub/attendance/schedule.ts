@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isDate, parseClock } from './time.js';
+import { dateSchema, parseClock } from './time.js';
 
 /**
  * Schedules are data: named work patterns with per-weekday shifts, each shift listing the punches a
@@ -7,7 +7,6 @@ import { isDate, parseClock } from './time.js';
  * relative to the date the shift starts; "HH:MM+1" is the next day (night shifts).
  */
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d(\+1)?$/, 'expected HH:MM or HH:MM+1 (next day)');
-const date = z.string().refine(isDate, 'expected a date YYYY-MM-DD');
 
 export const punchWindowSchema = z.strictObject({
   kind: z.enum(['in', 'mid', 'out']),
@@ -42,7 +41,7 @@ export const scheduleSchema = z.discriminatedUnion('type', [
     /** A weekday missing or null is an off day. */
     days: weekSchema,
     /** Date-ranged replacements of some weekdays (Ramadan hours …); the last matching wins. */
-    overrides: z.array(z.strictObject({ name: z.string().min(1), from: date, to: date, days: weekSchema })).default([]),
+    overrides: z.array(z.strictObject({ name: z.string().min(1), from: dateSchema, to: dateSchema, days: weekSchema })).default([]),
   }),
   z.strictObject({
     code: z.string().regex(/^[A-Z0-9_]{2,32}$/, 'code: capitals, digits, _'),

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Calendar arithmetic on plain numbers: a date is a day index (days since 1970-01-01), a time is
  * minutes. Indonesia has no daylight saving, so a local time is UTC plus a fixed offset
@@ -7,6 +9,9 @@ export const MIN_PER_DAY = 1440;
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const MONTH_RE = /^(\d{4})-(0[1-9]|1[0-2])$/;
+
+/** A calendar date YYYY-MM-DD in a zod schema (files, HTTP bodies). */
+export const dateSchema = z.string().refine(isDate, 'expected a date YYYY-MM-DD');
 
 export function isDate(s: string): boolean {
   const m = DATE_RE.exec(s);

@@ -3,7 +3,7 @@ import type { SqliteDb } from '../store/sqlite.js';
 import { UserError } from '../../lib/errors.js';
 import { derivedMonthsFrom, markDirty } from '../attendance/recompute.js';
 import { localToday } from '../attendance/clock.js';
-import { isDate } from '../attendance/time.js';
+import { dateSchema, isDate } from '../attendance/time.js';
 
 /**
  * End of service (pensiun, berhenti, meninggal, mutasi keluar) and reinstatement. An exit is a
@@ -18,13 +18,12 @@ export const EXIT_REASONS = ['pensiun', 'berhenti', 'meninggal', 'mutasi_keluar'
 export type ExitReason = (typeof EXIT_REASONS)[number];
 
 /** HTTP bodies (POST /api/v1/staff/{nip}/end and /reinstate), also used for the OpenAPI document. */
-const date = z.string().refine(isDate, 'expected a date YYYY-MM-DD');
 export const endServiceBody = z.strictObject({
-  from: date.describe('first day no longer in service'),
+  from: dateSchema.describe('first day no longer in service'),
   reason: z.enum(EXIT_REASONS),
   note: z.string().max(500).optional().describe('SK number, letter, remark'),
 });
-export const reinstateBody = z.strictObject({ from: date.describe('first day in service again (the exit date cancels the exit)') });
+export const reinstateBody = z.strictObject({ from: dateSchema.describe('first day in service again (the exit date cancels the exit)') });
 
 export interface ExitRow {
   id: number;
@@ -108,13 +107,6 @@ export function reinstate(db: SqliteDb, r: { nip: string; from: string; by: stri
     syncServiceStatus(db, localToday(db, Date.parse(r.now)));
   })();
   return db.prepare('SELECT * FROM staff_exits WHERE id = ?').get(open.id) as ExitRow;
-}
-
-/** The exit in force on a date (the employee is out of service that day), if any. */
-export function exitOn(db: SqliteDb, nip: string, date: string): ExitRow | undefined {
-  return db
-    .prepare('SELECT * FROM staff_exits WHERE nip = ? AND from_date <= ? AND (reinstated_from IS NULL OR reinstated_from > ?) ORDER BY from_date DESC LIMIT 1')
-    .get(nip, date, date) as ExitRow | undefined;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isDate } from '../attendance/time.js';
+import { dateSchema } from '../attendance/time.js';
 
 /** Exception types: leave of PP 11/2017, dinas luar / SPT, tugas belajar. */
 export const EXCEPTION_TYPES = ['cuti_tahunan', 'cuti_besar', 'cuti_sakit', 'cuti_melahirkan', 'cuti_alasan_penting', 'cltn', 'dinas_luar', 'tugas_belajar'] as const;
@@ -30,7 +30,7 @@ function checkBands(bands: z.output<typeof band>[], path: string, ctx: z.Refinem
 export const tppRuleSchema = z
   .strictObject({
     id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, . _ -'),
-    effectiveFrom: z.string().refine(isDate, 'expected a date YYYY-MM-DD'),
+    effectiveFrom: dateSchema,
     weights: z.strictObject({ disiplin: z.number().min(0).max(100), produktivitas: z.number().min(0).max(100) }),
     graceMinutes: z.number().int().min(0).max(240),
     late: z.array(band).min(1),
