@@ -1,4 +1,4 @@
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
 import { Counter, Gauge } from 'prom-client';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
@@ -13,6 +13,7 @@ import { EXCEPTION_TYPES } from '../tpp/rules.js';
 import { dateSchema } from './time.js';
 import { ATTENDANCE_OPENAPI } from './openapi.js';
 import { validationHook as hook } from '../http/validation.js';
+import { bkpsdmOnly } from '../http/auth.js';
 import { endService, endServiceBody, listExits, reinstate, reinstateBody, syncServiceStatus } from '../org/exit.js';
 
 /**
@@ -40,11 +41,8 @@ const reportQuery = z.object({
 });
 const nipParam = z.strictObject({ nip: z.string().min(1).max(32) });
 
-/** End of service is a BKPSDM (payroll) decision: OPD admins are refused before anything else is looked at. */
-const bkpsdmOnly: MiddlewareHandler<HubEnv> = async (c, next) => {
-  if (c.get('user').role !== 'bkpsdm') throw new UserError('hanya BKPSDM yang dapat mengakhiri atau memulihkan masa kerja / only BKPSDM may end or reinstate service', 'ask BKPSDM', 403);
-  await next();
-};
+/** End of service is a BKPSDM (payroll) decision. */
+const serviceAdmin = bkpsdmOnly('hanya BKPSDM yang dapat mengakhiri atau memulihkan masa kerja / only BKPSDM may end or reinstate service — ask BKPSDM');
 
 export function createAttendanceModule(ctx: HubContext): HubModule {
   const log = ctx.log.child({ module: 'attendance' });
@@ -145,14 +143,14 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
     const q = c.req.valid('query');
     return c.json(listExits(ctx.db, { opd: scopeOf(c.get('user'), q.opd), open: q.open === 'true' }));
   });
-  api.post('/staff/:nip/end', bkpsdmOnly, zValidator('param', nipParam, hook), zValidator('json', endServiceBody, hook), (c) => {
+  api.post('/staff/:nip/end', serviceAdmin, zValidator('param', nipParam, hook), zValidator('json', endServiceBody, hook), (c) => {
     const user = c.get('user');
     const b = c.req.valid('json');
     const e = endService(ctx.db, { nip: c.req.valid('param').nip, from: b.from, reason: b.reason, note: b.note, by: user.username, now: now() });
     serviceChanged();
     return c.json(e, 201);
   });
-  api.post('/staff/:nip/reinstate', bkpsdmOnly, zValidator('param', nipParam, hook), zValidator('json', reinstateBody, hook), (c) => {
+  api.post('/staff/:nip/reinstate', serviceAdmin, zValidator('param', nipParam, hook), zValidator('json', reinstateBody, hook), (c) => {
     const user = c.get('user');
     const e = reinstate(ctx.db, { nip: c.req.valid('param').nip, from: c.req.valid('json').from, by: user.username, now: now() });
     serviceChanged();

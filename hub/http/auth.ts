@@ -76,8 +76,11 @@ export function scopeOf(c: Context<HubEnv>, requested?: string | null): string |
   return opdScope(c.get('user'), requested);
 }
 
-/** Only BKPSDM (regency-wide) users. */
-export const requireBkpsdm: MiddlewareHandler<HubEnv> = async (c, next) => {
-  if (c.get('user').role !== 'bkpsdm') deny(403, 'only BKPSDM users may do this');
-  await next();
-};
+/** Only BKPSDM (regency-wide) users; others get 403 with `reason`, before anything else is looked at. */
+export function bkpsdmOnly(reason = 'only BKPSDM users may do this'): MiddlewareHandler<HubEnv> {
+  return async (c, next) => {
+    if (c.get('user').role !== 'bkpsdm') deny(403, reason);
+    await next();
+  };
+}
+export const requireBkpsdm = bkpsdmOnly();
