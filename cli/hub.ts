@@ -167,8 +167,7 @@ export function registerHubCommands(g: Groups): void {
     if (!reason || reason.length > 500) throw new UserError('--reason must be 1–500 characters', 'say why, e.g. --reason "kiosk dicuri / stolen"');
     const by = `cli:${o.by ?? operatorName()}`;
     await withStore(o, async (store) => {
-      const before = await store.getDevice(id);
-      if (!before) throw new UserError(`device ${JSON.stringify(id)} is not registered / perangkat tidak dikenal`, 'check the id with `hadir device list`');
+      const before = await knownDevice(store, id);
       const d = (await store.disableDevice(id, { at: new Date().toISOString(), reason, by }))!;
       process.stdout.write(
         `Perangkat / device ${d.id} ${before.disabledAt ? `sudah nonaktif sejak / already disabled since ${d.disabledAt}; alasan diperbarui / reason updated` : `dinonaktifkan / disabled at ${d.disabledAt}`} (${by}: ${reason}).\n` +
@@ -185,8 +184,7 @@ export function registerHubCommands(g: Groups): void {
       .description('Aktifkan kembali kiosk / bring a disabled kiosk back: it may log in again and its waiting punches are stored'),
   ).action(async (id: string, o: StoreFlags) => {
     await withStore(o, async (store) => {
-      const before = await store.getDevice(id);
-      if (!before) throw new UserError(`device ${JSON.stringify(id)} is not registered / perangkat tidak dikenal`, 'check the id with `hadir device list`');
+      const before = await knownDevice(store, id);
       await store.enableDevice(id);
       process.stdout.write(
         before.disabledAt
