@@ -54,15 +54,15 @@ class Registry implements HealthRegistry {
   }
 }
 
+/** How long punches refused by the hub keep the journal component degraded. */
+const REJECTED_RECENT_MS = 7 * 86_400_000;
+
 /**
  * The kiosk: builds the KioskContext, starts the core (journal, MQTT link, publisher, roster,
  * screen), then the feature extensions in order; identification sources registered by them are
  * started last. Every identification goes dedup → punch → journal commit → only then "recorded".
  * stop() runs everything in reverse.
  */
-/** How long punches refused by the hub keep the journal component degraded. */
-const REJECTED_RECENT_MS = 7 * 86_400_000;
-
 export class KioskApp {
   readonly bus: KioskBus = new EventEmitter<KioskEvents>() as KioskBus;
   readonly log: Logger;

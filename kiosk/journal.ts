@@ -119,6 +119,7 @@ export class Journal {
         'DELETE FROM punches WHERE delivered_at IS NOT NULL AND delivered_at < ? AND seq < (SELECT MAX(seq) FROM punches)',
       ),
       anyPunch: db.prepare('SELECT 1 FROM punches LIMIT 1').pluck(),
+      rejectedSince: db.prepare('SELECT COUNT(*) FROM punches WHERE rejected_reason IS NOT NULL AND journaled_at >= ?').pluck(),
     };
     const hasMeta = !!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").pluck().get();
     this.baseStmt = hasMeta ? db.prepare("SELECT value FROM meta WHERE key = 'base_seq'").pluck() : null;
@@ -243,7 +244,7 @@ export class Journal {
 
   /** Punches journaled since `iso` that the hub refused for good (the health state looks back a week). */
   rejectedSince(iso: string): number {
-    return this.db.prepare('SELECT COUNT(*) FROM punches WHERE rejected_reason IS NOT NULL AND journaled_at >= ?').pluck().get(iso) as number;
+    return this.stmts.rejectedSince.get(iso) as number;
   }
 
   /** Every journaled punch with its delivery state, in seq order. */
