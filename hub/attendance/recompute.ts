@@ -131,11 +131,12 @@ function loadInputs(db: SqliteDb, month: string, sel: StaffSelection): Inputs {
       inputs.staff = db.prepare(sqlStaffAll + ' ORDER BY nip').all({ ...rp, first, last }) as StaffRow[];
       const fallback = new Map(inputs.staff.map((s) => [s.nip, s.schedule_code]));
       for (const r of db.prepare(sqlAssign + (range_ ? ' WHERE nip >= @lo AND nip < @hi' : '') + ' ORDER BY nip, from_date').iterate(rp) as Iterable<Parameters<typeof addAssignment>[0]>) addAssignment(r, fallback.get(r.nip) ?? '');
-      for (const r of db.prepare(sqlExc.replace('?', '@last').replace('?', '@first') + inRange('nip') + ' ORDER BY from_date').iterate({ ...rp, last, first }) as Iterable<Parameters<typeof addException>[0]>) addException(r);
-      for (const r of db.prepare(sqlRoster.replace('?', '@first').replace('?', '@last') + inRange('nip')).iterate({ ...rp, first, last }) as Iterable<Parameters<typeof addRoster>[0]>) addRoster(r);
+      // the positional queries shared with the per-employee branch, as named ones (plus the NIP range)
+      const named = (sql: string, names: string[]) => names.reduce((q, n) => q.replace('?', `@${n}`), sql);
+      for (const r of db.prepare(named(sqlExc, ['last', 'first']) + inRange('nip') + ' ORDER BY from_date').iterate({ ...rp, last, first }) as Iterable<Parameters<typeof addException>[0]>) addException(r);
+      for (const r of db.prepare(named(sqlRoster, ['first', 'last']) + inRange('nip')).iterate({ ...rp, first, last }) as Iterable<Parameters<typeof addRoster>[0]>) addRoster(r);
       for (const r of db.prepare(sqlExit + inRange('nip') + ' ORDER BY from_date').iterate({ ...rp, first, last }) as Iterable<Parameters<typeof addExit>[0]>) addExit(r);
       // a time slice per query: all() is much faster than iterate() per row, and a slice bounds the memory
-      const named = (sql: string, names: string[]) => names.reduce((q, n) => q.replace('?', `@${n}`), sql);
       const qDay = db.prepare(named(sqlPunch, ['a', 'b']) + inRange('nip')).raw();
       const bounds = [range.from];
       const step = 2; // hours per query: a smaller result array dies young (less GC than a day's)
