@@ -80,8 +80,8 @@ export class Ingestor {
       }
       return;
     }
-    this.o.metrics.queued.set(this.queue.length + 1);
     this.queue.push({ topic, payload, at: Date.now() });
+    this.o.metrics.queued.set(this.queue.length);
     if (this.queue.length >= this.o.batchMax) this.flush();
     else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.o.batchDelayMs);
   }

@@ -45,8 +45,9 @@ export class InlineVerifier implements Verifier {
   private readonly one: (it: VerifyItem) => boolean;
   readonly backend: VerifyBackend;
   constructor(backend: VerifyBackend = 'sodium') {
-    this.backend = availableBackend(backend);
-    this.one = core.makeVerifyOne(this.backend === 'sodium' ? core.loadSodium() : null, canonicalize);
+    const sodium = backend === 'sodium' ? core.loadSodium() : null;
+    this.backend = sodium ? 'sodium' : 'openssl';
+    this.one = core.makeVerifyOne(sodium, canonicalize);
   }
   async verifyMany(items: VerifyItem[]) {
     return items.map(this.one);
