@@ -16,6 +16,15 @@ export function topicMatches(filter: string, topic: string): boolean {
   return f.length === t.length;
 }
 
+/** Runs one subscription handler; a handler that throws is logged, never fatal to the others. */
+export function deliverSafely(handler: (topic: string, payload: Buffer) => void, topic: string, payload: Buffer, log: Logger): void {
+  try {
+    handler(topic, payload);
+  } catch (e) {
+    log.error({ err: e, topic }, 'mqtt handler failed');
+  }
+}
+
 /** The hub's MQTT side as the server uses it: a TCP client (external broker) or in-process (embedded). */
 export interface HubMqttConnection extends HubMqtt {
   connected(): boolean;
@@ -52,12 +61,7 @@ export async function connectHubMqtt(o: {
   const handlers: { filter: string; handler: (topic: string, payload: Buffer) => void }[] = [];
   client.on('message', (topic, payload) => {
     for (const h of handlers) {
-      if (!topicMatches(h.filter, topic)) continue;
-      try {
-        h.handler(topic, payload);
-      } catch (e) {
-        log.error({ err: e, topic }, 'mqtt handler failed');
-      }
+      if (topicMatches(h.filter, topic)) deliverSafely(h.handler, topic, payload, log);
     }
   });
   client.on('error', (e) => log.warn({ err: e.message }, 'hub mqtt error'));

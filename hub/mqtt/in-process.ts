@@ -1,6 +1,6 @@
 import type { Aedes, PublishPacket } from 'aedes';
 import type { Logger } from '../../lib/logger.js';
-import type { HubMqttConnection } from './client.js';
+import { deliverSafely, type HubMqttConnection } from './client.js';
 
 /**
  * The hub's MQTT side when the broker is the embedded aedes: subscriptions and publishes go
@@ -16,13 +16,7 @@ export function inProcessHubMqtt(broker: Aedes, log: Logger): HubMqttConnection 
   return {
     connected: () => !closed && !broker.closed,
     async subscribe(filter, handler) {
-      const deliver = (topic: string, payload: Buffer) => {
-        try {
-          handler(topic, payload);
-        } catch (e) {
-          log.error({ err: e, topic }, 'mqtt handler failed');
-        }
-      };
+      const deliver = (topic: string, payload: Buffer) => deliverSafely(handler, topic, payload, log);
       const fn = (packet: PublishPacket, cb: () => void) => {
         // broker-internal $SYS traffic never reaches a filter of ours, but a `#` would see it
         if (!packet.topic.startsWith('$SYS')) deliver(packet.topic, packet.payload as Buffer);
