@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
@@ -147,6 +147,7 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
     const extras = modules.flatMap((m) => (m.describeDevices ? [m.describeDevices(devices.map((d) => d.id))] : []));
     return c.json({ items: devices.map((d) => Object.assign(deviceView(d, gaps), ...extras.map((x) => x.get(d.id) ?? {}))) });
   });
+  const unknownDevice = (c: Context, id: string) => c.json({ error: `perangkat ${id} tidak dikenal / device ${id} is not registered — see GET /api/v1/devices` }, 404);
   // Taking a kiosk out of service and back (BKPSDM only). Ingest refuses a disabled device's punches
   // as transient (no refusal in the ack), so its backlog goes through after enable.
   api.post('/devices/:id/disable', requireBkpsdm, zValidator('param', deviceParamSchema, hook), zValidator('json', disableDeviceSchema, hook), async (c) => {
@@ -154,7 +155,7 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
     const by = c.get('user').username;
     const { reason } = c.req.valid('json');
     const d = await store.disableDevice(id, { at: now().toISOString(), reason, by });
-    if (!d) return c.json({ error: `perangkat ${id} tidak dikenal / device ${id} is not registered — see GET /api/v1/devices` }, 404);
+    if (!d) return unknownDevice(c, id);
     log.warn({ deviceId: id, by, reason }, 'device disabled');
     deps.onDeviceDisabled?.(id);
     return c.json(deviceView(d, await store.seqGaps(id, true)));
@@ -162,7 +163,7 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
   api.post('/devices/:id/enable', requireBkpsdm, zValidator('param', deviceParamSchema, hook), async (c) => {
     const { id } = c.req.valid('param');
     const d = await store.enableDevice(id);
-    if (!d) return c.json({ error: `perangkat ${id} tidak dikenal / device ${id} is not registered — see GET /api/v1/devices` }, 404);
+    if (!d) return unknownDevice(c, id);
     log.info({ deviceId: id, by: c.get('user').username }, 'device enabled');
     return c.json(deviceView(d, await store.seqGaps(id, true)));
   });
