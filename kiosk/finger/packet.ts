@@ -14,7 +14,11 @@ export const DEFAULT_ADDRESS = 0xffffffff;
 export const PID = { command: 0x01, data: 0x02, ack: 0x07, end: 0x08 } as const;
 export type Pid = (typeof PID)[keyof typeof PID];
 
-/** Instruction codes (first payload byte of a command packet). */
+/**
+ * Instruction codes (first payload byte of a command packet): the R30x/ZFM table, the AS608 additions
+ * (Enroll, Identify, BurnCode, GenBinImage, UserGPIO), the R503 additions (0x28…0x40) and the
+ * LED on/off pair of the Adafruit-sold modules. Names follow the datasheets (TempleteNum, DeletChar).
+ */
 export const INS = {
   GenImg: 0x01,
   Img2Tz: 0x02,
@@ -25,14 +29,67 @@ export const INS = {
   LoadChar: 0x07,
   UpChar: 0x08,
   DownChar: 0x09,
+  UpImage: 0x0a,
+  DownImage: 0x0b,
   DeletChar: 0x0c,
   Empty: 0x0d,
+  SetSysPara: 0x0e,
   ReadSysPara: 0x0f,
+  Enroll: 0x10,
+  Identify: 0x11,
+  SetPwd: 0x12,
   VfyPwd: 0x13,
+  GetRandomCode: 0x14,
+  SetAdder: 0x15,
+  ReadInfPage: 0x16,
+  /** Port control on R30x/AS608 (one parameter byte); without a parameter, answered as a handshake. */
+  Control: 0x17,
+  WriteNotepad: 0x18,
+  ReadNotepad: 0x19,
+  BurnCode: 0x1a,
+  HiSpeedSearch: 0x1b,
+  GenBinImage: 0x1c,
   TempleteNum: 0x1d,
+  UserGPIO: 0x1e,
   ReadIndexTable: 0x1f,
+  GetImageEx: 0x28,
+  Cancel: 0x30,
+  AutoEnroll: 0x31,
+  AutoIdentify: 0x32,
   AuraLedConfig: 0x35,
+  CheckSensor: 0x36,
+  GetAlgVer: 0x39,
+  GetFwVer: 0x3a,
+  ReadProdInfo: 0x3c,
+  SoftRst: 0x3d,
+  HandShake: 0x40,
+  LedOn: 0x50,
+  LedOff: 0x51,
 } as const;
+export type InstructionName = keyof typeof INS;
+
+/** SetSysPara register numbers. */
+export const SYS_REG = { baud: 4, securityLevel: 5, packetSize: 6 } as const;
+
+/** Bytes after the confirmation code in an instruction's acknowledgement; the module sends them even when the code is an error (zeros). */
+export const ACK_PARAM_BYTES: Partial<Record<InstructionName, number>> = {
+  Match: 2,
+  Search: 4,
+  HiSpeedSearch: 4,
+  ReadSysPara: 16,
+  Enroll: 2,
+  Identify: 4,
+  GetRandomCode: 4,
+  ReadNotepad: 32,
+  TempleteNum: 2,
+  UserGPIO: 1,
+  ReadIndexTable: 32,
+  AutoEnroll: 3,
+  AutoIdentify: 5,
+  GetAlgVer: 32,
+  GetFwVer: 32,
+  ReadProdInfo: 46,
+};
 
 /** Largest data payload any module uses (packet size code 3 = 256 bytes); anything longer is noise. */
 export const MAX_PAYLOAD = 256;
@@ -62,6 +119,8 @@ export function encodePacket(p: Packet): Buffer {
   buf.writeUInt16BE(checksum(p.pid, length, p.payload), 9 + p.payload.length);
   return buf;
 }
+
+const KNOWN_PIDS = new Set<number>(Object.values(PID));
 
 export type DecodeProblem =
   | { kind: 'checksum'; expected: number; got: number; packet: Packet }
@@ -104,6 +163,14 @@ export class PacketDecoder {
         this.buf = this.buf.subarray(this.buf.length - keep);
         return;
       }
+      if (this.buf.length < 7) return;
+      const pid = this.buf.readUInt8(6);
+      if (!KNOWN_PIDS.has(pid)) {
+        // EF 01 inside noise, not a header: skip it rather than wait for a frame that is not there.
+        this.onProblem({ kind: 'garbage', bytes: 2 });
+        this.buf = this.buf.subarray(2);
+        continue;
+      }
       if (this.buf.length < 9) return;
       const length = this.buf.readUInt16BE(7);
       if (length < 2 || length > MAX_PAYLOAD + 2) {
@@ -114,13 +181,18 @@ export class PacketDecoder {
       const total = 9 + length;
       if (this.buf.length < total) return;
       const address = this.buf.readUInt32BE(2);
-      const pid = this.buf.readUInt8(6);
       const payload = Buffer.from(this.buf.subarray(9, total - 2));
       const got = this.buf.readUInt16BE(total - 2);
-      this.buf = this.buf.subarray(total);
       const expected = checksum(pid, length, payload);
-      if (got !== expected) this.onProblem({ kind: 'checksum', expected, got, packet: { address, pid, payload } });
-      else this.onPacket({ address, pid, payload });
+      if (got !== expected) {
+        this.onProblem({ kind: 'checksum', expected, got, packet: { address, pid, payload } });
+        // Rescan from just after this header: if it was a false one (noise), the real packet it
+        // swallowed is still found; a real corrupt packet almost never hides a valid one.
+        this.buf = this.buf.subarray(2);
+        continue;
+      }
+      this.buf = this.buf.subarray(total);
+      this.onPacket({ address, pid, payload });
     }
   }
 
