@@ -1,5 +1,5 @@
 import type { Logger } from '../../lib/logger.js';
-import { DEFAULT_ADDRESS, INS, PACKET_SIZES, PID, PacketDecoder, dataPackets, encodePacket, type DecodeProblem, type Packet } from './packet.js';
+import { ACK_PARAM_BYTES, DEFAULT_ADDRESS, INS, PACKET_SIZES, PID, PacketDecoder, dataPackets, encodePacket, type DecodeProblem, type Packet } from './packet.js';
 import {
   FingerAddressError,
   FingerChecksumError,
@@ -10,6 +10,7 @@ import {
   FingerTimeoutError,
   FingerTruncatedError,
   isConfirmation,
+  isLinkError,
   type FingerError,
 } from './errors.js';
 
@@ -21,6 +22,13 @@ import {
  *
  * One command is on the wire at a time (a promise queue); each has its own timeout; every failure is
  * a named FingerError. Nothing here blocks the event loop: bytes arrive as 'data' events.
+ *
+ * Against a slow, bursty or noisy line: packets are framed from the byte stream whatever its
+ * chunking; noise between packets is skipped (a damaged frame that is not the answer due — wrong
+ * address or package id — counts as noise); a damaged answer fails the command at once with a named
+ * error; after any line error the next command first waits for the line to go quiet and throws away
+ * what arrives meanwhile (the rest of the damaged answer, a late answer to a timed-out command), and
+ * an acknowledgement whose length does not fit the command is refused rather than misread.
  */
 
 /** The part of a serialport stream the driver needs (SerialPort, SerialPortMock, any binding). */
@@ -60,6 +68,8 @@ export interface DriverOptions {
   password?: number;
   /** Default per-command timeout (ms); slow commands get a multiple of it. */
   timeoutMs?: number;
+  /** After a line error: how long the line must stay silent before the next command (ms). */
+  quietMs?: number;
   log?: Logger;
 }
 
@@ -70,6 +80,8 @@ interface Pending {
   ack?: Buffer;
   data: Buffer[];
   garbage: number;
+  /** A damaged frame that was not clearly ours: reported if nothing valid follows. */
+  damaged: { expected: number; got: number } | null;
   resolve(r: { ack: Buffer; data: Buffer }): void;
   reject(e: FingerError): void;
 }
@@ -81,6 +93,10 @@ export class FingerSensor {
   readonly address: number;
   private readonly password: number;
   private readonly timeoutMs: number;
+  private readonly quietMs: number;
+  /** Set by a line error: the next command waits for silence first. */
+  private dirty = false;
+  private lastByteAt = 0;
   private readonly decoder: PacketDecoder;
   private pending: Pending | null = null;
   private tail: Promise<unknown> = Promise.resolve();
@@ -100,6 +116,7 @@ export class FingerSensor {
     this.address = opts.address ?? DEFAULT_ADDRESS;
     this.password = opts.password ?? 0;
     this.timeoutMs = opts.timeoutMs ?? 1000;
+    this.quietMs = opts.quietMs ?? 30;
     this.log = opts.log;
     this.decoder = new PacketDecoder(
       (p) => this.onPacket(p),
@@ -250,11 +267,12 @@ export class FingerSensor {
     return result;
   }
 
-  private runOne(name: keyof typeof INS, params: Buffer, opts: { expectData?: boolean; sendData?: Buffer }): Promise<{ ack: Buffer; data: Buffer }> {
-    if (this.closedReason || !this.port.isOpen) return Promise.reject(new FingerPortError(`${name}: serial port is not open (${this.closedReason ?? 'closed'})`));
+  private async runOne(name: keyof typeof INS, params: Buffer, opts: { expectData?: boolean; sendData?: Buffer }): Promise<{ ack: Buffer; data: Buffer }> {
+    if (this.dirty) await this.waitForQuiet();
+    if (this.closedReason || !this.port.isOpen) throw new FingerPortError(`${name}: serial port is not open (${this.closedReason ?? 'closed'})`);
     const timeout = this.timeoutMs * (SLOW[name] ?? 1);
     return new Promise<{ ack: Buffer; data: Buffer }>((resolve, reject) => {
-      // A late answer to an earlier, timed-out command must not be taken for this one.
+      // Whatever is half-framed now belongs to no command of ours.
       this.decoder.reset();
       let timer: NodeJS.Timeout | undefined;
       const done = () => {
@@ -267,19 +285,22 @@ export class FingerSensor {
         expectData: !!opts.expectData,
         data: [],
         garbage: 0,
+        damaged: null,
         resolve: (r) => {
           done();
           resolve(r);
         },
         reject: (e) => {
           done();
+          if (isLinkError(e)) this.dirty = true;
           reject(e);
         },
       };
       timer = setTimeout(() => {
         const p = this.pending;
         if (!p) return;
-        if (this.decoder.pendingBytes > 0) p.reject(new FingerTruncatedError(name, this.decoder.pendingBytes));
+        if (p.damaged) p.reject(new FingerChecksumError(name, p.damaged.expected, p.damaged.got));
+        else if (this.decoder.pendingBytes > 0) p.reject(new FingerTruncatedError(name, this.decoder.pendingBytes));
         else if (p.garbage > 0) p.reject(new FingerGarbageError(name, `${p.garbage} stray bytes`));
         else p.reject(new FingerTimeoutError(name, timeout));
       }, timeout);
@@ -299,6 +320,18 @@ export class FingerSensor {
     });
   }
 
+  /** Resync after a line error: wait until nothing has arrived for quietMs (at most a few timeouts), dropping it all. */
+  private async waitForQuiet(): Promise<void> {
+    const end = performance.now() + Math.max(this.timeoutMs * 3, this.quietMs * 4);
+    for (;;) {
+      const silentFor = performance.now() - this.lastByteAt;
+      if (silentFor >= this.quietMs || performance.now() >= end) break;
+      await new Promise((r) => setTimeout(r, Math.max(1, this.quietMs - silentFor)));
+    }
+    this.decoder.reset();
+    this.dirty = false;
+  }
+
   private write(buf: Buffer): void {
     this.bytesOut += buf.length;
     this.port.write(buf, (err) => {
@@ -308,7 +341,9 @@ export class FingerSensor {
 
   private readonly onData = (chunk: Buffer) => {
     this.bytesIn += chunk.length;
-    this.decoder.push(chunk);
+    this.lastByteAt = performance.now();
+    // Between commands (and while resyncing) nothing is expected: drop it rather than frame it.
+    if (this.pending) this.decoder.push(chunk);
   };
 
   private readonly onClose = () => this.shutdown('the serial port closed (sensor unplugged?)');
@@ -334,6 +369,9 @@ export class FingerSensor {
       if (pkt.pid !== PID.ack || pkt.payload.length < 1) return p.reject(new FingerGarbageError(p.name, `package id 0x${pkt.pid.toString(16)} where an acknowledgement was due`));
       const code = pkt.payload[0]!;
       if (code !== 0) return p.reject(new FingerConfirmationError(p.name, code));
+      const want = 1 + (ACK_PARAM_BYTES[p.name as keyof typeof ACK_PARAM_BYTES] ?? 0);
+      if (pkt.payload.length !== want)
+        return p.reject(new FingerProtocolError(`${p.name}: acknowledgement of ${pkt.payload.length} bytes, expected ${want} (a late answer to an earlier command?)`));
       p.ack = pkt.payload;
       if (!p.expectData) return p.resolve({ ack: pkt.payload, data: Buffer.alloc(0) });
       return;
@@ -346,9 +384,17 @@ export class FingerSensor {
   private onProblem(problem: DecodeProblem): void {
     const p = this.pending;
     if (!p) return;
-    if (problem.kind === 'checksum') return p.reject(new FingerChecksumError(p.name, problem.expected, problem.got));
-    if (problem.kind === 'length') return p.reject(new FingerGarbageError(p.name, `impossible packet length ${problem.length}`));
-    p.garbage += problem.bytes;
+    if (problem.kind === 'checksum') {
+      const { address, pid } = problem.packet;
+      // A damaged frame from our module of the kind due now is the answer itself: fail at once.
+      // Anything else (another address, an unexpected package id) is noise that looked like a header.
+      const due = p.ack ? pid === PID.data || pid === PID.end : pid === PID.ack;
+      if (address === this.address && due) return p.reject(new FingerChecksumError(p.name, problem.expected, problem.got));
+      p.damaged = { expected: problem.expected, got: problem.got };
+      return;
+    }
+    if (problem.kind === 'length') p.garbage += 2;
+    else p.garbage += problem.bytes;
   }
 }
 
