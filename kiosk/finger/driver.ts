@@ -97,6 +97,7 @@ export class FingerSensor {
   /** Set by a line error: the next command waits for silence first. */
   private dirty = false;
   private lastByteAt = 0;
+  private errorAt = 0;
   private readonly decoder: PacketDecoder;
   private pending: Pending | null = null;
   private tail: Promise<unknown> = Promise.resolve();
@@ -292,7 +293,10 @@ export class FingerSensor {
         },
         reject: (e) => {
           done();
-          if (isLinkError(e)) this.dirty = true;
+          if (isLinkError(e)) {
+            this.dirty = true;
+            this.errorAt = performance.now();
+          }
           reject(e);
         },
       };
@@ -320,11 +324,14 @@ export class FingerSensor {
     });
   }
 
-  /** Resync after a line error: wait until nothing has arrived for quietMs (at most a few timeouts), dropping it all. */
+  /**
+   * Resync after a line error: wait until nothing has arrived for quietMs since the error and the
+   * last byte (a late answer gets that long to show up and be dropped), at most a few timeouts.
+   */
   private async waitForQuiet(): Promise<void> {
     const end = performance.now() + Math.max(this.timeoutMs * 3, this.quietMs * 4);
     for (;;) {
-      const silentFor = performance.now() - this.lastByteAt;
+      const silentFor = performance.now() - Math.max(this.lastByteAt, this.errorAt);
       if (silentFor >= this.quietMs || performance.now() >= end) break;
       await new Promise((r) => setTimeout(r, Math.max(1, this.quietMs - silentFor)));
     }
