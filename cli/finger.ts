@@ -67,11 +67,25 @@ export function registerFingerCommands(g: Groups): void {
     .option('--unpaced', 'answer as fast as the pty allows', false)
     .option('--socket <path>', 'control socket for `hadir finger sim --socket`')
     .option('--library <n>', 'preload N synthetic templates (person "bench-<i>", finger 1) on pages 0..N-1', '0')
-    .action(async (o: { capacity: string; baud: string; unpaced: boolean; socket?: string; library: string }) => {
+    .option('--address <n>', 'module address (e.g. 0xFFFFFFFF)', '0xFFFFFFFF')
+    .option('--password <n>', 'module password; commands answer 0x21 until VfyPwd', '0')
+    .option('--packet-size <n>', 'data packet size: 32, 64, 128 or 256', '128')
+    .action(async (o: { capacity: string; baud: string; unpaced: boolean; socket?: string; library: string; address: string; password: string; packetSize: string }) => {
       const { SimulatedSensor, fingerSeed } = await import('../kiosk/finger/simulator.js');
       const { syntheticTemplate } = await import('../kiosk/finger/emulator.js');
+      const { PACKET_SIZES } = await import('../kiosk/finger/packet.js');
       const baud = positive(o.baud, '--baud');
-      const sim = await SimulatedSensor.start({ capacity: positive(o.capacity, '--capacity'), baudRate: baud, lineBaud: o.unpaced ? undefined : baud, controlSocket: o.socket });
+      const packetSize = Number(o.packetSize);
+      if (!(PACKET_SIZES as readonly number[]).includes(packetSize)) throw new UserError(`--packet-size must be one of ${PACKET_SIZES.join(', ')}, got ${JSON.stringify(o.packetSize)}`, 'e.g. --packet-size 128 (the factory setting)');
+      const sim = await SimulatedSensor.start({
+        capacity: positive(o.capacity, '--capacity'),
+        baudRate: baud,
+        lineBaud: o.unpaced ? undefined : baud,
+        controlSocket: o.socket,
+        address: uint32(o.address, '--address'),
+        password: uint32(o.password, '--password'),
+        packetSize,
+      });
       const n = Math.min(Number(o.library) || 0, sim.emulator.capacity);
       for (let p = 0; p < n; p++) sim.emulator.library.set(p, syntheticTemplate(fingerSeed(`bench-${p}`, 1)));
       // First stdout line: where to connect (machine-readable for scripts and the bench).
@@ -115,6 +129,12 @@ export function registerFingerCommands(g: Groups): void {
       const reply = await sendControl(socket, parsed.data);
       process.stdout.write(`${JSON.stringify(reply)}\n`);
     });
+}
+
+function uint32(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new UserError(`${flag} must be a 32-bit number, got ${JSON.stringify(v)}`, `e.g. ${flag} 0xFFFFFFFF`);
+  return n;
 }
 
 function positive(v: string, flag: string): number {
