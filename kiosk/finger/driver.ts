@@ -1,5 +1,5 @@
 import type { Logger } from '../../lib/logger.js';
-import { ACK_PARAM_BYTES, DEFAULT_ADDRESS, INS, PACKET_SIZES, PID, PacketDecoder, dataPackets, encodePacket, type DecodeProblem, type Packet } from './packet.js';
+import { ACK_PARAM_BYTES, DEFAULT_ADDRESS, INS, PACKET_SIZES, PID, PacketDecoder, SYS_REG, dataPackets, encodePacket, type DecodeProblem, type Packet } from './packet.js';
 import {
   FingerAddressError,
   FingerChecksumError,
@@ -87,7 +87,7 @@ interface Pending {
 }
 
 /** Per-command timeout multipliers: capture and search take the sensor real time. */
-const SLOW: Partial<Record<keyof typeof INS, number>> = { GenImg: 2, Search: 3, Empty: 3, UpChar: 3, DownChar: 3, RegModel: 2, Store: 2 };
+const SLOW: Partial<Record<keyof typeof INS, number>> = { GenImg: 2, Search: 3, HiSpeedSearch: 3, Empty: 3, UpChar: 3, DownChar: 3, RegModel: 2, Store: 2, UpImage: 5 };
 
 export class FingerSensor {
   readonly address: number;
@@ -241,6 +241,78 @@ export class FingerSensor {
     const out = new Set<number>();
     for (let t = 0; t * 256 < capacity; t++) for (const p of await this.readIndexTable(t)) if (p < capacity) out.add(p);
     return out;
+  }
+
+  /** 1:1 match of character buffers 1 and 2: the score, or null when they are not the same finger. */
+  async match(): Promise<number | null> {
+    try {
+      return (await this.command('Match')).readUInt16BE(1);
+    } catch (e) {
+      if (isConfirmation(e, 'NO_MATCH')) return null;
+      throw e;
+    }
+  }
+
+  /** HiSpeedSearch (0x1B): as search(), the instruction Adafruit's fingerFastSearch() sends. */
+  async fastSearch(buffer: 1 | 2, start: number, count: number): Promise<SearchHit | null> {
+    const p = Buffer.alloc(5);
+    p.writeUInt8(buffer, 0);
+    p.writeUInt16BE(start, 1);
+    p.writeUInt16BE(count, 3);
+    try {
+      const r = await this.command('HiSpeedSearch', p);
+      return { pageId: r.readUInt16BE(1), score: r.readUInt16BE(3) };
+    } catch (e) {
+      if (isConfirmation(e, 'NOT_FOUND')) return null;
+      throw e;
+    }
+  }
+
+  /** SetSysPara security level 1 (lenient) … 5 (strict). */
+  async setSecurityLevel(level: 1 | 2 | 3 | 4 | 5): Promise<void> {
+    await this.command('SetSysPara', Buffer.from([SYS_REG.securityLevel, level]));
+  }
+
+  /** SetSysPara data packet size; later transfers use it. */
+  async setPacketSize(size: (typeof PACKET_SIZES)[number]): Promise<void> {
+    await this.command('SetSysPara', Buffer.from([SYS_REG.packetSize, PACKET_SIZES.indexOf(size)]));
+    this.packetSize = size;
+  }
+
+  /** SetPwd: the module asks for it (VfyPwd) after its next power-on. */
+  async setPassword(password: number): Promise<void> {
+    const p = Buffer.alloc(4);
+    p.writeUInt32BE(password >>> 0);
+    await this.command('SetPwd', p);
+  }
+
+  /** GetRandomCode: 32 bits from the module's hardware generator. */
+  async randomNumber(): Promise<number> {
+    return (await this.command('GetRandomCode')).readUInt32BE(1);
+  }
+
+  /** Notepad: 16 pages of 32 bytes kept in the module's flash. */
+  async readNotepad(page: number): Promise<Buffer> {
+    return Buffer.from((await this.command('ReadNotepad', Buffer.from([page]))).subarray(1));
+  }
+
+  async writeNotepad(page: number, data: Buffer): Promise<void> {
+    if (data.length > 32) throw new RangeError('a notepad page holds 32 bytes');
+    const p = Buffer.alloc(33);
+    p[0] = page;
+    data.copy(p, 1);
+    await this.command('WriteNotepad', p);
+  }
+
+  /** UpImage: the image buffer as 4-bit pixels, two per byte (R30x: 256 × 288). */
+  async uploadImage(): Promise<Buffer> {
+    const { data } = await this.transact('UpImage', Buffer.alloc(0), { expectData: true });
+    return data;
+  }
+
+  /** Backlight of the modules with an on/off LED (LedOn 0x50 / LedOff 0x51). */
+  async led(on: boolean): Promise<void> {
+    await this.command(on ? 'LedOn' : 'LedOff');
   }
 
   /** R503 LED ring; other modules answer an error code, which callers may ignore. */

@@ -130,6 +130,40 @@ describe('driver ↔ emulator through binding-mock', () => {
     await sensor.auraLed('breathing', 'blue');
   });
 
+  it('Match, HiSpeedSearch, SetSysPara, SetPwd, GetRandomCode, notepad, UpImage, LED through the driver', async () => {
+    const { emu, sensor } = await setup({ capacity: 200 });
+    emu.library.set(163, syntheticTemplate('f#1'));
+    emu.place('f#1');
+    await sensor.captureImage();
+    await sensor.imageToTemplate(1);
+    await sensor.captureImage();
+    await sensor.imageToTemplate(2);
+    expect(await sensor.match()).toBeGreaterThan(200);
+    expect((await sensor.fastSearch(1, 0, 0xa3 + 1))?.pageId).toBe(163);
+    expect(await sensor.fastSearch(1, 0, 163)).toBeNull();
+    emu.place('g#1');
+    await sensor.captureImage();
+    await sensor.imageToTemplate(2);
+    expect(await sensor.match()).toBeNull();
+    await sensor.setSecurityLevel(5);
+    await sensor.setPacketSize(64);
+    expect(await sensor.readSysParams()).toMatchObject({ securityLevel: 5, packetSize: 64 });
+    await sensor.loadTemplate(1, 163);
+    expect(await sensor.uploadTemplate(1)).toEqual(syntheticTemplate('f#1'));
+    const [a, b] = [await sensor.randomNumber(), await sensor.randomNumber()];
+    expect(a).not.toBe(b);
+    await sensor.writeNotepad(3, Buffer.from('NIP 1985', 'ascii'));
+    expect((await sensor.readNotepad(3)).subarray(0, 8).toString('ascii')).toBe('NIP 1985');
+    await expect(sensor.readNotepad(16)).rejects.toMatchObject({ code: 'BAD_NOTEPAD_PAGE' });
+    expect(await sensor.uploadImage()).toHaveLength(36_864);
+    await sensor.led(true);
+    expect(emu.leds.on).toBe(true);
+    await sensor.setPassword(42);
+    emu.swap();
+    await expect(sensor.templateCount()).rejects.toMatchObject({ code: 'PASSWORD_REQUIRED' });
+    await sensor.verifyPassword(42);
+  });
+
   it('one command on the wire at a time: concurrent calls are queued, answers never cross', async () => {
     const { emu, sensor } = await setup();
     emu.library.set(3, syntheticTemplate('q'));
