@@ -11,6 +11,8 @@ export const CONFIRMATION_CODES = {
   0x01: ['PACKET_RECEIVE_ERROR', 'error when receiving data package'],
   0x02: ['NO_FINGER', 'no finger on the sensor'],
   0x03: ['IMAGE_FAIL', 'failed to enrol the finger image'],
+  0x04: ['IMAGE_TOO_DRY', 'fingerprint image too dry or too light (AS608)'],
+  0x05: ['IMAGE_TOO_WET', 'fingerprint image too wet or too dark (AS608)'],
   0x06: ['IMAGE_MESSY', 'image too disorderly to generate a character file'],
   0x07: ['FEATURE_FAIL', 'too few feature points to generate a character file'],
   0x08: ['NO_MATCH', 'finger does not match'],
@@ -39,6 +41,9 @@ export const CONFIRMATION_CODES = {
   0x26: ['SENSOR_TIMEOUT', 'timeout inside the sensor'],
   0x27: ['ALREADY_EXISTS', 'the fingerprint already exists'],
   0x29: ['SENSOR_HARDWARE', 'sensor hardware error'],
+  0xfc: ['UNSUPPORTED_COMMAND', 'unsupported command (R503)'],
+  0xfd: ['HARDWARE_ERROR', 'hardware error (R503)'],
+  0xfe: ['COMMAND_FAILED', 'command execution failure (R503)'],
 } as const satisfies Record<number, readonly [string, string]>;
 
 export type ConfirmationName = (typeof CONFIRMATION_CODES)[keyof typeof CONFIRMATION_CODES][0] | 'UNKNOWN_CODE';
