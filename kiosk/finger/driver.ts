@@ -402,10 +402,17 @@ export class FingerSensor {
    */
   private async waitForQuiet(): Promise<void> {
     const end = performance.now() + Math.max(this.timeoutMs * 3, this.quietMs * 4);
+    const silentFor = () => performance.now() - Math.max(this.lastByteAt, this.errorAt);
     for (;;) {
-      const silentFor = performance.now() - Math.max(this.lastByteAt, this.errorAt);
-      if (silentFor >= this.quietMs || performance.now() >= end) break;
-      await new Promise((r) => setTimeout(r, Math.max(1, this.quietMs - silentFor)));
+      if (silentFor() >= this.quietMs) {
+        // A timer can fire before the I/O that piled up during a stall is read (poll, then a threadpool
+        // read, then 'data'): give it a couple of loop turns, then look again.
+        await new Promise((r) => setTimeout(r, 2));
+        await new Promise((r) => setImmediate(r));
+        if (silentFor() >= this.quietMs) break;
+      }
+      if (performance.now() >= end) break;
+      await new Promise((r) => setTimeout(r, Math.max(1, this.quietMs - silentFor())));
     }
     this.decoder.reset();
     this.dirty = false;

@@ -37,7 +37,7 @@ describe('emulator receive path', () => {
       () => {},
     );
     emu.onOutput = (b) => dec.push(b);
-    const rounds = 20;
+    const rounds = 8;
     const stream = Buffer.concat(
       Array.from({ length: rounds }, (_, i) => [cmdFrame('DownChar', 1 + (i % 2)), ...dataPackets(ADDR, template(i), 128), cmdFrame('UpChar', 1 + (i % 2))]).flat(),
     );
