@@ -577,23 +577,26 @@ export class SensorEmulator {
         return reply(r.code, word(r.page, r.score));
       }
       case 'AutoEnroll': {
-        // ID 0..capacity-1, or ≥ 0xC8 on a 200-template R503: the module picks the first free page.
-        const [id, overwrite, duplicates, steps] = [a[0]!, a[1] === 1, a[2] === 1, a[3] === 1];
+        // ID (1 byte as most R503 firmware reads it, 2 bytes when the host sends 6), then cover ID,
+        // allow duplicates, report key steps, finger must leave. ID ≥ min(0xC8, capacity): first free page.
+        const wide = a.length >= 6;
+        const id = wide ? u16(0) : a[0]!;
+        const [overwrite, duplicates, steps] = (wide ? [a[2], a[3], a[4]] : [a[1], a[2], a[3]]).map((v) => v === 1) as [boolean, boolean, boolean];
         const wanted = id >= Math.min(0xc8, this.capacity) ? null : id;
-        if (wanted === null && id < 0xc8) return reply(C.badLocation, Buffer.from([0, 0, id]));
-        if (wanted !== null && this.library.has(wanted) && !overwrite) return reply(C.badLocation, Buffer.from([0, 0, id]));
+        const tail = (step: number, page: number) => Buffer.from([step, page >> 8, page & 0xff]);
+        if (wanted === null && id < 0xc8) return reply(C.badLocation, tail(0, id));
+        if (wanted !== null && this.library.has(wanted) && !overwrite) return reply(C.badLocation, tail(0, id));
         const r = this.autoEnroll(wanted, duplicates);
-        const page = r.page & 0xff;
-        if (r.code !== C.ok) return reply(r.code, Buffer.from([r.step, 0, page]));
-        // With "return status in key steps": one ack per step (6 captures, duplicate check, merge, store).
+        if (r.code !== C.ok) return reply(r.code, tail(r.step, r.page));
+        // With "report key steps": one ack per step (6 captures and features, duplicate check, merge, store).
         const seq = steps ? [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x10, 0x11, 0x12, 0x0d, 0x0e, 0x0f] : [0x0f];
-        return seq.map((step) => this.ack(ins, C.ok, Buffer.from([step, 0, page])));
+        return seq.map((step) => this.ack(ins, C.ok, tail(step, r.page)));
       }
       case 'AutoIdentify': {
         const [grade, start, count, steps] = [a[0]!, a[1]!, a[2]!, a[3] === 1];
         if (grade < 1 || grade > 5) return reply(C.packetError);
         const r = this.autoIdentify(start, count, grade);
-        const tail = (step: number) => Buffer.from([step, 0, r.page & 0xff, r.score >> 8, r.score & 0xff]);
+        const tail = (step: number) => Buffer.from([step, r.page >> 8, r.page & 0xff, r.score >> 8, r.score & 0xff]);
         if (r.code !== C.ok) return reply(r.code, tail(r.code === C.noFinger || r.code === C.timeout ? 0x01 : 0x03));
         return (steps ? [1, 2, 3] : [3]).map((step) => this.ack(ins, C.ok, tail(step)));
       }

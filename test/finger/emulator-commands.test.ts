@@ -326,6 +326,9 @@ describe('emulator: fingerprint instructions', () => {
     expect(steps.every((p) => p.payload[0] === 0 && p.payload[3] === 1)).toBe(true); // stored on page 1
     expect(ack('AutoEnroll', 0, 0, 1, 0, 1)[0]).toBe(0x0b); // page 0 taken, overwrite not allowed
     expect(ack('AutoEnroll', 0, 1, 1, 0, 1)).toEqual(Buffer.from([0, 0x0f, 0, 0]));
+    emu.place('g#1');
+    expect(ack('AutoEnroll', 0, 150, 0, 0, 0, 1)).toEqual(Buffer.from([0, 0x0f, 0, 150])); // 2-byte ID form
+    emu.place('f#1');
     const ai = cmd('AutoIdentify', 3, 0, 200, 1, 1);
     expect(ai.map((p) => p.payload[1])).toEqual([1, 2, 3]);
     expect(ai.at(-1)!.payload[3]).toBe(0); // f#1 is now on page 0 (overwritten) and page 1
