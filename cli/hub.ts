@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type { Groups } from './program.js';
+import { csvDialectOption } from './csv-dialect.js';
 import { UserError } from '../lib/errors.js';
 
 /**
@@ -327,8 +328,9 @@ export function registerHubCommands(g: Groups): void {
       .option('--device <id>', 'only this device')
       .option('--nip <nip>', 'only this employee')
       .option('--format <f>', 'json|csv', 'json')
-      .option('--out <file>', 'write to a file (atomically) instead of stdout'),
-  ).action(async (o: StoreFlags & { from?: string; to?: string; device?: string; nip?: string; format: string; out?: string }) => {
+      .option('--out <file>', 'write to a file (atomically) instead of stdout')
+      .addOption(csvDialectOption()),
+  ).action(async (o: StoreFlags & { from?: string; to?: string; device?: string; nip?: string; format: string; out?: string; csvDialect: 'en' | 'id' }) => {
     const { renderPunchReport } = await import('../hub/report-punches.js');
     await withStore(o, async (store) => {
       const text = await renderPunchReport(store, o);

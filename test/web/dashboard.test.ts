@@ -149,8 +149,12 @@ describe('web dashboard', () => {
       const file = await dl.path();
       const bytes = readFileSync(file);
       if (f === 'csv') {
+        // the page is in Indonesian: the CSV is the Indonesian-Excel dialect (BOM, ';')
         const tok = await page.evaluate(() => JSON.parse(localStorage.getItem('hadir.session')!).token as string);
-        expect(bytes.toString('utf8')).toBe(await (await apiAs(tok, `/reports/attendance?month=${MONTH}&opd=DINKES&format=csv`)).text());
+        const api = Buffer.from(await (await apiAs(tok, `/reports/attendance?month=${MONTH}&opd=DINKES&format=csv&csv_dialect=id`)).arrayBuffer());
+        expect(bytes.equals(api)).toBe(true);
+        expect(bytes.subarray(0, 3).toString('hex')).toBe('efbbbf');
+        expect(bytes.toString('utf8').split('\n')[0]).toMatch(/^\uFEFFNIP;Nama;OPD;/);
       }
       if (f === 'xlsx') expect(bytes.subarray(0, 2).toString()).toBe('PK');
       if (f === 'pdf') expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
@@ -248,6 +252,11 @@ describe('web dashboard', () => {
     expect(await page.textContent('table.tpp thead')).toContain('Total paid');
     expect(await page.locator('table.tpp > tbody > tr').count()).toBe(5);
     await shot(page, '11-tpp-english-all-opd');
+    // in English the CSV download is the RFC 4180 dialect (',', no BOM)
+    const [enCsv] = await Promise.all([page.waitForEvent('download'), page.click('button[data-format=csv]')]);
+    const enBytes = readFileSync((await enCsv.path())!);
+    expect(enBytes.subarray(0, 3).toString('hex')).not.toBe('efbbbf');
+    expect(enBytes.toString('utf8').split('\n')[0]).toMatch(/^NIP,Nama,OPD,/);
     await page.click('[data-testid=lang]');
     await page.context().close();
   });
