@@ -56,19 +56,6 @@ export function spawnHadir(args: string[], extra: Record<string, string> = {}): 
   return { child, exited, output: () => out };
 }
 
-/**
- * Leaves the shared Mosquitto as found: drops the kiosk's persistent session and clears the
- * retained status/config messages of the test's private prefix.
- */
-export async function cleanSharedBroker(url: string, prefix: string, deviceId: string): Promise<void> {
-  const { default: mqtt } = await import('mqtt');
-  const { Topics } = await import('../../protocol/index.js');
-  const t = new Topics(prefix);
-  const c = await mqtt.connectAsync(url, { protocolVersion: 4, clientId: deviceId, clean: true });
-  for (const topic of [t.status(deviceId), t.config(deviceId)]) await c.publishAsync(topic, '', { qos: 1, retain: true });
-  await c.endAsync();
-}
-
 /** Waits for a child's exit; on timeout kills it and fails with its output (diagnosable failures). */
 export async function exitWithin(run: { child: ChildProcess; exited: Promise<number | string>; output: () => string }, ms: number, what: string): Promise<number | string> {
   let timer: NodeJS.Timeout | undefined;
