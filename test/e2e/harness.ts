@@ -1,9 +1,9 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { makeTmpDir } from '../tmp.js';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { openSqlite } from '../../hub/store/sqlite.js';
@@ -18,7 +18,7 @@ export const BIN = join(ROOT, 'bin', 'hadir.mjs');
 const run = promisify(execFile);
 
 export function tmp(tag: string): string {
-  return mkdtempSync(join(tmpdir(), `hadir-e2e-${tag}-`));
+  return makeTmpDir(`hadir-e2e-${tag}-`);
 }
 
 export function rand(n = 4): string {
