@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { pino } from 'pino';
@@ -8,10 +7,12 @@ import { Topics } from '../../protocol/index.js';
 import { startHub, type RunningHub } from '../../hub/server.js';
 import { enrolTestDevice, TestKiosk, tmpDir, waitFor, type TestDevice } from '../hub/helpers.js';
 import { MONTH, PASSWORD, seed } from './seed.js';
+import { makeTmpDir } from '../tmp.js';
 
 const CHROMIUM = process.env.HADIR_CHROMIUM ?? '/usr/bin/chromium';
 const ARGS = ['--lang=id-ID', '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-export const SHOTS = join(tmpdir(), 'hadir-web-shots');
+/** Screenshots of each page: kept in HADIR_WEB_SHOTS when set (for review), otherwise removed with the test's temp dirs. */
+export const SHOTS = process.env.HADIR_WEB_SHOTS ?? makeTmpDir('hadir-web-shots-');
 
 let hub: RunningHub;
 let browser: Browser;
