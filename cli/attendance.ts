@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { Groups } from './program.js';
+import { csvDialectOption } from './csv-dialect.js';
 import { UserError, isErrno } from '../lib/errors.js';
 import type { SqliteDb } from '../hub/store/sqlite.js';
 import type { LineError } from '../hub/org/csv.js';
@@ -191,7 +192,8 @@ export function registerAttendanceCommands(g: Groups): void {
       .option('--opd <code>', 'only this OPD')
       .addOption(new Option('--format <format>', 'output format').choices(['json', 'csv', 'xlsx', 'pdf']).default('json'))
       .option('--out <file>', 'write to this file (required for xlsx/pdf on a terminal)')
-      .action(async (o: DataOpts & { month?: string; opd?: string; format: 'json' | 'csv' | 'xlsx' | 'pdf'; out?: string }) => {
+      .addOption(csvDialectOption())
+      .action(async (o: DataOpts & { month?: string; opd?: string; format: 'json' | 'csv' | 'xlsx' | 'pdf'; out?: string; csvDialect: 'en' | 'id' }) => {
         const { requireMonth } = await import('../hub/attendance/store.js');
         if (o.month) requireMonth(o.month);
         if ((o.format === 'xlsx' || o.format === 'pdf') && !o.out && process.stdout.isTTY) throw new UserError(`${o.format} is binary`, `add --out FILE.${o.format}`);
@@ -206,11 +208,11 @@ export function registerAttendanceCommands(g: Groups): void {
           let note: string;
           if (name === 'tpp') {
             const r = data.tppReport(db, q);
-            buf = await renderTpp(r, o.format);
+            buf = await renderTpp(r, o.format, o.csvDialect);
             note = `TPP ${month}: ${r.rows.length} pegawai, total ${r.totals.total} rupiah; sampai/through ${r.meta.through}; nilai kinerja belum ada / missing scores ${r.totals.missing_scores}; absen menunggu verifikasi / pending review ${r.meta.pending_review}; izin menunggu / pending leave ${r.meta.pending_exceptions}`;
           } else {
             const r = data.attendanceReport(db, q);
-            buf = await renderAttendance(r, o.format);
+            buf = await renderAttendance(r, o.format, o.csvDialect);
             note = `Kehadiran / attendance ${month}: ${r.rows.length} pegawai; sampai/through ${r.meta.through}; pending review ${r.meta.pending_review}; pending leave ${r.meta.pending_exceptions}`;
           }
           if (o.out) {

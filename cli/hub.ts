@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type { Groups } from './program.js';
+import { csvDialectOption } from './csv-dialect.js';
 import { UserError } from '../lib/errors.js';
 
 /**
@@ -248,10 +249,21 @@ export function registerHubCommands(g: Groups): void {
       .requiredOption('--out <file>', 'password file to write (mode 0600), e.g. /etc/mosquitto/hadir.passwd')
       .option('--acl <file>', 'also write the ACL file, e.g. /etc/mosquitto/hadir.acl')
       .option('--mqtt-url <url>', "the hub's broker URL with its credentials, mqtt://USER:PASSWORD@host:1883 (default HADIR_MQTT_URL)")
-      .option('--prefix <p>', 'MQTT topic prefix (default hadir/v1)'),
-  ).action(async (o: StoreFlags & { out: string; acl?: string; mqttUrl?: string; prefix?: string }) => {
+      .option('--prefix <p>', 'MQTT topic prefix (default hadir/v1)')
+      .option('--owner <user>', 'owner of the written files: the user the broker runs as (default mosquitto, when that user exists)'),
+  ).action(async (o: StoreFlags & { out: string; acl?: string; mqttUrl?: string; prefix?: string; owner?: string }) => {
     const { brokerAuthFiles } = await import('../hub/devices/registry.js');
     const { writeFileAtomic } = await import('../lib/write-atomic.js');
+    const { systemUser } = await import('../lib/system-user.js');
+    // Mosquitto started as root drops to its `mosquitto` user before it reads password_file and
+    // acl_file: a root-owned 0600 file gives "Unable to open pwfile". Owned by that user, 0600/0640.
+    const ownerName = o.owner ?? 'mosquitto';
+    const owner = systemUser(ownerName);
+    if (!owner && o.owner) throw new UserError(`no system user ${o.owner}`, 'pass --owner with the user the broker runs as (Debian: mosquitto)');
+    const uid = process.getuid?.() ?? -1;
+    if (owner && uid !== 0 && uid !== owner.uid) {
+      throw new UserError(`only root can give the files to ${ownerName}, and the broker (running as ${ownerName}) could not read them otherwise`, 'run it with sudo, or pass --owner with your own user if the broker runs as you');
+    }
     const { DEFAULT_PREFIX } = await import('../protocol/index.js');
     const raw = o.mqttUrl ?? process.env.HADIR_MQTT_URL;
     let u: URL | null = null;
@@ -265,9 +277,9 @@ export function registerHubCommands(g: Groups): void {
     }
     await withStore(o, async (store) => {
       const r = await brokerAuthFiles(store, { prefix: o.prefix ?? process.env.HADIR_MQTT_PREFIX ?? DEFAULT_PREFIX, hubUser: decodeURIComponent(u.username), hubPassword: decodeURIComponent(u.password) });
-      writeFileAtomic(o.out, r.passwd, 0o600);
-      if (o.acl) writeFileAtomic(o.acl, r.acl, 0o644);
-      process.stdout.write(`Ditulis / written: ${o.out}${o.acl ? ` and ${o.acl}` : ''} — hub user ${decodeURIComponent(u.username)} + ${r.included.length} kiosk(s). Reload Mosquitto: systemctl reload mosquitto\n`);
+      writeFileAtomic(o.out, r.passwd, 0o600, owner ?? undefined);
+      if (o.acl) writeFileAtomic(o.acl, r.acl, 0o640, owner ?? undefined);
+      process.stdout.write(`Ditulis / written: ${o.out}${o.acl ? ` and ${o.acl}` : ''}${owner ? ` (owner ${ownerName})` : ''} — hub user ${decodeURIComponent(u.username)} + ${r.included.length} kiosk(s). Reload Mosquitto: systemctl reload mosquitto\n`);
       if (r.missing.length) process.stderr.write(`hadir: ${r.missing.length} kiosk(s) enrolled before broker passwords were kept and are NOT in the file (${r.missing.join(', ')}) — re-enrol them with a new token from \`hadir device add\`\n`);
     });
   });
@@ -316,8 +328,9 @@ export function registerHubCommands(g: Groups): void {
       .option('--device <id>', 'only this device')
       .option('--nip <nip>', 'only this employee')
       .option('--format <f>', 'json|csv', 'json')
-      .option('--out <file>', 'write to a file (atomically) instead of stdout'),
-  ).action(async (o: StoreFlags & { from?: string; to?: string; device?: string; nip?: string; format: string; out?: string }) => {
+      .option('--out <file>', 'write to a file (atomically) instead of stdout')
+      .addOption(csvDialectOption()),
+  ).action(async (o: StoreFlags & { from?: string; to?: string; device?: string; nip?: string; format: string; out?: string; csvDialect: 'en' | 'id' }) => {
     const { renderPunchReport } = await import('../hub/report-punches.js');
     await withStore(o, async (store) => {
       const text = await renderPunchReport(store, o);

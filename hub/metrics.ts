@@ -3,7 +3,10 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** The hub core's Prometheus metrics; feature modules register theirs on the same registry (ctx.metrics). */
 export function createCoreMetrics(opts: { defaults?: boolean } = {}) {
   const registry = new Registry();
-  if (opts.defaults !== false) collectDefaultMetrics({ register: registry, prefix: 'hadir_hub_' });
+  if (opts.defaults !== false) {
+    collectDefaultMetrics({ register: registry, prefix: 'hadir_hub_' });
+    renameTotalGauges(registry);
+  }
   const m = {
     registry,
     received: new Counter({ name: 'hadir_punch_messages_received_total', help: 'Punch messages received from the broker', registers: [registry] }),
@@ -24,4 +27,28 @@ export function createCoreMetrics(opts: { defaults?: boolean } = {}) {
   for (const kind of ['connect', 'publish', 'subscribe']) m.mqttDenied.labels(kind).inc(0);
   return m;
 }
+/**
+ * prom-client's default metrics include three gauges named `…_total`
+ * (`nodejs_active_{handles,requests,resources}_total`); Prometheus reserves `_total` for counters
+ * and `promtool check metrics` rejects them. Each is re-registered as `…_all` (same value, read
+ * from the original gauge at scrape time); the per-type gauges stay as they are.
+ */
+function renameTotalGauges(registry: Registry): void {
+  for (const m of registry.getMetricsAsArray()) {
+    const name = (m as unknown as { name: string }).name;
+    if (!name.endsWith('_total') || !(m instanceof Gauge)) continue;
+    const original = m as Gauge;
+    registry.removeSingleMetric(name);
+    new Gauge({
+      name: name.replace(/_total$/, '_all'),
+      help: `${(original as unknown as { help: string }).help} (was ${name})`,
+      registers: [registry],
+      async collect() {
+        const v = (await original.get()).values[0]?.value ?? 0;
+        this.set(v);
+      },
+    });
+  }
+}
+
 export type CoreMetrics = ReturnType<typeof createCoreMetrics>;

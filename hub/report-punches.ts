@@ -1,7 +1,7 @@
-import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { UserError } from '../lib/errors.js';
 import type { CoreStore, PunchRow } from './store/core-store.js';
+import { toCsv, type CsvDialect } from './reports/csv.js';
 
 const instant = (flag: string) =>
   z
@@ -31,15 +31,12 @@ export const PUNCH_CSV_COLUMNS: (keyof PunchRow)[] = [
 ];
 
 /** `hadir report punches`: every matching punch, ordered by capture time, as a JSON array or CSV with a header. */
-export async function renderPunchReport(store: CoreStore, o: { from?: string; to?: string; device?: string; nip?: string; format: string }): Promise<string> {
+export async function renderPunchReport(store: CoreStore, o: { from?: string; to?: string; device?: string; nip?: string; format: string; csvDialect?: CsvDialect }): Promise<string> {
   const r = optsSchema.safeParse(o);
   if (!r.success) throw new UserError(r.error.issues.map((i) => i.message).join('; '), 'e.g. --from 2026-11-01 --to 2026-12-01 --format csv');
   const q = r.data;
   const rows = await store.queryPunches({ from: q.from, to: q.to, deviceId: q.device, nip: q.nip });
   if (q.format === 'json') return JSON.stringify(rows, null, 2) + '\n';
-  return stringify(rows.map((p) => PUNCH_CSV_COLUMNS.map((k) => p[k])), {
-    header: true,
-    columns: PUNCH_CSV_COLUMNS.map((k) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)),
-    cast: { boolean: (b) => (b ? 'true' : 'false') },
-  });
+  const header = PUNCH_CSV_COLUMNS.map((k) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
+  return toCsv([header, ...rows.map((p) => PUNCH_CSV_COLUMNS.map((k) => p[k]))], o.csvDialect);
 }

@@ -38,6 +38,7 @@ const reportQuery = z.object({
   month,
   opd: z.string().min(1).optional(),
   format: z.enum(['json', 'csv', 'xlsx', 'pdf']).default('json'),
+  csv_dialect: z.enum(['en', 'id']).default('en'),
 });
 const nipParam = z.strictObject({ nip: z.string().min(1).max(32) });
 
@@ -80,14 +81,14 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
     const opd = scopeOf(c.get('user'), q.opd);
     await prepared(q.month);
     const r = attendanceReport(ctx.db, { month: q.month, opd, today: localToday(ctx.db), now: now() });
-    return send(q.format, await renderAttendance(r, q.format), `kehadiran-${q.month}${opd ? `-${opd}` : ''}`);
+    return send(q.format, await renderAttendance(r, q.format, q.csv_dialect), `kehadiran-${q.month}${opd ? `-${opd}` : ''}`);
   });
   api.get('/reports/tpp', zValidator('query', reportQuery, hook), async (c) => {
     const q = c.req.valid('query');
     const opd = scopeOf(c.get('user'), q.opd);
     await prepared(q.month);
     const r = tppReport(ctx.db, { month: q.month, opd, today: localToday(ctx.db), now: now() });
-    return send(q.format, await renderTpp(r, q.format), `tpp-${q.month}${opd ? `-${opd}` : ''}`);
+    return send(q.format, await renderTpp(r, q.format, q.csv_dialect), `tpp-${q.month}${opd ? `-${opd}` : ''}`);
   });
   api.get('/reports/late-today', zValidator('query', z.object({ date: dateSchema.optional(), opd: z.string().optional() }), hook), (c) => {
     const q = c.req.valid('query');

@@ -8,12 +8,13 @@ const q = (name: string, description: string, required = false, schema: Record<s
 const monthQ = q('month', 'YYYY-MM', true, { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])$' });
 const opdQ = q('opd', 'OPD code (an OPD admin may only give their own)');
 const formatQ = q('format', 'json (default), csv, xlsx or pdf', false, { type: 'string', enum: ['json', 'csv', 'xlsx', 'pdf'] });
+const dialectQ = q('csv_dialect', "CSV only. en (default): ',' between fields, '.' decimals; id: for Excel in an Indonesian locale — ';', ',' decimals, UTF-8 BOM", false, { type: 'string', enum: ['en', 'id'] });
 const idP = { name: 'id', in: 'path' as const, required: true, schema: { type: 'string' } };
 const report = (summary: string, description: string): OpenApiOperation => ({
   summary,
   description,
   tags,
-  parameters: [monthQ, opdQ, formatQ],
+  parameters: [monthQ, opdQ, formatQ, dialectQ],
   responses: {
     '200': {
       description: 'The report: JSON array (one object per employee), CSV, XLSX or PDF',

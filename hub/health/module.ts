@@ -405,7 +405,10 @@ const OPENAPI: OpenApiPaths = {
   },
   '/devices/{id}/commands': {
     post: { summary: 'Send a remote command (sync_now, reload_roster, restart_service, enrol_mode, ping) and wait for its result', tags: ['health'], parameters: [idParam], requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } }, responses: { '200': json({ type: 'object' }, 'answered'), '202': json({ type: 'object' }, 'sent, no answer yet'), '404': errorResponse('unknown device') } },
-    get: { summary: 'Recent commands of a kiosk with their results', tags: ['health'], parameters: [idParam], responses: { '200': json({ type: 'object' }) } },
+    get: { summary: 'Recent commands of a kiosk with their results', tags: ['health'], parameters: [idParam], responses: { '200': json({ type: 'object' }), '404': errorResponse('unknown device') } },
+  },
+  '/devices/{id}/commands/{cmdId}': {
+    get: { summary: 'One command of a kiosk with its result (status pending|done)', tags: ['health'], parameters: [idParam, { name: 'cmdId', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': json({ type: 'object' }), '404': errorResponse('unknown device, or no such command for it') } },
   },
   '/clock/suggestions': { get: { summary: 'Clock-unsynced punches with a suggested true time (same boot, monotonic offset)', tags: ['health'], responses: { '200': json({ type: 'object' }) } } },
 };

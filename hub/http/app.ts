@@ -194,6 +194,30 @@ const deviceViewSchema = {
 function registerCoreOpenApi(r: OpenApiRegistry) {
   const q = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }) => ({ name, in: 'query' as const, description, schema });
   r.add({
+    '/healthz': {
+      get: {
+        summary: 'Liveness for load balancers and systemd: 200 when the hub is connected to its MQTT broker, 503 when not',
+        tags: ['ops'],
+        security: [],
+        responses: {
+          '200': json({ type: 'object', properties: { ok: { type: 'boolean' }, mqtt: { type: 'boolean' }, version: { type: 'string' } }, required: ['ok', 'mqtt', 'version'] }, 'Connected'),
+          '503': json({ type: 'object', properties: { ok: { type: 'boolean' }, mqtt: { type: 'boolean' }, version: { type: 'string' } } }, 'Not connected to the broker'),
+        },
+      },
+    },
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics (text exposition format 0.0.4)',
+        tags: ['ops'],
+        security: [],
+        responses: { '200': { description: 'Metrics', content: { 'text/plain': { schema: { type: 'string' } } } } },
+      },
+    },
+  }, '');
+  r.add({
+    '/openapi.json': {
+      get: { summary: 'This API description (OpenAPI 3.1)', tags: ['ops'], security: [], responses: { '200': json({ type: 'object' }, 'The OpenAPI document') } },
+    },
     '/enrol': {
       post: {
         summary: 'Enrol a kiosk with a one-time token',

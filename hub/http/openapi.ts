@@ -8,6 +8,8 @@ import { z } from 'zod';
  */
 export type OpenApiOperation = {
   summary: string;
+  /** Default: made from the method and path (operationIdOf), so every operation has a stable one. */
+  operationId?: string;
   description?: string;
   tags?: string[];
   parameters?: { name: string; in: 'query' | 'path' | 'header'; required?: boolean; description?: string; schema: Record<string, unknown> }[];
@@ -36,18 +38,56 @@ export class OpenApiRegistry {
     }
   }
 
+  /**
+   * The OpenAPI document. Filled in here rather than by each module: `operationId` where a module
+   * gave none, and a 401 answer on every operation that needs credentials (the bearer and device
+   * guards in app.ts answer 401 before any handler runs; test/hub/openapi-conformance.test.ts
+   * calls each such operation without credentials to keep this true).
+   */
   document(version: string) {
+    const paths: OpenApiPaths = {};
+    for (const [p, ops] of Object.entries(this.paths)) {
+      paths[p] = {};
+      for (const [method, op] of Object.entries(ops) as [keyof OpenApiPaths[string], OpenApiOperation][]) {
+        const secured = (op.security ?? DEFAULT_SECURITY).length > 0;
+        const responses = secured && !op.responses['401'] ? { ...op.responses, '401': errorResponse(op.security ? 'Device authentication failed' : 'No or bad token') } : op.responses;
+        paths[p][method] = { operationId: operationIdOf(method, p), ...op, responses };
+      }
+    }
     return {
       openapi: '3.1.0',
-      info: { title: 'Hadir hub API', version, description: 'Presensi ASN — hub API. Bearer tokens from `hadir user add`; kiosk routes use HTTP Basic deviceId:password.' },
+      info: {
+        title: 'Hadir hub API',
+        version,
+        description: 'Presensi ASN — hub API. Bearer tokens from `hadir user add`; kiosk routes use HTTP Basic deviceId:password.',
+        // package.json: UNLICENSED (proprietary); SPDX has no id for that, hence a LicenseRef.
+        license: { name: 'Proprietary (UNLICENSED)', identifier: 'LicenseRef-Hadir-Proprietary' },
+      },
+      // Relative: the hub that serves this document, whatever name or proxy it was reached by.
+      servers: [{ url: '/', description: 'this hub' }],
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer' },
           device: { type: 'http', scheme: 'basic', description: 'deviceId:mqttPassword from the kiosk config' },
         },
       },
-      security: [{ bearer: [] }],
-      paths: this.paths,
+      security: DEFAULT_SECURITY,
+      paths,
     };
   }
+}
+
+const DEFAULT_SECURITY: Record<string, string[]>[] = [{ bearer: [] }];
+
+/** `GET /api/v1/devices/{id}/commands/{cmdId}` → `getDevicesByIdCommandsByCmdId`. */
+export function operationIdOf(method: string, path: string): string {
+  const words = path
+    .replace(/^\/api\/v1(?=\/|$)/, '')
+    .split('/')
+    .filter(Boolean)
+    .flatMap((seg) => {
+      const param = /^\{(.+)\}$/.exec(seg);
+      return (param ? ['by', param[1]!] : seg.split(/[^A-Za-z0-9]+/)).filter(Boolean);
+    });
+  return method.toLowerCase() + words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
 }

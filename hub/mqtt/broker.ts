@@ -93,7 +93,9 @@ export async function startEmbeddedBroker(o: {
       if (!topics.deviceSubscribeAllowed(dev, sub.topic)) {
         metrics.mqttDenied.labels('subscribe').inc();
         log.warn({ deviceId: dev, topic: sub.topic }, 'mqtt subscribe denied');
-        return cb(new Error('subscribe not allowed'), null);
+        // A null subscription is SUBACK 0x80 (MQTT 3.1.1 §3.9.3) and keeps the connection; an
+        // error would close it and the client would reconnect and try again in a loop.
+        return cb(null, null);
       }
       cb(null, sub);
     },

@@ -1,4 +1,4 @@
-import { stringify } from 'csv-stringify/sync';
+import { toCsv, type CsvDialect } from './csv.js';
 import type { AttendanceRow, LateRow, ReportMeta, TppRow } from './data.js';
 import { STATUS_ID, dateLabel, monthLabel, pct, rupiah } from './labels.js';
 
@@ -45,8 +45,8 @@ export function tppJson(r: TppReport): string {
 const TPP_HEAD = ['NIP', 'Nama', 'OPD', 'Unit', 'TPP Dasar (Rp)', 'Potongan (%)', 'Potongan Diterapkan (%)', 'Disiplin (Rp)', 'Nilai Kinerja', 'Produktivitas (Rp)', 'Jumlah Diterima (Rp)', 'Aturan', 'Absen Menunggu Verifikasi', 'Terakhir Berubah', 'Hari Kerja Bertugas (pro rata)'];
 const tppCells = (x: TppRow) => [x.nip, x.name, x.opd ?? '', x.unit ?? '', x.base, x.deduction_pct, x.applied_pct, x.disiplin, x.produktivitas_score ?? 'belum ada', x.produktivitas, x.total, x.rule ?? '', x.pending_review, x.changed_at, x.prorata ? `${x.prorata.work_days_in_service}/${x.prorata.work_days}` : ''];
 
-export function tppCsv(r: TppReport): string {
-  return stringify([TPP_HEAD, ...r.rows.map(tppCells)]);
+export function tppCsv(r: TppReport, dialect: CsvDialect = 'en'): string {
+  return toCsv([TPP_HEAD, ...r.rows.map(tppCells)], dialect);
 }
 
 // ---- attendance --------------------------------------------------------------------------
@@ -62,10 +62,10 @@ export function attendanceJson(r: AttendanceReport): string {
 const ATT_HEAD = ['NIP', 'Nama', 'OPD', 'Unit', 'Jadwal', 'Hari Kerja', 'Hadir', 'Terlambat', 'Pulang Cepat', 'Absen Tidak Lengkap', 'TK', 'Cuti/Izin', 'Potongan (%)', 'Menunggu Verifikasi'];
 const attCells = (x: AttendanceRow) => [x.nip, x.name, x.opd ?? '', x.unit ?? '', x.schedule, x.work_days, x.present_days, x.late_days, x.early_days, x.missing_days, x.absent_days, x.excused_days, x.deduction_pct, x.pending_review];
 
-export function attendanceCsv(r: AttendanceReport): string {
+export function attendanceCsv(r: AttendanceReport, dialect: CsvDialect = 'en'): string {
   const n = r.rows[0]?.days.length ?? 0;
   const dayHead = Array.from({ length: n }, (_, i) => String(i + 1));
-  return stringify([[...ATT_HEAD, ...dayHead], ...r.rows.map((x) => [...attCells(x), ...x.days.map((d) => d.code)])]);
+  return toCsv([[...ATT_HEAD, ...dayHead], ...r.rows.map((x) => [...attCells(x), ...x.days.map((d) => d.code)])], dialect);
 }
 
 // ---- XLSX --------------------------------------------------------------------------------

@@ -30,6 +30,15 @@ export class FaceExtension implements KioskExtension {
       ctx.health.register({ component: 'camera', state: (): ComponentState => ({ state: 'disabled' }) });
       return;
     }
+    if (ctx.simulate && !cfg.camera.dir) {
+      // --simulate without a folder of images: the simulator makes the identifications and no
+      // camera is used, so there is nothing to report as a fault.
+      const detail = 'simulasi / --simulate: no face.camera.dir, the simulator identifies';
+      ctx.health.register({ component: 'face', state: (): ComponentState => ({ state: 'disabled', detail }) });
+      ctx.health.register({ component: 'camera', state: (): ComponentState => ({ state: 'disabled', detail }) });
+      ctx.log.info('face: --simulate without face.camera.dir — no camera; the simulator makes the identifications');
+      return;
+    }
     ctx.bus.on('enrol:request', this.onEnrol);
     try {
       this.camera = createCamera(cfg.camera, { simulate: ctx.simulate });

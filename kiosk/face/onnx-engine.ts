@@ -40,6 +40,9 @@ export class OnnxFaceEngine implements FaceEngine {
     const manifest: ModelManifest = loadManifest();
     const dir = modelDir(opts.dir);
     if (!modelsPresent(dir, manifest)) throw new UserError(`face models are not installed in ${dir}`, 'run `hadir models fetch --from DIR|URL` (or set HADIR_MODEL_DIR)');
+    // onnxruntime 1.30 on Linux sends usage telemetry to events.data.microsoft.com and keeps a
+    // session id in $TMPDIR/.ses; nothing about a kiosk or the hub leaves for a third party.
+    process.env.ORT_DISABLE_TELEMETRY ??= '1';
     const ort = await import('onnxruntime-node');
     const threads = opts.threads ?? 2;
     const so: InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' };

@@ -1,9 +1,9 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { makeTmpDir } from '../tmp.js';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { openSqlite } from '../../hub/store/sqlite.js';
@@ -18,7 +18,7 @@ export const BIN = join(ROOT, 'bin', 'hadir.mjs');
 const run = promisify(execFile);
 
 export function tmp(tag: string): string {
-  return mkdtempSync(join(tmpdir(), `hadir-e2e-${tag}-`));
+  return makeTmpDir(`hadir-e2e-${tag}-`);
 }
 
 export function rand(n = 4): string {
@@ -54,19 +54,6 @@ export function spawnHadir(args: string[], extra: Record<string, string> = {}): 
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | string>((r) => child.on('exit', (code, sig) => r(code ?? sig ?? -1)));
   return { child, exited, output: () => out };
-}
-
-/**
- * Leaves the shared Mosquitto as found: drops the kiosk's persistent session and clears the
- * retained status/config messages of the test's private prefix.
- */
-export async function cleanSharedBroker(url: string, prefix: string, deviceId: string): Promise<void> {
-  const { default: mqtt } = await import('mqtt');
-  const { Topics } = await import('../../protocol/index.js');
-  const t = new Topics(prefix);
-  const c = await mqtt.connectAsync(url, { protocolVersion: 4, clientId: deviceId, clean: true });
-  for (const topic of [t.status(deviceId), t.config(deviceId)]) await c.publishAsync(topic, '', { qos: 1, retain: true });
-  await c.endAsync();
 }
 
 /** Waits for a child's exit; on timeout kills it and fails with its output (diagnosable failures). */

@@ -1,7 +1,7 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeTmpDir } from '../tmp.js';
 import { modelDir, modelsPresent } from '../../models/store.js';
 import { OnnxFaceEngine } from '../../kiosk/face/onnx-engine.js';
 import { decodeImage, type RgbImage } from '../../kiosk/face/image.js';
@@ -43,5 +43,5 @@ export function facesManifest(): ManifestFace[] {
 }
 
 export function tmp(tag: string): string {
-  return mkdtempSync(join(tmpdir(), `hadir-face-${tag}-`));
+  return makeTmpDir(`hadir-face-${tag}-`);
 }

@@ -1,6 +1,4 @@
-import { mkdtempSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
@@ -10,9 +8,10 @@ import type { SqliteDb } from '../../hub/store/sqlite.js';
 import type { CoreStore } from '../../hub/store/core-store.js';
 import { registerDevice, enrolDevice } from '../../hub/devices/registry.js';
 import type { KeyObject } from 'node:crypto';
+import { makeTmpDir } from '../tmp.js';
 
 export function tmpDir(tag = 'hub'): string {
-  return mkdtempSync(join(tmpdir(), `hadir-${tag}-`));
+  return makeTmpDir(`hadir-${tag}-`);
 }
 
 /** Org rows as `hadir import org` would make them (that command belongs to another area). */

@@ -1,11 +1,12 @@
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Topics, MAX_PUNCH_BYTES } from '../../protocol/index.js';
 import { startHub, type RunningHub } from '../../hub/server.js';
-import { TestKiosk, enrolTestDevice, metricValue, randomPrefix, seedOrg, tmpDir, waitFor, type TestDevice } from './helpers.js';
+import { TestKiosk, enrolTestDevice, metricValue, privateMosquitto, randomPrefix, seedOrg, tmpDir, waitFor, type TestDevice } from './helpers.js';
 
 /**
- * The same end-to-end ingest checks against the embedded aedes broker and the real Mosquitto on
- * 127.0.0.1:1883 (own random topic prefix there). Real hub, real SQLite file, real MQTT clients
+ * The same end-to-end ingest checks against the embedded aedes broker and a real Mosquitto that the
+ * suite starts on a free port (anonymous, like a broker without the ACL; own random topic prefix). Real hub, real SQLite file, real MQTT clients
  * signing with real Ed25519 keys.
  */
 export function ingestSuite(kind: 'aedes' | 'mosquitto'): void {
@@ -16,11 +17,18 @@ export function ingestSuite(kind: 'aedes' | 'mosquitto'): void {
     let other: TestDevice;
     let k: TestKiosk;
     const prefix = kind === 'mosquitto' ? randomPrefix() : 'hadir/v1';
+    const dir = tmpDir(kind);
+    let mosq: Awaited<ReturnType<typeof privateMosquitto>> | null = null;
+    let brokerUrl = '';
 
     beforeAll(async () => {
+      if (kind === 'mosquitto') {
+        mosq = await privateMosquitto(dir, 'allow_anonymous true');
+        brokerUrl = mosq.url;
+      }
       hub = await startHub({
-        dataDir: tmpDir(kind), httpPort: 0, mqttPort: 0, prefix, batchDelayMs: 2, defaultMetrics: false,
-        ...(kind === 'mosquitto' ? { mqttUrl: 'mqtt://127.0.0.1:1883', mqttPersistent: false } : {}),
+        dataDir: dir, httpPort: 0, mqttPort: 0, prefix, batchDelayMs: 2, defaultMetrics: false,
+        ...(kind === 'mosquitto' ? { mqttUrl: brokerUrl, mqttPersistent: false } : {}),
         env: {},
       });
       topics = hub.ctx.topics;
@@ -33,6 +41,8 @@ export function ingestSuite(kind: 'aedes' | 'mosquitto'): void {
     afterAll(async () => {
       await k?.close();
       await hub?.close();
+      await mosq?.stop();
+      rmSync(dir, { recursive: true, force: true });
     });
 
     const metrics = async () => (await hub.app.request('/metrics')).text();
@@ -127,7 +137,7 @@ export function ingestSuite(kind: 'aedes' | 'mosquitto'): void {
         await expect(TestKiosk.connect(hub.mqttUrl.replace('localhost', '127.0.0.1'), topics, ghost.id, 'nope')).rejects.toThrow(/Bad username or password|Not authorized/i);
         expect(metricValue(await metrics(), 'hadir_mqtt_denied_total', 'kind="connect"')).toBeGreaterThanOrEqual(1);
       } else {
-        const gk = await TestKiosk.connect('mqtt://127.0.0.1:1883', topics, ghost.id);
+        const gk = await TestKiosk.connect(brokerUrl, topics, ghost.id);
         await gk.publish(ghost.next());
         await new Promise((r) => setTimeout(r, 300));
         await hub.ingestor.drain();

@@ -1,9 +1,8 @@
 import { createServer as createNetServer, type Server } from 'node:net';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { makeTmpDir } from '../tmp.js';
 import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Topics, generateDeviceKeys, loadPublicKey, punchSchema, verifyPunch, type Ack, type Punch } from '../../protocol/index.js';
@@ -11,7 +10,7 @@ import { kioskConfigSchema, type KioskConfig } from '../../kiosk/config.js';
 import type { Roster } from '../../kiosk/extension.js';
 
 export function tmpDir(tag = 'kiosk'): string {
-  return mkdtempSync(join(tmpdir(), `hadir-${tag}-`));
+  return makeTmpDir(`hadir-${tag}-`);
 }
 
 export function randomPrefix(): string {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Topics, generateDeviceKeys, type Health } from '../../protocol/index.js';
@@ -12,13 +12,14 @@ import { kioskConfigSchema } from '../../kiosk/config.js';
 import { createClockExtension } from '../../kiosk/clock/extension.js';
 import { createHealthExtension } from '../../kiosk/health/extension.js';
 import { createCommandsExtension } from '../../kiosk/commands/extension.js';
-import { TestKiosk, enrolTestDevice, metricValue, randomPrefix, seedOrg, tmpDir, waitFor } from '../hub/helpers.js';
+import { TestKiosk, enrolTestDevice, metricValue, privateMosquitto, randomPrefix, seedOrg, tmpDir, waitFor } from '../hub/helpers.js';
+import { parseDefaultRouteIface } from '../../kiosk/health/system.js';
 
 /**
  * Terminal health end to end: real hub (SQLite) with the health module, a real kiosk (KioskApp,
  * simulate) with the clock, health and commands extensions, plus a raw device client that publishes
  * crafted health and punches to drive alerts, drift and reconstruction. Run against the embedded
- * aedes broker and against the real Mosquitto on 127.0.0.1:1883 (own random topic prefix).
+ * aedes broker and against a real Mosquitto the suite starts on a free port (own random topic prefix).
  */
 /** The CLI as a child process, without blocking this process (the hub under test runs here). */
 function runCli(args: string[]): Promise<{ status: number | null; out: string }> {
@@ -42,6 +43,7 @@ describe(`terminal health, alerts and remote commands through hub and kiosk (${k
   let opdToken = '';
   let shiftMs = 0; // moves the hub module's clock forward (offline detection)
   const dirs: string[] = [];
+  let mosq: Awaited<ReturnType<typeof privateMosquitto>> | null = null;
   const api = (path: string, init: RequestInit = {}, t = token) =>
     fetch(`http://127.0.0.1:${hub.httpPort}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
 
@@ -49,9 +51,14 @@ describe(`terminal health, alerts and remote commands through hub and kiosk (${k
     const hubDir = tmpDir('ops-hub');
     const kioskDir = tmpDir('ops-kiosk');
     dirs.push(hubDir, kioskDir);
+    if (kind === 'mosquitto') {
+      const mosqDir = tmpDir('ops-mosq');
+      dirs.push(mosqDir);
+      mosq = await privateMosquitto(mosqDir, 'allow_anonymous true');
+    }
     hub = await startHub({
       dataDir: hubDir, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', env: {}, defaultMetrics: false,
-      ...(kind === 'mosquitto' ? { mqttUrl: 'mqtt://127.0.0.1:1883', mqttPersistent: false, prefix: randomPrefix() } : {}),
+      ...(mosq ? { mqttUrl: mosq.url, mqttPersistent: false, prefix: randomPrefix() } : {}),
       modules: [(ctx) => (health = new HealthModule(ctx, { now: () => Date.now() + shiftMs, evaluateEveryS: 3600 }))],
     });
     seedOrg(hub.ctx.db);
@@ -78,6 +85,7 @@ describe(`terminal health, alerts and remote commands through hub and kiosk (${k
     await raw?.close();
     await app?.stop();
     await hub?.close();
+    await mosq?.stop();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
@@ -92,7 +100,10 @@ describe(`terminal health, alerts and remote commands through hub and kiosk (${k
     expect(h.modelVersion).toMatch(/^[a-z0-9-]+@[0-9a-f]{12}$/);
     expect(h.system?.diskFreePct).toBeGreaterThan(0);
     expect(h.system?.memTotalMb).toBeGreaterThan(0);
-    expect(h.network?.iface).toBeTruthy();
+    // the machine's default route, if it has one (a network namespace with only loopback has none)
+    const defaultIface = parseDefaultRouteIface(readFileSync('/proc/net/route', 'utf8'));
+    if (defaultIface) expect(h.network?.iface).toBe(defaultIface);
+    else expect(h.network?.iface).toBeUndefined();
     expect(h.components?.clock?.state).toBe('degraded');
     // the core device list carries the same terminal health (issue 6: health in /api/v1/devices)
     const core = (await (await api('/devices')).json()) as { items: { id: string; health: Health | null; estClockOffsetMs: number | null; alerts: unknown[]; backlog: unknown }[] };

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,32 @@ describe('systemd units', () => {
     const r = verifyUnits(root, ['hadir-broken.service']);
     expect(r.status).not.toBe(0);
     expect(r.output).toMatch(/is not executable/);
+  });
+
+  // Ceilings from issue 14: display ≤ 5 (cage and Chromium need devices, namespaces and W+X),
+  // kiosk ≤ 4.5 (hardware through groups, V8/onnxruntime JIT), the hub as low as it goes (1.5).
+  const CEILING: Record<string, number> = { 'hadir-display.service': 5, 'hadir-kiosk.service': 4.5, 'hadir-hub.service': 1.5 };
+  it('systemd-analyze security: each unit at or under its exposure ceiling', () => {
+    const got: Record<string, number> = {};
+    for (const u of UNITS) {
+      const r = spawnSync('systemd-analyze', ['security', '--offline=true', `--root=${root}`, u], { encoding: 'utf8' });
+      const m = /Overall exposure level for \S+: (\d+(?:\.\d+)?)/.exec(`${r.stdout}${r.stderr}`);
+      expect(m, `${u}: ${r.stdout}${r.stderr}`).not.toBeNull();
+      got[u] = Number(m![1]);
+    }
+    for (const u of UNITS) expect(got[u], `${u} exposure ${got[u]} (ceiling ${CEILING[u]})`).toBeLessThanOrEqual(CEILING[u]!);
+  });
+
+  it('what the hardware and the JIT need is not taken away (display: devices, namespaces, W+X; kiosk: devices, W+X)', () => {
+    const unit = (u: string) => readFileSync(join(REPO, 'systemd', u), 'utf8');
+    const set = (text: string, key: string) => new RegExp(`^${key}=`, 'm').test(text);
+    const d = unit('hadir-display.service');
+    for (const key of ['PrivateDevices', 'MemoryDenyWriteExecute', 'DevicePolicy', 'DeviceAllow', 'ProtectClock', 'PrivateUsers', 'PrivateMounts', 'ProcSubset']) expect(set(d, key), `display: ${key}`).toBe(false);
+    expect(d).toMatch(/^RestrictNamespaces=user pid net$/m); // Chromium's sandbox
+    expect(d).toMatch(/^PAMName=login$/m); // logind hands cage the seat (DRM, input)
+    expect(d).not.toMatch(/^SystemCallFilter=@/m); // no allow-list: Chromium's sandbox chroots
+    const k = unit('hadir-kiosk.service');
+    for (const key of ['PrivateDevices', 'MemoryDenyWriteExecute', 'PrivateUsers', 'ProtectKernelTunables', 'ProcSubset']) expect(set(k, key), `kiosk: ${key}`).toBe(false);
   });
 
   it('kiosk unit: notify + watchdog, hardening without PrivateDevices / MemoryDenyWriteExecute', () => {

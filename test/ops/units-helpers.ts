@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeTmpDir } from '../tmp.js';
 
 /** A throwaway root with systemd's own units and the ExecStart binaries of our units. */
-export function unitTestRoot(root = mkdtempSync(join(tmpdir(), 'hadir-units-'))): string {
+export function unitTestRoot(root = makeTmpDir('hadir-units-')): string {
   cpSync('/usr/lib/systemd/system', join(root, 'usr/lib/systemd/system'), { recursive: true, verbatimSymlinks: true });
   mkdirSync(join(root, 'etc/systemd/system'), { recursive: true });
   for (const bin of ['opt/hadir/node/bin/node', 'usr/bin/cage', 'usr/bin/chromium']) {

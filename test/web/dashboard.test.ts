@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { pino } from 'pino';
@@ -8,10 +7,12 @@ import { Topics } from '../../protocol/index.js';
 import { startHub, type RunningHub } from '../../hub/server.js';
 import { enrolTestDevice, TestKiosk, tmpDir, waitFor, type TestDevice } from '../hub/helpers.js';
 import { MONTH, PASSWORD, seed } from './seed.js';
+import { makeTmpDir } from '../tmp.js';
 
 const CHROMIUM = process.env.HADIR_CHROMIUM ?? '/usr/bin/chromium';
 const ARGS = ['--lang=id-ID', '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-export const SHOTS = join(tmpdir(), 'hadir-web-shots');
+/** Screenshots of each page: kept in HADIR_WEB_SHOTS when set (for review), otherwise removed with the test's temp dirs. */
+export const SHOTS = process.env.HADIR_WEB_SHOTS ?? makeTmpDir('hadir-web-shots-');
 
 let hub: RunningHub;
 let browser: Browser;
@@ -149,8 +150,12 @@ describe('web dashboard', () => {
       const file = await dl.path();
       const bytes = readFileSync(file);
       if (f === 'csv') {
+        // the page is in Indonesian: the CSV is the Indonesian-Excel dialect (BOM, ';')
         const tok = await page.evaluate(() => JSON.parse(localStorage.getItem('hadir.session')!).token as string);
-        expect(bytes.toString('utf8')).toBe(await (await apiAs(tok, `/reports/attendance?month=${MONTH}&opd=DINKES&format=csv`)).text());
+        const api = Buffer.from(await (await apiAs(tok, `/reports/attendance?month=${MONTH}&opd=DINKES&format=csv&csv_dialect=id`)).arrayBuffer());
+        expect(bytes.equals(api)).toBe(true);
+        expect(bytes.subarray(0, 3).toString('hex')).toBe('efbbbf');
+        expect(bytes.toString('utf8').split('\n')[0]).toMatch(/^\uFEFFNIP;Nama;OPD;/);
       }
       if (f === 'xlsx') expect(bytes.subarray(0, 2).toString()).toBe('PK');
       if (f === 'pdf') expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
@@ -248,6 +253,11 @@ describe('web dashboard', () => {
     expect(await page.textContent('table.tpp thead')).toContain('Total paid');
     expect(await page.locator('table.tpp > tbody > tr').count()).toBe(5);
     await shot(page, '11-tpp-english-all-opd');
+    // in English the CSV download is the RFC 4180 dialect (',', no BOM)
+    const [enCsv] = await Promise.all([page.waitForEvent('download'), page.click('button[data-format=csv]')]);
+    const enBytes = readFileSync((await enCsv.path())!);
+    expect(enBytes.subarray(0, 3).toString('hex')).not.toBe('efbbbf');
+    expect(enBytes.toString('utf8').split('\n')[0]).toMatch(/^NIP,Nama,OPD,/);
     await page.click('[data-testid=lang]');
     await page.context().close();
   });

@@ -1,5 +1,5 @@
 import { h, fill } from '../dom.js';
-import { t } from '../i18n.js';
+import { lang, t } from '../i18n.js';
 import { api, download } from '../api.js';
 import { date, isoMonth, monthLabel, pct } from '../fmt.js';
 import { empty, errorBox, loading, monthPicker, opdPicker, rowFilter, table, toast } from '../ui.js';
@@ -26,7 +26,8 @@ export function downloads(path, q, base) {
       onclick: async (e) => {
         e.target.disabled = true;
         try {
-          const name = await download(path, { ...q, format: f }, `${base}.${f}`);
+          // CSV in the dialect of the UI language: Excel in an Indonesian locale splits on ';' and reads ',' decimals.
+          const name = await download(path, { ...q, format: f, ...(f === 'csv' ? { csv_dialect: lang() } : {}) }, `${base}.${f}`);
           toast(`${t('common.download')}: ${name}`);
         } catch (err) {
           toast(err.message, 'bad');
