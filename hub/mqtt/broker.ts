@@ -6,6 +6,10 @@ import { UserError, isErrno } from '../../lib/errors.js';
 import type { CoreStore } from '../store/core-store.js';
 import type { CoreMetrics } from '../metrics.js';
 import { verifyPassword } from '../secrets.js';
+import { BoundedMqEmitter } from './bounded-emitter.js';
+
+/** aedes' default: messages delivered at once; more wait in BoundedMqEmitter's queue. */
+const MQ_CONCURRENCY = 100;
 
 /** The hub's own MQTT username on the embedded broker; not a valid device id, so it cannot collide. */
 export const HUB_USERNAME = '$hadir-hub';
@@ -50,6 +54,9 @@ export async function startEmbeddedBroker(o: {
   const broker = await Aedes.createBroker({
     // A slow kiosk must not make the broker buffer without bound.
     queueLimit: 50_000,
+    // Our own message bus: mqemitter's recursion overflowed the stack under 500 kiosks (bounded-emitter.ts).
+    concurrency: MQ_CONCURRENCY,
+    mq: new BoundedMqEmitter(MQ_CONCURRENCY),
     authenticate: (client, username, password, done) => {
       const deny = (why: string) => {
         metrics.mqttDenied.labels('connect').inc();
