@@ -1,0 +1,67 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { EventEmitter } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import { rootLogger } from '../../lib/logger.js';
+import { MqttLink, reconnectDelay } from '../../kiosk/link.js';
+import type { KioskBus } from '../../kiosk/extension.js';
+
+/**
+ * Reconnect storm (issue 16): a kiosk that cannot reach the broker retries with growing, jittered
+ * delays, so a restarted hub is not hit by every kiosk every 2 s in lock-step.
+ */
+describe('kiosk MQTT link reconnect backoff', () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  it('reconnectDelay grows, is capped and spreads ±50 %', () => {
+    expect(reconnectDelay(0, 2000, 30_000, () => 0)).toBe(1000);
+    expect(reconnectDelay(0, 2000, 30_000, () => 0.999)).toBe(2998);
+    expect(reconnectDelay(3, 2000, 30_000, () => 0.5)).toBe(16_000);
+    expect(reconnectDelay(10, 2000, 30_000, () => 0.5)).toBe(30_000);
+  });
+
+  it('a real link: attempts against a broker that drops every connection come ever later, differently per kiosk', async () => {
+    // A "broker" that accepts TCP and closes it at once (a hub restarting behind its listener).
+    const attempts = new Map<string, number[]>();
+    const sockets = new Set<Socket>();
+    const server: Server = createServer((s) => {
+      sockets.add(s);
+      s.once('data', (b) => {
+        // CONNECT payload carries the client id right after the variable header (MQTT 3.1.1: 10 bytes).
+        const idLen = b.readUInt16BE(12);
+        const id = b.subarray(14, 14 + idLen).toString();
+        attempts.set(id, [...(attempts.get(id) ?? []), performance.now()]);
+        s.destroy();
+      });
+      s.on('close', () => sockets.delete(s));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => (sockets.forEach((s) => s.destroy()), server.close(() => r()))));
+    const url = `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const log = rootLogger.child({}, { level: 'silent' });
+    const make = (id: string, r: number) => {
+      const link = new MqttLink({ deviceId: id, url, username: id, password: 'p', prefix: 'hadir/v1', appVersion: 't', bootId: 'b', log, bus: new EventEmitter() as KioskBus, reconnectPeriodMs: 100, maxReconnectMs: 800, random: () => r });
+      link.start();
+      cleanups.push(() => link.stop());
+    };
+    make('kiosk-a', 0); // always the shortest delay: 50, 100, 200, 400 ms …
+    make('kiosk-b', 0.99); // always the longest: 149, 298, 596 ms …
+    await new Promise((r) => setTimeout(r, 1600));
+    const gaps = (id: string) => {
+      const t = attempts.get(id) ?? [];
+      return t.slice(1).map((x, i) => x - t[i]!);
+    };
+    const a = gaps('kiosk-a');
+    const b = gaps('kiosk-b');
+    // a fixed 100 ms period (mqtt.js' own behaviour) would give ~15 attempts each with equal gaps
+    expect(a.length).toBeGreaterThanOrEqual(3);
+    expect(a.length).toBeLessThanOrEqual(6);
+    expect(b.length).toBeLessThan(a.length);
+    // 50 → 100 → 200 → 400 (the cap × 0.5): each gap about double the one before, then flat
+    for (let i = 1; i < Math.min(a.length, 4); i++) expect(a[i]!).toBeGreaterThan(a[i - 1]! * 1.4);
+    expect(Math.max(...a)).toBeLessThan(800 * 0.5 + 150);
+    expect(b[0]!).toBeGreaterThan(a[0]! * 2);
+  });
+});
