@@ -49,6 +49,8 @@ export interface RunningHub {
   roster: RosterPublisher;
   /** Embedded broker only: the hub's own credentials (in-process use: benchmarks). */
   internalMqtt: { username: string; password: string } | null;
+  /** Embedded broker only (benchmarks: drop every connection). */
+  broker: EmbeddedBroker | null;
   close(): Promise<void>;
 }
 
@@ -151,7 +153,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
 
     log.info({ http: http.port, mqtt: config.mqttUrl ?? `embedded :${mqttPort}`, db: config.dbPath, prefix: config.prefix, publicUrl }, 'hub started');
     return {
-      httpPort: http.port, mqttPort, mqttUrl: kioskMqttUrl, publicUrl, config, ctx, store, app, metrics, ingestor, roster, internalMqtt,
+      httpPort: http.port, mqttPort, mqttUrl: kioskMqttUrl, publicUrl, config, ctx, store, app, metrics, ingestor, roster, internalMqtt, broker,
       close: closeAll,
     };
   } catch (e) {
