@@ -21,8 +21,8 @@ export interface LinkOptions {
   random?: () => number;
 }
 
-/** Reconnect delays: the first after reconnectPeriodMs (2 s), doubling per failed attempt up to this. */
-export const MAX_RECONNECT_MS = 30_000;
+/** Reconnect delays: the first after reconnectPeriodMs (2 s), doubling per failed attempt up to this (±50 %): a kiosk is back at most ~22 s after its hub. */
+export const MAX_RECONNECT_MS = 15_000;
 
 /**
  * The delay before reconnect attempt `attempt` (0 = the first after a loss): exponential, capped,

@@ -61,7 +61,7 @@ export async function spawnFleet(spec: FleetSpec): Promise<FleetProcess> {
       for (;;) {
         const s = (await request({ cmd: 'stats' })) as FleetStats;
         if (s.drainS !== null) return s;
-        if (Date.now() > until) throw new Error(`fleet not drained after ${timeoutMs / 1000} s: ${s.acked}/${s.journaled} acked, ${s.connected}/${s.kiosks} connected`);
+        if (Date.now() > until) throw new Error(`fleet not drained after ${timeoutMs / 1000} s: ${s.acked}/${s.journaled} acked, ${s.connected}/${s.kiosks} connected; down: ${s.down.join('; ')}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     },

@@ -43,6 +43,8 @@ export interface FleetStats {
   ackP50Ms: number;
   ackP99Ms: number;
   ackMaxMs: number;
+  /** Up to 5 kiosks not connected now, with their link state (diagnostics). */
+  down: string[];
 }
 
 interface Kiosk {
@@ -181,6 +183,7 @@ export class Fleet {
       ackP50Ms: q(0.5),
       ackP99Ms: q(0.99),
       ackMaxMs: l.length ? Number(l[l.length - 1]!.toFixed(1)) : 0,
+      down: this.kiosks.filter((k) => !k.link.connected).slice(0, 5).map((k) => `${k.spec.id}: ${k.link.state().detail ?? '?'} (in flight ${k.publisher.inFlightCount}, undelivered ${k.journal.stats().undelivered})`),
     };
   }
 

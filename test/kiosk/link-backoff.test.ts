@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rootLogger } from '../../lib/logger.js';
-import { MqttLink, reconnectDelay } from '../../kiosk/link.js';
+import { MAX_RECONNECT_MS, MqttLink, reconnectDelay } from '../../kiosk/link.js';
 import type { KioskBus } from '../../kiosk/extension.js';
 
 /**
@@ -20,6 +20,7 @@ describe('kiosk MQTT link reconnect backoff', () => {
     expect(reconnectDelay(0, 2000, 30_000, () => 0.999)).toBe(2998);
     expect(reconnectDelay(3, 2000, 30_000, () => 0.5)).toBe(16_000);
     expect(reconnectDelay(10, 2000, 30_000, () => 0.5)).toBe(30_000);
+    expect(reconnectDelay(10, 2000, MAX_RECONNECT_MS, () => 0.999)).toBeLessThan(23_000); // back within ~22 s of the hub
   });
 
   it('a real link: attempts against a broker that drops every connection come ever later, differently per kiosk', async () => {
