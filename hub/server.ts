@@ -125,7 +125,15 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     cleanups.push(() => ingestor.stop());
     await ingestor.start();
     await startPresence({ store, mqtt, topics, bus, log });
-    bus.on('device:status', () => void store.listDevices().then((ds) => metrics.devicesOnline.set(ds.filter((d) => d.online).length)));
+    // The online gauge from the device list at most once a second: per status message it was O(kiosks²) in a reconnect storm.
+    let gaugeDue: NodeJS.Timeout | null = null;
+    bus.on('device:status', () => {
+      gaugeDue ??= setTimeout(() => {
+        gaugeDue = null;
+        void store.listDevices().then((ds) => metrics.devicesOnline.set(ds.filter((d) => d.online).length), () => {});
+      }, 1000);
+    });
+    cleanups.push(() => void (gaugeDue && clearTimeout(gaugeDue)));
 
     const modules = factories.map((f) => f(ctx));
     let roster: RosterPublisher | undefined;

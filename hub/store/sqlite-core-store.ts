@@ -168,6 +168,9 @@ export class SqliteCoreStore implements CoreStore {
   async setDeviceStatus(id: string, online: boolean, at: string) {
     return this.s.status.run(online ? 1 : 0, at, at, id).changes > 0;
   }
+  async setDeviceStatuses(rows: readonly { id: string; online: boolean; at: string }[]) {
+    return this.db.transaction(() => rows.filter((r) => this.s.status.run(r.online ? 1 : 0, r.at, r.at, r.id).changes > 0).map((r) => r.id))();
+  }
   async setDeviceHealth(id: string, backlog: number, oldestAt: string | null, at: string) {
     return this.s.health.run(backlog, oldestAt, at, id).changes > 0;
   }
