@@ -350,7 +350,11 @@ export function registerHubCommands(g: Groups): void {
     .option('--mqtt-url <url>', 'measure through an external broker (e.g. Mosquitto) instead of the embedded one')
     .option('--verify-workers <n>', 'signature verification threads (default: cores − 1, at least 2, at most 4)')
     .option('--window <n>', 'unconfirmed messages per kiosk (default: the kiosk\'s window, 500; 80 with --mqtt-url, as Mosquitto drops beyond max_queued_messages)')
-    .action(async (o: { devices: string; punches: string; backlog: string; mqttUrl?: string; verifyWorkers?: string; window?: string }) => {
+    .option('--storm', 'reconnect storm: every kiosk (real journal, link and publisher, in a child process) has --punches journaled and all connect at once')
+    .option('--peak', 'morning peak: live punches at the busiest 07:00–07:45 rate of --staff people on --devices kiosks, with dashboard reads')
+    .option('--staff <n>', 'staff of the regency for --peak', '3400')
+    .option('--peak-seconds <n>', 'how long --peak runs at that rate', '60')
+    .action(async (o: { devices: string; punches: string; backlog: string; mqttUrl?: string; verifyWorkers?: string; window?: string; storm?: boolean; peak?: boolean; staff: string; peakSeconds: string }) => {
       const { runIngestBench } = await import('../hub/bench/ingest-bench.js');
       const n = (flag: string, v: string | undefined, min: number) => {
         if (v === undefined) return undefined;
@@ -361,6 +365,7 @@ export function registerHubCommands(g: Groups): void {
       await runIngestBench({
         devices: n('--devices', o.devices, 1)!, punchesPerDevice: n('--punches', o.punches, 1)!, backlog: n('--backlog', o.backlog, 1)!,
         mqttUrl: o.mqttUrl, verifyWorkers: n('--verify-workers', o.verifyWorkers, 0), window: n('--window', o.window, 1),
+        storm: !!o.storm, peak: !!o.peak, staff: n('--staff', o.staff, 1), peakSeconds: n('--peak-seconds', o.peakSeconds, 1),
       });
     });
 }

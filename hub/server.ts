@@ -49,6 +49,8 @@ export interface RunningHub {
   roster: RosterPublisher;
   /** Embedded broker only: the hub's own credentials (in-process use: benchmarks). */
   internalMqtt: { username: string; password: string } | null;
+  /** Embedded broker only (benchmarks: drop every connection). */
+  broker: EmbeddedBroker | null;
   close(): Promise<void>;
 }
 
@@ -123,7 +125,15 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     cleanups.push(() => ingestor.stop());
     await ingestor.start();
     await startPresence({ store, mqtt, topics, bus, log });
-    bus.on('device:status', () => void store.listDevices().then((ds) => metrics.devicesOnline.set(ds.filter((d) => d.online).length)));
+    // The online gauge from the device list at most once a second: per status message it was O(kiosks²) in a reconnect storm.
+    let gaugeDue: NodeJS.Timeout | null = null;
+    bus.on('device:status', () => {
+      gaugeDue ??= setTimeout(() => {
+        gaugeDue = null;
+        void store.listDevices().then((ds) => metrics.devicesOnline.set(ds.filter((d) => d.online).length), () => {});
+      }, 1000);
+    });
+    cleanups.push(() => void (gaugeDue && clearTimeout(gaugeDue)));
 
     const modules = factories.map((f) => f(ctx));
     let roster: RosterPublisher | undefined;
@@ -151,7 +161,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
 
     log.info({ http: http.port, mqtt: config.mqttUrl ?? `embedded :${mqttPort}`, db: config.dbPath, prefix: config.prefix, publicUrl }, 'hub started');
     return {
-      httpPort: http.port, mqttPort, mqttUrl: kioskMqttUrl, publicUrl, config, ctx, store, app, metrics, ingestor, roster, internalMqtt,
+      httpPort: http.port, mqttPort, mqttUrl: kioskMqttUrl, publicUrl, config, ctx, store, app, metrics, ingestor, roster, internalMqtt, broker,
       close: closeAll,
     };
   } catch (e) {

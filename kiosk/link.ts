@@ -14,8 +14,25 @@ export interface LinkOptions {
   bootId: string;
   log: Logger;
   bus: KioskBus;
-  /** Reconnect delay (ms); mqtt.js retries forever. */
+  /** First reconnect delay (ms); doubles per failed attempt up to maxReconnectMs, ±50 % jitter. mqtt.js retries forever. */
   reconnectPeriodMs?: number;
+  maxReconnectMs?: number;
+  /** Injected for tests — defaults to Math.random. */
+  random?: () => number;
+}
+
+/** Reconnect delays: the first after reconnectPeriodMs (2 s), doubling per failed attempt up to this (±50 %): a kiosk is back at most ~22 s after its hub. */
+export const MAX_RECONNECT_MS = 15_000;
+
+/**
+ * The delay before reconnect attempt `attempt` (0 = the first after a loss): exponential, capped,
+ * with ±50 % jitter, so a fleet that lost the hub at the same instant does not come back in
+ * lock-step — a restarted hub sees its 500 kiosks spread over seconds instead of all at once every
+ * 2 s (issue 16, the reconnect storm).
+ */
+export function reconnectDelay(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 20));
+  return Math.max(1, Math.round(ceiling * (0.5 + random())));
 }
 
 type InKind = 'ack' | 'config' | 'cmd';
@@ -35,6 +52,8 @@ export class MqttLink implements KioskLink, HealthReporter {
   private lastError: string | null = null;
   private wasUp = false;
   private ready = false;
+  /** Failed reconnect attempts since the last successful connect. */
+  private attempts = 0;
 
   constructor(private readonly o: LinkOptions) {
     this.topics = new Topics(o.prefix);
@@ -65,7 +84,13 @@ export class MqttLink implements KioskLink, HealthReporter {
       will: { topic: statusTopic, payload: Buffer.from(JSON.stringify({ online: false } satisfies Status)), qos: 1, retain: true },
     });
     this.client = client;
+    // mqtt.js schedules the next attempt in its own 'close' listener with options.reconnectPeriod;
+    // ours runs first (prepended) and sets a new jittered, growing delay for that attempt.
+    client.prependListener('close', () => {
+      client.options.reconnectPeriod = reconnectDelay(this.attempts++, o.reconnectPeriodMs ?? 2000, o.maxReconnectMs ?? MAX_RECONNECT_MS, o.random ?? Math.random);
+    });
     client.on('connect', () => {
+      this.attempts = 0;
       this.lastError = null;
       const birth: Status = { online: true, at: new Date().toISOString(), appVersion: o.appVersion, bootId: o.bootId };
       client.publish(statusTopic, JSON.stringify(birth), { qos: 1, retain: true });

@@ -27,6 +27,15 @@ export interface PublisherOptions {
 
 /** Punches in flight (sent, not acked) per kiosk by default. `hadir bench ingest` uses the same. */
 export const DEFAULT_PUBLISH_WINDOW = 500;
+/** First re-send of an unacked punch after this long; then doubling, with jitter, up to DEFAULT_MAX_BACKOFF_MS. */
+export const DEFAULT_ACK_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_BACKOFF_MS = 60_000;
+
+/** When attempt `attempt` (1 = the first send) of an unacked punch is re-sent: ±20 % jitter. `hadir bench ingest` re-sends the same way. */
+export function resendBackoff(attempt: number, ackTimeoutMs: number, maxBackoffMs: number, random: () => number): number {
+  const base = Math.min(maxBackoffMs, ackTimeoutMs * 2 ** (attempt - 1));
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
 
 interface InFlight {
   seq: number;
@@ -58,8 +67,8 @@ export class Publisher {
 
   constructor(private readonly o: PublisherOptions) {
     this.window = o.window ?? DEFAULT_PUBLISH_WINDOW;
-    this.ackTimeoutMs = o.ackTimeoutMs ?? 10_000;
-    this.maxBackoffMs = o.maxBackoffMs ?? 60_000;
+    this.ackTimeoutMs = o.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
+    this.maxBackoffMs = o.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
     this.now = o.now ?? Date.now;
     this.random = o.random ?? Math.random;
   }
@@ -121,8 +130,7 @@ export class Publisher {
   }
 
   private backoff(attempt: number): number {
-    const base = Math.min(this.maxBackoffMs, this.ackTimeoutMs * 2 ** (attempt - 1));
-    return Math.round(base * (0.8 + 0.4 * this.random()));
+    return resendBackoff(attempt, this.ackTimeoutMs, this.maxBackoffMs, this.random);
   }
 
   /** Re-sends punches whose ack is overdue (hub down, broker dropped them, ack lost). */

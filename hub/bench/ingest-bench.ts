@@ -7,7 +7,8 @@ import { rootLogger } from '../../lib/logger.js';
 import { UserError } from '../../lib/errors.js';
 import { startHub, type RunningHub } from '../server.js';
 import { enrolDevice, registerDevice } from '../devices/registry.js';
-import { DEFAULT_PUBLISH_WINDOW } from '../../kiosk/publisher.js';
+import { DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_BACKOFF_MS, DEFAULT_PUBLISH_WINDOW, resendBackoff } from '../../kiosk/publisher.js';
+import { quantile, watchProcess } from './monitor.js';
 
 const RAW_RUNS = 3;
 
@@ -33,15 +34,23 @@ export interface IngestBenchOptions {
   /** Signature verification threads (default: the hub's default, cores − 1). */
   verifyWorkers?: number;
   quiet?: boolean;
+  /** All kiosks connect at once, each with `punchesPerDevice` journaled (storm-bench.ts). */
+  storm?: boolean;
+  /** The morning peak: live punches at the 07:00–07:45 rate of `staff` with dashboard reads (storm-bench.ts). */
+  peak?: boolean;
+  staff?: number;
+  peakSeconds?: number;
 }
 
-interface Dev {
+export interface Dev {
   id: string;
   password: string;
+  privateKeyPem: string;
   payloads: { id: string; body: string }[];
 }
 
-export async function runIngestBench(o: IngestBenchOptions): Promise<Record<string, number | string | boolean>> {
+export async function runIngestBench(o: IngestBenchOptions): Promise<Record<string, number | string | boolean | null>> {
+  if (o.storm || o.peak) return (await import('./storm-bench.js')).runFleetBench(o);
   const say = (s: string) => o.quiet || process.stdout.write(s + '\n');
   const dir = mkdtempSync(join(tmpdir(), 'hadir-bench-ingest-'));
   const prefix = o.mqttUrl ? `bench-${Math.random().toString(36).slice(2, 8)}/hadir/v1` : 'hadir/v1';
@@ -87,13 +96,16 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<Record<stri
       const rawS = (performance.now() - t0) / 1000;
       const resent = [...rawFlows.values()].reduce((a, f) => a + f.resent, 0);
       rawPerS = Math.max(rawPerS, total / rawS);
-      say(`raw broker ${r}/${RAW_RUNS}: ${total} messages in ${rawS.toFixed(2)} s = ${Math.round(total / rawS)}/s${resent ? ` (${resent} re-sent after broker drops)` : ''}`);
+      say(`raw broker ${r}/${RAW_RUNS}: ${total} messages in ${rawS.toFixed(2)} s = ${Math.round(total / rawS)}/s${resent ? ` (${resent} re-sent: unconfirmed past the kiosk's ack timeout)` : ''}`);
       await Promise.all([sub.endAsync(), ...rawPubs.map((c) => c.endAsync())]);
     }
 
     // --- through the hub: publish → store → ack
     await settle();
+    const watch = watchProcess();
+    const c0 = performance.now();
     const kiosks = await Promise.all(devs.map((d) => connect(url, d.id, d.id, d.password)));
+    const connectS = (performance.now() - c0) / 1000;
     const flows = await Promise.all(devs.map((d, i) => ackFlow(kiosks[i]!, topics.ack(d.id))));
     const cpu0 = process.cpuUsage();
     let t0 = performance.now();
@@ -103,6 +115,9 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<Record<stri
     const coresBusy = (cpu.user + cpu.system) / 1e6 / hubS;
     const perS = total / hubS;
     const hubResent = flows.reduce((a, f) => a + f.resent, 0);
+    const proc = watch.stop();
+    const ackP99 = quantile(flows.flatMap((f) => f.latencies), 0.99);
+    say(`connect:     ${o.devices} kiosks connected in ${connectS.toFixed(2)} s; ack p99 ${ackP99.toFixed(0)} ms; event loop p99 ${proc.event_loop_p99_ms} ms; RSS max ${proc.rss_mb_max} MB (this process: hub + simulated kiosks)`);
     say(`through hub: ${total} punches stored and acked in ${hubS.toFixed(2)} s = ${Math.round(perS)}/s (${((perS / rawPerS) * 100).toFixed(0)} % of the best raw run; window ${perDeviceWindow}; ${coresBusy.toFixed(2)} of ${availableParallelism()} cores busy)${hubResent ? ` (${hubResent} re-sent)` : ''}`);
     await Promise.all(kiosks.map((c) => c.endAsync()));
 
@@ -132,6 +147,11 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<Record<stri
       backlog: o.backlog,
       broker: o.mqttUrl ? 'external' : 'aedes',
       verified,
+      connect_s: Number(connectS.toFixed(3)),
+      drain_s: Number(hubS.toFixed(3)),
+      rss_mb_max: proc.rss_mb_max,
+      event_loop_p99_ms: proc.event_loop_p99_ms,
+      ack_p99_ms: Number(ackP99.toFixed(1)),
     };
     process.stdout.write(JSON.stringify(figures) + '\n');
     return figures;
@@ -141,7 +161,7 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<Record<stri
   }
 }
 
-async function makeDev(hub: RunningHub, id: string, n: number, prefix: string): Promise<Dev> {
+export async function makeDev(hub: RunningHub, id: string, n: number, prefix: string): Promise<Dev> {
   const keys = generateDeviceKeys();
   const r = await registerDevice(hub.store, { siteCode: 'BENCH-S', deviceId: id, now: new Date() });
   const e = await enrolDevice(hub.store, { token: r.token, publicKeyPem: keys.publicKeyPem }, { hubUrl: hub.publicUrl, mqttUrl: hub.mqttUrl, prefix }, new Date());
@@ -159,7 +179,7 @@ async function makeDev(hub: RunningHub, id: string, n: number, prefix: string): 
     payloads.push({ id: u.id, body: JSON.stringify(signPunch(u, key)) });
     prev = punchHash(u);
   }
-  return { id, password: e.mqtt.password, payloads };
+  return { id, password: e.mqtt.password, privateKeyPem: keys.privateKeyPem, payloads };
 }
 
 async function connect(url: string, clientId: string, username?: string, password?: string): Promise<MqttClient> {
@@ -169,40 +189,58 @@ async function connect(url: string, clientId: string, username?: string, passwor
 }
 
 /**
- * Sliding-window publishing as a kiosk does it: at most `window` messages unconfirmed; what stays
- * unconfirmed for `resendMs` is sent again (a broker with bounded queues — Mosquitto's
- * max_queued_messages — drops under pressure); fails loudly after `stallMs` without progress.
+ * Sliding-window publishing as a kiosk does it (kiosk/publisher.ts): at most `window` messages
+ * unconfirmed; one left unconfirmed past its deadline is sent again, the deadline growing as the
+ * kiosk's does (10 s, doubling, jitter — resendBackoff). A broker with bounded queues (Mosquitto's
+ * max_queued_messages) drops under pressure, and those re-sends are counted. Records each message's
+ * first-send → confirmation time; fails loudly after `stallMs` without progress.
  */
 class Flow {
   readonly confirmed = new Set<string>();
+  readonly latencies: number[] = [];
   resent = 0;
+  private readonly firstSent = new Map<string, number>();
   private wake: (() => void) | null = null;
   confirm(id: string) {
     if (this.confirmed.has(id)) return;
     this.confirmed.add(id);
+    const t = this.firstSent.get(id);
+    if (t !== undefined) this.latencies.push(performance.now() - t);
     this.wake?.();
   }
-  async run(ids: string[], window: number, send: (i: number) => void, resendMs = 2000, stallMs = 30_000): Promise<void> {
+  async run(ids: string[], window: number, send: (i: number) => void, ackTimeoutMs = DEFAULT_ACK_TIMEOUT_MS, stallMs = 60_000): Promise<void> {
     const n = ids.length;
+    const due = new Float64Array(n);
+    const attempts = new Uint8Array(n);
     let next = 0;
     let lastProgress = Date.now();
     let lastCount = 0;
     while (this.confirmed.size < n) {
-      while (next < n && next - this.confirmed.size < window) send(next++);
+      while (next < n && next - this.confirmed.size < window) {
+        this.firstSent.set(ids[next]!, performance.now());
+        attempts[next] = 1;
+        due[next] = Date.now() + resendBackoff(1, ackTimeoutMs, DEFAULT_MAX_BACKOFF_MS, Math.random);
+        send(next++);
+      }
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((r) => {
         this.wake = r;
-        timer = setTimeout(r, resendMs);
+        timer = setTimeout(r, 500);
       });
       clearTimeout(timer);
+      const now = Date.now();
       if (this.confirmed.size > lastCount) {
         lastCount = this.confirmed.size;
-        lastProgress = Date.now();
-      } else if (Date.now() - lastProgress >= resendMs) {
-        if (Date.now() - lastProgress >= stallMs) {
-          throw new UserError(`no progress for ${stallMs / 1000} s (${this.confirmed.size}/${n} confirmed)`, 'the broker or the hub stopped; see the log');
-        }
-        for (let i = 0; i < next; i++) if (!this.confirmed.has(ids[i]!)) (send(i), this.resent++);
+        lastProgress = now;
+      } else if (now - lastProgress >= stallMs) {
+        throw new UserError(`no progress for ${stallMs / 1000} s (${this.confirmed.size}/${n} confirmed)`, 'the broker or the hub stopped; see the log');
+      }
+      for (let i = 0; i < next; i++) {
+        if (due[i]! > now || this.confirmed.has(ids[i]!)) continue;
+        attempts[i] = Math.min(255, attempts[i]! + 1);
+        due[i] = now + resendBackoff(attempts[i]!, ackTimeoutMs, DEFAULT_MAX_BACKOFF_MS, Math.random);
+        send(i);
+        this.resent++;
       }
     }
   }

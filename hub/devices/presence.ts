@@ -4,6 +4,8 @@ import type { HubBus, HubMqtt } from '../module.js';
 import type { CoreStore } from '../store/core-store.js';
 
 const MAX_SMALL = 64 * 1024;
+/** Status messages arriving within this window are written in one transaction. */
+const STATUS_FLUSH_MS = 50;
 
 /**
  * Device presence: the retained status topic (birth `{online:true}`, LWT `{online:false}`) and
@@ -13,14 +15,30 @@ const MAX_SMALL = 64 * 1024;
  */
 export async function startPresence(o: { store: CoreStore; mqtt: HubMqtt; topics: Topics; bus: HubBus; log: Logger; now?: () => Date }) {
   const now = o.now ?? (() => new Date());
+  // A reconnect storm brings a birth (and, after a crash, an LWT) per kiosk: one fsync per message
+  // blocked the hub ~7 ms each; they are now written together, the latest per device winning.
+  const pending = new Map<string, { id: string; online: boolean; at: string }>();
+  let flushing: NodeJS.Timeout | null = null;
+  const flush = () => {
+    flushing = null;
+    const rows = [...pending.values()];
+    pending.clear();
+    o.store
+      .setDeviceStatuses(rows)
+      .then((known) => {
+        const byId = new Map(rows.map((r) => [r.id, r.online]));
+        for (const id of known) o.bus.emit('device:status', { deviceId: id, online: byId.get(id)! });
+      })
+      .catch((e: unknown) => o.log.error({ err: e }, 'device status not saved'));
+  };
   await o.mqtt.subscribe(o.topics.all('status'), (topic, payload) => {
     const t = o.topics.parse(topic);
     if (!t || payload.length === 0) return; // empty retained message = cleared
     const d = decodePayload(statusSchema, payload, MAX_SMALL);
     if (!d.ok) return void o.log.warn({ topic, reason: d.reason }, 'status message ignored');
-    void o.store.setDeviceStatus(t.deviceId, d.value.online, now().toISOString()).then((known) => {
-      if (known) o.bus.emit('device:status', { deviceId: t.deviceId, online: d.value.online });
-    });
+    pending.delete(t.deviceId); // re-insert: keeps arrival order
+    pending.set(t.deviceId, { id: t.deviceId, online: d.value.online, at: now().toISOString() });
+    flushing ??= setTimeout(flush, STATUS_FLUSH_MS);
   });
   await o.mqtt.subscribe(o.topics.all('health'), (topic, payload) => {
     const t = o.topics.parse(topic);

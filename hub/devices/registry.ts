@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { deviceIdSchema, loadPublicKey } from '../../protocol/index.js';
 import { UserError } from '../../lib/errors.js';
 import type { CoreStore, DeviceRecord } from '../store/core-store.js';
-import { hashPassword, mosquittoHash, randomSecret, sha256Hex } from '../secrets.js';
+import { hashDeviceSecret, mosquittoHash, randomSecret, sha256Hex } from '../secrets.js';
 
 /**
  * Device registration and enrolment. A device is registered for a site (`hadir device add`), which
@@ -105,7 +105,7 @@ export async function enrolDevice(store: CoreStore, req: EnrolRequest, ends: Enr
     throw new EnrolError('enrolment token was already used / token sudah dipakai', 'issue a new token with `hadir device add`', 409);
   }
   const password = randomSecret(24);
-  await store.setDeviceEnrolled(device.id, req.publicKeyPem, hashPassword(password), now.toISOString(), mosquittoHash(password));
+  await store.setDeviceEnrolled(device.id, req.publicKeyPem, hashDeviceSecret(password), now.toISOString(), mosquittoHash(password));
   return {
     deviceId: device.id,
     siteCode: device.siteCode,

@@ -2,7 +2,8 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AuthUser, HubEnv, KioskEnv } from '../module.js';
 import type { CoreStore } from '../store/core-store.js';
-import { sha256Hex, verifyPassword } from '../secrets.js';
+import { sha256Hex } from '../secrets.js';
+import { checkDeviceSecret } from '../devices/secret.js';
 import { SESSION_EXPIRED, sessionExpired } from '../users.js';
 
 /** 401/403 with a JSON body `{error}` and the reason (HTTPException carries the response). */
@@ -53,7 +54,7 @@ export function deviceAuth(store: CoreStore): MiddlewareHandler<KioskEnv> {
     const id = i < 0 ? dec : dec.slice(0, i);
     const pw = i < 0 ? '' : dec.slice(i + 1);
     const d = await store.getDevice(id);
-    if (!d || !d.mqttSecretHash || !(await verifyPassword(pw, d.mqttSecretHash))) deny(401, 'unknown device or wrong password', 'Basic realm="hadir-kiosk"');
+    if (!d || !(await checkDeviceSecret(store, d, pw))) deny(401, 'unknown device or wrong password', 'Basic realm="hadir-kiosk"');
     if (d.disabledAt) deny(403, `device ${id} is disabled`);
     c.set('device', { id: d.id, siteCode: d.siteCode });
     await next();

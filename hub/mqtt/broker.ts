@@ -5,7 +5,11 @@ import type { Logger } from '../../lib/logger.js';
 import { UserError, isErrno } from '../../lib/errors.js';
 import type { CoreStore } from '../store/core-store.js';
 import type { CoreMetrics } from '../metrics.js';
-import { verifyPassword } from '../secrets.js';
+import { checkDeviceSecret } from '../devices/secret.js';
+import { BoundedMqEmitter } from './bounded-emitter.js';
+
+/** aedes' default: messages delivered at once; more wait in BoundedMqEmitter's queue. */
+const MQ_CONCURRENCY = 100;
 
 /** The hub's own MQTT username on the embedded broker; not a valid device id, so it cannot collide. */
 export const HUB_USERNAME = '$hadir-hub';
@@ -27,7 +31,7 @@ export interface EmbeddedBroker {
 
 /**
  * Embedded aedes broker (MQTT 3.1.1). Authentication: username = device id, password = the
- * device's secret (scrypt hash in devices.mqtt_secret_hash, looked up on every connect, so a
+ * device's secret (hash in devices.mqtt_secret_hash, devices/secret.ts; looked up on every connect, so a
  * device added or disabled while the hub runs takes effect at once); the client id must be the
  * device id, so a device cannot take over another's persistent session. Authorization: a device
  * publishes and subscribes only under its own id (Topics.devicePublishAllowed/…SubscribeAllowed);
@@ -50,6 +54,9 @@ export async function startEmbeddedBroker(o: {
   const broker = await Aedes.createBroker({
     // A slow kiosk must not make the broker buffer without bound.
     queueLimit: 50_000,
+    // Our own message bus: mqemitter's recursion overflowed the stack under 500 kiosks (bounded-emitter.ts).
+    concurrency: MQ_CONCURRENCY,
+    mq: new BoundedMqEmitter(MQ_CONCURRENCY),
     authenticate: (client, username, password, done) => {
       const deny = (why: string) => {
         metrics.mqttDenied.labels('connect').inc();
@@ -68,7 +75,7 @@ export async function startEmbeddedBroker(o: {
           if (d.disabledAt) return deny('device disabled');
           if (!d.mqttSecretHash) return deny('device not enrolled');
           if (client.id !== username) return deny(`client id ${client.id} must equal the device id`);
-          if (!(await verifyPassword(pw, d.mqttSecretHash))) return deny('bad password');
+          if (!(await checkDeviceSecret(store, d, pw))) return deny('bad password');
           (client as unknown as { hadirDevice: string }).hadirDevice = username;
           done(null, true);
         })

@@ -162,7 +162,11 @@ export interface CoreStore {
   listDevices(opts?: { opdCode?: string }): Promise<DeviceRecord[]>;
   insertDevice(d: { id: string; siteCode: string; createdAt: string }): Promise<void>;
   setDeviceEnrolled(id: string, publicKeyPem: string, mqttSecretHash: string, at: string, brokerPasswordHash?: string | null): Promise<void>;
+  /** Replaces a device's secret hash if it is still `from` (a scrypt hash upgraded after a successful check; secrets.ts hashDeviceSecret). */
+  upgradeDeviceSecretHash(id: string, from: string, to: string): Promise<boolean>;
   setDeviceStatus(id: string, online: boolean, at: string): Promise<boolean>;
+  /** Many status changes in one transaction (one fsync: a reconnect storm brings one per kiosk). Returns the ids that are registered. */
+  setDeviceStatuses(rows: readonly { id: string; online: boolean; at: string }[]): Promise<string[]>;
   setDeviceHealth(id: string, backlog: number, oldestAt: string | null, at: string): Promise<boolean>;
   seqGaps(deviceId?: string, openOnly?: boolean): Promise<SeqGap[]>;
   /**

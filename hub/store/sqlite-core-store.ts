@@ -102,6 +102,7 @@ export class SqliteCoreStore implements CoreStore {
                        WHERE u.opd_code = ? ORDER BY d.id`),
       insertDevice: p('INSERT INTO devices (id, site_code, created_at) VALUES (?, ?, ?)'),
       enrolled: p('UPDATE devices SET public_key_pem = ?, mqtt_secret_hash = ?, enrolled_at = ?, broker_password_hash = ? WHERE id = ?'),
+      upgradeSecret: p('UPDATE devices SET mqtt_secret_hash = ? WHERE id = ? AND mqtt_secret_hash = ?'),
       status: p('UPDATE devices SET online = ?, status_at = ?, last_seen_at = max(coalesce(last_seen_at, \'\'), ?) WHERE id = ?'),
       health: p('UPDATE devices SET backlog = ?, backlog_oldest_at = ?, last_seen_at = max(coalesce(last_seen_at, \'\'), ?) WHERE id = ?'),
       disable: p('UPDATE devices SET disabled_at = coalesce(disabled_at, ?), disabled_reason = ?, disabled_by = ? WHERE id = ?'),
@@ -161,8 +162,14 @@ export class SqliteCoreStore implements CoreStore {
   async setDeviceEnrolled(id: string, pem: string, secretHash: string, at: string, brokerHash: string | null = null) {
     this.s.enrolled.run(pem, secretHash, at, brokerHash, id);
   }
+  async upgradeDeviceSecretHash(id: string, from: string, to: string) {
+    return this.s.upgradeSecret.run(to, id, from).changes > 0;
+  }
   async setDeviceStatus(id: string, online: boolean, at: string) {
     return this.s.status.run(online ? 1 : 0, at, at, id).changes > 0;
+  }
+  async setDeviceStatuses(rows: readonly { id: string; online: boolean; at: string }[]) {
+    return this.db.transaction(() => rows.filter((r) => this.s.status.run(r.online ? 1 : 0, r.at, r.at, r.id).changes > 0).map((r) => r.id))();
   }
   async setDeviceHealth(id: string, backlog: number, oldestAt: string | null, at: string) {
     return this.s.health.run(backlog, oldestAt, at, id).changes > 0;
