@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
@@ -84,6 +84,9 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     cleanups.length = 0;
   };
   try {
+    // The data dir (database, face crops, keys) is the hub's alone, also when not started by its systemd unit.
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    chmodSync(config.dataDir, 0o700);
     const { db, store } = openStore({ dbPath: config.dbPath });
     cleanups.push(() => store.close());
     const metrics = createCoreMetrics({ defaults: defaultMetrics });
