@@ -1,5 +1,5 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { routePath } from 'hono/route';
+import { matchedRoutes } from 'hono/route';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { zValidator } from '@hono/zod-validator';
 import { stringify } from 'csv-stringify/sync';
@@ -62,7 +62,7 @@ export function auditRequests<E extends HubEnv | { Variables: Record<string, unk
     try {
       const who = await actorOf(c);
       if (!who) return;
-      const route = routePath(c, -1);
+      const route = matchedRoutes(c).filter((r) => r.method !== 'ALL').at(-1)?.path ?? c.req.path;
       const params = c.req.param() as Record<string, string>;
       let body: unknown;
       if ((c.req.header('content-type') ?? '').includes('json')) body = await c.req.json().catch(() => undefined);
