@@ -18,7 +18,7 @@ export interface SecurityHub {
   dinkesKiosk: TestDevice;
   disdikKiosk: TestDevice;
   /** JSON request to the real HTTP server; `auth` a bearer token or a device (HTTP Basic). */
-  call(method: string, path: string, auth?: string | TestDevice | null, body?: unknown): Promise<{ status: number; json: any; text: string }>;
+  call(method: string, path: string, auth?: string | { id: string; password: string } | null, body?: unknown): Promise<{ status: number; json: any; text: string }>;
   close(): Promise<void>;
 }
 
