@@ -21,7 +21,7 @@ export const CHANGING_COMMANDS = new Set([
   'device add', 'device disable', 'device enable', 'device recover', 'device ack',
   'user add', 'user passwd',
   'import org', 'import staff', 'import punches', 'import kinerja', 'import holidays', 'import roster',
-  'rules add', 'leave add', 'holidays remove', 'schedules add', 'event add',
+  'rules add', 'leave add', 'leave approve', 'leave reject', 'holidays remove', 'schedules add', 'event add',
   'staff transfer', 'staff end', 'staff reinstate', 'review accept', 'review reject',
   'attendance config', 'attendance recompute', 'enroll face',
 ]);
