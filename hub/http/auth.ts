@@ -78,7 +78,7 @@ export function deviceAuth(store: CoreStore, limiter: LoginLimiter = deviceLogin
     const d = await store.getDevice(id);
     const ok = await verifyPassword(pw, d?.mqttSecretHash ?? DUMMY_DEVICE_HASH);
     if (!d || !d.mqttSecretHash || !ok) deny(401, 'unknown device or wrong password', 'Basic realm="hadir-kiosk"');
-    limiter.succeed(id, ip, t);
+    limiter.withdraw(id, ip, t);
     if (d.disabledAt) deny(403, `device ${id} is disabled`);
     c.set('device', { id: d.id, siteCode: d.siteCode });
     await next();

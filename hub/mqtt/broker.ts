@@ -82,7 +82,7 @@ export async function startEmbeddedBroker(o: {
           // the password is checked first, against a dummy hash for unknown ids: timing does not tell which ids exist
           const ok = await verifyPassword(pw, d?.mqttSecretHash ?? DUMMY_DEVICE_HASH);
           if (!d || !d.mqttSecretHash || !ok) return deny(!d ? 'unknown device' : !d.mqttSecretHash ? 'device not enrolled' : 'bad password');
-          o.limiter?.succeed(username, ip, t);
+          o.limiter?.withdraw(username, ip, t);
           if (d.disabledAt) return deny('device disabled');
           if (client.id !== username) return deny(`client id ${client.id} must equal the device id`);
           (client as unknown as { hadirDevice: string }).hadirDevice = username;

@@ -27,11 +27,22 @@ export class LoginLimiter {
     if (wait === 0) this.fail(username, ip, t);
     return wait;
   }
-  /** A good password: the name's failures are cleared and this attempt's provisional failure withdrawn from the address. */
+  /** A good password (web login): the name's failures are cleared and this attempt's provisional failure withdrawn from the address. */
   succeed(username: string, ip?: string, t?: number): void {
     this.byUser.delete(username.toLowerCase());
-    if (ip === undefined || t === undefined) return;
-    const xs = this.byIp.get(ip);
+    if (ip !== undefined && t !== undefined) this.drop(this.byIp, ip, t);
+  }
+  /**
+   * A good password where the name's other failures must stay counted (devices: a kiosk logging in
+   * every minute must not reset the count of someone guessing its secret): only this attempt's
+   * provisional failure is withdrawn.
+   */
+  withdraw(username: string, ip: string, t: number): void {
+    this.drop(this.byUser, username.toLowerCase(), t);
+    this.drop(this.byIp, ip, t);
+  }
+  private drop(m: Map<string, number[]>, key: string, t: number): void {
+    const xs = m.get(key);
     const i = xs?.lastIndexOf(t) ?? -1;
     if (xs && i >= 0) xs.splice(i, 1);
   }

@@ -7,6 +7,7 @@ import { createCoreMetrics } from '../../hub/metrics.js';
 import { rootLogger } from '../../lib/logger.js';
 import type { HubEnv, HubModule, Role } from '../../hub/module.js';
 import { basic, securityHub, type SecurityHub } from './helpers.js';
+import { enrolTestDevice } from '../hub/helpers.js';
 
 /**
  * Finding 2 (login limit bypassed by concurrency), device login throttling and device-id timing
@@ -103,6 +104,15 @@ describe('security: auth and roles', () => {
     expect((await h.call('GET', '/api/v1/kiosk/state', h.dinkesKiosk)).status).toBe(429);
     // another device is not affected
     expect((await h.call('GET', '/api/v1/kiosk/state', h.disdikKiosk)).status).toBe(200);
+  });
+
+  it("a kiosk's own successful logins do not reset the count of someone guessing its secret", async () => {
+    const k = await enrolTestDevice(h.hub.store, 'SDN-01', 'kiosk-sdn-09');
+    const wrong = { id: k.id, password: 'guess' };
+    for (let i = 0; i < 9; i++) expect((await h.call('GET', '/api/v1/kiosk/state', wrong)).status).toBe(401);
+    expect((await h.call('GET', '/api/v1/kiosk/state', k)).status).toBe(200); // the kiosk polls meanwhile
+    expect((await h.call('GET', '/api/v1/kiosk/state', wrong)).status).toBe(401); // the 10th failure
+    expect((await h.call('GET', '/api/v1/kiosk/state', wrong)).status).toBe(429);
   });
 
   it('device ids cannot be enumerated by timing: an unknown id costs the same password check as a known one', async () => {
