@@ -25,7 +25,9 @@ describe('security: audit log', () => {
     const t = h.tokens;
     expect((await h.call('POST', '/api/v1/devices/kiosk-sdn-01/disable', t.tech, { reason: 'layar rusak' })).status).toBe(200);
     expect((await h.call('POST', '/api/v1/devices/kiosk-sdn-01/enable', t.bkpsdm)).status).toBe(200);
-    expect((await h.call('POST', '/api/v1/exceptions', t.dinkes, { nip: SITI, type: 'cuti_tahunan', from: '2026-11-02', to: '2026-11-03' })).status).toBe(201);
+    const leave = await h.call('POST', '/api/v1/exceptions', t.dinkes, { nip: SITI, type: 'cuti_tahunan', from: '2026-11-02', to: '2026-11-03' });
+    expect(leave.status).toBe(201);
+    expect((await h.call('POST', `/api/v1/exceptions/${leave.json.id}/approve`, t.bkpsdm)).status).toBe(200);
     const rules = (await h.call('GET', '/api/v1/health/rules', t.bkpsdm)).json;
     expect((await h.call('PUT', '/api/v1/health/rules', t.bkpsdm, rules)).status).toBe(200);
     // a refused change leaves no entry
@@ -36,7 +38,8 @@ describe('security: audit log', () => {
     expect(disable).toMatchObject({ actor: 'tek1', actorKind: 'user', role: 'technician', target: 'device:kiosk-sdn-01', opdCode: 'DISDIK', before: { disabledAt: null }, after: { disabledReason: 'layar rusak', disabledBy: 'tek1' }, status: 200 });
     expect(disable.source).toMatch(/127\.0\.0\.1/);
     expect(all.find((e) => e.action === 'device.enable')).toMatchObject({ actor: 'bkpsdm1', before: { disabledBy: 'tek1' }, after: { disabledAt: null } });
-    expect(all.find((e) => e.action === 'POST /api/v1/exceptions')).toMatchObject({ actor: 'dinkes1', opdCode: 'DINKES', after: { nip: SITI, type: 'cuti_tahunan' } });
+    expect(all.find((e) => e.action === 'leave.request')).toMatchObject({ actor: 'dinkes1', opdCode: 'DINKES', target: `nip:${SITI}`, after: { nip: SITI, type: 'cuti_tahunan', status: 'pending' } });
+    expect(all.find((e) => e.action === 'leave.approve')).toMatchObject({ actor: 'bkpsdm1', opdCode: 'DINKES', before: { status: 'pending' }, after: { status: 'approved', decided_by: 'bkpsdm1' } });
     expect(all.find((e) => e.action === 'health.rules.set')).toMatchObject({ actor: 'bkpsdm1', before: rules, after: rules });
     expect(all.filter((e) => e.actor === 'dinkes1' && String(e.action).includes('disable'))).toEqual([]);
 
