@@ -156,11 +156,14 @@ export class Ingestor {
     for (const m of batch) checked.push({ m, c: await precheckPunchMessage(topics, m.topic, m.payload, lookup) });
     const tPre = performance.now();
     const toVerify = checked.filter((x) => x.c.ok) as { m: Queued; c: Extract<Checked, { ok: true }> }[];
-    const sigOk = await this.verifier.verifyMany(toVerify.map((x) => signatureInput(x.m.payload, x.c.device.publicKeyPem!)));
+    // the chain hash of each valid punch comes from the verification workers (same canonical bytes)
+    const { ok: sigOk, hashes } = await this.verifier.verifyManyHashed(toVerify.map((x) => signatureInput(x.m.payload, x.c.device.publicKeyPem!)));
+    const hashOf = new Map<Checked, string>();
     toVerify.forEach((x, i) => {
       if (!sigOk[i]) (x as { c: Checked }).c = badSignature(x.c.punch, x.c.device.id);
+      else if (hashes[i]) hashOf.set(x.c, hashes[i]!);
     });
-    return { batch, checked, at, lookup, t0, tPre, tVer: performance.now() };
+    return { batch, checked, at, lookup, hashOf, t0, tPre, tVer: performance.now() };
   }
 
   /** At most REJECT_LOG_MAX refusal lines per window, then one line saying how many were not logged. */
@@ -183,7 +186,7 @@ export class Ingestor {
   /** Stage 2: one transaction for the batch, then (only then) the acks and `punches:stored`. */
   private async commit(p: Awaited<ReturnType<Ingestor['prepare']>>): Promise<void> {
     const { store, log, metrics, topics } = this.o;
-    const { batch, checked, at, lookup, t0, tPre, tVer } = p;
+    const { batch, checked, at, lookup, hashOf, t0, tPre, tVer } = p;
     const receivedMs = Date.parse(at);
     const items: IngestItem[] = [];
     const rejections: RejectionRecord[] = [];
@@ -195,7 +198,7 @@ export class Ingestor {
           metrics.implausible.inc();
           log.warn({ deviceId: c.punch.deviceId, punchId: c.punch.id, seq: c.punch.seq, capturedAt: c.punch.capturedAt }, `punch stored for review: ${reviewReason}`);
         }
-        items.push({ punch: c.punch, siteCode: c.device.siteCode, receivedAt: at, reviewReason });
+        items.push({ punch: c.punch, siteCode: c.device.siteCode, receivedAt: at, reviewReason, hash: hashOf.get(c) });
         continue;
       }
       metrics.rejected.labels(c.code).inc();

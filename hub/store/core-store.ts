@@ -60,6 +60,8 @@ export interface IngestItem {
   receivedAt: string;
   /** Why the punch must wait for review even with a synced clock (an implausible capture time), else absent. */
   reviewReason?: string | null;
+  /** The punch's chain hash (protocol punchHash) when ingest already has it (computed with the signature check); else the store computes it. */
+  hash?: string;
 }
 
 export interface RejectionRecord {

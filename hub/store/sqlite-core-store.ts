@@ -254,7 +254,7 @@ export class SqliteCoreStore implements CoreStore {
       out.lastAt = it.receivedAt;
       // Hash chain: prevHash must be the hash of the device's stored punch seq − 1 (GENESIS for seq 1).
       // Unknown while seq − 1 is missing: then checked from the other side when it arrives.
-      const hash = punchHash(p);
+      const hash = it.hash ?? punchHash(p);
       const prevKnown = p.seq === 1 ? GENESIS_HASH : out.hashes.get(p.seq - 1) ?? (p.seq - 1 <= out.maxBefore ? (s.hashAt.get(p.deviceId, p.seq - 1) as string | undefined) : undefined);
       const breaks = prevKnown !== undefined && prevKnown !== null && prevKnown !== p.prevHash;
       const res = s.insertPunch.run({ ...punchColumns(p, it.siteCode, it.receivedAt, it.reviewReason ?? null), seq: p.seq, hash, chain_break: breaks ? 1 : 0 });
