@@ -6,6 +6,7 @@ import type { Groups } from './program.js';
 import { csvDialectOption } from './csv-dialect.js';
 import { UserError, isErrno } from '../lib/errors.js';
 import type { SqliteDb } from '../hub/store/sqlite.js';
+import { formatLineError } from '../hub/org/line-error.js';
 import type { LineError } from '../hub/org/csv.js';
 
 /**
@@ -48,7 +49,7 @@ async function settle(db: SqliteDb): Promise<void> {
 }
 
 function printErrors(errors: LineError[]): void {
-  for (const e of errors) process.stdout.write(`  baris/line ${e.line}: ${e.reason}\n`);
+  for (const e of errors) process.stdout.write(`  ${formatLineError(e)}\n`);
   if (errors.length) {
     process.stdout.write(`${errors.length} baris ditolak / rows rejected — perbaiki dan impor ulang (re-import is safe)\n`);
     process.exitCode = 1;

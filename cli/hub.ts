@@ -35,19 +35,21 @@ export function registerHubCommands(g: Groups): void {
       .command('hub')
       .description('Jalankan hub / run the hub: HTTP API, MQTT broker (embedded unless --mqtt-url), ingest')
       .option('--http-port <n>', 'HTTP port (HADIR_HTTP_PORT, default 8080)')
+      .option('--http-host <addr>', 'address HTTP listens on (HADIR_HTTP_HOST, default 0.0.0.0 = all)')
       .option('--mqtt-port <n>', 'embedded MQTT broker port (default 1883)')
+      .option('--mqtt-host <addr>', 'address the embedded broker listens on (HADIR_MQTT_HOST, default 0.0.0.0 = all)')
       .option('--mqtt-url <url>', 'use an external broker instead (HADIR_MQTT_URL), e.g. mqtt://127.0.0.1:1883')
       .option('--no-mqtt-shared', 'external broker: plain subscription instead of $share/hadir-hub/… (single hub, broker without shared subscriptions)')
       .option('--prefix <p>', 'MQTT topic prefix (default hadir/v1)')
       .option('--public-url <url>', 'how kiosks reach this hub over HTTP (HADIR_PUBLIC_URL)')
       .option('--public-mqtt-url <url>', 'how kiosks reach the broker (HADIR_PUBLIC_MQTT_URL)'),
-  ).action(async (o: StoreFlags & { httpPort?: string; mqttPort?: string; mqttUrl?: string; mqttShared: boolean; prefix?: string; publicUrl?: string; publicMqttUrl?: string }) => {
+  ).action(async (o: StoreFlags & { httpPort?: string; httpHost?: string; mqttHost?: string; mqttPort?: string; mqttUrl?: string; mqttShared: boolean; prefix?: string; publicUrl?: string; publicMqttUrl?: string }) => {
     const { startHub } = await import('../hub/server.js');
     const hub = await startHub({
-      httpPort: o.httpPort, mqttPort: o.mqttPort, mqttUrl: o.mqttUrl, mqttShared: o.mqttShared, dataDir: o.data, dbUrl: o.db,
+      httpPort: o.httpPort, httpHost: o.httpHost, mqttHost: o.mqttHost, mqttPort: o.mqttPort, mqttUrl: o.mqttUrl, mqttShared: o.mqttShared, dataDir: o.data, dbUrl: o.db,
       prefix: o.prefix, publicUrl: o.publicUrl, publicMqttUrl: o.publicMqttUrl,
     } as never);
-    process.stderr.write(`hadir hub: http://localhost:${hub.httpPort}  mqtt ${hub.config.mqttUrl ? hub.mqttUrl : `embedded :${hub.mqttPort}`}  data ${hub.config.dataDir}\n`);
+    process.stderr.write(`hadir hub: http://${hub.config.httpHost === '0.0.0.0' ? 'localhost' : hub.config.httpHost}:${hub.httpPort}  mqtt ${hub.config.mqttUrl ? hub.mqttUrl : `embedded :${hub.mqttPort}`}  data ${hub.config.dataDir}\n`);
     if (!hub.config.publicUrl) {
       process.stderr.write(`hadir hub: kiosk configs will point at ${hub.publicUrl} — set --public-url / HADIR_PUBLIC_URL (and --public-mqtt-url) to an address kiosks can reach\n`);
     }
@@ -291,7 +293,7 @@ export function registerHubCommands(g: Groups): void {
       .description('Tambah pengguna / add a user; prints a bearer token for the API')
       .requiredOption('--username <u>', 'login name')
       .requiredOption('--name <name>', 'display name')
-      .requiredOption('--role <role>', 'bkpsdm (whole regency) | opd_admin (one OPD)')
+      .requiredOption('--role <role>', 'bkpsdm (whole regency) | opd_admin (one OPD) | technician (terminals only; --opd optional)')
       .option('--opd <code>', 'OPD code (required for opd_admin)')
       .option('--password-stdin', 'also set the web login password, read from standard input'),
   ).action(async (o: StoreFlags & { username: string; name: string; role: string; opd?: string; passwordStdin?: boolean }) => {

@@ -7,6 +7,7 @@ import { registerFaceCommands } from './face.js';
 import { registerFingerCommands } from './finger.js';
 import { registerAttendanceCommands } from './attendance.js';
 import { registerOpsCommands } from './ops.js';
+import { installCliAudit, registerAuditCommands } from './audit.js';
 
 export async function main(argv: string[]): Promise<void> {
   const groups = createProgram();
@@ -17,9 +18,14 @@ export async function main(argv: string[]): Promise<void> {
     registerFingerCommands,
     registerAttendanceCommands,
     registerOpsCommands,
+    registerAuditCommands,
   ]) {
     register(groups);
   }
+  installCliAudit(groups.program);
+  // Everything the CLI writes (database, data dir, reports, kiosk configs) is private to its user,
+  // also when the hub is not started by its systemd unit (UMask=0077 there).
+  process.umask(0o077);
   groups.program.exitOverride();
   try {
     await groups.program.parseAsync(argv);

@@ -13,8 +13,10 @@ const mqttUrl = z.string().regex(/^(mqtts?|tcp|wss?):\/\/[^/]+/, 'must look like
 
 export const hubConfigSchema = z.strictObject({
   httpPort: port.default(8080),
+  /** Address HTTP listens on (default all; e.g. 127.0.0.1 behind a reverse proxy, or the LAN address only). */
   httpHost: z.string().min(1).default('0.0.0.0'),
   mqttPort: port.default(1883),
+  /** Address the embedded broker listens on (default all). */
   mqttHost: z.string().min(1).default('0.0.0.0'),
   /** External broker (Mosquitto, EMQX). Unset → embedded aedes on mqttPort. */
   mqttUrl: mqttUrl.optional(),
@@ -44,7 +46,9 @@ export type HubConfig = z.output<typeof hubConfigSchema> & { dbPath: string };
 /** Environment variables the hub reads (DESIGN.md "Command line"). */
 const ENV_MAP: Record<string, keyof HubConfigInput> = {
   HADIR_HTTP_PORT: 'httpPort',
+  HADIR_HTTP_HOST: 'httpHost',
   HADIR_MQTT_PORT: 'mqttPort',
+  HADIR_MQTT_HOST: 'mqttHost',
   HADIR_MQTT_URL: 'mqttUrl',
   HADIR_DATA_DIR: 'dataDir',
   HADIR_DB_URL: 'dbUrl',

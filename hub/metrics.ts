@@ -20,6 +20,8 @@ export function createCoreMetrics(opts: { defaults?: boolean } = {}) {
     batchSeconds: new Histogram({ name: 'hadir_ingest_batch_seconds', help: 'Time to validate, store (one transaction) and ack a batch', buckets: [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3], registers: [registry] }),
     mqttDenied: new Counter({ name: 'hadir_mqtt_denied_total', help: 'Embedded broker denials (connect, publish, subscribe)', labelNames: ['kind'], registers: [registry] }),
     mqttKicked: new Counter({ name: 'hadir_mqtt_kicked_total', help: 'Embedded broker: connected devices disconnected because they were disabled', registers: [registry] }),
+    chainBreaks: new Counter({ name: 'hadir_punch_chain_breaks_total', help: "Punches stored whose prevHash does not follow the device's stored previous punch (wiped journal, replaced or forged kiosk)", registers: [registry] }),
+    implausible: new Counter({ name: 'hadir_punch_implausible_time_total', help: 'Punches stored for review because their capture time is implausible (future, too old, or not their UUIDv7 time)', registers: [registry] }),
     devicesOnline: new Gauge({ name: 'hadir_devices_online', help: 'Devices whose retained status says online', registers: [registry] }),
   };
   // Pre-create the common labels so /metrics shows zeros (an alert on a missing series is awkward).

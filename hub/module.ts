@@ -5,6 +5,7 @@ import type { Logger } from '../lib/logger.js';
 import type { Topics } from '../protocol/index.js';
 import type { SqliteDb } from './store/sqlite.js';
 import type { RosterPerson } from '../kiosk/extension.js';
+import type { AuditLog } from './audit/index.js';
 
 /**
  * How hub features plug in: a HubModule gets the HubContext, may mount a Hono sub-app under
@@ -15,6 +16,11 @@ export interface HubModule {
   readonly name: string;
   /** Routes mounted at /api/v1 (already behind user authentication). */
   api?: Hono<HubEnv>;
+  /**
+   * Who may call this module's routes that hub/http/roles.ts ROUTE_POLICY does not name, e.g.
+   * `{ 'GET /probe': ['bkpsdm', 'opd_admin'] }` (paths relative to /api/v1). A route with no rule is refused for everyone.
+   */
+  access?: Record<string, readonly Role[]>;
   /** Routes mounted at /api/v1/kiosk (behind device authentication: HTTP Basic deviceId:mqttPassword). */
   kioskApi?: Hono<KioskEnv>;
   /** OpenAPI paths of `api`/`kioskApi`, relative to /api/v1 (hub/http/openapi.ts), merged into /api/v1/openapi.json. */
@@ -27,12 +33,13 @@ export interface HubModule {
   stop?(): Promise<void>;
 }
 
-export type Role = 'bkpsdm' | 'opd_admin';
+/** bkpsdm: the whole regency; opd_admin: one OPD; technician: terminals only (hub/http/roles.ts), optionally one OPD. */
+export type Role = 'bkpsdm' | 'opd_admin' | 'technician';
 export interface AuthUser {
   username: string;
   name: string;
   role: Role;
-  /** Set for opd_admin: the only OPD they may see. */
+  /** Set for opd_admin (and a technician limited to one OPD): the only OPD they may see. */
   opdCode: string | null;
 }
 export type HubEnv = { Variables: { user: AuthUser } };
@@ -67,4 +74,6 @@ export interface HubContext {
   dataDir: string;
   /** Public base URL of the hub (for kiosk configs), e.g. http://10.0.0.5:8080 */
   publicUrl: string;
+  /** The audit log: `ctx.audit.record({...})` after every change a module makes outside the API's own recording. */
+  audit: AuditLog;
 }

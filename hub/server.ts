@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
@@ -22,6 +22,8 @@ import { startPresence } from './devices/presence.js';
 import { RosterPublisher } from './roster.js';
 import { createApp } from './http/app.js';
 import { randomSecret } from './secrets.js';
+import { auditLog } from './audit/index.js';
+import { deviceLoginLimiter } from './http/auth.js';
 
 export interface StartHubOptions extends HubConfigInput {
   env?: NodeJS.ProcessEnv;
@@ -84,9 +86,14 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     cleanups.length = 0;
   };
   try {
+    // The data dir (database, face crops, keys) is the hub's alone, also when not started by its systemd unit.
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    chmodSync(config.dataDir, 0o700);
     const { db, store } = openStore({ dbPath: config.dbPath });
     cleanups.push(() => store.close());
     const metrics = createCoreMetrics({ defaults: defaultMetrics });
+    // One failed-login budget per device id / address for both doors (HTTP Basic and MQTT).
+    const deviceLimiter = deviceLoginLimiter();
     const topics = new Topics(config.prefix);
 
     let broker: EmbeddedBroker | null = null;
@@ -96,7 +103,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     let kioskMqttUrl: string;
     if (!config.mqttUrl) {
       const hubSecret = randomSecret(32); // the hub's own password on its own broker, new at every start
-      broker = await startEmbeddedBroker({ port: config.mqttPort, host: config.mqttHost, topics, store, hubSecret, log: log.child({ part: 'broker' }), metrics });
+      broker = await startEmbeddedBroker({ port: config.mqttPort, host: config.mqttHost, topics, store, hubSecret, log: log.child({ part: 'broker' }), metrics, limiter: deviceLimiter });
       cleanups.push(() => broker!.close());
       mqttPort = broker.port;
       internalMqtt = { username: HUB_USERNAME, password: hubSecret };
@@ -120,7 +127,8 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     cleanups.push(() => mqtt.close());
 
     const bus: HubBus = new EventEmitter();
-    const ctx: HubContext = { db, log, bus, mqtt, topics, metrics: metrics.registry, dataDir: config.dataDir, publicUrl: config.publicUrl ?? '' };
+    const audit = auditLog(db);
+    const ctx: HubContext = { db, log, bus, mqtt, topics, metrics: metrics.registry, dataDir: config.dataDir, publicUrl: config.publicUrl ?? '', audit };
     const ingestor = new Ingestor({ store, mqtt, topics, bus, log: log.child({ part: 'ingest' }), metrics, batchMax: config.batchMax, batchDelayMs: config.batchDelayMs, queueMax: config.ingestQueueMax, verifyWorkers: config.verifyWorkers });
     cleanups.push(() => ingestor.stop());
     await ingestor.start();
@@ -140,7 +148,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     // hubUrl is known once HTTP listens (port 0 in tests); the endpoint reads this object at request time.
     const enrol = { hubUrl: config.publicUrl ?? '', mqttUrl: kioskMqttUrl, prefix: config.prefix };
     const { app } = createApp({
-      store, log, metrics: metrics.registry, modules, version: HUB_VERSION, enrol,
+      store, log, metrics: metrics.registry, modules, version: HUB_VERSION, enrol, audit, deviceLimiter,
       mqttConnected: () => mqtt.connected(),
       onEnrolled: () => void roster?.refresh(),
       onDeviceDisabled: () => void broker?.kickDisabled(),

@@ -13,7 +13,7 @@ export async function addUser(
   o: { username: string; name: string; role: Role; opdCode?: string | null; now: Date },
 ): Promise<{ token: string }> {
   if (!usernameSchema.safeParse(o.username).success) throw new UserError(`username ${JSON.stringify(o.username)} is not valid`, 'use 2–64 characters a-z 0-9 . _ -');
-  if (!['bkpsdm', 'opd_admin'].includes(o.role)) throw new UserError(`role ${JSON.stringify(o.role)} is not valid`, 'use --role bkpsdm or --role opd_admin');
+  if (!['bkpsdm', 'opd_admin', 'technician'].includes(o.role)) throw new UserError(`role ${JSON.stringify(o.role)} is not valid`, 'use --role bkpsdm, opd_admin or technician');
   if (o.role === 'opd_admin' && !o.opdCode) throw new UserError('an opd_admin needs --opd CODE', 'add --opd with the OPD code');
   if (o.role === 'bkpsdm' && o.opdCode) throw new UserError('a bkpsdm user sees the whole regency and takes no --opd', 'drop --opd or use --role opd_admin');
   if (o.opdCode && !(await store.opdExists(o.opdCode))) throw new UserError(`OPD ${o.opdCode} does not exist`, 'import the organisation first: `hadir import org FILE.csv`');

@@ -10,6 +10,11 @@ import { DEVICE_ID_RE } from './topics.js';
 
 export const MAX_PUNCH_BYTES = 256 * 1024; // photo evidence is a small JPEG; anything larger is refused
 export const MAX_PHOTO_B64 = 200 * 1024;
+/**
+ * Highest seq a kiosk may use: 2^31 − 1 is 68 years at one punch a second. A seq near 2^53 would
+ * leave the device nowhere to continue (its next seq is no longer a safe integer).
+ */
+export const MAX_SEQ = 2 ** 31 - 1;
 
 const isoUtc = z.iso.datetime({ offset: false, precision: 3 }); // 2026-11-24T00:30:00.000Z
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters');
@@ -39,7 +44,7 @@ export type Method = (typeof METHODS)[number];
 export const unsignedPunchSchema = z.strictObject({
   id: z.string().refine(isUuidV7, 'id must be a UUIDv7'),
   deviceId: deviceIdSchema,
-  seq: z.number().int().min(1),
+  seq: z.number().int().min(1).max(MAX_SEQ),
   nip: nipSchema,
   method: z.enum(METHODS),
   capturedAt: isoUtc,

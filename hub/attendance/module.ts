@@ -5,7 +5,8 @@ import { z } from 'zod';
 import type { HubContext, HubEnv, HubModule, AuthUser } from '../module.js';
 import { UserError, isUserError } from '../../lib/errors.js';
 import { processDirty } from './recompute.js';
-import { addException, decideException, listExceptions, listPendingPunches, reviewPunch, type Scope } from './admin.js';
+import { addException, decideException, getException, listExceptions, listPendingPunches, reviewPunch, type Scope } from './admin.js';
+import { noteAudit } from '../audit/http.js';
 import { attendanceReport, lateToday, prepareMonthAsync, tppReport } from '../reports/data.js';
 import { CONTENT_TYPE, renderAttendance, renderTpp, type ReportFormat } from '../reports/index.js';
 import { localToday } from './clock.js';
@@ -96,6 +97,7 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
   });
 
   // leave / duty with approval
+  const staffOpd = (nip: string) => (ctx.db.prepare('SELECT opd_code FROM staff WHERE nip = ?').pluck().get(nip) as string | undefined) ?? null;
   api.get('/exceptions', zValidator('query', z.object({ status: z.enum(['pending', 'approved', 'rejected']).optional(), month: month.optional(), opd: z.string().optional() }), hook), (c) => {
     const q = c.req.valid('query');
     return c.json(listExceptions(ctx.db, { status: q.status, month: q.month, scope: scopeOf(c.get('user'), q.opd) }));
@@ -107,6 +109,7 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
       const b = c.req.valid('json');
       const user = c.get('user');
       const e = addException(ctx.db, { ...b, by: user.username, now: now(), scope: scopeOf(user) });
+      noteAudit(c, { action: 'leave.request', target: `nip:${e.nip}`, opdCode: staffOpd(e.nip), after: e });
       return c.json(e, 201);
     },
   );
@@ -115,7 +118,9 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
       const id = Number(c.req.param('id'));
       if (!Number.isInteger(id)) throw new UserError('exception id must be a number', 'see GET /api/v1/exceptions');
       const user = c.get('user');
+      const before = getException(ctx.db, id);
       const e = decideException(ctx.db, { id, approve: action === 'approve', by: user.username, now: now(), scope: scopeOf(user) });
+      noteAudit(c, { action: `leave.${action}`, target: `nip:${e.nip}`, opdCode: staffOpd(e.nip), before, after: e });
       processDirty(ctx.db, now());
       return c.json(e);
     });
@@ -129,7 +134,12 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
     (c) => {
       const b = c.req.valid('json');
       const user = c.get('user');
+      const before = ctx.db.prepare('SELECT id, nip, captured_at, review_status, review_reason, corrected_at, reviewed_by FROM punches WHERE id = ?').get(c.req.param('id')) as { nip: string } | undefined;
       reviewPunch(ctx.db, { id: c.req.param('id'), action: b.action, correctedAt: b.correctedAt ?? null, useSuggested: b.useSuggested, by: user.username, now: now(), scope: scopeOf(user) });
+      noteAudit(c, {
+        action: `punch.review.${b.action}`, target: `punch:${c.req.param('id')}`, opdCode: before ? staffOpd(before.nip) : null, before,
+        after: ctx.db.prepare('SELECT id, nip, captured_at, review_status, corrected_at, reviewed_by FROM punches WHERE id = ?').get(c.req.param('id')),
+      });
       processDirty(ctx.db, now());
       return c.json({ id: c.req.param('id'), review_status: b.action === 'accept' ? 'accepted' : 'rejected' });
     },
@@ -148,12 +158,14 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
     const user = c.get('user');
     const b = c.req.valid('json');
     const e = endService(ctx.db, { nip: c.req.valid('param').nip, from: b.from, reason: b.reason, note: b.note, by: user.username, now: now() });
+    noteAudit(c, { action: 'staff.end', target: `nip:${c.req.valid('param').nip}`, opdCode: staffOpd(c.req.valid('param').nip), after: e });
     serviceChanged();
     return c.json(e, 201);
   });
   api.post('/staff/:nip/reinstate', serviceAdmin, zValidator('param', nipParam, hook), zValidator('json', reinstateBody, hook), (c) => {
     const user = c.get('user');
     const e = reinstate(ctx.db, { nip: c.req.valid('param').nip, from: c.req.valid('json').from, by: user.username, now: now() });
+    noteAudit(c, { action: 'staff.reinstate', target: `nip:${c.req.valid('param').nip}`, opdCode: staffOpd(c.req.valid('param').nip), after: e });
     serviceChanged();
     return c.json(e);
   });

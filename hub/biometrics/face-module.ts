@@ -14,6 +14,8 @@ import { faceConfigSchema } from '../../kiosk/face/config.js';
 import { FaceStore, MAX_ENROL, MIN_ENROL } from './face-store.js';
 import { hubFaceEngines } from './face-engines.js';
 import { validationHook as hook } from '../http/validation.js';
+import { noteAudit } from '../audit/http.js';
+import { EnrolSessions, ENROL_SESSIONS_OPENAPI, NO_SESSION, enrolSessionRoutes } from './enrol-sessions.js';
 
 /**
  * Face enrolment at the hub: encrypted aligned crops and per-model templates (face-store.ts),
@@ -33,6 +35,7 @@ const listQuerySchema = z.strictObject({ nip: nipSchema.optional(), opd: z.strin
 export function createFaceModule(ctx: HubContext): HubModule {
   const { db, bus, log } = ctx;
   const store = new FaceStore(db, ctx.dataDir);
+  const sessions = new EnrolSessions(db);
   const quality = faceConfigSchema.parse({}).quality;
   // Engines load on first use (tens of MB, a second or two): a hub without face enrolment never pays.
   let engines: Promise<FaceEngine[]> | null = null;
@@ -45,6 +48,11 @@ export function createFaceModule(ctx: HubContext): HubModule {
     const staff = store.staff(body.nip);
     if (!staff) return c.json({ error: `NIP ${body.nip} tidak terdaftar / is not in the staff list — import it first (hadir import staff)` }, 404);
     if (!staff.active) return c.json({ error: `NIP ${body.nip} tidak aktif / is inactive` }, 409);
+    // Only against an enrolment an authorised user started for this NIP on this kiosk (checked before the image work, claimed before the write).
+    if (!sessions.peek({ deviceId: device.id, nip: body.nip, method: 'face', now: new Date() })) {
+      log.warn({ nip: body.nip, deviceId: device.id }, 'face enrolment refused: no open enrolment session');
+      return c.json({ error: NO_SESSION(body.nip, 'face', device.id) }, 403);
+    }
     const crops: RgbImage[] = [];
     for (const [i, b64] of body.crops.entries()) {
       let img: RgbImage;
@@ -58,8 +66,13 @@ export function createFaceModule(ctx: HubContext): HubModule {
       crops.push(img);
     }
     try {
-      const r = await store.enrol(body.nip, crops, await getEngines(), { source: device.id });
-      log.info({ nip: body.nip, deviceId: device.id, crops: r.crops, models: r.models }, 'face enrolled at kiosk');
+      const engs = await getEngines();
+      const before = store.list(null, body.nip)[0] ?? null;
+      const session = sessions.claim({ deviceId: device.id, nip: body.nip, method: 'face', now: new Date(), usedFor: `face ${crops.length} crops` });
+      if (!session) return c.json({ error: NO_SESSION(body.nip, 'face', device.id) }, 403);
+      const r = await store.enrol(body.nip, crops, engs, { source: device.id });
+      noteAudit(c, { action: 'face.enrol.upload', target: `nip:${body.nip}`, opdCode: staff.opd_code, before, after: { ...r, session: session.id, startedBy: session.startedBy } });
+      log.info({ nip: body.nip, deviceId: device.id, crops: r.crops, models: r.models, session: session.id, startedBy: session.startedBy }, 'face enrolled at kiosk');
       bus.emit('roster:changed', {});
       return c.json({ nip: body.nip, ...r }, 201);
     } catch (e) {
@@ -79,12 +92,15 @@ export function createFaceModule(ctx: HubContext): HubModule {
     const staff = store.staff(nip);
     if (!staff) return c.json({ error: `NIP ${nip} tidak terdaftar / not found` }, 404);
     scopeOf(c, staff.opd_code); // 403 for another OPD's admin
+    const before = store.list(null, nip)[0] ?? null;
     const n = store.remove(nip);
     if (n === 0) return c.json({ error: `no face enrolment for NIP ${nip}` }, 404);
+    noteAudit(c, { action: 'face.enrol.delete', target: `nip:${nip}`, opdCode: staff.opd_code, before, after: null });
     log.info({ nip, by: c.get('user').username }, 'face enrolment deleted');
     bus.emit('roster:changed', {});
     return c.json({ deleted: n });
   });
+  api.route('/', enrolSessionRoutes(sessions));
 
   return {
     name: 'face',
@@ -102,12 +118,13 @@ export function createFaceModule(ctx: HubContext): HubModule {
       if (e) for (const x of await e.catch(() => [])) await x.close();
     },
     openapi: {
+      ...ENROL_SESSIONS_OPENAPI,
       '/kiosk/face/enrol': {
         post: {
           summary: 'Upload 3–5 aligned face crops captured in kiosk enrolment mode (device auth); the hub computes and stores templates',
           tags: ['face'],
           requestBody: { required: true, content: { 'application/json': { schema: json(faceUploadSchema).content['application/json'].schema } } },
-          responses: { '201': { description: 'enrolled' }, '400': errorResponse('invalid body'), '404': errorResponse('unknown NIP'), '409': errorResponse('inactive NIP'), '422': errorResponse('crops refused') },
+          responses: { '201': { description: 'enrolled' }, '400': errorResponse('invalid body'), '403': errorResponse('no open enrolment session for this NIP on this kiosk'), '404': errorResponse('unknown NIP'), '409': errorResponse('inactive NIP'), '422': errorResponse('crops refused') },
         },
       },
       '/face/enrolments': {

@@ -7,6 +7,8 @@ import type { HubContext, HubEnv, HubModule, KioskEnv } from '../module.js';
 import { scopeOf } from '../http/auth.js';
 import { errorResponse, json } from '../http/openapi.js';
 import { validationHook as hook } from '../http/validation.js';
+import { noteAudit } from '../audit/http.js';
+import { EnrolSessions, NO_SESSION } from './enrol-sessions.js';
 
 /**
  * Fingerprint templates at the hub: stored per employee and finger, uploaded by kiosks in enrolment
@@ -45,9 +47,13 @@ interface TemplateRow {
 
 export function createFingerModule(ctx: HubContext): HubModule {
   const { db, bus, log } = ctx;
+  const sessions = new EnrolSessions(db);
   const forSite = db.prepare<[string], TemplateRow>(
     `SELECT ft.* FROM finger_templates ft JOIN staff s ON s.nip = ft.nip JOIN sites si ON si.unit_code = s.unit_code
       WHERE si.code = ? AND s.active = 1 ORDER BY ft.nip, ft.finger`,
+  );
+  const prior = db.prepare<[string, number], { sha256: string; enrolledDeviceId: string | null; updatedAt: string }>(
+    'SELECT sha256, enrolled_device_id AS enrolledDeviceId, updated_at AS updatedAt FROM finger_templates WHERE nip = ? AND finger = ?',
   );
   const staffOf = db.prepare<[string], { nip: string; opd_code: string; active: number }>('SELECT nip, opd_code, active FROM staff WHERE nip = ?');
   const upsert = db.prepare(
@@ -66,8 +72,23 @@ export function createFingerModule(ctx: HubContext): HubModule {
     if (!staff.active) return c.json({ error: `NIP ${body.nip} tidak aktif / is inactive` }, 409);
     const template = Buffer.from(body.template, 'base64');
     const sha256 = createHash('sha256').update(template).digest('hex');
-    upsert.run({ nip: body.nip, finger: body.finger, template, sha256, device: device.id, now: new Date().toISOString() });
-    log.info({ nip: body.nip, finger: body.finger, deviceId: device.id, bytes: template.length }, 'finger template enrolled');
+    const now = new Date();
+    const before = prior.get(body.nip, body.finger) ?? null;
+    // Only against an enrolment an authorised user started for this NIP on this kiosk: claimed once, in the same step as the write.
+    const session = db.transaction(() => {
+      const s = sessions.claim({ deviceId: device.id, nip: body.nip, method: 'finger', finger: body.finger, now, usedFor: `finger ${body.finger} ${sha256.slice(0, 16)}` });
+      if (s) upsert.run({ nip: body.nip, finger: body.finger, template, sha256, device: device.id, now: now.toISOString() });
+      return s;
+    })();
+    if (!session) {
+      log.warn({ nip: body.nip, finger: body.finger, deviceId: device.id }, 'finger template refused: no open enrolment session');
+      return c.json({ error: NO_SESSION(body.nip, 'finger', device.id) }, 403);
+    }
+    noteAudit(c, {
+      action: 'finger.template.upload', target: `nip:${body.nip}`, opdCode: staff.opd_code,
+      before, after: { finger: body.finger, sha256, bytes: template.length, session: session.id, startedBy: session.startedBy },
+    });
+    log.info({ nip: body.nip, finger: body.finger, deviceId: device.id, bytes: template.length, session: session.id, startedBy: session.startedBy }, 'finger template enrolled');
     bus.emit('roster:changed', {});
     return c.json({ nip: body.nip, finger: body.finger, sha256, bytes: template.length }, 201);
   });
@@ -93,8 +114,10 @@ export function createFingerModule(ctx: HubContext): HubModule {
     const staff = staffOf.get(nip);
     if (!staff) return c.json({ error: `NIP ${nip} tidak terdaftar / not found` }, 404);
     scopeOf(c, staff.opd_code); // 403 for another OPD's admin
+    const before = prior.get(nip, finger);
     const r = db.prepare('DELETE FROM finger_templates WHERE nip = ? AND finger = ?').run(nip, finger);
     if (r.changes === 0) return c.json({ error: `no template for NIP ${nip} finger ${finger}` }, 404);
+    noteAudit(c, { action: 'finger.template.delete', target: `nip:${nip}`, opdCode: staff.opd_code, before: { finger, ...before }, after: null });
     log.info({ nip, finger, by: c.get('user').username }, 'finger template deleted');
     bus.emit('roster:changed', {});
     return c.json({ deleted: true });
@@ -117,7 +140,7 @@ export function createFingerModule(ctx: HubContext): HubModule {
           summary: 'Upload a fingerprint template enrolled at this kiosk (device auth)',
           tags: ['finger'],
           requestBody: { required: true, content: { 'application/json': { schema: json(fingerUploadSchema).content['application/json'].schema } } },
-          responses: { '201': { description: 'stored' }, '400': errorResponse('invalid body'), '404': errorResponse('unknown NIP'), '409': errorResponse('inactive NIP') },
+          responses: { '201': { description: 'stored' }, '400': errorResponse('invalid body'), '403': errorResponse('no open enrolment session for this NIP on this kiosk'), '404': errorResponse('unknown NIP'), '409': errorResponse('inactive NIP') },
         },
       },
       '/finger/templates': {

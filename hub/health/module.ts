@@ -11,6 +11,9 @@ import { pickReference, reconstructTrueTime, type SyncedReference } from '../../
 import { alertRulesSchema, estimateOffsetMs, evaluateAlerts, type AlertKind, type DeviceHealthView } from './rules.js';
 import { HealthStore, type CommandRow } from './store.js';
 import { validationHook as hook } from '../http/validation.js';
+import { noteAudit } from '../audit/http.js';
+import { EnrolSessions, enrolArgsSchema } from '../biometrics/enrol-sessions.js';
+import { formatIssues } from '../../lib/config-file.js';
 
 const MAX_MSG = 64 * 1024;
 
@@ -56,6 +59,7 @@ export class HealthModule implements HubModule {
   readonly api = new Hono<HubEnv>();
   readonly openapi: OpenApiPaths = OPENAPI;
   readonly store: HealthStore;
+  private readonly sessions: EnrolSessions;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private lastPruneMs = 0;
@@ -67,6 +71,7 @@ export class HealthModule implements HubModule {
 
   constructor(private readonly ctx: HubContext, private readonly opts: HealthModuleOptions = {}) {
     this.store = new HealthStore(ctx.db);
+    this.sessions = new EnrolSessions(ctx.db);
     this.now = opts.now ?? Date.now;
     this.metrics = this.createMetrics();
     this.routes();
@@ -206,8 +211,8 @@ export class HealthModule implements HubModule {
 
   // ---------------------------------------------------------------- commands
 
-  async sendCommand(deviceId: string, cmd: Cmd['cmd'], args: Record<string, unknown> | undefined, by: string, waitS: number): Promise<CommandRow> {
-    const msg: Cmd = { id: newId(), cmd, ...(args ? { args } : {}), at: this.iso() };
+  async sendCommand(deviceId: string, cmd: Cmd['cmd'], args: Record<string, unknown> | undefined, by: string, waitS: number, id: string = newId()): Promise<CommandRow> {
+    const msg: Cmd = { id, cmd, ...(args ? { args } : {}), at: this.iso() };
     this.store.insertCommand({ id: msg.id, deviceId, cmd, args, sentAt: msg.at, sentBy: by });
     this.metrics.commands.inc({ cmd });
     const answered = new Promise<CommandRow | null>((resolve) => {
@@ -294,11 +299,13 @@ export class HealthModule implements HubModule {
       this.scopedDevice(c, a.deviceId);
       if (a.ackedAt) return fail(409, `alert ${id} was already acknowledged by ${a.ackedBy} at ${a.ackedAt}`);
       this.store.ackAlert(id, c.get('user').username, this.iso());
+      noteAudit(c, { action: 'alert.ack', target: `alert:${id}`, opdCode: this.store.deviceOpd(a.deviceId).opdCode ?? null, before: a, after: this.store.alert(id) });
       return c.json(this.store.alert(id));
     });
     api.get('/health/rules', (c) => c.json(this.store.rules()));
     api.put('/health/rules', requireBkpsdm, zValidator('json', alertRulesSchema, hook), (c) => {
       const rules = c.req.valid('json');
+      noteAudit(c, { action: 'health.rules.set', target: 'health-rules', opdCode: null, before: this.store.rules(), after: rules });
       this.store.setRules(rules, c.get('user').username, this.iso());
       this.evaluateAll();
       return c.json(rules);
@@ -307,7 +314,25 @@ export class HealthModule implements HubModule {
       const id = c.req.param('id');
       this.scopedDevice(c, id);
       const b = c.req.valid('json');
-      const row = await this.sendCommand(id, b.cmd, b.args, c.get('user').username, b.waitS);
+      const user = c.get('user');
+      const cmdId = newId();
+      let args = b.args;
+      if (b.cmd === 'enrol_mode') {
+        // Opens the enrolment session the kiosk's upload must claim; only for an employee this user may manage.
+        const a = enrolArgsSchema.safeParse(b.args ?? {});
+        if (!a.success) return fail(400, `enrol_mode args: ${formatIssues(a.error)}`);
+        const staff = this.sessions.staff(a.data.nip);
+        if (!staff) return fail(404, `NIP ${a.data.nip} tidak terdaftar / is not in the staff list`);
+        if (!staff.active) return fail(409, `NIP ${a.data.nip} tidak aktif / is inactive`);
+        const scope = opdScope(user);
+        if (scope && staff.opd_code !== scope) return fail(403, `NIP ${a.data.nip} belongs to another OPD: ${user.username} may enrol only staff of OPD ${scope}`);
+        const session = this.sessions.start({ id: cmdId, deviceId: id, args: a.data, opdCode: staff.opd_code, by: user.username, now: new Date(this.now()) });
+        args = { ...a.data };
+        noteAudit(c, { action: 'enrol.session.start', target: `nip:${a.data.nip}`, opdCode: staff.opd_code, after: { deviceId: id, ...a.data, session: session.id, expiresAt: session.expiresAt } });
+      } else {
+        noteAudit(c, { action: `device.command.${b.cmd}`, target: `device:${id}`, opdCode: this.store.deviceOpd(id).opdCode ?? null, after: { cmd: b.cmd, args: b.args ?? null, id: cmdId } });
+      }
+      const row = await this.sendCommand(id, b.cmd, args, user.username, b.waitS, cmdId);
       return c.json({ ...row, status: row.resultAt ? 'done' : 'pending' }, row.resultAt ? 200 : 202);
     });
     api.get('/devices/:id/commands', (c) => {

@@ -9,7 +9,14 @@ import type { CoreStore, DeviceRecord, SeqGap } from '../store/core-store.js';
 import type { Registry } from 'prom-client';
 import { enrolDevice, enrolRequestSchema, type EnrolEndpoints } from '../devices/registry.js';
 import { buildRoster } from '../roster.js';
-import { deviceAuth, requireBkpsdm, scopeOf, userAuth } from './auth.js';
+import { deviceAuth, deviceLoginLimiter, scopeOf, userAuth } from './auth.js';
+import { enforceRoles, policyWith } from './roles.js';
+import { bodyLimits } from './limits.js';
+import { AUDIT_OPENAPI, auditRequests, clientAddress, createAuditRoutes, noteAudit } from '../audit/http.js';
+import { auditLog, type AuditLog } from '../audit/index.js';
+import type { LoginLimiter } from '../web/login-limiter.js';
+import { parseTtl, registerDevice } from '../devices/registry.js';
+import type { SqliteDb } from '../store/sqlite.js';
 import { OpenApiRegistry, errorResponse, json, jsonSchema } from './openapi.js';
 import { createWebApp } from '../web/app.js';
 import { AUTH_OPENAPI, createAuthRoutes } from '../web/auth-routes.js';
@@ -29,6 +36,10 @@ export interface AppDeps {
   /** Called after a device was disabled over HTTP (the embedded broker disconnects it at once). */
   onDeviceDisabled?: (deviceId: string) => void;
   now?: () => Date;
+  /** Default: the audit log in the SQLite store's database. */
+  audit?: AuditLog;
+  /** Failed device logins, shared with the embedded broker's MQTT logins (default: one for HTTP alone). */
+  deviceLimiter?: LoginLimiter;
 }
 
 
@@ -52,8 +63,13 @@ const deviceParamSchema = z.strictObject({ id: z.string().min(1).max(63) });
 export const disableDeviceSchema = z.strictObject({
   reason: z.string().trim().min(1, 'reason: say why the kiosk is taken out of service').max(500),
 });
+export const addDeviceSchema = z.strictObject({
+  site: z.string().min(1).max(64),
+  id: z.string().min(2).max(63).optional(),
+  ttl: z.string().regex(/^\d+[mhd]$/, 'ttl: e.g. 90m, 24h, 7d').default('24h'),
+});
 
-export function deviceView(d: DeviceRecord, gaps: SeqGap[]) {
+export function deviceView(d: DeviceRecord, gaps: SeqGap[], chainBreaks = 0) {
   return {
     id: d.id,
     siteCode: d.siteCode,
@@ -70,6 +86,8 @@ export function deviceView(d: DeviceRecord, gaps: SeqGap[]) {
     maxSeq: d.maxSeq,
     seqGaps: gaps.filter((g) => g.deviceId === d.id && !g.closedAt).map((g) => ({ from: g.fromSeq, to: g.toSeq, detectedAt: g.detectedAt })),
     backlog: { undelivered: d.backlog, oldestUndeliveredAt: d.backlogOldestAt },
+    /** Stored punches whose prevHash does not follow the previous punch (see GET /punches?device=ID, chainBreak). */
+    chainBreaks,
   };
 }
 
@@ -83,6 +101,7 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
   const now = deps.now ?? (() => new Date());
   const app = new Hono();
   const openapi = new OpenApiRegistry();
+  const audit = deps.audit ?? auditLog((store as unknown as { db: SqliteDb }).db);
 
   app.onError((err, c) => {
     // Hono's own (e.g. "Malformed JSON in request body") carry no response: answer {error} like every 4xx.
@@ -95,6 +114,8 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
     return c.json({ error: 'internal error (see the hub log)' }, 500);
   });
   app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
+  // Request bodies are bounded before anything parses them (also unauthenticated ones).
+  app.use('/api/*', bodyLimits());
 
   app.get('/healthz', (c) => {
     const mqtt = deps.mqttConnected();
@@ -106,16 +127,22 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
   app.post('/api/v1/enrol', zValidator('json', enrolRequestSchema, hook), async (c) => {
     const res = await enrolDevice(store, c.req.valid('json'), deps.enrol, now());
     log.info({ deviceId: res.deviceId, site: res.siteCode }, 'device enrolled');
+    const site = await store.getSite(res.siteCode);
+    await audit.record({ actor: res.deviceId, actorKind: 'device', role: 'kiosk', source: clientAddress(c), action: 'device.enrol', target: `device:${res.deviceId}`, opdCode: site?.opdCode ?? null, after: { siteCode: res.siteCode, publicKeyPem: c.req.valid('json').publicKeyPem }, status: 201 });
     deps.onEnrolled?.(res.deviceId);
     return c.json(res, 201);
   });
   app.get('/api/v1/openapi.json', (c) => c.json(openapi.document(deps.version)));
   // web login/logout/me (login is public; registered before the bearer-guarded API)
-  app.route('/api/v1/auth', createAuthRoutes({ store, log, now }));
+  app.route('/api/v1/auth', createAuthRoutes({ store, log, now, audit }));
 
-  // --- kiosk API (device auth)
+  // --- kiosk API (device auth); every change a kiosk makes (template uploads) is audited
   const kiosk = new Hono<KioskEnv>();
-  kiosk.use('*', deviceAuth(store));
+  kiosk.use('*', deviceAuth(store, deps.deviceLimiter ?? deviceLoginLimiter(), clientAddress));
+  kiosk.use('*', auditRequests<KioskEnv>(audit, log, async (c) => {
+    const d = c.get('device');
+    return { actor: d.id, actorKind: 'device', role: 'kiosk', opdCode: (await store.getSite(d.siteCode))?.opdCode ?? null };
+  }));
   kiosk.get('/roster', async (c) => {
     const roster = await buildRoster(store, modules, c.get('device').siteCode, now());
     if (!roster) return c.json({ error: `site ${c.get('device').siteCode} no longer exists` }, 404);
@@ -134,7 +161,11 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
   // --- user API (bearer token)
   const api = new Hono<HubEnv>();
   api.use('*', userAuth(store, now));
-  api.get('/punches', zValidator('query', punchQuerySchema, hook), async (c) => {
+  api.use('*', enforceRoles(policyWith(modules)));
+  api.use('*', auditRequests<HubEnv>(audit, log, (c) => {
+    const u = c.get('user');
+    return { actor: u.username, actorKind: 'user', role: u.role, opdCode: u.opdCode };
+  }));  api.get('/punches', zValidator('query', punchQuerySchema, hook), async (c) => {
     const q = c.req.valid('query');
     const f = { from: q.from, to: q.to, deviceId: q.device, nip: q.nip, opdCode: scopeOf(c, q.opd) ?? undefined };
     const [items, total] = await Promise.all([store.queryPunches({ ...f, limit: q.limit, offset: q.offset }), store.countPunches(f)]);
@@ -143,30 +174,57 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
   });
   api.get('/devices', async (c) => {
     const opd = scopeOf(c, c.req.query('opd'));
-    const [devices, gaps] = await Promise.all([store.listDevices({ opdCode: opd ?? undefined }), store.seqGaps(undefined, true)]);
+    const [devices, gaps, breaks] = await Promise.all([store.listDevices({ opdCode: opd ?? undefined }), store.seqGaps(undefined, true), store.chainBreakCounts()]);
     const extras = modules.flatMap((m) => (m.describeDevices ? [m.describeDevices(devices.map((d) => d.id))] : []));
-    return c.json({ items: devices.map((d) => Object.assign(deviceView(d, gaps), ...extras.map((x) => x.get(d.id) ?? {}))) });
+    return c.json({ items: devices.map((d) => Object.assign(deviceView(d, gaps, breaks.get(d.id) ?? 0), ...extras.map((x) => x.get(d.id) ?? {}))) });
   });
   const unknownDevice = (c: Context, id: string) => c.json({ error: `perangkat ${id} tidak dikenal / device ${id} is not registered — see GET /api/v1/devices` }, 404);
-  // Taking a kiosk out of service and back (BKPSDM only). Ingest refuses a disabled device's punches
+  /** The device and its OPD when this user may manage it (an OPD-bound technician: their OPD's kiosks only), else null (404). */
+  const manageable = async (c: Context<HubEnv>, id: string) => {
+    const d = await store.getDevice(id);
+    if (!d) return null;
+    const opd = (await store.getSite(d.siteCode))?.opdCode ?? null;
+    const scope = scopeOf(c);
+    return scope && scope !== opd ? null : { d, opd };
+  };
+  const brief = (d: DeviceRecord) => ({ disabledAt: d.disabledAt, disabledReason: d.disabledReason ?? null, disabledBy: d.disabledBy ?? null });
+  // Registering a kiosk (BKPSDM, technicians): a one-time enrolment token, shown once, as `hadir device add` prints it.
+  api.post('/devices', zValidator('json', addDeviceSchema, hook), async (c) => {
+    const b = c.req.valid('json');
+    const site = await store.getSite(b.site);
+    if (!site) return c.json({ error: `lokasi ${b.site} tidak dikenal / site ${b.site} does not exist — import it with hadir import org` }, 404);
+    scopeOf(c, site.opdCode); // an OPD-bound technician: their OPD's sites only
+    const r = await registerDevice(store, { siteCode: b.site, deviceId: b.id, ttlMs: parseTtl(b.ttl), now: now() });
+    noteAudit(c, { action: 'device.add', target: `device:${r.device.id}`, opdCode: site.opdCode, after: { siteCode: r.device.siteCode, reissued: r.reissued, expiresAt: r.expiresAt } });
+    log.info({ deviceId: r.device.id, site: b.site, by: c.get('user').username }, 'device registered');
+    return c.json({ deviceId: r.device.id, siteCode: r.device.siteCode, token: r.token, expiresAt: r.expiresAt, reissued: r.reissued }, 201);
+  });
+  // Taking a kiosk out of service and back (BKPSDM, technicians). Ingest refuses a disabled device's punches
   // as transient (no refusal in the ack), so its backlog goes through after enable.
-  api.post('/devices/:id/disable', requireBkpsdm, zValidator('param', deviceParamSchema, hook), zValidator('json', disableDeviceSchema, hook), async (c) => {
+  api.post('/devices/:id/disable', zValidator('param', deviceParamSchema, hook), zValidator('json', disableDeviceSchema, hook), async (c) => {
     const { id } = c.req.valid('param');
     const by = c.get('user').username;
     const { reason } = c.req.valid('json');
+    const m = await manageable(c, id);
+    if (!m) return unknownDevice(c, id);
     const d = await store.disableDevice(id, { at: now().toISOString(), reason, by });
     if (!d) return unknownDevice(c, id);
+    noteAudit(c, { action: 'device.disable', target: `device:${id}`, opdCode: m.opd, before: brief(m.d), after: brief(d) });
     log.warn({ deviceId: id, by, reason }, 'device disabled');
     deps.onDeviceDisabled?.(id);
     return c.json(deviceView(d, await store.seqGaps(id, true)));
   });
-  api.post('/devices/:id/enable', requireBkpsdm, zValidator('param', deviceParamSchema, hook), async (c) => {
+  api.post('/devices/:id/enable', zValidator('param', deviceParamSchema, hook), async (c) => {
     const { id } = c.req.valid('param');
+    const m = await manageable(c, id);
+    if (!m) return unknownDevice(c, id);
     const d = await store.enableDevice(id);
     if (!d) return unknownDevice(c, id);
+    noteAudit(c, { action: 'device.enable', target: `device:${id}`, opdCode: m.opd, before: brief(m.d), after: brief(d) });
     log.info({ deviceId: id, by: c.get('user').username }, 'device enabled');
     return c.json(deviceView(d, await store.seqGaps(id, true)));
   });
+  api.route('/', createAuditRoutes(audit));
   for (const m of modules) if (m.api) api.route('/', m.api);
   app.route('/api/v1', api);
 
@@ -175,6 +233,7 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
 
   registerCoreOpenApi(openapi);
   openapi.add(AUTH_OPENAPI);
+  openapi.add(AUDIT_OPENAPI);
   for (const m of modules) if (m.openapi) openapi.add(m.openapi);
   return { app, openapi };
 }
@@ -185,7 +244,7 @@ const deviceViewSchema = {
     id: { type: 'string' }, siteCode: { type: 'string' }, enrolled: { type: 'boolean' }, disabled: { type: 'boolean' },
     disabledAt: { type: ['string', 'null'] }, disabledReason: { type: ['string', 'null'] }, disabledBy: { type: ['string', 'null'] },
     online: { type: 'boolean' }, statusAt: { type: ['string', 'null'] }, lastSeenAt: { type: ['string', 'null'] },
-    contiguousSeq: { type: 'integer' }, maxSeq: { type: 'integer' },
+    contiguousSeq: { type: 'integer' }, maxSeq: { type: 'integer' }, chainBreaks: { type: 'integer', description: 'stored punches whose prevHash does not follow the previous punch' },
     seqGaps: { type: 'array', items: { type: 'object', properties: { from: { type: 'integer' }, to: { type: 'integer' }, detectedAt: { type: 'string' } } } },
     backlog: { type: 'object', properties: { undelivered: { type: ['integer', 'null'] }, oldestUndeliveredAt: { type: ['string', 'null'] } } },
   },

@@ -2,8 +2,9 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AuthUser, HubEnv, KioskEnv } from '../module.js';
 import type { CoreStore } from '../store/core-store.js';
-import { sha256Hex } from '../secrets.js';
+import { hashDeviceSecret, randomSecret, sha256Hex, verifyPassword } from '../secrets.js';
 import { checkDeviceSecret } from '../devices/secret.js';
+import { LoginLimiter } from '../web/login-limiter.js';
 import { SESSION_EXPIRED, sessionExpired } from '../users.js';
 
 /** 401/403 with a JSON body `{error}` and the reason (HTTPException carries the response). */
@@ -41,10 +42,25 @@ export function userAuth(store: CoreStore, now: () => Date = () => new Date()): 
 }
 
 /**
- * Device authentication for /api/v1/kiosk/*: HTTP Basic deviceId:mqttPassword (the same secret
- * as MQTT). Sets c.get('device').
+ * A device hash no secret matches, of the same kind new devices get (hashDeviceSecret): an unknown
+ * device id costs the same check as a known one, so response times do not tell which ids exist.
  */
-export function deviceAuth(store: CoreStore): MiddlewareHandler<KioskEnv> {
+export const DUMMY_DEVICE_HASH = hashDeviceSecret(randomSecret(16));
+
+/**
+ * Failed device logins (HTTP Basic and MQTT share one limiter per hub): per device id 10 in
+ * 15 minutes, per address 50. A kiosk with the right password is never near either; a guesser is.
+ */
+export function deviceLoginLimiter(): LoginLimiter {
+  return new LoginLimiter({ windowMs: 15 * 60_000, perUser: 10, perIp: 50 });
+}
+
+/**
+ * Device authentication for /api/v1/kiosk/*: HTTP Basic deviceId:mqttPassword (the same secret
+ * as MQTT). Sets c.get('device'). Failures are throttled (429 with Retry-After) and counted
+ * before the hash is checked; unknown ids are checked against a dummy hash (no timing oracle).
+ */
+export function deviceAuth(store: CoreStore, limiter: LoginLimiter = deviceLoginLimiter(), addressOf: (c: Context) => string = () => 'unknown'): MiddlewareHandler<KioskEnv> {
   return async (c, next) => {
     const h = c.req.header('authorization');
     const m = h ? /^Basic\s+(\S+)$/i.exec(h) : null;
@@ -53,8 +69,17 @@ export function deviceAuth(store: CoreStore): MiddlewareHandler<KioskEnv> {
     const i = dec.indexOf(':');
     const id = i < 0 ? dec : dec.slice(0, i);
     const pw = i < 0 ? '' : dec.slice(i + 1);
+    const ip = addressOf(c);
+    const t = Date.now();
+    const wait = limiter.attempt(id, ip, t);
+    if (wait > 0) {
+      const s = Math.ceil(wait / 1000);
+      throw new HTTPException(429, { res: new Response(JSON.stringify({ error: `terlalu banyak percobaan gagal / too many failed device logins, try again in ${s} s` }), { status: 429, headers: { 'content-type': 'application/json', 'retry-after': String(s) } }) });
+    }
     const d = await store.getDevice(id);
-    if (!d || !(await checkDeviceSecret(store, d, pw))) deny(401, 'unknown device or wrong password', 'Basic realm="hadir-kiosk"');
+    const ok = d?.mqttSecretHash ? await checkDeviceSecret(store, d, pw) : await verifyPassword(pw, DUMMY_DEVICE_HASH);
+    if (!d || !d.mqttSecretHash || !ok) deny(401, 'unknown device or wrong password', 'Basic realm="hadir-kiosk"');
+    limiter.withdraw(id, ip, t);
     if (d.disabledAt) deny(403, `device ${id} is disabled`);
     c.set('device', { id: d.id, siteCode: d.siteCode });
     await next();
@@ -63,10 +88,11 @@ export function deviceAuth(store: CoreStore): MiddlewareHandler<KioskEnv> {
 
 /**
  * OPD scoping for report modules: the OPD an authenticated user is limited to, or null for
- * BKPSDM (whole regency). An opd_admin asking for another OPD gets 403.
+ * BKPSDM (whole regency). An opd_admin (or an OPD technician) asking for another OPD gets 403.
  */
 export function opdScope(user: AuthUser, requested?: string | null): string | null {
-  if (user.role === 'bkpsdm') return requested ?? null;
+  // BKPSDM and a regency-wide technician (no OPD) see every OPD (technicians only the routes hub/http/roles.ts allows them)
+  if (user.role === 'bkpsdm' || (user.role === 'technician' && !user.opdCode)) return requested ?? null;
   if (!user.opdCode) deny(403, `user ${user.username} is an OPD admin without an OPD`);
   if (requested && requested !== user.opdCode) deny(403, `user ${user.username} may only see OPD ${user.opdCode}`);
   return user.opdCode;

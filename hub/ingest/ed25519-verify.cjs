@@ -1,7 +1,7 @@
 'use strict';
 // Plain CommonJS on purpose: the hub (verify-pool.ts) and the verification worker threads
 // (verify-worker.cjs, which have no TypeScript loader) run this same code.
-const { createPublicKey, verify } = require('node:crypto');
+const { createHash, createPublicKey, verify } = require('node:crypto');
 
 /**
  * libsodium through sodium-native (prebuilt for linux x64/arm64 inside the npm package, nothing
@@ -23,6 +23,16 @@ function loadSodium() {
  * re-enrolled device never hits a stale entry).
  */
 function makeVerifyOne(sodium, canonicalize) {
+  const one = makeVerifyHashOne(sodium, canonicalize);
+  return (item) => one(item, null, 0);
+}
+
+/**
+ * The same check, and for a valid punch its chain hash (sha256 of the same canonical bytes the
+ * signature covers — protocol punchHash) written into `out` at `at` (32 bytes). Done here, next to
+ * the signature, so ingest's main thread does not canonicalise each punch a second time.
+ */
+function makeVerifyHashOne(sodium, canonicalize) {
   const keys = new Map();
   const key = (pem) => {
     let k = keys.get(pem);
@@ -35,19 +45,21 @@ function makeVerifyOne(sodium, canonicalize) {
     }
     return k;
   };
-  return (item) => {
+  return (item, out, at) => {
     try {
       const { sig, ...unsigned } = JSON.parse(item.json);
       const data = canonicalize(unsigned);
       if (typeof sig !== 'string' || data === undefined) return false;
       const sigBuf = Buffer.from(sig, 'base64');
       const k = key(item.pem);
-      if (sodium) return sigBuf.length === 64 && k.length === 32 && sodium.crypto_sign_verify_detached(sigBuf, Buffer.from(data, 'utf8'), k);
-      return verify(null, Buffer.from(data, 'utf8'), k, sigBuf);
+      const bytes = Buffer.from(data, 'utf8');
+      const ok = sodium ? sigBuf.length === 64 && k.length === 32 && sodium.crypto_sign_verify_detached(sigBuf, bytes, k) : verify(null, bytes, k, sigBuf);
+      if (ok && out) createHash('sha256').update(bytes).digest().copy(out, at);
+      return ok;
     } catch {
       return false;
     }
   };
 }
 
-module.exports = { loadSodium, makeVerifyOne };
+module.exports = { loadSodium, makeVerifyOne, makeVerifyHashOne };

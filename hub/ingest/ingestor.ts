@@ -5,6 +5,11 @@ import type { CoreStore, DeviceRecord, IngestItem, RejectionRecord } from '../st
 import type { CoreMetrics } from '../metrics.js';
 import { badSignature, precheckPunchMessage, signatureInput, type Checked } from './validate.js';
 import { InlineVerifier, WorkerPoolVerifier, defaultVerifyWorkers, type Verifier } from './verify-pool.js';
+import { implausibleTime } from './plausibility.js';
+
+/** Refusal log lines per window at most; beyond, one summary line (a flood of bad messages must not flood the log). */
+const REJECT_LOG_MAX = 20;
+const REJECT_LOG_WINDOW_MS = 10_000;
 
 /** Batches being checked/verified/stored at once (verification of later batches overlaps storage of earlier ones). */
 const PIPELINE_DEPTH = 4;
@@ -58,6 +63,7 @@ export class Ingestor {
   private readonly now: () => Date;
   private stopped = false;
   private lastShedLog = 0;
+  private rejectLog = { windowStart: 0, logged: 0, suppressed: 0 };
 
   constructor(private readonly o: IngestorOptions) {
     this.now = o.now ?? (() => new Date());
@@ -150,11 +156,26 @@ export class Ingestor {
     for (const m of batch) checked.push({ m, c: await precheckPunchMessage(topics, m.topic, m.payload, lookup) });
     const tPre = performance.now();
     const toVerify = checked.filter((x) => x.c.ok) as { m: Queued; c: Extract<Checked, { ok: true }> }[];
-    const sigOk = await this.verifier.verifyMany(toVerify.map((x) => signatureInput(x.m.payload, x.c.device.publicKeyPem!)));
+    // the chain hash of each valid punch comes from the verification workers (same canonical bytes)
+    const { ok: sigOk, hashes } = await this.verifier.verifyManyHashed(toVerify.map((x) => signatureInput(x.m.payload, x.c.device.publicKeyPem!)));
+    const hashOf = new Map<Checked, string>();
     toVerify.forEach((x, i) => {
       if (!sigOk[i]) (x as { c: Checked }).c = badSignature(x.c.punch, x.c.device.id);
+      else if (hashes[i]) hashOf.set(x.c, hashes[i]!);
     });
-    return { batch, checked, at, lookup, t0, tPre, tVer: performance.now() };
+    return { batch, checked, at, lookup, hashOf, t0, tPre, tVer: performance.now() };
+  }
+
+  /** At most REJECT_LOG_MAX refusal lines per window, then one line saying how many were not logged. */
+  private logRejection(fields: Record<string, unknown>, msg: string): void {
+    const now = Date.now();
+    const w = this.rejectLog;
+    if (now - w.windowStart > REJECT_LOG_WINDOW_MS) {
+      if (w.suppressed) this.o.log.warn({ suppressed: w.suppressed }, `${w.suppressed} more punch rejections not logged (see hadir_ingest_rejections_total)`);
+      this.rejectLog = { windowStart: now, logged: 0, suppressed: 0 };
+    }
+    if (this.rejectLog.logged++ < REJECT_LOG_MAX) this.o.log.warn(fields, msg);
+    else this.rejectLog.suppressed++;
   }
 
   /** For tests and tools: both stages for one batch. */
@@ -165,17 +186,23 @@ export class Ingestor {
   /** Stage 2: one transaction for the batch, then (only then) the acks and `punches:stored`. */
   private async commit(p: Awaited<ReturnType<Ingestor['prepare']>>): Promise<void> {
     const { store, log, metrics, topics } = this.o;
-    const { batch, checked, at, lookup, t0, tPre, tVer } = p;
+    const { batch, checked, at, lookup, hashOf, t0, tPre, tVer } = p;
+    const receivedMs = Date.parse(at);
     const items: IngestItem[] = [];
     const rejections: RejectionRecord[] = [];
     const refusedFor = new Map<string, { id: string; reason: string }[]>();
     for (const { m, c } of checked) {
       if (c.ok) {
-        items.push({ punch: c.punch, siteCode: c.device.siteCode, receivedAt: at });
+        const reviewReason = implausibleTime(c.punch, receivedMs);
+        if (reviewReason) {
+          metrics.implausible.inc();
+          log.warn({ deviceId: c.punch.deviceId, punchId: c.punch.id, seq: c.punch.seq, capturedAt: c.punch.capturedAt }, `punch stored for review: ${reviewReason}`);
+        }
+        items.push({ punch: c.punch, siteCode: c.device.siteCode, receivedAt: at, reviewReason, hash: hashOf.get(c) });
         continue;
       }
       metrics.rejected.labels(c.code).inc();
-      log.warn({ code: c.code, topic: m.topic, punchId: c.punchId }, `punch rejected: ${c.reason}`);
+      this.logRejection({ code: c.code, topic: m.topic, punchId: c.punchId }, `punch rejected: ${c.reason}`);
       rejections.push({ at, deviceId: c.topicDeviceId, topic: m.topic, code: c.code, reason: c.reason, punchId: c.punchId });
       // Tell the publishing device (when it is a real one) which id was refused for good, so it can
       // flag it. Not for states an admin can fix (device disabled / not enrolled): those punches
@@ -192,10 +219,14 @@ export class Ingestor {
     // --- committed: from here on the acks are true ---
     metrics.stored.inc(result.stored.length);
     metrics.duplicates.inc(result.duplicates);
+    for (const b of result.chainBreaks ?? []) {
+      metrics.chainBreaks.inc();
+      log.warn({ deviceId: b.deviceId, seq: b.seq, punchId: b.id }, "punch chain break: prevHash does not follow the device's stored previous punch (wiped journal, replaced or forged kiosk?) — stored and flagged");
+    }
     for (const [deviceId, out] of result.devices) {
       for (const r of out.rejected) {
         metrics.rejected.labels(r.code).inc();
-        log.warn({ code: r.code, deviceId, punchId: r.id }, `punch rejected: ${r.reason}`);
+        this.logRejection({ code: r.code, deviceId, punchId: r.id }, `punch rejected: ${r.reason}`);
         const l = refusedFor.get(deviceId) ?? [];
         l.push({ id: r.id, reason: `${r.code}: ${r.reason}`.slice(0, 200) });
         refusedFor.set(deviceId, l);

@@ -13,8 +13,16 @@ export interface VerifyItem {
   pem: string;
 }
 
+/** Signature results and, for each valid punch, its chain hash (hex sha256 of the signed bytes; null when invalid). */
+export interface Verified {
+  ok: boolean[];
+  hashes: (string | null)[];
+}
+
 export interface Verifier {
   verifyMany(items: VerifyItem[]): Promise<boolean[]>;
+  /** verifyMany plus the chain hash of each valid punch, computed next to the signature check (ingest's hash-chain check). */
+  verifyManyHashed(items: VerifyItem[]): Promise<Verified>;
   close(): Promise<void>;
 }
 
@@ -32,6 +40,7 @@ export type VerifyBackend = 'sodium' | 'openssl';
 interface VerifyCore {
   loadSodium(): unknown;
   makeVerifyOne(sodium: unknown, canonicalize: (v: unknown) => string | undefined): (it: VerifyItem) => boolean;
+  makeVerifyHashOne(sodium: unknown, canonicalize: (v: unknown) => string | undefined): (it: VerifyItem, out: Buffer | null, at: number) => boolean;
 }
 const core = createRequire(import.meta.url)('./ed25519-verify.cjs') as VerifyCore;
 
@@ -42,15 +51,20 @@ export function availableBackend(wanted: VerifyBackend = 'sodium'): VerifyBacken
 
 /** Verifies on the calling thread (tests, tiny deployments). */
 export class InlineVerifier implements Verifier {
-  private readonly one: (it: VerifyItem) => boolean;
+  private readonly one: (it: VerifyItem, out: Buffer | null, at: number) => boolean;
   readonly backend: VerifyBackend;
   constructor(backend: VerifyBackend = 'sodium') {
     const sodium = backend === 'sodium' ? core.loadSodium() : null;
     this.backend = sodium ? 'sodium' : 'openssl';
-    this.one = core.makeVerifyOne(sodium, canonicalize);
+    this.one = core.makeVerifyHashOne(sodium, canonicalize);
   }
   async verifyMany(items: VerifyItem[]) {
-    return items.map(this.one);
+    return items.map((it) => this.one(it, null, 0));
+  }
+  async verifyManyHashed(items: VerifyItem[]): Promise<Verified> {
+    const buf = Buffer.alloc(32 * items.length);
+    const ok = items.map((it, i) => this.one(it, buf, 32 * i));
+    return { ok, hashes: hexHashes(ok, buf) };
   }
   async close() {}
 }
@@ -62,7 +76,7 @@ export class InlineVerifier implements Verifier {
  */
 export class WorkerPoolVerifier implements Verifier {
   private readonly workers: Worker[] = [];
-  private readonly pending = new Map<number, { resolve: (b: Uint8Array) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: { out: Uint8Array; hashes?: Uint8Array }) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private readonly inline: InlineVerifier;
 
@@ -72,10 +86,10 @@ export class WorkerPoolVerifier implements Verifier {
     for (let i = 0; i < size; i++) {
       const w = new Worker(new URL('./verify-worker.cjs', import.meta.url), { workerData });
       w.unref();
-      w.on('message', (m: { id: number; out?: Uint8Array; error?: string }) => {
+      w.on('message', (m: { id: number; out?: Uint8Array; hashes?: Uint8Array; error?: string }) => {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
-        if (m.out) p?.resolve(m.out);
+        if (m.out) p?.resolve({ out: m.out, ...(m.hashes ? { hashes: m.hashes } : {}) });
         else p?.reject(new Error(`verification worker failed: ${m.error}`));
       });
       w.on('error', (e) => {
@@ -87,28 +101,47 @@ export class WorkerPoolVerifier implements Verifier {
 
   async verifyMany(items: VerifyItem[]): Promise<boolean[]> {
     if (items.length < this.minParallel || !this.workers.length) return this.inline.verifyMany(items);
+    return (await this.run(items, false)).ok;
+  }
+
+  async verifyManyHashed(items: VerifyItem[]): Promise<Verified> {
+    if (items.length < this.minParallel || !this.workers.length) return this.inline.verifyManyHashed(items);
+    return this.run(items, true);
+  }
+
+  private async run(items: VerifyItem[], hash: boolean): Promise<Verified> {
     const n = this.workers.length;
     const chunk = Math.ceil(items.length / n);
     const parts = await Promise.all(
       this.workers.map((w, i) => {
         const slice = items.slice(i * chunk, (i + 1) * chunk);
-        if (!slice.length) return Promise.resolve(new Uint8Array(0));
+        if (!slice.length) return Promise.resolve<{ out: Uint8Array; hashes?: Uint8Array }>({ out: new Uint8Array(0), hashes: new Uint8Array(0) });
         const id = this.nextId++;
-        return new Promise<Uint8Array>((resolve, reject) => {
+        return new Promise<{ out: Uint8Array; hashes?: Uint8Array }>((resolve, reject) => {
           this.pending.set(id, { resolve, reject });
-          w.postMessage({ id, items: slice });
+          w.postMessage({ id, items: slice, hash });
         });
       }),
     );
-    const out: boolean[] = [];
-    for (const p of parts) for (const b of p) out.push(b === 1);
-    return out;
+    const ok: boolean[] = [];
+    const hashes: (string | null)[] = [];
+    for (const p of parts) {
+      const part = [...p.out].map((b) => b === 1);
+      ok.push(...part);
+      const h = p.hashes ?? new Uint8Array(0);
+      if (hash) hashes.push(...hexHashes(part, Buffer.from(h.buffer, h.byteOffset, h.byteLength)));
+    }
+    return { ok, hashes };
   }
 
   async close() {
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers.length = 0;
   }
+}
+
+function hexHashes(ok: boolean[], buf: Buffer): (string | null)[] {
+  return ok.map((v, i) => (v ? buf.toString('hex', 32 * i, 32 * i + 32) : null));
 }
 
 /**

@@ -58,6 +58,10 @@ export interface IngestItem {
   punch: Punch;
   siteCode: string;
   receivedAt: string;
+  /** Why the punch must wait for review even with a synced clock (an implausible capture time), else absent. */
+  reviewReason?: string | null;
+  /** The punch's chain hash (protocol punchHash) when ingest already has it (computed with the signature check); else the store computes it. */
+  hash?: string;
 }
 
 export interface RejectionRecord {
@@ -82,6 +86,8 @@ export interface IngestBatchResult {
   /** Punches new in this batch (for `punches:stored`). */
   stored: { id: string; nip: string; capturedAt: string }[];
   duplicates: number;
+  /** Punches (stored now or before) whose prevHash does not follow the stored previous punch of their device, flagged by this batch. */
+  chainBreaks: { id: string; deviceId: string; seq: number }[];
 }
 
 export interface PunchFilter {
@@ -111,6 +117,10 @@ export interface PunchRow {
   hasPhoto: boolean;
   receivedAt: string;
   reviewStatus: string;
+  /** Why it waits for review beyond an unsynced clock (implausible capture time), or null. */
+  reviewReason: string | null;
+  /** prevHash does not follow the stored previous punch of the device. */
+  chainBreak: boolean;
 }
 
 /** A punch refused as `seq_conflict` and kept whole for `hadir device recover`. */
@@ -178,6 +188,8 @@ export interface CoreStore {
   enableDevice(id: string): Promise<DeviceRecord | null>;
   /** Ids of every disabled device (the embedded broker disconnects those still connected). */
   disabledDeviceIds(): Promise<string[]>;
+  /** Per device: how many stored punches break the hash chain (only devices with any). */
+  chainBreakCounts(): Promise<Map<string, number>>;
   // sites and roster
   getSite(code: string): Promise<SiteRecord | null>;
   activeStaffOfUnit(unitCode: string): Promise<{ nip: string; name: string }[]>;

@@ -4,10 +4,13 @@ import type {
   RecoverResult, RejectionRecord, SeqGap, SiteRecord, UserRecord, ApiTokenInfo,
 } from './core-store.js';
 import { RECOVERED_NOTE } from './core-store.js';
-import type { Punch } from '../../protocol/index.js';
+import { GENESIS_HASH, punchHash, type Punch } from '../../protocol/index.js';
 import type { Role } from '../module.js';
 
 type Row = Record<string, unknown>;
+
+/** Rejection rows kept (the newest); older ones are deleted as new ones come. */
+export const MAX_REJECTIONS = 10_000;
 
 function toDevice(r: Row): DeviceRecord {
   return {
@@ -48,11 +51,13 @@ function toPunch(r: Row): PunchRow {
     hasPhoto: r.has_photo === 1,
     receivedAt: r.received_at as string,
     reviewStatus: r.review_status as string,
+    reviewReason: (r.review_reason as string) ?? null,
+    chainBreak: r.chain_break === 1,
   };
 }
 
 /** A signed kiosk punch as punches-table columns (named parameters), for ingest and for recovery. */
-function punchColumns(p: Punch, siteCode: string | null, receivedAt: string) {
+function punchColumns(p: Punch, siteCode: string | null, receivedAt: string, reviewReason: string | null = null) {
   return {
     id: p.id,
     device_id: p.deviceId,
@@ -71,8 +76,11 @@ function punchColumns(p: Punch, siteCode: string | null, receivedAt: string) {
     sig: p.sig,
     has_photo: p.photo ? 1 : 0,
     received_at: receivedAt,
-    // A punch from an unsynchronised clock is kept but waits for an admin's review.
-    review_status: p.clock.synced ? 'none' : 'pending',
+    // A punch from an unsynchronised clock, or with an implausible time, is kept but waits for an admin's review.
+    review_status: p.clock.synced && !reviewReason ? 'none' : 'pending',
+    review_reason: reviewReason,
+    hash: null as string | null,
+    chain_break: 0,
   };
 }
 
@@ -118,9 +126,14 @@ export class SqliteCoreStore implements CoreStore {
       token: p('SELECT * FROM enrol_tokens WHERE token_hash = ?'),
       useToken: p('UPDATE enrol_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL'),
       insertPunch: p(`INSERT OR IGNORE INTO punches (id, device_id, seq, nip, method, captured_at, site_code, clock_synced, clock_source,
-                        clock_offset_ms, boot_id, mono_ms, score, liveness, prev_hash, sig, has_photo, received_at, review_status)
+                        clock_offset_ms, boot_id, mono_ms, score, liveness, prev_hash, sig, has_photo, received_at, review_status, review_reason, hash, chain_break)
                       VALUES (@id, @device_id, @seq, @nip, @method, @captured_at, @site_code, @clock_synced, @clock_source,
-                        @clock_offset_ms, @boot_id, @mono_ms, @score, @liveness, @prev_hash, @sig, @has_photo, @received_at, @review_status)`),
+                        @clock_offset_ms, @boot_id, @mono_ms, @score, @liveness, @prev_hash, @sig, @has_photo, @received_at, @review_status, @review_reason, @hash, @chain_break)`),
+      hashAt: p('SELECT hash FROM punches WHERE device_id = ? AND seq = ?').pluck(),
+      nextOf: p('SELECT id, prev_hash, chain_break FROM punches WHERE device_id = ? AND seq = ?'),
+      markBreak: p('UPDATE punches SET chain_break = 1 WHERE id = ?'),
+      chainBreakCounts: p('SELECT device_id, count(*) AS n FROM punches WHERE chain_break = 1 GROUP BY device_id'),
+      pruneRejections: p('DELETE FROM rejections WHERE id <= (SELECT max(id) FROM rejections) - ?'),
       punchById: p('SELECT id, device_id, seq, sig FROM punches WHERE id = ?'),
       seqExists: p('SELECT 1 FROM punches WHERE device_id = ? AND seq = ?').pluck(),
       insertPhoto: p('INSERT OR IGNORE INTO punch_photos (punch_id, jpeg) VALUES (?, ?)'),
@@ -133,9 +146,9 @@ export class SqliteCoreStore implements CoreStore {
       conflicts: p(`SELECT c.*, p.id AS stored_id, p.imported_by AS stored_by FROM punch_conflicts c LEFT JOIN punches p ON p.id = c.id
                     WHERE c.device_id = ? ORDER BY c.seq, c.received_at, c.id`),
       insertRecovered: p(`INSERT OR IGNORE INTO punches (id, device_id, seq, nip, method, captured_at, site_code, clock_synced, clock_source,
-                        clock_offset_ms, boot_id, mono_ms, score, liveness, prev_hash, sig, has_photo, received_at, imported_by, note, review_status)
+                        clock_offset_ms, boot_id, mono_ms, score, liveness, prev_hash, sig, has_photo, received_at, imported_by, note, review_status, review_reason, hash)
                       VALUES (@id, @device_id, NULL, @nip, @method, @captured_at, @site_code, @clock_synced, @clock_source,
-                        @clock_offset_ms, @boot_id, @mono_ms, @score, @liveness, @prev_hash, @sig, @has_photo, @received_at, @imported_by, @note, @review_status)`),
+                        @clock_offset_ms, @boot_id, @mono_ms, @score, @liveness, @prev_hash, @sig, @has_photo, @received_at, @imported_by, @note, @review_status, @review_reason, @hash)`),
       insertRejection: p('INSERT INTO rejections (at, device_id, topic, code, reason, punch_id) VALUES (?, ?, ?, ?, ?, ?)'),
       insertUser: p('INSERT INTO users (username, display_name, role, opd_code, created_at) VALUES (?, ?, ?, ?, ?)'),
       user: p('SELECT * FROM users WHERE username = ?'),
@@ -185,6 +198,9 @@ export class SqliteCoreStore implements CoreStore {
   async disabledDeviceIds() {
     return this.s.disabledIds.all() as string[];
   }
+  async chainBreakCounts() {
+    return new Map((this.s.chainBreakCounts.all() as { device_id: string; n: number }[]).map((r) => [r.device_id, r.n]));
+  }
   async seqGaps(deviceId?: string, openOnly = false): Promise<SeqGap[]> {
     const st = deviceId ? (openOnly ? this.s.openGapsDev : this.s.gapsDev) : openOnly ? this.s.openGapsAll : this.s.gapsAll;
     const rows = (deviceId ? st.all(deviceId) : st.all()) as Row[];
@@ -229,18 +245,37 @@ export class SqliteCoreStore implements CoreStore {
   /** One transaction: insert once per id, detect forged replays and seq conflicts, advance seq state. */
   private ingestSync(items: IngestItem[], rejections: RejectionRecord[]): IngestBatchResult {
     const s = this.s;
-    const devices = new Map<string, DeviceBatchOutcome & { newSeqs: number[]; lastAt: string }>();
+    const devices = new Map<string, DeviceBatchOutcome & { newSeqs: number[]; lastAt: string; maxBefore: number; hashes: Map<number, string> }>();
     const stored: IngestBatchResult['stored'] = [];
+    const chainBreaks: IngestBatchResult['chainBreaks'] = [];
     let duplicates = 0;
     // Per device in seq order, so a batch carrying 7,6,5 does not open a gap at 5..6.
     const sorted = [...items].sort((a, b) => (a.punch.deviceId < b.punch.deviceId ? -1 : a.punch.deviceId > b.punch.deviceId ? 1 : a.punch.seq - b.punch.seq));
     for (const it of sorted) {
       const p = it.punch;
       let out = devices.get(p.deviceId);
-      if (!out) devices.set(p.deviceId, (out = { ids: [], rejected: [], contiguousSeq: 0, newSeqs: [], lastAt: it.receivedAt }));
+      if (!out) {
+        const st = s.seqState.get(p.deviceId) as { max_seq: number } | undefined;
+        devices.set(p.deviceId, (out = { ids: [], rejected: [], contiguousSeq: 0, newSeqs: [], lastAt: it.receivedAt, maxBefore: st?.max_seq ?? 0, hashes: new Map() }));
+      }
       out.lastAt = it.receivedAt;
-      const res = s.insertPunch.run({ ...punchColumns(p, it.siteCode, it.receivedAt), seq: p.seq });
+      // Hash chain: prevHash must be the hash of the device's stored punch seq − 1 (GENESIS for seq 1).
+      // Unknown while seq − 1 is missing: then checked from the other side when it arrives.
+      const hash = it.hash ?? punchHash(p);
+      const prevKnown = p.seq === 1 ? GENESIS_HASH : out.hashes.get(p.seq - 1) ?? (p.seq - 1 <= out.maxBefore ? (s.hashAt.get(p.deviceId, p.seq - 1) as string | undefined) : undefined);
+      const breaks = prevKnown !== undefined && prevKnown !== null && prevKnown !== p.prevHash;
+      const res = s.insertPunch.run({ ...punchColumns(p, it.siteCode, it.receivedAt, it.reviewReason ?? null), seq: p.seq, hash, chain_break: breaks ? 1 : 0 });
       if (res.changes === 1) {
+        out.hashes.set(p.seq, hash);
+        if (breaks) chainBreaks.push({ id: p.id, deviceId: p.deviceId, seq: p.seq });
+        if (p.seq < out.maxBefore) {
+          // a later punch stored before this one: does it follow this one?
+          const next = s.nextOf.get(p.deviceId, p.seq + 1) as { id: string; prev_hash: string | null; chain_break: number } | undefined;
+          if (next && next.prev_hash !== hash && next.chain_break === 0) {
+            s.markBreak.run(next.id);
+            chainBreaks.push({ id: next.id, deviceId: p.deviceId, seq: p.seq + 1 });
+          }
+        }
         if (p.photo) s.insertPhoto.run(p.id, Buffer.from(p.photo, 'base64'));
         out.ids.push(p.id);
         out.newSeqs.push(p.seq);
@@ -289,11 +324,14 @@ export class SqliteCoreStore implements CoreStore {
     this.recordSync(rejections);
     const result = new Map<string, DeviceBatchOutcome>();
     for (const [id, o] of devices) result.set(id, { ids: o.ids, rejected: o.rejected, contiguousSeq: o.contiguousSeq });
-    return { devices: result, stored, duplicates };
+    return { devices: result, stored, duplicates, chainBreaks };
   }
 
+  /** Refusals are kept for inspection, the newest MAX_REJECTIONS only: a flood of bad messages cannot grow the table without bound (metrics count them all). */
   private recordSync(rejections: RejectionRecord[]) {
+    if (!rejections.length) return;
     for (const r of rejections) this.s.insertRejection.run(r.at, r.deviceId, r.topic, r.code, r.reason, r.punchId);
+    this.s.pruneRejections.run(MAX_REJECTIONS);
   }
   async recordRejections(rejections: RejectionRecord[]) {
     if (rejections.length) this.db.transaction(() => this.recordSync(rejections))();
@@ -348,7 +386,7 @@ export class SqliteCoreStore implements CoreStore {
           continue;
         }
         const p = JSON.parse(r.punch as string) as Punch;
-        s.insertRecovered.run({ ...punchColumns(p, (r.site_code as string) ?? null, r.received_at as string), imported_by: by, note: RECOVERED_NOTE });
+        s.insertRecovered.run({ ...punchColumns(p, (r.site_code as string) ?? null, r.received_at as string), hash: punchHash(p), imported_by: by, note: RECOVERED_NOTE });
         if (p.photo) s.insertPhoto.run(p.id, Buffer.from(p.photo, 'base64'));
         res.stored.push(id);
       }

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,7 +15,11 @@ const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations
  * 300–399 biometric templates.
  */
 export function openSqlite(path: string): SqliteDb {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  // The database holds salaries, punches and template hashes: owner-only, whatever the umask
+  // (the -wal/-shm files SQLite creates next to it take the database file's permissions).
+  if (path !== ':memory:' && !existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  if (path !== ':memory:') privateFile(path);
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
@@ -38,6 +42,17 @@ export function openSqliteReadonly(path: string): SqliteDb {
   db.pragma('busy_timeout = 5000');
   db.pragma('temp_store = MEMORY');
   return db;
+}
+
+/** chmod 0600 for the database and its WAL/SHM files (a database made before this, or under umask 022). */
+function privateFile(path: string): void {
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      chmodSync(f, 0o600);
+    } catch {
+      /* absent (or not ours): nothing to tighten */
+    }
+  }
 }
 
 export function migrate(db: SqliteDb, dir = MIGRATIONS_DIR): string[] {

@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { z } from 'zod';
 import type { Logger } from '../../lib/logger.js';
 import type { HubEnv } from '../module.js';
@@ -9,6 +8,8 @@ import { userAuth } from '../http/auth.js';
 import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';
 import { login, revokeSession, visibleOpds } from '../users.js';
 import { LoginLimiter } from './login-limiter.js';
+import type { AuditLog } from '../audit/index.js';
+import { clientAddress } from '../audit/http.js';
 
 const loginSchema = z.strictObject({
   username: z.string().min(1).max(64),
@@ -27,7 +28,7 @@ const REASONS = {
  * POST /logout and GET /me (bearer). Failed logins are counted per username and per client
  * address; past the limit the answer is 429 with Retry-After, even for the right password.
  */
-export function createAuthRoutes(deps: { store: CoreStore; log: Logger; now?: () => Date; limiter?: LoginLimiter }): Hono<HubEnv> {
+export function createAuthRoutes(deps: { store: CoreStore; log: Logger; now?: () => Date; limiter?: LoginLimiter; audit?: AuditLog }): Hono<HubEnv> {
   const { store, log } = deps;
   const now = deps.now ?? (() => new Date());
   const limiter = deps.limiter ?? new LoginLimiter();
@@ -42,7 +43,8 @@ export function createAuthRoutes(deps: { store: CoreStore; log: Logger; now?: ()
       const { username, password } = c.req.valid('json');
       const ip = clientAddress(c);
       const t = now().getTime();
-      const wait = limiter.blockedFor(username, ip, t);
+      // Counted before the hash is checked: 30 attempts sent at once get at most the limit through.
+      const wait = limiter.attempt(username, ip, t);
       if (wait > 0) {
         const s = Math.ceil(wait / 1000);
         log.warn({ username, ip }, 'login refused: too many failures');
@@ -50,12 +52,16 @@ export function createAuthRoutes(deps: { store: CoreStore; log: Logger; now?: ()
       }
       const res = await login(store, username, password, now());
       if (!res.ok) {
-        limiter.fail(username, ip, t);
         log.warn({ username, ip, reason: res.reason }, 'login failed');
         return c.json({ error: REASONS[res.reason] }, res.status);
       }
-      limiter.succeed(username);
+      limiter.succeed(username, ip, t);
       log.info({ username, ip }, 'login');
+      if (deps.audit) {
+        await deps.audit
+          .record({ actor: username, actorKind: 'user', role: res.user.role, source: ip, action: 'auth.login', target: `user:${username}`, opdCode: res.user.opdCode, status: 200 })
+          .catch((e: unknown) => log.error({ err: e }, 'audit entry for a login not written'));
+      }
       return c.json({ token: res.token, user: res.user });
     },
   );
@@ -73,14 +79,6 @@ export function createAuthRoutes(deps: { store: CoreStore; log: Logger; now?: ()
     return c.json({ user, opds: visibleOpds(store, user) });
   });
   return r;
-}
-
-function clientAddress(c: Parameters<typeof getConnInfo>[0]): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown'; // app.request() in tests has no socket
-  }
 }
 
 export const AUTH_OPENAPI: OpenApiPaths = {

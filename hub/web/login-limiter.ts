@@ -7,7 +7,7 @@
 export class LoginLimiter {
   private readonly byUser = new Map<string, number[]>();
   private readonly byIp = new Map<string, number[]>();
-  constructor(private readonly o = { windowMs: 15 * 60_000, perUser: 5, perIp: 20 }) {}
+  constructor(private readonly o: { windowMs: number; perUser: number; perIp: number } = { windowMs: 15 * 60_000, perUser: 5, perIp: 20 }) {}
 
   /** Milliseconds until this username/address may try again (0 = now). */
   blockedFor(username: string, ip: string, t: number): number {
@@ -17,8 +17,34 @@ export class LoginLimiter {
     this.push(this.byUser, username.toLowerCase(), t);
     this.push(this.byIp, ip, t);
   }
-  succeed(username: string): void {
+  /**
+   * Starts an attempt: counts it as a failure BEFORE the password is checked, so attempts sent at
+   * once cannot all pass the limit while their (slow) hashes run. Returns ms to wait (refused,
+   * nothing counted) or 0. Call succeed() with the same arguments when the password was right.
+   */
+  attempt(username: string, ip: string, t: number): number {
+    const wait = this.blockedFor(username, ip, t);
+    if (wait === 0) this.fail(username, ip, t);
+    return wait;
+  }
+  /** A good password (web login): the name's failures are cleared and this attempt's provisional failure withdrawn from the address. */
+  succeed(username: string, ip?: string, t?: number): void {
     this.byUser.delete(username.toLowerCase());
+    if (ip !== undefined && t !== undefined) this.drop(this.byIp, ip, t);
+  }
+  /**
+   * A good password where the name's other failures must stay counted (devices: a kiosk logging in
+   * every minute must not reset the count of someone guessing its secret): only this attempt's
+   * provisional failure is withdrawn.
+   */
+  withdraw(username: string, ip: string, t: number): void {
+    this.drop(this.byUser, username.toLowerCase(), t);
+    this.drop(this.byIp, ip, t);
+  }
+  private drop(m: Map<string, number[]>, key: string, t: number): void {
+    const xs = m.get(key);
+    const i = xs?.lastIndexOf(t) ?? -1;
+    if (xs && i >= 0) xs.splice(i, 1);
   }
 
   private wait(m: Map<string, number[]>, key: string, max: number, t: number): number {

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { EnrolSessions } from '../../hub/biometrics/enrol-sessions.js';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqlite, type SqliteDb } from '../../hub/store/sqlite.js';
@@ -111,6 +112,10 @@ describe('hub face enrolment store (encrypted crops, per-model templates)', () =
     const b64 = async (rels: string[]) => Promise.all((await crops(...rels)).map(async (c) => (await encodeJpeg(c, 95)).toString('base64')));
     const post = (body: unknown) => app.request('/face/enrol', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const good = await b64(['deepface-df05/1.jpg', 'deepface-df05/2.jpg', 'deepface-df05/3.jpg']);
+    // an upload needs an enrolment session an admin started for this NIP on this kiosk (test/security/biometric-enrolment.test.ts)
+    expect((await post({ nip: BUDI, crops: good })).status).toBe(403);
+    db.prepare("INSERT OR IGNORE INTO devices (id, site_code, created_at) VALUES ('kiosk-1', 'PKM-01-A', ?)").run(new Date().toISOString());
+    new EnrolSessions(db).start({ id: 'cmd-face-1', deviceId: 'kiosk-1', args: { nip: BUDI, method: 'face', timeoutS: 120 }, opdCode: 'DINKES', by: 'test', now: new Date() });
     expect((await post({ nip: BUDI, crops: good.slice(0, 2) })).status).toBe(400);
     expect((await post({ nip: '111111111111111111', crops: good })).status).toBe(404);
     const wrongSize = (await encodeJpeg({ width: 100, height: 100, data: new Uint8Array(30000) })).toString('base64');

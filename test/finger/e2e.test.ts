@@ -1,3 +1,4 @@
+import { EnrolSessions } from '../../hub/biometrics/enrol-sessions.js';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDeviceKeys } from '../../protocol/index.js';
@@ -56,12 +57,17 @@ describe('finger end to end through hub and kiosk (simulate)', () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
+  const openSession = (id: string, nip: string, finger: number) =>
+    new EnrolSessions(hub.ctx.db).start({ id, deviceId: 'kiosk-finger-1', args: { nip, method: 'finger', finger, timeoutS: 120 }, opdCode: 'DINKES', by: 'test', now: new Date() });
+
   it('enrols at the kiosk, syncs back through the roster, and punches reach the hub with method "finger"', async () => {
     const sim = simulatedSensors.get('kiosk-finger-1')!;
     expect(sim).toBeDefined();
     await waitFor(() => app.health.components().finger?.state === 'ok', 10_000, 'finger ok');
 
     // Enrolment mode (as the remote command enrol_mode would ask): two captures of the same finger.
+    // The hub accepts the upload only for the session such a command opens (test/security/biometric-enrolment.test.ts).
+    openSession('e2e-1', SITI, 2);
     const result = new Promise<KioskEvents['enrol:result'][0]>((r) => app.bus.once('enrol:result', r));
     app.bus.emit('enrol:request', { requestId: 'e2e-1', nip: SITI, method: 'finger', finger: 2 });
     await simulatedEnrolTouch(sim, SITI, 2);
@@ -112,6 +118,8 @@ describe('finger end to end through hub and kiosk (simulate)', () => {
     expect((await post({ nip: '111111111111111111', finger: 1, template: tpl })).status).toBe(404);
     expect((await post({ nip: '197001011990011001', finger: 1, template: tpl })).status).toBe(409); // inactive
     expect((await post({ nip: BUDI, finger: 11, template: tpl })).status).toBe(400);
+    expect((await post({ nip: BUDI, finger: 6, template: tpl })).status).toBe(403); // no enrolment session
+    openSession('api-1', BUDI, 6);
     expect((await post({ nip: BUDI, finger: 6, template: tpl })).status).toBe(201);
 
     const admin = await addUser(hub.store, { username: 'bkpsdm1', name: 'Admin', role: 'bkpsdm', now: new Date() });

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
-  GENESIS_HASH, Topics, generateDeviceKeys, loadPrivateKey, newId, punchHash, signPunch, type Ack, type Punch, type UnsignedPunch,
+  GENESIS_HASH, Topics, generateDeviceKeys, loadPrivateKey, newId, newIdAt, punchHash, signPunch, type Ack, type Punch, type UnsignedPunch,
 } from '../../protocol/index.js';
 import type { SqliteDb } from '../../hub/store/sqlite.js';
 import type { CoreStore } from '../../hub/store/core-store.js';
@@ -50,7 +50,7 @@ export function makeDevice(id: string, password: string, key: KeyObject, publicK
     id, password, key, publicKeyPem, seq: 0, prevHash: GENESIS_HASH,
     next(over = {}) {
       const u: UnsignedPunch = {
-        id: newId(),
+        id: '',
         deviceId: id,
         seq: d.seq + 1,
         nip: '198503122010011002',
@@ -61,6 +61,8 @@ export function makeDevice(id: string, password: string, key: KeyObject, publicK
         prevHash: d.prevHash,
         ...over,
       };
+      // like a kiosk: the UUIDv7 time is the capture time (the hub checks they agree)
+      if (!u.id) u.id = newIdAt(Date.parse(u.capturedAt));
       const p = signPunch(u, key);
       d.seq = u.seq;
       d.prevHash = punchHash(u);

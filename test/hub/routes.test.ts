@@ -33,6 +33,7 @@ describe('hub HTTP routes', () => {
       for (const p of people.values()) p.face = [{ modelId: 'm1', vector: 'AAAA' }];
     },
     openapi: { '/probe': { get: { summary: 'probe', responses: { '200': { description: 'OK' } } } } },
+    access: { 'GET /probe': ['bkpsdm', 'opd_admin'] },
   };
 
   beforeEach(async () => {

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { GENESIS_HASH, generateDeviceKeys, loadPrivateKey, newId, signPunch, type UnsignedPunch } from '../../protocol/index.js';
+import { GENESIS_HASH, generateDeviceKeys, loadPrivateKey, newId, punchHash, signPunch, type Punch, type UnsignedPunch } from '../../protocol/index.js';
 import { InlineVerifier, WorkerPoolVerifier, availableBackend, type VerifyItem } from '../../hub/ingest/verify-pool.js';
 
 /**
@@ -57,6 +57,9 @@ describe('Ed25519 verification backends agree', () => {
       const pool = new WorkerPoolVerifier(2, 1, backend);
       pools.push(pool);
       expect(await pool.verifyMany(cases.map((c) => c.item))).toEqual(expected);
+      // with the chain hash (ingest): the same verdicts, and each valid punch's hash is protocol punchHash
+      const want = cases.map((c) => (c.valid ? punchHash(JSON.parse(c.item.json) as Punch) : null));
+      for (const v of [inline, pool]) expect(await v.verifyManyHashed(cases.map((c) => c.item))).toEqual({ ok: expected, hashes: want });
     });
   }
 });

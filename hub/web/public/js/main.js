@@ -9,6 +9,7 @@ import { renderAttendance } from './pages/attendance.js';
 import { renderTpp } from './pages/tpp.js';
 import { renderLate } from './pages/late.js';
 import { renderApprovals } from './pages/approvals.js';
+import { renderAudit } from './pages/audit.js';
 
 /** Pages by hash route (#/presensi?bulan=2026-10&opd=DINKES): state lives in the URL, so it can be bookmarked. */
 const PAGES = [
@@ -18,7 +19,11 @@ const PAGES = [
   { path: 'tpp', label: 'nav.tpp', render: renderTpp },
   { path: 'terlambat', label: 'nav.late', render: renderLate },
   { path: 'persetujuan', label: 'nav.approvals', render: renderApprovals },
+  { path: 'audit', label: 'nav.audit', render: renderAudit },
 ];
+/** Pages a technician may open (terminals only: the API refuses them the rest, hub/http/roles.ts). */
+const TECHNICIAN_PAGES = new Set(['terminal']);
+const pagesFor = (user) => (user.role === 'technician' ? PAGES.filter((p) => TECHNICIAN_PAGES.has(p.path)) : PAGES);
 
 const root = document.getElementById('app');
 let cleanup = null;
@@ -72,7 +77,8 @@ async function route() {
   }
   const { path, params: own } = parseHash();
   const params = SCOPED.has(path) ? { ...remembered(), ...own } : own;
-  const page = PAGES.find((p) => p.path === path) ?? PAGES[0];
+  const pages = pagesFor(session.user);
+  const page = pages.find((p) => p.path === path) ?? pages[0];
   const main = h('main', { id: 'main', tabindex: '-1' });
   fill(root, shell(session, page), main, footer());
   const ctx = { session, params, setParams: (p) => setParams(page.path, p) };
@@ -88,7 +94,7 @@ function shell(session, active) {
   const opd = u.role === 'opd_admin' ? session.opds?.[0]?.name ?? u.opdCode : null;
   return h('header.top',
     h('div.brand', h('span.logo', { 'aria-hidden': 'true' }, 'H'), h('span', t('app.name'))),
-    h('nav', { 'aria-label': 'menu' }, PAGES.map((p) => h('a', { href: `#/${p.path}`, class: p === active ? 'active' : undefined, 'aria-current': p === active ? 'page' : undefined }, t(p.label)))),
+    h('nav', { 'aria-label': 'menu' }, pagesFor(u).map((p) => h('a', { href: `#/${p.path}`, class: p === active ? 'active' : undefined, 'aria-current': p === active ? 'page' : undefined }, t(p.label)))),
     h('div.who',
       h('span.user', { title: u.username }, u.name, h('small', opd ? `${t('role.opd_admin')} · ${opd}` : t(`role.${u.role}`))),
       h('button.link', { type: 'button', onclick: toggleLang, 'data-testid': 'lang' }, t('lang.switch')),

@@ -1,0 +1,113 @@
+import type { SqliteDb } from '../store/sqlite.js';
+import { AUDIT_GENESIS, entryHash, type ActorKind, type AuditEntry } from './chain.js';
+
+/** What an appender supplies; the repository assigns id, prevHash and hash atomically. */
+export interface AuditDraft {
+  at: string;
+  actor: string;
+  actorKind: ActorKind;
+  role: string | null;
+  source: string | null;
+  action: string;
+  target: string | null;
+  opdCode: string | null;
+  before: string | null;
+  after: string | null;
+  status: number | null;
+}
+
+export interface AuditFilter {
+  from?: string;
+  to?: string;
+  actor?: string;
+  /** Prefix match: `device.` finds every device action. */
+  action?: string;
+  target?: string;
+  /** Only entries concerning this OPD (OPD admins). */
+  opdCode?: string;
+  limit?: number;
+  offset?: number;
+}
+
+/**
+ * Storage of the audit log behind one small interface (SQLite now; the PostgreSQL store
+ * implements the same four methods: append under a lock or SERIALIZABLE, a sequence for ids).
+ */
+export interface AuditRepository {
+  /** Appends one entry as the chain's next link: id = highest id ever + 1, prevHash = last entry's hash. */
+  append(d: AuditDraft): Promise<AuditEntry>;
+  /** Newest first. */
+  list(f: AuditFilter): Promise<{ items: AuditEntry[]; total: number }>;
+  /** Every entry in id order (verify, export), read in pages. */
+  scan(pageSize?: number): AsyncIterable<AuditEntry>;
+  /** The highest id ever assigned (a deleted last entry leaves it above the last stored id). */
+  highWater(): Promise<number>;
+}
+
+type Row = {
+  id: number; at: string; actor: string; actor_kind: string; role: string | null; source: string | null; action: string; target: string | null;
+  opd_code: string | null; before: string | null; after: string | null; status: number | null; prev_hash: string; hash: string;
+};
+const toEntry = (r: Row): AuditEntry => ({
+  id: r.id, at: r.at, actor: r.actor, actorKind: r.actor_kind as ActorKind, role: r.role, source: r.source, action: r.action, target: r.target,
+  opdCode: r.opd_code, before: r.before, after: r.after, status: r.status, prevHash: r.prev_hash, hash: r.hash,
+});
+
+export class SqliteAuditRepository implements AuditRepository {
+  private readonly s;
+  private readonly appendTx;
+
+  constructor(private readonly db: SqliteDb) {
+    this.s = {
+      last: db.prepare<[], { id: number; hash: string }>('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1'),
+      seq: db.prepare<[], number>("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'").pluck(),
+      insert: db.prepare(`INSERT INTO audit_log (id, at, actor, actor_kind, role, source, action, target, opd_code, before, after, status, prev_hash, hash)
+                          VALUES (@id, @at, @actor, @actorKind, @role, @source, @action, @target, @opdCode, @before, @after, @status, @prevHash, @hash)`),
+      page: db.prepare<[number, number], Row>('SELECT * FROM audit_log WHERE id > ? ORDER BY id LIMIT ?'),
+    };
+    // IMMEDIATE: the hub and a CLI process appending at once serialise on the write lock, so two
+    // entries never claim the same predecessor.
+    this.appendTx = db.transaction((d: AuditDraft): AuditEntry => {
+      const last = this.s.last.get();
+      const high = Math.max(this.s.seq.get() ?? 0, last?.id ?? 0);
+      const e = { ...d, id: high + 1, prevHash: last?.hash ?? AUDIT_GENESIS };
+      const full: AuditEntry = { ...e, hash: entryHash(e) };
+      this.s.insert.run(full);
+      return full;
+    });
+  }
+
+  async append(d: AuditDraft): Promise<AuditEntry> {
+    return this.appendTx.immediate(d);
+  }
+
+  async list(f: AuditFilter): Promise<{ items: AuditEntry[]; total: number }> {
+    const w: string[] = [];
+    const a: Record<string, unknown> = {};
+    if (f.from) (w.push('at >= @from'), (a.from = f.from));
+    if (f.to) (w.push('at < @to'), (a.to = f.to));
+    if (f.actor) (w.push('actor = @actor'), (a.actor = f.actor));
+    if (f.action) (w.push("action LIKE @action ESCAPE '\\'"), (a.action = `${f.action.replace(/[\\%_]/g, (c) => `\\${c}`)}%`));
+    if (f.target) (w.push('target = @target'), (a.target = f.target));
+    if (f.opdCode) (w.push('opd_code = @opd'), (a.opd = f.opdCode));
+    const where = w.length ? `WHERE ${w.join(' AND ')}` : '';
+    const items = this.db.prepare<Record<string, unknown>, Row>(`SELECT * FROM audit_log ${where} ORDER BY id DESC LIMIT @limit OFFSET @offset`)
+      .all({ ...a, limit: f.limit ?? 100, offset: f.offset ?? 0 }).map(toEntry);
+    const total = this.db.prepare<Record<string, unknown>, number>(`SELECT count(*) FROM audit_log ${where}`).pluck().get(a) ?? 0;
+    return { items, total };
+  }
+
+  async *scan(pageSize = 5000): AsyncIterable<AuditEntry> {
+    let after = 0;
+    for (;;) {
+      const rows = this.s.page.all(after, pageSize);
+      for (const r of rows) yield toEntry(r);
+      if (rows.length < pageSize) return;
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
+  async highWater(): Promise<number> {
+    return Math.max(this.s.seq.get() ?? 0, this.s.last.get()?.id ?? 0);
+  }
+}
