@@ -217,6 +217,9 @@ if [ "$DEBS" -eq 1 ]; then
     mapfile -t all < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances "${PKGS[@]}" | grep -E '^[a-z0-9]' | sort -u)
     (cd "$OUT/debs" && apt-get download "${all[@]}")
   fi
+  # An index, so provision.sh lets apt pick what this kiosk needs (no display: no chromium).
+  command -v dpkg-scanpackages > /dev/null || die "dpkg-scanpackages missing: apt-get install dpkg-dev"
+  (cd "$OUT/debs" && dpkg-scanpackages --multiversion . /dev/null 2> /dev/null > Packages)
   printf '    %s files\n' "$(find "$OUT/debs" -name '*.deb' | wc -l)"
 fi
 

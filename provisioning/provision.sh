@@ -125,7 +125,24 @@ elif [ -n "$OFFLINE" ]; then
   compgen -G "$OFFLINE/debs/*.deb" > /dev/null || die "offline mirror has no debs/*.deb (make-mirror.sh without --no-debs)"
   # A power cut during an earlier run leaves dpkg half-done, and apt refuses until it is finished.
   DEBIAN_FRONTEND=noninteractive dpkg --configure -a
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$OFFLINE"/debs/*.deb
+  if [ -f "$OFFLINE/debs/Packages" ]; then
+    # The stick as an apt source of its own (the system's sources are neither used nor changed):
+    # apt installs only what this kiosk needs, e.g. no chromium/cage with --no-display.
+    want_pkgs=()
+    for p in "${PKGS[@]}"; do
+      if [ "$DISPLAY_UNIT" -eq 0 ] && { [ "$p" = chromium ] || [ "$p" = cage ]; }; then continue; fi
+      want_pkgs+=("$p")
+    done
+    compgen -G "$OFFLINE/debs/nodejs_*.deb" > /dev/null && want_pkgs+=(nodejs)
+    usb_list="$(mktemp)"
+    printf 'deb [trusted=yes] file:%s ./\n' "$OFFLINE/debs" > "$usb_list"
+    usb_apt=(-o Dir::Etc::SourceList="$usb_list" -o Dir::Etc::SourceParts=- -o APT::Get::List-Cleanup=0)
+    DEBIAN_FRONTEND=noninteractive apt-get "${usb_apt[@]}" update -q || die "apt cannot read the mirror's debs/Packages"
+    DEBIAN_FRONTEND=noninteractive apt-get "${usb_apt[@]}" install -y --no-install-recommends "${want_pkgs[@]}"
+    rm -f "$usb_list"
+  else
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$OFFLINE"/debs/*.deb
+  fi
 else
   DEBIAN_FRONTEND=noninteractive dpkg --configure -a
   DEBIAN_FRONTEND=noninteractive apt-get update -q
