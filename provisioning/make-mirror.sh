@@ -188,6 +188,12 @@ if [ "$APP" -eq 1 ]; then
     # scripts run here (they would build or fetch for x86): the addons are cross-built below.
     (cd "$stage" && npm ci --omit=dev --no-audit --no-fund --ignore-scripts --os=linux --cpu=arm64 --libc=glibc)
     cross_addons "$stage"
+    # Binaries for other platforms that npm packages carry (onnxruntime-node alone ships 265 MB of
+    # them): a Pi's SD card and the stick get only linux-arm64.
+    find "$stage/node_modules" -type d -name prebuilds -prune -print0 |
+      while IFS= read -r -d '' d; do find "$d" -mindepth 1 -maxdepth 1 -type d ! -name linux-arm64 -exec rm -rf {} +; done
+    find "$stage/node_modules/onnxruntime-node/bin" -mindepth 2 -maxdepth 2 -type d ! -name linux -exec rm -rf {} + 2> /dev/null || true
+    find "$stage/node_modules/onnxruntime-node/bin" -mindepth 3 -maxdepth 3 -type d ! -name arm64 -exec rm -rf {} + 2> /dev/null || true
   else
     (cd "$stage" && npm ci --omit=dev --no-audit --no-fund)
   fi

@@ -127,7 +127,7 @@ mke2fs -q -t ext4 -L hadirroot -d "$root" "$work/root.img" "$SIZE"
 rm -rf "$root" "$work/bb" "$work/initrd"
 
 log "stage 2 in qemu-system-aarch64 (TCG; slow)"
-nice qemu-system-aarch64 -M virt -cpu max -smp 2 -m 2048 -nographic -no-reboot \
+nice -n "${HADIR_VM_NICE:-5}" qemu-system-aarch64 -M virt -cpu max -smp 2 -m 2048 -nographic -no-reboot \
   -kernel "$work/vmlinuz" -initrd "$work/initrd-stage2.gz" -append "console=ttyAMA0 panic=-1" \
   -drive "if=virtio,format=raw,file=$work/root.img" -netdev user,id=n0 -device virtio-net-pci,netdev=n0 \
   < /dev/null > "$work/stage2.log" 2>&1 || true

@@ -84,8 +84,8 @@ export class Vm {
     if (usb) args.push('-drive', `if=virtio,format=raw,readonly=on,file=${usb}`);
     const out = createWriteStream(log, { flags: 'a' });
     out.write(`\n===== boot ${this.boots + 1} ${new Date().toISOString()} =====\n`);
-    // nice: emulation takes whole cores; others share this machine.
-    const child = spawn('nice', ['-n', '5', 'qemu-system-aarch64', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // nice: emulation takes whole cores; others may share this machine ($HADIR_VM_NICE, default 5).
+    const child = spawn('nice', ['-n', process.env.HADIR_VM_NICE ?? '5', 'qemu-system-aarch64', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.pipe(out, { end: false });
     child.stderr!.pipe(out, { end: false });
     this.exited = new Promise((r) =>
