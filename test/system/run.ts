@@ -6,7 +6,7 @@
  * moments, during provisioning, during boot and during punch bursts; at the end every journaled
  * punch must be at the hub exactly once with seq gapless.
  *
- *   npm run test:system [-- --quick] [--cuts N] [--cache DIR] [--keep]
+ *   npm run test:system [-- --quick] [--cuts N] [--cache DIR] [--keep] [--build-only]
  *
  * Human progress on stderr; the LAST line on stdout is one JSON object of figures. Everything
  * slow (image, mirror, USB image) is cached by content under --cache (default
@@ -35,6 +35,7 @@ const QUICK = flag('--quick');
 const CUTS = Number(opt('--cuts') ?? (QUICK ? 2 : 10));
 const CACHE = opt('--cache') ?? process.env.HADIR_SYSTEM_CACHE ?? '/var/cache/hadir-system';
 const KEEP = flag('--keep');
+const BUILD_ONLY = flag('--build-only'); // image, mirror and stick only (warm the cache)
 const SITE = 'VM01';
 const DEVICE = 'kiosk-vm01';
 const GUEST_HUB = '10.0.2.2'; // this machine's loopback as seen from qemu's user-mode network
@@ -62,10 +63,13 @@ const sha = (...parts: (string | Buffer)[]) => {
   return h.digest('hex').slice(0, 16);
 };
 
+const APP_PARTS = ['bin', 'cli', 'lib', 'protocol', 'kiosk', 'hub', 'models', 'provisioning', 'systemd', 'package.json', 'package-lock.json'];
+
 /** The arm64 offline mirror of the committed app (HEAD), cached by what goes into it. */
 function buildMirror(): { dir: string; built: boolean; seconds: number } {
-  const tree = execFileSync('git', ['rev-parse', 'HEAD^{tree}'], { cwd: ROOT, encoding: 'utf8' }).trim();
-  const key = sha(readFileSync(join(ROOT, 'provisioning', 'make-mirror.sh')), readFileSync(join(ROOT, 'package-lock.json')), tree);
+  // What the kiosk runs, as committed (docs and tests do not make a new mirror).
+  const tree = execFileSync('git', ['rev-parse', ...APP_PARTS.map((p) => `HEAD:${p}`)], { cwd: ROOT, encoding: 'utf8' }).replace(/\s+/g, ' ').trim();
+  const key = sha(readFileSync(join(ROOT, 'provisioning', 'make-mirror.sh')), tree);
   const dir = join(CACHE, `mirror-${key}`);
   if (existsSync(join(dir, 'SHA256SUMS'))) return { dir, built: false, seconds: 0 };
   const s = Date.now();
@@ -75,7 +79,7 @@ function buildMirror(): { dir: string; built: boolean; seconds: number } {
   // The .debs of an earlier mirror are the same files unless the package set changed: apt fetches only what is missing.
   const prev = readdirSync(CACHE).filter((d) => /^mirror-[0-9a-f]{16}$/.test(d) && existsSync(join(CACHE, d, 'debs')));
   for (const p of prev.slice(-1)) for (const f of readdirSync(join(CACHE, p, 'debs'))) cpSync(join(CACHE, p, 'debs', f), join(work, 'debs', f));
-  say(`mirror: make-mirror.sh --arch arm64 (HEAD tree ${tree.slice(0, 12)})`);
+  say(`mirror: make-mirror.sh --arch arm64 (HEAD ${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim()})`);
   sh('bash', [join(ROOT, 'provisioning', 'make-mirror.sh'), '--out', work, '--arch', 'arm64', '--models-from', join(ROOT, '..', 'shared', 'models'), '--cache', join(CACHE, 'mirror-cache')]);
   rmSync(dir, { recursive: true, force: true });
   renameSync(work, dir);
@@ -198,16 +202,22 @@ async function main(): Promise<void> {
   const times: Record<string, number> = {};
 
   let s = Date.now();
-  say('image: build-image.sh (debootstrap arm64 trixie + second stage in the VM; cached)');
-  const image = sh('bash', [join(SYS, 'build-image.sh'), '--cache', CACHE]).trim().split('\n').pop()!;
-  times.image_s = secs(Date.now() - s);
-  s = Date.now();
   const mirror = buildMirror();
   times.mirror_build_s = mirror.seconds;
   times.mirror_mb = dirMb(mirror.dir);
   const usb = buildUsb(mirror.dir);
   say(`mirror ${mirror.dir} (${times.mirror_mb} MB${mirror.built ? `, built in ${mirror.seconds} s` : ', cached'})`);
+  s = Date.now();
+  say('image: build-image.sh (debootstrap arm64 trixie + second stage in the VM; cached)');
+  const image = sh('bash', [join(SYS, 'build-image.sh'), '--cache', CACHE]).trim().split('\n').pop()!;
+  times.image_s = secs(Date.now() - s);
 
+  if (BUILD_ONLY) {
+    say('built (--build-only)');
+    rmSync(work, { recursive: true, force: true });
+    process.stdout.write(`${JSON.stringify({ arch: 'arm64', image, mirror: mirror.dir, usb, times })}\n`);
+    return;
+  }
   const chrony = startChronyd(work);
   const hub = await startHub(work);
   say(`hub on 127.0.0.1:${hub.httpPort} (guest: http://${GUEST_HUB}:${hub.httpPort}), MQTT :${hub.mqttPort}, chronyd :123`);
