@@ -184,16 +184,26 @@ if [ "$APP" -eq 1 ]; then
   trap 'rm -rf "$stage"' EXIT
   (cd "$SRC_DIR" && git archive --format=tar HEAD) | tar -xf - -C "$stage"
   if [ "$CROSS" -eq 1 ]; then
-    # npm picks the linux-arm64 optional packages (sharp's @img/sharp-linux-arm64); no install
-    # scripts run here (they would build or fetch for x86): the addons are cross-built below.
-    (cd "$stage" && npm ci --omit=dev --no-audit --no-fund --ignore-scripts --os=linux --cpu=arm64 --libc=glibc)
-    cross_addons "$stage"
-    # Binaries for other platforms that npm packages carry (onnxruntime-node alone ships 265 MB of
-    # them): a Pi's SD card and the stick get only linux-arm64.
-    find "$stage/node_modules" -type d -name prebuilds -prune -print0 |
-      while IFS= read -r -d '' d; do find "$d" -mindepth 1 -maxdepth 1 -type d ! -name linux-arm64 -exec rm -rf {} +; done
-    find "$stage/node_modules/onnxruntime-node/bin" -mindepth 2 -maxdepth 2 -type d ! -name linux -exec rm -rf {} + 2> /dev/null || true
-    find "$stage/node_modules/onnxruntime-node/bin" -mindepth 3 -maxdepth 3 -type d ! -name arm64 -exec rm -rf {} + 2> /dev/null || true
+    # node_modules depend only on the lock file and this build: kept in the cache between runs.
+    nm_key="$( { cat "$stage/package-lock.json"; echo "${CROSS_ADDONS[*]} $SUITE $ARCH"; sed -n '/^cross_addons()/,/^}/p' "$SELF_DIR/make-mirror.sh"; } | sha256sum | cut -c1-16)"
+    nm_cache="$CACHE/node_modules-$ARCH-$nm_key.tar"
+    if [ -f "$nm_cache" ]; then
+      printf '    node_modules (%s) from the cache\n' "$ARCH"
+      tar -xf "$nm_cache" -C "$stage"
+    else
+      # npm picks the linux-arm64 optional packages (sharp's @img/sharp-linux-arm64); no install
+      # scripts run here (they would build or fetch for x86): the addons are cross-built below.
+      (cd "$stage" && npm ci --omit=dev --no-audit --no-fund --ignore-scripts --os=linux --cpu=arm64 --libc=glibc)
+      cross_addons "$stage"
+      # Binaries for other platforms that npm packages carry (onnxruntime-node alone ships 265 MB of
+      # them): a Pi's SD card and the stick get only linux-arm64.
+      find "$stage/node_modules" -type d -name prebuilds -prune -print0 |
+        while IFS= read -r -d '' d; do find "$d" -mindepth 1 -maxdepth 1 -type d ! -name linux-arm64 -exec rm -rf {} +; done
+      find "$stage/node_modules/onnxruntime-node/bin" -mindepth 2 -maxdepth 2 -type d ! -name linux -exec rm -rf {} + 2> /dev/null || true
+      find "$stage/node_modules/onnxruntime-node/bin" -mindepth 3 -maxdepth 3 -type d ! -name arm64 -exec rm -rf {} + 2> /dev/null || true
+      mkdir -p "$CACHE"
+      tar -cf "$nm_cache.part" -C "$stage" node_modules && mv "$nm_cache.part" "$nm_cache"
+    fi
   else
     (cd "$stage" && npm ci --omit=dev --no-audit --no-fund)
   fi

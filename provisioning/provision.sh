@@ -220,6 +220,11 @@ ensure_user() { # name home groups...
   done
   [ ${#want[@]} -eq 0 ] || usermod "${pfx[@]}" -a -G "$(IFS=,; echo "${want[*]}")" "$name"
 }
+# The units name these groups in SupplementaryGroups=, and systemd refuses to start a unit whose
+# group does not exist (216/GROUP): Raspberry Pi OS has gpio, plain Debian arm64 does not.
+for g in video dialout gpio render input; do
+  has_group "$g" || { groupadd "${pfx[@]}" --system "$g"; info "grup dibuat / group created: $g"; }
+done
 ensure_user hadir /var/lib/hadir video dialout gpio
 ensure_user hadir-screen /var/lib/hadir-screen video render input
 uid_of() { awk -F: -v u="$1" '$1==u{print $3}' "$R/etc/passwd"; }
