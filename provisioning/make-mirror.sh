@@ -155,7 +155,7 @@ HADIR_LOG_LEVEL=warn node "$SRC_DIR/bin/hadir.mjs" models verify --dir "$OUT/mod
 # the headers of the target's own Node (Debian's libnode-dev: same ABI as its nodejs).
 cross_addons() {
   local stage="$1" hdr="$CACHE/node-headers-$SUITE-$ARCH" gyp m dl
-  if [ ! -d "$hdr/usr/include/nodejs" ]; then
+  if [ ! -f "$hdr/usr/include/node/common.gypi" ]; then
     dl="$(mktemp -d)"
     (cd "$dl" && apt_target download libnode-dev libuv1-dev > /dev/null) || die "cannot download libnode-dev for $ARCH"
     rm -rf "$hdr.new" && mkdir -p "$hdr.new"
@@ -170,7 +170,7 @@ cross_addons() {
     (cd "$stage/node_modules/$m" &&
       CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ LINK=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar \
         CXXFLAGS="-I$hdr/usr/include" CFLAGS="-I$hdr/usr/include" \
-        nice node "$gyp" rebuild --arch=arm64 --nodedir="$hdr/usr/include/nodejs" --jobs=2 > "$stage/.gyp-$m.log" 2>&1) ||
+        nice node "$gyp" rebuild --arch=arm64 --nodedir="$hdr/usr" --jobs=2 > "$stage/.gyp-$m.log" 2>&1) ||
       { tail -30 "$stage/.gyp-$m.log" >&2; die "cross-compiling $m failed"; }
     rm -f "$stage/.gyp-$m.log"
     find "$stage/node_modules/$m/build" -name '*.node' -exec file {} + | grep -q 'ARM aarch64' || die "$m: no aarch64 .node built"
