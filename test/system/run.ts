@@ -142,10 +142,13 @@ function newToken(hub: Hub): string {
 }
 let tokens = 0;
 
+/** The enrolled device (a second token after a cut during enrolment registers a new one). */
+let deviceId = DEVICE;
+
 function hubPunches(hub: Hub): { id: string; seq: number }[] {
   const db = new Database(join(hub.dir, 'hub.db'), { readonly: true, timeout: 5000 });
   try {
-    return db.prepare('SELECT id, seq FROM punches WHERE device_id = ?').all(DEVICE) as { id: string; seq: number }[];
+    return db.prepare('SELECT id, seq FROM punches WHERE device_id = ?').all(deviceId) as { id: string; seq: number }[];
   } finally {
     db.close();
   }
@@ -262,7 +265,8 @@ async function main(): Promise<void> {
       if (attempt >= 1) throw new Error(`provisioning failed (exit ${r.code}):\n${r.out.slice(-3000)}`);
       say(`provision.sh failed (exit ${r.code}) after the cut: ${r.out.trim().split('\n').slice(-3).join(' | ')}`);
     }
-    say(`provisioned in ${times.provision_s} s`);
+    deviceId = (JSON.parse(await vm.run('cat /etc/hadir/kiosk.json', { timeoutMs: 60_000 })) as { deviceId: string }).deviceId;
+    say(`provisioned in ${times.provision_s} s as ${deviceId}`);
     // Test-only settings: synthetic people punch again and again (no dedup window), simulated camera.
     await vm.run(
       `node_=/opt/hadir/node/bin/node; $node_ -e 'const f="/etc/hadir/kiosk.json",fs=require("fs"),c=JSON.parse(fs.readFileSync(f));c.dedupWindowMin=0;fs.writeFileSync(f+".new",JSON.stringify(c,null,2))' && chown hadir:hadir /etc/hadir/kiosk.json.new && chmod 600 /etc/hadir/kiosk.json.new && mv /etc/hadir/kiosk.json.new /etc/hadir/kiosk.json
