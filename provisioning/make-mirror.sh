@@ -168,12 +168,14 @@ cross_addons() {
     [ -f "$stage/node_modules/$m/binding.gyp" ] || continue
     printf '    cross-compiling %s for %s\n' "$m" "$ARCH"
     (cd "$stage/node_modules/$m" &&
-      CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ LINK=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar \
+      # npm_config_nodedir too: an npmrc's nodedir (exported by npm to scripts) otherwise wins.
+      npm_config_nodedir="$hdr/usr" CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ LINK=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar \
         CXXFLAGS="-I$hdr/usr/include" CFLAGS="-I$hdr/usr/include" \
         nice node "$gyp" rebuild --arch=arm64 --nodedir="$hdr/usr" --jobs=2 > "$stage/.gyp-$m.log" 2>&1) ||
       { tail -30 "$stage/.gyp-$m.log" >&2; die "cross-compiling $m failed"; }
     rm -f "$stage/.gyp-$m.log"
     find "$stage/node_modules/$m/build" -name '*.node' -exec file {} + | grep -q 'ARM aarch64' || die "$m: no aarch64 .node built"
+    grep -q "\"nodedir\": \"$hdr/usr\"" "$stage/node_modules/$m/build/config.gypi" || die "$m: not built against $hdr/usr"
     rm -rf "$stage/node_modules/$m/build/Release/obj.target" "$stage/node_modules/$m/build/Release/.deps"
   done
 }
