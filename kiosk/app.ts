@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { loadPrivateKey, type ComponentState, type Health } from '../protocol/index.js';
 import { UserError } from '../lib/errors.js';
@@ -9,6 +8,7 @@ import type { KioskConfig } from './config.js';
 import type { HealthRegistry, KioskBus, KioskContext, KioskEvents, KioskExtension } from './extension.js';
 import { extensionFactories } from './extensions.js';
 import type { ClockService, Feedback, FeedbackEvent, HealthReporter, Identification, IdentificationSource } from './types.js';
+import { InstanceLock } from './instance-lock.js';
 import { Journal } from './journal.js';
 import { MqttLink } from './link.js';
 import { Publisher } from './publisher.js';
@@ -166,7 +166,7 @@ export class KioskApp {
   }
 
   async start(): Promise<void> {
-    this.takeLock();
+    this.lock = await InstanceLock.acquire(this.config.dataDir);
     try {
       await this.startCore();
     } catch (e) {
@@ -269,31 +269,8 @@ export class KioskApp {
     }
   }
 
-  /**
-   * One kiosk process per data dir: a second one (a technician running `hadir kiosk` by hand next
-   * to the service) would fight over the MQTT client id and interleave the publisher. A lock left by
-   * a killed process (pid no longer alive) is taken over.
-   */
-  private takeLock(): void {
-    const path = join(this.config.dataDir, 'kiosk.lock');
-    if (heldLocks.has(path)) throw new UserError(`another kiosk is already running in this process with data dir ${this.config.dataDir}`, 'stop it first');
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        writeFileSync(path, String(process.pid), { flag: 'wx' });
-        heldLocks.add(path);
-        this.lockPath = path;
-        return;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        const pid = Number(readFileSync(path, 'utf8').trim());
-        if (pid && pid !== process.pid && isAlive(pid)) {
-          throw new UserError(`another kiosk process (pid ${pid}) is already running with data dir ${this.config.dataDir}`, 'stop it first (systemctl stop hadir-kiosk) — `hadir kiosk journal` can read the journal while it runs');
-        }
-        unlinkSync(path);
-      }
-    }
-  }
-  private lockPath: string | null = null;
+  /** One kiosk process per data dir (see InstanceLock: released by the kernel when we die). */
+  private lock: InstanceLock | null = null;
 
   addSource(source: IdentificationSource): void {
     this.sources.push(source);
@@ -403,27 +380,9 @@ export class KioskApp {
     this.publisher.stop();
     await this.link.stop().catch(() => {});
     this.journal.close();
-    if (this.lockPath) {
-      try {
-        unlinkSync(this.lockPath);
-      } catch {
-        /* already gone */
-      }
-      heldLocks.delete(this.lockPath);
-      this.lockPath = null;
-    }
+    await this.lock?.release();
+    this.lock = null;
     this.log.info('kiosk stopped');
   }
 }
 
-/** Data-dir locks held by kiosks in this process (tests and the demo run several). */
-const heldLocks = new Set<string>();
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -113,7 +113,7 @@ fi
 if [ -z "$R" ]; then
   # shellcheck disable=SC1091
   . /etc/os-release
-  [ "${VERSION_CODENAME:-}" = "bookworm" ] || info "PERINGATAN / WARNING: built for Debian bookworm, this is ${PRETTY_NAME:-unknown}"
+  case "${VERSION_CODENAME:-}" in bookworm|trixie) ;; *) info "PERINGATAN / WARNING: built for Debian bookworm/trixie, this is ${PRETTY_NAME:-unknown}" ;; esac
   [ "$(uname -m)" = "aarch64" ] || info "PERINGATAN / WARNING: built for 64-bit Raspberry Pi OS (aarch64), this is $(uname -m)"
 fi
 
@@ -123,8 +123,28 @@ if [ -n "$R" ]; then
   skip_host "apt-get install ${PKGS[*]} (install them in the image with a chroot/qemu or on first boot)"
 elif [ -n "$OFFLINE" ]; then
   compgen -G "$OFFLINE/debs/*.deb" > /dev/null || die "offline mirror has no debs/*.deb (make-mirror.sh without --no-debs)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$OFFLINE"/debs/*.deb
+  # A power cut during an earlier run leaves dpkg half-done, and apt refuses until it is finished.
+  DEBIAN_FRONTEND=noninteractive dpkg --configure -a
+  if [ -f "$OFFLINE/debs/Packages" ]; then
+    # The stick as an apt source of its own (the system's sources are neither used nor changed):
+    # apt installs only what this kiosk needs, e.g. no chromium/cage with --no-display.
+    want_pkgs=()
+    for p in "${PKGS[@]}"; do
+      if [ "$DISPLAY_UNIT" -eq 0 ] && { [ "$p" = chromium ] || [ "$p" = cage ]; }; then continue; fi
+      want_pkgs+=("$p")
+    done
+    compgen -G "$OFFLINE/debs/nodejs_*.deb" > /dev/null && want_pkgs+=(nodejs)
+    usb_list="$(mktemp)"
+    printf 'deb [trusted=yes] file:%s ./\n' "$OFFLINE/debs" > "$usb_list"
+    usb_apt=(-o Dir::Etc::SourceList="$usb_list" -o Dir::Etc::SourceParts=- -o APT::Get::List-Cleanup=0)
+    DEBIAN_FRONTEND=noninteractive apt-get "${usb_apt[@]}" update -q || die "apt cannot read the mirror's debs/Packages"
+    DEBIAN_FRONTEND=noninteractive apt-get "${usb_apt[@]}" install -y --no-install-recommends "${want_pkgs[@]}"
+    rm -f "$usb_list"
+  else
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$OFFLINE"/debs/*.deb
+  fi
 else
+  DEBIAN_FRONTEND=noninteractive dpkg --configure -a
   DEBIAN_FRONTEND=noninteractive apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${PKGS[@]}"
 fi
@@ -140,7 +160,10 @@ mkdir -p "$R/opt/hadir"
 node_tarball=""
 if [ -n "$OFFLINE" ]; then
   node_tarball="$(compgen -G "$OFFLINE/node/node-v*-linux-*.tar.[gx]z" | head -n1 || true)"
-  [ -n "$node_tarball" ] || die "offline mirror has no node/node-v*-linux-*.tar.xz"
+  if [ -z "$node_tarball" ] && compgen -G "$OFFLINE/debs/nodejs_*.deb" > /dev/null; then
+    node_tarball="debian-nodejs" # make-mirror.sh --arch arm64 / --node-from-debs: Node is Debian's package
+  fi
+  [ -n "$node_tarball" ] || die "offline mirror has neither node/node-v*-linux-*.tar.xz nor debs/nodejs_*.deb"
 else
   arch="arm64"; [ "$(uname -m)" = "x86_64" ] && [ -z "$R" ] && arch="x64"
   v="$NODE_VERSION_DEFAULT"
@@ -155,7 +178,17 @@ else
   fi
 fi
 node_name="$(basename "$node_tarball")"
-if [ -x "$NODE_DIR/bin/node" ] && [ "$(cat "$NODE_DIR/.hadir-source" 2>/dev/null)" = "$node_name" ]; then
+if [ "$node_tarball" = "debian-nodejs" ]; then
+  [ -n "$R" ] || [ -x /usr/bin/node ] || die "Debian's nodejs package did not install /usr/bin/node"
+  # The units run /opt/hadir/node/bin/node whatever Node is: here a link to Debian's.
+  if [ "$(readlink "$NODE_DIR/bin/node" 2> /dev/null)" != /usr/bin/node ]; then
+    rm -rf "$NODE_DIR.new" && mkdir -p "$NODE_DIR.new/bin"
+    ln -s /usr/bin/node "$NODE_DIR.new/bin/node"
+    printf '%s\n' "$node_name" > "$NODE_DIR.new/.hadir-source"
+    rm -rf "$NODE_DIR" && mv "$NODE_DIR.new" "$NODE_DIR"
+  fi
+  info "Node.js dari paket Debian / from Debian's package: $([ -n "$R" ] || /usr/bin/node --version)"
+elif [ -x "$NODE_DIR/bin/node" ] && [ "$(cat "$NODE_DIR/.hadir-source" 2>/dev/null)" = "$node_name" ]; then
   info "sudah terpasang / already installed: $node_name"
 else
   rm -rf "$NODE_DIR.new"
@@ -187,6 +220,11 @@ ensure_user() { # name home groups...
   done
   [ ${#want[@]} -eq 0 ] || usermod "${pfx[@]}" -a -G "$(IFS=,; echo "${want[*]}")" "$name"
 }
+# The units name these groups in SupplementaryGroups=, and systemd refuses to start a unit whose
+# group does not exist (216/GROUP): Raspberry Pi OS has gpio, plain Debian arm64 does not.
+for g in video dialout gpio render input; do
+  has_group "$g" || { groupadd "${pfx[@]}" --system "$g"; info "grup dibuat / group created: $g"; }
+done
 ensure_user hadir /var/lib/hadir video dialout gpio
 ensure_user hadir-screen /var/lib/hadir-screen video render input
 uid_of() { awk -F: -v u="$1" '$1==u{print $3}' "$R/etc/passwd"; }
@@ -364,6 +402,9 @@ if [ "$DISPLAY_UNIT" -eq 0 ] && [ -z "$R" ]; then systemctl disable --now hadir-
 if [ -z "$R" ]; then systemctl stop hadir-kiosk.service 2> /dev/null || true; fi
 
 # ---------------------------------------------------------------- self-test
+# Everything written so far reaches the disk before anyone is told it is done (the technician
+# may pull the plug at once).
+sync
 printf 'provisioned=%s\nrelease=%s\nroot=%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$app_id" "${R:-/}" > "$STATE_DIR/last-run"
 selftest_rc=0
 if [ "$SELFTEST" -eq 1 ]; then

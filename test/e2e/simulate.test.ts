@@ -1,9 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { startHub } from '../../hub/server.js';
+import { lockHolder } from '../../kiosk/instance-lock.js';
 import { privateMosquitto } from '../hub/helpers.js';
-import { addKiosk, checkExactlyOnce, exitWithin, hubPunches, kioskJournal, rand, seedOrg, spawnHadir, tmp, waitUntil } from './harness.js';
+import { addKiosk, checkExactlyOnce, exitWithin, hubPunches, kioskJournal, rand, seedOrg, spawnHadir, tmp } from './harness.js';
 
 /**
  * `hadir kiosk --simulate --punches N` against the REAL hub: once through the hub's embedded aedes
@@ -50,11 +51,14 @@ describe('simulated kiosk → real hub', () => {
   it('through the embedded aedes broker; a continuous run stops cleanly on SIGTERM', async () => {
     const { k, stored } = await simulateRun({ tag: 'aedes' });
     const run = spawnHadir(['kiosk', '--config', k.configPath, '--simulate', '--rate', '20']);
-    await waitUntil(() => existsSync(join(k.kioskDataDir, 'kiosk.lock')), 30_000, 'kiosk start');
+    for (let t0 = Date.now(); (await lockHolder(k.kioskDataDir)) !== run.child.pid; ) {
+      if (Date.now() - t0 > 30_000) throw new Error(`kiosk start: ${run.output()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     await new Promise((r) => setTimeout(r, 2000));
     run.child.kill('SIGTERM');
     expect(await exitWithin(run, 20_000, 'kiosk stop')).toBe(0);
-    expect(existsSync(join(k.kioskDataDir, 'kiosk.lock'))).toBe(false);
+    expect(await lockHolder(k.kioskDataDir)).toBe(null);
     const journal = await kioskJournal(k.configPath);
     expect(journal.integrity).toBe('ok');
     expect(journal.rows.length).toBeGreaterThan(stored.length);

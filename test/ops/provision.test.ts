@@ -229,6 +229,31 @@ describe.skipIf(!canRun)('provision.sh --root into a temp root against a real hu
     expect(bad.out).toMatch(/--hub must start with http/);
   });
 
+  it('a mirror whose Node is Debian\'s nodejs .deb (make-mirror --arch arm64): /opt/hadir/node/bin/node links to /usr/bin/node; a missing gpio group is made', async () => {
+    const deb = join(tmp[1]!, 'mirror-debnode');
+    cpSync(mirror, deb, { recursive: true });
+    rmSync(join(deb, 'node'), { recursive: true, force: true });
+    rmSync(join(deb, 'SHA256SUMS'), { force: true });
+    mkdirSync(join(deb, 'debs'), { recursive: true });
+    writeFileSync(join(deb, 'debs', 'nodejs_20.19.2+dfsg-1+deb13u3_arm64.deb'), ''); // --root mode installs no packages
+    const root2 = makeImageRoot();
+    tmp.push(root2);
+    // Plain Debian arm64 has no gpio group; the kiosk unit's SupplementaryGroups= names it.
+    for (const f of ['etc/group', 'etc/gshadow']) writeFileSync(join(root2, f), readFileSync(join(root2, f), 'utf8').replace(/^gpio:.*\n/m, ''));
+    const token2 = (await registerDevice(hub.store, { siteCode: 'PKM-01-A', deviceId: 'kiosk-prov-debnode', now: new Date() })).token;
+    const a = args.map((x) => (x === mirror ? deb : x === root ? root2 : x === token ? token2 : x));
+    const r = await sh('bash', [...a, '--skip-selftest']);
+    expect(r.out).toMatch(/provision: SELESAI \/ DONE/);
+    expect(readlinkSync(join(root2, 'opt/hadir/node/bin/node'))).toBe('/usr/bin/node');
+    expect(readFileSync(join(root2, 'etc/group'), 'utf8')).toMatch(/^gpio:x:\d+:hadir$/m);
+    const noNode = join(tmp[1]!, 'mirror-nonode');
+    cpSync(deb, noNode, { recursive: true });
+    rmSync(join(noNode, 'debs'), { recursive: true, force: true });
+    const r2 = await sh('bash', [...a.map((x) => (x === deb ? noNode : x)), '--skip-selftest']);
+    expect(r2.status).toBe(1);
+    expect(r2.out).toMatch(/offline mirror has neither node\/node-v\*-linux-\*.tar.xz nor debs\/nodejs_\*.deb/);
+  });
+
   it('make-mirror refuses to build CPU-specific parts on another CPU', async () => {
     if (process.arch === 'arm64') return;
     const r = await sh('bash', [join(REPO, 'provisioning/make-mirror.sh'), '--out', join(tmp[1]!, 'mirror2'), '--node-tarball', '/nonexistent.tar.gz']);
