@@ -7,6 +7,7 @@ import { registerFaceCommands } from './face.js';
 import { registerFingerCommands } from './finger.js';
 import { registerAttendanceCommands } from './attendance.js';
 import { registerOpsCommands } from './ops.js';
+import { registerFleetCommands } from './fleet.js';
 
 export async function main(argv: string[]): Promise<void> {
   const groups = createProgram();
@@ -17,6 +18,7 @@ export async function main(argv: string[]): Promise<void> {
     registerFingerCommands,
     registerAttendanceCommands,
     registerOpsCommands,
+    registerFleetCommands,
   ]) {
     register(groups);
   }
