@@ -21,7 +21,17 @@ export async function runUpdater(configPath: string, o: { once?: boolean } = {})
     throw new UserError(`release public key ${config.update.publicKeyFile} does not exist`, 'install release-key.pub there (provision.sh --release-key FILE) or set update.publicKeyFile');
   }
   const supervisor = config.update.restart === 'systemd' ? new SystemdSupervisor(config.update.unit) : new SignalSupervisor(config.dataDir);
-  const u = new Updater({ config, configPath, supervisor, log });
+  // Fault injection for the power-cut test: hold at a step (writing <stateDir>/held-at) until killed.
+  const holdAt = process.env.HADIR_UPDATER_HOLD_AT;
+  const checkpoint = holdAt
+    ? async (step: string) => {
+        if (step !== holdAt) return;
+        const { writeFileSync } = await import('node:fs');
+        writeFileSync(`${config.update.stateDir}/held-at`, step);
+        await new Promise(() => {});
+      }
+    : undefined;
+  const u = new Updater({ config, configPath, supervisor, log, checkpoint });
   let stopping = false;
   let wake: (() => void) | null = null;
   const stop = () => {
@@ -48,7 +58,7 @@ export async function runUpdater(configPath: string, o: { once?: boolean } = {})
     const waitMs = config.update.pollS * 1000 * (0.8 + Math.random() * 0.4);
     await new Promise<void>((r) => {
       wake = r;
-      setTimeout(r, waitMs).unref();
+      setTimeout(r, waitMs); // keeps the process alive between polls
     });
   }
   process.off('SIGTERM', stop);

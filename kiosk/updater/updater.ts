@@ -49,6 +49,11 @@ export interface UpdaterDeps {
   log: Logger;
   arch?: ReleaseArch;
   now?: () => number;
+  /**
+   * Called after each durable step ('downloaded', 'staged', 'promoted', 'switching', 'switched',
+   * 'restarted'): the power-cut test holds the updater there and kills it with the kiosk.
+   */
+  checkpoint?: (step: string) => Promise<void>;
   /** Download progress hook (tests interrupt a download with it). */
   onDownloadChunk?: (bytesSoFar: number, abort: () => void) => void;
 }
@@ -94,6 +99,10 @@ export class Updater {
 
   private log(obj: Record<string, unknown>, msg: string): void {
     this.d.log.info(obj, msg);
+  }
+
+  private async step(name: string): Promise<void> {
+    await this.d.checkpoint?.(name);
   }
 
   // ---------------------------------------------------------------- hub
@@ -199,6 +208,7 @@ export class Updater {
     const dl = await this.download(offer.version, b);
     const downloadS = (this.now() - t0) / 1000;
     if (dl.transferred > 0) await this.report({ ...base, phase: 'downloaded', timings: { downloadS, bytes: b.size } });
+    await this.step('downloaded');
     if (!offer.installNow) return { kind: 'waiting', version: offer.version, reason: `di luar jendela pemasangan / outside the install window ${offer.installWindow} (not in ${offer.blackouts})` };
     return this.install(offer, dl.path, { downloadS });
   }
@@ -220,7 +230,9 @@ export class Updater {
         linkNodeModules(staging, this.cfg.nodeModulesDir);
       }
       if (from) carryModels(this.dirs.dir(from), staging);
+      await this.step('staged');
       this.dirs.promote(offer.version);
+      await this.step('promoted');
     } catch (e) {
       this.dirs.cleanStaging();
       rmSync(bundle, { force: true });
@@ -237,7 +249,9 @@ export class Updater {
     const st = this.state();
     const next: UpdaterState = { ...st, phase: 'switching', rolloutId: offer.rolloutId, from: from ?? undefined, to: offer.version, fromVersion, switchedAt: new Date(this.now()).toISOString(), timings };
     this.save(next);
+    await this.step('switching');
     this.dirs.switchTo(offer.version);
+    await this.step('switched');
     this.save({ ...next, phase: 'confirming' });
     this.log({ version: offer.version, from }, 'current switched; restarting the kiosk');
     return this.restartAndConfirm({ ...next, phase: 'confirming' });
@@ -247,6 +261,7 @@ export class Updater {
     const version = s.to!;
     const tRestart = this.now();
     await this.d.supervisor.restart();
+    await this.step('restarted');
     const res = await this.confirm(version, tRestart);
     const timings = { ...(s.timings ?? {}), ...res.timings };
     if (res.ok) {
