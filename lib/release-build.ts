@@ -123,7 +123,9 @@ export async function buildRelease(o: BuildOptions): Promise<{ manifest: Release
       for (const p of nmFiles) entries.push(entry(nm, p, 'node_modules/'));
     }
     if (!arch || !(RELEASE_ARCHES as readonly string[]).includes(arch)) throw new UserError(`--arch ${arch} is not supported`, 'use arm64 or x64');
-    const migrations = JSON.parse(readFileSync(join(appDir, 'kiosk/journal-migrations.json'), 'utf8')) as { migrations: unknown[] };
+    // An app from before journal migrations existed has schema 1.
+    const migFile = join(appDir, 'kiosk/journal-migrations.json');
+    const migrations = existsSync(migFile) ? (JSON.parse(readFileSync(migFile, 'utf8')) as { migrations: unknown[] }) : { migrations: [] };
     const manifest = await manifestFor(entries, {
       version: o.version,
       arch,

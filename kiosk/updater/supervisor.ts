@@ -28,27 +28,35 @@ function alive(pid: number): boolean {
 
 /**
  * For a process manager with "restart always" (tests' supervisor, runit, a container): SIGTERM to
- * the pid in the kiosk's lock file, waiting until it has exited (SIGKILL after `killAfterMs`).
- * The manager starts it again from `current`.
+ * the kiosk's pid — from its run-state.json, or a pid lock file where the kiosk keeps one — waiting
+ * until it has exited (SIGKILL after `killAfterMs`). The manager starts it again from `current`.
  */
 export class SignalSupervisor implements KioskSupervisor {
   constructor(private readonly dataDir: string, private readonly killAfterMs = 20_000) {}
-  async restart(): Promise<void> {
-    let pid: number;
+
+  private pids(): number[] {
+    const out = new Set<number>();
     try {
-      pid = Number(readFileSync(join(this.dataDir, 'kiosk.lock'), 'utf8').trim());
-    } catch {
-      return; // not running: the manager is starting it anyway
-    }
-    if (!pid || !alive(pid)) return;
-    process.kill(pid, 'SIGTERM');
+      out.add(Number((JSON.parse(readFileSync(join(this.dataDir, 'run-state.json'), 'utf8')) as { pid: number }).pid));
+    } catch {}
+    try {
+      out.add(Number(readFileSync(join(this.dataDir, 'kiosk.lock'), 'utf8').trim()));
+    } catch {}
+    return [...out].filter((p) => Number.isInteger(p) && p > 1 && p !== process.pid && alive(p));
+  }
+
+  async restart(): Promise<void> {
+    const pids = this.pids(); // none running: the manager is starting one anyway
+    for (const pid of pids) process.kill(pid, 'SIGTERM');
     const until = Date.now() + this.killAfterMs;
-    while (alive(pid)) {
-      if (Date.now() > until) {
-        process.kill(pid, 'SIGKILL');
-        break;
+    for (const pid of pids) {
+      while (alive(pid)) {
+        if (Date.now() > until) {
+          process.kill(pid, 'SIGKILL');
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 50));
       }
-      await new Promise((r) => setTimeout(r, 50));
     }
   }
 }

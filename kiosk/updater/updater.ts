@@ -300,14 +300,12 @@ export class Updater {
    */
   async confirm(version: string, since: number, hubAck = true): Promise<{ ok: true; timings: Record<string, number> } | { ok: false; reason: string; timings: Record<string, number> }> {
     const deadline = since + this.cfg.confirmTimeoutS * 1000;
-    const pids = new Set<number>();
     let missing: string[] = [];
     let readyAtMs: number | null = null;
     while (this.now() < deadline) {
       missing = [];
       const rs = this.readRunState();
-      const live = rs && rs.version === version && alive(rs.pid) && Date.parse(rs.startedAt) >= since - 2000;
-      if (live) pids.add(rs.pid);
+      const live = rs && rs.version === version && alive(rs.pid);
       if (!live || !rs.ready) missing.push('READY belum / not reached');
       else {
         readyAtMs ??= Date.parse(rs.readyAt ?? rs.at);
@@ -327,7 +325,8 @@ export class Updater {
       }
       await new Promise((r) => setTimeout(r, 250));
     }
-    const crashed = !this.readRunState() || this.readRunState()!.version !== version ? ' (proses kiosk tidak bertahan / the kiosk process did not stay up)' : '';
+    const rs = this.readRunState();
+    const crashed = !rs || rs.version !== version || !alive(rs.pid) ? ` (tidak ada proses kiosk ${version} yang siap / no kiosk process of ${version} came up: it crashed or is still starting)` : '';
     return { ok: false, reason: `tidak sehat dalam / not healthy within ${this.cfg.confirmTimeoutS} s: ${missing.join('; ')}${crashed}`, timings: { confirmS: (this.now() - since) / 1000 } };
   }
 

@@ -32,17 +32,20 @@ export class KioskLoop {
   child: ChildProcess | null = null;
   readonly runs: { pid: number; exit: number | string | null; startedAt: number }[] = [];
   private stopped = true;
+  /** Bumped at every start/stop: a restart timer of an earlier boot must not start a second kiosk. */
+  private generation = 0;
   private log = '';
 
   constructor(private readonly root: string, private readonly configPath: string, private readonly args: string[] = ['--simulate', '--rate', '5', '--no-screen']) {}
 
   start(): void {
     this.stopped = false;
-    this.spawn();
+    this.generation++;
+    this.spawn(this.generation);
   }
 
-  private spawn(): void {
-    if (this.stopped) return;
+  private spawn(gen: number): void {
+    if (this.stopped || gen !== this.generation) return;
     const cur = join(this.root, 'current');
     const child = spawn(process.execPath, [join(cur, 'bin/hadir.mjs'), 'kiosk', '--config', this.configPath, ...this.args], {
       cwd: cur,
@@ -56,12 +59,13 @@ export class KioskLoop {
     child.on('exit', (code, sig) => {
       run.exit = code ?? sig ?? -1;
       if (this.child === child) this.child = null;
-      setTimeout(() => this.spawn(), 300).unref();
+      setTimeout(() => this.spawn(gen), 300).unref();
     });
   }
 
   private async kill(sig: NodeJS.Signals): Promise<void> {
     this.stopped = true;
+    this.generation++;
     const c = this.child;
     if (!c || c.exitCode !== null || c.signalCode !== null) return;
     const exited = new Promise((r) => c.once('exit', r));
