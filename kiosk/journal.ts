@@ -85,7 +85,11 @@ export class Journal {
   /** Prepared only when the meta table exists (a read-only view of a journal older than it has none). */
   private readonly baseStmt: Database.Statement | null;
 
-  constructor(readonly path: string, opts: { readonly?: boolean } = {}) {
+  /** Migrations this code knows (journal-migrations.json; tests pass their own). */
+  private readonly migrations: readonly { sql: string }[];
+
+  constructor(readonly path: string, opts: { readonly?: boolean; migrations?: readonly { sql: string }[] } = {}) {
+    this.migrations = opts.migrations ?? MIGRATIONS;
     if (!opts.readonly) mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path, { readonly: !!opts.readonly, fileMustExist: !!opts.readonly });
     this.db.pragma('busy_timeout = 5000');
@@ -95,8 +99,8 @@ export class Journal {
       const fresh = !db0HasPunches(this.db);
       this.db.exec(SCHEMA);
       // A new journal starts at the newest schema; an existing one keeps its version until migrateForward().
-      if (fresh) for (const m of MIGRATIONS) this.db.exec(m.sql);
-      this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)").run(String(fresh ? JOURNAL_SCHEMA_VERSION : 1));
+      if (fresh) for (const m of this.migrations) this.db.exec(m.sql);
+      this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)").run(String(fresh ? 1 + this.migrations.length : 1));
     }
     const db = this.db;
     this.stmts = {
@@ -295,8 +299,8 @@ export class Journal {
    */
   migrateForward(): number[] {
     const applied: number[] = [];
-    for (let v = this.schemaVersion(); v < JOURNAL_SCHEMA_VERSION; v++) {
-      const m = MIGRATIONS[v - 1]!;
+    for (let v = this.schemaVersion(); v < 1 + this.migrations.length; v++) {
+      const m = this.migrations[v - 1]!;
       this.db.transaction(() => {
         this.db.exec(m.sql);
         this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)").run(String(v + 1));
