@@ -41,8 +41,10 @@ export function registerKioskCommands(g: Groups): void {
     .option('--no-screen', 'do not serve the local screen page')
     .action(async (o: { config?: string; simulate?: boolean; punches?: string; rate?: string; screen: boolean }) => {
       const { loadKioskConfig } = await import('../kiosk/config.js');
-      const { KioskApp } = await import('../kiosk/app.js');
       const config = loadKioskConfig(configPath(o));
+      // Before the app is even loaded: the updater counts starts that never reach READY (a crash loop).
+      (await import('../kiosk/run-state.js')).recordStart(config.dataDir);
+      const { KioskApp } = await import('../kiosk/app.js');
       if ((o.punches || o.rate) && !o.simulate) throw new UserError('--punches and --rate only make sense with --simulate', 'add --simulate');
       const punches = o.punches === undefined ? undefined : Math.floor(positiveNumber('--punches', o.punches, 1));
       const rate = positiveNumber('--rate', o.rate, 1);

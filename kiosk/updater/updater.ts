@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../../lib/write-atomic.js';
 import { BundleError, releasePublicKey, verifyBundle, writeStreamToFile, type ReleaseArch } from '../../lib/release-bundle.js';
 import { updateAnswerSchema, type UpdateAnswer, type UpdateOffer, type UpdateReport } from '../../protocol/index.js';
 import { Journal } from '../journal.js';
-import { runStatePath, type RunState } from '../run-state.js';
+import { runStatePath, startsSince, type RunState } from '../run-state.js';
 import { ReleaseDirs, carryModels, linkNodeModules } from './releases.js';
 import type { KioskSupervisor } from './supervisor.js';
 
@@ -24,6 +24,9 @@ import type { KioskSupervisor } from './supervisor.js';
  * time → switch back, restart the old release, report why. Every step is written to
  * updater-state.json first, so a power cut at any point resumes or undoes the step on next start.
  */
+
+/** Starts of a new release that died before READY after which it is rolled back without waiting out the deadline. */
+const CRASH_LOOP_STARTS = 3;
 
 export type Phase = 'idle' | 'switching' | 'confirming' | 'rollingback';
 
@@ -306,7 +309,15 @@ export class Updater {
       missing = [];
       const rs = this.readRunState();
       const live = rs && rs.version === version && alive(rs.pid);
-      if (!live || !rs.ready) missing.push('READY belum / not reached');
+      if (!live || !rs.ready) {
+        missing.push('READY belum / not reached');
+        // A crash loop: several processes of this version started and died without READY. Waiting
+        // out the deadline would only keep the kiosk from punching longer.
+        const starts = startsSince(this.d.config.dataDir, version, since - 1000).filter((s) => !alive(s.pid));
+        if (starts.length >= CRASH_LOOP_STARTS) {
+          return { ok: false, reason: `kiosk ${version} mati saat mulai / crashed at start ${starts.length} times without READY`, timings: { confirmS: (this.now() - since) / 1000 } };
+        }
+      }
       else {
         readyAtMs ??= Date.parse(rs.readyAt ?? rs.at);
         if (!rs.mqttConnected) missing.push('MQTT tidak terhubung / not connected');
