@@ -24,7 +24,7 @@ async function withFleet<T>(f: StoreFlags, fn: (s: import('../hub/fleet/service.
   const cfg = resolveHubConfig({ dataDir: f.data, dbUrl: f.db });
   const db = openSqlite(cfg.dbPath);
   try {
-    return await fn(new FleetService(db, { dataDir: cfg.dataDir, hubVersion: HUB_VERSION_FOR_FLEET, audit: logAudit({ log: childLogger('fleet') }) }));
+    return await fn(new FleetService(db, { dataDir: cfg.dataDir, hubVersion: HUB_VERSION_FOR_FLEET, audit: logAudit({ log: childLogger('fleet') }), operatorKind: 'cli' }));
   } finally {
     db.close();
   }

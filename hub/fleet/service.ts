@@ -11,13 +11,21 @@ import {
 import type { UpdateOffer, UpdateReport } from '../../protocol/index.js';
 
 /**
- * Where rollouts are audited. The hub's audit log (hub/audit, another module) plugs in here; until
- * then the default writes one log line per event. Every operator action (release added, rollout
- * started/paused/resumed/aborted) and every automatic decision (halted, completed, a kiosk's
- * failure) goes through record().
+ * Where rollouts are audited. The hub's audit log (hub/audit, another module: `AuditLog.record({actor,
+ * actorKind, action, target, after})`) plugs in here; until then the default writes one log line per
+ * event. Every operator action (release added, rollout started/paused/resumed/aborted, a site's
+ * window) and every automatic decision (stage reached, halted, completed, a kiosk's success or
+ * failure) goes through record(), after the change is committed.
  */
+export interface FleetAuditEvent {
+  action: string;
+  actor: string;
+  actorKind: 'user' | 'cli' | 'device' | 'system';
+  target: string;
+  detail: Record<string, unknown>;
+}
 export interface FleetAudit {
-  record(e: { action: string; actor: string; target: string; detail: Record<string, unknown> }): void;
+  record(e: FleetAuditEvent): void;
 }
 
 export interface RolloutRow {
@@ -69,8 +77,13 @@ const DEFAULT_UTC_OFFSET_MIN = 420; // WIB
 export class FleetService {
   constructor(
     private readonly db: SqliteDb,
-    private readonly o: { dataDir: string; hubVersion: string; audit: FleetAudit; now?: () => Date },
+    private readonly o: { dataDir: string; hubVersion: string; audit: FleetAudit; now?: () => Date; operatorKind?: 'user' | 'cli' },
   ) {}
+
+  private audit(e: Omit<FleetAuditEvent, 'actorKind'>, kind?: FleetAuditEvent['actorKind']): void {
+    const actorKind = kind ?? (e.actor === 'hub' ? 'system' : (this.o.operatorKind ?? 'user'));
+    this.o.audit.record({ ...e, actorKind });
+  }
 
   private nowIso(): string {
     return (this.o.now?.() ?? new Date()).toISOString();
@@ -123,7 +136,7 @@ export class FleetService {
     this.db
       .prepare('INSERT INTO fleet_releases (version, arch, file, size, sha256, manifest, key_id, added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run(manifest.version, manifest.arch, dest, digest.size, digest.sha256, JSON.stringify({ ...meta, fileCount: Object.keys(files).length }), keyFingerprint(pem), at, by);
-    this.o.audit.record({ action: 'release.add', actor: by, target: `${manifest.version}/${manifest.arch}`, detail: { sha256: digest.sha256, size: digest.size, keyId: keyFingerprint(pem) } });
+    this.audit({ action: 'release.add', actor: by, target: `${manifest.version}/${manifest.arch}`, detail: { sha256: digest.sha256, size: digest.size, keyId: keyFingerprint(pem) } });
     return this.release(manifest.version, manifest.arch)!;
   }
 
@@ -179,7 +192,7 @@ export class FleetService {
       }
       return rid;
     })();
-    this.o.audit.record({ action: 'rollout.start', actor: o.by, target: `rollout:${id}`, detail: { version: o.version, stages: stages.map(describeStage), window, blackouts, maxFailures, kiosks: plan.size } });
+    this.audit({ action: 'rollout.start', actor: o.by, target: `rollout:${id}`, detail: { version: o.version, stages: stages.map(describeStage), window, blackouts, maxFailures, kiosks: plan.size } });
     this.advance(id);
     return this.rollout(id)!;
   }
@@ -209,27 +222,29 @@ export class FleetService {
     const r = this.requireRollout(id);
     if (r.state !== 'running') throw new UserError(`rollout ${r.id} is ${r.state}, not running`, 'only a running rollout can be paused', 409);
     this.setState(r.id, 'paused', `dijeda oleh / paused by ${by}`);
-    this.o.audit.record({ action: 'rollout.pause', actor: by, target: `rollout:${r.id}`, detail: {} });
+    this.audit({ action: 'rollout.pause', actor: by, target: `rollout:${r.id}`, detail: {} });
     return this.rollout(r.id)!;
   }
 
   resume(id: number | undefined, by: string, maxFailures?: number): RolloutRow {
     const r = this.requireRollout(id);
     if (r.state !== 'paused' && r.state !== 'halted') throw new UserError(`rollout ${r.id} is ${r.state}`, 'only a paused or halted rollout can be resumed', 409);
+    // Refused, changing nothing, when the failures already counted would halt it again at once.
+    const targets = this.db.prepare('SELECT stage, state FROM fleet_targets WHERE rollout_id = ?').all(r.id) as { stage: number; state: TargetState }[];
+    const would = progress({ ...r, state: 'running', maxFailures: maxFailures ?? r.maxFailures }, targets);
+    if (would.state === 'halted') throw new UserError(`rollout ${r.id} would halt again at once: ${would.reason}`, 'resume with a higher --max-failures, or abort it', 409);
     if (maxFailures !== undefined) this.db.prepare('UPDATE fleet_rollouts SET max_failures = ? WHERE id = ?').run(maxFailures, r.id);
     this.setState(r.id, 'running', null);
-    this.o.audit.record({ action: 'rollout.resume', actor: by, target: `rollout:${r.id}`, detail: { maxFailures: maxFailures ?? r.maxFailures } });
+    this.audit({ action: 'rollout.resume', actor: by, target: `rollout:${r.id}`, detail: { maxFailures: maxFailures ?? r.maxFailures } });
     this.advance(r.id);
-    const after = this.rollout(r.id)!;
-    if (after.state === 'halted') throw new UserError(`rollout ${r.id} halts again at once: ${after.reason}`, 'resume with a higher --max-failures, or abort it');
-    return after;
+    return this.rollout(r.id)!;
   }
 
   abort(id: number | undefined, by: string, reason?: string): RolloutRow {
     const r = this.requireRollout(id);
     if (r.state === 'aborted' || r.state === 'completed') throw new UserError(`rollout ${r.id} is already ${r.state}`, 'nothing to abort', 409);
     this.setState(r.id, 'aborted', reason ?? `dibatalkan oleh / aborted by ${by}`);
-    this.o.audit.record({ action: 'rollout.abort', actor: by, target: `rollout:${r.id}`, detail: { reason: reason ?? null } });
+    this.audit({ action: 'rollout.abort', actor: by, target: `rollout:${r.id}`, detail: { reason: reason ?? null } });
     return this.rollout(r.id)!;
   }
 
@@ -240,9 +255,9 @@ export class FleetService {
     const p = progress(r, targets);
     if (p.state === r.state && p.stage === r.stage) return;
     this.db.prepare('UPDATE fleet_rollouts SET state = ?, stage = ?, reason = COALESCE(?, reason), updated_at = ? WHERE id = ?').run(p.state, p.stage, p.reason, this.nowIso(), id);
-    if (p.state === 'halted') this.o.audit.record({ action: 'rollout.halt', actor: 'hub', target: `rollout:${id}`, detail: { reason: p.reason } });
-    else if (p.state === 'completed') this.o.audit.record({ action: 'rollout.complete', actor: 'hub', target: `rollout:${id}`, detail: {} });
-    else this.o.audit.record({ action: 'rollout.stage', actor: 'hub', target: `rollout:${id}`, detail: { stage: p.stage, of: r.stages.length, name: describeStage(r.stages[p.stage]!) } });
+    if (p.state === 'halted') this.audit({ action: 'rollout.halt', actor: 'hub', target: `rollout:${id}`, detail: { reason: p.reason } });
+    else if (p.state === 'completed') this.audit({ action: 'rollout.complete', actor: 'hub', target: `rollout:${id}`, detail: {} });
+    else this.audit({ action: 'rollout.stage', actor: 'hub', target: `rollout:${id}`, detail: { stage: p.stage, of: r.stages.length, name: describeStage(r.stages[p.stage]!) } });
   }
 
   targets(id: number): TargetRow[] {
@@ -298,7 +313,7 @@ export class FleetService {
       parseSpan(window);
       this.db.prepare('INSERT INTO fleet_site_windows (site_code, install_window) VALUES (?, ?) ON CONFLICT (site_code) DO UPDATE SET install_window = excluded.install_window').run(siteCode, window);
     }
-    this.o.audit.record({ action: 'fleet.window', actor: by, target: `site:${siteCode}`, detail: { window } });
+    this.audit({ action: 'fleet.window', actor: by, target: `site:${siteCode}`, detail: { window } });
   }
 
   /** What a kiosk should do now: nothing, or fetch (and, inside its window, install) a release. */
@@ -338,8 +353,8 @@ export class FleetService {
         this.db.prepare('INSERT INTO fleet_failures (rollout_id, device_id, version, phase, reason, at) VALUES (?, ?, ?, ?, ?, ?)').run(rep.rolloutId, deviceId, rep.version, rep.phase, rep.reason ?? '(no reason given)', at);
       }
     })();
-    if (state === 'failed') this.o.audit.record({ action: 'kiosk.update_failed', actor: deviceId, target: `rollout:${rep.rolloutId}`, detail: { version: rep.version, phase: rep.phase, reason: rep.reason } });
-    if (state === 'confirmed') this.o.audit.record({ action: 'kiosk.updated', actor: deviceId, target: `rollout:${rep.rolloutId}`, detail: { version: rep.version, timings: rep.timings ?? null } });
+    if (state === 'failed') this.audit({ action: 'kiosk.update_failed', actor: deviceId, target: `rollout:${rep.rolloutId}`, detail: { version: rep.version, phase: rep.phase, reason: rep.reason } }, 'device');
+    if (state === 'confirmed') this.audit({ action: 'kiosk.updated', actor: deviceId, target: `rollout:${rep.rolloutId}`, detail: { version: rep.version, timings: rep.timings ?? null } }, 'device');
     this.advance(rep.rolloutId);
     return { accepted: true };
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { startHub, type RunningHub } from '../../hub/server.js';
 import { enrolTestDevice, seedOrg, tmpDir, type TestDevice } from '../hub/helpers.js';
 import { FleetModule } from '../../hub/fleet/module.js';
+import type { FleetAuditEvent } from '../../hub/fleet/service.js';
 import { generateReleaseKeys, manifestFor, releasePrivateKey, writeBundle } from '../../lib/release-bundle.js';
 import { Updater } from '../../kiosk/updater/updater.js';
 import { kioskConfigSchema } from '../../kiosk/config.js';
@@ -20,13 +21,15 @@ describe('hub fleet module', () => {
   let hub: RunningHub;
   let fleet: FleetModule;
   const devices: TestDevice[] = [];
+  const audit: FleetAuditEvent[] = [];
   const keys = generateReleaseKeys();
   const pubFile = join(dir, 'release-key.pub');
   const auth = (d: TestDevice) => ({ authorization: `Basic ${Buffer.from(`${d.id}:${d.password}`).toString('base64')}` });
 
   beforeAll(async () => {
     hub = await startHub({ dataDir: dir, httpPort: 0, mqttPort: 0, defaultMetrics: false, env: {} });
-    fleet = new FleetModule(hub.ctx); // the service keeps no state of its own: the hub's instance sees the same rows
+    // the service keeps no state of its own: the hub's instance sees the same rows; this one's audit is collected
+    fleet = new FleetModule(hub.ctx, { record: (e) => audit.push(e) });
     seedOrg(hub.ctx.db);
     for (let i = 0; i < 10; i++) devices.push(await enrolTestDevice(hub.store, i < 5 ? 'PKM-01-A' : 'SDN-01', `kf-${i}`));
     writeFileSync(pubFile, keys.publicKeyPem);
@@ -112,13 +115,17 @@ describe('hub fleet module', () => {
     const st = fleet.status(ro.id) as { failures: { reason: string }[]; targets: { state: string }[] };
     expect(st.failures.map((f) => f.reason)).toEqual(['not healthy within 120 s: MQTT not connected', 'bundle refused: signature does not verify']);
     // resume refuses to go on at the same limit; a higher one resumes
-    expect(() => fleet.service.resume(ro.id, 'test')).toThrow(/halts again/);
+    expect(() => fleet.service.resume(ro.id, 'test')).toThrow(/would halt again/);
+    expect(fleet.service.rollout(ro.id)!.state).toBe('halted'); // unchanged
     expect(fleet.service.resume(ro.id, 'test', 3).state).toBe('running');
     expect((await offered()).length).toBe(rest.length - 2);
     expect(fleet.service.pause(ro.id, 'test').state).toBe('paused');
     expect(await offered()).toHaveLength(0);
     expect(fleet.service.abort(ro.id, 'test').state).toBe('aborted');
     expect(() => fleet.service.startRollout({ version: '9.9.9', by: 'test' })).toThrow(/not stored/);
+    // every operator action went through the audit seam, after the change
+    expect(audit.filter((e) => e.target === `rollout:${ro.id}` && e.actorKind === 'user').map((e) => e.action)).toEqual(['rollout.start', 'rollout.resume', 'rollout.pause', 'rollout.abort']);
+    expect(audit.filter((e) => e.action === 'release.add').map((e) => e.target)).toEqual(['7.0.0/x64', '7.1.0/x64']);
   });
 
   it('outside the install window a kiosk only downloads', async () => {
