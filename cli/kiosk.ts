@@ -41,8 +41,10 @@ export function registerKioskCommands(g: Groups): void {
     .option('--no-screen', 'do not serve the local screen page')
     .action(async (o: { config?: string; simulate?: boolean; punches?: string; rate?: string; screen: boolean }) => {
       const { loadKioskConfig } = await import('../kiosk/config.js');
-      const { KioskApp } = await import('../kiosk/app.js');
       const config = loadKioskConfig(configPath(o));
+      // Before the app is even loaded: the updater counts starts that never reach READY (a crash loop).
+      (await import('../kiosk/run-state.js')).recordStart(config.dataDir);
+      const { KioskApp } = await import('../kiosk/app.js');
       if ((o.punches || o.rate) && !o.simulate) throw new UserError('--punches and --rate only make sense with --simulate', 'add --simulate');
       const punches = o.punches === undefined ? undefined : Math.floor(positiveNumber('--punches', o.punches, 1));
       const rate = positiveNumber('--rate', o.rate, 1);
@@ -66,7 +68,12 @@ export function registerKioskCommands(g: Groups): void {
       const sd = await import('../kiosk/systemd-notify.js');
       await sd.notifyReady();
       const stopWatchdog = sd.startWatchdog(() => app.healthy());
+      // For the updater (its own unit): READY, MQTT, roster, as this version.
+      const { publishRunState } = await import('../kiosk/run-state.js');
+      const { APP_VERSION } = await import('../kiosk/app.js');
+      const stopRunState = publishRunState(app, APP_VERSION);
       const stopApp = async () => {
+        stopRunState();
         stopWatchdog();
         await sd.notifyStopping();
         await app.stop();
@@ -98,7 +105,8 @@ export function registerKioskCommands(g: Groups): void {
     .description('Isi jurnal presensi kiosk / every journaled punch with its delivered flag (works while the kiosk runs)')
     .option('--format <f>', 'json|csv', 'json')
     .option('--check', 'also run PRAGMA integrity_check (printed on stderr; non-zero exit when not ok)')
-    .action(async (o: { format: string; check?: boolean }, cmd: Command) => {
+    .option('--migrate', 'apply pending forward schema migrations and print the version (the updater runs this once a release is confirmed healthy)')
+    .action(async (o: { format: string; check?: boolean; migrate?: boolean }, cmd: Command) => {
       if (!['json', 'csv'].includes(o.format)) throw new UserError(`--format ${o.format} is not supported`, 'use --format json or csv');
       const { config } = cmd.optsWithGlobals<{ config?: string }>();
       const { loadKioskConfig } = await import('../kiosk/config.js');
@@ -107,6 +115,17 @@ export function registerKioskCommands(g: Groups): void {
       const { join } = await import('node:path');
       const cfg = loadKioskConfig(configPath({ config }));
       if (!existsSync(join(cfg.dataDir, 'journal.db'))) throw new UserError(`no journal in ${cfg.dataDir} yet`, 'start the kiosk once (`hadir kiosk --config …`) or check dataDir in the config');
+      if (o.migrate) {
+        // Writable, next to a running kiosk: each migration is one IMMEDIATE transaction (WAL).
+        const jw = Journal.open(cfg.dataDir);
+        try {
+          const applied = jw.migrateForward();
+          process.stdout.write(JSON.stringify({ schemaVersion: jw.schemaVersion(), applied }) + '\n');
+        } finally {
+          jw.close();
+        }
+        return;
+      }
       const j = Journal.openReadonly(cfg.dataDir);
       try {
         // Streamed row by row: a kiosk keeps 90 days of punches (with photos) and has little RAM.

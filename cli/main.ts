@@ -8,6 +8,7 @@ import { registerFingerCommands } from './finger.js';
 import { registerAttendanceCommands } from './attendance.js';
 import { registerOpsCommands } from './ops.js';
 import { installCliAudit, registerAuditCommands } from './audit.js';
+import { registerFleetCommands } from './fleet.js';
 
 export async function main(argv: string[]): Promise<void> {
   const groups = createProgram();
@@ -19,6 +20,7 @@ export async function main(argv: string[]): Promise<void> {
     registerAttendanceCommands,
     registerOpsCommands,
     registerAuditCommands,
+    registerFleetCommands,
   ]) {
     register(groups);
   }

@@ -6,6 +6,7 @@ import { fingerConfigSchema } from './finger/config.js';
 import { gpioConfigSchema } from './gpio/config.js';
 import { clockConfigSchema } from './clock/config.js';
 import { healthConfigSchema } from './health/config.js';
+import { updateConfigSchema } from './updater/config.js';
 
 /**
  * The kiosk's config file (/etc/hadir/kiosk.json, mode 0600: it holds the device's private key
@@ -48,6 +49,7 @@ export const kioskConfigSchema = z.strictObject({
   gpio: gpioConfigSchema.prefault({}),
   clock: clockConfigSchema.prefault({}),
   health: healthConfigSchema.prefault({}),
+  update: updateConfigSchema.prefault({}),
 });
 export type KioskConfig = z.output<typeof kioskConfigSchema>;
 export type KioskConfigInput = z.input<typeof kioskConfigSchema>;

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GENESIS_HASH, punchHash, type Punch } from '../protocol/index.js';
 import type { JournalStats } from './extension.js';
@@ -72,20 +72,35 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 `;
 
+/**
+ * Journal schema versions (meta 'schema_version'; a journal without it is version 1). Migrations
+ * live in journal-migrations.json (the release builder reads the same file for the manifest).
+ */
+const MIGRATIONS = (JSON.parse(readFileSync(new URL('./journal-migrations.json', import.meta.url), 'utf8')) as { migrations: { sql: string }[] }).migrations;
+export const JOURNAL_SCHEMA_VERSION = 1 + MIGRATIONS.length;
+
 export class Journal {
   readonly db: Database.Database;
   private readonly stmts;
   /** Prepared only when the meta table exists (a read-only view of a journal older than it has none). */
   private readonly baseStmt: Database.Statement | null;
 
-  constructor(readonly path: string, opts: { readonly?: boolean } = {}) {
+  /** Migrations this code knows (journal-migrations.json; tests pass their own). */
+  private readonly migrations: readonly { sql: string }[];
+
+  constructor(readonly path: string, opts: { readonly?: boolean; migrations?: readonly { sql: string }[] } = {}) {
+    this.migrations = opts.migrations ?? MIGRATIONS;
     if (!opts.readonly) mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path, { readonly: !!opts.readonly, fileMustExist: !!opts.readonly });
     this.db.pragma('busy_timeout = 5000');
     if (!opts.readonly) {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
+      const fresh = !db0HasPunches(this.db);
       this.db.exec(SCHEMA);
+      // A new journal starts at the newest schema; an existing one keeps its version until migrateForward().
+      if (fresh) for (const m of this.migrations) this.db.exec(m.sql);
+      this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)").run(String(fresh ? 1 + this.migrations.length : 1));
     }
     const db = this.db;
     this.stmts = {
@@ -270,6 +285,31 @@ export class Journal {
     return this.stmts.prune.run(before).changes;
   }
 
+  /** The journal's schema version (1 = the baseline of kiosk/journal.ts). */
+  schemaVersion(): number {
+    const has = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").pluck().get();
+    const v = has ? (this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() as string | undefined) : undefined;
+    return v === undefined ? 1 : Number(v);
+  }
+
+  /**
+   * Applies the migrations this code knows beyond the journal's version, each in its own IMMEDIATE
+   * transaction with the version bump (a power cut leaves version n or n+1, never half of one).
+   * Forward only: a journal newer than this code is left alone. Returns the versions applied.
+   */
+  migrateForward(): number[] {
+    const applied: number[] = [];
+    for (let v = this.schemaVersion(); v < 1 + this.migrations.length; v++) {
+      const m = this.migrations[v - 1]!;
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)").run(String(v + 1));
+      }).immediate();
+      applied.push(v + 1);
+    }
+    return applied;
+  }
+
   /** `PRAGMA integrity_check` — "ok" when the file is sound. */
   integrityCheck(): string {
     return (this.db.pragma('integrity_check', { simple: false }) as { integrity_check: string }[]).map((r) => r.integrity_check).join('; ');
@@ -278,4 +318,9 @@ export class Journal {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/** True when the file already has a punches table (an existing journal, not a new one). */
+function db0HasPunches(db: Database.Database): boolean {
+  return !!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'punches'").pluck().get();
 }

@@ -3,3 +3,4 @@ export * from './schemas.js';
 export * from './signing.js';
 export * from './ids.js';
 export * from './decode.js';
+export * from './update.js';

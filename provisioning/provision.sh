@@ -26,6 +26,7 @@ MAXCHANGE=60
 FORCE_ENROL=0
 SELFTEST=1
 DISPLAY_UNIT=1
+RELEASE_KEY=""
 
 usage() {
   cat <<'EOF'
@@ -41,6 +42,8 @@ Pemakaian / usage: provision.sh --hub URL --token TOKEN [options]
   --maxchange S      largest clock correction (s) accepted after boot (default 60)
   --force-enrol      enrol again although /etc/hadir/kiosk.json exists (needs a new token)
   --no-display       do not enable the Chromium kiosk display
+  --release-key FILE release-key.pub (hadir release keygen): installs it and enables hadir-updater
+                     (fleet updates); default: the mirror's release-key.pub when there is one
   --skip-selftest    do not run the self-test at the end
 EOF
 }
@@ -61,6 +64,7 @@ while [ $# -gt 0 ]; do
     --maxchange) MAXCHANGE="${2:?--maxchange needs seconds}"; shift 2 ;;
     --force-enrol) FORCE_ENROL=1; shift ;;
     --no-display) DISPLAY_UNIT=0; shift ;;
+    --release-key) RELEASE_KEY="${2:?--release-key needs a file}"; shift 2 ;;
     --skip-selftest) SELFTEST=0; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option $1" ;;
@@ -88,6 +92,8 @@ case "$HUB_URL" in ""|http://*|https://*) ;; *) die "--hub must start with http:
 [[ -z "$SITE" || "$SITE" =~ ^[A-Za-z0-9._-]+$ ]] || die "--site has characters other than A-Z a-z 0-9 . _ -"
 for s in $NTP_SERVERS; do [[ "$s" =~ ^[A-Za-z0-9.:-]+$ ]] || die "--ntp: $s is not a host name or address"; done
 
+if [ -z "$RELEASE_KEY" ] && [ -n "$OFFLINE" ] && [ -f "$OFFLINE/release-key.pub" ]; then RELEASE_KEY="$OFFLINE/release-key.pub"; fi
+if [ -n "$RELEASE_KEY" ]; then grep -q 'BEGIN PUBLIC KEY' "$RELEASE_KEY" 2> /dev/null || die "--release-key $RELEASE_KEY is not a PEM public key (release-key.pub from hadir release keygen)"; fi
 readonly CONF="$R/etc/hadir/kiosk.json"
 NEED_ENROL=1
 if [ -f "$CONF" ] && [ "$FORCE_ENROL" -eq 0 ]; then NEED_ENROL=0; fi
@@ -378,6 +384,12 @@ fi
 step "Layanan systemd / systemd units"
 units=(hadir-kiosk.service)
 [ "$DISPLAY_UNIT" -eq 1 ] && units+=(hadir-display.service)
+# Fleet updates: the release public key (never the private one) and the updater unit.
+if [ -n "$RELEASE_KEY" ]; then
+  install -D -m 0644 "$RELEASE_KEY" "$R/etc/hadir/release-key.pub"
+  info "kunci rilis / release key: /etc/hadir/release-key.pub"
+fi
+[ -f "$R/etc/hadir/release-key.pub" ] && units+=(hadir-updater.service)
 for u in "${units[@]}"; do
   if ! cmp -s "$SRC_DIR/systemd/$u" "$R/etc/systemd/system/$u"; then
     install -D -m 0644 "$SRC_DIR/systemd/$u" "$R/etc/systemd/system/$u"

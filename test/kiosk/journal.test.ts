@@ -186,3 +186,35 @@ describe('journal', () => {
     w.close();
   });
 });
+
+describe('journal schema versions (fleet updates migrate forward only after confirmation)', () => {
+  const migs = [{ sql: 'CREATE INDEX punches_captured ON punches (captured_at)' }, { sql: 'CREATE TABLE annotations (seq INTEGER PRIMARY KEY, note TEXT)' }];
+  it('an existing journal keeps its version until migrateForward; punches are untouched; a new journal starts at the newest', () => {
+    const dir = tmpDir();
+    const path = join(dir, 'journal.db');
+    const old = new Journal(path);
+    for (let i = 0; i < 3; i++) append(old, `1980010120050110${i}0`, `2026-11-24T00:2${i}:00.000Z`);
+    const before = old.rows();
+    expect(old.schemaVersion()).toBe(1);
+    old.close();
+    const next = new Journal(path, { migrations: migs }); // the new release opens it: still version 1
+    expect(next.schemaVersion()).toBe(1);
+    expect(next.rows()).toEqual(before);
+    append(next, '198001012005011999', '2026-11-24T00:40:00.000Z'); // and it keeps journaling
+    expect(next.migrateForward()).toEqual([2, 3]);
+    expect(next.schemaVersion()).toBe(3);
+    expect(next.migrateForward()).toEqual([]);
+    expect(next.rows().slice(0, 3)).toEqual(before);
+    expect(next.integrityCheck()).toBe('ok');
+    next.close();
+    // an older release opening a migrated journal still works and never goes back
+    const older = new Journal(path);
+    expect(older.schemaVersion()).toBe(3);
+    expect(older.migrateForward()).toEqual([]);
+    expect(append(older, '198001012005011998', '2026-11-24T00:50:00.000Z').kind).toBe('recorded');
+    older.close();
+    const fresh = new Journal(join(dir, 'new.db'), { migrations: migs });
+    expect(fresh.schemaVersion()).toBe(3);
+    fresh.close();
+  });
+});

@@ -8,14 +8,14 @@ import { unitTestRoot, verifyUnits } from './units-helpers.js';
 import { notifyReady, sdNotify, startWatchdog } from '../../kiosk/systemd-notify.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
-const UNITS = ['hadir-kiosk.service', 'hadir-display.service', 'hadir-hub.service'];
+const UNITS = ['hadir-kiosk.service', 'hadir-display.service', 'hadir-hub.service', 'hadir-updater.service'];
 
 describe('systemd units', () => {
   const root = unitTestRoot();
   afterAll(() => rmSync(root, { recursive: true, force: true }));
   for (const u of UNITS) cpSync(join(REPO, 'systemd', u), join(root, 'etc/systemd/system', u));
 
-  it('all three pass systemd-analyze verify with no warnings about them', () => {
+  it('all four pass systemd-analyze verify with no warnings about them', () => {
     const r = verifyUnits(root, UNITS);
     const ours = r.output.split('\n').filter((l) => /hadir/.test(l));
     expect(ours).toEqual([]);

@@ -37,6 +37,7 @@ export async function renderDevices(main, { params, setParams }) {
         { label: t('devices.offset'), cls: 'num', value: (d) => clockCell(d.hv) },
         { label: t('devices.temp'), cls: 'num', value: (d) => tempCell(d.hv?.health?.system?.cpuTempC) },
         { label: t('devices.components'), value: (d) => components(d.hv?.health?.components) },
+        { label: t('devices.version'), value: (d) => versionCell(d.fleet), key: 'version' },
         { label: t('devices.alerts'), cls: 'num', value: (d) => (d.hv?.alerts?.length ? badge(String(d.hv.alerts.length), d.hv.alerts.some((a) => a.severity === 'critical') ? 'bad' : 'warn') : '–') },
       ], rows, { rowClass: (d) => (d.id === params.d ? 'selected' : undefined), cls: 'devices' }));
       if (withDetail && params.d) await showDetail(rows.find((d) => d.id === params.d));
@@ -246,8 +247,26 @@ function facts(d, driftEl) {
     h('dt', t('devices.reported_offset')), h('dd', hl?.clock ? `${offset(hl.clock.offsetMs)} (${hl.clock.source})` : '–'),
     h('dt', t('devices.temp')), h('dd', tempCell(hl?.system?.cpuTempC)),
     h('dt', t('devices.disk')), h('dd', hl?.system?.diskFreePct !== undefined ? `${Math.round(hl.system.diskFreePct)} %` : '–'),
-    h('dt', t('devices.version')), h('dd', hl?.appVersion ?? '–'),
+    h('dt', t('devices.version')), h('dd', d.fleet?.version ?? hl?.appVersion ?? '–'),
+    h('dt', t('fleet.rollout')), h('dd', rolloutText(d.fleet)),
+    h('dt', t('fleet.failures')), h('dd', { 'data-testid': 'fleet-failures' }, d.fleet?.failures?.length
+      ? h('ul.plain', d.fleet.failures.map((f) => h('li.small', h('b', f.version), ` ${dateTime(f.at)}: ${f.reason}`)))
+      : '–'),
     h('dt', t('devices.components')), h('dd', components(hl?.components)));
+}
+
+/** Version, and the rollout's state for this kiosk (stage, confirmed / failed). */
+function versionCell(f) {
+  if (!f) return '–';
+  const r = f.rollout;
+  if (!r || r.deviceState === 'confirmed' && r.version === f.version) return f.version ?? '–';
+  const tone = r.deviceState === 'failed' ? 'bad' : r.deviceState === 'confirmed' ? 'ok' : 'warn';
+  return h('span', { title: r.reason ?? '' }, f.version ?? '?', ' ', badge(`→ ${r.version}: ${t(`fleet.state.${r.deviceState}`)}`, tone));
+}
+function rolloutText(f) {
+  const r = f?.rollout;
+  if (!r) return '–';
+  return `#${r.id} ${r.version} (${t(`fleet.rstate.${r.state}`)}) · ${t('fleet.stage')} ${r.stage + 1} ${r.stageName} · ${t(`fleet.state.${r.deviceState}`)}${r.reason ? ` — ${r.reason}` : ''}`;
 }
 function resultText(c) {
   if (c.error) return c.error;

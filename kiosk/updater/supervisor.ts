@@ -1,0 +1,62 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+/** How the updater restarts the kiosk (a separate unit/process it does not own). */
+export interface KioskSupervisor {
+  /** Asks for a restart (the new process is then watched through run-state.json). */
+  restart(): Promise<void>;
+}
+
+/** systemd: `systemctl restart --no-block UNIT` (Type=notify; whether it came up is checked by the updater). */
+export class SystemdSupervisor implements KioskSupervisor {
+  constructor(private readonly unit: string, private readonly systemctl = 'systemctl') {}
+  async restart(): Promise<void> {
+    await promisify(execFile)(this.systemctl, ['restart', '--no-block', this.unit], { timeout: 30_000 });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * For a process manager with "restart always" (tests' supervisor, runit, a container): SIGTERM to
+ * the kiosk's pid — from its run-state.json, or a pid lock file where the kiosk keeps one — waiting
+ * until it has exited (SIGKILL after `killAfterMs`). The manager starts it again from `current`.
+ */
+export class SignalSupervisor implements KioskSupervisor {
+  constructor(private readonly dataDir: string, private readonly killAfterMs = 20_000) {}
+
+  private pids(): number[] {
+    const out = new Set<number>();
+    try {
+      out.add(Number((JSON.parse(readFileSync(join(this.dataDir, 'run-state.json'), 'utf8')) as { pid: number }).pid));
+    } catch {}
+    try {
+      out.add(Number(readFileSync(join(this.dataDir, 'kiosk.lock'), 'utf8').trim()));
+    } catch {}
+    return [...out].filter((p) => Number.isInteger(p) && p > 1 && p !== process.pid && alive(p));
+  }
+
+  async restart(): Promise<void> {
+    const pids = this.pids(); // none running: the manager is starting one anyway
+    for (const pid of pids) process.kill(pid, 'SIGTERM');
+    const until = Date.now() + this.killAfterMs;
+    for (const pid of pids) {
+      while (alive(pid)) {
+        if (Date.now() > until) {
+          process.kill(pid, 'SIGKILL');
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+}

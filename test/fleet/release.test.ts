@@ -1,0 +1,90 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { generateReleaseKeys, manifestFor, releasePrivateKey, releasePublicKey, signBundle, verifyBundle, writeBundle, type BundleEntry } from '../../lib/release-bundle.js';
+import { buildRelease, nodeModulesArch } from '../../lib/release-build.js';
+import { ROOT } from '../e2e/harness.js';
+
+/** Release bundles: what is signed, what is checked, and that every check can fail. */
+describe('release bundles', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hadir-release-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const k1 = generateReleaseKeys();
+  const k2 = generateReleaseKeys();
+  const pub1 = releasePublicKey(k1.publicKeyPem);
+  const entries: BundleEntry[] = [
+    { path: 'bin/hadir.mjs', data: Buffer.from('console.log("hadir")\n'), mode: 0o755 },
+    { path: 'kiosk/app.ts', data: Buffer.from('export const x = 1;\n'), mode: 0o644 },
+    { path: 'node_modules/.bin/tsx', link: '../tsx/dist/cli.mjs', mode: 0o777 },
+    { path: 'node_modules/tsx/dist/cli.mjs', data: Buffer.from('// tsx\n'), mode: 0o644 },
+  ];
+  const make = async (name: string, key = k1.privateKeyPem, over: Partial<BundleEntry>[] = []) => {
+    const es = entries.map((e, i) => ({ ...e, ...(over[i] ?? {}) }));
+    const m = await manifestFor(es, { version: '1.2.3', arch: 'arm64', nodeModules: 'bundled', minHubVersion: '0.1.0', journalSchemaVersion: 1 });
+    const out = join(dir, name);
+    await writeBundle(out, m, es, key ? releasePrivateKey(key) : null);
+    return out;
+  };
+
+  it('a signed bundle verifies and unpacks with modes and links; the manifest names every file', async () => {
+    const b = await make('ok.tar.gz');
+    const to = join(dir, 'x', 'ok');
+    const v = await verifyBundle(b, { publicKey: pub1, extractTo: to, arch: 'arm64', version: '1.2.3' });
+    expect(Object.keys(v.manifest.files).sort()).toEqual(['bin/hadir.mjs', 'kiosk/app.ts', 'node_modules/tsx/dist/cli.mjs']);
+    expect(v.manifest.links).toEqual({ 'node_modules/.bin/tsx': '../tsx/dist/cli.mjs' });
+    expect(readFileSync(join(to, 'node_modules/.bin/tsx'), 'utf8')).toBe('// tsx\n');
+    expect(readFileSync(join(to, 'bin/hadir.mjs'), 'utf8')).toContain('hadir');
+  });
+
+  it('refuses — and leaves no directory — on a changed byte, another key, no signature, another CPU or version', async () => {
+    const b = await make('ok2.tar.gz');
+    const raw = gunzipSync(readFileSync(b));
+    const at = raw.indexOf(Buffer.from('export const x = 1;'));
+    raw[at + 15] = '2'.charCodeAt(0);
+    writeFileSync(join(dir, 'byte.tar.gz'), gzipSync(raw));
+    const cases: [string, Parameters<typeof verifyBundle>[1], RegExp][] = [
+      [join(dir, 'byte.tar.gz'), { publicKey: pub1 }, /kiosk\/app\.ts: sha256 .* does not match/],
+      [await make('k2.tar.gz', k2.privateKeyPem), { publicKey: pub1 }, /signature does not verify/],
+      [await make('unsigned.tar.gz', ''), { publicKey: pub1 }, /not signed/],
+      [b, { publicKey: pub1, arch: 'x64' }, /for arm64, this machine is x64/],
+      [b, { publicKey: pub1, version: '9.9.9' }, /carries version 1\.2\.3, expected 9\.9\.9/],
+    ];
+    for (const [file, o, why] of cases) {
+      const to = join(dir, 'refused', String(Math.random()));
+      await expect(verifyBundle(file, { ...o, extractTo: to })).rejects.toThrow(why);
+      expect(existsSync(to)).toBe(false);
+    }
+    // a changed manifest (e.g. a hash swapped to match a changed file) breaks the signature
+    const m = gunzipSync(readFileSync(b));
+    const i = m.indexOf(Buffer.from('"1.2.3"'));
+    m[i + 5] = '4'.charCodeAt(0);
+    writeFileSync(join(dir, 'manifest.tar.gz'), gzipSync(m));
+    await expect(verifyBundle(join(dir, 'manifest.tar.gz'), { publicKey: pub1 })).rejects.toThrow(/signature does not verify/);
+  });
+
+  it('release sign turns an unsigned bundle into a signed one (and re-signs with a new key)', async () => {
+    const u = await make('to-sign.tar.gz', '');
+    await signBundle(u, join(dir, 'signed.tar.gz'), releasePrivateKey(k1.privateKeyPem), pub1);
+    expect((await verifyBundle(join(dir, 'signed.tar.gz'), { publicKey: pub1 })).signed).toBe(true);
+    await expect(signBundle(u, join(dir, 'mismatch.tar.gz'), releasePrivateKey(k2.privateKeyPem), pub1)).rejects.toThrow(/signature/);
+    expect(existsSync(join(dir, 'mismatch.tar.gz'))).toBe(false);
+  });
+
+  it('release build: the working tree without tests, the version in package.json, node_modules checked for the CPU', async () => {
+    const out = join(dir, 'tree.tar.gz');
+    const r = await buildRelease({ version: '3.0.0-rc.1', appDir: ROOT, nodeModules: 'none', out, key: releasePrivateKey(k1.privateKeyPem) });
+    expect(r.manifest.nodeModules).toBe('external');
+    const paths = Object.keys(r.manifest.files);
+    expect(paths).toContain('kiosk/updater/updater.ts');
+    expect(paths.some((p) => p.startsWith('test/') || p.startsWith('node_modules/'))).toBe(false);
+    const to = join(dir, 'tree');
+    await verifyBundle(out, { publicKey: pub1, extractTo: to });
+    expect(JSON.parse(readFileSync(join(to, 'package.json'), 'utf8')).version).toBe('3.0.0-rc.1');
+    expect(readdirSync(to)).toContain('bin');
+    // this machine's node_modules are x64: building them as arm64 is refused
+    expect(nodeModulesArch(join(ROOT, 'node_modules'))).toBe(process.arch === 'arm64' ? 'arm64' : 'x64');
+    await expect(buildRelease({ version: '3.0.0', appDir: ROOT, arch: process.arch === 'arm64' ? 'x64' : 'arm64', out: join(dir, 'wrong.tar.gz'), key: null })).rejects.toThrow(/node_modules at .* is built for/);
+  });
+});
