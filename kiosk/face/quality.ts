@@ -12,7 +12,7 @@ export interface QualityConfig {
   minSharpness: number;
   /** |yaw ratio| (nose offset from the eye midpoint along the eye axis, in eye distances) above which the face is turned away. */
   maxYaw: number;
-  /** Another face at least this fraction of the served face's area counts as a second person close by. */
+  /** Another face with at least this fraction of the served face's centre-weighted size (serveWeight) counts as a second person close by. */
   multiFaceRatio: number;
 }
 
@@ -36,23 +36,30 @@ export interface QualityMetrics {
 }
 
 /**
- * The face to serve: the largest, weighted towards the frame centre (a face at the edge counts
- * as up to 40 % smaller), so a bystander behind the person does not win.
+ * The face to serve: the largest, weighted towards the frame centre (area × (1 − offset), offset
+ * = distance from the centre in half-diagonals), so a bystander at the edge does not win even when
+ * closer to the camera: the person using the kiosk stands in front of it. (A weight of 0.4 served
+ * the bystander on faces-dev2 lfw-julianne_moore/1.)
  */
 export function chooseFace(faces: readonly DetectedFace[], imgW: number, imgH: number): DetectedFace | null {
   let best: DetectedFace | null = null;
   let bestScore = -1;
-  const halfDiag = Math.hypot(imgW, imgH) / 2;
   for (const f of faces) {
-    const cx = f.box[0] + f.box[2] / 2, cy = f.box[1] + f.box[3] / 2;
-    const off = Math.min(1, Math.hypot(cx - imgW / 2, cy - imgH / 2) / halfDiag);
-    const s = f.box[2] * f.box[3] * (1 - 0.4 * off);
+    const s = serveWeight(f, imgW, imgH);
     if (s > bestScore) {
       bestScore = s;
       best = f;
     }
   }
   return best;
+}
+
+/** How strongly a face claims to be the one served: area × (1 − distance from the centre in half-diagonals). */
+export function serveWeight(f: DetectedFace, imgW: number, imgH: number): number {
+  const halfDiag = Math.hypot(imgW, imgH) / 2;
+  const cx = f.box[0] + f.box[2] / 2, cy = f.box[1] + f.box[3] / 2;
+  const off = Math.min(1, Math.hypot(cx - imgW / 2, cy - imgH / 2) / halfDiag);
+  return f.box[2] * f.box[3] * (1 - off);
 }
 
 /** Mean luma inside the face box (sampled on a grid of ≤ 32x32 points). */
@@ -104,9 +111,11 @@ export function sharpness(aligned: RgbImage): number {
 
 /** Gates that need only the detection (before alignment/embedding). */
 export function preGate(img: RgbImage, face: DetectedFace, all: readonly DetectedFace[], cfg: QualityConfig): { code: QualityCode | null; metrics: QualityMetrics } {
-  const area = face.box[2] * face.box[3];
+  // another face counts by the same centre-weighted size that chose the served one: a bystander at
+  // the edge of the frame does not make it ambiguous who is being served, one beside the person does
+  const own = serveWeight(face, img.width, img.height) || 1;
   let otherFaceRatio = 0;
-  for (const f of all) if (f !== face) otherFaceRatio = Math.max(otherFaceRatio, (f.box[2] * f.box[3]) / area);
+  for (const f of all) if (f !== face) otherFaceRatio = Math.max(otherFaceRatio, serveWeight(f, img.width, img.height) / own);
   const metrics: QualityMetrics = { widthPx: face.box[2], brightness: faceBrightness(img, face.box), yaw: yawRatio(face.landmarks), otherFaceRatio };
   let code: QualityCode | null = null;
   if (otherFaceRatio >= cfg.multiFaceRatio) code = 'multiple';
@@ -120,4 +129,25 @@ export function preGate(img: RgbImage, face: DetectedFace, all: readonly Detecte
 export function postGate(aligned: RgbImage, cfg: QualityConfig): { code: QualityCode | null; sharpness: number } {
   const s = sharpness(aligned);
   return { code: s < cfg.minSharpness ? 'blurred' : null, sharpness: s };
+}
+
+/** All gates on stored metrics, in the order the pipeline applies them (evaluation re-tunes gates without re-running models). */
+export function qualityVerdict(m: QualityMetrics & { sharpness?: number }, cfg: QualityConfig): QualityCode | null {
+  if (m.otherFaceRatio >= cfg.multiFaceRatio) return 'multiple';
+  if (m.widthPx < cfg.minFacePx) return 'too_small';
+  if (m.brightness < cfg.minBrightness) return 'too_dark';
+  if (Math.abs(m.yaw) > cfg.maxYaw) return 'turned';
+  if (m.sharpness !== undefined && m.sharpness < cfg.minSharpness) return 'blurred';
+  return null;
+}
+
+/** Every gate these metrics fail (each gate's own cost, independent of the order). */
+export function failedGates(m: QualityMetrics & { sharpness?: number }, cfg: QualityConfig): QualityCode[] {
+  const out: QualityCode[] = [];
+  if (m.otherFaceRatio >= cfg.multiFaceRatio) out.push('multiple');
+  if (m.widthPx < cfg.minFacePx) out.push('too_small');
+  if (m.brightness < cfg.minBrightness) out.push('too_dark');
+  if (Math.abs(m.yaw) > cfg.maxYaw) out.push('turned');
+  if (m.sharpness !== undefined && m.sharpness < cfg.minSharpness) out.push('blurred');
+  return out;
 }
