@@ -85,7 +85,7 @@ export const faceConfigSchema = z.strictObject({
     .strictObject({
       minFacePx: z.number().min(16).max(2000).default(64),
       minBrightness: z.number().min(0).max(255).default(40),
-      minSharpness: z.number().min(0).default(100),
+      minSharpness: z.number().min(0).default(10),
       maxYaw: z.number().min(0).max(2).default(0.35),
       multiFaceRatio: z.number().min(0).max(1).default(0.5),
     })

@@ -173,9 +173,9 @@ export async function evalFaces(dir: string, engine: FaceEngine, cfg: FaceConfig
   const maxImp = impostor.length ? Math.max(...impostor) : -1;
 
   // 1:N: a gallery of `people` around the probe
-  const synthCount = Math.max(0, ...(opts.gallerySizes ?? [10, 100, 1000]).map((g) => g - (nSet + padRows.length)));
+  const synthCount = Math.max(0, ...(opts.gallerySizes ?? [10, 100, 1000]).map((g) => g - (nSet - 1 + padRows.length)));
   const realRows = [...full.values(), ...padRows].filter((r) => r.length).map((r) => r[0]!);
-  const synth = synthCount > 0 ? syntheticTemplates(realRows.map((r) => r), synthCount).map((v) => [v]) : [];
+  const synth = synthCount > 0 ? syntheticTemplates(realRows, synthCount).map((v) => [v]) : [];
   const present = (s: Sample, idx: TemplateIndex, d: DecisionConfig) => {
     const conf = new MatchConfirmer(d);
     const m = s.a.vector && usable(s) ? idx.search(s.a.vector) : null;
@@ -204,8 +204,7 @@ export async function evalFaces(dir: string, engine: FaceEngine, cfg: FaceConfig
       for (let i = 0; i < padRows.length && n < people; i++, n++, real++) for (const r of padRows[i]!) idx.add(`pad${i}`, r);
       let syn = 0;
       for (let i = 0; i < synth.length && n < people; i++, n++, syn++) idx.add(`syn${i}`, synth[i]![0]!);
-      realUsed = Math.max(realUsed, real + (withSelf ? 1 : 0));
-      synthUsed = Math.max(synthUsed, syn);
+      if (!withSelf) (realUsed = Math.max(realUsed, real)), (synthUsed = Math.max(synthUsed, syn));
       return idx;
     };
     for (const s of samples) {
@@ -226,7 +225,7 @@ export async function evalFaces(dir: string, engine: FaceEngine, cfg: FaceConfig
       const { r } = present(s, gallery(s, false), d);
       if (r.confirmed) {
         sAcc++;
-        if (people === nSet) failures.push(`stranger ${s.id}/${basename(s.file)} accepted as ${r.nip} (${r.score.toFixed(3)})`);
+        failures.push(`${people === nSet ? '' : `[${people} people] `}stranger ${s.id}/${basename(s.file)} accepted as ${r.nip.startsWith('syn') ? `synthetic ${r.nip}` : r.nip} (${r.score.toFixed(3)})`);
       }
     }
     return {

@@ -8,7 +8,7 @@ export interface QualityConfig {
   minFacePx: number;
   /** Mean luma (0..255) inside the face box below which the scene is too dark. */
   minBrightness: number;
-  /** Variance of the Laplacian on the 112x112 aligned grey crop below which the face is blurred. */
+  /** Contrast-normalised Laplacian variance (sharpness()) on the aligned crop below which the face is blurred. */
   minSharpness: number;
   /** |yaw ratio| (nose offset from the eye midpoint along the eye axis, in eye distances) above which the face is turned away. */
   maxYaw: number;
@@ -88,25 +88,33 @@ export function yawRatio(lm: DetectedFace['landmarks']): number {
   return ((nose[0] - mx) * ex + (nose[1] - my) * ey) / (d * d);
 }
 
-/** Variance of the 4-neighbour Laplacian on the grey aligned crop (scale-normalised by the alignment). */
+/**
+ * Sharpness: variance of the 4-neighbour Laplacian on the grey aligned crop divided by the grey
+ * variance (× 1000), so that a dim or low-contrast frame is not read as a blurred one (a kiosk-like
+ * frame at 45 % brightness had a quarter of the raw Laplacian variance; issue 17). The alignment
+ * already normalises the scale.
+ */
 export function sharpness(aligned: RgbImage): number {
   const { width: w, height: h, data } = aligned;
   const g = new Float32Array(w * h);
   for (let i = 0; i < w * h; i++) g[i] = 0.299 * data[i * 3]! + 0.587 * data[i * 3 + 1]! + 0.114 * data[i * 3 + 2]!;
   // inner region only: the warp leaves black corners that would read as edges
   const m = Math.round(w * 0.15);
-  let sum = 0, sum2 = 0, n = 0;
+  let sum = 0, sum2 = 0, gs = 0, gs2 = 0, n = 0;
   for (let y = m; y < h - m; y++) {
     for (let x = m; x < w - m; x++) {
       const i = y * w + x;
       const l = g[i - 1]! + g[i + 1]! + g[i - w]! + g[i + w]! - 4 * g[i]!;
       sum += l;
       sum2 += l * l;
+      gs += g[i]!;
+      gs2 += g[i]! * g[i]!;
       n++;
     }
   }
-  const mean = sum / n;
-  return sum2 / n - mean * mean;
+  const lapVar = sum2 / n - (sum / n) ** 2;
+  const greyVar = gs2 / n - (gs / n) ** 2;
+  return (1000 * lapVar) / Math.max(greyVar, 1);
 }
 
 /** Gates that need only the detection (before alignment/embedding). */
