@@ -36,8 +36,8 @@ export type CameraConfig = z.output<typeof cameraConfigSchema>;
 const perEngine = (onnx: number, faceapi: number, min = -1, max = 1) => z.strictObject({ onnx: z.number().min(min).max(max).default(onnx), faceapi: z.number().min(min).max(max).default(faceapi) });
 const thresholds = perEngine(0.45, 0.955);
 const margins = perEngine(0.05, 0.02, 0, 1);
-const verifyThresholds = perEngine(0.52, 0.97);
-const tailSlopes = perEngine(0.038, 0.01, 0, 1);
+const verifyThresholds = perEngine(0.52, 0.962);
+const tailSlopes = perEngine(0.038, 0.0045, 0, 1);
 export const faceConfigSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** auto: ONNX when its models are installed, else face-api (zero-download). */

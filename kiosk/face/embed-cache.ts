@@ -31,7 +31,7 @@ interface Stored extends Omit<ImageAnalysis, 'vector' | 'views'> {
 }
 
 /** Bumped whenever what analyse() stores changes meaning (e.g. a quality metric's definition). */
-const ANALYSIS_VERSION = 3;
+const ANALYSIS_VERSION = 4;
 
 export function defaultCacheDir(): string {
   return process.env.HADIR_FACE_CACHE ?? join(tmpdir(), 'hadir-face-cache');

@@ -201,9 +201,11 @@ export async function evalFaces(dir: string, engine: FaceEngine, cfg: FaceConfig
         for (const r of full.get(id)!) idx.add(id, r);
         n++, real++;
       }
-      for (let i = 0; i < padRows.length && n < people; i++, n++, real++) for (const r of padRows[i]!) idx.add(`pad${i}`, r);
+      // the set's own size means the set itself (strangers: the other N−1 people); larger galleries are padded
+      const limit = people === nSet ? 0 : Infinity;
+      for (let i = 0; i < padRows.length && n < people && i < limit; i++, n++, real++) for (const r of padRows[i]!) idx.add(`pad${i}`, r);
       let syn = 0;
-      for (let i = 0; i < synth.length && n < people; i++, n++, syn++) idx.add(`syn${i}`, synth[i]![0]!);
+      for (let i = 0; i < synth.length && n < people && i < limit; i++, n++, syn++) idx.add(`syn${i}`, synth[i]![0]!);
       if (!withSelf) (realUsed = Math.max(realUsed, real)), (synthUsed = Math.max(synthUsed, syn));
       return idx;
     };

@@ -12,7 +12,7 @@ export interface QualityConfig {
   minSharpness: number;
   /** |yaw ratio| (nose offset from the eye midpoint along the eye axis, in eye distances) above which the face is turned away. */
   maxYaw: number;
-  /** Another face with at least this fraction of the served face's centre-weighted size (serveWeight) counts as a second person close by. */
+  /** Another face at least this fraction of the served face's area counts as a second person close by. */
   multiFaceRatio: number;
 }
 
@@ -119,11 +119,11 @@ export function sharpness(aligned: RgbImage): number {
 
 /** Gates that need only the detection (before alignment/embedding). */
 export function preGate(img: RgbImage, face: DetectedFace, all: readonly DetectedFace[], cfg: QualityConfig): { code: QualityCode | null; metrics: QualityMetrics } {
-  // another face counts by the same centre-weighted size that chose the served one: a bystander at
-  // the edge of the frame does not make it ambiguous who is being served, one beside the person does
-  const own = serveWeight(face, img.width, img.height) || 1;
+  // by area, not by the centre weight that chose the face: two people of similar size side by side
+  // are refused even when one stands nearer the centre (faces-dev deepface-df09/4 weighs 0.45)
+  const area = face.box[2] * face.box[3];
   let otherFaceRatio = 0;
-  for (const f of all) if (f !== face) otherFaceRatio = Math.max(otherFaceRatio, serveWeight(f, img.width, img.height) / own);
+  for (const f of all) if (f !== face) otherFaceRatio = Math.max(otherFaceRatio, (f.box[2] * f.box[3]) / area);
   const metrics: QualityMetrics = { widthPx: face.box[2], brightness: faceBrightness(img, face.box), yaw: yawRatio(face.landmarks), otherFaceRatio };
   let code: QualityCode | null = null;
   if (otherFaceRatio >= cfg.multiFaceRatio) code = 'multiple';

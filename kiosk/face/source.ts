@@ -125,11 +125,12 @@ export class FaceSource implements IdentificationSource {
     this.decision = decisionFor(this.engine, this.d.config, this.index.people);
     this.confirmer = new MatchConfirmer(this.decision);
     const off = this.decision.oneToNOff;
+    const templates = people.reduce((n, p) => n + (p.face ?? []).filter((t) => t.modelId === this.engine!.modelId).length, 0);
     const other = people.filter((p) => p.face?.length && !p.face.some((t) => t.modelId === this.engine!.modelId)).length;
     const detail =
       this.index.size === 0 && other === 0
         ? `${this.engine.name} ${this.engine.modelId}: belum ada templat wajah / no face templates yet (hadir enroll face)`
-        : `${this.engine.name} ${this.engine.modelId}: ${this.index.people} orang / ${this.index.size} templat, 1:N ${off ? `OFF — NIP 1:1 saja / NIP 1:1 only: ${ONE_TO_N_OFF[off].id} / ${ONE_TO_N_OFF[off].en}` : `ambang / threshold ${this.decision.threshold.toFixed(3)}`}${other ? `; ${other} orang hanya punya templat model lain / only other-model templates — jalankan \`hadir enroll face --recompute\` di hub` : ''}`;
+        : `${this.engine.name} ${this.engine.modelId}: ${this.index.people} orang / ${templates} templat, 1:N ${off ? `OFF — NIP 1:1 saja / NIP 1:1 only: ${ONE_TO_N_OFF[off].id} / ${ONE_TO_N_OFF[off].en}` : `ambang / threshold ${this.decision.threshold.toFixed(3)}`}${other ? `; ${other} orang hanya punya templat model lain / only other-model templates — jalankan \`hadir enroll face --recompute\` di hub` : ''}`;
     this.faceState = { state: other > 0 || this.index.size === 0 ? 'degraded' : 'ok', detail: detail.slice(0, 300) };
     this.d.log.info({ people: this.index.people, templates: this.index.size, otherModel: other }, 'face templates loaded');
   }
