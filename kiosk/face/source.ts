@@ -262,7 +262,8 @@ export class FaceSource implements IdentificationSource {
     if (claim) verdict = judgeClaim(claim.nip, a.vector ? this.index!.score(claim.nip, a.vector) : null, this.decision!);
     else if (this.decision!.oneToNOff) {
       confirmer.reset();
-      this.message('nip', `${FACE_MESSAGES.oneToOneOnly.id} / ${FACE_MESSAGES.oneToOneOnly.en}`);
+      const why = ONE_TO_N_OFF[this.decision!.oneToNOff];
+      this.message('nip', `${FACE_MESSAGES.oneToOneOnly.id} (${why.id}) / ${FACE_MESSAGES.oneToOneOnly.en} (${why.en})`);
       return;
     } else verdict = judgeMatch(a.match ?? null, this.decision!);
     if (!verdict.accepted) {
@@ -275,6 +276,7 @@ export class FaceSource implements IdentificationSource {
     const last = this.lastSent.get(verdict.nip);
     if (last !== undefined && Date.now() - last < cfg.cooldownMs) {
       confirmer.reset();
+      if (claim) this.claimed = null; // just recorded: the typed NIP is answered, not left to expire as "no match"
       return;
     }
     let live: number | null = null;
