@@ -33,48 +33,86 @@ export function registerFaceCommands(g: Groups): void {
 
   g.eval
     .command('faces')
-    .description('Akurasi pengenalan wajah pada folder <dir>/<orang>/<n>.jpg / face recognition accuracy on a labelled folder')
+    .description('Akurasi pengenalan wajah pada folder <dir>/<orang>/<n>.jpg / face recognition accuracy on a labelled folder (1:1, 1:N per gallery size, FMR with 95 % bound)')
     .requiredOption('--dir <dir>', 'folder with one sub-folder of images per person')
     .option('--engine <engine>', 'onnx | faceapi', 'onnx')
-    .option('--enrol <n>', 'images enrolled per person (the first ones)', '1')
     .option('--gates', 'apply the kiosk quality gates (rejected images count as not accepted)', false)
-    .option('--threshold <cos>', 'override the configured threshold')
+    .option('--pad <dirs>', 'comma-separated folders of other identities that pad the 1:N galleries (default: the other ../shared/faces-dev* sets; "none")')
+    .option('--galleries <list>', 'gallery sizes for 1:N', '10,100,1000')
+    .option('--threshold <cos>', 'override the configured 1:N threshold')
     .option('--margin <cos>', 'override the configured margin over the runner-up')
+    .option('--compare', 'also measure the decision options side by side (enrolment, templates, flip, normalisation, speed)', false)
+    .option('--kiosk', 'also make kiosk-like 640x480 frames (blur, noise, dim, JPEG) and report what each quality gate costs', false)
+    .option('--no-cache', 'do not read or write the embedding cache ($HADIR_FACE_CACHE or <tmp>/hadir-face-cache)')
     .option('--verbose', 'list every failed trial', false)
-    .action(async (o: { dir: string; engine: string; enrol: string; gates: boolean; threshold?: string; margin?: string; verbose: boolean }) => {
+    .action(async (o: { dir: string; engine: string; gates: boolean; pad?: string; galleries: string; threshold?: string; margin?: string; compare: boolean; kiosk: boolean; cache: boolean; verbose: boolean }) => {
       const engineName = parseEngine(o.engine);
       const cfg = faceDefaults();
       if (o.threshold !== undefined) cfg.match.threshold[engineName] = parseNum(o.threshold, '--threshold');
       if (o.margin !== undefined) cfg.match.margin[engineName] = parseNum(o.margin, '--margin');
+      const galleries = o.galleries.split(',').map((x) => parseInt(x, 10));
+      if (galleries.some((g) => !Number.isInteger(g) || g < 2 || g > 100_000)) throw new UserError(`--galleries "${o.galleries}" is not a list of sizes`, 'give e.g. --galleries 10,100,1000');
       const { listIdentities } = await import('../kiosk/face/dataset.js');
+      const { resolve, dirname, join } = await import('node:path');
+      const { existsSync, readdirSync } = await import('node:fs');
       listIdentities(o.dir); // a wrong folder is reported before the models load
+      let pad: string[];
+      if (o.pad === 'none') pad = [];
+      else if (o.pad) pad = o.pad.split(',').filter(Boolean);
+      else {
+        const { fileURLToPath } = await import('node:url');
+        const shared = fileURLToPath(new URL('../../shared', import.meta.url));
+        pad = existsSync(shared) ? readdirSync(shared).filter((n) => /^faces-dev/.test(n)).map((n) => join(shared, n)).filter((p) => resolve(p) !== resolve(o.dir)) : [];
+      }
+      for (const p of pad) listIdentities(p);
       const { createEngine } = await import('../kiosk/face/engines.js');
       const { evalFaces } = await import('../kiosk/face/eval.js');
+      const { defaultCacheDir } = await import('../kiosk/face/embed-cache.js');
       const engine = await createEngine(engineName, cfg);
       const out = (l: string) => process.stdout.write(`${l}\n`);
-      out(`Evaluasi wajah / face evaluation: ${o.dir}, engine ${engine.name} (${engine.modelId})`);
-      const r = await evalFaces(o.dir, engine, cfg, { enrol: Math.max(1, parseInt(o.enrol, 10) || 1), gates: o.gates, log: out });
-      await engine.close();
+      const cacheDir = o.cache ? defaultCacheDir() : null;
+      out(`Evaluasi wajah / face evaluation: ${o.dir}, engine ${engine.name} (${engine.modelId}); padding: ${pad.map((p) => dirname(p) === dirname(resolve(o.dir)) ? p.split('/').pop() : p).join(', ') || 'synthetic only'}; cache: ${cacheDir ?? 'off'}`);
+      const r = await evalFaces(o.dir, engine, cfg, { gates: o.gates, pad, gallerySizes: galleries, cacheDir, log: o.verbose ? out : undefined });
       const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+      const sci = (x: number) => x.toExponential(1);
       out(`detection rate        ${pct(r.detection_rate)} (${r.detected}/${r.images})`);
-      out(`rank-1 identification ${pct(r.rank1_rate)} of ${r.genuine_trials} genuine probes`);
-      out(`genuine accepted      ${pct(r.genuine_accept_rate)} within ${cfg.match.confirmFrames} frames (threshold ${r.threshold}, margin ${r.margin}); misidentified ${r.misidentifications}`);
-      out(`false accepts         ${r.false_accepts} of ${r.impostor_trials} impostor trials (1:1); strangers accepted ${r.stranger_accepts} of ${r.stranger_trials} (1:N, own identity left out)`);
-      out(`TAR at FAR 0          ${pct(r.tar_at_far0)} (highest impostor score ${r.max_impostor_score.toFixed(3)})`);
-      out(`quality gate would reject: ${JSON.stringify(r.quality_rejects)}${o.gates ? ' (applied)' : ' (not applied)'}`);
-      out(`latency per image     p50 ${r.latency_ms_p50.toFixed(1)} ms, p95 ${r.latency_ms_p95.toFixed(1)} ms; ${Object.entries(r.stage_ms).map(([k, v]) => `${k} ${v!.p50.toFixed(1)}/${v!.p95.toFixed(1)}`).join(', ')} (p50/p95 ms)`);
+      out(`enrolment             ${r.enrolment}; person score = ${r.template} template; ${r.confirm_frames} frames must agree`);
+      out(`rank-1 identification ${pct(r.rank1_rate)} of ${r.genuine_trials} genuine probes (1:N, ${r.identities} people)`);
+      out(`genuine accepted      ${pct(r.genuine_accept_rate)} within ${r.confirm_frames} frames (1:N threshold ${r.threshold}, margin ${r.margin}); misidentified ${r.misidentifications}`);
+      out(`strangers accepted    ${r.stranger_accepts} of ${r.stranger_trials} (1:N, own identity left out); FMR ≤ ${sci(r.stranger_fmr_upper95)} (95 %)`);
+      out(`false accepts 1:1     ${r.false_accepts} of ${r.impostor_trials} impostor trials at ${decisionThreshold(r)} → FMR ${sci(r.fmr)}, ≤ ${sci(r.fmr_upper95)} (95 %${r.false_accepts === 0 ? ', rule of 3' : ''})`);
+      out(`NIP 1:1 (verify)      threshold ${r.verify_threshold}: genuine ${pct(r.verify_accept_rate)}, false accepts ${r.verify_false_accepts} (FMR ≤ ${sci(r.verify_fmr_upper95)})`);
+      out(`TAR at FAR 0          ${pct(r.tar_at_far0)} (highest impostor score ${r.max_impostor_score.toFixed(3)}); impostor tail fit: FMR 1e-4 at ${r.tail_threshold.fmr_1e4}, 1e-5 at ${r.tail_threshold.fmr_1e5}`);
+      for (const g of r.galleries) {
+        out(`1:N ${String(g.people).padStart(5)} people    threshold ${g.threshold}: genuine ${pct(g.genuine_accept_rate)}, misidentified ${g.misidentifications}, strangers ${g.stranger_accepts}/${g.stranger_trials} (FMR ≤ ${sci(g.stranger_fmr_upper95)}); ${g.real_people} real + ${g.synthetic_people} synthetic; decision ${g.decision_ms_p50.toFixed(3)} ms${g.one_to_n_off ? `; 1:N OFF (${g.one_to_n_off}): NIP 1:1 only` : ''}`);
+      }
+      if (r.synthetic_check) out(`synthetic padding     impostor score mean ${r.synthetic_check.synthetic_mean} sd ${r.synthetic_check.synthetic_sd} vs real ${r.synthetic_check.real_impostor_mean} sd ${r.synthetic_check.real_impostor_sd}`);
+      out(`quality gates would reject (photos, not applied unless --gates): ${JSON.stringify(r.quality_rejects)}`);
+      out(`latency per image     p50 ${r.latency_ms_p50.toFixed(1)} ms, p95 ${r.latency_ms_p95.toFixed(1)} ms; ${Object.entries(r.stage_ms).map(([k, v]) => `${k} ${v!.p50.toFixed(1)}/${v!.p95.toFixed(1)}`).join(', ')} (p50/p95 ms, measured when first computed; cache ${r.cache.hits} hits, ${r.cache.misses} computed)`);
       out(`threshold sweep (1:1): ${r.sweep.map((s) => `${s.threshold}: FAR ${pct(s.far)} FRR ${pct(s.frr)}`).join(' | ')}`);
+      let extra: Record<string, unknown> = {};
+      if (o.compare) {
+        const { compareOptions } = await import('../kiosk/face/eval-options.js');
+        const c = await compareOptions(o.dir, pad, engine, cfg, { cacheDir, log: out });
+        extra = { options: c };
+      }
+      if (o.kiosk) {
+        const { gateCosts } = await import('../kiosk/face/eval-options.js');
+        const k = await gateCosts(o.dir, engine, cfg, { cacheDir, log: out });
+        extra = { ...extra, gates: k };
+      }
+      await engine.close();
       if (o.verbose) for (const f of r.failures) out(`  - ${f}`);
       else if (r.failures.length) out(`${r.failures.length} failed trial(s); --verbose lists them`);
       const { sweep: _s, failures: _f, stage_ms, ...rest } = r;
-      out(JSON.stringify({ ...rest, stage_ms_p50: Object.fromEntries(Object.entries(stage_ms).map(([k, v]) => [k, +v!.p50.toFixed(2)])) }));
+      out(JSON.stringify({ ...rest, stage_ms_p50: Object.fromEntries(Object.entries(stage_ms).map(([k, v]) => [k, +v!.p50.toFixed(2)])), ...extra }));
     });
 
   g.enroll
     .command('face')
     .description('Daftarkan wajah pegawai dari 3–5 foto / enrol a face from 3–5 photos (crops encrypted at rest)')
     .option('--nip <nip>', 'NIP of the staff member (must exist: hadir import staff)')
-    .argument('[images...]', '3–5 photos: one person, frontal, well lit')
+    .argument('[images...]', '3–10 photos: one person, frontal, well lit; the best 5 by quality and spread are kept')
     .option('--recompute', 're-compute templates from the stored crops (after a model change); with --nip for one person', false)
     .option('--list', 'list face enrolments', false)
     .option('--data <dir>', 'hub data directory (HADIR_DATA_DIR, default ./data)')
@@ -96,7 +134,7 @@ export function registerFaceCommands(g: Groups): void {
         }
         if (!o.recompute) {
           if (!o.nip) throw new UserError('--nip is missing', 'hadir enroll face --nip NIP IMAGE…');
-          if (images.length < MIN_ENROL || images.length > MAX_ENROL) throw new UserError(`${images.length} image(s) given; ${MIN_ENROL}–${MAX_ENROL} are needed`, 'give 3–5 photos of the person: hadir enroll face --nip NIP a.jpg b.jpg c.jpg');
+          if (images.length < MIN_ENROL || images.length > 2 * MAX_ENROL) throw new UserError(`${images.length} image(s) given; ${MIN_ENROL}–${2 * MAX_ENROL} are needed`, 'give 3–10 photos of the person (the best 5 are kept): hadir enroll face --nip NIP a.jpg b.jpg c.jpg');
           store.requireStaff(o.nip);
         }
         const { hubFaceEngines } = await import('../hub/biometrics/face-engines.js');
@@ -109,7 +147,7 @@ export function registerFaceCommands(g: Groups): void {
             return;
           }
           const { screenEnrolmentImages } = await import('../hub/biometrics/face-enrol.js');
-          const cands = await screenEnrolmentImages(images, engines[0]!, faceDefaults());
+          const cands = await screenEnrolmentImages(images, engines[0]!, faceDefaults(), MAX_ENROL);
           for (const c of cands) out(`  ${c.reason ? 'DITOLAK / rejected' : 'OK'}  ${c.file}${c.reason ? ` — ${c.reason}` : ''}`);
           const good = cands.filter((c) => c.crop);
           if (good.length < MIN_ENROL) throw new UserError(`only ${good.length} of ${images.length} images passed the quality checks for NIP ${o.nip}; ${MIN_ENROL} are needed — nothing was stored`, 'replace the rejected photos (reasons above) and run the command again');
@@ -245,6 +283,10 @@ export function registerFaceCommands(g: Groups): void {
       }));
     });
 
+}
+
+function decisionThreshold(r: { threshold: number }): string {
+  return `the 1:N threshold ${r.threshold}`;
 }
 
 function parseEngine(s: string): 'onnx' | 'faceapi' {

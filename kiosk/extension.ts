@@ -31,6 +31,8 @@ export interface KioskEvents {
   /** Admin asked (remote command enrol_mode) to enrol a person's face or finger at this kiosk. */
   'enrol:request': [{ requestId: string; nip: string; method: 'face' | 'finger'; finger?: number }];
   'enrol:result': [{ requestId: string; ok: boolean; detail: string }];
+  /** A NIP typed on the screen for a 1:1 face verification (issue 17); the face feature replies. */
+  'face:claim': [{ nip: string; reply: (r: { ok: true; timeoutS: number } | { ok: false; status: 404 | 409 | 503; reason: string }) => void }];
 }
 export type KioskBus = EventEmitter<KioskEvents>;
 

@@ -5,12 +5,14 @@ import { decisionFor } from '../../kiosk/face/engines.js';
 import { dot, type FaceEngine } from '../../kiosk/face/engine.js';
 import { decodeImage, type RgbImage } from '../../kiosk/face/image.js';
 import { FacePipeline } from '../../kiosk/face/pipeline.js';
-import { QUALITY_MESSAGES } from '../../kiosk/face/quality.js';
+import { QUALITY_MESSAGES, type QualityMetrics } from '../../kiosk/face/quality.js';
+import { selectEnrolment } from '../../kiosk/face/enrol-select.js';
 
 export interface EnrolCandidate {
   file: string;
   crop?: RgbImage;
   vector?: Float32Array;
+  metrics?: QualityMetrics & { sharpness?: number };
   /** Why the image was refused (Indonesian / English), absent when accepted. */
   reason?: string;
 }
@@ -19,9 +21,10 @@ export interface EnrolCandidate {
  * Runs each enrolment image through the kiosk pipeline with its quality gates (one face, large,
  * lit, sharp, frontal) and then checks that the accepted images show one person: every pair must
  * match above the operating threshold, otherwise the images that disagree with the majority are
- * refused. Pure with respect to the store: nothing is written here.
+ * refused. Of more than `max` good images the best by quality and spread are kept (enrol-select.ts).
+ * Pure with respect to the store: nothing is written here.
  */
-export async function screenEnrolmentImages(files: string[], engine: FaceEngine, cfg: FaceConfig): Promise<EnrolCandidate[]> {
+export async function screenEnrolmentImages(files: string[], engine: FaceEngine, cfg: FaceConfig, max = 5): Promise<EnrolCandidate[]> {
   const pipe = new FacePipeline(engine, cfg);
   const out: EnrolCandidate[] = [];
   for (const file of files) {
@@ -35,7 +38,7 @@ export async function screenEnrolmentImages(files: string[], engine: FaceEngine,
     const a = await pipe.analyse(img);
     if (!a.face) out.push({ file, reason: 'tidak ada wajah / no face found' });
     else if (a.quality) out.push({ file, reason: `${QUALITY_MESSAGES[a.quality].id} / ${QUALITY_MESSAGES[a.quality].en}` });
-    else out.push({ file, crop: a.aligned!, vector: a.vector! });
+    else out.push({ file, crop: a.aligned!, vector: a.vector!, metrics: a.metrics });
   }
   const threshold = decisionFor(engine, cfg).threshold;
   const ok = out.filter((c) => c.vector);
@@ -45,6 +48,11 @@ export async function screenEnrolmentImages(files: string[], engine: FaceEngine,
     if (ok.length > 1 && agree < Math.ceil((ok.length - 1) / 2)) {
       c.reason = `wajah berbeda dari gambar lain / shows a different person than the other images (${basename(c.file)})`;
     }
+  }
+  const good = ok.filter((c) => !c.reason);
+  if (good.length > max) {
+    const keep = new Set(selectEnrolment(good.map((c) => ({ c, vector: c.vector!, metrics: c.metrics ?? null })), max).map((x) => x.c));
+    for (const c of good) if (!keep.has(c)) c.reason = `tidak dipilih / not chosen: ${max} gambar lebih baik atau lebih beragam disimpan / ${max} better or more varied images kept`;
   }
   return out.map((c) => (c.reason ? { file: c.file, reason: c.reason } : c));
 }

@@ -5,6 +5,8 @@ import type { FaceEngine } from './engine.js';
 import { decodeImage, type RgbImage } from './image.js';
 import { TemplateIndex } from './matcher.js';
 import { FacePipeline } from './pipeline.js';
+import { MatchConfirmer, judgeMatch } from './decision.js';
+import { decisionFor } from './engines.js';
 
 /** Pieces of `hadir bench face` (the command prints; these measure). */
 
@@ -42,13 +44,21 @@ export async function timeIt(n: number, warm: number, fn: () => Promise<unknown>
   return out;
 }
 
-/** Full per-frame pipeline on one frame: detect, choose, gates, align, embed, 1:N search, liveness. */
+/**
+ * The whole per-frame decision on one frame: detect, choose, gates, align, embed (crop + mirror),
+ * 1:N search, the decision (threshold for the gallery size, margin, 2-frame confirmation), liveness.
+ */
 export async function benchPipeline(engine: FaceEngine, cfg: FaceConfig, frame: RgbImage, index: TemplateIndex, n: number, warm: number): Promise<{ total: number[]; stages: Record<string, number[]>; faces: number; cpuMsPerFrame: number }> {
   const pipe = new FacePipeline(engine, cfg);
   const stages: Record<string, number[]> = {};
+  const d = decisionFor(engine, cfg, index.people);
+  const confirmer = new MatchConfirmer(d);
   let faces = 0;
   const one = async () => {
     const a = await pipe.analyse(frame, { index, liveness: engine.hasLiveness, gates: false });
+    const t = performance.now();
+    confirmer.step(judgeMatch(a.match ?? null, d));
+    a.ms.search = (a.ms.search ?? 0) + performance.now() - t;
     faces = a.faces.length;
     for (const [k, v] of Object.entries(a.ms)) (stages[k] ??= []).push(v);
   };

@@ -25,20 +25,19 @@ export const cameraConfigSchema = z.strictObject({
 export type CameraConfig = z.output<typeof cameraConfigSchema>;
 
 /*
- * Thresholds (cosine) sit about 3.5 impostor standard deviations above the impostor mean measured on
- * faces-dev (ONNX: impostor 0.02 ± 0.105 → 0.40, all genuine pairs ≥ 0.45 there; face-api: its
- * descriptors are not zero-centred so all cosines are high, impostor ≈ 0.82 ± 0.04 → 0.90). The
- * margin over the runner-up is ≈ 0.75 impostor SD. See docs/face.md "Thresholds".
+ * Decision settings (issue 17, docs/face.md "Thresholds"). ONNX: flip-averaged MobileFaceNet
+ * embeddings against each person's mean template. The 1:N threshold holds up to `galleryBase`
+ * people and rises by slope·ln(N / galleryBase) beyond, so the chance that a stranger matches
+ * anybody stays the same as the site grows (slope = the scale of the exponential impostor tail
+ * fitted on faces-dev2). 1:1 after the NIP is typed uses the stricter `verify` threshold (the
+ * claimant chooses whom to claim). face-api: threshold from its own impostor distribution; its
+ * measured false match rate does not meet the target, so it never identifies 1:N (NIP 1:1 only).
  */
-const thresholds = z.strictObject({
-  onnx: z.number().min(-1).max(1).default(0.4),
-  faceapi: z.number().min(-1).max(1).default(0.9),
-});
-const margins = z.strictObject({
-  onnx: z.number().min(0).max(1).default(0.08),
-  faceapi: z.number().min(0).max(1).default(0.03),
-});
-
+const perEngine = (onnx: number, faceapi: number, min = -1, max = 1) => z.strictObject({ onnx: z.number().min(min).max(max).default(onnx), faceapi: z.number().min(min).max(max).default(faceapi) });
+const thresholds = perEngine(0.45, 0.955);
+const margins = perEngine(0.05, 0.02, 0, 1);
+const verifyThresholds = perEngine(0.52, 0.962);
+const tailSlopes = perEngine(0.038, 0.0045, 0, 1);
 export const faceConfigSchema = z.strictObject({
   enabled: z.boolean().default(true),
   /** auto: ONNX when its models are installed, else face-api (zero-download). */
@@ -55,10 +54,24 @@ export const faceConfigSchema = z.strictObject({
   detectScore: z.number().min(0.1).max(1).default(0.6),
   match: z
     .strictObject({
+      /** 1:N cosine threshold for a gallery of up to `galleryBase` people. */
       threshold: thresholds.prefault({}),
       /** Best person must lead the runner-up (another person) by this much (cosine). */
       margin: margins.prefault({}),
       confirmFrames: z.number().int().min(1).max(10).default(2),
+      /** Person score: cosine to the mean of their templates (measured best), or the best single template. */
+      template: z.enum(['mean', 'max']).default('mean'),
+      galleryBase: z.number().int().min(1).default(50),
+      /** Threshold rise per e-fold of gallery size beyond galleryBase. */
+      tailSlope: tailSlopes.prefault({}),
+      /** Above this many people the kiosk does not identify 1:N: the NIP is typed and verified 1:1. */
+      maxGallery: z.number().int().min(1).default(500),
+      /** 1:1 threshold after the NIP is typed on the screen (stricter than 1:N for a site). */
+      verify: verifyThresholds.prefault({}),
+      /** Engines allowed to identify 1:N; the others verify 1:1 after the NIP only (face-api: its measured FMR misses the target). */
+      identify: z.strictObject({ onnx: z.boolean().default(true), faceapi: z.boolean().default(false) }).prefault({}),
+      /** How long a typed NIP waits for the face (seconds). */
+      claimTimeoutS: z.number().int().min(3).max(120).default(15),
     })
     .prefault({}),
   liveness: z
@@ -72,7 +85,7 @@ export const faceConfigSchema = z.strictObject({
     .strictObject({
       minFacePx: z.number().min(16).max(2000).default(64),
       minBrightness: z.number().min(0).max(255).default(40),
-      minSharpness: z.number().min(0).default(100),
+      minSharpness: z.number().min(0).default(10),
       maxYaw: z.number().min(0).max(2).default(0.35),
       multiFaceRatio: z.number().min(0).max(1).default(0.5),
     })

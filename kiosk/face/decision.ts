@@ -1,8 +1,12 @@
 import type { Match } from './matcher.js';
 
 export interface DecisionConfig {
-  /** Cosine similarity a match must reach. */
+  /** Cosine similarity a 1:N match must reach (for the gallery size at hand). */
   threshold: number;
+  /** Cosine similarity a 1:1 verification (NIP typed) must reach. */
+  verifyThreshold: number;
+  /** Why 1:N identification is off (NIP 1:1 only): the engine's FMR misses the target, or the gallery is too large. */
+  oneToNOff: 'engine' | 'gallery' | null;
   /** Required lead of the best person over the runner-up (a different person). */
   margin: number;
   /** Consecutive frames that must agree on the same person. */
@@ -11,7 +15,14 @@ export interface DecisionConfig {
 
 export type FrameVerdict = { accepted: true; nip: string; score: number } | { accepted: false; reason: 'no_match' | 'below_threshold' | 'ambiguous' };
 
-/** One frame's decision: threshold, then margin over the runner-up. Pure. */
+/** One frame's 1:1 decision against the claimed person's score. Pure. */
+export function judgeClaim(nip: string, score: number | null, cfg: DecisionConfig): FrameVerdict {
+  if (score === null) return { accepted: false, reason: 'no_match' };
+  if (score < cfg.verifyThreshold) return { accepted: false, reason: 'below_threshold' };
+  return { accepted: true, nip, score };
+}
+
+/** One frame's 1:N decision: threshold, then margin over the runner-up. Pure. */
 export function judgeMatch(m: Match | null, cfg: DecisionConfig): FrameVerdict {
   if (!m) return { accepted: false, reason: 'no_match' };
   if (m.score < cfg.threshold) return { accepted: false, reason: 'below_threshold' };

@@ -23,6 +23,8 @@ export interface FaceEngine {
   detect(img: RgbImage): Promise<DetectedFace[]>;
   /** Embedding of the canonical aligned crop (align.ts `alignFace`, 160x160); L2-normalised. */
   embedAligned(aligned: RgbImage): Promise<Float32Array>;
+  /** The single-view embeddings embedAligned combines (crop, mirror), where it combines several. */
+  embedViews?(aligned: RgbImage): Promise<Float32Array[]>;
   /** Probability 0..1 that the face is a live person (not a print or a screen); null if unsupported. */
   liveness(img: RgbImage, face: DetectedFace): Promise<number | null>;
   close(): Promise<void>;

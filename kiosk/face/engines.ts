@@ -14,7 +14,24 @@ export async function createEngine(kind: FaceConfig['engine'], cfg: Partial<Pick
   return FaceApiEngine.create();
 }
 
-/** The decision settings that apply to this engine's scores. */
-export function decisionFor(engine: FaceEngine, cfg: Pick<FaceConfig, 'match'>): DecisionConfig {
-  return { threshold: cfg.match.threshold[engine.name], margin: cfg.match.margin[engine.name], confirmFrames: cfg.match.confirmFrames };
+/**
+ * The decision settings for this engine's scores and a gallery of `people` (1:N threshold rising
+ * with the gallery size; 1:N off above maxGallery or for an engine not allowed to identify).
+ */
+export function decisionFor(engine: Pick<FaceEngine, 'name'>, cfg: Pick<FaceConfig, 'match'>, people = 1): DecisionConfig {
+  const m = cfg.match;
+  const e = engine.name;
+  const identify = !m.identify[e] ? ('engine' as const) : people > m.maxGallery ? ('gallery' as const) : null;
+  return {
+    threshold: galleryThreshold(m.threshold[e], m.tailSlope[e], m.galleryBase, people),
+    margin: m.margin[e],
+    confirmFrames: m.confirmFrames,
+    verifyThreshold: m.verify[e],
+    oneToNOff: identify,
+  };
+}
+
+/** base for up to `base` people, then + slope·ln(people / base): the per-presentation stranger rate stays constant. */
+export function galleryThreshold(threshold: number, slope: number, base: number, people: number): number {
+  return people <= base ? threshold : threshold + slope * Math.log(people / base);
 }

@@ -20,6 +20,10 @@ export class FaceExtension implements KioskExtension {
     if (req.method === 'face') void this.enrol(req);
   };
 
+  private readonly onClaim = (req: KioskEvents['face:claim'][0]) => {
+    req.reply(this.source ? this.source.claim(req.nip) : { ok: false, status: 503, reason: 'pengenalan wajah tidak aktif / face recognition is not running' });
+  };
+
   constructor(private readonly ctx: KioskContext) {}
 
   async start(): Promise<void> {
@@ -40,6 +44,7 @@ export class FaceExtension implements KioskExtension {
       return;
     }
     ctx.bus.on('enrol:request', this.onEnrol);
+    ctx.bus.on('face:claim', this.onClaim);
     try {
       this.camera = createCamera(cfg.camera, { simulate: ctx.simulate });
     } catch (e) {
@@ -64,6 +69,7 @@ export class FaceExtension implements KioskExtension {
 
   async stop(): Promise<void> {
     this.ctx.bus.off('enrol:request', this.onEnrol);
+    this.ctx.bus.off('face:claim', this.onClaim);
     await this.source?.stop();
   }
 

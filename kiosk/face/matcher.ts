@@ -1,4 +1,15 @@
+import { l2normalise } from './engine.js';
 import { decodeVector } from './vector.js';
+
+export type TemplateMode = 'mean' | 'max';
+
+/** The rows a person contributes: the L2-normalised mean of their templates ('mean'), or each template ('max'). */
+export function personRows(vectors: readonly Float32Array[], mode: TemplateMode): Float32Array[] {
+  if (mode === 'max' || vectors.length <= 1) return [...vectors];
+  const m = new Float32Array(vectors[0]!.length);
+  for (const v of vectors) for (let i = 0; i < m.length; i++) m[i]! += v[i]!;
+  return [l2normalise(m)];
+}
 
 /** A 1:N result: best person, and the best score of any other person (the runner-up). */
 export interface Match {
@@ -27,16 +38,35 @@ export class TemplateIndex {
   }
 
   /** Builds the index from roster entries, keeping only templates of `modelId` with the right length. */
-  static fromRoster(people: readonly { nip: string; face?: { modelId: string; vector: string }[] }[], modelId: string, dims: number): TemplateIndex {
+  static fromRoster(people: readonly { nip: string; face?: { modelId: string; vector: string }[] }[], modelId: string, dims: number, mode: TemplateMode = 'max'): TemplateIndex {
     const idx = new TemplateIndex(modelId, dims, Math.max(16, people.length * 3));
     for (const p of people) {
-      for (const t of p.face ?? []) {
-        if (t.modelId !== modelId) continue;
-        const v = decodeVector(t.vector);
-        if (v.length === dims) idx.add(p.nip, v);
-      }
+      const vs = (p.face ?? []).filter((t) => t.modelId === modelId).map((t) => decodeVector(t.vector)).filter((v) => v.length === dims);
+      idx.addPerson(p.nip, vs, mode);
     }
     return idx;
+  }
+
+  addPerson(nip: string, vectors: readonly Float32Array[], mode: TemplateMode): void {
+    for (const v of personRows(vectors, mode)) this.add(nip, v);
+  }
+
+  has(nip: string): boolean {
+    return this.nipIndex.has(nip);
+  }
+
+  /** 1:1: the claimed person's score (best of their rows), null when they have no template here. */
+  score(nip: string, q: Float32Array): number | null {
+    const p = this.nipIndex.get(nip);
+    if (p === undefined) return null;
+    let best = -2;
+    for (let t = 0; t < this.count; t++) {
+      if (this.owner[t] !== p) continue;
+      let s = 0;
+      for (let i = 0, off = t * this.dims; i < this.dims; i++) s += this.matrix[off + i]! * q[i]!;
+      if (s > best) best = s;
+    }
+    return best;
   }
 
   get size(): number {

@@ -54,7 +54,9 @@ export class OnnxFaceEngine implements FaceEngine {
       ort.InferenceSession.create(file('liveness', 0), so),
       ort.InferenceSession.create(file('liveness', 1), so),
     ]);
-    return new OnnxFaceEngine(`${emb.id}@${emb.sha256.slice(0, 8)}`, ort, det, embS, [l0, l1], {
+    // "+flip": templates are the mean of the crop and its mirror (issue 17: +5 points TAR at FAR 0 on
+    // faces-dev2); the id changes so kiosks never compare them with single-view templates.
+    return new OnnxFaceEngine(`${emb.id}@${emb.sha256.slice(0, 8)}+flip`, ort, det, embS, [l0, l1], {
       detectMaxSide: opts.detectMaxSide ?? 640,
       scoreThreshold: opts.scoreThreshold ?? 0.6,
       threads,
@@ -72,19 +74,33 @@ export class OnnxFaceEngine implements FaceEngine {
   }
 
   async embedAligned(aligned: RgbImage): Promise<Float32Array> {
+    const [a, b] = await this.embedViews(aligned);
+    for (let k = 0; k < a!.length; k++) a![k]! += b![k]!;
+    return l2normalise(a!);
+  }
+
+  /** Unit embeddings of the crop and of its mirror image (evaluation compares with and without the flip). */
+  async embedViews(aligned: RgbImage): Promise<[Float32Array, Float32Array]> {
     if (aligned.width !== CANONICAL_SIZE || aligned.height !== CANONICAL_SIZE) throw new Error(`embedAligned needs the ${CANONICAL_SIZE}x${CANONICAL_SIZE} canonical crop`);
-    // the central 112x112 of the canonical crop is the ArcFace crop
+    // the central 112x112 of the canonical crop is the ArcFace crop; it and its mirror image
+    // (flip test-time augmentation) are embedded (the model's batch size is fixed at 1) and the
+    // embedding (embedAligned) is the sum of the two unit vectors, L2-normalised
     const plane = 112 * 112;
     const x = new Float32Array(3 * plane);
+    const xf = new Float32Array(3 * plane);
     for (let v = 0; v < 112; v++) {
       for (let u = 0; u < 112; u++) {
         const i = v * 112 + u;
+        const m = v * 112 + (111 - u);
         const s = ((v + CANONICAL_PAD) * CANONICAL_SIZE + u + CANONICAL_PAD) * 3;
-        for (let c = 0; c < 3; c++) x[c * plane + i] = (aligned.data[s + c]! - MEAN[c]!) / STD[c]!;
+        for (let c = 0; c < 3; c++) xf[c * plane + m] = x[c * plane + i] = (aligned.data[s + c]! - MEAN[c]!) / STD[c]!;
       }
     }
-    const out = await this.emb.run({ [this.emb.inputNames[0]!]: new this.ort.Tensor('float32', x, [1, 3, 112, 112]) });
-    return l2normalise(Float32Array.from((out[this.emb.outputNames[0]!] as Tensor).data as Float32Array));
+    const run = async (data: Float32Array) => {
+      const out = await this.emb.run({ [this.emb.inputNames[0]!]: new this.ort.Tensor('float32', data, [1, 3, 112, 112]) });
+      return l2normalise((out[this.emb.outputNames[0]!] as Tensor).data as Float32Array);
+    };
+    return [await run(x), await run(xf)];
   }
 
   async liveness(img: RgbImage, face: DetectedFace): Promise<number> {

@@ -8,7 +8,7 @@ export interface QualityConfig {
   minFacePx: number;
   /** Mean luma (0..255) inside the face box below which the scene is too dark. */
   minBrightness: number;
-  /** Variance of the Laplacian on the 112x112 aligned grey crop below which the face is blurred. */
+  /** Contrast-normalised Laplacian variance (sharpness()) on the aligned crop below which the face is blurred. */
   minSharpness: number;
   /** |yaw ratio| (nose offset from the eye midpoint along the eye axis, in eye distances) above which the face is turned away. */
   maxYaw: number;
@@ -36,23 +36,30 @@ export interface QualityMetrics {
 }
 
 /**
- * The face to serve: the largest, weighted towards the frame centre (a face at the edge counts
- * as up to 40 % smaller), so a bystander behind the person does not win.
+ * The face to serve: the largest, weighted towards the frame centre (area × (1 − offset), offset
+ * = distance from the centre in half-diagonals), so a bystander at the edge does not win even when
+ * closer to the camera: the person using the kiosk stands in front of it. (A weight of 0.4 served
+ * the bystander on faces-dev2 lfw-julianne_moore/1.)
  */
 export function chooseFace(faces: readonly DetectedFace[], imgW: number, imgH: number): DetectedFace | null {
   let best: DetectedFace | null = null;
   let bestScore = -1;
-  const halfDiag = Math.hypot(imgW, imgH) / 2;
   for (const f of faces) {
-    const cx = f.box[0] + f.box[2] / 2, cy = f.box[1] + f.box[3] / 2;
-    const off = Math.min(1, Math.hypot(cx - imgW / 2, cy - imgH / 2) / halfDiag);
-    const s = f.box[2] * f.box[3] * (1 - 0.4 * off);
+    const s = serveWeight(f, imgW, imgH);
     if (s > bestScore) {
       bestScore = s;
       best = f;
     }
   }
   return best;
+}
+
+/** How strongly a face claims to be the one served: area × (1 − distance from the centre in half-diagonals). */
+export function serveWeight(f: DetectedFace, imgW: number, imgH: number): number {
+  const halfDiag = Math.hypot(imgW, imgH) / 2;
+  const cx = f.box[0] + f.box[2] / 2, cy = f.box[1] + f.box[3] / 2;
+  const off = Math.min(1, Math.hypot(cx - imgW / 2, cy - imgH / 2) / halfDiag);
+  return f.box[2] * f.box[3] * (1 - off);
 }
 
 /** Mean luma inside the face box (sampled on a grid of ≤ 32x32 points). */
@@ -81,29 +88,39 @@ export function yawRatio(lm: DetectedFace['landmarks']): number {
   return ((nose[0] - mx) * ex + (nose[1] - my) * ey) / (d * d);
 }
 
-/** Variance of the 4-neighbour Laplacian on the grey aligned crop (scale-normalised by the alignment). */
+/**
+ * Sharpness: variance of the 4-neighbour Laplacian on the grey aligned crop divided by the grey
+ * variance (× 1000), so that a dim or low-contrast frame is not read as a blurred one (a kiosk-like
+ * frame at 45 % brightness had a quarter of the raw Laplacian variance; issue 17). The alignment
+ * already normalises the scale.
+ */
 export function sharpness(aligned: RgbImage): number {
   const { width: w, height: h, data } = aligned;
   const g = new Float32Array(w * h);
   for (let i = 0; i < w * h; i++) g[i] = 0.299 * data[i * 3]! + 0.587 * data[i * 3 + 1]! + 0.114 * data[i * 3 + 2]!;
   // inner region only: the warp leaves black corners that would read as edges
   const m = Math.round(w * 0.15);
-  let sum = 0, sum2 = 0, n = 0;
+  let sum = 0, sum2 = 0, gs = 0, gs2 = 0, n = 0;
   for (let y = m; y < h - m; y++) {
     for (let x = m; x < w - m; x++) {
       const i = y * w + x;
       const l = g[i - 1]! + g[i + 1]! + g[i - w]! + g[i + w]! - 4 * g[i]!;
       sum += l;
       sum2 += l * l;
+      gs += g[i]!;
+      gs2 += g[i]! * g[i]!;
       n++;
     }
   }
-  const mean = sum / n;
-  return sum2 / n - mean * mean;
+  const lapVar = sum2 / n - (sum / n) ** 2;
+  const greyVar = gs2 / n - (gs / n) ** 2;
+  return (1000 * lapVar) / Math.max(greyVar, 1);
 }
 
 /** Gates that need only the detection (before alignment/embedding). */
 export function preGate(img: RgbImage, face: DetectedFace, all: readonly DetectedFace[], cfg: QualityConfig): { code: QualityCode | null; metrics: QualityMetrics } {
+  // by area, not by the centre weight that chose the face: two people of similar size side by side
+  // are refused even when one stands nearer the centre (faces-dev deepface-df09/4 weighs 0.45)
   const area = face.box[2] * face.box[3];
   let otherFaceRatio = 0;
   for (const f of all) if (f !== face) otherFaceRatio = Math.max(otherFaceRatio, (f.box[2] * f.box[3]) / area);
@@ -120,4 +137,25 @@ export function preGate(img: RgbImage, face: DetectedFace, all: readonly Detecte
 export function postGate(aligned: RgbImage, cfg: QualityConfig): { code: QualityCode | null; sharpness: number } {
   const s = sharpness(aligned);
   return { code: s < cfg.minSharpness ? 'blurred' : null, sharpness: s };
+}
+
+/** All gates on stored metrics, in the order the pipeline applies them (evaluation re-tunes gates without re-running models). */
+export function qualityVerdict(m: QualityMetrics & { sharpness?: number }, cfg: QualityConfig): QualityCode | null {
+  if (m.otherFaceRatio >= cfg.multiFaceRatio) return 'multiple';
+  if (m.widthPx < cfg.minFacePx) return 'too_small';
+  if (m.brightness < cfg.minBrightness) return 'too_dark';
+  if (Math.abs(m.yaw) > cfg.maxYaw) return 'turned';
+  if (m.sharpness !== undefined && m.sharpness < cfg.minSharpness) return 'blurred';
+  return null;
+}
+
+/** Every gate these metrics fail (each gate's own cost, independent of the order). */
+export function failedGates(m: QualityMetrics & { sharpness?: number }, cfg: QualityConfig): QualityCode[] {
+  const out: QualityCode[] = [];
+  if (m.otherFaceRatio >= cfg.multiFaceRatio) out.push('multiple');
+  if (m.widthPx < cfg.minFacePx) out.push('too_small');
+  if (m.brightness < cfg.minBrightness) out.push('too_dark');
+  if (Math.abs(m.yaw) > cfg.maxYaw) out.push('turned');
+  if (m.sharpness !== undefined && m.sharpness < cfg.minSharpness) out.push('blurred');
+  return out;
 }

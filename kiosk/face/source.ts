@@ -4,7 +4,7 @@ import type { KioskBus, RosterView } from '../extension.js';
 import type { HealthReporter, Identification, IdentificationSource } from '../types.js';
 import { isCameraError, type Camera } from '../camera/index.js';
 import type { FaceConfig } from './config.js';
-import { MatchConfirmer, judgeMatch, type DecisionConfig } from './decision.js';
+import { MatchConfirmer, judgeClaim, judgeMatch, type DecisionConfig, type FrameVerdict } from './decision.js';
 import { decisionFor } from './engines.js';
 import type { DetectedFace, FaceEngine } from './engine.js';
 import { crop, encodeJpeg, type RgbImage } from './image.js';
@@ -14,8 +14,21 @@ import { QUALITY_MESSAGES } from './quality.js';
 
 export const FACE_MESSAGES = {
   unknown: { id: 'Wajah tidak dikenali', en: 'Face not recognised' },
+  /** Not matched 1:N: the NIP fallback (issue 17). */
+  typeNip: { id: 'Wajah tidak dikenali — ketik NIP Anda di layar', en: 'Face not recognised — type your NIP on the screen' },
+  oneToOneOnly: { id: 'Ketik NIP Anda di layar, lalu lihat kamera', en: 'Type your NIP on the screen, then look at the camera' },
+  claimLook: { id: 'Silakan lihat kamera', en: 'Please look at the camera' },
+  claimFailed: { id: 'Wajah tidak cocok dengan NIP', en: 'Face does not match the NIP' },
   spoof: { id: 'Wajah tidak terdeteksi hidup — foto atau layar tidak diterima', en: 'Liveness check failed — photos and screens are not accepted' },
 } as const;
+
+/** Why this kiosk verifies 1:1 only (shown in health and on the screen). */
+export const ONE_TO_N_OFF: Record<'engine' | 'gallery', { id: string; en: string }> = {
+  engine: { id: 'mesin face-api tidak cukup akurat untuk mengenali tanpa NIP (FMR terukur di atas target)', en: 'the face-api engine is not accurate enough to identify without a NIP (measured FMR above target)' },
+  gallery: { id: 'terlalu banyak orang di roster untuk pengenalan tanpa NIP', en: 'too many people in the roster to identify without a NIP' },
+};
+
+export type ClaimResult = { ok: true; timeoutS: number } | { ok: false; status: 404 | 409 | 503; reason: string };
 
 export interface FaceSourceDeps {
   config: FaceConfig;
@@ -38,6 +51,8 @@ export class FaceSource implements IdentificationSource {
   private pipeline: FacePipeline | null = null;
   private index: TemplateIndex | null = null;
   private decision: DecisionConfig | null = null;
+  /** A NIP typed on the screen: frames are verified 1:1 against that person until it expires. */
+  private claimed: { nip: string; until: number } | null = null;
   private confirmer: MatchConfirmer | null = null;
   private faceState: ComponentState = { state: 'absent', detail: 'belum mulai / not started' };
   private cameraState: ComponentState = { state: 'absent', detail: 'belum mulai / not started' };
@@ -83,8 +98,6 @@ export class FaceSource implements IdentificationSource {
       throw e;
     }
     this.pipeline = new FacePipeline(this.engine, this.d.config);
-    this.decision = decisionFor(this.engine, this.d.config);
-    this.confirmer = new MatchConfirmer(this.decision);
     this.rebuildIndex();
     this.d.bus.on('roster:updated', this.onRoster);
     this.running = true;
@@ -107,14 +120,39 @@ export class FaceSource implements IdentificationSource {
   rebuildIndex(): void {
     if (!this.engine) return;
     const people = this.d.roster.current()?.people ?? [];
-    this.index = TemplateIndex.fromRoster(people, this.engine.modelId, this.engine.dims);
+    this.index = TemplateIndex.fromRoster(people, this.engine.modelId, this.engine.dims, this.d.config.match.template);
+    // the 1:N threshold depends on how many people the kiosk tells apart (config.ts "Decision settings")
+    this.decision = decisionFor(this.engine, this.d.config, this.index.people);
+    this.confirmer = new MatchConfirmer(this.decision);
+    const off = this.decision.oneToNOff;
+    const templates = people.reduce((n, p) => n + (p.face ?? []).filter((t) => t.modelId === this.engine!.modelId).length, 0);
     const other = people.filter((p) => p.face?.length && !p.face.some((t) => t.modelId === this.engine!.modelId)).length;
     const detail =
       this.index.size === 0 && other === 0
         ? `${this.engine.name} ${this.engine.modelId}: belum ada templat wajah / no face templates yet (hadir enroll face)`
-        : `${this.engine.name} ${this.engine.modelId}: ${this.index.people} orang / ${this.index.size} templat${other ? `; ${other} orang hanya punya templat model lain / only other-model templates — jalankan \`hadir enroll face --recompute\` di hub` : ''}`;
+        : `${this.engine.name} ${this.engine.modelId}: ${this.index.people} orang / ${templates} templat, 1:N ${off ? `OFF — NIP 1:1 saja / NIP 1:1 only: ${ONE_TO_N_OFF[off].id} / ${ONE_TO_N_OFF[off].en}` : `ambang / threshold ${this.decision.threshold.toFixed(3)}`}${other ? `; ${other} orang hanya punya templat model lain / only other-model templates — jalankan \`hadir enroll face --recompute\` di hub` : ''}`;
     this.faceState = { state: other > 0 || this.index.size === 0 ? 'degraded' : 'ok', detail: detail.slice(0, 300) };
     this.d.log.info({ people: this.index.people, templates: this.index.size, otherModel: other }, 'face templates loaded');
+  }
+
+  /**
+   * The NIP fallback (issue 17): a NIP typed on the screen makes the next frames verify 1:1 against
+   * that person at the stricter verify threshold, for claimTimeoutS. Used when 1:N is off (large
+   * roster, face-api engine) or when the person was not recognised.
+   */
+  claim(nip: string, now = Date.now()): ClaimResult {
+    if (!this.engine || !this.index) return { ok: false, status: 503, reason: 'pengenalan wajah tidak aktif / face recognition is not running' };
+    if (!this.d.roster.byNip(nip)) return { ok: false, status: 404, reason: `NIP ${nip} tidak terdaftar di kiosk ini / not in this kiosk's roster` };
+    if (!this.index.has(nip)) return { ok: false, status: 409, reason: `NIP ${nip} belum punya templat wajah / has no face enrolment (${this.engine.name}) — gunakan sidik jari / use the fingerprint` };
+    this.claimed = { nip, until: now + this.d.config.match.claimTimeoutS * 1000 };
+    this.confirmer?.reset();
+    this.d.bus.emit('feedback', { kind: 'hint', message: `${FACE_MESSAGES.claimLook.id} / ${FACE_MESSAGES.claimLook.en} (NIP ${nip})` });
+    return { ok: true, timeoutS: this.d.config.match.claimTimeoutS };
+  }
+
+  /** The NIP typed on the screen that is waiting for a face, if any. */
+  get pendingClaim(): string | null {
+    return this.claimed && this.claimed.until > Date.now() ? this.claimed.nip : null;
   }
 
   /** Runs `fn` with the camera to itself (enrolment); the recognition loop waits meanwhile. */
@@ -200,6 +238,13 @@ export class FaceSource implements IdentificationSource {
     const cfg = this.d.config;
     const confirmer = this.confirmer!;
     this.frames++;
+    // a typed NIP that no face confirmed in time is answered, whatever the frames showed
+    const claim = this.claimed && this.claimed.until > Date.now() ? this.claimed : null;
+    if (this.claimed && !claim) {
+      this.claimed = null;
+      confirmer.reset();
+      this.message('claim', `${FACE_MESSAGES.claimFailed.id} / ${FACE_MESSAGES.claimFailed.en}`, true);
+    }
     const a = await this.pipeline!.analyse(frame, { index: this.index ?? undefined });
     if (!a.face) {
       confirmer.reset();
@@ -213,17 +258,25 @@ export class FaceSource implements IdentificationSource {
       this.message(a.quality, `${QUALITY_MESSAGES[a.quality].id} / ${QUALITY_MESSAGES[a.quality].en}`);
       return;
     }
-    const verdict = judgeMatch(a.match ?? null, this.decision!);
+    let verdict: FrameVerdict;
+    if (claim) verdict = judgeClaim(claim.nip, a.vector ? this.index!.score(claim.nip, a.vector) : null, this.decision!);
+    else if (this.decision!.oneToNOff) {
+      confirmer.reset();
+      const why = ONE_TO_N_OFF[this.decision!.oneToNOff];
+      this.message('nip', `${FACE_MESSAGES.oneToOneOnly.id} (${why.id}) / ${FACE_MESSAGES.oneToOneOnly.en} (${why.en})`);
+      return;
+    } else verdict = judgeMatch(a.match ?? null, this.decision!);
     if (!verdict.accepted) {
       confirmer.reset();
       this.liveMin = 1;
-      if (++this.unknownRun >= cfg.match.confirmFrames + 1) this.message('unknown', FACE_MESSAGES.unknown.id, true);
+      if (!claim && ++this.unknownRun >= cfg.match.confirmFrames + 1) this.message('unknown', `${FACE_MESSAGES.typeNip.id} / ${FACE_MESSAGES.typeNip.en}`, true);
       return;
     }
     this.unknownRun = 0;
     const last = this.lastSent.get(verdict.nip);
     if (last !== undefined && Date.now() - last < cfg.cooldownMs) {
       confirmer.reset();
+      if (claim) this.claimed = null; // just recorded: the typed NIP is answered, not left to expire as "no match"
       return;
     }
     let live: number | null = null;
@@ -240,12 +293,13 @@ export class FaceSource implements IdentificationSource {
     }
     const r = confirmer.step(verdict);
     if (!r.confirmed) return;
+    if (claim) this.claimed = null;
     const liveness = live === null ? undefined : this.liveMin;
     this.liveMin = 1;
     this.lastSent.set(r.nip, Date.now());
     const photo = await facePhoto(frame, a.face, cfg.photo.size, cfg.photo.quality);
     this.identifications++;
-    this.d.log.info({ nip: r.nip, score: +r.score.toFixed(3), liveness, runnerUp: a.match?.runnerUp }, 'face identified');
+    this.d.log.info({ nip: r.nip, score: +r.score.toFixed(3), liveness, runnerUp: a.match?.runnerUp, mode: claim ? 'nip-1:1' : '1:N' }, 'face identified');
     await this.onIdentified?.({ nip: r.nip, method: 'face', score: +r.score.toFixed(4), ...(liveness !== undefined ? { liveness: +liveness.toFixed(4) } : {}), photo });
   }
 

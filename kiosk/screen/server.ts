@@ -4,7 +4,8 @@ import { streamSSE } from 'hono/streaming';
 import { serve, type ServerType } from '@hono/node-server';
 import { isErrno, UserError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
-import type { KioskBus } from '../extension.js';
+import type { KioskBus, KioskEvents } from '../extension.js';
+import { nipSchema } from '../../protocol/index.js';
 import type { Feedback, FeedbackEvent } from '../types.js';
 import { describe, type ScreenEvent, type ScreenView } from './view.js';
 import { SCREEN_HTML } from './page.js';
@@ -54,6 +55,18 @@ export class ScreenServer implements Feedback {
     const app = new Hono();
     app.get('/', (c) => c.html(SCREEN_HTML));
     app.get('/state', (c) => c.json(this.view()));
+    // NIP fallback (issue 17): the screen posts a typed NIP; the face feature verifies the next frames 1:1
+    app.post('/claim', async (c) => {
+      const body = (await c.req.json().catch(() => null)) as { nip?: unknown } | null;
+      const nip = typeof body?.nip === 'string' ? body.nip.trim() : '';
+      if (!nipSchema.safeParse(nip).success) return c.json({ error: 'nip tidak valid / nip is invalid: send {"nip":"<18 digits or honorer id>"}' }, 400);
+      const r = await new Promise<Parameters<KioskEvents['face:claim'][0]['reply']>[0] | null>((resolve) => {
+        if (this.o.bus.listenerCount('face:claim') === 0) return resolve(null);
+        this.o.bus.emit('face:claim', { nip, reply: resolve });
+      });
+      if (!r) return c.json({ error: 'pengenalan wajah tidak aktif / face recognition is not running' }, 503);
+      return r.ok ? c.json({ nip, timeoutS: r.timeoutS }, 202) : c.json({ error: r.reason }, r.status);
+    });
     app.get('/events', (c) =>
       streamSSE(c, async (stream) => {
         let closed = false;

@@ -55,7 +55,7 @@ describe('1:N search', () => {
 });
 
 describe('decision: threshold, margin, 2 consecutive frames', () => {
-  const cfg = { threshold: 0.4, margin: 0.08, confirmFrames: 2 };
+  const cfg = { threshold: 0.4, margin: 0.08, confirmFrames: 2, verifyThreshold: 0.5, oneToNOff: null };
   it('judges one frame', () => {
     expect(judgeMatch(null, cfg)).toEqual({ accepted: false, reason: 'no_match' });
     expect(judgeMatch({ nip: 'A', score: 0.39, runnerUp: 0, runnerUpNip: 'B' }, cfg)).toMatchObject({ accepted: false, reason: 'below_threshold' });
