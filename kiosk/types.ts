@@ -52,6 +52,8 @@ export interface ClockStamp {
   synced: boolean;
   source: string;
   offsetMs?: number;
+  /** Bound of |capturedAt − true time| (ms) when the source measures one (hub round trips). */
+  errorMs?: number;
   bootId: string;
   monoMs: number;
 }

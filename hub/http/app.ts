@@ -128,6 +128,11 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
     if (!d) return c.json({ error: `perangkat ${c.get('device').id} tidak dikenal / device is not registered` }, 404);
     return c.json({ deviceId: d.id, maxSeq: d.maxSeq, contiguousSeq: d.contiguousSeq });
   });
+  // Time for kiosks whose network blocks NTP: one NTP-style exchange (kiosk/clock/hub-time.ts).
+  kiosk.get('/time', (c) => {
+    const receivedMs = Date.now();
+    return c.json({ receivedMs, sentMs: Date.now() }, 200, { 'cache-control': 'no-store' });
+  });
   for (const m of modules) if (m.kioskApi) kiosk.route('/', m.kioskApi);
   app.route('/api/v1/kiosk', kiosk);
 
@@ -266,6 +271,14 @@ function registerCoreOpenApi(r: OpenApiRegistry) {
           '401': errorResponse('Device authentication failed'),
           '403': errorResponse('Device disabled'),
         },
+      },
+    },
+    '/kiosk/time': {
+      get: {
+        summary: 'Hub wall clock for kiosks without NTP (kiosk only): receive and send times of this request, ms since epoch',
+        tags: ['kiosk'],
+        security: [{ device: [] }],
+        responses: { '200': json({ type: 'object', properties: { receivedMs: { type: 'number' }, sentMs: { type: 'number' } }, required: ['receivedMs', 'sentMs'] }), '401': errorResponse('Device authentication failed') },
       },
     },
     '/kiosk/roster': {

@@ -106,6 +106,8 @@ export interface PunchRow {
   clockSynced: boolean;
   clockSource: string | null;
   clockOffsetMs: number | null;
+  /** Error bound of capturedAt (ms) for clock source "hub"; null otherwise. */
+  clockErrorMs: number | null;
   score: number | null;
   liveness: number | null;
   hasPhoto: boolean;
