@@ -13,6 +13,8 @@ import type { RosterPerson } from '../kiosk/extension.js';
  */
 export interface HubModule {
   readonly name: string;
+  /** Routes mounted at /api/v1 with no user authentication (they authenticate themselves, e.g. the staff page). */
+  publicApi?: Hono;
   /** Routes mounted at /api/v1 (already behind user authentication). */
   api?: Hono<HubEnv>;
   /** Routes mounted at /api/v1/kiosk (behind device authentication: HTTP Basic deviceId:mqttPassword). */

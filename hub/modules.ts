@@ -3,6 +3,7 @@ import { createAttendanceModule } from './attendance/module.js';
 import { createHealthModule } from './health/module.js';
 import { createFaceModule } from './biometrics/face-module.js';
 import { createFingerModule } from './biometrics/finger-module.js';
+import { createStaffModule } from './staff/module.js';
 
 /** Feature modules of the hub, built in this order after the core (devices, ingest, auth). */
 export const moduleFactories: ((ctx: HubContext) => HubModule)[] = [
@@ -10,4 +11,5 @@ export const moduleFactories: ((ctx: HubContext) => HubModule)[] = [
   createHealthModule,
   createFaceModule,
   createFingerModule,
+  createStaffModule,
 ];

@@ -93,6 +93,8 @@ export interface PunchFilter {
   opdCode?: string;
   limit?: number;
   offset?: number;
+  /** By capture time: asc (default) or desc. */
+  order?: 'asc' | 'desc';
 }
 
 export interface PunchRow {

@@ -307,7 +307,7 @@ export class SqliteCoreStore implements CoreStore {
   async queryPunches(f: PunchFilter) {
     const { sql, args } = this.where(f);
     const limit = f.limit ?? -1;
-    const rows = this.db.prepare(`SELECT * FROM punches ${sql} ORDER BY captured_at, id LIMIT ? OFFSET ?`).all(...args, limit, f.offset ?? 0) as Row[];
+    const rows = this.db.prepare(`SELECT * FROM punches ${sql} ORDER BY captured_at ${f.order === 'desc' ? 'DESC' : ''}, id ${f.order === 'desc' ? 'DESC' : ''} LIMIT ? OFFSET ?`).all(...args, limit, f.offset ?? 0) as Row[];
     return rows.map(toPunch);
   }
   async countPunches(f: PunchFilter) {

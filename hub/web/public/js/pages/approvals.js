@@ -1,7 +1,7 @@
 import { h, fill } from '../dom.js';
 import { t } from '../i18n.js';
 import { api } from '../api.js';
-import { date, dateTime, offset } from '../fmt.js';
+import { date, dateTime, offset, officeInstant } from '../fmt.js';
 import { empty, errorBox, loading, opdPicker, parseDate, table, toast } from '../ui.js';
 
 /**
@@ -119,16 +119,14 @@ function requestForm(reload) {
 
 const pad = (n) => String(n).padStart(2, '0');
 /**
- * "05/10/2026 07:41" (the browser's zone: the office's) → "2026-10-05T07:41:00+07:00", the form
+ * "05/10/2026 07:41" (the office's zone, whatever the browser's) → "2026-10-05T07:41:00+07:00", the form
  * the API wants; null when it is not a real date and time.
  */
 export function parseDateTime(s) {
   const m = /^\s*(\d{1,2})\/(\d{1,2})\/(\d{4})\s+(\d{1,2})[:.](\d{2})\s*$/.exec(s);
   if (!m) return null;
   const [d, mo, y, hh, mm] = m.slice(1).map(Number);
-  const dt = new Date(y, mo - 1, d, hh, mm);
-  if (dt.getFullYear() !== y || dt.getMonth() !== mo - 1 || dt.getDate() !== d || dt.getHours() !== hh || dt.getMinutes() !== mm) return null;
-  const off = -dt.getTimezoneOffset();
-  const sign = off >= 0 ? '+' : '-';
-  return `${y}-${pad(mo)}-${pad(d)}T${pad(hh)}:${pad(mm)}:00${sign}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
+  const dt = new Date(Date.UTC(y, mo - 1, d, hh, mm));
+  if (dt.getUTCFullYear() !== y || dt.getUTCMonth() !== mo - 1 || dt.getUTCDate() !== d || dt.getUTCHours() !== hh || dt.getUTCMinutes() !== mm) return null;
+  return officeInstant(y, mo, d, hh, mm);
 }
