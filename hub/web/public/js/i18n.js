@@ -5,6 +5,10 @@
 const DICT = {
   id: {
     'app.title': 'Hadir — Dasbor Presensi',
+    'appr.keberatan': 'Keberatan pegawai', 'appr.none_keb': 'Tidak ada keberatan yang menunggu.', 'appr.reason': 'Alasan', 'appr.filed': 'Diajukan',
+    'appr.bulk': 'Sekaligus per terminal', 'appr.period': 'Periode', 'appr.count': 'Jumlah', 'appr.with_suggestion': '{n} dengan saran waktu',
+    'appr.bulk_suggested': 'Terima {n} dengan saran waktu', 'appr.bulk_accept': 'Terima semua {n} apa adanya', 'appr.bulk_reject': 'Tolak semua',
+    'summary.tpp': 'TPP bulan ini', 'summary.tpp_sub': '{n} pegawai', 'summary.late_list': 'Terlambat hari ini', 'summary.no_late': 'Tidak ada yang terlambat.', 'summary.minutes': '{n} mnt',
     'http.400': 'Permintaan ditolak hub (isian tidak valid)', 'http.401': 'Belum masuk atau sesi berakhir',
     'http.403': 'Anda tidak berhak melakukan ini', 'http.404': 'Data tidak ditemukan', 'http.409': 'Sudah diproses sebelumnya',
     'http.410': 'Sudah kedaluwarsa', 'http.429': 'Terlalu banyak percobaan, coba lagi nanti', 'http.other': 'Hub tidak dapat memproses permintaan',
@@ -119,6 +123,12 @@ const DICT = {
     'cmd.restart_service': 'Restart service', 'cmd.enrol_mode': 'Enrolment mode',
     'alert.offline': 'Offline', 'alert.clock_drift': 'Clock drift', 'alert.clock_unsynced': 'Clock not synced', 'alert.clock_jump': 'Clock jump', 'alert.backlog_growing': 'Backlog growing', 'alert.disk_low': 'Disk low', 'alert.temperature': 'High temperature', 'alert.throttling': 'CPU throttled', 'alert.sensor_fault': 'Sensor fault',
     'sev.critical': 'critical', 'sev.warning': 'warning', 'sev.info': 'info',
+    'appr.keberatan': 'Staff correction requests', 'appr.none_keb': 'No correction request is waiting.', 'appr.reason': 'Reason', 'appr.filed': 'Filed',
+    'appr.bulk': 'All at once, per terminal', 'appr.period': 'Period', 'appr.count': 'Count', 'appr.with_suggestion': '{n} with a suggested time',
+    'appr.bulk_suggested': 'Accept {n} at the suggested time', 'appr.bulk_accept': 'Accept all {n} as stamped', 'appr.bulk_reject': 'Reject all',
+    'summary.tpp': 'TPP this month', 'summary.tpp_sub': '{n} staff', 'summary.late_list': 'Late today', 'summary.no_late': 'Nobody is late.', 'summary.minutes': '{n} min',
+    'http.400': 'The hub refused the request (invalid input)', 'http.401': 'Not signed in or session expired', 'http.403': 'You may not do this',
+    'http.404': 'Not found', 'http.409': 'Already done', 'http.410': 'Expired', 'http.429': 'Too many attempts, try again later', 'http.other': 'The hub could not process the request',
     'comp.ok': 'ok', 'comp.degraded': 'degraded', 'comp.fault': 'fault', 'comp.absent': 'not fitted', 'comp.disabled': 'disabled',
     'compname.camera': 'camera', 'compname.face': 'face', 'compname.finger': 'fingerprint', 'compname.clock': 'clock', 'compname.journal': 'journal',
     'compname.gpio': 'lights/buzzer', 'compname.system': 'system', 'compname.mqtt': 'connection', 'compname.sim': 'simulator', 'compname.roster': 'roster',

@@ -111,7 +111,7 @@ let toastTimer;
 export function toast(msg, tone = 'ok') {
   let el = document.getElementById('toast');
   if (!el) {
-    el = h('div', { id: 'toast', role: 'status', 'aria-live': 'polite' });
+    el = h('div', { id: 'toast', role: 'status', 'aria-live': 'polite', onclick: () => (el.className = '') });
     document.body.append(el);
   }
   el.textContent = msg;
