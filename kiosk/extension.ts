@@ -31,6 +31,11 @@ export interface KioskEvents {
   /** Admin asked (remote command enrol_mode) to enrol a person's face or finger at this kiosk. */
   'enrol:request': [{ requestId: string; nip: string; method: 'face' | 'finger'; finger?: number }];
   'enrol:result': [{ requestId: string; ok: boolean; detail: string }];
+  /**
+   * A camera frame the face loop analysed, with the chosen face box (frame pixels) and the quality
+   * hint code, for the screen's live preview. Emitted only while someone listens.
+   */
+  'face:frame': [{ frame: import('./face/image.js').RgbImage; box: [number, number, number, number] | null; hint: string | null }];
 }
 export type KioskBus = EventEmitter<KioskEvents>;
 

@@ -201,6 +201,9 @@ export class FaceSource implements IdentificationSource {
     const confirmer = this.confirmer!;
     this.frames++;
     const a = await this.pipeline!.analyse(frame, { index: this.index ?? undefined });
+    if (this.d.bus.listenerCount('face:frame') > 0) {
+      this.d.bus.emit('face:frame', { frame, box: a.face ? (a.face.box.slice(0, 4) as [number, number, number, number]) : null, hint: a.quality });
+    }
     if (!a.face) {
       confirmer.reset();
       this.unknownRun = 0;
