@@ -66,7 +66,7 @@ describe('kiosk screen at 800×480', () => {
         // footer legible at 1.5 m: 30 px type, nothing cut off
         const foot = await page.evaluate(() => {
           const f = document.querySelector('footer')!;
-          return { size: parseFloat(getComputedStyle(f).fontSize), rows: [...f.querySelectorAll('.row')].map((r) => r.scrollWidth <= r.clientWidth) };
+          return { size: parseFloat(getComputedStyle(f).fontSize), rows: Array.from(f.querySelectorAll('.row'), (r) => r.scrollWidth <= r.clientWidth) };
         });
         expect(foot.size).toBeGreaterThanOrEqual(28);
         expect(foot.rows).toEqual([true, true]);
