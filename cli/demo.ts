@@ -182,6 +182,11 @@ async function runDemo(o: { duration?: number; dataDir?: string; httpPort: numbe
       // The simulator stands in for the camera here (no image folder in the demo); finger, GPIO,
       // clock (chrony if synced, else time from the hub), health and commands run for real or simulated.
       doc.face = { ...((doc.face as object) ?? {}), enabled: false };
+      // Three simulated kiosks speaking on a laptop would be noise; a real kiosk speaks (kiosk/sound/).
+      doc.sound = { enabled: false };
+      // The emulated sensor answers over a pty from this same busy process (three kiosks and a hub
+      // starting at once): give it the slack a real R307 on its own UART never needs.
+      doc.finger = { ...((doc.finger as object) ?? {}), timeoutMs: 4000 };
       if (i === 2) {
         // The demo's one alert: the puskesmas kiosk stands in a hot cupboard (a simulated
         // thermal zone reads 83 °C), so the hub raises "suhu CPU" as soon as health arrives.

@@ -9,7 +9,7 @@ import { registerFaceCommands } from './face.js';
 import { registerFingerCommands } from './finger.js';
 import { registerAttendanceCommands } from './attendance.js';
 import { registerOpsCommands } from './ops.js';
-import { registerStaffCommands } from './staff.js';
+import { registerEverydayCommands } from './everyday.js';
 
 export async function main(argv: string[]): Promise<void> {
   const groups = createProgram();
@@ -20,7 +20,7 @@ export async function main(argv: string[]): Promise<void> {
     registerFingerCommands,
     registerAttendanceCommands,
     registerOpsCommands,
-    registerStaffCommands,
+    registerEverydayCommands,
   ]) {
     register(groups);
   }
