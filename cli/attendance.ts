@@ -45,7 +45,7 @@ async function settle(db: SqliteDb): Promise<void> {
   const { processDirty } = await import('../hub/attendance/recompute.js');
   const { nowIso } = await import('../hub/attendance/clock.js');
   const r = processDirty(db, nowIso());
-  if (r.months) process.stdout.write(`Dihitung ulang / re-derived: ${r.employees} pegawai-bulan in ${r.months} bulan, ${r.changed} berubah / changed\n`);
+  if (r.months) process.stdout.write(`Dihitung ulang: ${r.employees} pegawai-bulan dalam ${r.months} bulan, ${r.changed} berubah / re-derived: ${r.employees} employee-months in ${r.months} months, ${r.changed} changed\n`);
 }
 
 function printErrors(errors: LineError[]): void {
@@ -201,6 +201,7 @@ export function registerAttendanceCommands(g: Groups): void {
         const data = await import('../hub/reports/data.js');
         const { renderAttendance, renderTpp } = await import('../hub/reports/index.js');
         const { nowIso, localToday } = await import('../hub/attendance/clock.js');
+        const { rupiah } = await import('../hub/reports/labels.js');
         await withDb(o, async (db) => {
           const today = localToday(db);
           const month = o.month ?? today.slice(0, 7);
@@ -210,7 +211,7 @@ export function registerAttendanceCommands(g: Groups): void {
           if (name === 'tpp') {
             const r = data.tppReport(db, q);
             buf = await renderTpp(r, o.format, o.csvDialect);
-            note = `TPP ${month}: ${r.rows.length} pegawai, total ${r.totals.total} rupiah; sampai/through ${r.meta.through}; nilai kinerja belum ada / missing scores ${r.totals.missing_scores}; absen menunggu verifikasi / pending review ${r.meta.pending_review}; izin menunggu / pending leave ${r.meta.pending_exceptions}`;
+            note = `TPP ${month}: ${r.rows.length} pegawai, total ${rupiah(r.totals.total)}; sampai/through ${r.meta.through}; nilai kinerja belum ada / missing scores ${r.totals.missing_scores}; absen menunggu verifikasi / pending review ${r.meta.pending_review}; izin menunggu / pending leave ${r.meta.pending_exceptions}`;
           } else {
             const r = data.attendanceReport(db, q);
             buf = await renderAttendance(r, o.format, o.csvDialect);

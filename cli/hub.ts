@@ -142,12 +142,14 @@ export function registerHubCommands(g: Groups): void {
       const [devices, gaps] = await Promise.all([store.listDevices(), store.seqGaps(undefined, true)]);
       const views = devices.map((d) => deviceView(d, gaps));
       if (o.format === 'json') return void process.stdout.write(JSON.stringify(views, null, 2) + '\n');
+      const { localStamp } = await import('../lib/local-time.js');
+      const tz = await officeOffset(store);
       const rows = [['ID', 'LOKASI/SITE', 'STATUS', 'TERAKHIR/LAST SEEN', 'SEQ', 'CELAH/GAPS', 'ANTRIAN/BACKLOG']];
       for (const v of views) {
         rows.push([
           v.id, v.siteCode,
           v.disabled ? 'nonaktif/disabled' : !v.enrolled ? 'belum terdaftar/not enrolled' : v.online ? 'online' : 'offline',
-          v.lastSeenAt ?? '-', `${v.contiguousSeq}/${v.maxSeq}`,
+          localStamp(v.lastSeenAt, tz), `${v.contiguousSeq}/${v.maxSeq}`,
           v.seqGaps.map((g) => (g.from === g.to ? `${g.from}` : `${g.from}-${g.to}`)).join(',') || '-',
           v.backlog.undelivered === null ? '-' : String(v.backlog.undelivered),
         ]);
@@ -414,4 +416,16 @@ async function readPassword(): Promise<string> {
   const b = await ask('Ulangi / repeat: ');
   if (a !== b) throw new UserError('the two passwords differ', 'run the command again and type the same password twice');
   return a;
+}
+
+/** The regency's UTC offset (minutes) from the hub's settings; WIB when unknown (e.g. PostgreSQL without the table). */
+async function officeOffset(store: unknown): Promise<number> {
+  const db = (store as { db?: import('../hub/store/sqlite.js').SqliteDb }).db;
+  if (!db) return 420;
+  try {
+    const { readConfig } = await import('../hub/attendance/store.js');
+    return readConfig(db).tzOffsetMin;
+  } catch {
+    return 420;
+  }
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Groups } from './program.js';
 import { UserError } from '../lib/errors.js';
+import { localStamp } from '../lib/local-time.js';
 
 interface StoreFlags {
   data?: string;
@@ -8,14 +9,19 @@ interface StoreFlags {
 }
 
 /** Opens the hub's database the way the hub does (HADIR_DATA_DIR / HADIR_DB_URL); works while the hub runs (WAL). */
-async function withHealthStore<T>(f: StoreFlags, fn: (s: import('../hub/health/store.js').HealthStore) => T): Promise<T> {
+async function withHealthStore<T>(f: StoreFlags, fn: (s: import('../hub/health/store.js').HealthStore, tzOffsetMin: number) => T): Promise<T> {
   const { resolveHubConfig } = await import('../hub/config.js');
   const { openSqlite } = await import('../hub/store/sqlite.js');
   const { HealthStore } = await import('../hub/health/store.js');
   const cfg = resolveHubConfig({ dataDir: f.data, dbUrl: f.db });
   const db = openSqlite(cfg.dbPath);
+  const { readConfig } = await import('../hub/attendance/store.js');
+  let tz = 420; // WIB unless the hub's settings say otherwise
   try {
-    return fn(new HealthStore(db));
+    tz = readConfig(db).tzOffsetMin;
+  } catch {}
+  try {
+    return fn(new HealthStore(db), tz);
   } finally {
     db.close();
   }
@@ -41,7 +47,7 @@ export function registerOpsCommands(g: Groups): void {
       .option('--format <f>', 'table|json', 'table'),
   ).action(async (o: StoreFlags & { format: string }) => {
     if (!['table', 'json'].includes(o.format)) throw new UserError(`--format ${o.format} is not supported`, 'use --format table or json');
-    await withHealthStore(o, (s) => {
+    await withHealthStore(o, (s, tz) => {
       const open = s.openAlerts();
       const items = s.devices().map((d) => {
         const l = s.latest(d.id);
@@ -52,7 +58,7 @@ export function registerOpsCommands(g: Groups): void {
       for (const i of items) {
         const h = i.health;
         rows.push([
-          i.deviceId, i.siteCode, i.online ? 'online' : 'offline', i.lastHealthAt ?? '-',
+          i.deviceId, i.siteCode, i.online ? 'online' : 'offline', localStamp(i.lastHealthAt, tz),
           h?.clock ? `${h.clock.synced ? 'sync' : 'UNSYNC'} ${i.estClockOffsetMs === null ? '' : `${(i.estClockOffsetMs / 1000).toFixed(1)}s`}`.trim() : '-',
           h?.system?.cpuTempC !== undefined ? `${h.system.cpuTempC}°C` : '-',
           h?.system?.diskFreePct !== undefined ? `${h.system.diskFreePct}%` : '-',
@@ -72,11 +78,11 @@ export function registerOpsCommands(g: Groups): void {
       .option('--format <f>', 'table|json', 'table'),
   ).action(async (o: StoreFlags & { all?: boolean; device?: string; format: string }) => {
     if (!['table', 'json'].includes(o.format)) throw new UserError(`--format ${o.format} is not supported`, 'use --format table or json');
-    await withHealthStore(o, (s) => {
+    await withHealthStore(o, (s, tz) => {
       const items = s.listAlerts({ open: !o.all, ...(o.device ? { deviceId: o.device } : {}), limit: 1000 });
       if (o.format === 'json') return void process.stdout.write(JSON.stringify(items, null, 2) + '\n');
       const rows = [['ID', 'KIOSK', 'JENIS/KIND', 'TINGKAT/SEVERITY', 'SEJAK/RAISED', 'SELESAI/CLEARED', 'DIKONFIRMASI/ACK', 'DETAIL']];
-      for (const a of items) rows.push([String(a.id), a.deviceId, a.kind, a.severity, a.raisedAt, a.clearedAt ?? '-', a.ackedBy ?? '-', a.detail]);
+      for (const a of items) rows.push([String(a.id), a.deviceId, a.kind, a.severity, localStamp(a.raisedAt, tz), localStamp(a.clearedAt, tz), a.ackedBy ?? '-', a.detail]);
       process.stdout.write(table(rows));
     });
   });

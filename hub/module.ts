@@ -14,6 +14,8 @@ import type { AuditLog } from './audit/index.js';
  */
 export interface HubModule {
   readonly name: string;
+  /** Routes mounted at /api/v1 with no user authentication (they authenticate themselves, e.g. the staff page). */
+  publicApi?: Hono;
   /** Routes mounted at /api/v1 (already behind user authentication). */
   api?: Hono<HubEnv>;
   /**

@@ -4,6 +4,7 @@ import { createHealthModule } from './health/module.js';
 import { createFaceModule } from './biometrics/face-module.js';
 import { createFingerModule } from './biometrics/finger-module.js';
 import { createFleetModule } from './fleet/module.js';
+import { createStaffModule } from './staff/module.js';
 
 /** Feature modules of the hub, built in this order after the core (devices, ingest, auth). */
 export const moduleFactories: ((ctx: HubContext) => HubModule)[] = [
@@ -12,4 +13,5 @@ export const moduleFactories: ((ctx: HubContext) => HubModule)[] = [
   createFaceModule,
   createFingerModule,
   createFleetModule,
+  createStaffModule,
 ];

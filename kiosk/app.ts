@@ -197,6 +197,8 @@ export class KioskApp {
         port: config.screen.port,
         timeZone: config.timeZone,
         bus: this.bus,
+        // the preview shows what the face loop sees; without a face camera there is nothing to show
+        ...(config.face.enabled && config.screen.previewFps > 0 ? { preview: { fps: config.screen.previewFps, width: config.screen.previewWidth } } : {}),
         status: () => ({
           siteName: this.roster.current()?.site.name ?? config.siteCode,
           deviceId: config.deviceId,
@@ -322,7 +324,7 @@ export class KioskApp {
       return { kind: 'already', firstAt: result.firstAt };
     }
     const p = result.punch;
-    this.bus.emit('feedback', { kind: 'recorded', nip: p.nip, name, at: p.capturedAt, method: p.method });
+    this.bus.emit('feedback', { kind: 'recorded', nip: p.nip, name, at: p.capturedAt, method: p.method, ...(idn.photo ? { photo: idn.photo } : {}) });
     this.bus.emit('punch:journaled', { id: p.id, seq: p.seq, nip: p.nip, capturedAt: p.capturedAt });
     return { kind: 'recorded', seq: p.seq, id: p.id };
   }

@@ -43,7 +43,25 @@ export const kioskConfigSchema = z.strictObject({
     }, 'timeZone must be an IANA zone such as Asia/Jakarta')
     .default('Asia/Jakarta'),
   /** Local screen page (Chromium kiosk mode shows it). */
-  screen: z.strictObject({ port: z.number().int().min(0).max(65535).default(8090), host: z.string().default('127.0.0.1') }).prefault({}),
+  screen: z
+    .strictObject({
+      port: z.number().int().min(0).max(65535).default(8090),
+      host: z.string().default('127.0.0.1'),
+      /** Live camera preview on the screen: frames per second (0 = off) and JPEG width. 5 fps costs a Pi 4 little (see `hadir bench preview`). */
+      previewFps: z.number().min(0).max(30).default(5),
+      previewWidth: z.number().int().min(80).max(1280).default(360),
+    })
+    .prefault({}),
+  /** Spoken confirmation / refusal (espeak-ng, Indonesian voice) — see kiosk/sound/. */
+  sound: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      command: z.string().min(1).default('espeak-ng'),
+      voice: z.string().min(1).default('id'),
+      /** Tests and recordings: write each utterance as a WAV here instead of playing it. */
+      wavDir: z.string().min(1).optional(),
+    })
+    .prefault({}),
   face: faceConfigSchema.prefault({}),
   finger: fingerConfigSchema.prefault({}),
   gpio: gpioConfigSchema.prefault({}),

@@ -33,6 +33,11 @@ export interface KioskEvents {
   'enrol:result': [{ requestId: string; ok: boolean; detail: string }];
   /** A NIP typed on the screen for a 1:1 face verification (issue 17); the face feature replies. */
   'face:claim': [{ nip: string; reply: (r: { ok: true; timeoutS: number } | { ok: false; status: 404 | 409 | 503; reason: string }) => void }];
+  /**
+   * A camera frame the face loop analysed, with the chosen face box (frame pixels) and the quality
+   * hint code, for the screen's live preview. Emitted only while someone listens.
+   */
+  'face:frame': [{ frame: import('./face/image.js').RgbImage; box: [number, number, number, number] | null; hint: string | null }];
 }
 export type KioskBus = EventEmitter<KioskEvents>;
 

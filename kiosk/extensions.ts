@@ -5,6 +5,7 @@ import { createFaceExtension } from './face/extension.js';
 import { createFingerExtension } from './finger/extension.js';
 import { createHealthExtension } from './health/extension.js';
 import { createCommandsExtension } from './commands/extension.js';
+import { createSoundExtension } from './sound/extension.js';
 
 /**
  * Kiosk features, started in this order after the core (journal, publisher, roster, screen) and
@@ -14,6 +15,7 @@ import { createCommandsExtension } from './commands/extension.js';
 export const extensionFactories: ((ctx: KioskContext) => KioskExtension)[] = [
   createClockExtension,
   createGpioExtension,
+  createSoundExtension,
   createFaceExtension,
   createFingerExtension,
   createHealthExtension,

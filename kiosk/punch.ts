@@ -23,6 +23,7 @@ export function buildPunch(
       synced: stamp.synced,
       source: stamp.source,
       ...(stamp.offsetMs !== undefined ? { offsetMs: stamp.offsetMs } : {}),
+      ...(stamp.errorMs !== undefined ? { errorMs: stamp.errorMs } : {}),
       bootId: stamp.bootId,
       monoMs: stamp.monoMs,
     },

@@ -35,7 +35,8 @@ export interface IdentificationSource extends HealthReporter {
 
 /** What the person at the kiosk is told: LEDs/buzzer (GPIO) and the local screen. */
 export type FeedbackEvent =
-  | { kind: 'recorded'; nip: string; name: string; at: string; method: Method }
+  /** `photo`: the captured face crop (JPEG) shown beside the name for the result's few seconds. */
+  | { kind: 'recorded'; nip: string; name: string; at: string; method: Method; photo?: Buffer }
   | { kind: 'already'; nip: string; name: string; at: string; firstAt: string }
   | { kind: 'unknown'; reason: string }
   /** Guidance, not a verdict: "Mendekat ke kamera", enrolment progress. Shown, never beeped as a failure. */
@@ -52,6 +53,8 @@ export interface ClockStamp {
   synced: boolean;
   source: string;
   offsetMs?: number;
+  /** Bound of |capturedAt − true time| (ms) when the source measures one (hub round trips). */
+  errorMs?: number;
   bootId: string;
   monoMs: number;
 }

@@ -30,6 +30,11 @@ export const clockSchema = z.strictObject({
   source: z.string().min(1).max(32),
   /** Estimated offset from true time (ms) at capture, when known. */
   offsetMs: z.number().finite().optional(),
+  /**
+   * Bound of |capturedAt − true time| in ms, when the source measures one (source "hub": half the
+   * round trip of the best exchange, aged by drift). capturedAt is already corrected by offsetMs then.
+   */
+  errorMs: z.number().finite().nonnegative().optional(),
   /** Linux boot id: monotonic times are only comparable within one boot. */
   bootId: z.string().min(1).max(64),
   /** Monotonic ms since boot at capture (CLOCK_MONOTONIC / process.hrtime based). */

@@ -292,6 +292,32 @@ export function reviewPunch(db: SqliteDb, r: { id: string; action: 'accept' | 'r
   db.prepare('UPDATE punches SET review_status = ?, corrected_at = ?, reviewed_by = ?, reviewed_at = ? WHERE id = ?').run(r.action === 'accept' ? 'accepted' : 'rejected', corrected, r.by, r.now, r.id);
 }
 
+/**
+ * Bulk review: every clock-unverified punch of one kiosk in [from, to) at once — typically a kiosk
+ * that ran for days without a trusted clock. `suggested` accepts each with its suggested true time
+ * (punches without a suggestion are left pending and counted); `accept` keeps the stamped times;
+ * `reject` discards them. One transaction; the trigger re-queues the affected days.
+ */
+export function reviewPunchesBulk(db: SqliteDb, r: { deviceId: string; from: string; to: string; action: 'suggested' | 'accept' | 'reject'; by: string; now: string; scope: Scope }): { reviewed: number; without_suggestion: number } {
+  const sugg = hasSuggestions(db) ? 'p.suggested_at' : 'NULL AS suggested_at';
+  const rows = db
+    .prepare(`SELECT p.id, ${sugg} FROM punches p JOIN staff s ON s.nip = p.nip
+      WHERE p.review_status = 'pending' AND p.device_id = ? AND p.captured_at >= ? AND p.captured_at < ? ${r.scope ? 'AND s.opd_code = ?' : ''}`)
+    .all(...[r.deviceId, r.from, r.to, r.scope].filter((x): x is string => !!x)) as { id: string; suggested_at: string | null }[];
+  const out = { reviewed: 0, without_suggestion: 0 };
+  db.transaction(() => {
+    for (const p of rows) {
+      if (r.action === 'suggested' && !p.suggested_at) {
+        out.without_suggestion++;
+        continue;
+      }
+      reviewPunch(db, { id: p.id, action: r.action === 'reject' ? 'reject' : 'accept', useSuggested: r.action === 'suggested', by: r.by, now: r.now, scope: r.scope });
+      out.reviewed++;
+    }
+  })();
+  return out;
+}
+
 // ---- schedules ---------------------------------------------------------------------------
 
 export function parseSchedule(text: string, source: string): Schedule {

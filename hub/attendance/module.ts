@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { HubContext, HubEnv, HubModule, AuthUser } from '../module.js';
 import { UserError, isUserError } from '../../lib/errors.js';
 import { processDirty } from './recompute.js';
-import { addException, decideException, getException, listExceptions, listPendingPunches, reviewPunch, type Scope } from './admin.js';
+import { addException, decideException, getException, listExceptions, listPendingPunches, reviewPunch, reviewPunchesBulk, type Scope } from './admin.js';
 import { noteAudit } from '../audit/http.js';
 import { attendanceReport, lateToday, prepareMonthAsync, tppReport } from '../reports/data.js';
 import { CONTENT_TYPE, renderAttendance, renderTpp, type ReportFormat } from '../reports/index.js';
@@ -142,6 +142,21 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
       });
       processDirty(ctx.db, now());
       return c.json({ id: c.req.param('id'), review_status: b.action === 'accept' ? 'accepted' : 'rejected' });
+    },
+  );
+
+  api.post(
+    '/punches/review-bulk',
+    zValidator('json', z.strictObject({ device: z.string().min(1).max(63), from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }), action: z.enum(['suggested', 'accept', 'reject']) }), hook),
+    (c) => {
+      const b = c.req.valid('json');
+      const user = c.get('user');
+      const from = new Date(Date.parse(b.from)).toISOString();
+      const to = new Date(Date.parse(b.to)).toISOString();
+      if (to <= from) throw new UserError('"to" must be after "from" (periode terbalik)', 'swap the dates', 400);
+      const r = reviewPunchesBulk(ctx.db, { deviceId: b.device, from, to, action: b.action, by: user.username, now: now(), scope: scopeOf(user) });
+      processDirty(ctx.db, now());
+      return c.json(r);
     },
   );
 

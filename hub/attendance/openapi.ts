@@ -88,6 +88,14 @@ export const ATTENDANCE_OPENAPI: OpenApiPaths = {
     post: service('Reinstate an employee whose service ended (BKPSDM only)', 'In service again from `from`; the days between the exit and `from` stay out of service. The exit stays on record.', reinstateBody, '200'),
   },
   '/punches/pending': { get: { summary: 'Clock-unverified punches waiting for review', tags, parameters: [opdQ], responses: { '200': { description: 'List, with the true time suggested by terminal health if any' } } } },
+  '/punches/review-bulk': {
+    post: {
+      summary: 'Review every clock-unverified punch of one kiosk in a period: accept with the suggested true time, accept as stamped, or reject',
+      tags: ['attendance'],
+      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['device', 'from', 'to', 'action'], properties: { device: { type: 'string' }, from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' }, action: { type: 'string', enum: ['suggested', 'accept', 'reject'] } } } } } },
+      responses: { '200': { description: '{reviewed, without_suggestion}' }, '400': { description: 'bad period' } },
+    },
+  },
   '/punches/{id}/review': {
     post: {
       summary: 'Accept (as stamped, at a corrected time, or at the suggested time) or reject a clock-unverified punch',

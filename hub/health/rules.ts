@@ -20,7 +20,7 @@ export const alertRulesSchema = z.strictObject({
     .prefault({}),
   offline: z.strictObject({ enabled: z.boolean().default(true), afterMin: z.number().min(1).default(15) }).prefault({}),
   clockDrift: z.strictObject({ enabled: z.boolean().default(true), limitMs: z.number().positive().default(2000) }).prefault({}),
-  clockUnsynced: z.strictObject({ enabled: z.boolean().default(true), afterMin: z.number().min(0).default(30) }).prefault({}),
+  clockUnsynced: z.strictObject({ enabled: z.boolean().default(true), afterMin: z.number().min(0).default(10) }).prefault({}),
   backlog: z
     .strictObject({
       enabled: z.boolean().default(true),

@@ -57,6 +57,8 @@ export const punchQuerySchema = z.strictObject({
   opd: z.string().max(64).optional(),
   limit: z.coerce.number().int().min(1).max(5000).default(100),
   offset: z.coerce.number().int().min(0).default(0),
+  /** asc (default: oldest first, for exports) or desc (newest first: "latest punches"). */
+  order: z.enum(['asc', 'desc']).default('asc'),
 });
 
 const deviceParamSchema = z.strictObject({ id: z.string().min(1).max(63) });
@@ -136,6 +138,9 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
   // web login/logout/me (login is public; registered before the bearer-guarded API)
   app.route('/api/v1/auth', createAuthRoutes({ store, log, now, audit }));
 
+  // modules' own public routes (the staff page signs its people in itself)
+  for (const m of modules) if (m.publicApi) app.route('/api/v1', m.publicApi);
+
   // --- kiosk API (device auth); every change a kiosk makes (template uploads) is audited
   const kiosk = new Hono<KioskEnv>();
   kiosk.use('*', deviceAuth(store, deps.deviceLimiter ?? deviceLoginLimiter(), clientAddress));
@@ -155,6 +160,11 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
     if (!d) return c.json({ error: `perangkat ${c.get('device').id} tidak dikenal / device is not registered` }, 404);
     return c.json({ deviceId: d.id, maxSeq: d.maxSeq, contiguousSeq: d.contiguousSeq });
   });
+  // Time for kiosks whose network blocks NTP: one NTP-style exchange (kiosk/clock/hub-time.ts).
+  kiosk.get('/time', (c) => {
+    const receivedMs = Date.now();
+    return c.json({ receivedMs, sentMs: Date.now() }, 200, { 'cache-control': 'no-store' });
+  });
   for (const m of modules) if (m.kioskApi) kiosk.route('/', m.kioskApi);
   app.route('/api/v1/kiosk', kiosk);
 
@@ -165,10 +175,11 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
   api.use('*', auditRequests<HubEnv>(audit, log, (c) => {
     const u = c.get('user');
     return { actor: u.username, actorKind: 'user', role: u.role, opdCode: u.opdCode };
-  }));  api.get('/punches', zValidator('query', punchQuerySchema, hook), async (c) => {
+  }));
+  api.get('/punches', zValidator('query', punchQuerySchema, hook), async (c) => {
     const q = c.req.valid('query');
     const f = { from: q.from, to: q.to, deviceId: q.device, nip: q.nip, opdCode: scopeOf(c, q.opd) ?? undefined };
-    const [items, total] = await Promise.all([store.queryPunches({ ...f, limit: q.limit, offset: q.offset }), store.countPunches(f)]);
+    const [items, total] = await Promise.all([store.queryPunches({ ...f, limit: q.limit, offset: q.offset, order: q.order }), store.countPunches(f)]);
     const next = q.offset + items.length < total ? q.offset + items.length : null;
     return c.json({ items, total, limit: q.limit, offset: q.offset, nextOffset: next });
   });
@@ -299,7 +310,7 @@ function registerCoreOpenApi(r: OpenApiRegistry) {
         tags: ['punches'],
         parameters: [
           q('from', 'inclusive, ISO-8601 date or date-time'), q('to', 'exclusive'), q('device', 'device id'), q('nip', 'NIP'),
-          q('opd', 'OPD code (BKPSDM only)'), q('limit', '1–5000, default 100', { type: 'integer' }), q('offset', 'default 0', { type: 'integer' }),
+          q('opd', 'OPD code (BKPSDM only)'), q('limit', '1–5000, default 100', { type: 'integer' }), q('offset', 'default 0', { type: 'integer' }), q('order', 'asc (default) or desc: newest first'),
         ],
         responses: { '200': json({ type: 'object', properties: { items: { type: 'array' }, total: { type: 'integer' }, nextOffset: { type: ['integer', 'null'] } } }), '401': errorResponse('No or bad token'), '403': errorResponse('Outside your OPD') },
       },
@@ -349,6 +360,14 @@ function registerCoreOpenApi(r: OpenApiRegistry) {
           '401': errorResponse('Device authentication failed'),
           '403': errorResponse('Device disabled'),
         },
+      },
+    },
+    '/kiosk/time': {
+      get: {
+        summary: 'Hub wall clock for kiosks without NTP (kiosk only): receive and send times of this request, ms since epoch',
+        tags: ['kiosk'],
+        security: [{ device: [] }],
+        responses: { '200': json({ type: 'object', properties: { receivedMs: { type: 'number' }, sentMs: { type: 'number' } }, required: ['receivedMs', 'sentMs'] }), '401': errorResponse('Device authentication failed') },
       },
     },
     '/kiosk/roster': {

@@ -17,6 +17,8 @@ export interface ReportQuery {
   today: string;
   /** Timestamp for derived_at/changed_at of anything re-derived now. */
   now: string;
+  /** Only this employee (the staff page: their own data). */
+  nip?: string | null;
 }
 
 /** Employees of the month that have no derived record for it yet. */
@@ -78,8 +80,8 @@ function readMonth(db: SqliteDb, q: ReportQuery): MonthRow[] {
         m.days, m.deduction_pct, m.work_days, m.present_days, m.late_days, m.early_days, m.absent_days, m.missing_days, m.excused_days,
         m.pending_review, m.derived_at, m.changed_at
       FROM att_months m JOIN staff s ON s.nip = m.nip LEFT JOIN opd o ON o.code = m.opd_code LEFT JOIN units u ON u.code = m.unit_code
-      WHERE m.month = ? ${q.opd ? 'AND m.opd_code = ?' : ''} ORDER BY m.opd_code, m.unit_code, s.name, m.nip`)
-    .all(...(q.opd ? [q.month, q.opd] : [q.month])) as MonthRow[];
+      WHERE m.month = ? ${q.opd ? 'AND m.opd_code = ?' : ''} ${q.nip ? 'AND m.nip = ?' : ''} ORDER BY m.opd_code, m.unit_code, s.name, m.nip`)
+    .all(...[q.month, q.opd, q.nip].filter((x): x is string => !!x)) as MonthRow[];
 }
 
 /** Last counted day: yesterday in a running month, the whole month once it is over. */

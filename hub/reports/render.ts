@@ -157,13 +157,29 @@ async function pdfTables(t: PdfTable): Promise<Buffer> {
     doc.x = left;
     doc.y = y + rowH;
   };
+  // The header may need two lines ("Pulang / Cepat" in a narrow column): its row grows to fit, so
+  // a wrapped label can never run over the first data row.
+  const drawHead = (cells: string[]) => {
+    doc.font('Helvetica-Bold').fontSize(8);
+    const h = Math.max(rowH, ...cells.map((c, i) => doc.heightOfString(c, { width: t.widths[i]! - 4 }) + 6));
+    if (doc.y + h > bottom) doc.addPage();
+    const y = doc.y;
+    let x = left;
+    cells.forEach((c, i) => {
+      doc.text(c, x + 2, y + 3, { width: t.widths[i]! - 4, align: t.align[i] ?? 'left' });
+      x += t.widths[i]!;
+    });
+    doc.moveTo(left, y + h).lineTo(x, y + h).lineWidth(0.3).stroke();
+    doc.x = left;
+    doc.y = y + h;
+  };
   t.groups.forEach((g, gi) => {
     if (gi > 0) doc.addPage();
     doc.font('Helvetica-Bold').fontSize(13).text(t.title, left, 36, { align: 'center' });
     doc.font('Helvetica').fontSize(10).text(`${g.opdName} (${g.opd})`, { align: 'center' }).text(t.subtitle, { align: 'center' });
     doc.moveDown(0.8);
     doc.x = left;
-    drawRow(t.head, true);
+    drawHead(t.head);
     for (const r of g.rows) drawRow(r);
     if (g.total) drawRow(g.total, true);
     // signature block of the head of the OPD

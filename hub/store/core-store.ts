@@ -99,6 +99,8 @@ export interface PunchFilter {
   opdCode?: string;
   limit?: number;
   offset?: number;
+  /** By capture time: asc (default) or desc. */
+  order?: 'asc' | 'desc';
 }
 
 export interface PunchRow {
@@ -112,6 +114,8 @@ export interface PunchRow {
   clockSynced: boolean;
   clockSource: string | null;
   clockOffsetMs: number | null;
+  /** Error bound of capturedAt (ms) for clock source "hub"; null otherwise. */
+  clockErrorMs: number | null;
   score: number | null;
   liveness: number | null;
   hasPhoto: boolean;

@@ -46,6 +46,7 @@ function toPunch(r: Row): PunchRow {
     clockSynced: r.clock_synced === 1,
     clockSource: (r.clock_source as string) ?? null,
     clockOffsetMs: (r.clock_offset_ms as number) ?? null,
+    clockErrorMs: (r.clock_error_ms as number) ?? null,
     score: (r.score as number) ?? null,
     liveness: (r.liveness as number) ?? null,
     hasPhoto: r.has_photo === 1,
@@ -68,6 +69,7 @@ function punchColumns(p: Punch, siteCode: string | null, receivedAt: string, rev
     clock_synced: p.clock.synced ? 1 : 0,
     clock_source: p.clock.source,
     clock_offset_ms: p.clock.offsetMs ?? null,
+    clock_error_ms: p.clock.errorMs ?? null,
     boot_id: p.clock.bootId,
     mono_ms: p.clock.monoMs,
     score: p.match.score,
@@ -126,9 +128,9 @@ export class SqliteCoreStore implements CoreStore {
       token: p('SELECT * FROM enrol_tokens WHERE token_hash = ?'),
       useToken: p('UPDATE enrol_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL'),
       insertPunch: p(`INSERT OR IGNORE INTO punches (id, device_id, seq, nip, method, captured_at, site_code, clock_synced, clock_source,
-                        clock_offset_ms, boot_id, mono_ms, score, liveness, prev_hash, sig, has_photo, received_at, review_status, review_reason, hash, chain_break)
+                        clock_offset_ms, clock_error_ms, boot_id, mono_ms, score, liveness, prev_hash, sig, has_photo, received_at, review_status, review_reason, hash, chain_break)
                       VALUES (@id, @device_id, @seq, @nip, @method, @captured_at, @site_code, @clock_synced, @clock_source,
-                        @clock_offset_ms, @boot_id, @mono_ms, @score, @liveness, @prev_hash, @sig, @has_photo, @received_at, @review_status, @review_reason, @hash, @chain_break)`),
+                        @clock_offset_ms, @clock_error_ms, @boot_id, @mono_ms, @score, @liveness, @prev_hash, @sig, @has_photo, @received_at, @review_status, @review_reason, @hash, @chain_break)`),
       hashAt: p('SELECT hash FROM punches WHERE device_id = ? AND seq = ?').pluck(),
       nextOf: p('SELECT id, prev_hash, chain_break FROM punches WHERE device_id = ? AND seq = ?'),
       markBreak: p('UPDATE punches SET chain_break = 1 WHERE id = ?'),
@@ -146,9 +148,9 @@ export class SqliteCoreStore implements CoreStore {
       conflicts: p(`SELECT c.*, p.id AS stored_id, p.imported_by AS stored_by FROM punch_conflicts c LEFT JOIN punches p ON p.id = c.id
                     WHERE c.device_id = ? ORDER BY c.seq, c.received_at, c.id`),
       insertRecovered: p(`INSERT OR IGNORE INTO punches (id, device_id, seq, nip, method, captured_at, site_code, clock_synced, clock_source,
-                        clock_offset_ms, boot_id, mono_ms, score, liveness, prev_hash, sig, has_photo, received_at, imported_by, note, review_status, review_reason, hash)
+                        clock_offset_ms, clock_error_ms, boot_id, mono_ms, score, liveness, prev_hash, sig, has_photo, received_at, imported_by, note, review_status, review_reason, hash)
                       VALUES (@id, @device_id, NULL, @nip, @method, @captured_at, @site_code, @clock_synced, @clock_source,
-                        @clock_offset_ms, @boot_id, @mono_ms, @score, @liveness, @prev_hash, @sig, @has_photo, @received_at, @imported_by, @note, @review_status, @review_reason, @hash)`),
+                        @clock_offset_ms, @clock_error_ms, @boot_id, @mono_ms, @score, @liveness, @prev_hash, @sig, @has_photo, @received_at, @imported_by, @note, @review_status, @review_reason, @hash)`),
       insertRejection: p('INSERT INTO rejections (at, device_id, topic, code, reason, punch_id) VALUES (?, ?, ?, ?, ?, ?)'),
       insertUser: p('INSERT INTO users (username, display_name, role, opd_code, created_at) VALUES (?, ?, ?, ?, ?)'),
       user: p('SELECT * FROM users WHERE username = ?'),
@@ -350,7 +352,7 @@ export class SqliteCoreStore implements CoreStore {
   async queryPunches(f: PunchFilter) {
     const { sql, args } = this.where(f);
     const limit = f.limit ?? -1;
-    const rows = this.db.prepare(`SELECT * FROM punches ${sql} ORDER BY captured_at, id LIMIT ? OFFSET ?`).all(...args, limit, f.offset ?? 0) as Row[];
+    const rows = this.db.prepare(`SELECT * FROM punches ${sql} ORDER BY captured_at ${f.order === 'desc' ? 'DESC' : ''}, id ${f.order === 'desc' ? 'DESC' : ''} LIMIT ? OFFSET ?`).all(...args, limit, f.offset ?? 0) as Row[];
     return rows.map(toPunch);
   }
   async countPunches(f: PunchFilter) {

@@ -21,6 +21,8 @@ export function createWebApp(): Hono {
     c.header('cache-control', 'no-cache');
   });
   web.get('/', serveStatic({ root: PUBLIC_DIR, path: 'index.html' }));
+  // The staff page (own data only, phone first): hub/web/public/saya.html.
+  web.get('/saya', serveStatic({ root: PUBLIC_DIR, path: 'saya.html' }));
   web.get('/assets/*', serveStatic({ root: PUBLIC_DIR, rewriteRequestPath: (p) => p.replace(/^\/assets/, '') }));
   return web;
 }

@@ -15,5 +15,10 @@ export const clockConfigSchema = z.strictObject({
   timedatectl: z.string().min(1).default('timedatectl'),
   /** systemd-timesyncd creates this file once it has synchronised. */
   timesyncFlag: z.string().min(1).default('/run/systemd/timesync/synchronized'),
+  /**
+   * Time from the hub over HTTP when neither chrony nor timesyncd is synced (UDP 123 blocked):
+   * a burst of NTP-style round trips every `everyS`; the round trip bounds the error.
+   */
+  hub: z.strictObject({ enabled: z.boolean().default(true), everyS: z.number().min(5).max(86_400).default(300) }).prefault({}),
 });
 export type ClockConfig = z.output<typeof clockConfigSchema>;

@@ -2,8 +2,9 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KioskContext, KioskEvents, KioskExtension } from '../extension.js';
 import type { ClockConfig } from './config.js';
+import { HubTimeEstimator, httpExchange } from './hub-time.js';
 import { probeClock } from './probe.js';
-import { readBootId, TrustedClock, type ReconstructedStamp } from './service.js';
+import { monotonicMs, readBootId, TrustedClock, type ReconstructedStamp } from './service.js';
 import type { ClockState } from './state.js';
 
 /** File (in the data dir) where reconstructed true times of unsynced punches are appended, one JSON per line. */
@@ -14,6 +15,8 @@ export interface ClockExtensionDeps {
   bootId?: string;
   now?: () => number;
   mono?: () => number;
+  /** The hub exchange (tests); default GET {hubUrl}/api/v1/kiosk/time. */
+  hubExchange?: () => Promise<{ t2: number; t3: number }>;
 }
 
 /**
@@ -47,9 +50,10 @@ export class ClockExtension implements KioskExtension {
       return;
     }
     const log = this.ctx.log.child({ component: 'clock' });
+    const daemon = this.deps.probe ?? (() => probeClock(this.cfg));
     const clock = new TrustedClock({
       bootId: this.deps.bootId ?? readBootId(),
-      probe: this.deps.probe ?? (() => probeClock(this.cfg)),
+      probe: this.cfg.hub.enabled ? () => this.probeWithHub(daemon, log) : daemon,
       jumpThresholdMs: this.cfg.jumpThresholdMs,
       ...(this.deps.now ? { now: this.deps.now } : {}),
       ...(this.deps.mono ? { mono: this.deps.mono } : {}),
@@ -72,6 +76,51 @@ export class ClockExtension implements KioskExtension {
     this.timers.push(setInterval(() => void this.refresh(log), this.cfg.pollS * 1000).unref());
     this.timers.push(setInterval(() => clock.tick(), 1000).unref());
     clock.tick();
+  }
+
+  private hubTime: HubTimeEstimator | null = null;
+  private hubNextMono = 0;
+
+  /**
+   * chrony/timesyncd first; when neither is synced (UDP 123 blocked, no daemon) the hub's time over
+   * HTTP, re-measured every `hub.everyS`. Synced only while the bound is within `maxErrorMs`.
+   */
+  private async probeWithHub(daemon: () => Promise<ClockState>, log: KioskContext['log']): Promise<ClockState> {
+    const d = await daemon();
+    if (d.synced) return d;
+    const mono = this.deps.mono ?? monotonicMs;
+    const cfg = this.ctx.config;
+    this.hubTime ??= new HubTimeEstimator({
+      exchange: this.deps.hubExchange ?? httpExchange({ hubUrl: cfg.hubUrl, deviceId: cfg.deviceId, password: cfg.mqtt.password }),
+      now: this.deps.now ?? Date.now,
+      mono,
+    });
+    if (mono() >= this.hubNextMono) {
+      try {
+        const s = await this.hubTime.sample();
+        this.hubNextMono = mono() + this.cfg.hub.everyS * 1000;
+        log.debug({ offsetMs: Math.round(s.offsetMs), errorMs: Math.round(s.errorMs) }, 'hub time sampled');
+      } catch (e) {
+        // Retry sooner than everyS, but not on every poll of a dead link.
+        this.hubNextMono = mono() + Math.min(60, this.cfg.hub.everyS) * 1000;
+        log.debug({ err: (e as Error).message }, 'hub time unavailable');
+      }
+    }
+    const h = this.hubTime.current();
+    if (!h) return { ...d, detail: `${d.detail}; waktu hub belum didapat / no hub time yet`.slice(0, 300) };
+    const synced = h.errorMs <= this.cfg.maxErrorMs;
+    const off = Math.round(h.offsetMs);
+    const err = Math.ceil(h.errorMs);
+    return {
+      synced,
+      source: 'hub',
+      offsetMs: off,
+      maxErrorMs: h.errorMs,
+      atMonoMs: mono(),
+      detail: synced
+        ? `waktu dari hub, selisih ${off} ms ± ${err} ms / time from the hub, offset ${off} ms ± ${err} ms`
+        : `waktu hub kurang pasti (± ${err} ms > ${this.cfg.maxErrorMs} ms) / hub time too uncertain`,
+    };
   }
 
   async refresh(log = this.ctx.log): Promise<void> {

@@ -79,13 +79,19 @@ export class TrustedClock extends EventEmitter<TrustedClockEvents> implements Cl
 
   stamp(): ClockStamp {
     const s = this.current;
+    // chrony/timesyncd discipline the system clock itself; a hub estimate cannot (no root, and
+    // stepping would confuse other software), so the kiosk corrects its own stamps by it.
+    const fromHub = s.source === 'hub' && s.offsetMs !== undefined;
+    const mono = this.mono();
     const stamp: ClockStamp = {
-      capturedAt: new Date(this.now()).toISOString(),
+      capturedAt: new Date(Math.round(this.now() - (fromHub ? s.offsetMs! : 0))).toISOString(),
       synced: s.synced,
       source: s.source,
       ...(s.offsetMs !== undefined ? { offsetMs: s.offsetMs } : {}),
+      // The bound grows with drift since the estimate was made (monotonic clock).
+      ...(fromHub && s.maxErrorMs !== undefined ? { errorMs: Math.ceil(s.maxErrorMs + (Math.max(0, mono - (s.atMonoMs ?? mono)) * 100) / 1e6) } : {}),
       bootId: this.deps.bootId,
-      monoMs: this.mono(),
+      monoMs: mono,
     };
     if (!s.synced) {
       this.pending.push({ capturedAt: stamp.capturedAt, bootId: stamp.bootId, monoMs: stamp.monoMs });

@@ -246,6 +246,9 @@ export class FaceSource implements IdentificationSource {
       this.message('claim', `${FACE_MESSAGES.claimFailed.id} / ${FACE_MESSAGES.claimFailed.en}`, true);
     }
     const a = await this.pipeline!.analyse(frame, { index: this.index ?? undefined });
+    if (this.d.bus.listenerCount('face:frame') > 0) {
+      this.d.bus.emit('face:frame', { frame, box: a.face ? (a.face.box.slice(0, 4) as [number, number, number, number]) : null, hint: a.quality });
+    }
     if (!a.face) {
       confirmer.reset();
       this.unknownRun = 0;

@@ -1,14 +1,18 @@
 import type { AddressInfo } from 'node:net';
 import { Hono } from 'hono';
-import { streamSSE } from 'hono/streaming';
+import { stream as honoStream, streamSSE } from 'hono/streaming';
 import { serve, type ServerType } from '@hono/node-server';
 import { isErrno, UserError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { KioskBus, KioskEvents } from '../extension.js';
 import { nipSchema } from '../../protocol/index.js';
 import type { Feedback, FeedbackEvent } from '../types.js';
-import { describe, type ScreenEvent, type ScreenView } from './view.js';
+import { componentName, describe, type ScreenEvent, type ScreenView } from './view.js';
 import { SCREEN_HTML } from './page.js';
+import { PreviewFeed } from './preview.js';
+
+/** How long a result (name, time, face crop) stays on screen; then it is gone from the page AND from /state. */
+export const RESULT_MS = 8000;
 
 export interface ScreenOptions {
   host: string;
@@ -17,6 +21,10 @@ export interface ScreenOptions {
   bus: KioskBus;
   status: () => { siteName: string; deviceId: string; connected: boolean; backlog: number; faults?: string[] };
   log: Logger;
+  /** Live camera preview: frames per second and width of the JPEGs (0 fps = off). */
+  preview?: { fps: number; width: number };
+  /** Result display time (tests shorten it). */
+  resultMs?: number;
 }
 
 /**
@@ -31,17 +39,30 @@ export class ScreenServer implements Feedback {
   private readonly closers = new Set<() => void>();
   private timer: NodeJS.Timeout | null = null;
   private readonly offs: (() => void)[] = [];
+  private expiry: NodeJS.Timeout | null = null;
+  readonly preview: PreviewFeed | null;
   port = 0;
 
-  constructor(private readonly o: ScreenOptions) {}
+  constructor(private readonly o: ScreenOptions) {
+    this.preview = o.preview && o.preview.fps > 0 ? new PreviewFeed(o.bus, o.preview) : null;
+  }
 
   view(): ScreenView {
     const s = this.o.status();
-    return { site: s.siteName, deviceId: s.deviceId, connected: s.connected, backlog: s.backlog, timeZone: this.o.timeZone, faults: s.faults ?? [], last: this.last };
+    return { site: s.siteName, deviceId: s.deviceId, connected: s.connected, backlog: s.backlog, timeZone: this.o.timeZone, faults: (s.faults ?? []).map(componentName), last: this.last, preview: !!this.preview };
   }
 
   notify(ev: FeedbackEvent): void {
     this.last = describe(ev, this.o.timeZone, new Date().toISOString());
+    // The result is someone's name, NIP and face: after its few seconds it is dropped here, so no
+    // later viewer (a page reload, /state, the next person) can see it.
+    if (this.expiry) clearTimeout(this.expiry);
+    this.expiry = setTimeout(() => {
+      this.last = null;
+      this.expiry = null;
+      this.broadcast();
+    }, this.o.resultMs ?? RESULT_MS);
+    this.expiry.unref();
     this.broadcast();
   }
 
@@ -67,11 +88,32 @@ export class ScreenServer implements Feedback {
       if (!r) return c.json({ error: 'pengenalan wajah tidak aktif / face recognition is not running' }, 503);
       return r.ok ? c.json({ nip, timeoutS: r.timeoutS }, 202) : c.json({ error: r.reason }, r.status);
     });
+    // Live preview as MJPEG (an <img> shows it; no script decoding), plus the box/hint over SSE.
+    app.get('/preview.mjpg', (c) => {
+      const feed = this.preview;
+      if (!feed) return c.json({ error: 'pratinjau kamera mati / camera preview is off' }, 404);
+      c.header('content-type', 'multipart/x-mixed-replace; boundary=frame');
+      c.header('cache-control', 'no-store');
+      return honoStream(c, async (s) => {
+        let closed = false;
+        let wake: () => void = () => {};
+        const close = () => ((closed = true), wake());
+        this.closers.add(close);
+        s.onAbort(close);
+        const off = feed.watch((jpeg) => {
+          void s.write(`--frame\r\ncontent-type: image/jpeg\r\ncontent-length: ${jpeg.length}\r\n\r\n`).then(() => s.write(new Uint8Array(jpeg))).then(() => s.write('\r\n')).catch(close);
+        });
+        while (!closed) await new Promise<void>((r) => (wake = r));
+        off();
+        this.closers.delete(close);
+      });
+    });
     app.get('/events', (c) =>
       streamSSE(c, async (stream) => {
         let closed = false;
         let wake: () => void = () => {};
         const send = (v: ScreenView) => void stream.writeSSE({ event: 'view', data: JSON.stringify(v) }).catch(() => {});
+        const offPreview = this.preview?.watch((_jpeg, meta) => void stream.writeSSE({ event: 'preview', data: JSON.stringify(meta) }).catch(() => {}));
         const close = () => {
           closed = true;
           wake();
@@ -81,10 +123,12 @@ export class ScreenServer implements Feedback {
         stream.onAbort(close);
         send(this.view());
         while (!closed) await new Promise<void>((r) => (wake = r));
+        offPreview?.();
         this.clients.delete(send);
         this.closers.delete(close);
       }),
     );
+    this.preview?.start();
     const { bus } = this.o;
     const refresh = () => this.broadcast();
     for (const ev of ['mqtt:connected', 'mqtt:disconnected', 'punch:delivered', 'roster:updated'] as const) {
@@ -117,6 +161,8 @@ export class ScreenServer implements Feedback {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.expiry) clearTimeout(this.expiry);
+    this.preview?.stop();
     for (const off of this.offs.splice(0)) off();
     for (const c of [...this.closers]) c();
     const s = this.server;

@@ -29,7 +29,7 @@ describe('screen texts (Bahasa Indonesia first)', () => {
     expect(describeEvent({ kind: 'recorded', nip: '1', name: 'Siti', at: '2026-11-24T00:28:10.000Z', method: 'face' }, 'Asia/Jakarta', now)).toMatchObject({ title: 'Tercatat', time: '07:28', name: 'Siti' });
     expect(describeEvent({ kind: 'already', nip: '1', name: 'Siti', at: '2026-11-24T00:30:00.000Z', firstAt: '2026-11-24T00:28:10.000Z' }, 'Asia/Jakarta', now).title).toBe('Sudah tercatat pukul 07:28');
     expect(describeEvent({ kind: 'unknown', reason: 'wajah tidak cocok' }, 'Asia/Jakarta', now)).toMatchObject({ title: 'Tidak dikenali', titleEn: 'Not recognised' });
-    expect(describeEvent({ kind: 'fault', component: 'camera', detail: 'kamera tidak terdeteksi' }, 'Asia/Jakarta', now)).toMatchObject({ title: 'Gangguan: camera' });
+    expect(describeEvent({ kind: 'fault', component: 'camera', detail: 'kamera tidak terdeteksi' }, 'Asia/Jakarta', now)).toMatchObject({ title: 'Gangguan: kamera' });
     // guidance is shown as guidance, not as "Tidak dikenali"
     expect(describeEvent({ kind: 'hint', message: 'Wajah terlalu kecil — silakan mendekat ke kamera / Face too small — move closer to the camera' }, 'Asia/Jakarta', now))
       .toMatchObject({ kind: 'hint', title: 'Wajah terlalu kecil — silakan mendekat ke kamera', titleEn: 'Face too small — move closer to the camera' });
@@ -47,9 +47,10 @@ describe.skipIf(!existsSync(CHROMIUM))('screen page in headless Chromium', () =>
     await page.goto(screen.url);
     await page.waitForFunction(() => document.getElementById('site')?.textContent === 'SD Negeri 1 Kota');
     expect(await page.textContent('#conn')).toBe('Offline — presensi tetap tersimpan');
-    expect(await page.textContent('#backlog')).toBe('3 presensi menunggu dikirim');
-    expect(await page.textContent('#faults')).toBe('Gangguan: camera');
-    expect(await page.textContent('#clock')).toMatch(/^\d{2}[.:]\d{2}[.:]\d{2}$/);
+    expect(await page.textContent('#backlog')).toBe('3 presensi tersimpan, dikirim saat terhubung');
+    expect(await page.textContent('#faults')).toBe('· Gangguan: kamera');
+    expect(await page.textContent('#clock')).toMatch(/^\d{2}:\d{2}:\d{2}$/);
+    expect(await page.textContent('#zone')).toBe('WIB');
     screen.notify({ kind: 'recorded', nip: '198001012005011001', name: 'Siti Rahmawati', at: '2026-11-24T00:28:10.000Z', method: 'face' });
     await page.waitForFunction(() => document.getElementById('title')?.textContent === 'Tercatat');
     expect(await page.textContent('#name')).toBe('Siti Rahmawati — 07:28');

@@ -41,7 +41,8 @@ describe.skipIf(!haveChronyd)('unsynced boot → sync → reconstruction (kiosk 
       deviceId: 'kiosk-clock-1', siteCode: 'PKM-01-A', hubUrl: `http://127.0.0.1:${hub.httpPort}`, dataDir: kioskDir,
       mqtt: { url: hub.mqttUrl.replace('localhost', '127.0.0.1'), username: 'kiosk-clock-1', password: enr.mqtt.password, prefix: hub.config.prefix },
       privateKeyPem: keys.privateKeyPem,
-      clock: { chronyHost: lab.clientSocket, timedatectl: '/nonexistent/timedatectl', pollS: 2 },
+      // hub time off: this test is about the unsynced → chrony-synced path.
+      clock: { chronyHost: lab.clientSocket, timedatectl: '/nonexistent/timedatectl', pollS: 2, hub: { enabled: false } },
       health: { intervalS: 5 },
     });
     app = new KioskApp(config, { simulate: true, screen: false, extensions: [createClockExtension, createHealthExtension] });

@@ -72,7 +72,7 @@ describe(`terminal health, alerts and remote commands through hub and kiosk (${k
       mqtt: { url: hub.mqttUrl.replace('localhost', '127.0.0.1'), username: 'kiosk-ops-1', password: enr.mqtt.password, prefix: hub.config.prefix },
       privateKeyPem: keys.privateKeyPem,
       // no chronyd here: the trusted clock falls back to "system", unsynced
-      clock: { chronyc: '/nonexistent/chronyc', timedatectl: '/nonexistent/timedatectl', pollS: 2 },
+      clock: { chronyc: '/nonexistent/chronyc', timedatectl: '/nonexistent/timedatectl', pollS: 2, hub: { enabled: false } },
       health: { intervalS: 5 },
     });
     app = new KioskApp(config, { simulate: true, screen: false, extensions: [createClockExtension, createHealthExtension, createCommandsExtension] });

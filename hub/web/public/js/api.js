@@ -2,14 +2,39 @@
  * The JSON API with the session's bearer token. The API enforces every permission; this module
  * only carries the token and turns failures into ApiError with a readable message.
  */
+import { has, lang, t } from './i18n.js';
+
 const KEY = 'hadir.session';
 const IDLE_MS = 12 * 3600_000; // same as the hub's web-session idle limit
 
 export class ApiError extends Error {
-  constructor(status, message) {
+  /** `message` is in the UI language; `detail` keeps the hub's own words (for a tooltip or a log). */
+  constructor(status, message, detail = message) {
     super(message);
     this.status = status;
+    this.detail = detail;
   }
+}
+
+const ID_WORDS = /\b(tidak|belum|sudah|salah|harus|bukan|sesi|terlalu|kata sandi|pegawai|dikenal|ditemukan|berakhir|aturan|presensi|perangkat|hanya|atau|untuk|dengan|yang|berhak|coba|lagi|masuk|menunggu|ditolak)\b/i;
+
+/**
+ * The hub's error in the UI language. Hub messages are "Indonesian / English", Indonesian words in
+ * parentheses, or English only (validation detail). An Indonesian page never shows the English:
+ * it shows the Indonesian part, or a plain Indonesian sentence for the status.
+ */
+export function localMessage(raw, status, language = lang()) {
+  const text = String(raw ?? '').trim();
+  const slash = text.indexOf(' / ');
+  if (slash > 0) {
+    const [idPart, enPart] = [text.slice(0, slash), text.slice(slash + 3)];
+    if (ID_WORDS.test(idPart)) return language === 'id' ? idPart : enPart;
+  }
+  if (language !== 'id') return text;
+  if (ID_WORDS.test(text.replace(/\([^)]*\)/g, '')) && !/\b(the|is|must|not|no|cannot|unknown|invalid|already)\b/i.test(text)) return text;
+  const paren = /\(([^)]*)\)/.exec(text)?.[1];
+  const generic = has(`http.${status}`) ? t(`http.${status}`) : t('http.other');
+  return paren && ID_WORDS.test(paren) ? `${generic}: ${paren}` : generic;
 }
 
 let session = load();
@@ -73,7 +98,7 @@ async function request(path, { method = 'GET', query, body } = {}) {
     } catch {
       /* not JSON */
     }
-    throw new ApiError(res.status, msg);
+    throw new ApiError(res.status, localMessage(msg, res.status), msg);
   }
   if (session) {
     session.usedAt = Date.now();

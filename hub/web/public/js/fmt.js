@@ -30,26 +30,61 @@ export function date(d) {
   return `${day}/${m}/${y}`;
 }
 
-/** UTC ISO instant → local "05/10/2026 07:31" (the browser's time zone: the office's). */
+/**
+ * The office zone: the hub's (GET /api/v1/zone at start-up), NOT the browser's — an admin in
+ * Jakarta looking at a Jayapura regency, or a laptop left on UTC, must see the office's hours.
+ * Indonesia has no daylight saving, so a fixed offset is exact.
+ */
+const ZONES = { 420: 'WIB', 480: 'WITA', 540: 'WIT' };
+let zone = { offsetMin: 420, name: 'WIB' };
+export function setZone(offsetMin) {
+  zone = { offsetMin, name: ZONES[offsetMin] ?? `UTC${offsetMin >= 0 ? '+' : '−'}${Math.abs(offsetMin) / 60}` };
+}
+export function zoneName() {
+  return zone.name;
+}
+export function zoneOffsetMin() {
+  return zone.offsetMin;
+}
+/** The office's wall clock of an instant, as a Date whose UTC fields read local time. */
+function wall(t) {
+  return new Date(t.getTime() + zone.offsetMin * 60_000);
+}
+
+/** UTC ISO instant → "05/10/2026 07:31 WIB" in the office zone. */
 export function dateTime(iso) {
   if (!iso) return '–';
   const t = new Date(iso);
   if (Number.isNaN(t.getTime())) return iso;
-  return `${pad(t.getDate())}/${pad(t.getMonth() + 1)}/${t.getFullYear()} ${pad(t.getHours())}:${pad(t.getMinutes())}`;
+  const w = wall(t);
+  return `${pad(w.getUTCDate())}/${pad(w.getUTCMonth() + 1)}/${w.getUTCFullYear()} ${pad(w.getUTCHours())}:${pad(w.getUTCMinutes())} ${zone.name}`;
 }
 
+/** UTC ISO instant → "07:31 WIB" in the office zone. */
 export function time(iso) {
   if (!iso) return '–';
   const t = new Date(iso);
-  return `${pad(t.getHours())}:${pad(t.getMinutes())}`;
+  if (Number.isNaN(t.getTime())) return iso;
+  const w = wall(t);
+  return `${pad(w.getUTCHours())}:${pad(w.getUTCMinutes())} ${zone.name}`;
 }
 
-/** Local calendar date YYYY-MM-DD of a Date. */
+/** The office's calendar date YYYY-MM-DD of an instant (default now). */
 export function isoDate(t = new Date()) {
-  return `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())}`;
+  const w = wall(t);
+  return `${w.getUTCFullYear()}-${pad(w.getUTCMonth() + 1)}-${pad(w.getUTCDate())}`;
 }
 export function isoMonth(t = new Date()) {
   return isoDate(t).slice(0, 7);
+}
+/** Start of the office's day of `t` as a UTC ISO instant (for "today's punches"). */
+export function startOfDay(t = new Date()) {
+  return new Date(Date.parse(`${isoDate(t)}T00:00:00Z`) - zone.offsetMin * 60_000).toISOString();
+}
+/** "dd/mm/yyyy hh:mm" typed in the office zone → ISO with the office's offset. */
+export function officeInstant(y, mo, d, hh, mm) {
+  const o = zone.offsetMin;
+  return `${y}-${pad(mo)}-${pad(d)}T${pad(hh)}:${pad(mm)}:00${o >= 0 ? '+' : '-'}${pad(Math.floor(Math.abs(o) / 60))}:${pad(Math.abs(o) % 60)}`;
 }
 
 const MONTHS = {

@@ -5,6 +5,13 @@
 const DICT = {
   id: {
     'app.title': 'Hadir — Dasbor Presensi',
+    'appr.keberatan': 'Keberatan pegawai', 'appr.none_keb': 'Tidak ada keberatan yang menunggu.', 'appr.reason': 'Alasan', 'appr.filed': 'Diajukan',
+    'appr.bulk': 'Sekaligus per terminal', 'appr.period': 'Periode', 'appr.count': 'Jumlah', 'appr.with_suggestion': '{n} dengan saran waktu',
+    'appr.bulk_suggested': 'Terima {n} dengan saran waktu', 'appr.bulk_accept': 'Terima semua {n} apa adanya', 'appr.bulk_reject': 'Tolak semua',
+    'summary.tpp': 'TPP bulan ini', 'summary.tpp_sub': '{n} pegawai', 'summary.late_list': 'Terlambat hari ini', 'summary.no_late': 'Tidak ada yang terlambat.', 'summary.minutes': '{n} mnt',
+    'http.400': 'Permintaan ditolak hub (isian tidak valid)', 'http.401': 'Belum masuk atau sesi berakhir',
+    'http.403': 'Anda tidak berhak melakukan ini', 'http.404': 'Data tidak ditemukan', 'http.409': 'Sudah diproses sebelumnya',
+    'http.410': 'Sudah kedaluwarsa', 'http.429': 'Terlalu banyak percobaan, coba lagi nanti', 'http.other': 'Hub tidak dapat memproses permintaan',
     'app.name': 'Hadir',
     'lang.switch': 'English', 'foot.mqtt_ok': 'terhubung', 'foot.mqtt_down': 'terputus',
     'nav.summary': 'Ringkasan', 'nav.devices': 'Terminal', 'nav.attendance': 'Presensi', 'nav.tpp': 'TPP',
@@ -26,10 +33,10 @@ const DICT = {
     'common.nip': 'NIP', 'common.name': 'Nama', 'common.unit': 'Unit', 'common.site': 'Lokasi', 'common.yes': 'ya', 'common.no': 'tidak',
     'common.download': 'Unduh', 'common.updated': 'Diperbarui {t}', 'common.close': 'Tutup', 'common.none': 'tidak ada',
     'common.show': 'Tampilkan', 'common.search': 'Cari', 'common.search_hint': 'nama atau NIP', 'common.time': 'Waktu', 'devices.never': 'belum pernah', 'common.total': 'Jumlah',
-    'summary.title': 'Ringkasan hari ini', 'summary.punches': 'Punch hari ini', 'summary.late': 'Terlambat hari ini',
+    'summary.title': 'Ringkasan hari ini', 'summary.punches': 'Presensi hari ini', 'summary.late': 'Terlambat hari ini',
     'summary.not_in': 'Belum absen masuk', 'summary.online': 'Terminal online', 'summary.offline': 'Terminal offline',
-    'summary.alerts': 'Peringatan terbuka', 'summary.of': 'dari {n}', 'summary.backlog': 'Punch tertahan di terminal',
-    'summary.recent': 'Punch terakhir', 'summary.pending': 'Menunggu persetujuan', 'summary.offline_list': 'Terminal offline',
+    'summary.alerts': 'Peringatan terbuka', 'summary.of': 'dari {n}', 'summary.backlog': 'Presensi tertahan di terminal',
+    'summary.recent': 'Presensi terakhir', 'summary.pending': 'Menunggu persetujuan', 'summary.offline_list': 'Terminal offline',
     'summary.no_offline': 'Semua terminal online.',
     'devices.title': 'Terminal (kiosk)', 'devices.id': 'Terminal', 'devices.state': 'Status', 'devices.last_seen': 'Terakhir terlihat',
     'devices.backlog': 'Belum terkirim', 'devices.oldest': 'Tertua', 'devices.gaps': 'Celah seq', 'devices.clock': 'Jam',
@@ -50,9 +57,11 @@ const DICT = {
     'devices.method': 'Metode', 'devices.face': 'Wajah', 'devices.finger': 'Sidik jari', 'devices.finger_no': 'Jari', 'devices.need_nip': 'Isi NIP pegawai yang akan didaftarkan', 'devices.enrol_wait': 'Menunggu pegawai di depan terminal (maks. 60 detik)…', 'devices.confirm_restart': 'Mulai ulang layanan di {id}? Terminal tidak melayani absen selama beberapa detik.',
     'cmd.ping': 'Ping', 'cmd.sync_now': 'Kirim ulang sekarang', 'cmd.reload_roster': 'Muat ulang daftar pegawai',
     'cmd.restart_service': 'Mulai ulang layanan', 'cmd.enrol_mode': 'Mode pendaftaran',
-    'alert.offline': 'Offline', 'alert.clock_drift': 'Jam menyimpang', 'alert.clock_unsynced': 'Jam tidak sinkron', 'alert.clock_jump': 'Jam melompat', 'alert.backlog_growing': 'Antrean punch bertambah', 'alert.disk_low': 'Disk hampir penuh', 'alert.temperature': 'Suhu tinggi', 'alert.throttling': 'CPU diperlambat', 'alert.sensor_fault': 'Sensor rusak',
+    'alert.offline': 'Offline', 'alert.clock_drift': 'Jam menyimpang', 'alert.clock_unsynced': 'Jam tidak sinkron', 'alert.clock_jump': 'Jam melompat', 'alert.backlog_growing': 'Antrean presensi bertambah', 'alert.disk_low': 'Disk hampir penuh', 'alert.temperature': 'Suhu tinggi', 'alert.throttling': 'CPU diperlambat', 'alert.sensor_fault': 'Sensor rusak',
     'sev.critical': 'kritis', 'sev.warning': 'peringatan', 'sev.info': 'info',
-    'comp.ok': 'baik', 'comp.degraded': 'menurun', 'comp.fault': 'rusak', 'comp.absent': 'tidak ada', 'comp.disabled': 'nonaktif',
+    'comp.ok': 'baik', 'comp.degraded': 'menurun', 'comp.fault': 'rusak', 'comp.absent': 'tidak terpasang', 'comp.disabled': 'nonaktif',
+    'compname.camera': 'kamera', 'compname.face': 'wajah', 'compname.finger': 'sidik jari', 'compname.clock': 'jam', 'compname.journal': 'jurnal',
+    'compname.gpio': 'lampu/bel', 'compname.system': 'sistem', 'compname.mqtt': 'koneksi', 'compname.sim': 'simulator', 'compname.roster': 'daftar pegawai',
     'att.title': 'Presensi bulanan', 'att.employee': 'Pegawai', 'att.tip_in': 'masuk', 'att.tip_out': 'pulang', 'att.tip_min': 'mnt', 'att.work_days': 'Hari kerja', 'att.present': 'Hadir', 'att.late': 'Terlambat',
     'att.early': 'Pulang cepat', 'att.missing': 'Tidak lengkap', 'att.absent': 'TK', 'att.excused': 'Cuti/DL', 'att.deduction': 'Potongan',
     'att.pending': 'Menunggu verifikasi', 'att.legend': 'Keterangan kode', 'att.empty': 'Tidak ada pegawai pada OPD dan bulan ini.',
@@ -69,9 +78,9 @@ const DICT = {
     'appr.title': 'Persetujuan', 'appr.exceptions': 'Cuti dan dinas luar menunggu persetujuan', 'appr.type': 'Jenis',
     'appr.from': 'Dari', 'appr.to': 'Sampai', 'appr.note': 'Catatan', 'appr.requested_by': 'Diajukan oleh',
     'appr.approve': 'Setujui', 'appr.reject': 'Tolak', 'appr.none_exc': 'Tidak ada pengajuan yang menunggu.',
-    'appr.punches': 'Punch dengan jam belum terverifikasi', 'appr.captured': 'Waktu tercatat', 'appr.device': 'Terminal',
+    'appr.punches': 'Presensi dengan jam belum terverifikasi', 'appr.captured': 'Waktu tercatat', 'appr.device': 'Terminal',
     'appr.suggested': 'Saran waktu', 'appr.accept': 'Terima', 'appr.correct': 'Koreksi ke', 'appr.apply': 'Terapkan',
-    'appr.none_punch': 'Tidak ada punch yang menunggu verifikasi.', 'appr.done': 'Tersimpan.', 'appr.new': 'Ajukan cuti / dinas luar', 'appr.submit': 'Ajukan', 'appr.evidence': 'Bukti', 'appr.evidence_hint': 'no. surat / SPT', 'appr.bad_date': 'Tulis tanggal sebagai dd/mm/yyyy', 'appr.bad_time': 'Tulis waktu sebagai dd/mm/yyyy jj:mm, mis. 05/10/2026 07:41', 'appr.clock': 'Sumber jam',
+    'appr.none_punch': 'Tidak ada presensi yang menunggu verifikasi.', 'appr.done': 'Tersimpan.', 'appr.new': 'Ajukan cuti / dinas luar', 'appr.submit': 'Ajukan', 'appr.evidence': 'Bukti', 'appr.evidence_hint': 'no. surat / SPT', 'appr.bad_date': 'Tulis tanggal sebagai dd/mm/yyyy', 'appr.bad_time': 'Tulis waktu sebagai dd/mm/yyyy jj:mm, mis. 05/10/2026 07:41', 'appr.clock': 'Sumber jam',
     'appr.confirm_reject': 'Tolak {what}? Tindakan ini tercatat atas nama Anda.',
     'status.not_employed': 'Belum bertugas', 'status.off': 'Libur', 'status.holiday': 'Libur nasional', 'status.present': 'Hadir',
     'status.late': 'Terlambat', 'status.early': 'Pulang cepat', 'status.late_early': 'Terlambat dan pulang cepat',
@@ -131,7 +140,15 @@ const DICT = {
     'cmd.restart_service': 'Restart service', 'cmd.enrol_mode': 'Enrolment mode',
     'alert.offline': 'Offline', 'alert.clock_drift': 'Clock drift', 'alert.clock_unsynced': 'Clock not synced', 'alert.clock_jump': 'Clock jump', 'alert.backlog_growing': 'Backlog growing', 'alert.disk_low': 'Disk low', 'alert.temperature': 'High temperature', 'alert.throttling': 'CPU throttled', 'alert.sensor_fault': 'Sensor fault',
     'sev.critical': 'critical', 'sev.warning': 'warning', 'sev.info': 'info',
-    'comp.ok': 'ok', 'comp.degraded': 'degraded', 'comp.fault': 'fault', 'comp.absent': 'absent', 'comp.disabled': 'disabled',
+    'appr.keberatan': 'Staff correction requests', 'appr.none_keb': 'No correction request is waiting.', 'appr.reason': 'Reason', 'appr.filed': 'Filed',
+    'appr.bulk': 'All at once, per terminal', 'appr.period': 'Period', 'appr.count': 'Count', 'appr.with_suggestion': '{n} with a suggested time',
+    'appr.bulk_suggested': 'Accept {n} at the suggested time', 'appr.bulk_accept': 'Accept all {n} as stamped', 'appr.bulk_reject': 'Reject all',
+    'summary.tpp': 'TPP this month', 'summary.tpp_sub': '{n} staff', 'summary.late_list': 'Late today', 'summary.no_late': 'Nobody is late.', 'summary.minutes': '{n} min',
+    'http.400': 'The hub refused the request (invalid input)', 'http.401': 'Not signed in or session expired', 'http.403': 'You may not do this',
+    'http.404': 'Not found', 'http.409': 'Already done', 'http.410': 'Expired', 'http.429': 'Too many attempts, try again later', 'http.other': 'The hub could not process the request',
+    'comp.ok': 'ok', 'comp.degraded': 'degraded', 'comp.fault': 'fault', 'comp.absent': 'not fitted', 'comp.disabled': 'disabled',
+    'compname.camera': 'camera', 'compname.face': 'face', 'compname.finger': 'fingerprint', 'compname.clock': 'clock', 'compname.journal': 'journal',
+    'compname.gpio': 'lights/buzzer', 'compname.system': 'system', 'compname.mqtt': 'connection', 'compname.sim': 'simulator', 'compname.roster': 'roster',
     'att.title': 'Monthly attendance', 'att.employee': 'Employee', 'att.tip_in': 'in', 'att.tip_out': 'out', 'att.tip_min': 'min', 'att.work_days': 'Work days', 'att.present': 'Present', 'att.late': 'Late',
     'att.early': 'Left early', 'att.missing': 'Incomplete', 'att.absent': 'Absent', 'att.excused': 'Leave/duty', 'att.deduction': 'Deduction',
     'att.pending': 'Awaiting review', 'att.legend': 'Codes', 'att.empty': 'No employees in this OPD and month.',
@@ -191,6 +208,9 @@ export function t(key, vars) {
   }
   if (vars) for (const [k, v] of Object.entries(vars)) s = s.replaceAll(`{${k}}`, String(v));
   return s;
+}
+export function has(key) {
+  return key in DICT[current] || key in DICT.id;
 }
 /** For tests and review: keys present in one language and not the other. */
 export function missingKeys() {

@@ -2,6 +2,7 @@ import { h, fill } from './dom.js';
 import { lang, setLang, t } from './i18n.js';
 import { api, getSession, onSessionLost, setSession } from './api.js';
 import { errorBox, loading } from './ui.js';
+import { setZone } from './fmt.js';
 import { renderLogin } from './pages/login.js';
 import { renderSummary } from './pages/summary.js';
 import { renderDevices } from './pages/devices.js';
@@ -146,6 +147,11 @@ window.addEventListener('hashchange', route);
 
 // A stored session is re-checked once at start (a revoked or disabled user is sent to the login page).
 (async () => {
+  // Times are shown in the office's zone (WIB/WITA/WIT), named, whatever the browser's zone is.
+  await fetch('/api/v1/zone')
+    .then((r) => r.json())
+    .then((z) => setZone(z.offsetMin))
+    .catch(() => {});
   if (getSession()) {
     fill(root, loading());
     try {

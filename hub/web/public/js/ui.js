@@ -38,8 +38,8 @@ export function badge(text, tone) {
 
 /** Month choice: the last 24 months (and the chosen one, if older), named in the UI language. */
 export function monthPicker(value, onChange) {
-  const now = new Date();
-  const months = Array.from({ length: 24 }, (_, i) => isoMonth(new Date(now.getFullYear(), now.getMonth() - i, 1)));
+  const [y, m] = isoMonth().split('-').map(Number);
+  const months = Array.from({ length: 24 }, (_, i) => new Date(Date.UTC(y, m - 1 - i, 1)).toISOString().slice(0, 7));
   if (!months.includes(value)) months.push(value);
   return h('label.field', h('span', t('common.month')),
     h('select', { 'aria-label': t('common.month'), 'data-testid': 'month', onchange: (e) => onChange(e.target.value) },
@@ -53,9 +53,9 @@ export function monthPicker(value, onChange) {
 export function dateField(label, iso, onChange, { max } = {}) {
   const input = h('input', { type: 'text', inputmode: 'numeric', size: 10, value: date(iso), placeholder: 'dd/mm/yyyy', 'aria-label': label, pattern: '\\d{1,2}/\\d{1,2}/\\d{4}' });
   const step = (n) => {
-    const d = new Date(`${iso}T12:00:00`);
-    d.setDate(d.getDate() + n);
-    const next = isoDate(d);
+    const d = new Date(`${iso}T00:00:00Z`);
+    d.setUTCDate(d.getUTCDate() + n);
+    const next = d.toISOString().slice(0, 10);
     if (!max || next <= max) onChange(next);
   };
   input.addEventListener('input', () => input.setCustomValidity(''));
@@ -111,7 +111,7 @@ let toastTimer;
 export function toast(msg, tone = 'ok') {
   let el = document.getElementById('toast');
   if (!el) {
-    el = h('div', { id: 'toast', role: 'status', 'aria-live': 'polite' });
+    el = h('div', { id: 'toast', role: 'status', 'aria-live': 'polite', onclick: () => (el.className = '') });
     document.body.append(el);
   }
   el.textContent = msg;

@@ -1,7 +1,7 @@
 import { h, fill } from '../dom.js';
 import { t } from '../i18n.js';
 import { api } from '../api.js';
-import { date, dateTime, offset } from '../fmt.js';
+import { date, dateTime, offset, officeInstant } from '../fmt.js';
 import { empty, errorBox, loading, opdPicker, parseDate, table, toast } from '../ui.js';
 
 /**
@@ -14,9 +14,11 @@ export async function renderApprovals(main, { session, params, setParams }) {
   const q = { opd: session.user.role === 'bkpsdm' ? opd : undefined };
   const excEl = h('div', loading());
   const punchEl = h('div', loading());
+  const kebEl = h('div', loading());
   fill(main,
     h('div.page-head', h('h1', t('appr.title'))),
     h('div.toolbar', opdPicker(session, opd, (o) => setParams({ opd: o }), { allowAll: true })),
+    h('section.panel', h('h2', t('appr.keberatan')), kebEl),
     h('section.panel', h('h2', t('appr.exceptions')), requestForm(() => loadExceptions()), excEl),
     h('section.panel', h('h2', t('appr.punches')), punchEl));
 
@@ -53,11 +55,63 @@ export async function renderApprovals(main, { session, params, setParams }) {
     }
   }
 
+  /** Keberatan (correction requests) staff filed from their page: approve / reject with a note. */
+  async function loadKeberatan() {
+    try {
+      const rows = await api('/keberatan', { query: { status: 'pending', ...q } });
+      if (!rows.length) return fill(kebEl, empty(t('appr.none_keb')));
+      fill(kebEl, table([
+        { label: t('common.nip'), value: (x) => x.nip, cls: 'mono' },
+        { label: t('common.name'), value: (x) => x.name, cls: 'name' },
+        { label: t('tpp.date'), value: (x) => date(x.date) },
+        { label: t('appr.reason'), value: (x) => x.reason },
+        { label: t('appr.filed'), value: (x) => dateTime(x.createdAt) },
+        { label: '', cls: 'act', value: (x) => {
+            const note = h('input', { type: 'text', size: 18, placeholder: t('appr.note'), 'aria-label': t('appr.note') });
+            const body = (action) => ({ action, ...(note.value.trim() ? { note: note.value.trim() } : {}) });
+            return h('span.actions', note,
+              h('button.small', { type: 'button', onclick: (e) => act(e.target, `/keberatan/${x.id}/decide`, body('approve'), loadKeberatan) }, t('appr.approve')),
+              h('button.small.danger', { type: 'button', onclick: (e) => act(e.target, `/keberatan/${x.id}/decide`, body('reject'), loadKeberatan) }, t('appr.reject')));
+          } },
+      ], rows));
+    } catch (e) {
+      fill(kebEl, errorBox(e, loadKeberatan));
+    }
+  }
+
+  /** Per kiosk and period: review all its clock-unverified punches at once. */
+  function bulk(rows) {
+    const by = new Map();
+    for (const x of rows) {
+      if (!x.device_id) continue;
+      const g = by.get(x.device_id) ?? { n: 0, sugg: 0, from: x.captured_at, to: x.captured_at };
+      g.n++;
+      if (x.suggested_at) g.sugg++;
+      if (x.captured_at < g.from) g.from = x.captured_at;
+      if (x.captured_at > g.to) g.to = x.captured_at;
+      by.set(x.device_id, g);
+    }
+    if (!by.size) return null;
+    return h('div.bulk', { 'data-testid': 'bulk' }, h('h3', t('appr.bulk')),
+      table([
+        { label: t('appr.device'), value: ([d]) => d },
+        { label: t('appr.period'), value: ([, g]) => `${dateTime(g.from)} – ${dateTime(g.to)}` },
+        { label: t('appr.count'), value: ([, g]) => `${g.n} (${t('appr.with_suggestion', { n: g.sugg })})`, cls: 'num' },
+        { label: '', cls: 'act', value: ([d, g]) => {
+            const body = (action) => ({ device: d, from: g.from, to: new Date(Date.parse(g.to) + 1).toISOString(), action });
+            return h('span.actions',
+              h('button.small', { type: 'button', disabled: !g.sugg, onclick: (e) => act(e.target, '/punches/review-bulk', body('suggested'), loadPunches) }, t('appr.bulk_suggested', { n: g.sugg })),
+              h('button.small.secondary', { type: 'button', onclick: (e) => act(e.target, '/punches/review-bulk', body('accept'), loadPunches) }, t('appr.bulk_accept', { n: g.n })),
+              h('button.small.danger', { type: 'button', onclick: (e) => confirm(t('appr.confirm_reject', { what: `${g.n} × ${d}` })) && act(e.target, '/punches/review-bulk', body('reject'), loadPunches) }, t('appr.bulk_reject')));
+          } },
+      ], [...by.entries()]));
+  }
+
   async function loadPunches() {
     try {
       const rows = await api('/punches/pending', { query: q });
       if (!rows.length) return fill(punchEl, empty(t('appr.none_punch')));
-      fill(punchEl, table([
+      fill(punchEl, bulk(rows), table([
         { label: t('common.nip'), value: (x) => x.nip, cls: 'mono' },
         { label: t('common.name'), value: (x) => x.name ?? '–', cls: 'name' },
         { label: t('appr.device'), value: (x) => x.device_id ?? x.site_code ?? '–' },
@@ -81,7 +135,7 @@ export async function renderApprovals(main, { session, params, setParams }) {
     }
   }
 
-  await Promise.all([loadExceptions(), loadPunches()]);
+  await Promise.all([loadKeberatan(), loadExceptions(), loadPunches()]);
 }
 
 const TYPES = ['cuti_tahunan', 'cuti_sakit', 'cuti_besar', 'cuti_melahirkan', 'cuti_alasan_penting', 'cltn', 'dinas_luar', 'tugas_belajar'];
@@ -119,16 +173,14 @@ function requestForm(reload) {
 
 const pad = (n) => String(n).padStart(2, '0');
 /**
- * "05/10/2026 07:41" (the browser's zone: the office's) → "2026-10-05T07:41:00+07:00", the form
+ * "05/10/2026 07:41" (the office's zone, whatever the browser's) → "2026-10-05T07:41:00+07:00", the form
  * the API wants; null when it is not a real date and time.
  */
 export function parseDateTime(s) {
   const m = /^\s*(\d{1,2})\/(\d{1,2})\/(\d{4})\s+(\d{1,2})[:.](\d{2})\s*$/.exec(s);
   if (!m) return null;
   const [d, mo, y, hh, mm] = m.slice(1).map(Number);
-  const dt = new Date(y, mo - 1, d, hh, mm);
-  if (dt.getFullYear() !== y || dt.getMonth() !== mo - 1 || dt.getDate() !== d || dt.getHours() !== hh || dt.getMinutes() !== mm) return null;
-  const off = -dt.getTimezoneOffset();
-  const sign = off >= 0 ? '+' : '-';
-  return `${y}-${pad(mo)}-${pad(d)}T${pad(hh)}:${pad(mm)}:00${sign}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
+  const dt = new Date(Date.UTC(y, mo - 1, d, hh, mm));
+  if (dt.getUTCFullYear() !== y || dt.getUTCMonth() !== mo - 1 || dt.getUTCDate() !== d || dt.getUTCHours() !== hh || dt.getUTCMinutes() !== mm) return null;
+  return officeInstant(y, mo, d, hh, mm);
 }

@@ -89,7 +89,8 @@ export async function renderAttendance(main, { session, params, setParams }) {
 }
 
 function legend() {
-  const items = [['H', 'present'], ['TL1–4', 'late'], ['PSW1–4', 'early'], ['TAM/TAP', 'missing_in'], ['TK', 'absent'], ['CT/DL', 'cuti_tahunan'], ['L/LN', 'off']];
+  // One code, one meaning: TAP is a missing check-out (not check-in), DL is duty travel (not leave).
+  const items = [['H', 'present'], ['TL1–4', 'late'], ['PSW1–4', 'early'], ['TAM', 'missing_in'], ['TAP', 'missing_out'], ['TK', 'absent'], ['CT', 'cuti_tahunan'], ['DL', 'dinas_luar'], ['L', 'off'], ['LN', 'holiday']];
   return h('details.legend', h('summary', t('att.legend')),
     h('ul', items.map(([c, s]) => h('li', h('span.code', { class: `st-${STATUS_TONE[s]}` }, c), ' ', t(`status.${s}`)))));
 }

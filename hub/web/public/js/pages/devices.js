@@ -1,5 +1,5 @@
 import { h, fill } from '../dom.js';
-import { t } from '../i18n.js';
+import { has, t } from '../i18n.js';
 import { api } from '../api.js';
 import { ago, dateTime, num, offset } from '../fmt.js';
 import { badge, empty, errorBox, loading, table, toast } from '../ui.js';
@@ -229,7 +229,7 @@ function tempCell(v) {
 }
 function components(c) {
   if (!c) return '–';
-  return h('span.comps', Object.entries(c).map(([k, v]) => withTitle(badge(`${k}: ${t(`comp.${v.state}`)}`, COMP_TONE[v.state]), v.detail)));
+  return h('span.comps', Object.entries(c).map(([k, v]) => withTitle(badge(`${has(`compname.${k}`) ? t(`compname.${k}`) : k}: ${t(`comp.${v.state}`)}`, COMP_TONE[v.state]), v.detail)));
 }
 function withTitle(el, title) {
   if (title) el.title = title;

@@ -1,7 +1,7 @@
 import { h, fill } from '../dom.js';
 import { t } from '../i18n.js';
 import { api } from '../api.js';
-import { date, isoDate } from '../fmt.js';
+import { date, isoDate, zoneName } from '../fmt.js';
 import { dateField, empty, errorBox, loading, opdPicker, table } from '../ui.js';
 import { STATUS_TONE } from './attendance.js';
 
@@ -28,7 +28,7 @@ export async function renderLate(main, { session, params, setParams }) {
           r.late.length
             ? table([...person,
                 { label: t('late.start'), value: (x) => x.start ?? '–', cls: 'num' },
-                { label: t('late.in'), value: (x) => x.in ?? '–', cls: 'num' },
+                { label: t('late.in'), value: (x) => (x.in ? `${x.in} ${zoneName()}` : '–'), cls: 'num' },
                 { label: t('late.minutes'), value: (x) => h('span.code', { class: `st-${STATUS_TONE[x.status] ?? 'warn'}` }, `+${x.minutes_late}`), cls: 'num', key: 'minutes' },
               ], r.late, { cls: 'late' })
             : empty(t('late.none'))),
