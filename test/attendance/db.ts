@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openSqlite, type SqliteDb } from '../../hub/store/sqlite.js';
 import { parseCsv } from '../../hub/org/csv.js';
 import { importOrg, importStaff, ORG_COLUMNS, STAFF_COLUMNS } from '../../hub/org/import.js';
 import { addRule } from '../../hub/tpp/store.js';
 import { rule } from './fixtures.js';
+import { makeTmpDir } from '../tmp.js';
 
 export const NOW = '2026-11-20T03:00:00.000Z';
 export const ORG_CSV = `opd_code,opd_name,unit_code,unit_name,site_code,site_name
@@ -25,7 +25,7 @@ ${C};Rina Wati;DINKES;PKM-SKM;PPPK;Perawat;3000000;SHIFT_PKM
 `;
 
 export function tempDb(): { db: SqliteDb; dir: string; close: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'hadir-att-'));
+  const dir = makeTmpDir('hadir-att-'); // also removed after the file when a test keeps it (no close())
   const db = openSqlite(join(dir, 'hub.db'));
   return { db, dir, close: () => { db.close(); rmSync(dir, { recursive: true, force: true }); } };
 }
