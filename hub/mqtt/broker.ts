@@ -7,6 +7,7 @@ import type { CoreStore } from '../store/core-store.js';
 import type { CoreMetrics } from '../metrics.js';
 import { checkDeviceSecret } from '../devices/secret.js';
 import { BoundedMqEmitter } from './bounded-emitter.js';
+import { indexedMemoryPersistence } from './retained-index.js';
 
 /** aedes' default: messages delivered at once; more wait in BoundedMqEmitter's queue. */
 const MQ_CONCURRENCY = 100;
@@ -57,6 +58,8 @@ export async function startEmbeddedBroker(o: {
     // Our own message bus: mqemitter's recursion overflowed the stack under 500 kiosks (bounded-emitter.ts).
     concurrency: MQ_CONCURRENCY,
     mq: new BoundedMqEmitter(MQ_CONCURRENCY),
+    // Retained messages looked up by topic, not scanned per subscription (retained-index.ts).
+    persistence: indexedMemoryPersistence(),
     authenticate: (client, username, password, done) => {
       const deny = (why: string) => {
         metrics.mqttDenied.labels('connect').inc();
