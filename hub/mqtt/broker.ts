@@ -10,6 +10,7 @@ import { BoundedMqEmitter } from './bounded-emitter.js';
 import { verifyPassword } from '../secrets.js';
 import { DUMMY_DEVICE_HASH } from '../http/auth.js';
 import type { LoginLimiter } from '../web/login-limiter.js';
+import { indexedMemoryPersistence } from './retained-index.js';
 
 /** aedes' default: messages delivered at once; more wait in BoundedMqEmitter's queue. */
 const MQ_CONCURRENCY = 100;
@@ -70,6 +71,8 @@ export async function startEmbeddedBroker(o: {
     // Our own message bus: mqemitter's recursion overflowed the stack under 500 kiosks (bounded-emitter.ts).
     concurrency: MQ_CONCURRENCY,
     mq: new BoundedMqEmitter(MQ_CONCURRENCY),
+    // Retained messages looked up by topic, not scanned per subscription (retained-index.ts).
+    persistence: indexedMemoryPersistence(),
     authenticate: (client, username, password, done) => {
       const deny = (why: string) => {
         metrics.mqttDenied.labels('connect').inc();

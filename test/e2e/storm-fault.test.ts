@@ -18,8 +18,8 @@ import { freePort, seedOrg, spawnHub, tmp, waitUntil } from './harness.js';
  */
 const KIOSKS = 500;
 const BACKLOG = 40;
-/** Written in the README; measured 2026-12-03 on the shared 2-core machine (see docs/hub.md). */
-const DRAIN_LIMIT_S = 180;
+/** Written in the README: measured 124 s and 161 s on the 2-core machine while shared (load 20–35), where the restarted hub alone took 7–19 s to start. */
+const DRAIN_LIMIT_S = 300;
 const RSS_LIMIT_MB = 600;
 
 const closers: (() => Promise<unknown> | unknown)[] = [];
@@ -112,5 +112,5 @@ describe('reconnect storm after a hub crash (500 kiosks with backlogs)', () => {
     } finally {
       db.close();
     }
-  }, 300_000);
+  }, 480_000);
 });
