@@ -23,9 +23,6 @@ export async function main(argv: string[]): Promise<void> {
     register(groups);
   }
   installCliAudit(groups.program);
-  // Everything the CLI writes (database, data dir, reports, kiosk configs) is private to its user,
-  // also when the hub is not started by its systemd unit (UMask=0077 there).
-  process.umask(0o077);
   groups.program.exitOverride();
   try {
     await groups.program.parseAsync(argv);
