@@ -32,9 +32,6 @@ export async function main(argv: string[]): Promise<void> {
   const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
   groups.program.version(pkg.version, '-V, --version', 'versi / print the version');
   groups.program.hook('preAction', (_root, action) => refuseImplicitEmptyData(action));
-  // Everything the CLI writes (database, data dir, reports, kiosk configs) is private to its user,
-  // also when the hub is not started by its systemd unit (UMask=0077 there).
-  process.umask(0o077);
   groups.program.exitOverride();
   try {
     await groups.program.parseAsync(argv);

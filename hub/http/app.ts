@@ -321,6 +321,15 @@ function registerCoreOpenApi(r: OpenApiRegistry) {
         tags: ['devices'],
         responses: { '200': json({ type: 'object', properties: { items: { type: 'array', items: deviceViewSchema } } }), '401': errorResponse('No or bad token') },
       },
+      post: {
+        summary: 'Register a kiosk (BKPSDM, technicians): a one-time enrolment token, shown once',
+        tags: ['devices'],
+        requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(addDeviceSchema) } } },
+        responses: {
+          '201': json({ type: 'object', properties: { deviceId: { type: 'string' }, siteCode: { type: 'string' }, token: { type: 'string' }, expiresAt: { type: 'string' }, reissued: { type: 'boolean' } } }, 'Registered'),
+          '400': errorResponse('Bad request'), '403': errorResponse('Role not allowed / another OPD'), '404': errorResponse('Unknown site'),
+        },
+      },
     },
     '/devices/{id}/disable': {
       post: {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDeviceKeys } from '../../protocol/index.js';
 import { startHub, type RunningHub } from '../../hub/server.js';
 import { registerDevice, enrolDevice } from '../../hub/devices/registry.js';
+import { EnrolSessions } from '../../hub/biometrics/enrol-sessions.js';
 import { KioskApp } from '../../kiosk/app.js';
 import { kioskConfigSchema } from '../../kiosk/config.js';
 import type { KioskEvents } from '../../kiosk/extension.js';
@@ -97,6 +98,8 @@ describe('face end to end: kiosk --simulate with the dir camera, through the hub
 
   it('enrols Budi at the kiosk, then recognises him from the synced templates', async () => {
     const result = new Promise<KioskEvents['enrol:result'][0]>((r) => app.bus.once('enrol:result', r));
+    // the session an admin's enrol_mode would open: the hub accepts the kiosk's upload only against it
+    new EnrolSessions(hub.ctx.db).start({ id: 'face-e2e-1', deviceId: 'kiosk-face-1', args: { nip: BUDI, method: 'face', timeoutS: 120 }, opdCode: null, by: 'test', now: new Date() });
     app.bus.emit('enrol:request', { requestId: 'face-e2e-1', nip: BUDI, method: 'face' });
     const r = await result;
     expect(r).toMatchObject({ ok: true, requestId: 'face-e2e-1' });
