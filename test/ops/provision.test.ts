@@ -262,6 +262,9 @@ describe.skipIf(!canRun)('provision.sh --root into a temp root against a real hu
     const r2 = await sh('bash', [join(REPO, 'provisioning/make-mirror.sh'), '--out', join(tmp[1]!, 'mirror2')]);
     expect(r2.status).toBe(1);
     expect(r2.out).toMatch(/not arm64: node_modules and .deb files would not run on a Pi/);
+    const r3 = await sh('bash', [join(REPO, 'provisioning/make-mirror.sh'), '--out', join(tmp[1]!, 'mirror3'), '--arch', 'armhf']);
+    expect(r3.status).toBe(1);
+    expect(r3.out).toMatch(/--arch armhf: only arm64 \(the Pi\) can be built on another machine/);
   });
 
   it('shellcheck is clean', async () => {
