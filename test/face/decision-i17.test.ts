@@ -105,6 +105,26 @@ describe('real models on real photos', () => {
     expect(engine.modelId).toMatch(/\+flip$/);
   });
 
+  it('the blur gate on kiosk-like frames: a dim frame is not "blurred", heavy blur is (contrast-normalised sharpness)', async () => {
+    const { readFileSync: read } = await import('node:fs');
+    const { kioskFrameDecoder } = await import('../../kiosk/face/kiosk-frames.js');
+    const bytes = read(join(SHARED, 'faces-dev2/lfw-bill_clinton/1.jpg'));
+    const pipe = new FacePipeline(engine, cfg);
+    const sharpnessOf = async (v: { blur: number; gain: number }) => {
+      const frame = await kioskFrameDecoder({ name: 't', noise: 2, jpeg: 85, ...v }, 1)(bytes);
+      expect([frame.width, frame.height]).toEqual([640, 480]);
+      return (await pipe.analyse(frame, { gates: false })).metrics!.sharpness!;
+    };
+    const clean = await sharpnessOf({ blur: 0, gain: 1 });
+    const dim = await sharpnessOf({ blur: 0, gain: 0.45 });
+    const blurred = await sharpnessOf({ blur: 4, gain: 1 });
+    const min = cfg.quality.minSharpness;
+    expect(clean).toBeGreaterThan(min);
+    expect(dim).toBeGreaterThan(min);
+    expect(dim / clean).toBeGreaterThan(0.6); // raw Laplacian variance would drop to ~0.2 (0.45²)
+    expect(blurred).toBeLessThan(min);
+  });
+
   it('a larger bystander at the edge is not served: the centred person is (lfw-julianne_moore/1)', async () => {
     const img = await load('faces-dev2/lfw-julianne_moore/1.jpg');
     const faces = await engine.detect(img);
