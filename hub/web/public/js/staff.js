@@ -21,7 +21,7 @@ async function call(path, { method = 'GET', body, query } = {}) {
   } catch {
     throw new Error('Hub tidak dapat dihubungi. Periksa jaringan lalu coba lagi.');
   }
-  if (res.status === 401 && token && !path.startsWith('/staff/login') && !path.startsWith('/staff/activate')) {
+  if (res.status === 401 && token && !path.startsWith('/saya/login') && !path.startsWith('/saya/activate')) {
     localStorage.removeItem(KEY);
     token = null;
   }
@@ -72,8 +72,8 @@ function signIn(note) {
       submit.disabled = true;
       try {
         const r = first
-          ? await json('/staff/activate', { method: 'POST', body: { nip: nip.value.trim(), code: code.value, password: pw.value } })
-          : await json('/staff/login', { method: 'POST', body: { nip: nip.value.trim(), password: pw.value } });
+          ? await json('/saya/activate', { method: 'POST', body: { nip: nip.value.trim(), code: code.value, password: pw.value } })
+          : await json('/saya/login', { method: 'POST', body: { nip: nip.value.trim(), password: pw.value } });
         token = r.token;
         localStorage.setItem(KEY, token);
         await show(isoMonth());
@@ -89,7 +89,7 @@ function signIn(note) {
 
 async function photo(id) {
   const img = h('img.evidence', { alt: 'foto presensi' });
-  call(`/staff/punches/${encodeURIComponent(id)}/photo`).then(async (r) => (img.src = URL.createObjectURL(await r.blob()))).catch(() => img.remove());
+  call(`/saya/punches/${encodeURIComponent(id)}/photo`).then(async (r) => (img.src = URL.createObjectURL(await r.blob()))).catch(() => img.remove());
   return img;
 }
 
@@ -97,7 +97,7 @@ async function show(month) {
   fill(root, h('p.state', 'Memuat…'));
   let me, m;
   try {
-    [me, m] = await Promise.all([json('/staff/me'), json('/staff/month', { query: { month } })]);
+    [me, m] = await Promise.all([json('/saya/me'), json('/saya/month', { query: { month } })]);
   } catch (e) {
     if (!token) return signIn(e.message);
     return fill(root, h('p.state.error', { role: 'alert' }, e.message), h('button', { type: 'button', onclick: () => show(month) }, 'Coba lagi'));
@@ -167,7 +167,7 @@ function keberatanForm(month, reload) {
     e.preventDefault();
     btn.disabled = true;
     try {
-      await json('/staff/keberatan', { method: 'POST', body: { date: day.value, reason: reason.value } });
+      await json('/saya/keberatan', { method: 'POST', body: { date: day.value, reason: reason.value } });
       await reload();
     } catch (err) {
       msg.textContent = err.message;
@@ -179,7 +179,7 @@ function keberatanForm(month, reload) {
 }
 
 async function logout() {
-  await call('/staff/logout', { method: 'POST' }).catch(() => {});
+  await call('/saya/logout', { method: 'POST' }).catch(() => {});
   localStorage.removeItem(KEY);
   token = null;
   signIn();
