@@ -40,6 +40,13 @@ const STATUS = {
   cuti_melahirkan: 'Cuti melahirkan', cuti_alasan_penting: 'Cuti alasan penting', cltn: 'CLTN', dinas_luar: 'Dinas luar', tugas_belajar: 'Tugas belajar',
 };
 const METHOD = { face: 'wajah', finger: 'sidik jari', pin: 'PIN', manual: 'manual', legacy: 'mesin lama' };
+/** The Perbup line in words, with its key in the rule file kept for whoever checks it ("late[1]"). */
+function lineLabel(item) {
+  const m = /^(late|early)\[(\d+)\]\s*(.*)$/.exec(item);
+  if (m) return `${m[1] === 'late' ? 'Terlambat' : 'Pulang cepat'} ${m[3]} (${m[1]}[${m[2]}])`.trim();
+  const words = { missingCheckInPct: 'Tidak absen masuk', missingCheckOutPct: 'Tidak absen pulang', absentPct: 'Tanpa keterangan' };
+  return words[item] ? `${words[item]} (${item})` : item;
+}
 const REVIEW = { pending: 'menunggu verifikasi jam', accepted: 'diterima admin', rejected: 'ditolak admin' };
 
 function signIn(note) {
@@ -132,7 +139,7 @@ async function show(month) {
               h('span.total', 'Jumlah TPP'), h('span.num.total', { 'data-testid': 'tpp-total' }, rupiah(t.total))),
             h('h2', 'Rincian potongan'),
             money.lines.length
-              ? h('ul.lines', { 'data-testid': 'lines' }, money.lines.map((l) => h('li', h('span', `${date(l.date)} · ${l.item} · ${pct(l.pct)}`, h('br'), h('small.muted', `Perbup ${l.rule}`)), h('span.num', `−${rupiah(l.rupiah)}`))))
+              ? h('ul.lines', { 'data-testid': 'lines' }, money.lines.map((l) => h('li', h('span', `${date(l.date)} · ${lineLabel(l.item)} · ${pct(l.pct)}`, h('br'), h('small.muted', `Perbup ${l.rule}`)), h('span.num', `−${rupiah(l.rupiah)}`))))
               : h('p', 'Tidak ada potongan bulan ini.'))
         : h('p.muted', m.tppError ? `TPP belum dapat dihitung: ${localMessage(m.tppError, 400, 'id')}` : 'TPP belum tersedia.')),
 
