@@ -324,7 +324,7 @@ export class KioskApp {
       return { kind: 'already', firstAt: result.firstAt };
     }
     const p = result.punch;
-    this.bus.emit('feedback', { kind: 'recorded', nip: p.nip, name, at: p.capturedAt, method: p.method, ...(idn.photo ? { photo: idn.photo } : {}) });
+    this.bus.emit('feedback', { kind: 'recorded', nip: p.nip, name, at: p.capturedAt, method: p.method, ...(idn.photo ? { photo: idn.photo } : {}), ...(p.clock.synced ? {} : { unverified: true }) });
     this.bus.emit('punch:journaled', { id: p.id, seq: p.seq, nip: p.nip, capturedAt: p.capturedAt });
     return { kind: 'recorded', seq: p.seq, id: p.id };
   }

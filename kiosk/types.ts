@@ -36,7 +36,7 @@ export interface IdentificationSource extends HealthReporter {
 /** What the person at the kiosk is told: LEDs/buzzer (GPIO) and the local screen. */
 export type FeedbackEvent =
   /** `photo`: the captured face crop (JPEG) shown beside the name for the result's few seconds. */
-  | { kind: 'recorded'; nip: string; name: string; at: string; method: Method; photo?: Buffer }
+  | { kind: 'recorded'; nip: string; name: string; at: string; method: Method; photo?: Buffer; /** the clock was not trusted: an admin will check the time */ unverified?: boolean }
   | { kind: 'already'; nip: string; name: string; at: string; firstAt: string }
   | { kind: 'unknown'; reason: string }
   /** Guidance, not a verdict: "Mendekat ke kamera", enrolment progress. Shown, never beeped as a failure. */

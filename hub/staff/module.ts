@@ -55,13 +55,13 @@ export function createStaffModule(ctx: HubContext): HubModule {
     }
   };
   const nipField = z.string().trim().min(1, 'NIP wajib diisi / NIP is required').max(32);
-  pub.post('/staff/activate', zValidator('json', z.strictObject({ nip: nipField, code: z.string().min(1).max(32), password: z.string().max(200) }), hook), async (c) => {
+  pub.post('/saya/activate', zValidator('json', z.strictObject({ nip: nipField, code: z.string().min(1).max(32), password: z.string().max(200) }), hook), async (c) => {
     const b = c.req.valid('json');
     const token = await guard(b.nip, c, () => activate(ctx.db, { ...b, now: now() }));
     ctx.log.info({ nip: b.nip }, 'staff page activated');
     return c.json({ token }, 201);
   });
-  pub.post('/staff/login', zValidator('json', z.strictObject({ nip: nipField, password: z.string().max(200) }), hook), async (c) => {
+  pub.post('/saya/login', zValidator('json', z.strictObject({ nip: nipField, password: z.string().max(200) }), hook), async (c) => {
     const b = c.req.valid('json');
     return c.json({ token: await guard(b.nip, c, () => staffLogin(ctx.db, { ...b, now: now() })) });
   });
@@ -135,7 +135,7 @@ export function createStaffModule(ctx: HubContext): HubModule {
     ctx.log.info({ nip: c.get('nip'), date: b.date }, 'keberatan filed');
     return c.json({ id: Number(r.lastInsertRowid), status: 'pending' }, 201);
   });
-  pub.route('/staff', me);
+  pub.route('/saya', me); // not /staff: /api/v1/staff/{nip}/… is the admins' end-of-service API
 
   // --- the OPD admin's queue (user API: OPD admins see their own OPD only)
   const api = new Hono<HubEnv>();
@@ -182,12 +182,12 @@ export function deductionMoney(t: { base: number; disiplin: number; deduction_pc
 
 const STAFF_OPENAPI: OpenApiPaths = {
   '/zone': { get: { summary: 'Office time zone (public): offset minutes and WIB/WITA/WIT', tags: ['staff'], security: [], responses: { '200': { description: 'zone' } } } },
-  '/staff/activate': { post: { summary: 'Staff page: first sign-in with NIP + one-time activation code, choosing a password', tags: ['staff'], security: [], responses: { '201': { description: '{token}' }, '401': { description: 'wrong NIP/code' }, '409': { description: 'code used' }, '410': { description: 'code expired' }, '429': { description: 'too many failures' } } } },
-  '/staff/login': { post: { summary: 'Staff page: sign in with NIP + password', tags: ['staff'], security: [], responses: { '200': { description: '{token}' }, '401': { description: 'wrong NIP/password' }, '429': { description: 'too many failures' } } } },
-  '/staff/me': { get: { summary: "The signed-in staff member's profile (staff token)", tags: ['staff'], security: [], responses: { '200': { description: 'profile' }, '401': { description: 'no staff session' } } } },
-  '/staff/month': { get: { summary: 'Own month: days, punches, TPP with the deduction in rupiah per rule line, own keberatan (staff token)', tags: ['staff'], security: [], responses: { '200': { description: 'month' }, '401': { description: 'no staff session' } } } },
-  '/staff/punches/{id}/photo': { get: { summary: 'Photo evidence of an own punch (staff token)', tags: ['staff'], security: [], responses: { '200': { description: 'image/jpeg' }, '404': { description: 'none, or not yours' } } } },
-  '/staff/keberatan': { post: { summary: 'File a correction request (keberatan) for a day, with a reason (staff token)', tags: ['staff'], security: [], responses: { '201': { description: 'filed' }, '400': { description: 'bad date/reason' } } } },
+  '/saya/activate': { post: { summary: 'Staff page: first sign-in with NIP + one-time activation code, choosing a password', tags: ['staff'], security: [], responses: { '201': { description: '{token}' }, '401': { description: 'wrong NIP/code' }, '409': { description: 'code used' }, '410': { description: 'code expired' }, '429': { description: 'too many failures' } } } },
+  '/saya/login': { post: { summary: 'Staff page: sign in with NIP + password', tags: ['staff'], security: [], responses: { '200': { description: '{token}' }, '401': { description: 'wrong NIP/password' }, '429': { description: 'too many failures' } } } },
+  '/saya/me': { get: { summary: "The signed-in staff member's profile (staff token)", tags: ['staff'], security: [], responses: { '200': { description: 'profile' }, '401': { description: 'no staff session' } } } },
+  '/saya/month': { get: { summary: 'Own month: days, punches, TPP with the deduction in rupiah per rule line, own keberatan (staff token)', tags: ['staff'], security: [], responses: { '200': { description: 'month' }, '401': { description: 'no staff session' } } } },
+  '/saya/punches/{id}/photo': { get: { summary: 'Photo evidence of an own punch (staff token)', tags: ['staff'], security: [], responses: { '200': { description: 'image/jpeg' }, '404': { description: 'none, or not yours' } } } },
+  '/saya/keberatan': { post: { summary: 'File a correction request (keberatan) for a day, with a reason (staff token)', tags: ['staff'], security: [], responses: { '201': { description: 'filed' }, '400': { description: 'bad date/reason' } } } },
   '/keberatan': { get: { summary: "Correction requests (OPD admins: their OPD's)", tags: ['staff'], responses: { '200': { description: 'list' } } } },
   '/keberatan/{id}/decide': { post: { summary: 'Approve or reject a correction request', tags: ['staff'], responses: { '200': { description: 'decided' }, '404': { description: 'unknown or other OPD' }, '409': { description: 'already decided' } } } },
 };

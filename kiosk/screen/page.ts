@@ -77,7 +77,7 @@ export const SCREEN_HTML = `<!doctype html>
     if (fresh) {
       $('title').textContent = ev.title;
       $('name').textContent = ev.name ? ev.name + (ev.time ? ' — ' + ev.time : '') : (ev.detail || '');
-      $('sub').textContent = ev.titleEn + (ev.nip ? ' · NIP ' + ev.nip : '');
+      $('sub').textContent = ev.note ? ev.note.split(' / ')[0] : ev.titleEn + (ev.nip ? ' · NIP ' + ev.nip : '');
       if (ev.photo) { $('crop').src = ev.photo; $('crop').style.display = 'block'; } else { $('crop').style.display = 'none'; $('crop').removeAttribute('src'); }
     } else {
       $('title').textContent = IDLE[0];

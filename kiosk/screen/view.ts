@@ -27,6 +27,8 @@ export interface ScreenEvent {
   /** "07:28" local time of the event. */
   time?: string;
   detail?: string;
+  /** A caveat under the name (e.g. the clock was not verified). */
+  note?: string;
   /** The captured face crop (data: URL, JPEG) shown beside the name. */
   photo?: string;
   /** Spoken/beeped tone: ok (recorded, already) or refused. */
@@ -42,7 +44,12 @@ export const componentName = (c: string) => COMPONENT_ID[c] ?? c;
 export function describe(ev: FeedbackEvent, timeZone: string, nowIso: string): ScreenEvent {
   switch (ev.kind) {
     case 'recorded':
-      return { kind: ev.kind, title: 'Tercatat', titleEn: 'Recorded', name: ev.name, nip: ev.nip, time: localTime(ev.at, timeZone), tone: 'ok', at: ev.at, ...(ev.photo ? { photo: `data:image/jpeg;base64,${ev.photo.toString('base64')}` } : {}) };
+      return {
+        kind: ev.kind, title: 'Tercatat', titleEn: 'Recorded', name: ev.name, nip: ev.nip, time: localTime(ev.at, timeZone), tone: 'ok', at: ev.at,
+        ...(ev.photo ? { photo: `data:image/jpeg;base64,${ev.photo.toString('base64')}` } : {}),
+        // recorded, but the time is not trusted yet: say so instead of a plain "Tercatat"
+        ...(ev.unverified ? { note: 'Jam kiosk belum tersinkron — waktu diperiksa admin / clock not verified: the time will be checked' } : {}),
+      };
     case 'already': {
       const first = localTime(ev.firstAt, timeZone);
       return { kind: ev.kind, title: `Sudah tercatat pukul ${first}`, titleEn: `Already recorded at ${first}`, name: ev.name, nip: ev.nip, time: localTime(ev.at, timeZone), tone: 'ok', at: ev.at };

@@ -77,15 +77,15 @@ describe('hadir kiosk commands', () => {
     expect(last.count).toBe(200);
   }, 120_000);
 
-  it('demo: hub + two simulated kiosks on sample data, punches printed as the hub stores them', async () => {
+  it('demo: hub + three simulated kiosks on sample data, punches printed as the hub stores them', async () => {
     const r = await hadir(['demo', '--duration', '6', '--rate', '2', '--data', tmp('demo')]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/hub\s+http:\/\/localhost:\d+\//);
-    expect(r.stdout.match(/layar\s+http:\/\/127\.0\.0\.1:\d+\//g)).toHaveLength(2);
+    expect(r.stdout).toMatch(/dasbor\s+http:\/\/localhost:\d+\//);
+    expect(r.stdout.match(/layar\s+http:\/\/127\.0\.0\.1:\d+\//g)).toHaveLength(3);
     const stored = r.stdout.split('\n').filter((l) => l.includes('tersimpan di hub / stored'));
     expect(stored.length).toBeGreaterThan(3);
     expect(stored.some((l) => l.includes('kiosk-demo-1')) && stored.some((l) => l.includes('kiosk-demo-2'))).toBe(true);
-    const total = Number(/Selesai \/ done: (\d+) presensi/.exec(r.stdout)?.[1]);
+    const total = Number(/Selesai \/ done: (\d+) presensi kiosk/.exec(r.stdout)?.[1]);
     expect(total).toBeGreaterThanOrEqual(stored.length);
-  }, 120_000);
+  }, 240_000); // imports a month of sample history first
 });

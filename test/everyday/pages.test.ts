@@ -89,12 +89,13 @@ describe('staff page (own data, phone, Bahasa Indonesia)', () => {
     // nothing wider than the phone
     expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
     await p.screenshot({ path: join(SHOTS, 'staff-phone-month.png'), fullPage: true });
+    await p.screenshot({ path: join(SHOTS, 'staff-phone-top.png') }); // what the phone shows first
 
     // own data only: another person's punch photo is a 404, the month lists only own punches
     const token = await p.evaluate(() => localStorage.getItem('hadir.staff'));
-    const other = await fetch(`${base}/api/v1/staff/punches/0190a000-0000-7000-8000-000000000001/photo`, { headers: { authorization: `Bearer ${token}` } });
+    const other = await fetch(`${base}/api/v1/saya/punches/0190a000-0000-7000-8000-000000000001/photo`, { headers: { authorization: `Bearer ${token}` } });
     expect(other.status).toBe(404);
-    const month = await (await fetch(`${base}/api/v1/staff/month?month=${MONTH}`, { headers: { authorization: `Bearer ${token}` } })).json() as { punches: unknown[]; days: unknown[] };
+    const month = await (await fetch(`${base}/api/v1/saya/month?month=${MONTH}`, { headers: { authorization: `Bearer ${token}` } })).json() as { punches: unknown[]; days: unknown[] };
     expect(month.days.length).toBeGreaterThan(20);
     const all = hub.ctx.db.prepare(`SELECT count(*) FROM punches WHERE nip = ? AND captured_at LIKE '${MONTH}%'`).pluck().get(BUDI) as number;
     expect(month.punches.length).toBe(all);

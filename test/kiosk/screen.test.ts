@@ -27,6 +27,8 @@ describe('screen texts (Bahasa Indonesia first)', () => {
   it('describes each feedback kind', () => {
     const now = '2026-11-24T01:00:00.000Z';
     expect(describeEvent({ kind: 'recorded', nip: '1', name: 'Siti', at: '2026-11-24T00:28:10.000Z', method: 'face' }, 'Asia/Jakarta', now)).toMatchObject({ title: 'Tercatat', time: '07:28', name: 'Siti' });
+    expect(describeEvent({ kind: 'recorded', nip: '1', name: 'Siti', at: '2026-11-24T00:28:10.000Z', method: 'face', unverified: true }, 'Asia/Jakarta', now).note).toMatch(/^Jam kiosk belum tersinkron/);
+    expect(describeEvent({ kind: 'recorded', nip: '1', name: 'Siti', at: '2026-11-24T00:28:10.000Z', method: 'face' }, 'Asia/Jakarta', now).note).toBeUndefined();
     expect(describeEvent({ kind: 'already', nip: '1', name: 'Siti', at: '2026-11-24T00:30:00.000Z', firstAt: '2026-11-24T00:28:10.000Z' }, 'Asia/Jakarta', now).title).toBe('Sudah tercatat pukul 07:28');
     expect(describeEvent({ kind: 'unknown', reason: 'wajah tidak cocok' }, 'Asia/Jakarta', now)).toMatchObject({ title: 'Tidak dikenali', titleEn: 'Not recognised' });
     expect(describeEvent({ kind: 'fault', component: 'camera', detail: 'kamera tidak terdeteksi' }, 'Asia/Jakarta', now)).toMatchObject({ title: 'Gangguan: kamera' });

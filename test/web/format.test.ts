@@ -25,8 +25,13 @@ describe('dashboard formats', () => {
     expect(ui.parseDate('2026-10-05')).toBeNull();
     const a = await load<{ parseDateTime: (s: string) => string | null }>('pages/approvals.js');
     const got = a.parseDateTime('05/10/2026 07:41');
-    expect(got).toMatch(/^2026-10-05T07:41:00[+-]\d{2}:\d{2}$/);
-    expect(new Date(got!).getHours()).toBe(7); // the offset is this machine's zone at that date
+    // the office's zone (WIB by default, the hub's /api/v1/zone in the page), never the browser's
+    expect(got).toBe('2026-10-05T07:41:00+07:00');
+    const f = await load<{ setZone: (m: number) => void; dateTime: (iso: string) => string }>('fmt.js');
+    f.setZone(540);
+    expect(a.parseDateTime('05/10/2026 07:41')).toBe('2026-10-05T07:41:00+09:00');
+    expect(f.dateTime('2026-10-04T22:41:00.000Z')).toBe('05/10/2026 07:41 WIT');
+    f.setZone(420);
     expect(a.parseDateTime('05/10/2026 24:10')).toBeNull();
     expect(a.parseDateTime('05/10/2026')).toBeNull();
   });

@@ -21,7 +21,7 @@ async function call(path, { method = 'GET', body, query } = {}) {
   } catch {
     throw new Error('Hub tidak dapat dihubungi. Periksa jaringan lalu coba lagi.');
   }
-  if (res.status === 401 && token && !path.startsWith('/staff/login') && !path.startsWith('/staff/activate')) {
+  if (res.status === 401 && token && !path.startsWith('/saya/login') && !path.startsWith('/saya/activate')) {
     localStorage.removeItem(KEY);
     token = null;
   }
@@ -40,6 +40,13 @@ const STATUS = {
   cuti_melahirkan: 'Cuti melahirkan', cuti_alasan_penting: 'Cuti alasan penting', cltn: 'CLTN', dinas_luar: 'Dinas luar', tugas_belajar: 'Tugas belajar',
 };
 const METHOD = { face: 'wajah', finger: 'sidik jari', pin: 'PIN', manual: 'manual', legacy: 'mesin lama' };
+/** The Perbup line in words, with its key in the rule file kept for whoever checks it ("late[1]"). */
+function lineLabel(item) {
+  const m = /^(late|early)\[(\d+)\]\s*(.*)$/.exec(item);
+  if (m) return `${m[1] === 'late' ? 'Terlambat' : 'Pulang cepat'} ${m[3]} (${m[1]}[${m[2]}])`.trim();
+  const words = { missingCheckInPct: 'Tidak absen masuk', missingCheckOutPct: 'Tidak absen pulang', absentPct: 'Tanpa keterangan' };
+  return words[item] ? `${words[item]} (${item})` : item;
+}
 const REVIEW = { pending: 'menunggu verifikasi jam', accepted: 'diterima admin', rejected: 'ditolak admin' };
 
 function signIn(note) {
@@ -72,8 +79,8 @@ function signIn(note) {
       submit.disabled = true;
       try {
         const r = first
-          ? await json('/staff/activate', { method: 'POST', body: { nip: nip.value.trim(), code: code.value, password: pw.value } })
-          : await json('/staff/login', { method: 'POST', body: { nip: nip.value.trim(), password: pw.value } });
+          ? await json('/saya/activate', { method: 'POST', body: { nip: nip.value.trim(), code: code.value, password: pw.value } })
+          : await json('/saya/login', { method: 'POST', body: { nip: nip.value.trim(), password: pw.value } });
         token = r.token;
         localStorage.setItem(KEY, token);
         await show(isoMonth());
@@ -89,7 +96,7 @@ function signIn(note) {
 
 async function photo(id) {
   const img = h('img.evidence', { alt: 'foto presensi' });
-  call(`/staff/punches/${encodeURIComponent(id)}/photo`).then(async (r) => (img.src = URL.createObjectURL(await r.blob()))).catch(() => img.remove());
+  call(`/saya/punches/${encodeURIComponent(id)}/photo`).then(async (r) => (img.src = URL.createObjectURL(await r.blob()))).catch(() => img.remove());
   return img;
 }
 
@@ -97,7 +104,7 @@ async function show(month) {
   fill(root, h('p.state', 'Memuat…'));
   let me, m;
   try {
-    [me, m] = await Promise.all([json('/staff/me'), json('/staff/month', { query: { month } })]);
+    [me, m] = await Promise.all([json('/saya/me'), json('/saya/month', { query: { month } })]);
   } catch (e) {
     if (!token) return signIn(e.message);
     return fill(root, h('p.state.error', { role: 'alert' }, e.message), h('button', { type: 'button', onclick: () => show(month) }, 'Coba lagi'));
@@ -132,7 +139,7 @@ async function show(month) {
               h('span.total', 'Jumlah TPP'), h('span.num.total', { 'data-testid': 'tpp-total' }, rupiah(t.total))),
             h('h2', 'Rincian potongan'),
             money.lines.length
-              ? h('ul.lines', { 'data-testid': 'lines' }, money.lines.map((l) => h('li', h('span', `${date(l.date)} · ${l.item} · ${pct(l.pct)}`, h('br'), h('small.muted', `Perbup ${l.rule}`)), h('span.num', `−${rupiah(l.rupiah)}`))))
+              ? h('ul.lines', { 'data-testid': 'lines' }, money.lines.map((l) => h('li', h('span', `${date(l.date)} · ${lineLabel(l.item)} · ${pct(l.pct)}`, h('br'), h('small.muted', `Perbup ${l.rule}`)), h('span.num', `−${rupiah(l.rupiah)}`))))
               : h('p', 'Tidak ada potongan bulan ini.'))
         : h('p.muted', m.tppError ? `TPP belum dapat dihitung: ${localMessage(m.tppError, 400, 'id')}` : 'TPP belum tersedia.')),
 
@@ -167,7 +174,7 @@ function keberatanForm(month, reload) {
     e.preventDefault();
     btn.disabled = true;
     try {
-      await json('/staff/keberatan', { method: 'POST', body: { date: day.value, reason: reason.value } });
+      await json('/saya/keberatan', { method: 'POST', body: { date: day.value, reason: reason.value } });
       await reload();
     } catch (err) {
       msg.textContent = err.message;
@@ -179,7 +186,7 @@ function keberatanForm(month, reload) {
 }
 
 async function logout() {
-  await call('/staff/logout', { method: 'POST' }).catch(() => {});
+  await call('/saya/logout', { method: 'POST' }).catch(() => {});
   localStorage.removeItem(KEY);
   token = null;
   signIn();
