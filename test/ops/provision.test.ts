@@ -4,6 +4,7 @@ import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readd
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { generateReleaseKeys } from '../../lib/release-bundle.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHub, type RunningHub } from '../../hub/server.js';
 import { registerDevice } from '../../hub/devices/registry.js';
@@ -199,6 +200,22 @@ describe.skipIf(!canRun)('provision.sh --root into a temp root against a real hu
     expect(r.status).toBe(0);
     expect(files.map((f) => sha(join(root, f)))).toEqual(before);
     expect(readFileSync(join(root, 'boot/firmware/config.txt'), 'utf8').match(/dtparam=watchdog=on/g)).toHaveLength(1);
+  });
+
+  it('--release-key installs the release public key and enables hadir-updater (fleet updates); a non-key is refused', async () => {
+    const kdir = mkdtempSync(join(tmpdir(), 'hadir-relkey-'));
+    tmp.push(kdir);
+    const pub = generateReleaseKeys().publicKeyPem;
+    writeFileSync(join(kdir, 'release-key.pub'), pub);
+    writeFileSync(join(kdir, 'not-a-key.pub'), 'hello');
+    const bad = await sh('bash', [...args, '--release-key', join(kdir, 'not-a-key.pub')]);
+    expect(bad.status).not.toBe(0);
+    expect(bad.out).toMatch(/is not a PEM public key/);
+    const r = await sh('bash', [...args, '--release-key', join(kdir, 'release-key.pub')]);
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(root, 'etc/hadir/release-key.pub'), 'utf8')).toBe(pub);
+    expect(readFileSync(join(root, 'etc/systemd/system/hadir-updater.service'), 'utf8')).toBe(readFileSync(join(REPO, 'systemd/hadir-updater.service'), 'utf8'));
+    expect(lstatSync(join(root, 'etc/systemd/system/multi-user.target.wants/hadir-updater.service')).isSymbolicLink()).toBe(true);
   });
 
   it('a reused token is refused with the hub\'s reason and the existing config is kept', async () => {
