@@ -23,7 +23,7 @@ export const CHANGING_COMMANDS = new Set([
   'import org', 'import staff', 'import punches', 'import kinerja', 'import holidays', 'import roster',
   'rules add', 'leave add', 'leave approve', 'leave reject', 'holidays remove', 'schedules add', 'event add',
   'staff transfer', 'staff end', 'staff reinstate', 'review accept', 'review reject',
-  'attendance config', 'attendance recompute', 'enroll face',
+  'attendance config', 'attendance recompute', 'enroll face', 'staff codes',
 ]);
 
 const SECRET_OPTS = /pass|token|secret|key/i;

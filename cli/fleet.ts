@@ -19,12 +19,13 @@ async function withFleet<T>(f: StoreFlags, fn: (s: import('../hub/fleet/service.
   const { openSqlite } = await import('../hub/store/sqlite.js');
   const { FleetService } = await import('../hub/fleet/service.js');
   const { HUB_VERSION_FOR_FLEET } = await import('../hub/fleet/version.js');
-  const { logAudit } = await import('../hub/fleet/module.js');
+  const { fleetAudit } = await import('../hub/fleet/module.js');
+  const { auditLog } = await import('../hub/audit/index.js');
   const { childLogger } = await import('../lib/logger.js');
   const cfg = resolveHubConfig({ dataDir: f.data, dbUrl: f.db });
   const db = openSqlite(cfg.dbPath);
   try {
-    return await fn(new FleetService(db, { dataDir: cfg.dataDir, hubVersion: HUB_VERSION_FOR_FLEET, audit: logAudit({ log: childLogger('fleet') }), operatorKind: 'cli' }));
+    return await fn(new FleetService(db, { dataDir: cfg.dataDir, hubVersion: HUB_VERSION_FOR_FLEET, audit: fleetAudit(auditLog(db), childLogger('fleet')), operatorKind: 'cli' }));
   } finally {
     db.close();
   }

@@ -46,6 +46,8 @@ export interface RunningHub {
   ctx: HubContext;
   store: CoreStore;
   app: Hono;
+  /** The feature modules (their routes, OpenAPI paths and access rules). */
+  modules: HubModule[];
   metrics: CoreMetrics;
   ingestor: Ingestor;
   roster: RosterPublisher;
@@ -169,7 +171,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
 
     log.info({ http: http.port, mqtt: config.mqttUrl ?? `embedded :${mqttPort}`, db: config.dbPath, prefix: config.prefix, publicUrl }, 'hub started');
     return {
-      httpPort: http.port, mqttPort, mqttUrl: kioskMqttUrl, publicUrl, config, ctx, store, app, metrics, ingestor, roster, internalMqtt, broker,
+      httpPort: http.port, mqttPort, mqttUrl: kioskMqttUrl, publicUrl, config, ctx, store, app, modules, metrics, ingestor, roster, internalMqtt, broker,
       close: closeAll,
     };
   } catch (e) {

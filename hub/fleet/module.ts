@@ -4,11 +4,12 @@ import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import { decodePayload, statusSchema, updateReportSchema, type UpdateAnswer } from '../../protocol/index.js';
-import type { HubContext, HubEnv, HubModule, KioskEnv } from '../module.js';
+import type { HubContext, HubEnv, HubModule, KioskEnv, Role } from '../module.js';
 import { requireBkpsdm } from '../http/auth.js';
 import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';
 import { validationHook as hook } from '../http/validation.js';
 import { FleetService, type FleetAudit } from './service.js';
+import type { AuditLog } from '../audit/index.js';
 import { describeStage } from './rollout.js';
 import { HUB_VERSION_FOR_FLEET } from './version.js';
 
@@ -22,9 +23,19 @@ const rolloutBodySchema = z.strictObject({
 const resumeBodySchema = z.strictObject({ maxFailures: z.number().int().min(0).optional() }).default({});
 const abortBodySchema = z.strictObject({ reason: z.string().max(300).optional() }).default({});
 
-/** Default audit sink: one log line per event, until the hub's audit log is wired in (FleetAudit). */
-export function logAudit(ctx: Pick<HubContext, 'log'>): FleetAudit {
-  return { record: (e) => ctx.log.info({ audit: e }, `fleet ${e.action} ${e.target} by ${e.actor}`) };
+/**
+ * Fleet events into the hub's audit log (hash-chained, hub/audit), plus one log line each. The
+ * entry has no OPD: rollouts concern the regency, so BKPSDM sees them.
+ */
+export function fleetAudit(audit: Pick<AuditLog, 'record'>, log: Pick<HubContext['log'], 'info' | 'error'>): FleetAudit {
+  return {
+    record: (e) => {
+      log.info({ audit: e }, `fleet ${e.action} ${e.target} by ${e.actor}`);
+      audit
+        .record({ actor: e.actor, actorKind: e.actorKind, action: e.action, target: e.target, after: e.detail })
+        .catch((err: unknown) => log.error({ err, audit: e }, 'fleet: audit entry not written'));
+    },
+  };
 }
 
 /**
@@ -38,9 +49,23 @@ export class FleetModule implements HubModule {
   readonly api = new Hono<HubEnv>();
   readonly kioskApi = new Hono<KioskEnv>();
   readonly openapi: OpenApiPaths = OPENAPI;
+  /**
+   * hub/http/roles.ts rules for these routes: BKPSDM and technicians watch the fleet (versions,
+   * stages, failures across every OPD, so not OPD admins); only BKPSDM starts or steers a rollout.
+   */
+  readonly access: Record<string, readonly Role[]> = {
+    'GET /fleet/releases': ['bkpsdm', 'technician'],
+    'GET /fleet/rollouts': ['bkpsdm', 'technician'],
+    'GET /fleet/status': ['bkpsdm', 'technician'],
+    'GET /fleet/rollouts/:id': ['bkpsdm', 'technician'],
+    'POST /fleet/rollouts': ['bkpsdm'],
+    'POST /fleet/rollouts/:id/pause': ['bkpsdm'],
+    'POST /fleet/rollouts/:id/resume': ['bkpsdm'],
+    'POST /fleet/rollouts/:id/abort': ['bkpsdm'],
+  };
   readonly service: FleetService;
 
-  constructor(private readonly ctx: HubContext, audit: FleetAudit = logAudit(ctx)) {
+  constructor(private readonly ctx: HubContext, audit: FleetAudit = fleetAudit(ctx.audit, ctx.log)) {
     this.service = new FleetService(ctx.db, { dataDir: ctx.dataDir, hubVersion: HUB_VERSION_FOR_FLEET, audit });
     this.routes();
   }

@@ -50,8 +50,9 @@ export class OpenApiRegistry {
       paths[p] = {};
       for (const [method, op] of Object.entries(ops) as [keyof OpenApiPaths[string], OpenApiOperation][]) {
         const secured = (op.security ?? DEFAULT_SECURITY).length > 0;
-        const responses = secured && !op.responses['401'] ? { ...op.responses, '401': errorResponse(op.security ? 'Device authentication failed' : 'No or bad token') } : op.responses;
-        paths[p][method] = { operationId: operationIdOf(method, p), ...op, responses };
+        const scheme = Object.keys((op.security ?? DEFAULT_SECURITY)[0] ?? {})[0];
+        const responses = secured && !op.responses['401'] ? { ...op.responses, '401': errorResponse(UNAUTHORISED[scheme ?? 'bearer'] ?? 'No or bad credentials') } : op.responses;
+        paths[p][method] = { operationId: operationIdOf(method, p), ...op, parameters: withPathParameters(p, op.parameters), responses };
       }
     }
     return {
@@ -69,6 +70,7 @@ export class OpenApiRegistry {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer' },
           device: { type: 'http', scheme: 'basic', description: 'deviceId:mqttPassword from the kiosk config' },
+          staff: { type: 'http', scheme: 'bearer', description: 'a staff session token from POST /api/v1/saya/login or /saya/activate (the staff page)' },
         },
       },
       security: DEFAULT_SECURITY,
@@ -78,6 +80,15 @@ export class OpenApiRegistry {
 }
 
 const DEFAULT_SECURITY: Record<string, string[]>[] = [{ bearer: [] }];
+const UNAUTHORISED: Record<string, string> = { bearer: 'No or bad token', device: 'Device authentication failed', staff: 'No staff session' };
+
+/** The operation's parameters plus a `path` parameter for every `{name}` in the path it does not declare (modules need not repeat them). */
+function withPathParameters(path: string, given: OpenApiOperation['parameters'] = []): OpenApiOperation['parameters'] {
+  const declared = new Set(given.filter((x) => x.in === 'path').map((x) => x.name));
+  const missing = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!).filter((n) => !declared.has(n));
+  const out = [...given, ...missing.map((name) => ({ name, in: 'path' as const, required: true, schema: { type: 'string' } }))];
+  return out.length ? out : undefined;
+}
 
 /** `GET /api/v1/devices/{id}/commands/{cmdId}` → `getDevicesByIdCommandsByCmdId`. */
 export function operationIdOf(method: string, path: string): string {

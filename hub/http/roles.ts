@@ -49,6 +49,7 @@ export const ROUTE_POLICY: Readonly<Record<string, readonly Role[]>> = {
   'GET /api/v1/punches': ADMINS,
   'GET /api/v1/punches/pending': ADMINS,
   'POST /api/v1/punches/:id/review': ADMINS,
+  'POST /api/v1/punches/review-bulk': ADMINS,
   'GET /api/v1/clock/suggestions': ADMINS,
   // attendance, leave, TPP
   'GET /api/v1/reports/attendance': ADMINS,

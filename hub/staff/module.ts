@@ -159,7 +159,9 @@ export function createStaffModule(ctx: HubContext): HubModule {
     return c.json({ id, status: b.action === 'approve' ? 'approved' : 'rejected' });
   });
 
-  return { name: 'staff', publicApi: pub, api, openapi: STAFF_OPENAPI };
+  // hub/http/roles.ts: only admins decide correction requests (OPD admins for their own OPD, in the handler)
+  const access = { 'GET /keberatan': ['bkpsdm', 'opd_admin'], 'POST /keberatan/:id/decide': ['bkpsdm', 'opd_admin'] } as const;
+  return { name: 'staff', publicApi: pub, api, openapi: STAFF_OPENAPI, access };
 }
 
 /** UTC bounds of a month in the office zone. */
@@ -184,10 +186,11 @@ const STAFF_OPENAPI: OpenApiPaths = {
   '/zone': { get: { summary: 'Office time zone (public): offset minutes and WIB/WITA/WIT', tags: ['staff'], security: [], responses: { '200': { description: 'zone' } } } },
   '/saya/activate': { post: { summary: 'Staff page: first sign-in with NIP + one-time activation code, choosing a password', tags: ['staff'], security: [], responses: { '201': { description: '{token}' }, '401': { description: 'wrong NIP/code' }, '409': { description: 'code used' }, '410': { description: 'code expired' }, '429': { description: 'too many failures' } } } },
   '/saya/login': { post: { summary: 'Staff page: sign in with NIP + password', tags: ['staff'], security: [], responses: { '200': { description: '{token}' }, '401': { description: 'wrong NIP/password' }, '429': { description: 'too many failures' } } } },
-  '/saya/me': { get: { summary: "The signed-in staff member's profile (staff token)", tags: ['staff'], security: [], responses: { '200': { description: 'profile' }, '401': { description: 'no staff session' } } } },
-  '/saya/month': { get: { summary: 'Own month: days, punches, TPP with the deduction in rupiah per rule line, own keberatan (staff token)', tags: ['staff'], security: [], responses: { '200': { description: 'month' }, '401': { description: 'no staff session' } } } },
-  '/saya/punches/{id}/photo': { get: { summary: 'Photo evidence of an own punch (staff token)', tags: ['staff'], security: [], responses: { '200': { description: 'image/jpeg' }, '404': { description: 'none, or not yours' } } } },
-  '/saya/keberatan': { post: { summary: 'File a correction request (keberatan) for a day, with a reason (staff token)', tags: ['staff'], security: [], responses: { '201': { description: 'filed' }, '400': { description: 'bad date/reason' } } } },
+  '/saya/me': { get: { summary: "The signed-in staff member's profile (staff token)", tags: ['staff'], security: [{ staff: [] }], responses: { '200': { description: 'profile' }, '401': { description: 'no staff session' } } } },
+  '/saya/month': { get: { summary: 'Own month: days, punches, TPP with the deduction in rupiah per rule line, own keberatan (staff token)', tags: ['staff'], security: [{ staff: [] }], responses: { '200': { description: 'month' }, '401': { description: 'no staff session' } } } },
+  '/saya/punches/{id}/photo': { get: { summary: 'Photo evidence of an own punch (staff token)', tags: ['staff'], security: [{ staff: [] }], responses: { '200': { description: 'image/jpeg' }, '404': { description: 'none, or not yours' } } } },
+  '/saya/logout': { post: { summary: 'Staff page: end this session (staff token)', tags: ['staff'], security: [{ staff: [] }], responses: { '200': { description: 'signed out' } } } },
+  '/saya/keberatan': { post: { summary: 'File a correction request (keberatan) for a day, with a reason (staff token)', tags: ['staff'], security: [{ staff: [] }], responses: { '201': { description: 'filed' }, '400': { description: 'bad date/reason' } } } },
   '/keberatan': { get: { summary: "Correction requests (OPD admins: their OPD's)", tags: ['staff'], responses: { '200': { description: 'list' } } } },
   '/keberatan/{id}/decide': { post: { summary: 'Approve or reject a correction request', tags: ['staff'], responses: { '200': { description: 'decided' }, '404': { description: 'unknown or other OPD' }, '409': { description: 'already decided' } } } },
 };

@@ -10,12 +10,12 @@ type Op = { operationId?: string; security?: unknown[]; responses: Record<string
 type Doc = { servers?: { url: string }[]; info: { license?: unknown }; paths: Record<string, Record<string, Op>> };
 
 /** Routes of the web dashboard (HTML and static files), not part of the JSON API. */
-const WEB_UI_ROUTES = ['GET /', 'GET /assets/*'];
+const WEB_UI_ROUTES = ['GET /', 'GET /assets/*', 'GET /saya'];
 /**
  * Public probes with no 4xx answer at all (no input, no credentials): Redocly's
  * operation-4xx-response cannot be met truthfully for them, so exactly these are ignored.
  */
-const NO_4XX = ['/healthz', '/metrics', '/api/v1/openapi.json'];
+const NO_4XX = ['/healthz', '/metrics', '/api/v1/openapi.json', '/api/v1/zone'];
 
 /**
  * The served API description and metrics against independent tools: Redocly's OpenAPI linter
