@@ -29,8 +29,14 @@ export async function main(argv: string[]): Promise<void> {
     register(groups);
   }
   installCliAudit(groups.program);
+  // `hadir --version` / `-V` alone. Not commander's program.version(): a root option is matched after
+  // any command too, and would swallow `release build --version 1.2.0` and `fleet rollout --version`.
   const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
-  groups.program.version(pkg.version, '-V, --version', 'versi / print the version');
+  if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
+    process.stdout.write(`${pkg.version}\n`);
+    return;
+  }
+  groups.program.addHelpText('after', '\n  -V, --version   versi / print the version');
   groups.program.hook('preAction', (_root, action) => refuseImplicitEmptyData(action));
   groups.program.exitOverride();
   try {

@@ -20,8 +20,6 @@ export interface Groups {
 export function createProgram(): Groups {
   const program = new Command('hadir')
     .description('Hadir — presensi ASN: kiosk, hub, laporan TPP / attendance kiosks, hub and TPP reports')
-    // root options (--version) only before a command, so `release build --version 1.2.0` reaches the subcommand
-    .enablePositionalOptions()
     .showHelpAfterError('(jalankan dengan --help untuk bantuan / run with --help for usage)')
     .configureOutput({ outputError: (str, write) => write(str) });
   const group = (name: string, description: string) => program.command(name).description(description);

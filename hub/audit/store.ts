@@ -2,19 +2,7 @@ import type { SqliteDb } from '../store/sqlite.js';
 import { AUDIT_GENESIS, entryHash, type ActorKind, type AuditEntry } from './chain.js';
 
 /** What an appender supplies; the repository assigns id, prevHash and hash atomically. */
-export interface AuditDraft {
-  at: string;
-  actor: string;
-  actorKind: ActorKind;
-  role: string | null;
-  source: string | null;
-  action: string;
-  target: string | null;
-  opdCode: string | null;
-  before: string | null;
-  after: string | null;
-  status: number | null;
-}
+export type AuditDraft = Omit<AuditEntry, 'id' | 'prevHash' | 'hash'>;
 
 export interface AuditFilter {
   from?: string;

@@ -12,7 +12,7 @@ import { updateAnswerSchema, type UpdateAnswer, type UpdateOffer, type UpdateRep
 import { Journal } from '../journal.js';
 import { runStatePath, startsSince, type RunState } from '../run-state.js';
 import { ReleaseDirs, carryModels, linkNodeModules } from './releases.js';
-import type { KioskSupervisor } from './supervisor.js';
+import { alive, type KioskSupervisor } from './supervisor.js';
 
 /**
  * The kiosk's updater: its own process (hadir-updater.service), never the kiosk itself, so a
@@ -402,11 +402,3 @@ export class Updater {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
