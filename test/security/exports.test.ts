@@ -1,23 +1,17 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
+import { hadir as runHadirCli } from '../e2e/harness.js';
 
-const run = promisify(execFile);
 const FIX = join(import.meta.dirname, '..', 'attendance', 'fixtures');
 let dir: string;
 
+/** The real `hadir` CLI on this test's data dir (the e2e harness's runner), as { code, out, err }. */
 async function hadir(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const r = await run('node', ['bin/hadir.mjs', ...args], { env: { ...process.env, HADIR_DATA_DIR: dir, HADIR_ADMIN: 'operator-bkpsdm', HADIR_LOG_LEVEL: 'warn' }, maxBuffer: 20e6 });
-    return { code: 0, out: r.stdout, err: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, out: x.stdout, err: x.stderr };
-  }
+  const r = await runHadirCli(args, { HADIR_DATA_DIR: dir, HADIR_ADMIN: 'operator-bkpsdm' });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 /** Staff names an insider could type into the BKPSDM master file (issue 13, finding 4). */
