@@ -1,5 +1,4 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { matchedRoutes } from 'hono/route';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { zValidator } from '@hono/zod-validator';
 import { stringify } from 'csv-stringify/sync';
@@ -7,6 +6,7 @@ import { z } from 'zod';
 import type { Logger } from '../../lib/logger.js';
 import type { HubEnv } from '../module.js';
 import { opdScope } from '../http/auth.js';
+import { handlerRoute } from '../http/roles.js';
 import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';
 import { validationHook as hook } from '../http/validation.js';
 import { auditView, type AuditActor, type AuditEntry, type AuditLog } from './index.js';
@@ -62,7 +62,7 @@ export function auditRequests<E extends HubEnv | { Variables: Record<string, unk
     try {
       const who = await actorOf(c);
       if (!who) return;
-      const route = matchedRoutes(c).filter((r) => r.method !== 'ALL').at(-1)?.path ?? c.req.path;
+      const route = handlerRoute(c)?.path ?? c.req.path;
       const params = c.req.param() as Record<string, string>;
       let body: unknown;
       if ((c.req.header('content-type') ?? '').includes('json')) body = await c.req.json().catch(() => undefined);

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { HubEnv, Role } from '../module.js';
 import { deny } from './auth.js';
@@ -83,10 +83,15 @@ export function policyWith(modules: { access?: Record<string, readonly Role[]> }
   return out;
 }
 
+/** The route whose handler answers this request (middleware mounted with `use` matches as ALL), or undefined. */
+export function handlerRoute(c: Context) {
+  return matchedRoutes(c).filter((r) => r.method !== 'ALL').at(-1);
+}
+
 /** Enforces ROUTE_POLICY for the route that will answer this request (after userAuth). */
 export function enforceRoles(policy: Readonly<Record<string, readonly Role[]>> = ROUTE_POLICY): MiddlewareHandler<HubEnv> {
   return async (c, next) => {
-    const route = matchedRoutes(c).filter((r) => r.method !== 'ALL').at(-1);
+    const route = handlerRoute(c);
     if (!route) return next(); // no handler: the 404 follows
     const key = `${route.method} ${route.path}`;
     const allowed = policy[key];
