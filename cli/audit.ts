@@ -126,15 +126,15 @@ export function registerAuditCommands(g: Groups): void {
       .option('--out <file>', 'write to FILE (default: stdout)'),
   ).action(async (o: StoreFlags & { format: string; out?: string }) => {
     if (!['jsonl', 'csv'].includes(o.format)) throw new UserError(`--format ${o.format} is not known`, 'use jsonl or csv');
-    const { AUDIT_COLUMNS, safeCell } = await import('../hub/audit/http.js');
-    const { stringify } = await import('csv-stringify/sync');
+    const format = o.format as 'jsonl' | 'csv';
+    const { auditExportHead, auditExportLine } = await import('../hub/audit/http.js');
     const { db, audit: log } = await openAudit(o);
-    const out: string[] = o.format === 'csv' ? [stringify([[...AUDIT_COLUMNS]])] : [];
+    const out = auditExportHead(format);
     let n = 0;
     try {
       for await (const e of log.repo.scan()) {
         n++;
-        out.push(o.format === 'csv' ? stringify([AUDIT_COLUMNS.map((k) => safeCell(e[k]))]) : JSON.stringify(e) + '\n');
+        out.push(auditExportLine(e, format));
       }
     } finally {
       db.close();

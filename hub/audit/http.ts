@@ -1,5 +1,4 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { matchedRoutes } from 'hono/route';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { zValidator } from '@hono/zod-validator';
 import { stringify } from 'csv-stringify/sync';
@@ -7,9 +6,10 @@ import { z } from 'zod';
 import type { Logger } from '../../lib/logger.js';
 import type { HubEnv } from '../module.js';
 import { opdScope } from '../http/auth.js';
+import { handlerRoute } from '../http/roles.js';
 import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';
 import { validationHook as hook } from '../http/validation.js';
-import { auditView, type AuditActor, type AuditLog } from './index.js';
+import { auditView, type AuditActor, type AuditEntry, type AuditLog } from './index.js';
 
 /**
  * The audit log over HTTP: a middleware that records every successful change made through the API
@@ -62,7 +62,7 @@ export function auditRequests<E extends HubEnv | { Variables: Record<string, unk
     try {
       const who = await actorOf(c);
       if (!who) return;
-      const route = matchedRoutes(c).filter((r) => r.method !== 'ALL').at(-1)?.path ?? c.req.path;
+      const route = handlerRoute(c)?.path ?? c.req.path;
       const params = c.req.param() as Record<string, string>;
       let body: unknown;
       if ((c.req.header('content-type') ?? '').includes('json')) body = await c.req.json().catch(() => undefined);
@@ -103,6 +103,12 @@ export const safeCell = (v: unknown): string => {
   return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
 };
 
+/** The export's first lines (the CSV header; none for jsonl). */
+export const auditExportHead = (format: 'jsonl' | 'csv'): string[] => (format === 'csv' ? [stringify([[...AUDIT_COLUMNS]])] : []);
+/** One entry as an export line (the HTTP export and `hadir audit export` write the same file). */
+export const auditExportLine = (e: AuditEntry, format: 'jsonl' | 'csv'): string =>
+  format === 'csv' ? stringify([AUDIT_COLUMNS.map((k) => safeCell(e[k]))]) : JSON.stringify(e) + '\n';
+
 /** /api/v1/audit: list (newest first), export (whole chain with hashes), verify (BKPSDM). */
 export function createAuditRoutes(audit: AuditLog): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
@@ -116,11 +122,11 @@ export function createAuditRoutes(audit: AuditLog): Hono<HubEnv> {
     const q = c.req.valid('query');
     const opd = opdScope(c.get('user'), q.opd) ?? undefined;
     const name = `hadir-audit-${new Date().toISOString().slice(0, 10)}${opd ? `-${opd}` : ''}.${q.format}`;
-    const lines: string[] = q.format === 'csv' ? [stringify([[...AUDIT_COLUMNS]])] : [];
+    const lines = auditExportHead(q.format);
     // OPD admins get their entries; only the whole log (BKPSDM) can be re-verified from the export.
     for await (const e of audit.repo.scan()) {
       if (opd && e.opdCode !== opd) continue;
-      lines.push(q.format === 'csv' ? stringify([AUDIT_COLUMNS.map((k) => safeCell(e[k]))]) : JSON.stringify(e) + '\n');
+      lines.push(auditExportLine(e, q.format));
     }
     return c.body(lines.join(''), 200, {
       'content-type': q.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',

@@ -7,11 +7,9 @@ import { checkDeviceSecret } from '../devices/secret.js';
 import { LoginLimiter } from '../web/login-limiter.js';
 import { SESSION_EXPIRED, sessionExpired } from '../users.js';
 
-/** 401/403 with a JSON body `{error}` and the reason (HTTPException carries the response). */
-function deny(status: 401 | 403, error: string, challenge?: string): never {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (challenge) headers['www-authenticate'] = challenge;
-  throw new HTTPException(status, { res: new Response(JSON.stringify({ error }), { status, headers }) });
+/** 401/403/429 with a JSON body `{error}` and the reason (HTTPException carries the response); `headers` e.g. www-authenticate, retry-after. */
+export function deny(status: 401 | 403 | 429, error: string, headers: Record<string, string> = {}): never {
+  throw new HTTPException(status, { res: new Response(JSON.stringify({ error }), { status, headers: { 'content-type': 'application/json', ...headers } }) });
 }
 
 /**
@@ -23,16 +21,16 @@ function deny(status: 401 | 403, error: string, challenge?: string): never {
 export function userAuth(store: CoreStore, now: () => Date = () => new Date()): MiddlewareHandler<HubEnv> {
   return async (c, next) => {
     const h = c.req.header('authorization');
-    if (!h) deny(401, 'authentication required: send Authorization: Bearer <token> (create one with `hadir user add`)', 'Bearer realm="hadir"');
+    if (!h) deny(401, 'authentication required: send Authorization: Bearer <token> (create one with `hadir user add`)', { 'www-authenticate': 'Bearer realm="hadir"' });
     const m = /^Bearer\s+(\S+)$/i.exec(h);
-    if (!m) deny(401, 'Authorization header must be "Bearer <token>"', 'Bearer realm="hadir"');
+    if (!m) deny(401, 'Authorization header must be "Bearer <token>"', { 'www-authenticate': 'Bearer realm="hadir"' });
     const hash = sha256Hex(m[1]!);
     const at = now();
     const user = await store.userByTokenHash(hash, at.toISOString());
-    if (!user) deny(401, 'unknown or revoked API token', 'Bearer realm="hadir"');
+    if (!user) deny(401, 'unknown or revoked API token', { 'www-authenticate': 'Bearer realm="hadir"' });
     if (sessionExpired(user.token, at)) {
       await store.deleteApiToken(hash);
-      deny(401, SESSION_EXPIRED, 'Bearer realm="hadir", error="invalid_token"');
+      deny(401, SESSION_EXPIRED, { 'www-authenticate': 'Bearer realm="hadir", error="invalid_token"' });
     }
     if (user.disabledAt) deny(403, `user ${user.username} is disabled`);
     const au: AuthUser = { username: user.username, name: user.name, role: user.role, opdCode: user.opdCode };
@@ -64,7 +62,7 @@ export function deviceAuth(store: CoreStore, limiter: LoginLimiter = deviceLogin
   return async (c, next) => {
     const h = c.req.header('authorization');
     const m = h ? /^Basic\s+(\S+)$/i.exec(h) : null;
-    if (!m) deny(401, 'device authentication required: HTTP Basic deviceId:password from the kiosk config', 'Basic realm="hadir-kiosk"');
+    if (!m) deny(401, 'device authentication required: HTTP Basic deviceId:password from the kiosk config', { 'www-authenticate': 'Basic realm="hadir-kiosk"' });
     const dec = Buffer.from(m[1]!, 'base64').toString('utf8');
     const i = dec.indexOf(':');
     const id = i < 0 ? dec : dec.slice(0, i);
@@ -74,11 +72,11 @@ export function deviceAuth(store: CoreStore, limiter: LoginLimiter = deviceLogin
     const wait = limiter.attempt(id, ip, t);
     if (wait > 0) {
       const s = Math.ceil(wait / 1000);
-      throw new HTTPException(429, { res: new Response(JSON.stringify({ error: `terlalu banyak percobaan gagal / too many failed device logins, try again in ${s} s` }), { status: 429, headers: { 'content-type': 'application/json', 'retry-after': String(s) } }) });
+      deny(429, `terlalu banyak percobaan gagal / too many failed device logins, try again in ${s} s`, { 'retry-after': String(s) });
     }
     const d = await store.getDevice(id);
     const ok = d?.mqttSecretHash ? await checkDeviceSecret(store, d, pw) : await verifyPassword(pw, DUMMY_DEVICE_HASH);
-    if (!d || !d.mqttSecretHash || !ok) deny(401, 'unknown device or wrong password', 'Basic realm="hadir-kiosk"');
+    if (!d || !d.mqttSecretHash || !ok) deny(401, 'unknown device or wrong password', { 'www-authenticate': 'Basic realm="hadir-kiosk"' });
     limiter.withdraw(id, ip, t);
     if (d.disabledAt) deny(403, `device ${id} is disabled`);
     c.set('device', { id: d.id, siteCode: d.siteCode });

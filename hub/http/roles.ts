@@ -1,7 +1,7 @@
-import type { MiddlewareHandler } from 'hono';
-import { HTTPException } from 'hono/http-exception';
+import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { HubEnv, Role } from '../module.js';
+import { deny } from './auth.js';
 
 /**
  * Who may call which user route: one table, checked by one middleware before any handler runs.
@@ -73,10 +73,6 @@ const LABEL: Record<Role, string> = { bkpsdm: 'BKPSDM', opd_admin: 'OPD admins',
 /** The 403 reason of a role refusal (tests tell it apart from OPD-scope refusals by this start). */
 export const ROLE_DENIED = 'peran tidak diizinkan / role not allowed';
 
-function deny(error: string): never {
-  throw new HTTPException(403, { res: new Response(JSON.stringify({ error }), { status: 403, headers: { 'content-type': 'application/json' } }) });
-}
-
 /** ROUTE_POLICY plus the rules modules declare for their own routes (HubModule.access, paths relative to /api/v1). */
 export function policyWith(modules: { access?: Record<string, readonly Role[]> }[], base: Readonly<Record<string, readonly Role[]>> = ROUTE_POLICY): Record<string, readonly Role[]> {
   const out: Record<string, readonly Role[]> = { ...base };
@@ -87,16 +83,21 @@ export function policyWith(modules: { access?: Record<string, readonly Role[]> }
   return out;
 }
 
+/** The route whose handler answers this request (middleware mounted with `use` matches as ALL), or undefined. */
+export function handlerRoute(c: Context) {
+  return matchedRoutes(c).filter((r) => r.method !== 'ALL').at(-1);
+}
+
 /** Enforces ROUTE_POLICY for the route that will answer this request (after userAuth). */
 export function enforceRoles(policy: Readonly<Record<string, readonly Role[]>> = ROUTE_POLICY): MiddlewareHandler<HubEnv> {
   return async (c, next) => {
-    const route = matchedRoutes(c).filter((r) => r.method !== 'ALL').at(-1);
+    const route = handlerRoute(c);
     if (!route) return next(); // no handler: the 404 follows
     const key = `${route.method} ${route.path}`;
     const allowed = policy[key];
     const role = c.get('user').role;
-    if (!allowed) deny(`${ROLE_DENIED}: no access rule for ${key} yet (hub/http/roles.ts)`);
-    if (!allowed.includes(role)) deny(`${ROLE_DENIED}: ${role} may not ${key} — only ${allowed.map((r) => LABEL[r]).join(', ')}`);
+    if (!allowed) deny(403, `${ROLE_DENIED}: no access rule for ${key} yet (hub/http/roles.ts)`);
+    if (!allowed.includes(role)) deny(403, `${ROLE_DENIED}: ${role} may not ${key} — only ${allowed.map((r) => LABEL[r]).join(', ')}`);
     await next();
   };
 }
