@@ -56,7 +56,7 @@ export function registerDemoCommand(g: Groups): void {
 }
 
 async function runDemo(o: { duration?: number; dataDir?: string; httpPort: number; rate: number; features: boolean }): Promise<void> {
-  const { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+  const { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join, resolve } = await import('node:path');
   const { execFile, spawnSync } = await import('node:child_process');
@@ -82,14 +82,7 @@ async function runDemo(o: { duration?: number; dataDir?: string; httpPort: numbe
   const hubDir = join(dataDir, 'hub');
   const out = (s: string) => process.stdout.write(s + '\n');
   const root = resolve(import.meta.dirname, '..');
-  const fresh = (() => {
-    try {
-      readFileSync(join(hubDir, 'hub.db'));
-      return false;
-    } catch {
-      return true;
-    }
-  })();
+  const fresh = !existsSync(join(hubDir, 'hub.db'));
 
   // Sample organisation, staff, schedule, Perbup rule and a month of history, imported the way an
   // admin does (`hadir import org|staff|punches|kinerja`, `hadir schedules add`, `hadir rules add`).
@@ -167,9 +160,7 @@ async function runDemo(o: { duration?: number; dataDir?: string; httpPort: numbe
     for (const [i, org] of SAMPLE_ORG.entries()) {
       const id = `kiosk-demo-${i + 1}`;
       const file = join(dataDir, `${id}.json`);
-      try {
-        readFileSync(file);
-      } catch {
+      if (!existsSync(file)) {
         await hadir(['device', 'add', '--site', org.site[0], '--id', id, '--kiosk-config', file, '--hub-url', hub.publicUrl, '--mqtt-url', hub.mqttUrl, '--kiosk-data', join(dataDir, id)]);
       }
       const doc = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;

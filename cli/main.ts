@@ -31,8 +31,8 @@ export async function main(argv: string[]): Promise<void> {
   installCliAudit(groups.program);
   // `hadir --version` / `-V` alone. Not commander's program.version(): a root option is matched after
   // any command too, and would swallow `release build --version 1.2.0` and `fleet rollout --version`.
-  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
   if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
     process.stdout.write(`${pkg.version}\n`);
     return;
   }

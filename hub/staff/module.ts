@@ -12,9 +12,9 @@ import { localToday } from '../attendance/clock.js';
 import { dateSchema } from '../attendance/time.js';
 import { activate, staffLogin, staffLogout, staffOfToken } from './auth.js';
 import type { OpenApiPaths } from '../http/openapi.js';
+import { zoneName } from '../../lib/local-time.js';
 
 const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'month: YYYY-MM');
-const ZONES: Record<number, string> = { 420: 'WIB', 480: 'WITA', 540: 'WIT' };
 
 type StaffEnv = { Variables: { nip: string } };
 
@@ -32,7 +32,7 @@ export function createStaffModule(ctx: HubContext): HubModule {
 
   pub.get('/zone', (c) => {
     const offsetMin = readConfig(ctx.db).tzOffsetMin;
-    return c.json({ offsetMin, name: ZONES[offsetMin] ?? `UTC${offsetMin >= 0 ? '+' : '-'}${Math.abs(offsetMin) / 60}` });
+    return c.json({ offsetMin, name: zoneName(offsetMin) });
   });
 
   const addr = (c: Context) => c.req.header('x-forwarded-for')?.split(',')[0]?.trim() ?? 'local';
