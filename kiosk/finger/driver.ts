@@ -171,13 +171,18 @@ export class FingerSensor {
 
   /** 1:N search of a character buffer over pages [start, start+count); null when nobody matches. */
   async search(buffer: 1 | 2, start: number, count: number): Promise<SearchHit | null> {
+    return this.searchWith('Search', buffer, start, count);
+  }
+
+  /** Search or HiSpeedSearch: same parameters, same answer. */
+  private async searchWith(instr: 'Search' | 'HiSpeedSearch', buffer: 1 | 2, start: number, count: number): Promise<SearchHit | null> {
     const p = Buffer.alloc(5);
     p.writeUInt8(buffer, 0);
     p.writeUInt16BE(start, 1);
     p.writeUInt16BE(count, 3);
     try {
-      const r = await this.command('Search', p);
-      if (r.length < 5) throw new FingerProtocolError(`Search: answer too short (${r.length} bytes)`);
+      const r = await this.command(instr, p);
+      if (r.length < 5) throw new FingerProtocolError(`${instr}: answer too short (${r.length} bytes)`);
       return { pageId: r.readUInt16BE(1), score: r.readUInt16BE(3) };
     } catch (e) {
       if (isConfirmation(e, 'NOT_FOUND')) return null;
@@ -255,17 +260,7 @@ export class FingerSensor {
 
   /** HiSpeedSearch (0x1B): as search(), the instruction Adafruit's fingerFastSearch() sends. */
   async fastSearch(buffer: 1 | 2, start: number, count: number): Promise<SearchHit | null> {
-    const p = Buffer.alloc(5);
-    p.writeUInt8(buffer, 0);
-    p.writeUInt16BE(start, 1);
-    p.writeUInt16BE(count, 3);
-    try {
-      const r = await this.command('HiSpeedSearch', p);
-      return { pageId: r.readUInt16BE(1), score: r.readUInt16BE(3) };
-    } catch (e) {
-      if (isConfirmation(e, 'NOT_FOUND')) return null;
-      throw e;
-    }
+    return this.searchWith('HiSpeedSearch', buffer, start, count);
   }
 
   /** SetSysPara security level 1 (lenient) … 5 (strict). */
