@@ -134,7 +134,8 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     const ingestor = new Ingestor({ store, mqtt, topics, bus, log: log.child({ part: 'ingest' }), metrics, batchMax: config.batchMax, batchDelayMs: config.batchDelayMs, queueMax: config.ingestQueueMax, verifyWorkers: config.verifyWorkers });
     cleanups.push(() => ingestor.stop());
     await ingestor.start();
-    await startPresence({ store, mqtt, topics, bus, log });
+    const presence = await startPresence({ store, mqtt, topics, bus, log });
+    cleanups.push(() => presence.stop());
     // The online gauge from the device list at most once a second: per status message it was O(kiosks²) in a reconnect storm.
     let gaugeDue: NodeJS.Timeout | null = null;
     bus.on('device:status', () => {

@@ -19,11 +19,12 @@ export async function startPresence(o: { store: CoreStore; mqtt: HubMqtt; topics
   // blocked the hub ~7 ms each; they are now written together, the latest per device winning.
   const pending = new Map<string, { id: string; online: boolean; at: string }>();
   let flushing: NodeJS.Timeout | null = null;
+  let stopped = false;
   const flush = () => {
     flushing = null;
     const rows = [...pending.values()];
     pending.clear();
-    o.store
+    return o.store
       .setDeviceStatuses(rows)
       .then((known) => {
         const byId = new Map(rows.map((r) => [r.id, r.online]));
@@ -33,12 +34,12 @@ export async function startPresence(o: { store: CoreStore; mqtt: HubMqtt; topics
   };
   await o.mqtt.subscribe(o.topics.all('status'), (topic, payload) => {
     const t = o.topics.parse(topic);
-    if (!t || payload.length === 0) return; // empty retained message = cleared
+    if (stopped || !t || payload.length === 0) return; // stopped: the retained status comes again at the next start; empty = cleared
     const d = decodePayload(statusSchema, payload, MAX_SMALL);
     if (!d.ok) return void o.log.warn({ topic, reason: d.reason }, 'status message ignored');
     pending.delete(t.deviceId); // re-insert: keeps arrival order
     pending.set(t.deviceId, { id: t.deviceId, online: d.value.online, at: now().toISOString() });
-    flushing ??= setTimeout(flush, STATUS_FLUSH_MS);
+    flushing ??= setTimeout(() => void flush(), STATUS_FLUSH_MS);
   });
   await o.mqtt.subscribe(o.topics.all('health'), (topic, payload) => {
     const t = o.topics.parse(topic);
@@ -47,4 +48,12 @@ export async function startPresence(o: { store: CoreStore; mqtt: HubMqtt; topics
     if (!d.ok) return void o.log.warn({ topic, reason: d.reason }, 'health message ignored');
     void o.store.setDeviceHealth(t.deviceId, d.value.backlog.undelivered, d.value.backlog.oldestUndeliveredAt, now().toISOString());
   });
+  return {
+    /** Writes the statuses still waiting for their batch, before the store closes. */
+    async stop(): Promise<void> {
+      stopped = true;
+      if (flushing) clearTimeout(flushing);
+      if (pending.size > 0) await flush();
+    },
+  };
 }
