@@ -96,7 +96,7 @@ export class Journal {
     if (!opts.readonly) {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
-      const fresh = !db0HasPunches(this.db);
+      const fresh = !hasTable(this.db, 'punches');
       this.db.exec(SCHEMA);
       // A new journal starts at the newest schema; an existing one keeps its version until migrateForward().
       if (fresh) for (const m of this.migrations) this.db.exec(m.sql);
@@ -136,8 +136,7 @@ export class Journal {
       anyPunch: db.prepare('SELECT 1 FROM punches LIMIT 1').pluck(),
       rejectedSince: db.prepare('SELECT COUNT(*) FROM punches WHERE rejected_reason IS NOT NULL AND journaled_at >= ?').pluck(),
     };
-    const hasMeta = !!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").pluck().get();
-    this.baseStmt = hasMeta ? db.prepare("SELECT value FROM meta WHERE key = 'base_seq'").pluck() : null;
+    this.baseStmt = hasTable(db, 'meta') ? db.prepare("SELECT value FROM meta WHERE key = 'base_seq'").pluck() : null;
   }
 
   /** Opens (creating if needed) the journal file `journal.db` in the kiosk's data dir. */
@@ -287,8 +286,7 @@ export class Journal {
 
   /** The journal's schema version (1 = the baseline of kiosk/journal.ts). */
   schemaVersion(): number {
-    const has = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").pluck().get();
-    const v = has ? (this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() as string | undefined) : undefined;
+    const v = hasTable(this.db, 'meta') ? (this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() as string | undefined) : undefined;
     return v === undefined ? 1 : Number(v);
   }
 
@@ -320,7 +318,7 @@ export class Journal {
   }
 }
 
-/** True when the file already has a punches table (an existing journal, not a new one). */
-function db0HasPunches(db: Database.Database): boolean {
-  return !!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'punches'").pluck().get();
+/** True when the file has the table (a journal without punches is a new one; an old read-only one may lack meta). */
+function hasTable(db: Database.Database, name: string): boolean {
+  return !!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").pluck().get(name);
 }

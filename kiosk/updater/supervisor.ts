@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { runStatePath } from '../run-state.js';
 
 /** How the updater restarts the kiosk (a separate unit/process it does not own). */
 export interface KioskSupervisor {
@@ -38,7 +39,7 @@ export class SignalSupervisor implements KioskSupervisor {
   private pids(): number[] {
     const out = new Set<number>();
     try {
-      out.add(Number((JSON.parse(readFileSync(join(this.dataDir, 'run-state.json'), 'utf8')) as { pid: number }).pid));
+      out.add(Number((JSON.parse(readFileSync(runStatePath(this.dataDir), 'utf8')) as { pid: number }).pid));
     } catch {}
     try {
       out.add(Number(readFileSync(join(this.dataDir, 'kiosk.lock'), 'utf8').trim()));
