@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { CommanderError } from 'commander';
 import { isUserError } from '../lib/errors.js';
 import { createProgram } from './program.js';
@@ -32,8 +30,8 @@ export async function main(argv: string[]): Promise<void> {
   // `hadir --version` / `-V` alone. Not commander's program.version(): a root option is matched after
   // any command too, and would swallow `release build --version 1.2.0` and `fleet rollout --version`.
   if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
-    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
-    process.stdout.write(`${pkg.version}\n`);
+    const { APP_VERSION } = await import('../lib/version.js');
+    process.stdout.write(`${APP_VERSION}\n`);
     return;
   }
   groups.program.addHelpText('after', '\n  -V, --version   versi / print the version');
