@@ -4,6 +4,7 @@ import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type { Groups } from './program.js';
 import { UserError } from '../lib/errors.js';
+import { formatOption } from './format.js';
 import { hubDataOptions, withHub, type HubFlags as StoreFlags } from './open-hub.js';
 
 /**
@@ -90,11 +91,10 @@ export function registerAuditCommands(g: Groups): void {
       .option('--action <prefix>', 'action prefix, e.g. device. or finger.template')
       .option('--opd <code>', 'entries concerning this OPD')
       .option('--limit <n>', 'at most n entries', '50')
-      .option('--format <f>', 'table | json', 'table'),
+      .addOption(formatOption(['table', 'json'])),
   ).action(async (o: StoreFlags & { from?: string; to?: string; actor?: string; action?: string; opd?: string; limit: string; format: string }) => {
     const limit = Number(o.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new UserError(`--limit ${o.limit} is not a positive integer`, 'e.g. --limit 100');
-    if (!['table', 'json'].includes(o.format)) throw new UserError(`--format ${o.format} is not known`, 'use table or json');
     await withAudit(o, async (log) => {
       const { items, total } = await log.list({ from: o.from, to: o.to, actor: o.actor, action: o.action, opdCode: o.opd, limit });
       if (o.format === 'json') return void process.stdout.write(JSON.stringify(items.map((e) => ({ ...e, before: e.before && JSON.parse(e.before), after: e.after && JSON.parse(e.after) }))) + '\n');
@@ -107,10 +107,9 @@ export function registerAuditCommands(g: Groups): void {
     audit
       .command('export')
       .description('Ekspor seluruh log dengan hash / export the whole log with its hash chain')
-      .option('--format <f>', 'jsonl | csv', 'jsonl')
+      .addOption(formatOption(['jsonl', 'csv']))
       .option('--out <file>', 'write to FILE (default: stdout)'),
   ).action(async (o: StoreFlags & { format: string; out?: string }) => {
-    if (!['jsonl', 'csv'].includes(o.format)) throw new UserError(`--format ${o.format} is not known`, 'use jsonl or csv');
     const format = o.format as 'jsonl' | 'csv';
     const { auditExportHead, auditExportLine } = await import('../hub/audit/http.js');
     const out = auditExportHead(format);
@@ -131,7 +130,7 @@ export function registerAuditCommands(g: Groups): void {
     audit
       .command('verify')
       .description('Periksa rantai hash / check the hash chain: names every altered or deleted entry')
-      .option('--format <f>', 'text | json', 'text'),
+      .addOption(formatOption(['text', 'json'])),
   ).action(async (o: StoreFlags & { format: string }) => {
     const r = await withAudit(o, (log) => log.verify());
     if (o.format === 'json') process.stdout.write(JSON.stringify(r) + '\n');

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Groups } from './program.js';
 import { UserError } from '../lib/errors.js';
-import { table } from './format.js';
+import { formatOption, table } from './format.js';
 import { hubDataOptions, withHub, type HubFlags as StoreFlags } from './open-hub.js';
 
 /**
@@ -133,7 +133,7 @@ export function registerFleetCommands(g: Groups): void {
     process.stdout.write(`rilis / release ${r.version} ${r.arch} disimpan / stored: ${(r.size / 1e6).toFixed(1)} MB, sha256 ${r.sha256.slice(0, 16)}…, key ${r.keyId}\n`);
   });
 
-  store(release.command('list').description('Bundle di hub / bundles stored at the hub').option('--format <f>', 'table|json', 'table')).action(async (o: StoreFlags & { format: string }) => {
+  store(release.command('list').description('Bundle di hub / bundles stored at the hub').addOption(formatOption(['table', 'json']))).action(async (o: StoreFlags & { format: string }) => {
     const items = await withFleet(o, (s) => s.releases());
     if (o.format === 'json') return void process.stdout.write(JSON.stringify(items, null, 2) + '\n');
     const rows = [['VERSI/VERSION', 'ARCH', 'MB', 'JURNAL/JOURNAL', 'DITAMBAH/ADDED']];
@@ -163,9 +163,8 @@ export function registerFleetCommands(g: Groups): void {
       .command('status')
       .description('Versi, tahap dan kegagalan setiap kiosk / every kiosk\'s version, stage and failures')
       .option('--rollout <id>', 'a given rollout (default: the latest)')
-      .option('--format <f>', 'table|json', 'table'),
+      .addOption(formatOption(['table', 'json'])),
   ).action(async (o: StoreFlags & { rollout?: string; format: string }) => {
-    if (!['table', 'json'].includes(o.format)) throw new UserError(`--format ${o.format} is not supported`, 'use --format table or json');
     const { describeStage } = await import('../hub/fleet/rollout.js');
     const st = await withFleet(o, (s) => {
       const ro = s.rollout(o.rollout === undefined ? undefined : Number(o.rollout));

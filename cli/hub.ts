@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import type { Groups } from './program.js';
 import { csvDialectOption } from './csv-dialect.js';
 import { UserError } from '../lib/errors.js';
-import { officeOffset, table } from './format.js';
+import { formatOption, officeOffset, table } from './format.js';
 import { hubConfig, hubDataOptions as storeFlags, withHub, type HubFlags as StoreFlags } from './open-hub.js';
 
 /**
@@ -116,9 +116,8 @@ export function registerHubCommands(g: Groups): void {
     g.device
       .command('list')
       .description('Daftar kiosk / list kiosks with online state, seq and backlog')
-      .option('--format <f>', 'table|json', 'table'),
+      .addOption(formatOption(['table', 'json'])),
   ).action(async (o: StoreFlags & { format: string }) => {
-    if (!['table', 'json'].includes(o.format)) throw new UserError(`--format ${o.format} is not supported`, 'use --format table or json');
     const { deviceView } = await import('../hub/http/app.js');
     await withHub(o, async ({ store, db }) => {
       const [devices, gaps] = await Promise.all([store.listDevices(), store.seqGaps(undefined, true)]);
@@ -185,9 +184,8 @@ export function registerHubCommands(g: Groups): void {
       .command('conflicts')
       .argument('<id>', 'device id (see `hadir device list`)')
       .description('Punch yang ditolak sebagai seq_conflict / punches refused as seq_conflict (a kiosk whose journal was wiped restarted its seq), kept for `hadir device recover`')
-      .option('--format <f>', 'table|json', 'table'),
+      .addOption(formatOption(['table', 'json'])),
   ).action(async (id: string, o: StoreFlags & { format: string }) => {
-    if (!['table', 'json'].includes(o.format)) throw new UserError(`--format ${o.format} is not supported`, 'use --format table or json');
     await withHub(o, async ({ store }) => {
       await knownDevice(store, id);
       const rows = (await store.punchConflicts(id)).map((c) => ({
@@ -311,7 +309,7 @@ export function registerHubCommands(g: Groups): void {
       .option('--to <date>', 'to (exclusive)')
       .option('--device <id>', 'only this device')
       .option('--nip <nip>', 'only this employee')
-      .option('--format <f>', 'json|csv', 'json')
+      .addOption(formatOption(['json', 'csv']))
       .option('--out <file>', 'write to a file (atomically) instead of stdout')
       .addOption(csvDialectOption()),
   ).action(async (o: StoreFlags & { from?: string; to?: string; device?: string; nip?: string; format: string; out?: string; csvDialect: 'en' | 'id' }) => {

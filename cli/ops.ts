@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Groups } from './program.js';
 import { UserError } from '../lib/errors.js';
 import { localStamp } from '../lib/local-time.js';
-import { officeOffset, table } from './format.js';
+import { formatOption, officeOffset, table } from './format.js';
 import { hubDataOptions, withHub, type HubFlags } from './open-hub.js';
 
 /** The hub's health store and the regency's UTC offset; works while the hub runs (WAL). */
@@ -23,9 +23,8 @@ export function registerOpsCommands(g: Groups): void {
     g.device
       .command('health')
       .description('Kesehatan kiosk terakhir / latest kiosk health, clock offset and open alerts')
-      .option('--format <f>', 'table|json', 'table'),
+      .addOption(formatOption(['table', 'json'])),
   ).action(async (o: HubFlags & { format: string }) => {
-    if (!['table', 'json'].includes(o.format)) throw new UserError(`--format ${o.format} is not supported`, 'use --format table or json');
     await withHealthStore(o, (s, tz) => {
       const open = s.openAlerts();
       const items = s.devices().map((d) => {
@@ -54,9 +53,8 @@ export function registerOpsCommands(g: Groups): void {
       .description('Peringatan terminal / terminal alerts (open by default)')
       .option('--all', 'also cleared alerts')
       .option('--device <id>', 'one kiosk only')
-      .option('--format <f>', 'table|json', 'table'),
+      .addOption(formatOption(['table', 'json'])),
   ).action(async (o: HubFlags & { all?: boolean; device?: string; format: string }) => {
-    if (!['table', 'json'].includes(o.format)) throw new UserError(`--format ${o.format} is not supported`, 'use --format table or json');
     await withHealthStore(o, (s, tz) => {
       const items = s.listAlerts({ open: !o.all, ...(o.device ? { deviceId: o.device } : {}), limit: 1000 });
       if (o.format === 'json') return void process.stdout.write(JSON.stringify(items, null, 2) + '\n');
@@ -105,7 +103,7 @@ export function registerOpsCommands(g: Groups): void {
     .command('status')
     .description('Status sinkronisasi jam (chrony / timesyncd) / clock synchronisation state')
     .option('--config <file>', 'kiosk config, for its clock settings and data dir (optional)')
-    .option('--format <f>', 'text|json', 'text')
+    .addOption(formatOption(['text', 'json']))
     .action(async (o: { config?: string; format: string }) => {
       const { probeClock } = await import('../kiosk/clock/probe.js');
       const { clockConfigSchema } = await import('../kiosk/clock/config.js');
