@@ -86,7 +86,8 @@ function refuseMissing(config: HubConfig, flags: HubFlags, opts: OpenHubOptions,
     );
   }
   if (opts.create) return;
-  const where = flags.db ? '--db' : flags.data ? '--data' : fromEnv.dbUrl ? 'HADIR_DB_URL' : 'HADIR_DATA_DIR';
+  // the same order as the resolver: a database URL (flag, then env) over a data dir (flag, then env)
+  const where = flags.db ? '--db' : fromEnv.dbUrl ? 'HADIR_DB_URL' : flags.data ? '--data' : 'HADIR_DATA_DIR';
   throw new UserError(
     `tidak ada basis data hub di ${config.dbPath} / no hub database at ${config.dbPath} (from ${where})`,
     'check --data / --db (HADIR_DATA_DIR / HADIR_DB_URL); a new hub is made by `hadir hub` or `hadir import org`',

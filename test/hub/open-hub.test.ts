@@ -43,6 +43,9 @@ describe('openHub', () => {
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toMatch(new RegExp(`no hub database at ${missing} \\(from --db\\)`));
     expect(readdirSync(dir)).toEqual([]);
+    // --data loses to HADIR_DB_URL (a database URL wins over a data dir), and the message says so
+    const fromEnv = await openHub({ data: dir }, {}, { HADIR_DB_URL: `sqlite:${missing}` }).catch((e: unknown) => e);
+    expect((fromEnv as Error).message).toMatch(/no hub database at .*nope\/hub\.db \(from HADIR_DB_URL\)/);
     const hub = await openHub({ db: missing }, { create: true }, {});
     expect(existsSync(missing)).toBe(true);
     expect(await hub.store.listDevices()).toEqual([]);
