@@ -1,5 +1,6 @@
 import type { Groups } from './program.js';
 import { UserError } from '../lib/errors.js';
+import { hubDataOptions, withHub, type HubFlags } from './open-hub.js';
 import { faceConfigSchema, type FaceConfig } from '../kiosk/face/config.js';
 
 /** Commands of the face area: models fetch/verify, enroll face, eval faces/liveness, bench face. */
@@ -108,59 +109,52 @@ export function registerFaceCommands(g: Groups): void {
       out(JSON.stringify({ ...rest, stage_ms_p50: Object.fromEntries(Object.entries(stage_ms).map(([k, v]) => [k, +v!.p50.toFixed(2)])), ...extra }));
     });
 
-  g.enroll
-    .command('face')
-    .description('Daftarkan wajah pegawai dari 3–5 foto / enrol a face from 3–5 photos (crops encrypted at rest)')
-    .option('--nip <nip>', 'NIP of the staff member (must exist: hadir import staff)')
-    .argument('[images...]', '3–10 photos: one person, frontal, well lit; the best 5 by quality and spread are kept')
-    .option('--recompute', 're-compute templates from the stored crops (after a model change); with --nip for one person', false)
-    .option('--list', 'list face enrolments', false)
-    .option('--data <dir>', 'hub data directory (HADIR_DATA_DIR, default ./data)')
-    .option('--db <url>', 'hub database (HADIR_DB_URL; default <data>/hub.db)')
-    .action(async (images: string[], o: { nip?: string; recompute: boolean; list: boolean; data?: string; db?: string }) => {
-      const out = (l: string) => process.stdout.write(`${l}\n`);
-      const { resolveHubConfig } = await import('../hub/config.js');
-      const { openSqlite } = await import('../hub/store/sqlite.js');
-      const { FaceStore, MIN_ENROL, MAX_ENROL } = await import('../hub/biometrics/face-store.js');
-      const hubCfg = resolveHubConfig({ dataDir: o.data, dbUrl: o.db });
-      const { nipSchema } = await import('../protocol/index.js');
-      if (o.nip !== undefined && !nipSchema.safeParse(o.nip).success) throw new UserError(`NIP "${o.nip}" is not valid`, 'use the 18-digit NIP (or the honorer id: letters, digits, . and -)');
-      const db = openSqlite(hubCfg.dbPath);
-      const store = new FaceStore(db, hubCfg.dataDir);
+  hubDataOptions(
+    g.enroll
+      .command('face')
+      .description('Daftarkan wajah pegawai dari 3–5 foto / enrol a face from 3–5 photos (crops encrypted at rest)')
+      .option('--nip <nip>', 'NIP of the staff member (must exist: hadir import staff)')
+      .argument('[images...]', '3–10 photos: one person, frontal, well lit; the best 5 by quality and spread are kept')
+      .option('--recompute', 're-compute templates from the stored crops (after a model change); with --nip for one person', false)
+      .option('--list', 'list face enrolments', false),
+  ).action(async (images: string[], o: HubFlags & { nip?: string; recompute: boolean; list: boolean }) => {
+    const out = (l: string) => process.stdout.write(`${l}\n`);
+    const { FaceStore, MIN_ENROL, MAX_ENROL } = await import('../hub/biometrics/face-store.js');
+    const { nipSchema } = await import('../protocol/index.js');
+    if (o.nip !== undefined && !nipSchema.safeParse(o.nip).success) throw new UserError(`NIP "${o.nip}" is not valid`, 'use the 18-digit NIP (or the honorer id: letters, digits, . and -)');
+    await withHub(o, async ({ db, config }) => {
+      const store = new FaceStore(db, config.dataDir);
+      if (o.list) {
+        for (const r of store.list(null, o.nip ?? null)) out(`${r.nip}  ${r.name}  ${r.opd}  ${r.crops} crops  ${r.models}  ${r.source}  ${r.enrolledAt}`);
+        return;
+      }
+      if (!o.recompute) {
+        if (!o.nip) throw new UserError('--nip is missing', 'hadir enroll face --nip NIP IMAGE…');
+        if (images.length < MIN_ENROL || images.length > 2 * MAX_ENROL) throw new UserError(`${images.length} image(s) given; ${MIN_ENROL}–${2 * MAX_ENROL} are needed`, 'give 3–10 photos of the person (the best 5 are kept): hadir enroll face --nip NIP a.jpg b.jpg c.jpg');
+        store.requireStaff(o.nip);
+      }
+      const { hubFaceEngines } = await import('../hub/biometrics/face-engines.js');
+      const engines = await hubFaceEngines();
       try {
-        if (o.list) {
-          for (const r of store.list(null, o.nip ?? null)) out(`${r.nip}  ${r.name}  ${r.opd}  ${r.crops} crops  ${r.models}  ${r.source}  ${r.enrolledAt}`);
+        if (o.recompute) {
+          const r = await store.recompute(engines, o.nip);
+          out(`Templat dihitung ulang / templates re-computed: ${r.people} orang/people, ${r.crops} crops, models ${r.models.join(', ')}`);
+          out('Kiosk menerima templat baru pada sinkronisasi roster berikutnya / kiosks get them with the next roster sync');
           return;
         }
-        if (!o.recompute) {
-          if (!o.nip) throw new UserError('--nip is missing', 'hadir enroll face --nip NIP IMAGE…');
-          if (images.length < MIN_ENROL || images.length > 2 * MAX_ENROL) throw new UserError(`${images.length} image(s) given; ${MIN_ENROL}–${2 * MAX_ENROL} are needed`, 'give 3–10 photos of the person (the best 5 are kept): hadir enroll face --nip NIP a.jpg b.jpg c.jpg');
-          store.requireStaff(o.nip);
-        }
-        const { hubFaceEngines } = await import('../hub/biometrics/face-engines.js');
-        const engines = await hubFaceEngines();
-        try {
-          if (o.recompute) {
-            const r = await store.recompute(engines, o.nip);
-            out(`Templat dihitung ulang / templates re-computed: ${r.people} orang/people, ${r.crops} crops, models ${r.models.join(', ')}`);
-            out('Kiosk menerima templat baru pada sinkronisasi roster berikutnya / kiosks get them with the next roster sync');
-            return;
-          }
-          const { screenEnrolmentImages } = await import('../hub/biometrics/face-enrol.js');
-          const cands = await screenEnrolmentImages(images, engines[0]!, faceDefaults(), MAX_ENROL);
-          for (const c of cands) out(`  ${c.reason ? 'DITOLAK / rejected' : 'OK'}  ${c.file}${c.reason ? ` — ${c.reason}` : ''}`);
-          const good = cands.filter((c) => c.crop);
-          if (good.length < MIN_ENROL) throw new UserError(`only ${good.length} of ${images.length} images passed the quality checks for NIP ${o.nip}; ${MIN_ENROL} are needed — nothing was stored`, 'replace the rejected photos (reasons above) and run the command again');
-          const r = await store.enrol(o.nip!, good.map((c) => c.crop!), engines, { source: 'cli', by: process.env.USER });
-          out(`Terdaftar / enrolled: NIP ${o.nip}, ${r.crops} gambar wajah (terenkripsi / encrypted), templates for ${r.models.join(', ')}`);
-          out('Kiosk menerima templat pada sinkronisasi roster berikutnya (≤ 60 s bila hub berjalan) / kiosks get the templates with the next roster sync');
-        } finally {
-          for (const e of engines) await e.close();
-        }
+        const { screenEnrolmentImages } = await import('../hub/biometrics/face-enrol.js');
+        const cands = await screenEnrolmentImages(images, engines[0]!, faceDefaults(), MAX_ENROL);
+        for (const c of cands) out(`  ${c.reason ? 'DITOLAK / rejected' : 'OK'}  ${c.file}${c.reason ? ` — ${c.reason}` : ''}`);
+        const good = cands.filter((c) => c.crop);
+        if (good.length < MIN_ENROL) throw new UserError(`only ${good.length} of ${images.length} images passed the quality checks for NIP ${o.nip}; ${MIN_ENROL} are needed — nothing was stored`, 'replace the rejected photos (reasons above) and run the command again');
+        const r = await store.enrol(o.nip!, good.map((c) => c.crop!), engines, { source: 'cli', by: process.env.USER });
+        out(`Terdaftar / enrolled: NIP ${o.nip}, ${r.crops} gambar wajah (terenkripsi / encrypted), templates for ${r.models.join(', ')}`);
+        out('Kiosk menerima templat pada sinkronisasi roster berikutnya (≤ 60 s bila hub berjalan) / kiosks get the templates with the next roster sync');
       } finally {
-        db.close();
+        for (const e of engines) await e.close();
       }
     });
+  });
 
 
   g.eval

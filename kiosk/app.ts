@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { loadPrivateKey, type ComponentState, type Health } from '../protocol/index.js';
 import { UserError } from '../lib/errors.js';
@@ -17,8 +16,9 @@ import { SystemClock, monotonicMs, readBootId } from './core-clock.js';
 import { withinDedupWindow } from './dedup.js';
 import { buildPunch } from './punch.js';
 import { ScreenServer } from './screen/server.js';
+import { APP_VERSION } from '../lib/version.js';
 
-export const APP_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export { APP_VERSION };
 
 export interface KioskAppOptions {
   simulate?: boolean;

@@ -2,6 +2,7 @@ import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../lib/write-atomic.js';
 import type { KioskApp } from './app.js';
+import { APP_VERSION } from '../lib/version.js';
 
 /** What the running kiosk tells its updater (a separate process): `<dataDir>/run-state.json`. */
 export interface RunState {
@@ -71,7 +72,7 @@ export function startsPath(dataDir: string): string {
  */
 export function recordStart(dataDir: string): void {
   try {
-    const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    const version = APP_VERSION;
     const path = startsPath(dataDir);
     let size = 0;
     try {

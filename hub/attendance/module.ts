@@ -2,10 +2,10 @@ import { Hono } from 'hono';
 import { Counter, Gauge } from 'prom-client';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
-import type { HubContext, HubEnv, HubModule, AuthUser } from '../module.js';
-import { UserError, isUserError } from '../../lib/errors.js';
+import type { HubContext, HubEnv, HubModule } from '../module.js';
+import { UserError } from '../../lib/errors.js';
 import { processDirty } from './recompute.js';
-import { addException, decideException, getException, listExceptions, listPendingPunches, reviewPunch, reviewPunchesBulk, type Scope } from './admin.js';
+import { addException, decideException, getException, listExceptions, listPendingPunches, reviewPunch, reviewPunchesBulk } from './admin.js';
 import { noteAudit } from '../audit/http.js';
 import { attendanceReport, lateToday, prepareMonthAsync, tppReport } from '../reports/data.js';
 import { CONTENT_TYPE, renderAttendance, renderTpp, type ReportFormat } from '../reports/index.js';
@@ -14,8 +14,9 @@ import { EXCEPTION_TYPES } from '../tpp/rules.js';
 import { dateSchema } from './time.js';
 import { ATTENDANCE_OPENAPI } from './openapi.js';
 import { validationHook as hook } from '../http/validation.js';
-import { bkpsdmOnly } from '../http/auth.js';
+import { bkpsdmOnly, opdScope } from '../http/auth.js';
 import { endService, endServiceBody, listExits, reinstate, reinstateBody, syncServiceStatus } from '../org/exit.js';
+import { monthSchema } from '../http/schemas.js';
 
 /**
  * Attendance at the hub: reports (JSON/CSV/XLSX/PDF), "late today", leave/duty approval, review
@@ -27,14 +28,7 @@ import { endService, endServiceBody, listExits, reinstate, reinstateBody, syncSe
 const SWEEP_MS = 30_000;
 const DRAIN_DELAY_MS = 1_000;
 
-/** The OPD a request may see: an OPD admin is pinned to theirs; BKPSDM may name one or none. */
-function scopeOf(user: AuthUser, requested?: string | null): Scope {
-  if (user.role === 'bkpsdm') return requested ?? null;
-  if (requested && requested !== user.opdCode) throw new UserError(`you administer OPD ${user.opdCode} only (hanya OPD Anda)`, 'drop the opd parameter or ask BKPSDM', 403);
-  return user.opdCode ?? '__none__';
-}
-
-const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'month must be YYYY-MM');
+const month = monthSchema;
 const reportQuery = z.object({
   month,
   opd: z.string().min(1).optional(),
@@ -50,14 +44,6 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
   const log = ctx.log.child({ module: 'attendance' });
   const api = new Hono<HubEnv>();
   const now = () => new Date().toISOString();
-
-  api.onError((e, c) => {
-    if (isUserError(e)) {
-      const status = e.status >= 400 && e.status < 500 ? e.status : 400;
-      return c.json({ error: e.message }, status as 400);
-    }
-    throw e;
-  });
 
   const send = (format: ReportFormat, body: Buffer, name: string) =>
     new Response(new Uint8Array(body), {
@@ -79,28 +65,28 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
   };
   api.get('/reports/attendance', zValidator('query', reportQuery, hook), async (c) => {
     const q = c.req.valid('query');
-    const opd = scopeOf(c.get('user'), q.opd);
+    const opd = opdScope(c.get('user'), q.opd);
     await prepared(q.month);
     const r = attendanceReport(ctx.db, { month: q.month, opd, today: localToday(ctx.db), now: now() });
     return send(q.format, await renderAttendance(r, q.format, q.csv_dialect), `kehadiran-${q.month}${opd ? `-${opd}` : ''}`);
   });
   api.get('/reports/tpp', zValidator('query', reportQuery, hook), async (c) => {
     const q = c.req.valid('query');
-    const opd = scopeOf(c.get('user'), q.opd);
+    const opd = opdScope(c.get('user'), q.opd);
     await prepared(q.month);
     const r = tppReport(ctx.db, { month: q.month, opd, today: localToday(ctx.db), now: now() });
     return send(q.format, await renderTpp(r, q.format, q.csv_dialect), `tpp-${q.month}${opd ? `-${opd}` : ''}`);
   });
   api.get('/reports/late-today', zValidator('query', z.object({ date: dateSchema.optional(), opd: z.string().optional() }), hook), (c) => {
     const q = c.req.valid('query');
-    return c.json(lateToday(ctx.db, { date: q.date ?? localToday(ctx.db), opd: scopeOf(c.get('user'), q.opd), now: now() }));
+    return c.json(lateToday(ctx.db, { date: q.date ?? localToday(ctx.db), opd: opdScope(c.get('user'), q.opd), now: now() }));
   });
 
   // leave / duty with approval
   const staffOpd = (nip: string) => (ctx.db.prepare('SELECT opd_code FROM staff WHERE nip = ?').pluck().get(nip) as string | undefined) ?? null;
   api.get('/exceptions', zValidator('query', z.object({ status: z.enum(['pending', 'approved', 'rejected']).optional(), month: month.optional(), opd: z.string().optional() }), hook), (c) => {
     const q = c.req.valid('query');
-    return c.json(listExceptions(ctx.db, { status: q.status, month: q.month, scope: scopeOf(c.get('user'), q.opd) }));
+    return c.json(listExceptions(ctx.db, { status: q.status, month: q.month, scope: opdScope(c.get('user'), q.opd) }));
   });
   api.post(
     '/exceptions',
@@ -108,7 +94,7 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
     (c) => {
       const b = c.req.valid('json');
       const user = c.get('user');
-      const e = addException(ctx.db, { ...b, by: user.username, now: now(), scope: scopeOf(user) });
+      const e = addException(ctx.db, { ...b, by: user.username, now: now(), scope: opdScope(user) });
       noteAudit(c, { action: 'leave.request', target: `nip:${e.nip}`, opdCode: staffOpd(e.nip), after: e });
       return c.json(e, 201);
     },
@@ -119,7 +105,7 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
       if (!Number.isInteger(id)) throw new UserError('exception id must be a number', 'see GET /api/v1/exceptions');
       const user = c.get('user');
       const before = getException(ctx.db, id);
-      const e = decideException(ctx.db, { id, approve: action === 'approve', by: user.username, now: now(), scope: scopeOf(user) });
+      const e = decideException(ctx.db, { id, approve: action === 'approve', by: user.username, now: now(), scope: opdScope(user) });
       noteAudit(c, { action: `leave.${action}`, target: `nip:${e.nip}`, opdCode: staffOpd(e.nip), before, after: e });
       processDirty(ctx.db, now());
       return c.json(e);
@@ -127,7 +113,7 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
   }
 
   // review of clock-unverified punches
-  api.get('/punches/pending', (c) => c.json(listPendingPunches(ctx.db, scopeOf(c.get('user'), c.req.query('opd')))));
+  api.get('/punches/pending', (c) => c.json(listPendingPunches(ctx.db, opdScope(c.get('user'), c.req.query('opd')))));
   api.post(
     '/punches/:id/review',
     zValidator('json', z.strictObject({ action: z.enum(['accept', 'reject']), correctedAt: z.string().optional(), useSuggested: z.boolean().optional() }), hook),
@@ -135,7 +121,7 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
       const b = c.req.valid('json');
       const user = c.get('user');
       const before = ctx.db.prepare('SELECT id, nip, captured_at, review_status, review_reason, corrected_at, reviewed_by FROM punches WHERE id = ?').get(c.req.param('id')) as { nip: string } | undefined;
-      reviewPunch(ctx.db, { id: c.req.param('id'), action: b.action, correctedAt: b.correctedAt ?? null, useSuggested: b.useSuggested, by: user.username, now: now(), scope: scopeOf(user) });
+      reviewPunch(ctx.db, { id: c.req.param('id'), action: b.action, correctedAt: b.correctedAt ?? null, useSuggested: b.useSuggested, by: user.username, now: now(), scope: opdScope(user) });
       noteAudit(c, {
         action: `punch.review.${b.action}`, target: `punch:${c.req.param('id')}`, opdCode: before ? staffOpd(before.nip) : null, before,
         after: ctx.db.prepare('SELECT id, nip, captured_at, review_status, corrected_at, reviewed_by FROM punches WHERE id = ?').get(c.req.param('id')),
@@ -154,7 +140,7 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
       const from = new Date(Date.parse(b.from)).toISOString();
       const to = new Date(Date.parse(b.to)).toISOString();
       if (to <= from) throw new UserError('"to" must be after "from" (periode terbalik)', 'swap the dates', 400);
-      const r = reviewPunchesBulk(ctx.db, { deviceId: b.device, from, to, action: b.action, by: user.username, now: now(), scope: scopeOf(user) });
+      const r = reviewPunchesBulk(ctx.db, { deviceId: b.device, from, to, action: b.action, by: user.username, now: now(), scope: opdScope(user) });
       processDirty(ctx.db, now());
       return c.json(r);
     },
@@ -167,7 +153,7 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
   };
   api.get('/staff/exits', zValidator('query', z.object({ opd: z.string().optional(), open: z.enum(['true', 'false']).optional() }), hook), (c) => {
     const q = c.req.valid('query');
-    return c.json(listExits(ctx.db, { opd: scopeOf(c.get('user'), q.opd), open: q.open === 'true' }));
+    return c.json(listExits(ctx.db, { opd: opdScope(c.get('user'), q.opd), open: q.open === 'true' }));
   });
   api.post('/staff/:nip/end', serviceAdmin, zValidator('param', nipParam, hook), zValidator('json', endServiceBody, hook), (c) => {
     const user = c.get('user');

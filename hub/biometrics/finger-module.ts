@@ -9,6 +9,7 @@ import { errorResponse, json } from '../http/openapi.js';
 import { validationHook as hook } from '../http/validation.js';
 import { noteAudit } from '../audit/http.js';
 import { EnrolSessions, NO_SESSION } from './enrol-sessions.js';
+import { httpError } from '../http/errors.js';
 
 /**
  * Fingerprint templates at the hub: stored per employee and finger, uploaded by kiosks in enrolment
@@ -68,8 +69,8 @@ export function createFingerModule(ctx: HubContext): HubModule {
     const body = c.req.valid('json');
     const device = c.get('device');
     const staff = staffOf.get(body.nip);
-    if (!staff) return c.json({ error: `NIP ${body.nip} tidak terdaftar / is not in the staff list — import it first (hadir import staff)` }, 404);
-    if (!staff.active) return c.json({ error: `NIP ${body.nip} tidak aktif / is inactive` }, 409);
+    if (!staff) httpError(404, `NIP ${body.nip} tidak terdaftar / is not in the staff list — import it first (hadir import staff)`);
+    if (!staff.active) httpError(409, `NIP ${body.nip} tidak aktif / is inactive`);
     const template = Buffer.from(body.template, 'base64');
     const sha256 = createHash('sha256').update(template).digest('hex');
     const now = new Date();
@@ -82,7 +83,7 @@ export function createFingerModule(ctx: HubContext): HubModule {
     })();
     if (!session) {
       log.warn({ nip: body.nip, finger: body.finger, deviceId: device.id }, 'finger template refused: no open enrolment session');
-      return c.json({ error: NO_SESSION(body.nip, 'finger', device.id) }, 403);
+      httpError(403, NO_SESSION(body.nip, 'finger', device.id));
     }
     noteAudit(c, {
       action: 'finger.template.upload', target: `nip:${body.nip}`, opdCode: staff.opd_code,
@@ -110,13 +111,13 @@ export function createFingerModule(ctx: HubContext): HubModule {
   api.delete('/finger/templates/:nip/:finger', (c) => {
     const nip = c.req.param('nip');
     const finger = Number(c.req.param('finger'));
-    if (!nipSchema.safeParse(nip).success || !Number.isInteger(finger) || finger < 0 || finger > 10) return c.json({ error: 'nip or finger (0–10) is invalid' }, 400);
+    if (!nipSchema.safeParse(nip).success || !Number.isInteger(finger) || finger < 0 || finger > 10) httpError(400, 'nip or finger (0–10) is invalid');
     const staff = staffOf.get(nip);
-    if (!staff) return c.json({ error: `NIP ${nip} tidak terdaftar / not found` }, 404);
+    if (!staff) httpError(404, `NIP ${nip} tidak terdaftar / not found`);
     scopeOf(c, staff.opd_code); // 403 for another OPD's admin
     const before = prior.get(nip, finger);
     const r = db.prepare('DELETE FROM finger_templates WHERE nip = ? AND finger = ?').run(nip, finger);
-    if (r.changes === 0) return c.json({ error: `no template for NIP ${nip} finger ${finger}` }, 404);
+    if (r.changes === 0) httpError(404, `no template for NIP ${nip} finger ${finger}`);
     noteAudit(c, { action: 'finger.template.delete', target: `nip:${nip}`, opdCode: staff.opd_code, before: { finger, ...before }, after: null });
     log.info({ nip, finger, by: c.get('user').username }, 'finger template deleted');
     bus.emit('roster:changed', {});

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { HubContext, HubEnv, HubModule } from '../module.js';
 import { UserError } from '../../lib/errors.js';
 import { validationHook as hook } from '../http/validation.js';
-import { scopeOf } from '../http/auth.js';
+import { bearerToken, scopeOf } from '../http/auth.js';
 import { LoginLimiter } from '../web/login-limiter.js';
 import { prepareMonthAsync, tppReport, attendanceReport } from '../reports/data.js';
 import { loadRules, readConfig } from '../attendance/store.js';
@@ -13,8 +13,10 @@ import { dateSchema } from '../attendance/time.js';
 import { activate, staffLogin, staffLogout, staffOfToken } from './auth.js';
 import type { OpenApiPaths } from '../http/openapi.js';
 import { zoneName } from '../../lib/local-time.js';
+import { httpError } from '../http/errors.js';
+import { monthSchema } from '../http/schemas.js';
 
-const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'month: YYYY-MM');
+const month = monthSchema;
 
 type StaffEnv = { Variables: { nip: string } };
 
@@ -69,14 +71,14 @@ export function createStaffModule(ctx: HubContext): HubModule {
   // --- the signed-in person's own data
   const me = new Hono<StaffEnv>();
   me.use('*', async (c, next) => {
-    const m = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
-    const nip = m ? staffOfToken(ctx.db, m[1]!, now()) : null;
-    if (!nip) return c.json({ error: 'sesi berakhir, silakan masuk lagi / not signed in or session expired' }, 401);
+    const token = bearerToken(c);
+    const nip = token ? staffOfToken(ctx.db, token, now()) : null;
+    if (!nip) httpError(401, 'sesi berakhir, silakan masuk lagi / not signed in or session expired');
     c.set('nip', nip);
     await next();
   });
   me.post('/logout', (c) => {
-    staffLogout(ctx.db, /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')![1]!);
+    staffLogout(ctx.db, bearerToken(c)!);
     return c.json({ ok: true });
   });
   me.get('/me', (c) => {
@@ -125,7 +127,7 @@ export function createStaffModule(ctx: HubContext): HubModule {
   me.get('/punches/:id/photo', (c) => {
     const row = ctx.db.prepare('SELECT ph.jpeg FROM punch_photos ph JOIN punches p ON p.id = ph.punch_id WHERE ph.punch_id = ? AND p.nip = ?').get(c.req.param('id'), c.get('nip')) as { jpeg: Buffer } | undefined;
     // Someone else's punch and a punch without photo look the same: 404.
-    if (!row) return c.json({ error: 'foto tidak ada / no photo for this punch' }, 404);
+    if (!row) httpError(404, 'foto tidak ada / no photo for this punch');
     return c.body(new Uint8Array(row.jpeg), 200, { 'content-type': 'image/jpeg', 'cache-control': 'private, max-age=3600' });
   });
   me.post('/keberatan', zValidator('json', z.strictObject({ date: dateSchema, reason: z.string().trim().min(10, 'alasan minimal 10 karakter / say why in at least 10 characters').max(1000) }), hook), (c) => {
@@ -152,8 +154,8 @@ export function createStaffModule(ctx: HubContext): HubModule {
     const id = Number(c.req.param('id'));
     const scope = scopeOf(c);
     const k = ctx.db.prepare('SELECT k.status, s.opd_code AS opd FROM keberatan k JOIN staff s ON s.nip = k.nip WHERE k.id = ?').get(id) as { status: string; opd: string } | undefined;
-    if (!k || (scope && k.opd !== scope)) return c.json({ error: `keberatan ${c.req.param('id')} tidak ditemukan / not found` }, 404);
-    if (k.status !== 'pending') return c.json({ error: `keberatan ini sudah diputuskan (${k.status}) / already decided` }, 409);
+    if (!k || (scope && k.opd !== scope)) httpError(404, `keberatan ${c.req.param('id')} tidak ditemukan / not found`);
+    if (k.status !== 'pending') httpError(409, `keberatan ini sudah diputuskan (${k.status}) / already decided`);
     const b = c.req.valid('json');
     ctx.db.prepare('UPDATE keberatan SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ?').run(b.action === 'approve' ? 'approved' : 'rejected', c.get('user').username, now().toISOString(), b.note ?? null, id);
     return c.json({ id, status: b.action === 'approve' ? 'approved' : 'rejected' });
