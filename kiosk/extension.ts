@@ -37,7 +37,7 @@ export interface KioskEvents {
    * A camera frame the face loop analysed, with the chosen face box (frame pixels) and the quality
    * hint code, for the screen's live preview. Emitted only while someone listens.
    */
-  'face:frame': [{ frame: import('./face/image.js').RgbImage; box: [number, number, number, number] | null; hint: string | null }];
+  'face:frame': [{ frame: import('../face/image.js').RgbImage; box: [number, number, number, number] | null; hint: string | null }];
 }
 export type KioskBus = EventEmitter<KioskEvents>;
 

@@ -4,7 +4,7 @@ import type { ComponentState } from '../../protocol/index.js';
 import type { ClockService, ClockStamp } from '../types.js';
 import type { ClockState } from './state.js';
 import { JumpDetector, type ClockJump } from './jump.js';
-import { reconstructTrueTime } from './reconstruct.js';
+import { reconstructTrueTime } from '../../clock/reconstruct.js';
 
 /** Monotonic ms since boot: Node's hrtime is CLOCK_MONOTONIC on Linux, comparable across processes of one boot. */
 export function monotonicMs(): number {

@@ -1,10 +1,10 @@
 import type { Logger } from '../../lib/logger.js';
 import type { KioskBus } from '../extension.js';
-import type { FaceConfig } from './config.js';
-import { decisionFor } from './engines.js';
-import { dot } from './engine.js';
-import { encodeJpeg, type RgbImage } from './image.js';
-import { QUALITY_MESSAGES } from './quality.js';
+import type { FaceConfig } from '../../face/config.js';
+import { decisionFor } from '../../face/engines.js';
+import { dot } from '../../face/engine.js';
+import { encodeJpeg, type RgbImage } from '../../face/image.js';
+import { QUALITY_MESSAGES } from '../../face/quality.js';
 import { FACE_MESSAGES, type FaceSource } from './source.js';
 
 export interface EnrolCapture {

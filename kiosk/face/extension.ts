@@ -1,7 +1,7 @@
 import type { ComponentState } from '../../protocol/index.js';
 import type { KioskContext, KioskEvents, KioskExtension } from '../extension.js';
 import { createCamera, type Camera } from '../camera/index.js';
-import { createEngine } from './engines.js';
+import { createEngine } from '../../face/engines.js';
 import { captureEnrolment, cropsToJpeg } from './enrol-mode.js';
 import { FaceSource } from './source.js';
 

@@ -3,14 +3,14 @@ import type { Logger } from '../../lib/logger.js';
 import type { KioskBus, RosterView } from '../extension.js';
 import type { HealthReporter, Identification, IdentificationSource } from '../types.js';
 import { isCameraError, type Camera } from '../camera/index.js';
-import type { FaceConfig } from './config.js';
-import { MatchConfirmer, judgeClaim, judgeMatch, type DecisionConfig, type FrameVerdict } from './decision.js';
-import { decisionFor } from './engines.js';
-import type { DetectedFace, FaceEngine } from './engine.js';
-import { crop, encodeJpeg, type RgbImage } from './image.js';
-import { TemplateIndex } from './matcher.js';
-import { FacePipeline } from './pipeline.js';
-import { QUALITY_MESSAGES } from './quality.js';
+import type { FaceConfig } from '../../face/config.js';
+import { MatchConfirmer, judgeClaim, judgeMatch, type DecisionConfig, type FrameVerdict } from '../../face/decision.js';
+import { decisionFor } from '../../face/engines.js';
+import type { DetectedFace, FaceEngine } from '../../face/engine.js';
+import { crop, encodeJpeg, type RgbImage } from '../../face/image.js';
+import { TemplateIndex } from '../../face/matcher.js';
+import { FacePipeline } from '../../face/pipeline.js';
+import { QUALITY_MESSAGES } from '../../face/quality.js';
 
 export const FACE_MESSAGES = {
   unknown: { id: 'Wajah tidak dikenali', en: 'Face not recognised' },

@@ -11,9 +11,9 @@ import type { KioskEvents } from '../../kiosk/extension.js';
 import type { FeedbackEvent } from '../../kiosk/types.js';
 import { FaceExtension } from '../../kiosk/face/extension.js';
 import { FaceStore } from '../../hub/biometrics/face-store.js';
-import { FacePipeline } from '../../kiosk/face/pipeline.js';
-import { faceConfigSchema } from '../../kiosk/face/config.js';
-import { decodeImage } from '../../kiosk/face/image.js';
+import { FacePipeline } from '../../face/pipeline.js';
+import { faceConfigSchema } from '../../face/config.js';
+import { decodeImage } from '../../face/image.js';
 import { seedOrg, tmpDir, waitFor } from '../hub/helpers.js';
 import { FACES_DEV, onnxEngine, testModelDir } from './helpers.js';
 
