@@ -11,8 +11,8 @@ import type { KioskBus, KioskContext, KioskEvents, Roster } from '../../kiosk/ex
 import type { FeedbackEvent, HealthReporter, Identification, IdentificationSource } from '../../kiosk/types.js';
 import { fingerConfigSchema } from '../../kiosk/finger/config.js';
 import { FingerExtension } from '../../kiosk/finger/extension.js';
-import { syntheticTemplate } from '../../kiosk/finger/emulator.js';
-import { fingerSeed, sendControl, controlSocketPath, simulatedEnrolTouch } from '../../kiosk/finger/simulator.js';
+import { fingerSeed, syntheticTemplate } from '../../finger/synthetic.js';
+import { sendControl, controlSocketPath, simulatedEnrolTouch } from '../../kiosk/finger/simulator.js';
 import { SensorEmulator } from '../../kiosk/finger/emulator.js';
 import { FingerSource } from '../../kiosk/finger/source.js';
 import { openEmulatedMockPort } from '../../kiosk/finger/transport.js';
