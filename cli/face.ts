@@ -121,7 +121,8 @@ export function registerFaceCommands(g: Groups): void {
       const out = (l: string) => process.stdout.write(`${l}\n`);
       const { resolveHubConfig } = await import('../hub/config.js');
       const { openSqlite } = await import('../hub/store/sqlite.js');
-      const { FaceStore, MIN_ENROL, MAX_ENROL } = await import('../hub/biometrics/face-store.js');
+      const { FaceStore } = await import('../hub/biometrics/face-store.js');
+      const { MIN_ENROL, MAX_ENROL } = await import('../protocol/index.js');
       const hubCfg = resolveHubConfig({ dataDir: o.data, dbUrl: o.db });
       const { nipSchema } = await import('../protocol/index.js');
       if (o.nip !== undefined && !nipSchema.safeParse(o.nip).success) throw new UserError(`NIP "${o.nip}" is not valid`, 'use the 18-digit NIP (or the honorer id: letters, digits, . and -)');

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
-import { loadPrivateKey, type ComponentState, type Health } from '../protocol/index.js';
+import { KIOSK_API, kioskStateReplySchema, loadPrivateKey, type ComponentState, type Health } from '../protocol/index.js';
 import { UserError } from '../lib/errors.js';
 import { childLogger, type Logger } from '../lib/logger.js';
 import type { KioskConfig } from './config.js';
@@ -13,6 +13,7 @@ import { Journal } from './journal.js';
 import { MqttLink } from './link.js';
 import { Publisher } from './publisher.js';
 import { RosterStore } from './roster.js';
+import { HubClient } from './hub-client.js';
 import { SystemClock, monotonicMs, readBootId } from './core-clock.js';
 import { withinDedupWindow } from './dedup.js';
 import { buildPunch } from './punch.js';
@@ -69,6 +70,8 @@ export class KioskApp {
   readonly journal: Journal;
   readonly link: MqttLink;
   readonly roster: RosterStore;
+  /** HTTP to the hub with this device's credentials. */
+  readonly hub: HubClient;
   readonly publisher: Publisher;
   readonly health = new Registry();
   readonly ctx: KioskContext;
@@ -111,11 +114,10 @@ export class KioskApp {
       log: this.log.child({ part: 'mqtt' }),
       bus: this.bus,
     });
+    this.hub = HubClient.forConfig(config);
     this.roster = new RosterStore({
       dataDir: config.dataDir,
-      hubUrl: config.hubUrl,
-      deviceId: config.deviceId,
-      password: config.mqtt.password,
+      hub: this.hub,
       bus: this.bus,
       log: this.log.child({ part: 'roster' }),
     });
@@ -130,6 +132,7 @@ export class KioskApp {
       log: this.log,
       bus: this.bus,
       link: this.link,
+      hub: this.hub,
       roster: this.roster,
       get clock() {
         return app.clock;
@@ -243,22 +246,14 @@ export class KioskApp {
   private async baseJournal(): Promise<void> {
     if (!this.journal.needsBase()) return;
     const { config } = this;
-    const url = new URL('/api/v1/kiosk/state', config.hubUrl).toString();
     let maxSeq: number;
     try {
-      const res = await fetch(url, {
-        headers: { authorization: `Basic ${Buffer.from(`${config.deviceId}:${config.mqtt.password}`).toString('base64')}` },
-        signal: AbortSignal.timeout(this.opts.baseTimeoutMs ?? 5000),
-      });
-      if (!res.ok) throw new Error(`HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
-      const body = (await res.json()) as { deviceId?: unknown; maxSeq?: unknown };
-      if (body.deviceId !== config.deviceId || !Number.isSafeInteger(body.maxSeq) || (body.maxSeq as number) < 0) {
-        throw new Error(`unexpected answer ${JSON.stringify(body).slice(0, 200)}`);
-      }
-      maxSeq = body.maxSeq as number;
+      const state = await this.hub.get(KIOSK_API.state, kioskStateReplySchema, { timeoutMs: this.opts.baseTimeoutMs ?? 5000 });
+      if (state.deviceId !== config.deviceId) throw new Error(`the hub answered for device ${JSON.stringify(state.deviceId)}, not ${config.deviceId}`);
+      maxSeq = state.maxSeq;
     } catch (e) {
       this.log.warn(
-        { url, err: (e as Error).message },
+        { err: (e as Error).message },
         'jurnal kosong, hub tidak terjangkau: mulai dari seq 1; hub bisa menolak punch sebagai seq_conflict (pulihkan dengan `hadir device recover`) / empty journal, hub unreachable: starting at seq 1; the hub may refuse punches as seq_conflict (recover them with `hadir device recover`)',
       );
       return;

@@ -1,19 +1,11 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { z } from 'zod';
-import { generateDeviceKeys } from '../protocol/index.js';
+import { KIOSK_API, enrolReplySchema, generateDeviceKeys, type EnrolRequest } from '../protocol/index.js';
 import { UserError } from '../lib/errors.js';
 import { formatIssues } from '../lib/config-file.js';
 import { writeFileAtomic } from '../lib/write-atomic.js';
 import { kioskConfigSchema, type KioskConfig } from './config.js';
 
-/** What the hub answers on POST /api/v1/enrol. */
-const enrolResponseSchema = z.object({
-  deviceId: z.string(),
-  siteCode: z.string(),
-  hubUrl: z.string(),
-  mqtt: z.object({ url: z.string(), username: z.string(), password: z.string(), prefix: z.string() }),
-});
 
 export interface EnrolOptions {
   hubUrl: string;
@@ -38,13 +30,13 @@ export async function enrolKiosk(o: EnrolOptions): Promise<KioskConfig> {
   }
   if (!existsSync(dirname(o.out) || '.')) throw new UserError(`directory of --out ${o.out} does not exist`, 'create it first (e.g. mkdir -p /etc/hadir)');
   const keys = generateDeviceKeys();
-  const url = new URL('/api/v1/enrol', base).toString();
+  const url = new URL(KIOSK_API.enrol, base).toString();
   let res: Response;
   try {
     res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token: o.token.trim(), publicKeyPem: keys.publicKeyPem }),
+      body: JSON.stringify({ token: o.token.trim(), publicKeyPem: keys.publicKeyPem } satisfies EnrolRequest),
       signal: AbortSignal.timeout(o.timeoutMs ?? 20_000),
     });
   } catch (e) {
@@ -56,7 +48,7 @@ export async function enrolKiosk(o: EnrolOptions): Promise<KioskConfig> {
   if (!res.ok) {
     throw new UserError(`the hub refused enrolment (HTTP ${res.status}): ${body?.error ?? 'no reason given'}`, 'ask the hub admin for a new token (`hadir device add --site …`)');
   }
-  const parsed = enrolResponseSchema.safeParse(body);
+  const parsed = enrolReplySchema.safeParse(body);
   if (!parsed.success) throw new UserError(`the hub's enrolment answer is not understood: ${formatIssues(parsed.error)}`, 'update the kiosk software to the hub version');
   const r = parsed.data;
   const config = kioskConfigSchema.safeParse({

@@ -4,9 +4,7 @@ import { loadBiometricKey, open, seal, type BiometricKey } from './face-crypto.j
 import type { FaceEngine } from '../../face/engine.js';
 import { decodeImage, encodeJpeg, type RgbImage } from '../../face/image.js';
 import { encodeVector } from '../../face/vector.js';
-
-export const MIN_ENROL = 3;
-export const MAX_ENROL = 5;
+import { MAX_ENROL, MIN_ENROL } from '../../protocol/index.js';
 
 interface CropRow {
   id: number;

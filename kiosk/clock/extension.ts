@@ -89,9 +89,8 @@ export class ClockExtension implements KioskExtension {
     const d = await daemon();
     if (d.synced) return d;
     const mono = this.deps.mono ?? monotonicMs;
-    const cfg = this.ctx.config;
     this.hubTime ??= new HubTimeEstimator({
-      exchange: this.deps.hubExchange ?? httpExchange({ hubUrl: cfg.hubUrl, deviceId: cfg.deviceId, password: cfg.mqtt.password }),
+      exchange: this.deps.hubExchange ?? httpExchange(this.ctx.hub),
       now: this.deps.now ?? Date.now,
       mono,
     });

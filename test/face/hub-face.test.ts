@@ -10,7 +10,7 @@ import { FaceStore } from '../../hub/biometrics/face-store.js';
 import { createFaceModule } from '../../hub/biometrics/face-module.js';
 import { loadBiometricKey } from '../../hub/biometrics/face-crypto.js';
 import type { HubContext, KioskEnv } from '../../hub/module.js';
-import type { RosterPerson } from '../../kiosk/extension.js';
+import type { RosterPerson } from '../../protocol/index.js';
 import { FacePipeline } from '../../face/pipeline.js';
 import { faceConfigSchema } from '../../face/config.js';
 import { decodeImage, encodeJpeg } from '../../face/image.js';
