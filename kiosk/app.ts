@@ -5,8 +5,8 @@ import { KIOSK_API, kioskStateReplySchema, loadPrivateKey, type ComponentState, 
 import { UserError } from '../lib/errors.js';
 import { childLogger, type Logger } from '../lib/logger.js';
 import type { KioskConfig } from './config.js';
-import type { HealthRegistry, KioskBus, KioskContext, KioskEvents, KioskExtension } from './extension.js';
-import { extensionFactories } from './extensions.js';
+import type { HealthRegistry, KioskBus, KioskContext, KioskEvents, KioskExtension } from './extension-api.js';
+import { extensionFactories } from './extension-list.js';
 import type { ClockService, Feedback, FeedbackEvent, HealthReporter, Identification, IdentificationSource } from './types.js';
 import { InstanceLock } from './instance-lock.js';
 import { Journal } from './journal.js';
@@ -23,7 +23,7 @@ export const APP_VERSION: string = (JSON.parse(readFileSync(new URL('../package.
 
 export interface KioskAppOptions {
   simulate?: boolean;
-  /** Feature factories to start after the core (default: kiosk/extensions.ts). Tests pass []. */
+  /** Feature factories to start after the core (default: kiosk/extension-list.ts). Tests pass []. */
   extensions?: ((ctx: KioskContext) => KioskExtension)[];
   /** Serve the local screen page (default true). */
   screen?: boolean;

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GENESIS_HASH, punchHash, type Punch } from '../protocol/index.js';
-import type { JournalStats } from './extension.js';
+import type { JournalStats } from './extension-api.js';
 
 /**
  * The kiosk's punch journal: one SQLite file (WAL, synchronous=FULL), so a punch is on disk

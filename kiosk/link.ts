@@ -1,7 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { Topics, type ComponentState, type Status, type TopicKind } from '../protocol/index.js';
 import type { Logger } from '../lib/logger.js';
-import type { KioskBus, KioskLink } from './extension.js';
+import type { KioskBus, KioskLink } from './extension-api.js';
 import type { HealthReporter } from './types.js';
 
 export interface LinkOptions {

@@ -1,6 +1,6 @@
 import { ackSchema, decodePayload } from '../protocol/index.js';
 import type { Logger } from '../lib/logger.js';
-import type { KioskBus } from './extension.js';
+import type { KioskBus } from './extension-api.js';
 import type { Journal } from './journal.js';
 
 /** What the publisher needs from the MQTT link (kiosk/link.ts MqttLink). */

@@ -4,7 +4,7 @@ import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { KIOSK_API, configSchema, decodePayload, rosterReplySchema, type ComponentState, type Roster, type RosterPerson } from '../protocol/index.js';
 import type { Logger } from '../lib/logger.js';
-import type { KioskBus, RosterView } from './extension.js';
+import type { KioskBus, RosterView } from './extension-api.js';
 import type { HubClient } from './hub-client.js';
 import type { HealthReporter } from './types.js';
 

@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KioskContext, KioskEvents, KioskExtension } from '../extension.js';
+import type { KioskContext, KioskEvents, KioskExtension } from '../extension-api.js';
 import type { ClockConfig } from './config.js';
 import { HubTimeEstimator, httpExchange } from './hub-time.js';
 import { probeClock } from './probe.js';

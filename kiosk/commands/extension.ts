@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { cmdSchema, decodePayload, type Cmd, type CmdResult } from '../../protocol/index.js';
 import { formatIssues } from '../../lib/config-file.js';
-import type { KioskContext, KioskEvents, KioskExtension } from '../extension.js';
+import type { KioskContext, KioskEvents, KioskExtension } from '../extension-api.js';
 import { TrustedClock } from '../clock/service.js';
 
 const MAX_CMD_BYTES = 64 * 1024;

@@ -1,5 +1,5 @@
 import type { Logger } from '../../lib/logger.js';
-import type { KioskBus } from '../extension.js';
+import type { KioskBus } from '../extension-api.js';
 import type { FaceConfig } from '../../face/config.js';
 import { decisionFor } from '../../face/engines.js';
 import { dot } from '../../face/engine.js';

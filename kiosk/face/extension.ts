@@ -1,5 +1,5 @@
 import { KIOSK_API, faceUploadReplySchema, type ComponentState, type FaceUpload } from '../../protocol/index.js';
-import type { KioskContext, KioskEvents, KioskExtension } from '../extension.js';
+import type { KioskContext, KioskEvents, KioskExtension } from '../extension-api.js';
 import { createCamera, type Camera } from '../camera/index.js';
 import { createEngine } from '../../face/engines.js';
 import { captureEnrolment, cropsToJpeg } from './enrol-mode.js';

@@ -1,6 +1,6 @@
 import type { ComponentState } from '../../protocol/index.js';
 import type { Logger } from '../../lib/logger.js';
-import type { KioskBus, RosterView } from '../extension.js';
+import type { KioskBus, RosterView } from '../extension-api.js';
 import type { HealthReporter, Identification, IdentificationSource } from '../types.js';
 import { isCameraError, type Camera } from '../camera/index.js';
 import type { FaceConfig } from '../../face/config.js';

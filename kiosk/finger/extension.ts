@@ -1,5 +1,5 @@
 import { KIOSK_API, fingerUploadReplySchema, type ComponentState, type FingerUpload } from '../../protocol/index.js';
-import type { KioskContext, KioskEvents, KioskExtension } from '../extension.js';
+import type { KioskContext, KioskEvents, KioskExtension } from '../extension-api.js';
 import { FingerSource } from './source.js';
 import { SimulatedSensor, controlSocketPath, simulatedSensors } from './simulator.js';
 import { openSerial } from './transport.js';

@@ -1,6 +1,6 @@
 import type { ComponentState } from '../../protocol/index.js';
 import type { Logger } from '../../lib/logger.js';
-import type { KioskBus, RosterView } from '../extension.js';
+import type { KioskBus, RosterView } from '../extension-api.js';
 import type { Identification, IdentificationSource } from '../types.js';
 import type { FingerConfig } from './config.js';
 import { FingerSensor, type SerialLike } from './driver.js';

@@ -1,7 +1,7 @@
 import type { ComponentState, Health } from '../../protocol/index.js';
 import { healthSchema } from '../../protocol/index.js';
 import { formatIssues } from '../../lib/config-file.js';
-import type { KioskContext, KioskExtension } from '../extension.js';
+import type { KioskContext, KioskExtension } from '../extension-api.js';
 import { execRunner, type CommandRunner } from '../clock/probe.js';
 import { TrustedClock } from '../clock/service.js';
 import { createHash } from 'node:crypto';

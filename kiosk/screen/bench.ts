@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { KioskBus } from '../extension.js';
+import type { KioskBus } from '../extension-api.js';
 import type { FaceConfig } from '../../face/config.js';
 import type { FaceEngine } from '../../face/engine.js';
 import type { RgbImage } from '../../face/image.js';

@@ -1,4 +1,4 @@
-import type { KioskBus } from '../extension.js';
+import type { KioskBus } from '../extension-api.js';
 import type { RgbImage } from '../../face/image.js';
 import { QUALITY_MESSAGES, type QualityCode } from '../../face/quality.js';
 

@@ -4,7 +4,7 @@ import { stream as honoStream, streamSSE } from 'hono/streaming';
 import { serve, type ServerType } from '@hono/node-server';
 import { isErrno, UserError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
-import type { KioskBus, KioskEvents } from '../extension.js';
+import type { KioskBus, KioskEvents } from '../extension-api.js';
 import { nipSchema } from '../../protocol/index.js';
 import type { Feedback, FeedbackEvent } from '../types.js';
 import { componentName, describe, type ScreenEvent, type ScreenView } from './view.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { chromium, type Browser } from 'playwright-core';
 import { rootLogger } from '../../lib/logger.js';
 import { ScreenServer } from '../../kiosk/screen/server.js';
-import type { KioskBus, KioskContext } from '../../kiosk/extension.js';
+import type { KioskBus, KioskContext } from '../../kiosk/extension-api.js';
 import { FacePipeline } from '../../face/pipeline.js';
 import { faceConfigSchema } from '../../face/config.js';
 import { facePhoto } from '../../kiosk/face/source.js';

@@ -18,7 +18,7 @@ import { FaceSource } from '../../kiosk/face/source.js';
 import { DirCamera } from '../../kiosk/camera/dir.js';
 import { OnnxFaceEngine } from '../../face/onnx-engine.js';
 import { ScreenServer } from '../../kiosk/screen/server.js';
-import type { KioskBus, RosterView } from '../../kiosk/extension.js';
+import type { KioskBus, RosterView } from '../../kiosk/extension-api.js';
 import type { Roster, RosterPerson } from '../../protocol/index.js';
 import type { FeedbackEvent, Identification } from '../../kiosk/types.js';
 import { childLogger } from '../../lib/logger.js';

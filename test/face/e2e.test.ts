@@ -7,7 +7,7 @@ import { registerDevice, enrolDevice } from '../../hub/devices/registry.js';
 import { EnrolSessions } from '../../hub/biometrics/enrol-sessions.js';
 import { KioskApp } from '../../kiosk/app.js';
 import { kioskConfigSchema } from '../../kiosk/config.js';
-import type { KioskEvents } from '../../kiosk/extension.js';
+import type { KioskEvents } from '../../kiosk/extension-api.js';
 import type { FeedbackEvent } from '../../kiosk/types.js';
 import { FaceExtension } from '../../kiosk/face/extension.js';
 import { FaceStore } from '../../hub/biometrics/face-store.js';

@@ -8,7 +8,7 @@ import { faceConfigSchema } from '../../face/config.js';
 import { FacePipeline } from '../../face/pipeline.js';
 import { decodeImage } from '../../face/image.js';
 import { encodeVector } from '../../face/vector.js';
-import type { KioskBus, RosterView } from '../../kiosk/extension.js';
+import type { KioskBus, RosterView } from '../../kiosk/extension-api.js';
 import type { Roster, RosterPerson } from '../../protocol/index.js';
 import type { FeedbackEvent, Identification } from '../../kiosk/types.js';
 import { childLogger } from '../../lib/logger.js';

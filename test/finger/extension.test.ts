@@ -8,7 +8,7 @@ import { symlinkSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { rootLogger } from '../../lib/logger.js';
 import { generateDeviceKeys, type ComponentState, type Roster } from '../../protocol/index.js';
-import type { KioskBus, KioskContext, KioskEvents, KioskLink } from '../../kiosk/extension.js';
+import type { KioskBus, KioskContext, KioskEvents, KioskLink } from '../../kiosk/extension-api.js';
 import type { FeedbackEvent, HealthReporter, Identification, IdentificationSource } from '../../kiosk/types.js';
 import { kioskConfigSchema } from '../../kiosk/config.js';
 import { HubClient } from '../../kiosk/hub-client.js';

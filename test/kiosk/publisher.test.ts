@@ -6,7 +6,7 @@ import { Journal } from '../../kiosk/journal.js';
 import { MqttLink } from '../../kiosk/link.js';
 import { Publisher } from '../../kiosk/publisher.js';
 import { buildPunch } from '../../kiosk/punch.js';
-import type { KioskBus } from '../../kiosk/extension.js';
+import type { KioskBus } from '../../kiosk/extension-api.js';
 import { SystemClock } from '../../kiosk/core-clock.js';
 import { randomPrefix, startBroker, startResponder, testConfig, tmpDir, waitFor } from './helpers.js';
 
