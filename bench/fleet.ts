@@ -8,7 +8,7 @@ import { MqttLink } from '../kiosk/link.js';
 import { Publisher, type PunchLink } from '../kiosk/publisher.js';
 import { buildPunch } from '../kiosk/punch.js';
 import { SystemClock } from '../kiosk/core-clock.js';
-import type { KioskBus } from '../kiosk/extension.js';
+import type { KioskBus } from '../kiosk/extension-api.js';
 
 /** One simulated kiosk: its enrolment (as `hadir device add --kiosk-config` writes it). */
 export interface FleetKioskSpec {
