@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { Logger } from '../lib/logger.js';
+import type { Clock } from '../lib/clock.js';
 import type { ComponentState, Health, Roster, RosterPerson, TopicKind } from '../protocol/index.js';
 import type { HubClient } from './hub-client.js';
 import type { ClockService, Feedback, FeedbackEvent, HealthReporter, Identification, IdentificationSource } from './types.js';
@@ -79,6 +80,8 @@ export interface KioskContext {
   link: KioskLink;
   /** HTTP to the hub with this device's credentials (protocol/kiosk-api.ts is the contract). */
   hub: HubClient;
+  /** The wall clock (ms since the epoch) for everything a feature stamps or times; tests inject it. */
+  now: Clock;
   roster: RosterView;
   clock: ClockService;
   health: HealthRegistry;

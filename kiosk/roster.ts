@@ -4,6 +4,7 @@ import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { KIOSK_API, configSchema, decodePayload, rosterReplySchema, type ComponentState, type Roster, type RosterPerson } from '../protocol/index.js';
 import type { Logger } from '../lib/logger.js';
+import { iso, type Clock } from '../lib/clock.js';
 import type { KioskBus, RosterView } from './extension-api.js';
 import type { HubClient } from './hub-client.js';
 import type { HealthReporter } from './types.js';
@@ -11,6 +12,7 @@ import type { HealthReporter } from './types.js';
 export interface RosterOptions {
   dataDir: string;
   hub: HubClient;
+  now: Clock;
   bus: KioskBus;
   log: Logger;
 }
@@ -78,7 +80,7 @@ export class RosterStore implements RosterView, HealthReporter {
     const { o } = this;
     try {
       const reply = await o.hub.get(KIOSK_API.roster, rosterReplySchema);
-      const roster: Roster = { ...(reply as Omit<Roster, 'fetchedAt'>), fetchedAt: new Date().toISOString() };
+      const roster: Roster = { ...(reply as Omit<Roster, 'fetchedAt'>), fetchedAt: iso(o.now) };
       const changed = roster.version !== this.current()?.version;
       this.db.data = { roster };
       await this.db.write();

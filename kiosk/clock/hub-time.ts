@@ -1,5 +1,6 @@
 import { KIOSK_API, hubTimeReplySchema } from '../../protocol/index.js';
 import type { HubClient } from '../hub-client.js';
+import type { Clock } from '../../lib/clock.js';
 
 /**
  * Time from the hub over the HTTPS/HTTP connection the kiosk already has, for networks that block
@@ -26,7 +27,7 @@ export interface HubTimeDeps {
   /** One exchange: returns the hub's receive and transmit times (ms since epoch). */
   exchange: () => Promise<{ t2: number; t3: number }>;
   /** The kiosk's wall clock (the seam a test offsets by hours). */
-  now: () => number;
+  now: Clock;
   mono: () => number;
 }
 

@@ -62,6 +62,7 @@ export class FaceExtension implements KioskExtension {
       roster: ctx.roster,
       bus: ctx.bus,
       log: ctx.log.child({ part: 'face' }),
+      now: ctx.now,
     });
     ctx.health.register(this.source.cameraHealth);
     ctx.addSource(this.source);
@@ -82,7 +83,7 @@ export class FaceExtension implements KioskExtension {
     if (this.enrolling) return result(false, 'pendaftaran lain sedang berjalan / another enrolment is running');
     this.enrolling = true;
     try {
-      const cap = await captureEnrolment(this.source, ctx.config.face, ctx.bus, ctx.log, { nip: req.nip });
+      const cap = await captureEnrolment(this.source, ctx.config.face, ctx.bus, ctx.log, { nip: req.nip, now: ctx.now });
       const crops = await cropsToJpeg(cap.crops);
       const stored = await ctx.hub.post(KIOSK_API.faceEnrol, { nip: req.nip, crops } satisfies FaceUpload, faceUploadReplySchema, { timeoutMs: 30_000 });
       ctx.bus.emit('feedback', { kind: 'hint', message: `Pendaftaran wajah NIP ${req.nip} selesai / face enrolment done` });

@@ -57,6 +57,7 @@ export class FingerExtension implements KioskExtension {
       bus: ctx.bus,
       log,
       dataDir: ctx.dataDir,
+      now: ctx.now,
       upload: async (t) => void (await ctx.hub.post(KIOSK_API.fingerTemplates, t satisfies FingerUpload, fingerUploadReplySchema)),
     });
     ctx.bus.on('roster:updated', this.onRoster);

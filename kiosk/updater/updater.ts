@@ -14,6 +14,7 @@ import { Journal } from '../journal.js';
 import { runStatePath, startsSince, type RunState } from '../run-state.js';
 import { ReleaseDirs, carryModels, linkNodeModules } from './releases.js';
 import { alive, type KioskSupervisor } from './supervisor.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
 
 /**
  * The kiosk's updater: its own process (hadir-updater.service), never the kiosk itself, so a
@@ -52,7 +53,7 @@ export interface UpdaterDeps {
   supervisor: KioskSupervisor;
   log: Logger;
   arch?: ReleaseArch;
-  now?: () => number;
+  now?: Clock;
   /**
    * Called after each durable step ('downloaded', 'staged', 'promoted', 'switching', 'switched',
    * 'restarted'): the power-cut test holds the updater there and kills it with the kiosk.
@@ -75,7 +76,7 @@ export class Updater {
   private readonly statePath: string;
   private readonly downloads: string;
   private readonly arch: ReleaseArch;
-  private readonly now: () => number;
+  private readonly now: Clock;
   private readonly hub: HubClient;
 
   constructor(private readonly d: UpdaterDeps) {
@@ -85,7 +86,7 @@ export class Updater {
     this.statePath = join(this.cfg.stateDir, 'updater-state.json');
     this.downloads = join(this.cfg.stateDir, 'downloads');
     this.arch = d.arch ?? (process.arch as ReleaseArch);
-    this.now = d.now ?? Date.now;
+    this.now = d.now ?? systemClock;
     mkdirSync(this.downloads, { recursive: true });
   }
 

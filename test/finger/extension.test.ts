@@ -83,6 +83,7 @@ async function kiosk(opts: { hubUrl?: string; capacity?: number; simulate?: bool
     bus,
     link,
     hub: HubClient.forConfig(config),
+    now: Date.now,
     roster: { current: () => roster, byNip: (n: string) => roster.people.find((p) => p.nip === n), refresh: async () => roster },
     clock: new SystemClock(),
     health: { register: (r: HealthReporter) => reporters.set(r.component, r), components: () => Object.fromEntries([...reporters].map(([k, r]) => [k, r.state()])) },
