@@ -105,7 +105,7 @@ describe('journal', () => {
     const dir = tmpDir('journal-2w');
     Journal.open(dir).close();
     const writer = (tag: string) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'journal-writer.ts'), dir, '300', tag], { cwd: join(import.meta.dirname, '../..'), stdio: ['pipe', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'journal-writer.ts'), dir, '300', tag, tag === 'a' ? 'b' : 'a'], { cwd: join(import.meta.dirname, '../..'), stdio: ['pipe', 'pipe', 'inherit'] });
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       const ready = new Promise<void>((r) => child.stdout.on('data', () => out.startsWith('ready\n') && r()));
@@ -115,19 +115,22 @@ describe('journal', () => {
     const ws = [writer('a'), writer('b')];
     await Promise.all(ws.map((w) => w.ready));
     for (const w of ws) w.go();
-    expect(await Promise.all(ws.map((w) => w.done))).toEqual(['300', '300']);
+    const counts = (await Promise.all(ws.map((w) => w.done))).map(Number);
+    for (const n of counts) expect(n).toBeGreaterThanOrEqual(300);
+    const total = counts[0]! + counts[1]!;
     const j = Journal.open(dir);
     const rows = j.rows();
     j.close();
-    expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
+    expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     let prev = GENESIS_HASH;
     for (const r of rows) {
       expect(r.punch.prevHash).toBe(prev);
       prev = punchHash(r.punch);
     }
-    // Both really wrote while the other did (interleaved rows), not one after the other.
+    // Both really wrote while the other did: each has a punch after one of the other's.
     const tags = rows.map((r) => r.nip[0]).join('');
-    expect(tags).not.toMatch(/^(a{300}b{300}|b{300}a{300})$/);
+    expect(tags).toMatch(/ab/);
+    expect(tags).toMatch(/ba/);
   }, 60_000);
 
   it('a failed build rolls back: no seq is consumed', () => {

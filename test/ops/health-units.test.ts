@@ -82,6 +82,7 @@ describe('kiosk remote commands (unit)', () => {
     let handler: (b: Buffer) => void = () => {};
     const ctx = {
       deviceId: 'k-1',
+      now: Date.now,
       log: { info() {}, warn() {} },
       bus: new EventEmitter(),
       link: { connected: true, async publish(_k: string, p: unknown) { published.push(p as CmdResult); }, subscribe(_k: string, h: (b: Buffer) => void) { handler = h; } },
