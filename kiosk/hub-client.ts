@@ -28,8 +28,9 @@ export class HubError extends Error {
 
 export interface HubClientOptions {
   hubUrl: string;
-  deviceId: string;
-  password: string;
+  /** The device's credentials; absent only before enrolment (`POST /api/v1/enrol`). */
+  deviceId?: string;
+  password?: string;
   /** Default timeout of a request (ms); each call may set its own. */
   timeoutMs?: number;
 }
@@ -49,10 +50,10 @@ export interface HubRequest {
 const DEFAULT_TIMEOUT_MS = 15_000;
 
 export class HubClient {
-  private readonly authorization: string;
+  private readonly authorization: string | null;
 
   constructor(private readonly o: HubClientOptions) {
-    this.authorization = `Basic ${Buffer.from(`${o.deviceId}:${o.password}`).toString('base64')}`;
+    this.authorization = o.deviceId !== undefined && o.password !== undefined ? `Basic ${Buffer.from(`${o.deviceId}:${o.password}`).toString('base64')}` : null;
   }
 
   static forConfig(config: Pick<KioskConfig, 'hubUrl' | 'deviceId'> & { mqtt: { password: string } }, timeoutMs?: number): HubClient {
@@ -74,7 +75,7 @@ export class HubClient {
   async request(path: string, r: HubRequest = {}): Promise<Response> {
     const method = r.method ?? (r.body === undefined ? 'GET' : 'POST');
     const headers: Record<string, string> = { ...r.headers };
-    if (r.auth !== false) headers.authorization = this.authorization;
+    if (r.auth !== false && this.authorization) headers.authorization = this.authorization;
     if (r.body !== undefined) headers['content-type'] = 'application/json';
     const timeoutMs = r.timeoutMs === undefined ? (this.o.timeoutMs ?? DEFAULT_TIMEOUT_MS) : r.timeoutMs;
     const signals = [r.signal, timeoutMs === null ? undefined : AbortSignal.timeout(timeoutMs)].filter((s): s is AbortSignal => !!s);
@@ -108,7 +109,8 @@ export class HubClient {
       throw new HubError(`hub tidak dapat dihubungi / hub not reachable: ${what}: ${causeOf(e)}`, 'unreachable', null, causeOf(e));
     });
     if (!res.ok) {
-      throw new HubError(`hub menolak / hub refused ${what} (HTTP ${res.status}): ${errorText(text)}`, 'refused', res.status, errorText(text));
+      const reason = errorText(text);
+      throw new HubError(`hub menolak / hub refused ${what} (HTTP ${res.status}): ${reason || 'no reason given'}`, 'refused', res.status, reason);
     }
     let body: unknown;
     try {
@@ -125,15 +127,14 @@ export class HubClient {
   }
 }
 
-/** The hub's `{error}` line when it sent one, else the start of the body. */
+/** The hub's `{error}` line when it sent one, the start of a body that is not JSON, else ''. */
 function errorText(text: string): string {
   try {
-    const b = JSON.parse(text) as { error?: unknown };
-    if (typeof b.error === 'string') return b.error.slice(0, 200);
+    const b = JSON.parse(text) as { error?: unknown } | null;
+    return typeof b?.error === 'string' ? b.error.slice(0, 200) : '';
   } catch {
-    // not JSON: the text itself
+    return text.slice(0, 200);
   }
-  return text.slice(0, 200);
 }
 
 /** The useful part of a fetch failure: undici hides ECONNREFUSED & co. in `cause`. */
