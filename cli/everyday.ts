@@ -26,9 +26,9 @@ export function registerEverydayCommands(g: Groups): void {
       const width = Number(o.width);
       const frames = Math.max(10, parseInt(o.frames, 10) || 60);
       if (!(fps > 0 && fps <= 30)) throw new UserError(`--fps ${o.fps} must be 1–30`, 'use e.g. --fps 5');
-      const b = await import('../kiosk/face/bench.js');
-      const { faceConfigSchema } = await import('../kiosk/face/config.js');
-      const { OnnxFaceEngine } = await import('../kiosk/face/onnx-engine.js');
+      const b = await import('../face/bench.js');
+      const { faceConfigSchema } = await import('../face/config.js');
+      const { OnnxFaceEngine } = await import('../face/onnx-engine.js');
       const { benchPreview } = await import('../kiosk/screen/bench.js');
       const cfg = faceConfigSchema.parse({});
       const engine = await OnnxFaceEngine.create({ threads: cfg.threads, detectMaxSide: cfg.detectMaxSide });

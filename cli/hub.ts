@@ -337,7 +337,7 @@ export function registerHubCommands(g: Groups): void {
     .option('--staff <n>', 'staff of the regency for --peak', '3400')
     .option('--peak-seconds <n>', 'how long --peak runs at that rate', '60')
     .action(async (o: { devices: string; punches: string; backlog: string; mqttUrl?: string; verifyWorkers?: string; window?: string; storm?: boolean; peak?: boolean; staff: string; peakSeconds: string }) => {
-      const { runIngestBench } = await import('../hub/bench/ingest-bench.js');
+      const { runIngestBench } = await import('../bench/ingest-bench.js');
       const n = (flag: string, v: string | undefined, min: number) => {
         if (v === undefined) return undefined;
         const x = Number(v);

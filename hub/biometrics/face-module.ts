@@ -1,17 +1,17 @@
 import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
-import { nipSchema } from '../../protocol/index.js';
+import { faceUploadSchema, nipSchema } from '../../protocol/index.js';
 import { isUserError } from '../../lib/errors.js';
 import type { HubContext, HubEnv, HubModule, KioskEnv } from '../module.js';
 import { scopeOf } from '../http/auth.js';
 import { errorResponse, json } from '../http/openapi.js';
-import type { FaceEngine } from '../../kiosk/face/engine.js';
-import { CANONICAL_SIZE } from '../../kiosk/face/align.js';
-import { decodeImage, type RgbImage } from '../../kiosk/face/image.js';
-import { postGate } from '../../kiosk/face/quality.js';
-import { faceConfigSchema } from '../../kiosk/face/config.js';
-import { FaceStore, MAX_ENROL, MIN_ENROL } from './face-store.js';
+import type { FaceEngine } from '../../face/engine.js';
+import { CANONICAL_SIZE } from '../../face/align.js';
+import { decodeImage, type RgbImage } from '../../face/image.js';
+import { postGate } from '../../face/quality.js';
+import { faceConfigSchema } from '../../face/config.js';
+import { FaceStore } from './face-store.js';
 import { hubFaceEngines } from './face-engines.js';
 import { validationHook as hook } from '../http/validation.js';
 import { noteAudit } from '../audit/http.js';
@@ -24,11 +24,6 @@ import { httpError } from '../http/errors.js';
  * Routes: kiosk `POST /api/v1/kiosk/face/enrol` (crops captured in kiosk enrolment mode);
  * admin `GET /api/v1/face/enrolments`, `DELETE /api/v1/face/enrolments/{nip}`.
  */
-export const faceUploadSchema = z.strictObject({
-  nip: nipSchema,
-  /** Canonical aligned crops (160x160) as base64 JPEG. */
-  crops: z.array(z.base64().max(200_000)).min(MIN_ENROL).max(MAX_ENROL),
-});
 
 const listQuerySchema = z.strictObject({ nip: nipSchema.optional(), opd: z.string().optional() });
 

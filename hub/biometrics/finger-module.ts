@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
-import { nipSchema } from '../../protocol/index.js';
+import { fingerUploadSchema, nipSchema } from '../../protocol/index.js';
 import type { HubContext, HubEnv, HubModule, KioskEnv } from '../module.js';
 import { scopeOf } from '../http/auth.js';
 import { errorResponse, json } from '../http/openapi.js';
@@ -18,20 +18,6 @@ import { httpError } from '../http/errors.js';
  * `DELETE /api/v1/finger/templates/{nip}/{finger}` (OPD admins: their own OPD only).
  */
 
-/** Character files of R30x/AS608 are 512 bytes, R503 up to 1536; anything outside is not a template. */
-const MIN_TEMPLATE = 256;
-const MAX_TEMPLATE = 4096;
-
-export const fingerUploadSchema = z.strictObject({
-  nip: nipSchema,
-  finger: z.number().int().min(0).max(10),
-  template: z
-    .base64()
-    .refine((s) => {
-      const n = Buffer.from(s, 'base64').length;
-      return n >= MIN_TEMPLATE && n <= MAX_TEMPLATE;
-    }, `template must decode to ${MIN_TEMPLATE}–${MAX_TEMPLATE} bytes`),
-});
 
 const listQuerySchema = z.strictObject({ nip: nipSchema.optional(), opd: z.string().optional() });
 

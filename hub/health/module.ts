@@ -7,7 +7,7 @@ import type { HubContext, HubEnv, HubModule } from '../module.js';
 import { opdScope } from '../http/auth.js';
 import { httpError } from '../http/errors.js';
 import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';
-import { pickReference, reconstructTrueTime, type SyncedReference } from '../../kiosk/clock/reconstruct.js';
+import { pickReference, reconstructTrueTime, type SyncedReference } from '../../clock/reconstruct.js';
 import { alertRulesSchema, estimateOffsetMs, evaluateAlerts, type AlertKind, type DeviceHealthView } from './rules.js';
 import { HealthStore, type CommandRow } from './store.js';
 import { validationHook as hook } from '../http/validation.js';

@@ -1,4 +1,4 @@
-import { mulberry32 } from '../../lib/random.js';
+import { mulberry32 } from '../lib/random.js';
 
 /** Small statistics for `hadir eval faces`. Pure. */
 
