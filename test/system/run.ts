@@ -68,7 +68,7 @@ const sha = (...parts: (string | Buffer)[]) => {
   return h.digest('hex').slice(0, 16);
 };
 
-const APP_PARTS = ['bin', 'cli', 'lib', 'protocol', 'kiosk', 'hub', 'models', 'provisioning', 'systemd', 'package.json', 'package-lock.json'];
+const APP_PARTS = ['bin', 'cli', 'lib', 'protocol', 'face', 'clock', 'finger', 'bench', 'kiosk', 'hub', 'models', 'provisioning', 'systemd', 'package.json', 'package-lock.json'];
 
 /** The arm64 offline mirror of the committed app (HEAD), cached by what goes into it. */
 function buildMirror(): { dir: string; built: boolean; seconds: number } {
