@@ -185,6 +185,8 @@ if [ "$APP" -eq 1 ]; then
   step "Aplikasi / app (git HEAD + npm ci --omit=dev${ARCH:+, $ARCH})"
   stage="$(mktemp -d)"
   trap 'rm -rf "$stage"' EXIT
+  chmod 0755 "$stage" # it becomes "./" of the tarball: the kiosk user must be able to enter its release
+
   (cd "$SRC_DIR" && git archive --format=tar HEAD) | tar -xf - -C "$stage"
   if [ "$CROSS" -eq 1 ]; then
     # node_modules depend only on the lock file and this build: kept in the cache between runs.

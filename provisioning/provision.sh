@@ -269,7 +269,10 @@ else
         done ;;
     tar:*)
       mkdir -p "$REL.new"
-      tar -xzf "${app_src#tar:}" -C "$REL.new" ;;
+      tar -xzf "${app_src#tar:}" -C "$REL.new"
+      # tar as root keeps the archive's modes, "./" included (0700 when packed from a mktemp -d):
+      # the kiosk runs as hadir and must read, and chdir into, its release.
+      chmod -R u+rwX,go+rX,go-w "$REL.new" ;;
     git:*)
       mkdir -p "$REL.new"
       (cd "$SRC_DIR" && git archive --format=tar HEAD) | tar -xf - -C "$REL.new"

@@ -218,6 +218,29 @@ describe.skipIf(!canRun)('provision.sh --root into a temp root against a real hu
     expect(lstatSync(join(root, 'etc/systemd/system/multi-user.target.wants/hadir-updater.service')).isSymbolicLink()).toBe(true);
   });
 
+  it('a release unpacked from the mirror\'s app tarball is readable by the kiosk user even when the tarball\'s top dir is 0700 (found on the arm64 VM: systemd failed at CHDIR)', async () => {
+    // make-mirror packs the app from a mktemp -d folder: "./" in the tarball is 0700, and tar as root keeps it.
+    const stage = mkdtempSync(join(tmpdir(), 'hadir-appstage-'));
+    tmp.push(stage);
+    expect(statSync(stage).mode & 0o777).toBe(0o700);
+    const app = args[args.indexOf('--app-dir') + 1]!;
+    cpSync(app, stage, { recursive: true, verbatimSymlinks: true });
+    chmodSync(stage, 0o700);
+    mkdirSync(join(mirror, 'app'), { recursive: true });
+    const tarball = join(mirror, 'app', 'hadir-app.tar.gz');
+    try {
+      expect((await sh('tar', ['-czf', tarball, '-C', stage, '.'])).status).toBe(0);
+      const fromTar = args.filter((a, i) => a !== '--app-dir' && args[i - 1] !== '--app-dir');
+      const r = await sh('bash', [...fromTar, '--skip-selftest']);
+      expect(r.status, r.out).toBe(0);
+      const rel = join(root, 'opt/hadir', readlinkSync(join(root, 'opt/hadir/current')));
+      expect(statSync(rel).mode & 0o777).toBe(0o755);
+      expect(statSync(join(rel, 'bin/hadir.mjs')).mode & 0o004).toBe(0o004);
+    } finally {
+      rmSync(join(mirror, 'app'), { recursive: true, force: true });
+    }
+  });
+
   it('a reused token is refused with the hub\'s reason and the existing config is kept', async () => {
     const before = sha(join(root, 'etc/hadir/kiosk.json'));
     const r = await sh('bash', [...args, '--force-enrol', '--skip-selftest']);

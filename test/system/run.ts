@@ -284,6 +284,14 @@ ExecStart=
 ExecStart=/opt/hadir/node/bin/node /opt/hadir/current/bin/hadir.mjs kiosk --config /etc/hadir/kiosk.json --simulate --rate 2
 `;
 
+/** What a technician would look at when the kiosk does not come up (read before any power cut loses it). */
+async function diagnose(vm: Vm): Promise<string> {
+  const r = await vm
+    .ssh('systemctl status hadir-kiosk --no-pager -n 0 | head -12; journalctl -u hadir-kiosk -u hadir-updater -n 60 --no-pager -o cat', { timeoutMs: 120_000 })
+    .catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
+  return `--- guest diagnosis ---\n${(r.stdout + r.stderr).trim()}`;
+}
+
 async function kioskState(vm: Vm): Promise<{ active: string; readyMonoS: number; watchdogUs: number; watchdogPingMono: number }> {
   const out = await vm.run('systemctl show hadir-kiosk -p ActiveState -p ActiveEnterTimestampMonotonic -p WatchdogUSec -p WatchdogTimestampMonotonic', { timeoutMs: 60_000 });
   const p = Object.fromEntries(out.trim().split('\n').map((l) => l.split('=', 2) as [string, string]));
@@ -375,8 +383,11 @@ async function main(): Promise<void> {
         if (r.code === 2) say('provision.sh: self-test reports failures (no camera/sensor in the VM), as expected');
         break;
       }
-      if (attempt >= 1) throw new Error(`provisioning failed (exit ${r.code}):\n${r.out.slice(-3000)}`);
-      say(`provision.sh failed (exit ${r.code}) after the cut: ${r.out.trim().split('\n').slice(-3).join(' | ')}`);
+      const why = await diagnose(vm);
+      if (attempt >= 1) throw new Error(`provisioning failed (exit ${r.code}):\n${r.out.slice(-3000)}\n${why}`);
+      say(`provision.sh failed (exit ${r.code}) after the cut: ${r.out.trim().split('\n').slice(-3).join(' | ')}\n${why}`);
+      // The technician reboots and runs it again.
+      await vm.shutdown();
     }
     deviceId = (JSON.parse(await vm.run('cat /etc/hadir/kiosk.json', { timeoutMs: 60_000 })) as { deviceId: string }).deviceId;
     say(`provisioned in ${times.provision_s} s as ${deviceId}`);
@@ -466,6 +477,7 @@ mkdir -p /etc/systemd/system/hadir-kiosk.service.d && cat > /etc/systemd/system/
     await vm.shutdown();
   } catch (e) {
     problems.push((e as Error).message);
+    if (vm.running) say(await diagnose(vm));
     say(`console log: ${vm.opts.log}`);
   } finally {
     await vm.powerCut();
