@@ -22,6 +22,7 @@ OFFLINE=""
 ROOT=""
 APP_DIR=""
 NTP_SERVERS="${HADIR_NTP_SERVERS:-0.id.pool.ntp.org 1.id.pool.ntp.org}"
+WATCHDOG_SEC=15
 MAXCHANGE=60
 FORCE_ENROL=0
 SELFTEST=1
@@ -39,6 +40,8 @@ Pemakaian / usage: provision.sh --hub URL --token TOKEN [options]
   --root DIR         provision a mounted image root instead of / (no apt, no systemctl start, no reboot)
   --app-dir DIR      install the app from this unpacked tree (with node_modules) instead of the mirror
   --ntp "A B"        NTP servers of the regency (default: $HADIR_NTP_SERVERS or id.pool.ntp.org)
+  --watchdog-sec N   hardware watchdog timeout for systemd (default 15, the Pi's maximum; a much
+                     slower board or an emulated one needs more: systemd does not ping it while reloading)
   --maxchange S      largest clock correction (s) accepted after boot (default 60)
   --force-enrol      enrol again although /etc/hadir/kiosk.json exists (needs a new token)
   --no-display       do not enable the Chromium kiosk display
@@ -61,6 +64,7 @@ while [ $# -gt 0 ]; do
     --root) ROOT="${2:?--root needs a directory}"; shift 2 ;;
     --app-dir) APP_DIR="${2:?--app-dir needs a directory}"; shift 2 ;;
     --ntp) NTP_SERVERS="${2:?--ntp needs server names}"; shift 2 ;;
+    --watchdog-sec) WATCHDOG_SEC="${2:?--watchdog-sec needs seconds}"; shift 2 ;;
     --maxchange) MAXCHANGE="${2:?--maxchange needs seconds}"; shift 2 ;;
     --force-enrol) FORCE_ENROL=1; shift ;;
     --no-display) DISPLAY_UNIT=0; shift ;;
@@ -88,6 +92,7 @@ if [ -n "$APP_DIR" ]; then
   APP_DIR="$(cd "$APP_DIR" && pwd)"
 fi
 [[ "$MAXCHANGE" =~ ^[0-9]+$ ]] || die "--maxchange must be whole seconds"
+{ [[ "$WATCHDOG_SEC" =~ ^[0-9]+$ ]] && [ "$WATCHDOG_SEC" -ge 5 ]; } || die "--watchdog-sec must be whole seconds, at least 5 (e.g. 15)"
 case "$HUB_URL" in ""|http://*|https://*) ;; *) die "--hub must start with http:// or https://" ;; esac
 [[ -z "$SITE" || "$SITE" =~ ^[A-Za-z0-9._-]+$ ]] || die "--site has characters other than A-Z a-z 0-9 . _ -"
 for s in $NTP_SERVERS; do [[ "$s" =~ ^[A-Za-z0-9.:-]+$ ]] || die "--ntp: $s is not a host name or address"; done
@@ -343,7 +348,7 @@ fi
 # ---------------------------------------------------------------- watchdog, UART, journal
 step "Watchdog perangkat keras / hardware watchdog, UART, journald"
 mkdir -p "$R/etc/systemd/system.conf.d" "$R/etc/systemd/journald.conf.d"
-printf '%s\n' '# Hadir: the Pi'"'"'s hardware watchdog reboots a hung system (provisioning/provision.sh).' '[Manager]' 'RuntimeWatchdogSec=15' 'RebootWatchdogSec=2min' > "$R/etc/systemd/system.conf.d/hadir-watchdog.conf"
+printf '%s\n' '# Hadir: the Pi'"'"'s hardware watchdog reboots a hung system (provisioning/provision.sh).' '[Manager]' "RuntimeWatchdogSec=$WATCHDOG_SEC" 'RebootWatchdogSec=2min' > "$R/etc/systemd/system.conf.d/hadir-watchdog.conf"
 printf '%s\n' '# Hadir: bounded logs on the SD card.' '[Journal]' 'SystemMaxUse=64M' 'MaxRetentionSec=14day' > "$R/etc/systemd/journald.conf.d/hadir.conf"
 BOOTCFG=""
 for c in "$R/boot/firmware/config.txt" "$R/boot/config.txt"; do [ -f "$c" ] && { BOOTCFG="$c"; break; }; done

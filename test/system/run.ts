@@ -4,9 +4,10 @@
  * arm64 mirror made on this x86 machine (attached as a read-only second disk, the technician's USB
  * stick) and a one-time token from a hub running here; then power cuts (SIGKILL to qemu) at random
  * moments, during provisioning, during boot and during punch bursts; at the end every journaled
- * punch must be at the hub exactly once with seq gapless.
+ * punch must be at the hub exactly once with seq gapless. In the full run (or with --update) the
+ * fleet update too: v1 → v2 through the hub, then a v3 that crashes at start rolled back by itself.
  *
- *   npm run test:system [-- --quick] [--cuts N] [--cache DIR] [--keep] [--build-only]
+ *   npm run test:system [-- --quick] [--cuts N] [--update|--no-update] [--cache DIR] [--keep] [--build-only]
  *
  * Human progress on stderr; the LAST line on stdout is one JSON object of figures. Everything
  * slow (image, mirror, USB image) is cached by content under --cache (default
@@ -272,7 +273,7 @@ const GUEST_CLI = 'runuser -u hadir -- env HADIR_LOG_LEVEL=warn /opt/hadir/node/
 async function provision(vm: Vm, hub: Hub, token: string, timeoutMs: number): Promise<{ code: number; out: string }> {
   const cmd = [
     'set -e; mountpoint -q /media/usb || mount -o ro LABEL=HADIRUSB /media/usb',
-    `/media/usb/provisioning/provision.sh --offline /media/usb --hub http://${GUEST_HUB}:${hub.httpPort} --token ${token} --site ${SITE} --ntp ${GUEST_HUB} --no-display${UPDATE ? ' --release-key /root/release-key.pub' : ''}`,
+    `/media/usb/provisioning/provision.sh --offline /media/usb --hub http://${GUEST_HUB}:${hub.httpPort} --token ${token} --site ${SITE} --ntp ${GUEST_HUB} --watchdog-sec 120 --no-display${UPDATE ? ' --release-key /root/release-key.pub' : ''}`,
   ].join('\n');
   const r = await vm.ssh(cmd, { timeoutMs });
   return { code: r.code, out: r.stdout + r.stderr };
@@ -330,7 +331,7 @@ async function main(): Promise<void> {
   const usb = buildUsb(mirror.dir);
   say(`mirror ${mirror.dir} (${times.mirror_mb} MB${mirror.built ? `, built in ${mirror.seconds} s` : ', cached'})`);
   s = Date.now();
-  say('image: build-image.sh (debootstrap arm64 trixie + second stage in the VM; cached)');
+  say('image: build-image.sh (debootstrap arm64 trixie, second stage under proot + qemu-user; cached)');
   const image = sh('bash', [join(SYS, 'build-image.sh'), '--cache', CACHE]).trim().split('\n').pop()!;
   times.image_s = secs(Date.now() - s);
 
