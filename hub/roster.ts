@@ -3,7 +3,7 @@ import type { Roster, RosterPerson } from '../kiosk/extension.js';
 import { canonicalBytes } from '../protocol/index.js';
 import type { ConfigMsg, Topics } from '../protocol/index.js';
 import type { Logger } from '../lib/logger.js';
-import type { HubBus, HubModule, HubMqtt } from './module.js';
+import type { HubBus, HubModule, HubMqtt } from './module-contract.js';
 import type { CoreStore } from './store/core-store.js';
 
 /**

@@ -9,8 +9,8 @@ import { Topics } from '../protocol/index.js';
 import { childLogger, type Logger } from '../lib/logger.js';
 import { UserError, isErrno } from '../lib/errors.js';
 import { resolveHubConfig, withoutCredentials, type HubConfig, type HubConfigInput } from './config.js';
-import type { HubBus, HubContext, HubModule } from './module.js';
-import { moduleFactories } from './modules.js';
+import type { HubBus, HubContext, HubModule } from './module-contract.js';
+import { moduleFactories } from './feature-modules.js';
 import { openStore } from './store/open.js';
 import type { CoreStore } from './store/core-store.js';
 import { createCoreMetrics, type CoreMetrics } from './metrics.js';
@@ -27,7 +27,7 @@ import { deviceLoginLimiter } from './http/auth.js';
 
 export interface StartHubOptions extends HubConfigInput {
   env?: NodeJS.ProcessEnv;
-  /** Feature module factories (default: hub/modules.ts). */
+  /** Feature module factories (default: hub/feature-modules.ts). */
   modules?: ((ctx: HubContext) => HubModule)[];
   log?: Logger;
   /** Node process metrics in /metrics (default true; benchmarks running several hubs turn it off). */

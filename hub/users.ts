@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { UserError } from '../lib/errors.js';
-import type { Role } from './module.js';
+import type { Role } from './module-contract.js';
 import type { ApiTokenInfo, CoreStore } from './store/core-store.js';
 import type { SqliteDb } from './store/sqlite.js';
 import { hashPassword, randomSecret, sha256Hex, verifyPassword } from './secrets.js';

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { Counter, Gauge } from 'prom-client';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
-import type { HubContext, HubEnv, HubModule, AuthUser } from '../module.js';
+import type { HubContext, HubEnv, HubModule, AuthUser } from '../module-contract.js';
 import { UserError, isUserError } from '../../lib/errors.js';
 import { processDirty } from './recompute.js';
 import { addException, decideException, getException, listExceptions, listPendingPunches, reviewPunch, reviewPunchesBulk, type Scope } from './admin.js';

@@ -3,7 +3,7 @@ import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import { nipSchema } from '../../protocol/index.js';
 import type { SqliteDb } from '../store/sqlite.js';
-import type { HubEnv } from '../module.js';
+import type { HubEnv } from '../module-contract.js';
 import { opdScope } from '../http/auth.js';
 import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';
 import { validationHook as hook } from '../http/validation.js';

@@ -3,7 +3,7 @@ import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import { nipSchema } from '../../protocol/index.js';
 import { isUserError } from '../../lib/errors.js';
-import type { HubContext, HubEnv, HubModule, KioskEnv } from '../module.js';
+import type { HubContext, HubEnv, HubModule, KioskEnv } from '../module-contract.js';
 import { scopeOf } from '../http/auth.js';
 import { errorResponse, json } from '../http/openapi.js';
 import type { FaceEngine } from '../../kiosk/face/engine.js';

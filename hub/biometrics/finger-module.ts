@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import { nipSchema } from '../../protocol/index.js';
-import type { HubContext, HubEnv, HubModule, KioskEnv } from '../module.js';
+import type { HubContext, HubEnv, HubModule, KioskEnv } from '../module-contract.js';
 import { scopeOf } from '../http/auth.js';
 import { errorResponse, json } from '../http/openapi.js';
 import { validationHook as hook } from '../http/validation.js';

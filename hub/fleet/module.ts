@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import { decodePayload, statusSchema, updateReportSchema, type UpdateAnswer } from '../../protocol/index.js';
-import type { HubContext, HubEnv, HubModule, KioskEnv, Role } from '../module.js';
+import type { HubContext, HubEnv, HubModule, KioskEnv, Role } from '../module-contract.js';
 import { requireBkpsdm } from '../http/auth.js';
 import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';
 import { validationHook as hook } from '../http/validation.js';

@@ -4,7 +4,7 @@ import { zValidator } from '@hono/zod-validator';
 import { Counter, Gauge } from 'prom-client';
 import { z } from 'zod';
 import { COMMANDS, cmdResultSchema, decodePayload, healthSchema, newId, type Cmd, type Health } from '../../protocol/index.js';
-import type { HubContext, HubEnv, HubModule } from '../module.js';
+import type { HubContext, HubEnv, HubModule } from '../module-contract.js';
 import { opdScope, requireBkpsdm } from '../http/auth.js';
 import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';
 import { pickReference, reconstructTrueTime, type SyncedReference } from '../../kiosk/clock/reconstruct.js';

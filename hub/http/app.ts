@@ -4,7 +4,7 @@ import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import { isUserError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
-import type { HubEnv, HubModule, KioskEnv } from '../module.js';
+import type { HubEnv, HubModule, KioskEnv } from '../module-contract.js';
 import type { CoreStore, DeviceRecord, SeqGap } from '../store/core-store.js';
 import type { Registry } from 'prom-client';
 import { enrolDevice, enrolRequestSchema, type EnrolEndpoints } from '../devices/registry.js';

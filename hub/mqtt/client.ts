@@ -1,6 +1,6 @@
 import mqtt from 'mqtt';
 import { HUB_SHARE_GROUP } from '../../protocol/index.js';
-import type { HubMqtt } from '../module.js';
+import type { HubMqtt } from '../module-contract.js';
 import type { Logger } from '../../lib/logger.js';
 import { UserError } from '../../lib/errors.js';
 

@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
-import type { HubContext, HubEnv, HubModule } from '../module.js';
+import type { HubContext, HubEnv, HubModule } from '../module-contract.js';
 import { UserError } from '../../lib/errors.js';
 import { validationHook as hook } from '../http/validation.js';
 import { scopeOf } from '../http/auth.js';

@@ -1,5 +1,5 @@
 import type { Punch } from '../../protocol/index.js';
-import type { Role } from '../module.js';
+import type { Role } from '../module-contract.js';
 
 /**
  * The hub core's repository: everything ingest, device registration, users and the punch report

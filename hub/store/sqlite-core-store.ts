@@ -5,7 +5,7 @@ import type {
 } from './core-store.js';
 import { RECOVERED_NOTE } from './core-store.js';
 import { GENESIS_HASH, punchHash, type Punch } from '../../protocol/index.js';
-import type { Role } from '../module.js';
+import type { Role } from '../module-contract.js';
 
 type Row = Record<string, unknown>;
 

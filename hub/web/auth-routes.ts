@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import type { Logger } from '../../lib/logger.js';
-import type { HubEnv } from '../module.js';
+import type { HubEnv } from '../module-contract.js';
 import type { CoreStore } from '../store/core-store.js';
 import { userAuth } from '../http/auth.js';
 import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Hono } from 'hono';
 import { Registry } from 'prom-client';
 import ExcelJS from 'exceljs';
-import type { AuthUser, HubBus, HubContext, HubEnv } from '../../hub/module.js';
+import type { AuthUser, HubBus, HubContext, HubEnv } from '../../hub/module-contract.js';
 import { createAttendanceModule } from '../../hub/attendance/module.js';
 import { rootLogger } from '../../lib/logger.js';
 import { Topics } from '../../protocol/index.js';

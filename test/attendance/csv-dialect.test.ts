@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hono } from 'hono';
 import { Registry } from 'prom-client';
 import { parse } from 'csv-parse/sync';
-import type { AuthUser, HubBus, HubContext, HubEnv } from '../../hub/module.js';
+import type { AuthUser, HubBus, HubContext, HubEnv } from '../../hub/module-contract.js';
 import { createAttendanceModule } from '../../hub/attendance/module.js';
 import { toCsv } from '../../hub/reports/csv.js';
 import { rootLogger } from '../../lib/logger.js';

@@ -9,7 +9,7 @@ import { openSqlite, type SqliteDb } from '../../hub/store/sqlite.js';
 import { FaceStore } from '../../hub/biometrics/face-store.js';
 import { createFaceModule } from '../../hub/biometrics/face-module.js';
 import { loadBiometricKey } from '../../hub/biometrics/face-crypto.js';
-import type { HubContext, KioskEnv } from '../../hub/module.js';
+import type { HubContext, KioskEnv } from '../../hub/module-contract.js';
 import type { RosterPerson } from '../../kiosk/extension.js';
 import { FacePipeline } from '../../kiosk/face/pipeline.js';
 import { faceConfigSchema } from '../../kiosk/face/config.js';

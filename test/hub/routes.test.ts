@@ -8,7 +8,7 @@ import { createCoreMetrics } from '../../hub/metrics.js';
 import { registerDevice } from '../../hub/devices/registry.js';
 import { addUser } from '../../hub/users.js';
 import { scopeOf } from '../../hub/http/auth.js';
-import type { HubEnv, HubModule, KioskEnv } from '../../hub/module.js';
+import type { HubEnv, HubModule, KioskEnv } from '../../hub/module-contract.js';
 import type { CoreStore } from '../../hub/store/core-store.js';
 import type { SqliteDb } from '../../hub/store/sqlite.js';
 import { rootLogger } from '../../lib/logger.js';
