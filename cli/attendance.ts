@@ -148,7 +148,7 @@ export function registerAttendanceCommands(g: Groups): void {
     .action(async (file: string, o: DataOpts) => {
       const { readCsv } = await import('../hub/org/csv.js');
       const { importRoster, ROSTER_COLUMNS } = await import('../hub/attendance/admin.js');
-      const { loadSchedules } = await import('../hub/attendance/store.js');
+      const { loadSchedules } = await import('../hub/attendance/inputs.js');
       await withDb(o, async (db) => {
         const r = importRoster(db, readCsv(file, ROSTER_COLUMNS), loadSchedules(db));
         summary('Jadwal shift / roster', r);
@@ -195,7 +195,7 @@ export function registerAttendanceCommands(g: Groups): void {
       .option('--out <file>', 'write to this file (required for xlsx/pdf on a terminal)')
       .addOption(csvDialectOption())
       .action(async (o: DataOpts & { month?: string; opd?: string; format: 'json' | 'csv' | 'xlsx' | 'pdf'; out?: string; csvDialect: 'en' | 'id' }) => {
-        const { requireMonth } = await import('../hub/attendance/store.js');
+        const { requireMonth } = await import('../hub/attendance/inputs.js');
         if (o.month) requireMonth(o.month);
         if ((o.format === 'xlsx' || o.format === 'pdf') && !o.out && process.stdout.isTTY) throw new UserError(`${o.format} is binary`, `add --out FILE.${o.format}`);
         const data = await import('../hub/reports/data.js');
@@ -326,7 +326,7 @@ export function registerAttendanceCommands(g: Groups): void {
       });
     });
   sub(schedules, 'list', 'Daftar / list').action(async (o: DataOpts) => {
-    const { loadSchedules } = await import('../hub/attendance/store.js');
+    const { loadSchedules } = await import('../hub/attendance/inputs.js');
     await withDb(o, (db) => {
       for (const s of loadSchedules(db).values()) process.stdout.write(`${s.code.padEnd(12)} ${s.type.padEnd(7)} ${s.name}${s.type === 'weekly' && s.overrides.length ? `  [+${s.overrides.map((x) => x.name).join(', ')}]` : ''}\n`);
     });
@@ -334,7 +334,7 @@ export function registerAttendanceCommands(g: Groups): void {
   sub(schedules, 'show', 'Definisi / print a schedule as JSON')
     .argument('<code>')
     .action(async (code: string, o: DataOpts) => {
-      const { loadSchedules } = await import('../hub/attendance/store.js');
+      const { loadSchedules } = await import('../hub/attendance/inputs.js');
       await withDb(o, (db) => {
         const s = loadSchedules(db).get(code.toUpperCase());
         if (!s) throw new UserError(`unknown schedule code "${code}"`, 'see hadir schedules list');
@@ -458,7 +458,7 @@ export function registerAttendanceCommands(g: Groups): void {
     .addOption(new Option('--tz <zone>', 'regency default zone').choices(['WIB', 'WITA', 'WIT']))
     .addOption(new Option('--site-policy <policy>', 'unit: punches count at the unit\'s own sites (and events); any: everywhere').choices(['unit', 'any']))
     .action(async (o: DataOpts & { tz?: 'WIB' | 'WITA' | 'WIT'; sitePolicy?: 'unit' | 'any' }) => {
-      const { writeConfig, readConfig } = await import('../hub/attendance/store.js');
+      const { writeConfig, readConfig } = await import('../hub/attendance/inputs.js');
       const { markDirty, derivedMonthsFrom } = await import('../hub/attendance/recompute.js');
       const { offsetLabel } = await import('../hub/attendance/time.js');
       await withDb(o, async (db) => {
@@ -473,7 +473,7 @@ export function registerAttendanceCommands(g: Groups): void {
   sub(att, 'recompute', 'Hitung ulang sebulan penuh / re-derive a whole month')
     .requiredOption('--month <YYYY-MM>')
     .action(async (o: DataOpts & { month: string }) => {
-      const { requireMonth } = await import('../hub/attendance/store.js');
+      const { requireMonth } = await import('../hub/attendance/inputs.js');
       const { recomputeMonth } = await import('../hub/attendance/recompute.js');
       const { nowIso } = await import('../hub/attendance/clock.js');
       requireMonth(o.month);

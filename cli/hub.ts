@@ -423,7 +423,7 @@ async function officeOffset(store: unknown): Promise<number> {
   const db = (store as { db?: import('../hub/store/sqlite.js').SqliteDb }).db;
   if (!db) return 420;
   try {
-    const { readConfig } = await import('../hub/attendance/store.js');
+    const { readConfig } = await import('../hub/attendance/inputs.js');
     return readConfig(db).tzOffsetMin;
   } catch {
     return 420;

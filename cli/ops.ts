@@ -15,7 +15,7 @@ async function withHealthStore<T>(f: StoreFlags, fn: (s: import('../hub/health/s
   const { HealthStore } = await import('../hub/health/store.js');
   const cfg = resolveHubConfig({ dataDir: f.data, dbUrl: f.db });
   const db = openSqlite(cfg.dbPath);
-  const { readConfig } = await import('../hub/attendance/store.js');
+  const { readConfig } = await import('../hub/attendance/inputs.js');
   let tz = 420; // WIB unless the hub's settings say otherwise
   try {
     tz = readConfig(db).tzOffsetMin;

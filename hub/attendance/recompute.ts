@@ -1,6 +1,6 @@
 import type { SqliteDb } from '../store/sqlite.js';
 import { deriveMonth, totals, type Assignment, type DayRecord, type EmployeeInput, type ExceptionIn, type MonthContext, type PunchIn, type ServiceGap } from './derive.js';
-import { loadMonthContext, monthPunchRange, monthsOfPunch } from './store.js';
+import { loadMonthContext, monthPunchRange, monthsOfPunch } from './inputs.js';
 import { packDays } from './pack.js';
 import { deriveMonthRowsAsync, deriveMonthRowsParallel } from './derive-parallel.js';
 import { dateOf, dayIndex, monthDates } from './time.js';

@@ -3,7 +3,7 @@ import { UserError } from '../../lib/errors.js';
 import { STAFF_OF_MONTH, processDirty, recomputeMonth, recomputeMonthAsync } from '../attendance/recompute.js';
 import { unpackDays } from '../attendance/pack.js';
 import { totals, type DayRecord, type MonthTotals } from '../attendance/derive.js';
-import { loadRules, requireMonth } from '../attendance/store.js';
+import { loadRules, requireMonth } from '../attendance/inputs.js';
 import { computeTpp, type TppDay } from '../tpp/compute.js';
 import { dateOf, dayIndex, monthDates } from '../attendance/time.js';
 

@@ -7,7 +7,7 @@ import { validationHook as hook } from '../http/validation.js';
 import { scopeOf } from '../http/auth.js';
 import { LoginLimiter } from '../web/login-limiter.js';
 import { prepareMonthAsync, tppReport, attendanceReport } from '../reports/data.js';
-import { loadRules, readConfig } from '../attendance/store.js';
+import { loadRules, readConfig } from '../attendance/inputs.js';
 import { localToday } from '../attendance/clock.js';
 import { dateSchema } from '../attendance/time.js';
 import { activate, staffLogin, staffLogout, staffOfToken } from './auth.js';
