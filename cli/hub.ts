@@ -335,7 +335,7 @@ export function registerHubCommands(g: Groups): void {
       .option('--out <file>', 'write to a file (atomically) instead of stdout')
       .addOption(csvDialectOption()),
   ).action(async (o: StoreFlags & { from?: string; to?: string; device?: string; nip?: string; format: string; out?: string; csvDialect: 'en' | 'id' }) => {
-    const { renderPunchReport } = await import('../hub/report-punches.js');
+    const { renderPunchReport } = await import('../hub/reports/punches.js');
     await withStore(o, async (store) => {
       const text = await renderPunchReport(store, o);
       if (o.out) {

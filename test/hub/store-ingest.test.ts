@@ -7,7 +7,7 @@ import type { SqliteDb } from '../../hub/store/sqlite.js';
 import { precheckPunchMessage, checkPunchMessage } from '../../hub/ingest/validate.js';
 import { InlineVerifier, WorkerPoolVerifier } from '../../hub/ingest/verify-pool.js';
 import { registerDevice } from '../../hub/devices/registry.js';
-import { renderPunchReport } from '../../hub/report-punches.js';
+import { renderPunchReport } from '../../hub/reports/punches.js';
 import { resolveHubConfig } from '../../hub/config.js';
 import { makeDevice, seedOrg, tmpDir, type TestDevice } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { UserError } from '../lib/errors.js';
-import type { CoreStore, PunchRow } from './store/core-store.js';
-import { toCsv, type CsvDialect } from './reports/csv.js';
+import { UserError } from '../../lib/errors.js';
+import type { CoreStore, PunchRow } from '../store/core-store.js';
+import { toCsv, type CsvDialect } from './csv.js';
 
 const instant = (flag: string) =>
   z
