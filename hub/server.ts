@@ -11,8 +11,9 @@ import { UserError, isErrno } from '../lib/errors.js';
 import { resolveHubConfig, withoutCredentials, type HubConfig, type HubConfigInput } from './config.js';
 import type { HubBus, HubContext, HubModule } from './module-contract.js';
 import { moduleFactories } from './feature-modules.js';
-import { openStore } from './store/open.js';
+import { openStores } from './store/open.js';
 import type { CoreStore } from './store/core-store.js';
+import type { SqliteDb } from './store/sqlite.js';
 import { createCoreMetrics, type CoreMetrics } from './metrics.js';
 import { startEmbeddedBroker, HUB_USERNAME, type EmbeddedBroker } from './mqtt/broker.js';
 import { connectHubMqtt, type HubMqttConnection } from './mqtt/client.js';
@@ -22,7 +23,7 @@ import { startPresence } from './devices/presence.js';
 import { RosterPublisher } from './roster.js';
 import { createApp } from './http/app.js';
 import { randomSecret } from './secrets.js';
-import { auditLog } from './audit/index.js';
+import { AuditLog } from './audit/index.js';
 import { deviceLoginLimiter } from './http/auth.js';
 
 export interface StartHubOptions extends HubConfigInput {
@@ -45,6 +46,8 @@ export interface RunningHub {
   config: HubConfig;
   ctx: HubContext;
   store: CoreStore;
+  /** The SQLite handle under the stores: for benchmarks, tests and the demo's seeding only (modules use ctx.stores). */
+  db: SqliteDb;
   app: Hono;
   /** The feature modules (their routes, OpenAPI paths and access rules). */
   modules: HubModule[];
@@ -91,7 +94,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     // The data dir (database, face crops, keys) is the hub's alone, also when not started by its systemd unit.
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     chmodSync(config.dataDir, 0o700);
-    const { db, store } = openStore({ dbPath: config.dbPath });
+    const { db, store, stores } = openStores({ dbPath: config.dbPath });
     cleanups.push(() => store.close());
     const metrics = createCoreMetrics({ defaults: defaultMetrics });
     // One failed-login budget per device id / address for both doors (HTTP Basic and MQTT).
@@ -129,8 +132,8 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     cleanups.push(() => mqtt.close());
 
     const bus: HubBus = new EventEmitter();
-    const audit = auditLog(db);
-    const ctx: HubContext = { db, log, bus, mqtt, topics, metrics: metrics.registry, dataDir: config.dataDir, publicUrl: config.publicUrl ?? '', audit };
+    const audit = new AuditLog(stores.audit);
+    const ctx: HubContext = { stores, log, bus, mqtt, topics, metrics: metrics.registry, dataDir: config.dataDir, publicUrl: config.publicUrl ?? '', audit };
     const ingestor = new Ingestor({ store, mqtt, topics, bus, log: log.child({ part: 'ingest' }), metrics, batchMax: config.batchMax, batchDelayMs: config.batchDelayMs, queueMax: config.ingestQueueMax, verifyWorkers: config.verifyWorkers });
     cleanups.push(() => ingestor.stop());
     await ingestor.start();
@@ -172,7 +175,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
 
     log.info({ http: http.port, mqtt: config.mqttUrl ?? `embedded :${mqttPort}`, db: config.dbPath, prefix: config.prefix, publicUrl }, 'hub started');
     return {
-      httpPort: http.port, mqttPort, mqttUrl: kioskMqttUrl, publicUrl, config, ctx, store, app, modules, metrics, ingestor, roster, internalMqtt, broker,
+      httpPort: http.port, mqttPort, mqttUrl: kioskMqttUrl, publicUrl, config, ctx, store, db, app, modules, metrics, ingestor, roster, internalMqtt, broker,
       close: closeAll,
     };
   } catch (e) {

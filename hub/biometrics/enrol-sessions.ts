@@ -3,6 +3,7 @@ import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import { nipSchema } from '../../protocol/index.js';
 import type { SqliteDb } from '../store/sqlite.js';
+import type { Async } from '../store/async.js';
 import type { HubEnv } from '../module-contract.js';
 import { opdScope } from '../http/auth.js';
 import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';
@@ -47,6 +48,7 @@ const toSession = (r: Row): EnrolSession => ({
   startedAt: r.started_at, expiresAt: r.expires_at, usedAt: r.used_at, usedFor: r.used_for,
 });
 
+/** Enrolment sessions on SQLite (migration 320); the hub reaches them through EnrolSessionRepository. */
 export class EnrolSessions {
   private readonly s;
   constructor(private readonly db: SqliteDb) {
@@ -103,6 +105,9 @@ export class EnrolSessions {
   }
 }
 
+/** Enrolment session storage, async (SQLite: EnrolSessions through asyncOver). */
+export type EnrolSessionRepository = Async<EnrolSessions>;
+
 /** The refusal a kiosk gets for an upload nobody asked for. */
 export const NO_SESSION = (nip: string, method: string, deviceId: string) =>
   `tidak ada sesi pendaftaran / no open enrolment session for NIP ${nip} (${method}) on ${deviceId} — an admin must start enrol_mode for this NIP on this kiosk first (POST /api/v1/devices/${deviceId}/commands)`;
@@ -115,12 +120,12 @@ const listQuery = z.strictObject({
 });
 
 /** GET /api/v1/enrol-sessions: who started which enrolment where, and whether it was used. */
-export function enrolSessionRoutes(sessions: EnrolSessions, now: () => Date = () => new Date()): Hono<HubEnv> {
+export function enrolSessionRoutes(sessions: EnrolSessionRepository, now: () => Date = () => new Date()): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
-  r.get('/enrol-sessions', zValidator('query', listQuery, hook), (c) => {
+  r.get('/enrol-sessions', zValidator('query', listQuery, hook), async (c) => {
     const q = c.req.valid('query');
     const opd = opdScope(c.get('user'), q.opd);
-    return c.json({ items: sessions.list({ opdCode: opd, ...(q.device ? { deviceId: q.device } : {}), open: q.status === 'open', now: now(), limit: q.limit }) });
+    return c.json({ items: await sessions.list({ opdCode: opd, ...(q.device ? { deviceId: q.device } : {}), open: q.status === 'open', now: now(), limit: q.limit }) });
   });
   return r;
 }

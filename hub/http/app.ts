@@ -186,7 +186,7 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
   api.get('/devices', async (c) => {
     const opd = scopeOf(c, c.req.query('opd'));
     const [devices, gaps, breaks] = await Promise.all([store.listDevices({ opdCode: opd ?? undefined }), store.seqGaps(undefined, true), store.chainBreakCounts()]);
-    const extras = modules.flatMap((m) => (m.describeDevices ? [m.describeDevices(devices.map((d) => d.id))] : []));
+    const extras = await Promise.all(modules.flatMap((m) => (m.describeDevices ? [m.describeDevices(devices.map((d) => d.id))] : [])));
     return c.json({ items: devices.map((d) => Object.assign(deviceView(d, gaps, breaks.get(d.id) ?? 0), ...extras.map((x) => x.get(d.id) ?? {}))) });
   });
   const unknownDevice = (c: Context, id: string) => c.json({ error: `perangkat ${id} tidak dikenal / device ${id} is not registered — see GET /api/v1/devices` }, 404);

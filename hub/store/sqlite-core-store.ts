@@ -421,6 +421,25 @@ export class SqliteCoreStore implements CoreStore {
   async opdExists(code: string) {
     return !!this.s.opd.get(code);
   }
+  async passwordHash(username: string) {
+    const r = this.db.prepare('SELECT password_hash FROM users WHERE username = ?').get(username) as { password_hash: string | null } | undefined;
+    return r ? { hash: r.password_hash } : null;
+  }
+  async setPasswordHash(username: string, hash: string) {
+    this.db.prepare('UPDATE users SET password_hash = ? WHERE username = ?').run(hash, username);
+  }
+  async touchApiToken(tokenHash: string, at: string) {
+    this.db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?').run(at, tokenHash);
+  }
+  async deleteApiTokenLabelled(tokenHash: string, label: string) {
+    return this.db.prepare('DELETE FROM api_tokens WHERE token_hash = ? AND label = ?').run(tokenHash, label).changes > 0;
+  }
+  async purgeApiTokens(label: string, lastUsedBefore: string, createdBefore: string) {
+    return this.db.prepare('DELETE FROM api_tokens WHERE label = ? AND (coalesce(last_used_at, created_at) < ? OR created_at < ?)').run(label, lastUsedBefore, createdBefore).changes;
+  }
+  async listOpds(code?: string | null) {
+    return (code === undefined ? this.db.prepare('SELECT code, name FROM opd ORDER BY name').all() : this.db.prepare('SELECT code, name FROM opd WHERE code = ?').all(code)) as { code: string; name: string }[];
+  }
   async close() {
     if (this.db.open) this.db.close();
   }

@@ -67,16 +67,16 @@ export function createAuthRoutes(deps: { store: CoreStore; log: Logger; now?: ()
   );
 
   r.use('/logout', userAuth(store, now));
-  r.post('/logout', (c) => {
+  r.post('/logout', async (c) => {
     const token = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
-    const revoked = revokeSession(store, token);
+    const revoked = await revokeSession(store, token);
     return c.json({ revoked });
   });
 
   r.use('/me', userAuth(store, now));
-  r.get('/me', (c) => {
+  r.get('/me', async (c) => {
     const user = c.get('user');
-    return c.json({ user, opds: visibleOpds(store, user) });
+    return c.json({ user, opds: await visibleOpds(store, user) });
   });
   return r;
 }

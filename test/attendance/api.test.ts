@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { sqliteStores } from '../../hub/store/open.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Hono } from 'hono';
 import { Registry } from 'prom-client';
@@ -23,7 +24,7 @@ beforeEach(async () => {
   t = tempDb();
   seed(t.db);
   bus = new EventEmitter() as HubBus;
-  const ctx = { db: t.db, log: rootLogger, bus, metrics: new Registry(), topics: new Topics('t-att/hadir/v1'), dataDir: t.dir, publicUrl: 'http://127.0.0.1' } as unknown as HubContext;
+  const ctx = { stores: sqliteStores(t.db), log: rootLogger, bus, metrics: new Registry(), topics: new Topics('t-att/hadir/v1'), dataDir: t.dir, publicUrl: 'http://127.0.0.1' } as unknown as HubContext;
   mod = createAttendanceModule(ctx);
   await mod.start!();
   user = BKPSDM;

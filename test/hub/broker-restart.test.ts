@@ -14,7 +14,7 @@ describe('external broker restart', () => {
     closers.push(() => mosq.stop());
     const hub: RunningHub = await startHub({ dataDir: dir, httpPort: 0, mqttUrl: mosq.url, defaultMetrics: false, env: {}, batchDelayMs: 2 });
     closers.push(() => hub.close());
-    seedOrg(hub.ctx.db);
+    seedOrg(hub.db);
     const dev = await enrolTestDevice(hub.store, 'PKM-01-A', 'kiosk-r1');
     let k = await TestKiosk.connect(mosq.url, hub.ctx.topics, dev.id);
     const a = dev.next();

@@ -19,7 +19,7 @@ describe('embedded broker: denied SUBSCRIBE', () => {
   beforeAll(async () => {
     dir = tmpDir('suback');
     hub = await startHub({ dataDir: dir, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', env: {}, defaultMetrics: false, log: pino({ level: 'silent' }) } as never);
-    seedOrg(hub.ctx.db);
+    seedOrg(hub.db);
     topics = new Topics(hub.config.prefix);
     const dev = await enrolTestDevice(hub.store, 'PKM-01-A', 'kiosk-suback', hub.config.prefix);
     k = await TestKiosk.connect(`mqtt://127.0.0.1:${hub.mqttPort}`, topics, dev.id, dev.password);

@@ -21,7 +21,7 @@ describe('device secrets', () => {
 
   it('new enrolments store a fast hash; an old scrypt hash is upgraded on the first good login, never on a bad one', async () => {
     hub = await startHub({ dataDir: dir, httpPort: 0, mqttPort: 0, defaultMetrics: false, env: {}, modules: [], log: rootLogger.child({}, { level: 'silent' }) });
-    seedOrg(hub.ctx.db);
+    seedOrg(hub.db);
     const topics = new Topics('hadir/v1');
     const fresh = await enrolTestDevice(hub.store, 'PKM-01-A', 'kiosk-new');
     expect((await hub.store.getDevice('kiosk-new'))!.mqttSecretHash).toMatch(/^sha256\$/);

@@ -32,7 +32,7 @@ export function ingestSuite(kind: 'aedes' | 'mosquitto'): void {
         env: {},
       });
       topics = hub.ctx.topics;
-      seedOrg(hub.ctx.db);
+      seedOrg(hub.db);
       // Registered AFTER the hub started: it must see them without a restart.
       dev = await enrolTestDevice(hub.store, 'PKM-01-A', 'kiosk-pkm-01', prefix);
       other = await enrolTestDevice(hub.store, 'PKM-01-A', 'kiosk-pkm-02', prefix);
@@ -87,7 +87,7 @@ export function ingestSuite(kind: 'aedes' | 'mosquitto'): void {
       if (kind === 'mosquitto') expect(metricValue(m, 'hadir_ingest_rejections_total', 'code="oversized"')).toBeGreaterThanOrEqual(1);
       const rej = await waitFor(() => k.rejectedIds().get(forgedSig.id), 5000, 'rejected list');
       expect(rej).toMatch(/bad_signature/);
-      const codes = hub.ctx.db.prepare('SELECT code FROM rejections').pluck().all() as string[];
+      const codes = hub.db.prepare('SELECT code FROM rejections').pluck().all() as string[];
       expect(codes).toEqual(expect.arrayContaining(['malformed_json', 'schema', 'bad_signature']));
       // the hub still takes the next valid punch
       const after = dev.next();

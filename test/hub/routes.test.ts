@@ -29,7 +29,7 @@ describe('hub HTTP routes', () => {
     name: 'probe',
     api: new Hono<HubEnv>().get('/probe', (c) => c.json({ user: c.get('user').username, scope: scopeOf(c, c.req.query('opd')) })),
     kioskApi: new Hono<KioskEnv>().get('/probe', (c) => c.json({ device: c.get('device') })),
-    contributeRoster: (_site, people) => {
+    contributeRoster: async (_site, people) => {
       for (const p of people.values()) p.face = [{ modelId: 'm1', vector: 'AAAA' }];
     },
     openapi: { '/probe': { get: { summary: 'probe', responses: { '200': { description: 'OK' } } } } },

@@ -61,7 +61,7 @@ describe(`terminal health, alerts and remote commands through hub and kiosk (${k
       ...(mosq ? { mqttUrl: mosq.url, mqttPersistent: false, prefix: randomPrefix() } : {}),
       modules: [(ctx) => (health = new HealthModule(ctx, { now: () => Date.now() + shiftMs, evaluateEveryS: 3600 }))],
     });
-    seedOrg(hub.ctx.db);
+    seedOrg(hub.db);
     token = (await addUser(hub.store, { username: 'bkpsdm', name: 'BKPSDM', role: 'bkpsdm', now: new Date() })).token;
     opdToken = (await addUser(hub.store, { username: 'disdik', name: 'Admin Disdik', role: 'opd_admin', opdCode: 'DISDIK', now: new Date() })).token;
     const keys = generateDeviceKeys();
@@ -216,7 +216,7 @@ describe(`terminal health, alerts and remote commands through hub and kiosk (${k
     await api('/health/rules', { method: 'PUT', body: JSON.stringify({ workingHours: { days: [0, 1, 2, 3, 4, 5, 6], from: '00:00', to: '23:59' } }) });
     expect(await openAlerts()).toEqual([]);
     shiftMs = 16 * 60_000; // 16 minutes without a health message
-    health.evaluateAll();
+    await health.evaluateAll();
     const off = await openAlerts();
     expect(off.map((a) => a.kind)).toEqual(['offline']);
     expect(off[0]!.detail).toMatch(/16 min/);
@@ -256,10 +256,10 @@ describe(`terminal health, alerts and remote commands through hub and kiosk (${k
     const p3 = rawDev.next({ capturedAt: '2026-11-24T00:02:30.000Z', clock: { synced: true, source: 'chrony', offsetMs: 0, bootId: boot, monoMs: 150_000 } });
     await raw.publish(p3);
     await waitFor(() => {
-      const r = hub.ctx.db.prepare('SELECT suggested_at, suggested_span_ms FROM punches WHERE id = ?').get(p2.id) as { suggested_at: string; suggested_span_ms: number };
+      const r = hub.db.prepare('SELECT suggested_at, suggested_span_ms FROM punches WHERE id = ?').get(p2.id) as { suggested_at: string; suggested_span_ms: number };
       return r.suggested_span_ms === 30_000 ? r : null;
     }, 5000, 'better reference used');
-    const r2 = hub.ctx.db.prepare('SELECT suggested_at, suggested_ref FROM punches WHERE id = ?').get(p2.id) as { suggested_at: string; suggested_ref: string };
+    const r2 = hub.db.prepare('SELECT suggested_at, suggested_ref FROM punches WHERE id = ?').get(p2.id) as { suggested_at: string; suggested_ref: string };
     expect(r2).toEqual({ suggested_at: '2026-11-24T00:02:00.000Z', suggested_ref: `punch:${p3.id}` });
   });
 });

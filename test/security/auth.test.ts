@@ -34,7 +34,7 @@ describe('security: auth and roles', () => {
   let h: SecurityHub;
   beforeAll(async () => {
     h = await securityHub();
-    await h.hub.ctx.db.prepare("UPDATE users SET password_hash = ? WHERE username = 'bkpsdm1'").run((await import('../../hub/secrets.js')).hashPassword('benar-sekali-123'));
+    await h.hub.db.prepare("UPDATE users SET password_hash = ? WHERE username = 'bkpsdm1'").run((await import('../../hub/secrets.js')).hashPassword('benar-sekali-123'));
   });
   afterAll(async () => h?.close());
 

@@ -20,7 +20,7 @@ const HOUR = 3600_000;
 describe('web sessions expire at the hub', () => {
   let hub: RunningHub;
   let base: string;
-  const tokenRow = (token: string) => hub.ctx.db.prepare('SELECT label, last_used_at FROM api_tokens WHERE token_hash = ?').get(sha256Hex(token)) as { label: string; last_used_at: string } | undefined;
+  const tokenRow = (token: string) => hub.db.prepare('SELECT label, last_used_at FROM api_tokens WHERE token_hash = ?').get(sha256Hex(token)) as { label: string; last_used_at: string } | undefined;
   const get = (path: string, token: string) => fetch(`${base}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
   const session = async (at: Date) => {
     const r = await login(hub.store, 'rina', 'cukup-panjang-1', at);
@@ -68,7 +68,7 @@ describe('web sessions expire at the hub', () => {
   it('API tokens from `hadir user add` do not expire, however old and idle', async () => {
     const { token } = await addUser(hub.store, { username: 'api-lama', name: 'Integrasi', role: 'bkpsdm', now: new Date(Date.now() - 30 * 86_400_000) });
     expect((await get('/devices', token)).status).toBe(200);
-    hub.ctx.db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?').run(new Date(Date.now() - 20 * 86_400_000).toISOString(), sha256Hex(token));
+    hub.db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?').run(new Date(Date.now() - 20 * 86_400_000).toISOString(), sha256Hex(token));
     expect((await get('/devices', token)).status).toBe(200);
     expect(tokenRow(token)?.label).not.toBe(SESSION_LABEL);
   });
@@ -82,7 +82,7 @@ describe('web sessions expire at the hub', () => {
     expect(tokenRow(kept)).toBeDefined();
     const old2 = await session(new Date(Date.now() - SESSION_MAX_MS - HOUR));
     await hub.store.userByTokenHash(sha256Hex(old2), new Date().toISOString());
-    expect(purgeIdleSessions(hub.ctx.db, new Date())).toBe(1);
+    expect(await purgeIdleSessions(hub.store, new Date())).toBe(1);
     expect(tokenRow(old2)).toBeUndefined();
     expect(tokenRow(kept)).toBeDefined();
   });
