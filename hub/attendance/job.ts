@@ -22,7 +22,10 @@ export class AttendanceJob {
     private readonly log: Logger,
   ) {}
 
+  private stopped = false;
+
   private async pass(): Promise<void> {
+    if (this.stopped) return;
     const now = () => new Date().toISOString();
     try {
       const r = await this.repo.derive(now());
@@ -56,8 +59,9 @@ export class AttendanceJob {
     clearTimeout(timer);
   }
 
-  /** Resolves when no pass is running or waiting (stop: before the store closes). */
-  idle(): Promise<void> {
+  /** No pass starts any more; resolves when the one under way (if any) has finished, before the store closes. */
+  stop(): Promise<void> {
+    this.stopped = true;
     return this.chain;
   }
 }

@@ -218,6 +218,7 @@ export function createAttendanceModule(ctx: HubContext, opts: AttendanceModuleOp
 
   // incremental re-derivation
   let scheduled = false;
+  let drainTimer: NodeJS.Timeout | undefined;
   // Coalesce bursts of stored batches into one pass, at most every DRAIN_DELAY_MS: while a kiosk
   // flushes a week's backlog the job must not compete with ingest batch by batch (a profile showed
   // recompute taking more CPU than storing). Attendance is at most this much behind the punches;
@@ -225,10 +226,11 @@ export function createAttendanceModule(ctx: HubContext, opts: AttendanceModuleOp
   const onStored = () => {
     if (scheduled) return;
     scheduled = true;
-    setTimeout(() => {
+    drainTimer = setTimeout(() => {
       scheduled = false;
       void derivePass();
-    }, DRAIN_DELAY_MS).unref();
+    }, DRAIN_DELAY_MS);
+    drainTimer.unref();
   };
   // staff.active follows dated exits and reinstatements once their day comes (kiosk rosters follow it)
   const sweep = async () => {
@@ -254,8 +256,9 @@ export function createAttendanceModule(ctx: HubContext, opts: AttendanceModuleOp
     async stop() {
       ctx.bus.off('punches:stored', onStored);
       if (timer) clearInterval(timer);
+      if (drainTimer) clearTimeout(drainTimer);
       job.derived.delete(onDerived);
-      await job.idle(); // a pass under way finishes before the store closes
+      await job.stop(); // a pass under way finishes before the store closes
     },
   };
 }
