@@ -46,6 +46,10 @@ const nipParam = z.strictObject({ nip: z.string().min(1).max(32) });
 /** End of service is a BKPSDM (payroll) decision. */
 const serviceAdmin = bkpsdmOnly('hanya BKPSDM yang dapat mengakhiri atau memulihkan masa kerja / only BKPSDM may end or reinstate service — ask BKPSDM');
 
+/** Response headers of a report: inputs not yet derived when it was read (0 = up to date), and when its month last changed. */
+export const PENDING_HEADER = 'x-hadir-pending-derivation';
+export const DERIVED_AT_HEADER = 'x-hadir-derived-at';
+
 export interface AttendanceModuleOptions {
   /** How long a report read waits for the background job to bring its month up to date before answering with what is derived (default job.ts READ_WAIT_MS). */
   readWaitMs?: number;
@@ -65,11 +69,14 @@ export function createAttendanceModule(ctx: HubContext, opts: AttendanceModuleOp
     throw e;
   });
 
-  const send = (format: ReportFormat, body: Buffer, name: string) =>
+  /** A report, with how far its derivation is behind (the JSON body is the rows: the state rides in headers, for every format). */
+  const send = (format: ReportFormat, body: Buffer, name: string, meta: { pending_derivation: number; derived_at: string | null }) =>
     new Response(new Uint8Array(body), {
       headers: {
         'content-type': CONTENT_TYPE[format],
         ...(format === 'json' ? {} : { 'content-disposition': `attachment; filename="${name}.${format}"` }),
+        [PENDING_HEADER]: String(meta.pending_derivation),
+        ...(meta.derived_at ? { [DERIVED_AT_HEADER]: meta.derived_at } : {}),
       },
     });
 
@@ -91,13 +98,13 @@ export function createAttendanceModule(ctx: HubContext, opts: AttendanceModuleOp
     const q = c.req.valid('query');
     const { opd, rq } = await reportOf(c, q);
     const r = await repo.attendanceReport(rq);
-    return send(q.format, await renderAttendance(r, q.format, q.csv_dialect), `kehadiran-${q.month}${opd ? `-${opd}` : ''}`);
+    return send(q.format, await renderAttendance(r, q.format, q.csv_dialect), `kehadiran-${q.month}${opd ? `-${opd}` : ''}`, r.meta);
   });
   api.get('/reports/tpp', zValidator('query', reportQuery, hook), async (c) => {
     const q = c.req.valid('query');
     const { opd, rq } = await reportOf(c, q);
     const r = await repo.tppReport(rq);
-    return send(q.format, await renderTpp(r, q.format, q.csv_dialect), `tpp-${q.month}${opd ? `-${opd}` : ''}`);
+    return send(q.format, await renderTpp(r, q.format, q.csv_dialect), `tpp-${q.month}${opd ? `-${opd}` : ''}`, r.meta);
   });
   api.get('/reports/late-today', zValidator('query', z.object({ date: dateSchema.optional(), opd: z.string().optional() }), hook), async (c) => {
     const q = c.req.valid('query');
