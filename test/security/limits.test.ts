@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { MAX_SEQ } from '../../protocol/index.js';
-import { MAX_REJECTIONS } from '../../hub/store/sqlite-core-store.js';
+import { MAX_REJECTIONS } from '../../hub/store/core-rows.js';
 import { startHub } from '../../hub/server.js';
 import { resolveHubConfig } from '../../hub/config.js';
 import { TestKiosk, metricValue, runHadir, tmpDir, waitFor } from '../hub/helpers.js';
