@@ -8,10 +8,10 @@ import type { Hono } from 'hono';
 import { Topics } from '../protocol/index.js';
 import { childLogger, type Logger } from '../lib/logger.js';
 import { UserError, isErrno } from '../lib/errors.js';
-import { resolveHubConfig, withoutCredentials, type HubConfig, type HubConfigInput } from './config.js';
+import { resolveHubConfig, withoutCredentials, redactUrl, type HubConfig, type HubConfigInput } from './config.js';
 import type { HubBus, HubContext, HubModule } from './module-contract.js';
 import { moduleFactories } from './feature-modules.js';
-import { openStores } from './store/open.js';
+import { openHubStores } from './store/open.js';
 import type { CoreStore } from './store/core-store.js';
 import type { SqliteDb } from './store/sqlite.js';
 import { createCoreMetrics, type CoreMetrics } from './metrics.js';
@@ -77,7 +77,7 @@ export const HUB_VERSION: string = (() => {
  */
 export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> {
   const { env, modules: factories = moduleFactories, log: baseLog, defaultMetrics, mqttPersistent, ...input } = opts;
-  const config = resolveHubConfig(input, env ?? process.env);
+  const config = resolveHubConfig(input, env ?? process.env, { postgres: true });
   const log = baseLog ?? childLogger('hub');
   const cleanups: (() => Promise<void> | void)[] = [];
   const closeAll = async () => {
@@ -94,8 +94,14 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     // The data dir (database, face crops, keys) is the hub's alone, also when not started by its systemd unit.
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     chmodSync(config.dataDir, 0o700);
-    const { db, store, stores } = openStores({ dbPath: config.dbPath });
+    const { db, store, stores } = await openHubStores(config);
     cleanups.push(() => store.close());
+    if (stores.kind === 'postgres' && factories.length) {
+      throw new UserError(
+        'the feature modules (attendance, terminal health, face, finger, fleet, staff page) are not yet available on PostgreSQL: so far only the core (ingest, devices, users, punch report, audit) runs there',
+        'run the hub on SQLite (unset HADIR_DB_URL / --db) until issue 15 ports them',
+      );
+    }
     const metrics = createCoreMetrics({ defaults: defaultMetrics });
     // One failed-login budget per device id / address for both doors (HTTP Basic and MQTT).
     const deviceLimiter = deviceLoginLimiter();
@@ -173,7 +179,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     await roster.start();
     cleanups.push(() => roster!.stop());
 
-    log.info({ http: http.port, mqtt: config.mqttUrl ?? `embedded :${mqttPort}`, db: config.dbPath, prefix: config.prefix, publicUrl }, 'hub started');
+    log.info({ http: http.port, mqtt: config.mqttUrl ?? `embedded :${mqttPort}`, db: config.postgresUrl ? redactUrl(config.postgresUrl) : config.dbPath, prefix: config.prefix, publicUrl }, 'hub started');
     return {
       httpPort: http.port, mqttPort, mqttUrl: kioskMqttUrl, publicUrl, config, ctx, store, db, app, modules, metrics, ingestor, roster, internalMqtt, broker,
       close: closeAll,

@@ -12,6 +12,10 @@ import { EnrolSessions } from '../biometrics/enrol-sessions.js';
 import { FleetService } from '../fleet/service.js';
 import { SqliteStaffPortalStore } from '../staff/store.js';
 import { auditLog } from '../audit/index.js';
+import { UserError } from '../../lib/errors.js';
+import { openPostgres } from './pg.js';
+import { PgCoreStore } from './pg-core-store.js';
+import { PgAuditRepository } from '../audit/store.js';
 
 export interface OpenedStore {
   /** The raw SQLite handle: for the command line's SQLite-only commands and tests, never for hub modules. */
@@ -55,4 +59,51 @@ export function sqliteStores(db: SqliteDb): HubStores {
 export function openStore(opts: { dbUrl?: string; dataDir: string } | { dbPath: string }): OpenedStore {
   const { db, store } = openStores(opts);
   return { db, store };
+}
+
+/**
+ * The hub's stores from its settings: PostgreSQL when HADIR_DB_URL is postgres://… (the pool and
+ * its migrations), else SQLite. On PostgreSQL `db` is no database: touching it says so.
+ */
+export async function openHubStores(c: { dbPath: string; postgresUrl: string | null }): Promise<OpenedStores> {
+  if (!c.postgresUrl) return openStores({ dbPath: c.dbPath });
+  const pool = await openPostgres(c.postgresUrl);
+  const stores = postgresStores(pool);
+  return { db: noSqlite(), store: stores.core, stores };
+}
+
+/** Every repository on a migrated PostgreSQL pool. Features not yet ported refuse with a clear message when first used. */
+export function postgresStores(pool: import('pg').Pool): HubStores {
+  return {
+    kind: 'postgres',
+    core: new PgCoreStore(pool),
+    attendance: notYet('attendance'),
+    health: notYet('terminal health'),
+    face: notYet('face enrolment'),
+    finger: notYet('fingerprint templates'),
+    enrolSessions: notYet('enrolment sessions'),
+    fleet: () => notYet('fleet rollouts'),
+    staffPortal: notYet('the staff page'),
+    audit: new PgAuditRepository(pool),
+  };
+}
+
+/** A repository whose every method rejects: the feature is not on PostgreSQL yet. */
+function notYet<T extends object>(feature: string): T {
+  return new Proxy({} as T, {
+    get: (_t, prop) =>
+      typeof prop === 'symbol' || prop === 'then'
+        ? undefined
+        : () => Promise.reject(new UserError(`${feature} is not yet available on PostgreSQL (HADIR_DB_URL is postgres://…)`, 'run this hub on SQLite (unset HADIR_DB_URL) until issue 15 ports it')),
+  });
+}
+
+/** The SQLite handle a PostgreSQL hub does not have. */
+function noSqlite(): SqliteDb {
+  return new Proxy({} as SqliteDb, {
+    get: (_t, prop) => {
+      if (typeof prop === 'symbol' || prop === 'then') return undefined;
+      throw new UserError('this hub runs on PostgreSQL: there is no SQLite handle', 'use hub.stores / the CoreStore');
+    },
+  });
 }
