@@ -61,6 +61,9 @@ export interface RunningHub {
   close(): Promise<void>;
 }
 
+/** Feature modules whose repositories have a PostgreSQL implementation (hub/store/open.ts postgresStores). */
+const POSTGRES_READY = new Set(['health', 'face', 'finger']);
+
 export const HUB_VERSION: string = (() => {
   try {
     return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -96,12 +99,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     chmodSync(config.dataDir, 0o700);
     const { db, store, stores } = await openHubStores(config);
     cleanups.push(() => store.close());
-    if (stores.kind === 'postgres' && factories.length) {
-      throw new UserError(
-        'the feature modules (attendance, terminal health, face, finger, fleet, staff page) are not yet available on PostgreSQL: so far only the core (ingest, devices, users, punch report, audit) runs there',
-        'run the hub on SQLite (unset HADIR_DB_URL / --db) until issue 15 ports them',
-      );
-    }
+
     const metrics = createCoreMetrics({ defaults: defaultMetrics });
     // One failed-login budget per device id / address for both doors (HTTP Basic and MQTT).
     const deviceLimiter = deviceLoginLimiter();
@@ -156,6 +154,13 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     cleanups.push(() => void (gaugeDue && clearTimeout(gaugeDue)));
 
     const modules = factories.map((f) => f(ctx));
+    const unported = stores.kind === 'postgres' ? modules.filter((m) => !POSTGRES_READY.has(m.name)).map((m) => m.name) : [];
+    if (unported.length) {
+      throw new UserError(
+        `not yet available on PostgreSQL: ${unported.join(', ')} (so far the core — ingest, devices, users, punch report, audit — and ${[...POSTGRES_READY].join(', ')})`,
+        'run the hub on SQLite (unset HADIR_DB_URL / --db) until issue 15 ports them',
+      );
+    }
     let roster: RosterPublisher | undefined;
     // hubUrl is known once HTTP listens (port 0 in tests); the endpoint reads this object at request time.
     const enrol = { hubUrl: config.publicUrl ?? '', mqttUrl: kioskMqttUrl, prefix: config.prefix };

@@ -42,8 +42,8 @@ export interface EnrolSession {
   usedAt: string | null;
   usedFor: string | null;
 }
-type Row = { id: string; device_id: string; nip: string; method: 'face' | 'finger'; finger: number | null; opd_code: string | null; started_by: string; started_at: string; expires_at: string; used_at: string | null; used_for: string | null };
-const toSession = (r: Row): EnrolSession => ({
+export type SessionRow = { id: string; device_id: string; nip: string; method: 'face' | 'finger'; finger: number | null; opd_code: string | null; started_by: string; started_at: string; expires_at: string; used_at: string | null; used_for: string | null };
+export const toSession = (r: SessionRow): EnrolSession => ({
   id: r.id, deviceId: r.device_id, nip: r.nip, method: r.method, finger: r.finger, opdCode: r.opd_code, startedBy: r.started_by,
   startedAt: r.started_at, expiresAt: r.expires_at, usedAt: r.used_at, usedFor: r.used_for,
 });
@@ -55,7 +55,7 @@ export class EnrolSessions {
     this.s = {
       insert: db.prepare(`INSERT INTO enrol_sessions (id, device_id, nip, method, finger, opd_code, started_by, started_at, expires_at)
                           VALUES (@id, @deviceId, @nip, @method, @finger, @opdCode, @startedBy, @startedAt, @expiresAt)`),
-      open: db.prepare<{ deviceId: string; nip: string; method: string; finger: number | null; now: string }, Row>(
+      open: db.prepare<{ deviceId: string; nip: string; method: string; finger: number | null; now: string }, SessionRow>(
         `SELECT * FROM enrol_sessions WHERE device_id = @deviceId AND nip = @nip AND method = @method AND used_at IS NULL AND expires_at > @now
            AND (finger IS NULL OR @finger IS NULL OR finger = @finger) ORDER BY started_at LIMIT 1`),
       use: db.prepare('UPDATE enrol_sessions SET used_at = ?, used_for = ? WHERE id = ? AND used_at IS NULL'),
@@ -95,7 +95,7 @@ export class EnrolSessions {
 
   list(f: { opdCode: string | null; deviceId?: string; open?: boolean; now: Date; limit: number }): (EnrolSession & { state: 'open' | 'used' | 'expired' })[] {
     const rows = this.db
-      .prepare<Record<string, unknown>, Row>(
+      .prepare<Record<string, unknown>, SessionRow>(
         `SELECT * FROM enrol_sessions WHERE (@opd IS NULL OR opd_code = @opd) AND (@dev IS NULL OR device_id = @dev)
            AND (@open = 0 OR (used_at IS NULL AND expires_at > @now)) ORDER BY started_at DESC LIMIT @limit`,
       )

@@ -34,7 +34,7 @@ export interface CommandRow {
   error: string | null;
 }
 
-const alertRow = (r: Record<string, unknown>): AlertRow => ({
+export const alertRow = (r: Record<string, unknown>): AlertRow => ({
   id: r.id as number,
   deviceId: r.device_id as string,
   kind: r.kind as AlertKind,
@@ -47,7 +47,7 @@ const alertRow = (r: Record<string, unknown>): AlertRow => ({
   ackedAt: (r.acked_at as string) ?? null,
 });
 const parseJson = (s: unknown) => (typeof s === 'string' ? JSON.parse(s) : null);
-const commandRow = (r: Record<string, unknown>): CommandRow => ({
+export const commandRow = (r: Record<string, unknown>): CommandRow => ({
   id: r.id as string,
   deviceId: r.device_id as string,
   cmd: r.cmd as string,

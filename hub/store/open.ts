@@ -16,6 +16,8 @@ import { UserError } from '../../lib/errors.js';
 import { openPostgres } from './pg.js';
 import { PgCoreStore } from './pg-core-store.js';
 import { PgAuditRepository } from '../audit/store.js';
+import { PgHealthStore } from '../health/pg-store.js';
+import { PgEnrolSessions, PgFaceRepository, PgFingerStore } from '../biometrics/pg-store.js';
 
 export interface OpenedStore {
   /** The raw SQLite handle: for the command line's SQLite-only commands and tests, never for hub modules. */
@@ -78,10 +80,10 @@ export function postgresStores(pool: import('pg').Pool): HubStores {
     kind: 'postgres',
     core: new PgCoreStore(pool),
     attendance: notYet('attendance'),
-    health: notYet('terminal health'),
-    face: notYet('face enrolment'),
-    finger: notYet('fingerprint templates'),
-    enrolSessions: notYet('enrolment sessions'),
+    health: new PgHealthStore(pool),
+    face: new PgFaceRepository(pool),
+    finger: new PgFingerStore(pool),
+    enrolSessions: new PgEnrolSessions(pool),
     fleet: () => notYet('fleet rollouts'),
     staffPortal: notYet('the staff page'),
     audit: new PgAuditRepository(pool),
