@@ -59,6 +59,17 @@ export interface FaceRepository {
 }
 type Sealed = ReturnType<typeof seal>;
 
+/** Template rows (ordered by NIP) grouped by NIP, vectors base64: the roster's shape. */
+export function templatesByNip(rows: { nip: string; model_id: string; vector: Buffer }[]): Map<string, { modelId: string; vector: string }[]> {
+  const out = new Map<string, { modelId: string; vector: string }[]>();
+  for (const r of rows) {
+    let l = out.get(r.nip);
+    if (!l) out.set(r.nip, (l = []));
+    l.push({ modelId: r.model_id, vector: r.vector.toString('base64') });
+  }
+  return out;
+}
+
 /** FaceRepository on SQLite (migration 300_face.sql); synchronous, exposed through asyncOver. */
 export class SqliteFaceRepository {
   constructor(private readonly db: SqliteDb) {}
@@ -99,13 +110,7 @@ export class SqliteFaceRepository {
           WHERE si.code = ? AND s.active = 1 ORDER BY c.nip, c.id, t.model_id`,
       )
       .all(siteCode);
-    const out = new Map<string, { modelId: string; vector: string }[]>();
-    for (const r of rows) {
-      let l = out.get(r.nip);
-      if (!l) out.set(r.nip, (l = []));
-      l.push({ modelId: r.model_id, vector: r.vector.toString('base64') });
-    }
-    return out;
+    return templatesByNip(rows);
   }
 
   list(opd?: string | null, nip?: string | null): FaceEnrolmentSummary[] {

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { inTransaction } from '../store/pg.js';
 import { UPLOAD_GRACE_MS, toSession, type EnrolArgs, type EnrolSession, type EnrolSessionRepository, type SessionRow } from './enrol-sessions.js';
-import type { FaceEnrolmentSummary, FaceRepository, SealedCropRow, StaffRef } from './face-store.js';
+import { templatesByNip, type FaceEnrolmentSummary, type FaceRepository, type SealedCropRow, type StaffRef } from './face-store.js';
 import type { FingerRepository, FingerTemplateMeta, FingerTemplateRow } from './finger-store.js';
 
 /** Biometric storage on PostgreSQL (pg-migrations/300_biometrics.sql): the same repositories as SQLite's. */
@@ -140,13 +140,7 @@ export class PgFaceRepository implements FaceRepository {
         [siteCode],
       )
     ).rows as { nip: string; model_id: string; vector: Buffer }[];
-    const out = new Map<string, { modelId: string; vector: string }[]>();
-    for (const r of rows) {
-      let l = out.get(r.nip);
-      if (!l) out.set(r.nip, (l = []));
-      l.push({ modelId: r.model_id, vector: r.vector.toString('base64') });
-    }
-    return out;
+    return templatesByNip(rows);
   }
   async list(opd?: string | null, nip?: string | null): Promise<FaceEnrolmentSummary[]> {
     return (

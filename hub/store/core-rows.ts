@@ -92,3 +92,14 @@ export function toUser(r: Row): UserRecord {
   };
 }
 
+
+/**
+ * Why a punch whose key is already taken is not stored: null for a true duplicate (same id, same
+ * device and signature: Ed25519 is deterministic, so same key + same content ⇔ same signature),
+ * replay_conflict for the same id with other content, seq_conflict for its seq taken by another id.
+ */
+export function refusalOf(p: Punch, existing: Row | undefined): { code: 'replay_conflict' | 'seq_conflict'; reason: string } | null {
+  if (existing && existing.device_id === p.deviceId && existing.sig === p.sig) return null;
+  if (existing) return { code: 'replay_conflict', reason: `id ${p.id} already stored with different content (seq ${existing.seq as number} from ${existing.device_id as string})` };
+  return { code: 'seq_conflict', reason: `seq ${p.seq} of ${p.deviceId} is already stored under another id (kept: hadir device conflicts ${p.deviceId})` };
+}

@@ -6,7 +6,7 @@ import type {
 import { RECOVERED_NOTE } from './core-store.js';
 import { GENESIS_HASH, punchHash, type Punch } from '../../protocol/index.js';
 import type { Role } from '../module-contract.js';
-import { MAX_REJECTIONS, punchColumns, toDevice, toPunch, toUser } from './core-rows.js';
+import { MAX_REJECTIONS, punchColumns, refusalOf, toDevice, toPunch, toUser } from './core-rows.js';
 import { inTransaction } from './pg.js';
 
 type Row = Record<string, unknown>;
@@ -195,17 +195,14 @@ export class PgCoreStore implements CoreStore {
         continue;
       }
       const existing = (await c.query('SELECT id, device_id, seq, sig FROM punches WHERE id = $1', [p.id])).rows[0] as Row | undefined;
-      let code: string, reason: string;
-      if (existing && existing.device_id === p.deviceId && existing.sig === p.sig) {
+      const refusal = refusalOf(p, existing);
+      if (!refusal) {
         out.ids.push(p.id);
         duplicates++;
         continue;
-      } else if (existing) {
-        code = 'replay_conflict';
-        reason = `id ${p.id} already stored with different content (seq ${existing.seq as number} from ${existing.device_id as string})`;
-      } else {
-        code = 'seq_conflict';
-        reason = `seq ${p.seq} of ${p.deviceId} is already stored under another id (kept: hadir device conflicts ${p.deviceId})`;
+      }
+      const { code, reason } = refusal;
+      if (code === 'seq_conflict') {
         await c.query('INSERT INTO punch_conflicts (id, device_id, seq, site_code, punch, received_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING', [p.id, p.deviceId, p.seq, it.siteCode, JSON.stringify(p), it.receivedAt]);
       }
       out.rejected.push({ id: p.id, code, reason });

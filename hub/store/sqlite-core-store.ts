@@ -5,7 +5,7 @@ import type {
 } from './core-store.js';
 import { RECOVERED_NOTE } from './core-store.js';
 import { GENESIS_HASH, punchHash, type Punch } from '../../protocol/index.js';
-import { MAX_REJECTIONS, punchColumns, toDevice, toPunch, toUser } from './core-rows.js';
+import { MAX_REJECTIONS, punchColumns, refusalOf, toDevice, toPunch, toUser } from './core-rows.js';
 import type { Role } from '../module-contract.js';
 
 type Row = Record<string, unknown>;
@@ -199,18 +199,14 @@ export class SqliteCoreStore implements CoreStore {
         continue;
       }
       const existing = s.punchById.get(p.id) as Row | undefined;
-      let code: string, reason: string;
-      if (existing && existing.device_id === p.deviceId && existing.sig === p.sig) {
-        // Ed25519 is deterministic: same key + same content ⇔ same signature. A true duplicate.
+      const refusal = refusalOf(p, existing);
+      if (!refusal) {
         out.ids.push(p.id);
         duplicates++;
         continue;
-      } else if (existing) {
-        code = 'replay_conflict';
-        reason = `id ${p.id} already stored with different content (seq ${existing.seq as number} from ${existing.device_id as string})`;
-      } else {
-        code = 'seq_conflict';
-        reason = `seq ${p.seq} of ${p.deviceId} is already stored under another id (kept: hadir device conflicts ${p.deviceId})`;
+      }
+      const { code, reason } = refusal;
+      if (code === 'seq_conflict') {
         // A real, verified punch (typically a kiosk whose journal was wiped): keep it whole for recovery.
         s.insertConflict.run(p.id, p.deviceId, p.seq, it.siteCode, JSON.stringify(p), it.receivedAt);
       }

@@ -41,7 +41,7 @@ describe('PostgreSQL store', () => {
 
   it('applies each migration once when two workers start together', async () => {
     const ids = (await sql.all<{ id: string }>('SELECT id FROM schema_migrations ORDER BY id')).map((r) => r.id);
-    expect(ids).toEqual(['000_core', '400_audit_log']);
+    expect(ids).toEqual(['000_core', '200_health', '300_biometrics', '400_audit_log']);
   });
 
   it('stores punches in month partitions made on demand; an implausible year goes to the default partition', async () => {
