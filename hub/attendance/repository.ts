@@ -1,5 +1,5 @@
 import type { SqliteDb } from '../store/sqlite.js';
-import type { Async } from '../store/async.js';
+import type { ArgsAfterDb as Args, Async } from '../store/async.js';
 import { readConfig, loadRules } from './inputs.js';
 import { localToday } from './clock.js';
 import { addException, decideException, getException, listExceptions, listPendingPunches, reviewPunch, reviewPunchesBulk } from './admin.js';
@@ -7,8 +7,6 @@ import { attendanceReport, derivationState, deriveMissing, lateToday, tppReport 
 import { endService, listExits, reinstate, syncServiceStatus } from '../org/exit.js';
 import { processDirtyAsync } from './recompute.js';
 
-/** The arguments of a function over the SQLite handle, without the handle. */
-type Args<F> = F extends (db: SqliteDb, ...a: infer A) => unknown ? A : never;
 
 /**
  * Attendance on SQLite: settings, derived months and their reports, leave/duty, punch review,

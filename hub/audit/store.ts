@@ -1,6 +1,6 @@
 import type { SqliteDb } from '../store/sqlite.js';
 import { AUDIT_GENESIS, entryHash, type ActorKind, type AuditEntry } from './chain.js';
-import { inTransaction } from '../store/pg.js';
+import { inTransaction, pgWhere } from '../store/pg.js';
 
 /** What an appender supplies; the repository assigns id, prevHash and hash atomically. */
 export type AuditDraft = Omit<AuditEntry, 'id' | 'prevHash' | 'hash'>;
@@ -125,16 +125,14 @@ export class PgAuditRepository implements AuditRepository {
   }
 
   async list(f: AuditFilter): Promise<{ items: AuditEntry[]; total: number }> {
-    const w: string[] = [];
-    const a: unknown[] = [];
-    const add = (cond: string, v: unknown) => (a.push(v), w.push(cond.replace('?', `$${a.length}`)));
-    if (f.from) add('at >= ?', f.from);
-    if (f.to) add('at < ?', f.to);
-    if (f.actor) add('actor = ?', f.actor);
-    if (f.action) add("action LIKE ? ESCAPE '\\'", `${f.action.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-    if (f.target) add('target = ?', f.target);
-    if (f.opdCode) add('opd_code = ?', f.opdCode);
-    const where = w.length ? `WHERE ${w.join(' AND ')}` : '';
+    const { sql: where, args: a } = pgWhere([
+      ['at >= ?', f.from],
+      ['at < ?', f.to],
+      ['actor = ?', f.actor],
+      ["action LIKE ? ESCAPE '\\'", f.action && `${f.action.replace(/[\\%_]/g, (c) => `\\${c}`)}%`],
+      ['target = ?', f.target],
+      ['opd_code = ?', f.opdCode],
+    ]);
     const items = (await this.pool.query(`SELECT * FROM audit_log ${where} ORDER BY id DESC LIMIT $${a.length + 1} OFFSET $${a.length + 2}`, [...a, f.limit ?? 100, f.offset ?? 0])).rows.map((r: Row) => toEntry(r));
     const total = (await this.pool.query(`SELECT count(*) AS n FROM audit_log ${where}`, a)).rows[0].n as number;
     return { items, total };

@@ -1,8 +1,7 @@
 import type { SqliteDb } from '../store/sqlite.js';
-import type { Async } from '../store/async.js';
+import type { ArgsAfterDb as Args, Async } from '../store/async.js';
 import { activate, staffLogin, staffLogout, staffOfToken } from './auth.js';
 
-type Args<F> = F extends (db: SqliteDb, ...a: infer A) => unknown ? A : never;
 
 /** The staff page's storage on SQLite: sign-in (auth.ts), the person's own data, and keberatan (migration 500_staff_portal.sql). */
 export class SqliteStaffPortalStore {

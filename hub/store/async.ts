@@ -26,3 +26,6 @@ export function asyncOver<T extends object>(impl: T): Async<T> {
     },
   }) as unknown as Async<T>;
 }
+
+/** The arguments of a function over a database handle, without the handle (repositories that delegate to such functions). */
+export type ArgsAfterDb<F> = F extends (db: never, ...a: infer A) => unknown ? A : never;

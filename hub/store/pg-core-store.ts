@@ -7,7 +7,7 @@ import { RECOVERED_NOTE } from './core-store.js';
 import { GENESIS_HASH, punchHash, type Punch } from '../../protocol/index.js';
 import type { Role } from '../module-contract.js';
 import { MAX_REJECTIONS, punchColumns, refusalOf, toDevice, toPunch, toUser } from './core-rows.js';
-import { inTransaction } from './pg.js';
+import { inTransaction, pgWhere } from './pg.js';
 
 type Row = Record<string, unknown>;
 type Q = Pick<pg.PoolClient, 'query'>;
@@ -248,15 +248,13 @@ export class PgCoreStore implements CoreStore {
   }
 
   private where(f: PunchFilter): { sql: string; args: unknown[] } {
-    const w: string[] = [];
-    const args: unknown[] = [];
-    const add = (cond: string, v: unknown) => (args.push(v), w.push(cond.replace('?', `$${args.length}`)));
-    if (f.from) add('captured_at >= ?', f.from);
-    if (f.to) add('captured_at < ?', f.to);
-    if (f.deviceId) add('device_id = ?', f.deviceId);
-    if (f.nip) add('nip = ?', f.nip);
-    if (f.opdCode) add('nip IN (SELECT nip FROM staff WHERE opd_code = ?)', f.opdCode);
-    return { sql: w.length ? `WHERE ${w.join(' AND ')}` : '', args };
+    return pgWhere([
+      ['captured_at >= ?', f.from],
+      ['captured_at < ?', f.to],
+      ['device_id = ?', f.deviceId],
+      ['nip = ?', f.nip],
+      ['nip IN (SELECT nip FROM staff WHERE opd_code = ?)', f.opdCode],
+    ]);
   }
   async queryPunches(f: PunchFilter) {
     const { sql, args } = this.where(f);

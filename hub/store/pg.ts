@@ -79,3 +79,18 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
     c.release();
   }
 }
+
+/**
+ * A WHERE clause from the conditions whose value is given (undefined, null, '' are left out);
+ * each condition has one `?`, numbered $1, $2 … in order.
+ */
+export function pgWhere(conds: [cond: string, value: unknown][]): { sql: string; args: unknown[] } {
+  const w: string[] = [];
+  const args: unknown[] = [];
+  for (const [cond, v] of conds) {
+    if (v === undefined || v === null || v === '') continue;
+    args.push(v);
+    w.push(cond.replace('?', `$${args.length}`));
+  }
+  return { sql: w.length ? `WHERE ${w.join(' AND ')}` : '', args };
+}
