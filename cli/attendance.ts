@@ -1,10 +1,10 @@
 import { Option, type Command } from 'commander';
 import { userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { Groups } from './program.js';
 import { csvDialectOption } from './csv-dialect.js';
 import { UserError, isErrno } from '../lib/errors.js';
+import { hubDataOptions, withHub, type HubFlags, type OpenHubOptions } from './open-hub.js';
 import type { SqliteDb } from '../hub/store/sqlite.js';
 import { formatLineError } from '../hub/org/line-error.js';
 import type { LineError } from '../hub/org/csv.js';
@@ -16,28 +16,21 @@ import type { LineError } from '../hub/org/csv.js';
  * every change queues the affected days and is derived before the command returns.
  */
 
-interface DataOpts {
-  data?: string;
+interface DataOpts extends HubFlags {
   by?: string;
 }
-const dataOption = () => new Option('--data <dir>', 'hub data directory (HADIR_DATA_DIR, default ./data)');
 const byOption = () => new Option('--by <user>', 'admin recorded as the author (default: HADIR_ADMIN or the login name)');
 
-function dataDir(o: DataOpts): string {
-  return resolve(o.data ?? process.env.HADIR_DATA_DIR ?? './data');
-}
 function adminName(o: DataOpts): string {
   return o.by ?? process.env.HADIR_ADMIN ?? userInfo().username;
 }
 
-async function withDb<T>(o: DataOpts, fn: (db: SqliteDb) => Promise<T> | T): Promise<T> {
-  const { openSqlite } = await import('../hub/store/sqlite.js');
-  const db = openSqlite(join(dataDir(o), 'hub.db'));
-  try {
-    return await fn(db);
-  } finally {
-    db.close();
-  }
+/**
+ * The hub's database for an attendance command (cli/open-hub.ts). `create` only for the commands
+ * that can stand first on a new hub: the organisation, holidays, schedules, rules and settings.
+ */
+async function withDb<T>(o: DataOpts, fn: (db: SqliteDb) => Promise<T> | T, opts: OpenHubOptions = {}): Promise<T> {
+  return withHub(o, ({ db }) => fn(db), opts);
 }
 
 /** Derive what the command changed, so readers (hub, reports) see it at once. */
@@ -73,7 +66,7 @@ function readText(path: string): string {
 }
 
 function sub(parent: Command, name: string, description: string): Command {
-  return parent.command(name).description(description).addOption(dataOption()).addOption(byOption());
+  return hubDataOptions(parent.command(name).description(description)).addOption(byOption());
 }
 
 export function registerAttendanceCommands(g: Groups): void {
@@ -87,7 +80,7 @@ export function registerAttendanceCommands(g: Groups): void {
         const r = importOrg(db, readCsv(file, ORG_COLUMNS, ['tz']));
         summary('Organisasi / organisation (sites)', r);
         printErrors(r.errors);
-      });
+      }, { create: true });
     });
   sub(g.import, 'staff', 'Impor pegawai / import staff CSV (nip,name,opd,unit,employment,job_class,tpp_base,schedule)')
     .argument('<file>')
@@ -141,7 +134,7 @@ export function registerAttendanceCommands(g: Groups): void {
         summary('Hari libur / holidays', r);
         printErrors(r.errors);
         await settle(db);
-      });
+      }, { create: true });
     });
   sub(g.import, 'roster', 'Impor jadwal shift / import shift roster (nip,date,shift — shift key or OFF)')
     .argument('<file>')
@@ -177,7 +170,7 @@ export function registerAttendanceCommands(g: Groups): void {
         const r = addRule(db, rule, adminName(o), nowIso());
         process.stdout.write(r === 'added' ? `Aturan ${rule.id} dipasang / installed, effective ${rule.effectiveFrom}\n` : `Aturan ${rule.id} sudah terpasang / already installed (unchanged)\n`);
         await settle(db);
-      });
+      }, { create: true });
     });
   sub(g.rules, 'list', 'Daftar versi aturan / list installed rule versions').action(async (o: DataOpts) => {
     const { listRules } = await import('../hub/tpp/store.js');
@@ -323,7 +316,7 @@ export function registerAttendanceCommands(g: Groups): void {
         addSchedule(db, s, adminName(o), nowIso());
         process.stdout.write(`Jadwal / schedule ${s.code} disimpan / saved\n`);
         await settle(db);
-      });
+      }, { create: true });
     });
   sub(schedules, 'list', 'Daftar / list').action(async (o: DataOpts) => {
     const { loadSchedules } = await import('../hub/attendance/inputs.js');
@@ -468,7 +461,7 @@ export function registerAttendanceCommands(g: Groups): void {
         const c = readConfig(db);
         process.stdout.write(`zona / zone ${offsetLabel(c.tzOffsetMin)}, site policy ${c.sitePolicy}\n`);
         await settle(db);
-      });
+      }, { create: true });
     });
   sub(att, 'recompute', 'Hitung ulang sebulan penuh / re-derive a whole month')
     .requiredOption('--month <YYYY-MM>')

@@ -4,17 +4,14 @@ import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type { Groups } from './program.js';
 import { UserError } from '../lib/errors.js';
+import { formatOption } from './format.js';
+import { hubDataOptions, withHub, type HubFlags as StoreFlags } from './open-hub.js';
 
 /**
  * `hadir audit list|export|verify`, and the audit entry every changing CLI command leaves
  * (imports, rules, schedules, holidays, leave, reviews, staff, devices, users, enrolment): the
  * CLI changes the hub's data directly, so it records itself, as the hub's API does for its routes.
  */
-
-interface StoreFlags {
-  data?: string;
-  db?: string;
-}
 
 /** Command paths (without `hadir`) that change the hub's data. Read-only commands are not recorded. */
 export const CHANGING_COMMANDS = new Set([
@@ -28,13 +25,9 @@ export const CHANGING_COMMANDS = new Set([
 
 const SECRET_OPTS = /pass|token|secret|key/i;
 
-async function openAudit(f: StoreFlags) {
-  const { resolveHubConfig } = await import('../hub/config.js');
-  const { openSqlite } = await import('../hub/store/sqlite.js');
+async function withAudit<T>(f: StoreFlags, fn: (log: import('../hub/audit/index.js').AuditLog) => Promise<T>): Promise<T> {
   const { auditLog } = await import('../hub/audit/index.js');
-  const cfg = resolveHubConfig({ dataDir: f.data ?? process.env.HADIR_DATA_DIR, dbUrl: f.db });
-  const db = openSqlite(cfg.dbPath);
-  return { db, audit: auditLog(db) };
+  return withHub(f, ({ db }) => fn(auditLog(db)));
 }
 
 function commandPath(c: Command): string {
@@ -68,9 +61,8 @@ export function installCliAudit(program: Command): void {
     } catch {
       /* no passwd entry (container): keep 'unknown' */
     }
-    const { db, audit } = await openAudit(opts);
-    try {
-      await audit.record({
+    await withAudit(opts, (audit) =>
+      audit.record({
         actor: typeof opts.by === 'string' && opts.by ? `${opts.by} (${os})` : os,
         actorKind: 'cli',
         role: 'cli',
@@ -80,17 +72,14 @@ export function installCliAudit(program: Command): void {
         opdCode: typeof opts.opd === 'string' ? opts.opd : null,
         after: { args, options },
         status: 0,
-      });
-    } finally {
-      db.close();
-    }
+      }),
+    );
   });
 }
 
 export function registerAuditCommands(g: Groups): void {
   const audit = g.program.command('audit').description('Log audit / audit log: list, export, verify the hash chain');
-  const store = (c: Command) =>
-    c.option('--data <dir>', 'data directory (HADIR_DATA_DIR, default ./data)').option('--db <url>', 'database (HADIR_DB_URL; default <data>/hub.db)');
+  const store = hubDataOptions;
 
   store(
     audit
@@ -102,43 +91,35 @@ export function registerAuditCommands(g: Groups): void {
       .option('--action <prefix>', 'action prefix, e.g. device. or finger.template')
       .option('--opd <code>', 'entries concerning this OPD')
       .option('--limit <n>', 'at most n entries', '50')
-      .option('--format <f>', 'table | json', 'table'),
+      .addOption(formatOption(['table', 'json'])),
   ).action(async (o: StoreFlags & { from?: string; to?: string; actor?: string; action?: string; opd?: string; limit: string; format: string }) => {
     const limit = Number(o.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new UserError(`--limit ${o.limit} is not a positive integer`, 'e.g. --limit 100');
-    if (!['table', 'json'].includes(o.format)) throw new UserError(`--format ${o.format} is not known`, 'use table or json');
-    const { db, audit: log } = await openAudit(o);
-    try {
+    await withAudit(o, async (log) => {
       const { items, total } = await log.list({ from: o.from, to: o.to, actor: o.actor, action: o.action, opdCode: o.opd, limit });
       if (o.format === 'json') return void process.stdout.write(JSON.stringify(items.map((e) => ({ ...e, before: e.before && JSON.parse(e.before), after: e.after && JSON.parse(e.after) }))) + '\n');
       const lines = items.map((e) => `${String(e.id).padStart(6)}  ${e.at}  ${e.actor} (${e.role ?? e.actorKind})${e.source ? ` @${e.source}` : ''}  ${e.action}${e.target ? `  ${e.target}` : ''}${e.opdCode ? `  [${e.opdCode}]` : ''}`);
       process.stdout.write(`${lines.join('\n')}${lines.length ? '\n' : ''}${items.length} dari / of ${total} entri / entries\n`);
-    } finally {
-      db.close();
-    }
+    });
   });
 
   store(
     audit
       .command('export')
       .description('Ekspor seluruh log dengan hash / export the whole log with its hash chain')
-      .option('--format <f>', 'jsonl | csv', 'jsonl')
+      .addOption(formatOption(['jsonl', 'csv']))
       .option('--out <file>', 'write to FILE (default: stdout)'),
   ).action(async (o: StoreFlags & { format: string; out?: string }) => {
-    if (!['jsonl', 'csv'].includes(o.format)) throw new UserError(`--format ${o.format} is not known`, 'use jsonl or csv');
     const format = o.format as 'jsonl' | 'csv';
     const { auditExportHead, auditExportLine } = await import('../hub/audit/http.js');
-    const { db, audit: log } = await openAudit(o);
     const out = auditExportHead(format);
     let n = 0;
-    try {
+    await withAudit(o, async (log) => {
       for await (const e of log.repo.scan()) {
         n++;
         out.push(auditExportLine(e, format));
       }
-    } finally {
-      db.close();
-    }
+    });
     if (!o.out) return void process.stdout.write(out.join(''));
     const { writeFileAtomic } = await import('../lib/write-atomic.js');
     writeFileAtomic(o.out, out.join(''), 0o600);
@@ -149,15 +130,9 @@ export function registerAuditCommands(g: Groups): void {
     audit
       .command('verify')
       .description('Periksa rantai hash / check the hash chain: names every altered or deleted entry')
-      .option('--format <f>', 'text | json', 'text'),
+      .addOption(formatOption(['text', 'json'])),
   ).action(async (o: StoreFlags & { format: string }) => {
-    const { db, audit: log } = await openAudit(o);
-    let r;
-    try {
-      r = await log.verify();
-    } finally {
-      db.close();
-    }
+    const r = await withAudit(o, (log) => log.verify());
     if (o.format === 'json') process.stdout.write(JSON.stringify(r) + '\n');
     else if (r.ok) process.stdout.write(`OK: ${r.entries} entri utuh / entries intact, head ${r.head}\n`);
     else process.stdout.write(`RUSAK / TAMPERED: ${r.problems.length} masalah / problems in ${r.entries} entries\n${r.problems.map((p) => `  ${p.detail}`).join('\n')}\n`);

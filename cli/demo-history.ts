@@ -1,3 +1,5 @@
+import { mulberry32 } from '../lib/random.js';
+
 /**
  * The demo's month of history: check-in/check-out times for each sample employee from the first
  * day of the previous month up to now, as `hadir import punches` CSV rows (method `legacy`, noted
@@ -11,17 +13,8 @@ export interface DemoPerson {
   hours: Partial<Record<number, [string, string]>>;
 }
 
-/** mulberry32: a tiny seeded PRNG (the history must not change between runs). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded: the history must not change between runs. */
+const prng = mulberry32;
 
 const OFFSET = '+07:00';
 const toMin = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));

@@ -66,7 +66,7 @@ async function runDemo(o: { duration?: number; dataDir?: string; httpPort: numbe
   const { SimulatedSource } = await import('../kiosk/sim/source.js');
   const { kioskConfigSchema } = await import('../kiosk/config.js');
   const { localTime } = await import('../kiosk/dedup.js');
-  const { extensionFactories } = await import('../kiosk/extensions.js');
+  const { extensionFactories } = await import('../kiosk/extension-list.js');
   const { demoHistory } = await import('./demo-history.js');
 
   const { rootLogger } = await import('../lib/logger.js');

@@ -1,5 +1,6 @@
 import type { Groups } from './program.js';
 import { UserError } from '../lib/errors.js';
+import { hubDataOptions, withHub, type HubFlags } from './open-hub.js';
 
 /**
  * Everyday-use commands: `hadir staff codes` — one-time activation codes for the staff page
@@ -25,9 +26,9 @@ export function registerEverydayCommands(g: Groups): void {
       const width = Number(o.width);
       const frames = Math.max(10, parseInt(o.frames, 10) || 60);
       if (!(fps > 0 && fps <= 30)) throw new UserError(`--fps ${o.fps} must be 1–30`, 'use e.g. --fps 5');
-      const b = await import('../kiosk/face/bench.js');
-      const { faceConfigSchema } = await import('../kiosk/face/config.js');
-      const { OnnxFaceEngine } = await import('../kiosk/face/onnx-engine.js');
+      const b = await import('../face/bench.js');
+      const { faceConfigSchema } = await import('../face/config.js');
+      const { OnnxFaceEngine } = await import('../face/onnx-engine.js');
       const { benchPreview } = await import('../kiosk/screen/bench.js');
       const cfg = faceConfigSchema.parse({});
       const engine = await OnnxFaceEngine.create({ threads: cfg.threads, detectMaxSide: cfg.detectMaxSide });
@@ -44,33 +45,30 @@ export function registerEverydayCommands(g: Groups): void {
 
   // `hadir staff …` exists already (cli/attendance.ts: end of service); the codes join it
   const staff = g.program.commands.find((c) => c.name() === 'staff') ?? g.program.command('staff').description('Pegawai / staff');
-  staff
-    .command('codes')
-    .description('Cetak kode aktivasi sekali pakai / one-time activation codes (CSV to print), per OPD or one NIP')
-    .option('--opd <code>', 'all active staff of this OPD')
-    .option('--nip <nip>', 'one person (a lost slip or a forgotten password)')
-    .requiredOption('--out <file>', 'CSV file to write (mode 0600: the codes are secrets until handed out)')
-    .option('--data <dir>', 'hub data directory (HADIR_DATA_DIR, default ./data)')
-    .option('--by <user>', 'admin recorded as the issuer (default: HADIR_ADMIN or the login name)')
-    .action(async (o: { opd?: string; nip?: string; out: string; data?: string; by?: string }) => {
-      const { resolveHubConfig } = await import('../hub/config.js');
-      const { openSqlite } = await import('../hub/store/sqlite.js');
-      const { issueCodes, CODE_DAYS } = await import('../hub/staff/auth.js');
-      const { writeFileAtomic } = await import('../lib/write-atomic.js');
-      const { userInfo } = await import('node:os');
-      if (!o.opd && !o.nip) throw new UserError('say whose codes to print', 'pass --opd CODE or --nip NIP');
-      const cfg = resolveHubConfig({ dataDir: o.data });
-      const db = openSqlite(cfg.dbPath);
-      try {
-        const codes = issueCodes(db, { opd: o.opd, nip: o.nip, by: o.by ?? process.env.HADIR_ADMIN ?? userInfo().username, now: new Date() });
-        const q = (s: string | null) => `"${(s ?? '').replace(/"/g, '""')}"`;
-        const ddmmyyyy = (iso: string) => `${iso.slice(8, 10)}/${iso.slice(5, 7)}/${iso.slice(0, 4)}`;
-        const lines = ['nip,nama,opd,unit,kode_aktivasi,berlaku_sampai', ...codes.map((c) => [q(c.nip), q(c.name), q(c.opd), q(c.unit), q(c.code), q(ddmmyyyy(c.expiresAt))].join(','))];
-        writeFileAtomic(o.out, '\ufeff' + lines.join('\r\n') + '\r\n', 0o600);
-        process.stdout.write(`${codes.length} kode aktivasi ditulis ke ${o.out}, berlaku ${CODE_DAYS} hari, sekali pakai / ${codes.length} one-time codes written, valid ${CODE_DAYS} days\n`);
-        process.stdout.write(`Pegawai membuka ${cfg.publicUrl ?? 'http://HUB:8080'}/saya, memasukkan NIP + kode, lalu memilih kata sandi sendiri / staff open /saya, type NIP + code and choose their own password\n`);
-      } finally {
-        db.close();
-      }
+  hubDataOptions(
+    staff
+      .command('codes')
+      .description('Cetak kode aktivasi sekali pakai / one-time activation codes (CSV to print), per OPD or one NIP')
+      .option('--opd <code>', 'all active staff of this OPD')
+      .option('--nip <nip>', 'one person (a lost slip or a forgotten password)')
+      .requiredOption('--out <file>', 'CSV file to write (mode 0600: the codes are secrets until handed out)')
+      .option('--by <user>', 'admin recorded as the issuer (default: HADIR_ADMIN or the login name)'),
+  ).action(async (o: HubFlags & { opd?: string; nip?: string; out: string; by?: string }) => {
+    const { issueCodes, CODE_DAYS } = await import('../hub/staff/auth.js');
+    const { writeFileAtomic } = await import('../lib/write-atomic.js');
+    const { stringify } = await import('csv-stringify/sync');
+    const { neutraliseFormula } = await import('../hub/reports/csv.js');
+    const { userInfo } = await import('node:os');
+    if (!o.opd && !o.nip) throw new UserError('say whose codes to print', 'pass --opd CODE or --nip NIP');
+    await withHub(o, ({ db, config: cfg }) => {
+      const codes = issueCodes(db, { opd: o.opd, nip: o.nip, by: o.by ?? process.env.HADIR_ADMIN ?? userInfo().username, now: new Date() });
+      const ddmmyyyy = (iso: string) => `${iso.slice(8, 10)}/${iso.slice(5, 7)}/${iso.slice(0, 4)}`;
+      // For mail merge in Excel: BOM, CRLF, every cell quoted and no cell read as a formula (a name is free text).
+      const rows = codes.map((c) => [c.nip, c.name, c.opd, c.unit, c.code, ddmmyyyy(c.expiresAt)].map((v) => neutraliseFormula(v ?? '')));
+      const body = stringify(rows, { quoted: true, quoted_empty: true, record_delimiter: 'windows' });
+      writeFileAtomic(o.out, '\ufeffnip,nama,opd,unit,kode_aktivasi,berlaku_sampai\r\n' + body, 0o600);
+      process.stdout.write(`${codes.length} kode aktivasi ditulis ke ${o.out}, berlaku ${CODE_DAYS} hari, sekali pakai / ${codes.length} one-time codes written, valid ${CODE_DAYS} days\n`);
+      process.stdout.write(`Pegawai membuka ${cfg.publicUrl ?? 'http://HUB:8080'}/saya, memasukkan NIP + kode, lalu memilih kata sandi sendiri / staff open /saya, type NIP + code and choose their own password\n`);
     });
+  });
 }

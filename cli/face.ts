@@ -1,6 +1,7 @@
 import type { Groups } from './program.js';
 import { UserError } from '../lib/errors.js';
-import { faceConfigSchema, type FaceConfig } from '../kiosk/face/config.js';
+import { hubDataOptions, withHub, type HubFlags } from './open-hub.js';
+import { faceConfigSchema, type FaceConfig } from '../face/config.js';
 
 /** Commands of the face area: models fetch/verify, enroll face, eval faces/liveness, bench face. */
 export function registerFaceCommands(g: Groups): void {
@@ -52,7 +53,7 @@ export function registerFaceCommands(g: Groups): void {
       if (o.margin !== undefined) cfg.match.margin[engineName] = parseNum(o.margin, '--margin');
       const galleries = o.galleries.split(',').map((x) => parseInt(x, 10));
       if (galleries.some((g) => !Number.isInteger(g) || g < 2 || g > 100_000)) throw new UserError(`--galleries "${o.galleries}" is not a list of sizes`, 'give e.g. --galleries 10,100,1000');
-      const { listIdentities } = await import('../kiosk/face/dataset.js');
+      const { listIdentities } = await import('../face/dataset.js');
       const { resolve, dirname, join } = await import('node:path');
       const { existsSync, readdirSync } = await import('node:fs');
       listIdentities(o.dir); // a wrong folder is reported before the models load
@@ -65,9 +66,9 @@ export function registerFaceCommands(g: Groups): void {
         pad = existsSync(shared) ? readdirSync(shared).filter((n) => /^faces-dev/.test(n)).map((n) => join(shared, n)).filter((p) => resolve(p) !== resolve(o.dir)) : [];
       }
       for (const p of pad) listIdentities(p);
-      const { createEngine } = await import('../kiosk/face/engines.js');
-      const { evalFaces } = await import('../kiosk/face/eval.js');
-      const { defaultCacheDir } = await import('../kiosk/face/embed-cache.js');
+      const { createEngine } = await import('../face/engines.js');
+      const { evalFaces } = await import('../face/eval.js');
+      const { defaultCacheDir } = await import('../face/embed-cache.js');
       const engine = await createEngine(engineName, cfg);
       const out = (l: string) => process.stdout.write(`${l}\n`);
       const cacheDir = o.cache ? defaultCacheDir() : null;
@@ -92,12 +93,12 @@ export function registerFaceCommands(g: Groups): void {
       out(`threshold sweep (1:1): ${r.sweep.map((s) => `${s.threshold}: FAR ${pct(s.far)} FRR ${pct(s.frr)}`).join(' | ')}`);
       let extra: Record<string, unknown> = {};
       if (o.compare) {
-        const { compareOptions } = await import('../kiosk/face/eval-options.js');
+        const { compareOptions } = await import('../face/eval-options.js');
         const c = await compareOptions(o.dir, pad, engine, cfg, { cacheDir, log: out });
         extra = { options: c };
       }
       if (o.kiosk) {
-        const { gateCosts } = await import('../kiosk/face/eval-options.js');
+        const { gateCosts } = await import('../face/eval-options.js');
         const k = await gateCosts(o.dir, engine, cfg, { cacheDir, log: out });
         extra = { ...extra, gates: k };
       }
@@ -108,59 +109,52 @@ export function registerFaceCommands(g: Groups): void {
       out(JSON.stringify({ ...rest, stage_ms_p50: Object.fromEntries(Object.entries(stage_ms).map(([k, v]) => [k, +v!.p50.toFixed(2)])), ...extra }));
     });
 
-  g.enroll
-    .command('face')
-    .description('Daftarkan wajah pegawai dari 3–5 foto / enrol a face from 3–5 photos (crops encrypted at rest)')
-    .option('--nip <nip>', 'NIP of the staff member (must exist: hadir import staff)')
-    .argument('[images...]', '3–10 photos: one person, frontal, well lit; the best 5 by quality and spread are kept')
-    .option('--recompute', 're-compute templates from the stored crops (after a model change); with --nip for one person', false)
-    .option('--list', 'list face enrolments', false)
-    .option('--data <dir>', 'hub data directory (HADIR_DATA_DIR, default ./data)')
-    .option('--db <url>', 'hub database (HADIR_DB_URL; default <data>/hub.db)')
-    .action(async (images: string[], o: { nip?: string; recompute: boolean; list: boolean; data?: string; db?: string }) => {
-      const out = (l: string) => process.stdout.write(`${l}\n`);
-      const { resolveHubConfig } = await import('../hub/config.js');
-      const { openSqlite } = await import('../hub/store/sqlite.js');
-      const { FaceStore, MIN_ENROL, MAX_ENROL } = await import('../hub/biometrics/face-store.js');
-      const hubCfg = resolveHubConfig({ dataDir: o.data, dbUrl: o.db });
-      const { nipSchema } = await import('../protocol/index.js');
-      if (o.nip !== undefined && !nipSchema.safeParse(o.nip).success) throw new UserError(`NIP "${o.nip}" is not valid`, 'use the 18-digit NIP (or the honorer id: letters, digits, . and -)');
-      const db = openSqlite(hubCfg.dbPath);
-      const store = new FaceStore(db, hubCfg.dataDir);
+  hubDataOptions(
+    g.enroll
+      .command('face')
+      .description('Daftarkan wajah pegawai dari 3–5 foto / enrol a face from 3–5 photos (crops encrypted at rest)')
+      .option('--nip <nip>', 'NIP of the staff member (must exist: hadir import staff)')
+      .argument('[images...]', '3–10 photos: one person, frontal, well lit; the best 5 by quality and spread are kept')
+      .option('--recompute', 're-compute templates from the stored crops (after a model change); with --nip for one person', false)
+      .option('--list', 'list face enrolments', false),
+  ).action(async (images: string[], o: HubFlags & { nip?: string; recompute: boolean; list: boolean }) => {
+    const out = (l: string) => process.stdout.write(`${l}\n`);
+    const { FaceStore } = await import('../hub/biometrics/face-store.js');
+    const { nipSchema, MIN_ENROL, MAX_ENROL } = await import('../protocol/index.js');
+    if (o.nip !== undefined && !nipSchema.safeParse(o.nip).success) throw new UserError(`NIP "${o.nip}" is not valid`, 'use the 18-digit NIP (or the honorer id: letters, digits, . and -)');
+    await withHub(o, async ({ db, config }) => {
+      const store = new FaceStore(db, config.dataDir);
+      if (o.list) {
+        for (const r of await store.list(null, o.nip ?? null)) out(`${r.nip}  ${r.name}  ${r.opd}  ${r.crops} crops  ${r.models}  ${r.source}  ${r.enrolledAt}`);
+        return;
+      }
+      if (!o.recompute) {
+        if (!o.nip) throw new UserError('--nip is missing', 'hadir enroll face --nip NIP IMAGE…');
+        if (images.length < MIN_ENROL || images.length > 2 * MAX_ENROL) throw new UserError(`${images.length} image(s) given; ${MIN_ENROL}–${2 * MAX_ENROL} are needed`, 'give 3–10 photos of the person (the best 5 are kept): hadir enroll face --nip NIP a.jpg b.jpg c.jpg');
+        await store.requireStaff(o.nip);
+      }
+      const { hubFaceEngines } = await import('../hub/biometrics/face-engines.js');
+      const engines = await hubFaceEngines();
       try {
-        if (o.list) {
-          for (const r of await store.list(null, o.nip ?? null)) out(`${r.nip}  ${r.name}  ${r.opd}  ${r.crops} crops  ${r.models}  ${r.source}  ${r.enrolledAt}`);
+        if (o.recompute) {
+          const r = await store.recompute(engines, o.nip);
+          out(`Templat dihitung ulang / templates re-computed: ${r.people} orang/people, ${r.crops} crops, models ${r.models.join(', ')}`);
+          out('Kiosk menerima templat baru pada sinkronisasi roster berikutnya / kiosks get them with the next roster sync');
           return;
         }
-        if (!o.recompute) {
-          if (!o.nip) throw new UserError('--nip is missing', 'hadir enroll face --nip NIP IMAGE…');
-          if (images.length < MIN_ENROL || images.length > 2 * MAX_ENROL) throw new UserError(`${images.length} image(s) given; ${MIN_ENROL}–${2 * MAX_ENROL} are needed`, 'give 3–10 photos of the person (the best 5 are kept): hadir enroll face --nip NIP a.jpg b.jpg c.jpg');
-          await store.requireStaff(o.nip);
-        }
-        const { hubFaceEngines } = await import('../hub/biometrics/face-engines.js');
-        const engines = await hubFaceEngines();
-        try {
-          if (o.recompute) {
-            const r = await store.recompute(engines, o.nip);
-            out(`Templat dihitung ulang / templates re-computed: ${r.people} orang/people, ${r.crops} crops, models ${r.models.join(', ')}`);
-            out('Kiosk menerima templat baru pada sinkronisasi roster berikutnya / kiosks get them with the next roster sync');
-            return;
-          }
-          const { screenEnrolmentImages } = await import('../hub/biometrics/face-enrol.js');
-          const cands = await screenEnrolmentImages(images, engines[0]!, faceDefaults(), MAX_ENROL);
-          for (const c of cands) out(`  ${c.reason ? 'DITOLAK / rejected' : 'OK'}  ${c.file}${c.reason ? ` — ${c.reason}` : ''}`);
-          const good = cands.filter((c) => c.crop);
-          if (good.length < MIN_ENROL) throw new UserError(`only ${good.length} of ${images.length} images passed the quality checks for NIP ${o.nip}; ${MIN_ENROL} are needed — nothing was stored`, 'replace the rejected photos (reasons above) and run the command again');
-          const r = await store.enrol(o.nip!, good.map((c) => c.crop!), engines, { source: 'cli', by: process.env.USER });
-          out(`Terdaftar / enrolled: NIP ${o.nip}, ${r.crops} gambar wajah (terenkripsi / encrypted), templates for ${r.models.join(', ')}`);
-          out('Kiosk menerima templat pada sinkronisasi roster berikutnya (≤ 60 s bila hub berjalan) / kiosks get the templates with the next roster sync');
-        } finally {
-          for (const e of engines) await e.close();
-        }
+        const { screenEnrolmentImages } = await import('../hub/biometrics/face-enrol.js');
+        const cands = await screenEnrolmentImages(images, engines[0]!, faceDefaults(), MAX_ENROL);
+        for (const c of cands) out(`  ${c.reason ? 'DITOLAK / rejected' : 'OK'}  ${c.file}${c.reason ? ` — ${c.reason}` : ''}`);
+        const good = cands.filter((c) => c.crop);
+        if (good.length < MIN_ENROL) throw new UserError(`only ${good.length} of ${images.length} images passed the quality checks for NIP ${o.nip}; ${MIN_ENROL} are needed — nothing was stored`, 'replace the rejected photos (reasons above) and run the command again');
+        const r = await store.enrol(o.nip!, good.map((c) => c.crop!), engines, { source: 'cli', by: process.env.USER });
+        out(`Terdaftar / enrolled: NIP ${o.nip}, ${r.crops} gambar wajah (terenkripsi / encrypted), templates for ${r.models.join(', ')}`);
+        out('Kiosk menerima templat pada sinkronisasi roster berikutnya (≤ 60 s bila hub berjalan) / kiosks get the templates with the next roster sync');
       } finally {
-        db.close();
+        for (const e of engines) await e.close();
       }
     });
+  });
 
 
   g.eval
@@ -172,10 +166,10 @@ export function registerFaceCommands(g: Groups): void {
       const out = (l: string) => process.stdout.write(`${l}\n`);
       const cfg = faceDefaults();
       if (o.threshold !== undefined) cfg.liveness.threshold = parseNum(o.threshold, '--threshold');
-      const { OnnxFaceEngine } = await import('../kiosk/face/onnx-engine.js');
-      const { listImages } = await import('../kiosk/face/dataset.js');
-      const { decodeImage } = await import('../kiosk/face/image.js');
-      const { chooseFace } = await import('../kiosk/face/quality.js');
+      const { OnnxFaceEngine } = await import('../face/onnx-engine.js');
+      const { listImages } = await import('../face/dataset.js');
+      const { decodeImage } = await import('../face/image.js');
+      const { chooseFace } = await import('../face/quality.js');
       const { readdirSync, statSync, readFileSync } = await import('node:fs');
       const { join, basename } = await import('node:path');
       let kinds: string[];
@@ -212,7 +206,7 @@ export function registerFaceCommands(g: Groups): void {
         }
       }
       await engine.close();
-      const { percentile } = await import('../kiosk/face/dataset.js');
+      const { percentile } = await import('../face/dataset.js');
       out(`live accepted ${liveOk}/${live}, attacks rejected ${attackRejected}/${attack}, no face ${noFace}; liveness p50 ${percentile(ms, 50).toFixed(1)} ms (both models)`);
       out(JSON.stringify({ live_total: live, live_accepted: liveOk, attack_total: attack, attacks_rejected: attackRejected, bpcer: live ? (live - liveOk) / live : null, apcer: attack ? (attack - attackRejected) / attack : null, no_face: noFace, threshold: thr, scores, liveness_ms_p50: +percentile(ms, 50).toFixed(2) }));
     });
@@ -231,19 +225,19 @@ export function registerFaceCommands(g: Groups): void {
       const image = o.image ?? fileURLToPath(new URL('../../shared/faces-dev/deepface-df07/1.jpg', import.meta.url));
       const { existsSync } = await import('node:fs');
       if (!existsSync(image)) throw new UserError(`bench image ${image} not found`, 'give --image PHOTO.jpg with one face');
-      const b = await import('../kiosk/face/bench.js');
+      const b = await import('../face/bench.js');
       const cfg = faceDefaults();
       if (o.threads !== undefined) cfg.threads = Math.min(8, Math.max(1, parseInt(o.threads, 10) || 1));
       const n = Math.max(5, parseInt(o.frames, 10) || 50);
       const nf = Math.max(2, parseInt(o.faceapiFrames, 10) || 10);
       const frame = await b.benchFrame(image);
       const jpegjs = (await import('jpeg-js')).default;
-      const { decodeImage } = await import('../kiosk/face/image.js');
+      const { decodeImage } = await import('../face/image.js');
       const dSharp = await b.timeIt(30, 3, () => decodeImage(frame.jpeg));
       const dJpegjs = await b.timeIt(30, 3, () => jpegjs.decode(frame.jpeg, { useTArray: true }));
       out(`decode 640x480 JPEG: sharp p50 ${b.p50(dSharp).toFixed(2)} ms, jpeg-js p50 ${b.p50(dJpegjs).toFixed(2)} ms`);
 
-      const { OnnxFaceEngine } = await import('../kiosk/face/onnx-engine.js');
+      const { OnnxFaceEngine } = await import('../face/onnx-engine.js');
       const onnx = await OnnxFaceEngine.create({ threads: cfg.threads, detectMaxSide: cfg.detectMaxSide });
       const idx = b.randomIndex(onnx.modelId, onnx.dims, 10_000);
       const q = new Float32Array(onnx.dims).fill(1 / Math.sqrt(onnx.dims));
@@ -257,7 +251,7 @@ export function registerFaceCommands(g: Groups): void {
       let faceapiP50: number | null = null;
       let faceapiCpu: number | null = null;
       if (o.faceapi) {
-        const { FaceApiEngine } = await import('../kiosk/face/faceapi-engine.js');
+        const { FaceApiEngine } = await import('../face/faceapi-engine.js');
         const fa = await FaceApiEngine.create();
         const idx2 = b.randomIndex(fa.modelId, fa.dims, 10_000);
         const r2 = await b.benchPipeline(fa, cfg, frame.image, idx2, nf, 1);

@@ -71,8 +71,8 @@ export function registerFingerCommands(g: Groups): void {
     .option('--password <n>', 'module password; commands answer 0x21 until VfyPwd', '0')
     .option('--packet-size <n>', 'data packet size: 32, 64, 128 or 256', '128')
     .action(async (o: { capacity: string; baud: string; unpaced: boolean; socket?: string; library: string; address: string; password: string; packetSize: string }) => {
-      const { SimulatedSensor, fingerSeed } = await import('../kiosk/finger/simulator.js');
-      const { syntheticTemplate } = await import('../kiosk/finger/emulator.js');
+      const { SimulatedSensor } = await import('../kiosk/finger/simulator.js');
+      const { fingerSeed, syntheticTemplate } = await import('../finger/synthetic.js');
       const { PACKET_SIZES } = await import('../kiosk/finger/packet.js');
       const baud = positive(o.baud, '--baud');
       const packetSize = Number(o.packetSize);

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Command } from 'commander';
 import type { Groups } from './program.js';
 import { UserError } from '../lib/errors.js';
+import { formatOption, table } from './format.js';
+import { hubDataOptions, withHub, type HubFlags as StoreFlags } from './open-hub.js';
 
 /**
  * Fleet updates: `hadir release keygen|build|sign|verify|add|list` (the release engineer, the key
@@ -9,26 +10,15 @@ import { UserError } from '../lib/errors.js';
  * not) and `hadir updater` (the kiosk's updater unit).
  */
 
-interface StoreFlags {
-  data?: string;
-  db?: string;
-}
-
 async function withFleet<T>(f: StoreFlags, fn: (s: import('../hub/fleet/service.js').FleetService) => Promise<T> | T): Promise<T> {
-  const { resolveHubConfig } = await import('../hub/config.js');
-  const { openSqlite } = await import('../hub/store/sqlite.js');
   const { FleetService } = await import('../hub/fleet/service.js');
   const { HUB_VERSION_FOR_FLEET } = await import('../hub/fleet/version.js');
   const { fleetAudit } = await import('../hub/fleet/module.js');
   const { auditLog } = await import('../hub/audit/index.js');
   const { childLogger } = await import('../lib/logger.js');
-  const cfg = resolveHubConfig({ dataDir: f.data, dbUrl: f.db });
-  const db = openSqlite(cfg.dbPath);
-  try {
-    return await fn(new FleetService(db, { dataDir: cfg.dataDir, hubVersion: HUB_VERSION_FOR_FLEET, audit: fleetAudit(auditLog(db), childLogger('fleet')), operatorKind: 'cli' }));
-  } finally {
-    db.close();
-  }
+  return withHub(f, ({ db, config }) =>
+    fn(new FleetService(db, { dataDir: config.dataDir, hubVersion: HUB_VERSION_FOR_FLEET, audit: fleetAudit(auditLog(db), childLogger('fleet')), operatorKind: 'cli' })),
+  );
 }
 
 function readKey(path: string, what: string): string {
@@ -40,13 +30,8 @@ function actor(o: { by?: string }): string {
   return o.by ?? process.env.SUDO_USER ?? process.env.USER ?? 'cli';
 }
 
-function table(rows: string[][]): string {
-  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n') + '\n';
-}
-
 export function registerFleetCommands(g: Groups): void {
-  const store = (c: Command) => c.option('--data <dir>', 'hub data directory (HADIR_DATA_DIR, default ./data)').option('--db <url>', 'hub database (HADIR_DB_URL)');
+  const store = hubDataOptions;
   const release = g.program.command('release').description('Rilis aplikasi kiosk / kiosk release bundles: build, sign (offline key), add to the hub');
 
   release
@@ -148,7 +133,7 @@ export function registerFleetCommands(g: Groups): void {
     process.stdout.write(`rilis / release ${r.version} ${r.arch} disimpan / stored: ${(r.size / 1e6).toFixed(1)} MB, sha256 ${r.sha256.slice(0, 16)}…, key ${r.keyId}\n`);
   });
 
-  store(release.command('list').description('Bundle di hub / bundles stored at the hub').option('--format <f>', 'table|json', 'table')).action(async (o: StoreFlags & { format: string }) => {
+  store(release.command('list').description('Bundle di hub / bundles stored at the hub').addOption(formatOption(['table', 'json']))).action(async (o: StoreFlags & { format: string }) => {
     const items = await withFleet(o, (s) => s.releases());
     if (o.format === 'json') return void process.stdout.write(JSON.stringify(items, null, 2) + '\n');
     const rows = [['VERSI/VERSION', 'ARCH', 'MB', 'JURNAL/JOURNAL', 'DITAMBAH/ADDED']];
@@ -178,9 +163,8 @@ export function registerFleetCommands(g: Groups): void {
       .command('status')
       .description('Versi, tahap dan kegagalan setiap kiosk / every kiosk\'s version, stage and failures')
       .option('--rollout <id>', 'a given rollout (default: the latest)')
-      .option('--format <f>', 'table|json', 'table'),
+      .addOption(formatOption(['table', 'json'])),
   ).action(async (o: StoreFlags & { rollout?: string; format: string }) => {
-    if (!['table', 'json'].includes(o.format)) throw new UserError(`--format ${o.format} is not supported`, 'use --format table or json');
     const { describeStage } = await import('../hub/fleet/rollout.js');
     const st = await withFleet(o, (s) => {
       const ro = s.rollout(o.rollout === undefined ? undefined : Number(o.rollout));

@@ -1,33 +1,18 @@
 import { userInfo } from 'node:os';
-import type { Command } from 'commander';
 import type { Groups } from './program.js';
 import { csvDialectOption } from './csv-dialect.js';
 import { UserError } from '../lib/errors.js';
+import { formatOption, officeOffset, table } from './format.js';
+import { hubConfig, hubDataOptions as storeFlags, withHub, type HubFlags as StoreFlags } from './open-hub.js';
+
+/** The hub, for commands that use only the core store (and settings): it exists on PostgreSQL too, so these run on either store. */
+const withCore: typeof withHub = (flags, fn, opts = {}) => withHub(flags, fn, { ...opts, postgres: true });
 
 /**
  * Commands of the hub area: `hadir hub`, `hadir device add|list|disable|enable|conflicts|recover|broker-passwd`, `hadir user add|passwd`,
  * `hadir report punches`, `hadir bench ingest`. Administrative commands open the hub's store
- * directly (SQLite WAL + busy_timeout), so they work whether or not the hub runs.
+ * directly through `withHub` (cli/open-hub.ts), so they work whether or not the hub runs.
  */
-
-interface StoreFlags {
-  data?: string;
-  db?: string;
-}
-const storeFlags = (c: Command) =>
-  c.option('--data <dir>', 'data directory (HADIR_DATA_DIR, default ./data)').option('--db <url>', 'database (HADIR_DB_URL; default <data>/hub.db)');
-
-async function withStore<T>(f: StoreFlags, fn: (s: import('../hub/store/core-store.js').CoreStore) => Promise<T>): Promise<T> {
-  const { resolveHubConfig } = await import('../hub/config.js');
-  const { openStore } = await import('../hub/store/open.js');
-  const cfg = resolveHubConfig({ dataDir: f.data, dbUrl: f.db });
-  const { store } = openStore({ dbPath: cfg.dbPath });
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
-}
 
 export function registerHubCommands(g: Groups): void {
   storeFlags(
@@ -75,22 +60,22 @@ export function registerHubCommands(g: Groups): void {
       .option('--kiosk-data <dir>', 'dataDir written into the kiosk config (default /var/lib/hadir)'),
   ).action(async (o: StoreFlags & { site: string; id?: string; ttl: string; kioskConfig?: string; hubUrl?: string; mqttUrl?: string; prefix?: string; kioskData?: string }) => {
     const { registerDevice, enrolDevice, parseTtl } = await import('../hub/devices/registry.js');
-    await withStore(o, async (store) => {
+    await withCore(o, async ({ store, config }) => {
       const now = new Date();
       const ttlMs = parseTtl(o.ttl);
       let pre: { keys: ReturnType<typeof import('../protocol/index.js').generateDeviceKeys>; ends: { hubUrl: string; mqttUrl: string; prefix: string } } | null = null;
       if (o.kioskConfig) {
-        const { generateDeviceKeys, DEFAULT_PREFIX } = await import('../protocol/index.js');
+        const { generateDeviceKeys } = await import('../protocol/index.js');
         const { kioskConfigSchema } = await import('../kiosk/config.js');
         const { formatIssues } = await import('../lib/config-file.js');
-        const { withoutCredentials } = await import('../hub/config.js');
-        const env = process.env;
+        const { kioskEndpoints, withoutCredentials } = await import('../hub/config.js');
         const keys = generateDeviceKeys();
+        const hubEnds = kioskEndpoints(config);
         const ends = {
-          hubUrl: o.hubUrl ?? env.HADIR_PUBLIC_URL ?? `http://localhost:${env.HADIR_HTTP_PORT || 8080}`,
+          hubUrl: o.hubUrl ?? hubEnds.hubUrl,
           // never the hub's own broker login (HADIR_MQTT_URL may carry it)
-          mqttUrl: withoutCredentials(o.mqttUrl ?? env.HADIR_PUBLIC_MQTT_URL ?? env.HADIR_MQTT_URL ?? `mqtt://localhost:${env.HADIR_MQTT_PORT || 1883}`),
-          prefix: o.prefix ?? env.HADIR_MQTT_PREFIX ?? DEFAULT_PREFIX,
+          mqttUrl: o.mqttUrl ? withoutCredentials(o.mqttUrl) : hubEnds.mqttUrl,
+          prefix: o.prefix ?? hubEnds.prefix,
         };
         // Validate the would-be config before registering anything, so a bad --hub-url changes nothing.
         const check = kioskConfigSchema.safeParse({
@@ -134,16 +119,15 @@ export function registerHubCommands(g: Groups): void {
     g.device
       .command('list')
       .description('Daftar kiosk / list kiosks with online state, seq and backlog')
-      .option('--format <f>', 'table|json', 'table'),
+      .addOption(formatOption(['table', 'json'])),
   ).action(async (o: StoreFlags & { format: string }) => {
-    if (!['table', 'json'].includes(o.format)) throw new UserError(`--format ${o.format} is not supported`, 'use --format table or json');
     const { deviceView } = await import('../hub/http/app.js');
-    await withStore(o, async (store) => {
+    await withCore(o, async ({ store, stores }) => {
       const [devices, gaps] = await Promise.all([store.listDevices(), store.seqGaps(undefined, true)]);
       const views = devices.map((d) => deviceView(d, gaps));
       if (o.format === 'json') return void process.stdout.write(JSON.stringify(views, null, 2) + '\n');
       const { localStamp } = await import('../lib/local-time.js');
-      const tz = await officeOffset(store);
+      const tz = await officeOffset(stores);
       const rows = [['ID', 'LOKASI/SITE', 'STATUS', 'TERAKHIR/LAST SEEN', 'SEQ', 'CELAH/GAPS', 'ANTRIAN/BACKLOG']];
       for (const v of views) {
         rows.push([
@@ -154,8 +138,7 @@ export function registerHubCommands(g: Groups): void {
           v.backlog.undelivered === null ? '-' : String(v.backlog.undelivered),
         ]);
       }
-      const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-      process.stdout.write(rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n') + '\n');
+      process.stdout.write(table(rows));
       if (!views.length) process.stdout.write('(belum ada kiosk / no kiosks yet — `hadir device add --site SITE`)\n');
     });
   });
@@ -171,7 +154,7 @@ export function registerHubCommands(g: Groups): void {
     const reason = o.reason.trim();
     if (!reason || reason.length > 500) throw new UserError('--reason must be 1–500 characters', 'say why, e.g. --reason "kiosk dicuri / stolen"');
     const by = `cli:${o.by ?? operatorName()}`;
-    await withStore(o, async (store) => {
+    await withCore(o, async ({ store }) => {
       const before = await knownDevice(store, id);
       const d = (await store.disableDevice(id, { at: new Date().toISOString(), reason, by }))!;
       process.stdout.write(
@@ -188,7 +171,7 @@ export function registerHubCommands(g: Groups): void {
       .argument('<id>', 'device id')
       .description('Aktifkan kembali kiosk / bring a disabled kiosk back: it may log in again and its waiting punches are stored'),
   ).action(async (id: string, o: StoreFlags) => {
-    await withStore(o, async (store) => {
+    await withCore(o, async ({ store }) => {
       const before = await knownDevice(store, id);
       await store.enableDevice(id);
       process.stdout.write(
@@ -204,20 +187,18 @@ export function registerHubCommands(g: Groups): void {
       .command('conflicts')
       .argument('<id>', 'device id (see `hadir device list`)')
       .description('Punch yang ditolak sebagai seq_conflict / punches refused as seq_conflict (a kiosk whose journal was wiped restarted its seq), kept for `hadir device recover`')
-      .option('--format <f>', 'table|json', 'table'),
+      .addOption(formatOption(['table', 'json'])),
   ).action(async (id: string, o: StoreFlags & { format: string }) => {
-    if (!['table', 'json'].includes(o.format)) throw new UserError(`--format ${o.format} is not supported`, 'use --format table or json');
-    await withStore(o, async (store) => {
+    await withCore(o, async ({ store }) => {
       await knownDevice(store, id);
       const rows = (await store.punchConflicts(id)).map((c) => ({
         seq: c.seq, id: c.id, nip: c.punch.nip, capturedAt: c.punch.capturedAt, receivedAt: c.receivedAt, recovered: c.recovered, recoveredBy: c.recoveredBy,
       }));
       if (o.format === 'json') return void process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
       if (!rows.length) return void process.stdout.write(`Tidak ada punch seq_conflict untuk / no seq_conflict punches for ${id}.\n`);
-      const table = [['SEQ', 'ID', 'NIP', 'WAKTU/CAPTURED (UTC)', 'DIPULIHKAN/RECOVERED']];
-      for (const r of rows) table.push([String(r.seq), r.id, r.nip, r.capturedAt, r.recovered ? `ya/yes (${r.recoveredBy ?? '-'})` : 'belum/no']);
-      const w = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-      process.stdout.write(table.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n') + '\n');
+      const conflicts = [['SEQ', 'ID', 'NIP', 'WAKTU/CAPTURED (UTC)', 'DIPULIHKAN/RECOVERED']];
+      for (const r of rows) conflicts.push([String(r.seq), r.id, r.nip, r.capturedAt, r.recovered ? `ya/yes (${r.recoveredBy ?? '-'})` : 'belum/no']);
+      process.stdout.write(table(conflicts));
       const open = rows.filter((r) => !r.recovered).length;
       process.stdout.write(`${rows.length} punch, ${open} belum dipulihkan / not recovered yet${open ? ` — hadir device recover ${id} --by NAMA` : ''}\n`);
     });
@@ -233,7 +214,7 @@ export function registerHubCommands(g: Groups): void {
   ).action(async (id: string, o: StoreFlags & { id?: string[]; by: string }) => {
     const by = o.by.trim();
     if (!by || by.length > 100) throw new UserError('--by must be 1–100 characters', 'name the admin, e.g. --by budi.bkpsdm');
-    await withStore(o, async (store) => {
+    await withCore(o, async ({ store }) => {
       await knownDevice(store, id);
       const r = await store.recoverConflicts(id, o.id ?? null, by);
       if (r.unknown.length) {
@@ -268,8 +249,8 @@ export function registerHubCommands(g: Groups): void {
     if (owner && uid !== 0 && uid !== owner.uid) {
       throw new UserError(`only root can give the files to ${ownerName}, and the broker (running as ${ownerName}) could not read them otherwise`, 'run it with sudo, or pass --owner with your own user if the broker runs as you');
     }
-    const { DEFAULT_PREFIX } = await import('../protocol/index.js');
-    const raw = o.mqttUrl ?? process.env.HADIR_MQTT_URL;
+    const config = await hubConfig(o, process.env, { postgres: true });
+    const raw = o.mqttUrl ?? config.mqttUrl;
     let u: URL | null = null;
     try {
       u = raw ? new URL(raw) : null;
@@ -279,8 +260,8 @@ export function registerHubCommands(g: Groups): void {
     if (!u || !u.username || !u.password) {
       throw new UserError("the hub's broker credentials are needed", 'pass --mqtt-url mqtt://hadir-hub:PASSWORD@127.0.0.1:1883 (the same URL the hub uses as HADIR_MQTT_URL)');
     }
-    await withStore(o, async (store) => {
-      const r = await brokerAuthFiles(store, { prefix: o.prefix ?? process.env.HADIR_MQTT_PREFIX ?? DEFAULT_PREFIX, hubUser: decodeURIComponent(u.username), hubPassword: decodeURIComponent(u.password) });
+    await withCore(o, async ({ store }) => {
+      const r = await brokerAuthFiles(store, { prefix: o.prefix ?? config.prefix, hubUser: decodeURIComponent(u.username), hubPassword: decodeURIComponent(u.password) });
       writeFileAtomic(o.out, r.passwd, 0o600, owner ?? undefined);
       if (o.acl) writeFileAtomic(o.acl, r.acl, 0o640, owner ?? undefined);
       process.stdout.write(`Ditulis / written: ${o.out}${o.acl ? ` and ${o.acl}` : ''}${owner ? ` (owner ${ownerName})` : ''} — hub user ${decodeURIComponent(u.username)} + ${r.included.length} kiosk(s). Reload Mosquitto: systemctl reload mosquitto\n`);
@@ -303,11 +284,11 @@ export function registerHubCommands(g: Groups): void {
     // read (and check) the password before creating anything: a bad password leaves no half-made user
     const password = o.passwordStdin ? await readPassword() : null;
     if (password !== null && password.length < MIN_PASSWORD_LENGTH) throw new UserError(`password too short (${password.length} characters)`, `use at least ${MIN_PASSWORD_LENGTH} characters`);
-    await withStore(o, async (store) => {
+    await withCore(o, async ({ store }) => {
       const { token } = await addUser(store, { username: o.username, name: o.name, role: o.role as 'bkpsdm', opdCode: o.opd ?? null, now: new Date() });
       if (password !== null) await setPassword(store, o.username, password);
       process.stdout.write(`Pengguna / user ${o.username} (${o.role}${o.opd ? ` ${o.opd}` : ''}) dibuat / created${password !== null ? ' (kata sandi web diset / web password set)' : ''}.\nToken API (simpan, hanya ditampilkan sekali / keep it, shown once):\n${token}\n`);
-    });
+    }, { create: true }); // the first BKPSDM login may come before anything else on a new hub
   });
   storeFlags(
     user
@@ -317,7 +298,7 @@ export function registerHubCommands(g: Groups): void {
   ).action(async (username: string, o: StoreFlags) => {
     const { setPassword } = await import('../hub/users.js');
     const password = await readPassword();
-    await withStore(o, async (store) => {
+    await withCore(o, async ({ store }) => {
       await setPassword(store, username, password);
       process.stdout.write(`Kata sandi ${username} diperbarui / password of ${username} updated.\n`);
     });
@@ -331,12 +312,12 @@ export function registerHubCommands(g: Groups): void {
       .option('--to <date>', 'to (exclusive)')
       .option('--device <id>', 'only this device')
       .option('--nip <nip>', 'only this employee')
-      .option('--format <f>', 'json|csv', 'json')
+      .addOption(formatOption(['json', 'csv']))
       .option('--out <file>', 'write to a file (atomically) instead of stdout')
       .addOption(csvDialectOption()),
   ).action(async (o: StoreFlags & { from?: string; to?: string; device?: string; nip?: string; format: string; out?: string; csvDialect: 'en' | 'id' }) => {
     const { renderPunchReport } = await import('../hub/reports/punches.js');
-    await withStore(o, async (store) => {
+    await withCore(o, async ({ store }) => {
       const text = await renderPunchReport(store, o);
       if (o.out) {
         const { writeFileAtomic } = await import('../lib/write-atomic.js');
@@ -359,7 +340,7 @@ export function registerHubCommands(g: Groups): void {
     .option('--staff <n>', 'staff of the regency for --peak', '3400')
     .option('--peak-seconds <n>', 'how long --peak runs at that rate', '60')
     .action(async (o: { devices: string; punches: string; backlog: string; mqttUrl?: string; verifyWorkers?: string; window?: string; storm?: boolean; peak?: boolean; staff: string; peakSeconds: string }) => {
-      const { runIngestBench } = await import('../hub/bench/ingest-bench.js');
+      const { runIngestBench } = await import('../bench/ingest-bench.js');
       const n = (flag: string, v: string | undefined, min: number) => {
         if (v === undefined) return undefined;
         const x = Number(v);
@@ -416,16 +397,4 @@ async function readPassword(): Promise<string> {
   const b = await ask('Ulangi / repeat: ');
   if (a !== b) throw new UserError('the two passwords differ', 'run the command again and type the same password twice');
   return a;
-}
-
-/** The regency's UTC offset (minutes) from the hub's settings; WIB when unknown (e.g. PostgreSQL without the table). */
-async function officeOffset(store: unknown): Promise<number> {
-  const db = (store as { db?: import('../hub/store/sqlite.js').SqliteDb }).db;
-  if (!db) return 420;
-  try {
-    const { readConfig } = await import('../hub/attendance/inputs.js');
-    return readConfig(db).tzOffsetMin;
-  } catch {
-    return 420;
-  }
 }

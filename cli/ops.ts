@@ -2,34 +2,13 @@ import type { Command } from 'commander';
 import type { Groups } from './program.js';
 import { UserError } from '../lib/errors.js';
 import { localStamp } from '../lib/local-time.js';
+import { formatOption, officeOffset, table } from './format.js';
+import { hubDataOptions, withHub, type HubFlags } from './open-hub.js';
 
-interface StoreFlags {
-  data?: string;
-  db?: string;
-}
-
-/** Opens the hub's database the way the hub does (HADIR_DATA_DIR / HADIR_DB_URL); works while the hub runs (WAL). */
-async function withHealthStore<T>(f: StoreFlags, fn: (s: import('../hub/health/store.js').HealthStore, tzOffsetMin: number) => T): Promise<T> {
-  const { resolveHubConfig } = await import('../hub/config.js');
-  const { openSqlite } = await import('../hub/store/sqlite.js');
+/** The hub's health store and the regency's UTC offset; works while the hub runs (WAL). */
+async function withHealthStore<T>(f: HubFlags, fn: (s: import('../hub/health/store.js').HealthStore, tzOffsetMin: number) => T): Promise<T> {
   const { HealthStore } = await import('../hub/health/store.js');
-  const cfg = resolveHubConfig({ dataDir: f.data, dbUrl: f.db });
-  const db = openSqlite(cfg.dbPath);
-  const { readConfig } = await import('../hub/attendance/inputs.js');
-  let tz = 420; // WIB unless the hub's settings say otherwise
-  try {
-    tz = readConfig(db).tzOffsetMin;
-  } catch {}
-  try {
-    return fn(new HealthStore(db), tz);
-  } finally {
-    db.close();
-  }
-}
-
-function table(rows: string[][]): string {
-  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+  return withHub(f, async ({ db, stores }) => fn(new HealthStore(db), await officeOffset(stores)));
 }
 
 /**
@@ -39,14 +18,13 @@ function table(rows: string[][]): string {
  * Heavy modules are imported inside the actions.
  */
 export function registerOpsCommands(g: Groups): void {
-  const store = (c: Command) => c.option('--data <dir>', 'hub data directory (HADIR_DATA_DIR, default ./data)').option('--db <url>', 'hub database (HADIR_DB_URL)');
+  const store = hubDataOptions;
   store(
     g.device
       .command('health')
       .description('Kesehatan kiosk terakhir / latest kiosk health, clock offset and open alerts')
-      .option('--format <f>', 'table|json', 'table'),
-  ).action(async (o: StoreFlags & { format: string }) => {
-    if (!['table', 'json'].includes(o.format)) throw new UserError(`--format ${o.format} is not supported`, 'use --format table or json');
+      .addOption(formatOption(['table', 'json'])),
+  ).action(async (o: HubFlags & { format: string }) => {
     await withHealthStore(o, (s, tz) => {
       const open = s.openAlerts();
       const items = s.devices().map((d) => {
@@ -75,9 +53,8 @@ export function registerOpsCommands(g: Groups): void {
       .description('Peringatan terminal / terminal alerts (open by default)')
       .option('--all', 'also cleared alerts')
       .option('--device <id>', 'one kiosk only')
-      .option('--format <f>', 'table|json', 'table'),
-  ).action(async (o: StoreFlags & { all?: boolean; device?: string; format: string }) => {
-    if (!['table', 'json'].includes(o.format)) throw new UserError(`--format ${o.format} is not supported`, 'use --format table or json');
+      .addOption(formatOption(['table', 'json'])),
+  ).action(async (o: HubFlags & { all?: boolean; device?: string; format: string }) => {
     await withHealthStore(o, (s, tz) => {
       const items = s.listAlerts({ open: !o.all, ...(o.device ? { deviceId: o.device } : {}), limit: 1000 });
       if (o.format === 'json') return void process.stdout.write(JSON.stringify(items, null, 2) + '\n');
@@ -92,7 +69,7 @@ export function registerOpsCommands(g: Groups): void {
       .description('Konfirmasi peringatan / acknowledge an alert')
       .argument('<alertId>', 'alert id (hadir device alerts)')
       .requiredOption('--by <name>', 'who acknowledges (recorded)'),
-  ).action(async (alertId: string, o: StoreFlags & { by: string }) => {
+  ).action(async (alertId: string, o: HubFlags & { by: string }) => {
     await withHealthStore(o, (s) => {
       const id = Number(alertId);
       const a = Number.isInteger(id) ? s.alert(id) : null;
@@ -126,7 +103,7 @@ export function registerOpsCommands(g: Groups): void {
     .command('status')
     .description('Status sinkronisasi jam (chrony / timesyncd) / clock synchronisation state')
     .option('--config <file>', 'kiosk config, for its clock settings and data dir (optional)')
-    .option('--format <f>', 'text|json', 'text')
+    .addOption(formatOption(['text', 'json']))
     .action(async (o: { config?: string; format: string }) => {
       const { probeClock } = await import('../kiosk/clock/probe.js');
       const { clockConfigSchema } = await import('../kiosk/clock/config.js');

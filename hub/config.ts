@@ -111,6 +111,19 @@ export function redactUrl(url: string): string {
   }
 }
 
+/**
+ * Where kiosks reach this hub, as written into their configs: the public addresses when set, else
+ * the hub's own on localhost (ports as given, e.g. the ones a running hub listens on). Never the
+ * hub's own broker login.
+ */
+export function kioskEndpoints(c: HubConfig, ports: { httpPort?: number; mqttPort?: number } = {}): { hubUrl: string; mqttUrl: string; prefix: string } {
+  return {
+    hubUrl: c.publicUrl ?? `http://localhost:${ports.httpPort ?? c.httpPort}`,
+    mqttUrl: withoutCredentials(c.publicMqttUrl ?? c.mqttUrl ?? `mqtt://localhost:${ports.mqttPort ?? c.mqttPort}`),
+    prefix: c.prefix,
+  };
+}
+
 /** A broker URL without user:password — what may be handed to kiosks. */
 export function withoutCredentials(url: string): string {
   try {

@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../lib/logger.js';
 import type { Topics } from '../protocol/index.js';
 import type { HubStores } from './store/stores.js';
-import type { RosterPerson } from '../kiosk/extension.js';
+import type { RosterPerson } from '../protocol/index.js';
 import type { AuditLog } from './audit/index.js';
 
 /**

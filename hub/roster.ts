@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Roster, RosterPerson } from '../kiosk/extension.js';
-import { canonicalBytes } from '../protocol/index.js';
+import { canonicalBytes, type Roster, type RosterPerson } from '../protocol/index.js';
 import type { ConfigMsg, Topics } from '../protocol/index.js';
 import type { Logger } from '../lib/logger.js';
 import type { HubBus, HubModule, HubMqtt } from './module-contract.js';

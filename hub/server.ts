@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
@@ -25,6 +25,7 @@ import { createApp } from './http/app.js';
 import { randomSecret } from './secrets.js';
 import { AuditLog } from './audit/index.js';
 import { deviceLoginLimiter } from './http/auth.js';
+import { APP_VERSION } from '../lib/version.js';
 
 export interface StartHubOptions extends HubConfigInput {
   env?: NodeJS.ProcessEnv;
@@ -63,14 +64,6 @@ export interface RunningHub {
 
 /** Feature modules whose repositories have a PostgreSQL implementation (hub/store/open.ts postgresStores). */
 const POSTGRES_READY = new Set(['health', 'face', 'finger']);
-
-export const HUB_VERSION: string = (() => {
-  try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
-})();
 
 /**
  * Starts the hub: store (migrations), MQTT (embedded aedes or external broker), ingest, presence,
@@ -165,7 +158,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     // hubUrl is known once HTTP listens (port 0 in tests); the endpoint reads this object at request time.
     const enrol = { hubUrl: config.publicUrl ?? '', mqttUrl: kioskMqttUrl, prefix: config.prefix };
     const { app } = createApp({
-      store, log, metrics: metrics.registry, modules, version: HUB_VERSION, enrol, audit, deviceLimiter,
+      store, log, metrics: metrics.registry, modules, version: APP_VERSION, enrol, audit, deviceLimiter,
       mqttConnected: () => mqtt.connected(),
       onEnrolled: () => void roster?.refresh(),
       onDeviceDisabled: () => void broker?.kickDisabled(),

@@ -1,28 +1,30 @@
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
-import { loadPrivateKey, type ComponentState, type Health } from '../protocol/index.js';
+import { KIOSK_API, kioskStateReplySchema, loadPrivateKey, type ComponentState, type Health } from '../protocol/index.js';
 import { UserError } from '../lib/errors.js';
 import { childLogger, type Logger } from '../lib/logger.js';
+import { iso, systemClock, type Clock } from '../lib/clock.js';
 import type { KioskConfig } from './config.js';
-import type { HealthRegistry, KioskBus, KioskContext, KioskEvents, KioskExtension } from './extension.js';
-import { extensionFactories } from './extensions.js';
+import type { HealthRegistry, KioskBus, KioskContext, KioskEvents, KioskExtension } from './extension-api.js';
+import { extensionFactories } from './extension-list.js';
 import type { ClockService, Feedback, FeedbackEvent, HealthReporter, Identification, IdentificationSource } from './types.js';
 import { InstanceLock } from './instance-lock.js';
 import { Journal } from './journal.js';
 import { MqttLink } from './link.js';
 import { Publisher } from './publisher.js';
 import { RosterStore } from './roster.js';
+import { HubClient } from './hub-client.js';
 import { SystemClock, monotonicMs, readBootId } from './core-clock.js';
 import { withinDedupWindow } from './dedup.js';
 import { buildPunch } from './punch.js';
 import { ScreenServer } from './screen/server.js';
+import { APP_VERSION } from '../lib/version.js';
 
-export const APP_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export { APP_VERSION };
 
 export interface KioskAppOptions {
   simulate?: boolean;
-  /** Feature factories to start after the core (default: kiosk/extensions.ts). Tests pass []. */
+  /** Feature factories to start after the core (default: kiosk/extension-list.ts). Tests pass []. */
   extensions?: ((ctx: KioskContext) => KioskExtension)[];
   /** Serve the local screen page (default true). */
   screen?: boolean;
@@ -31,6 +33,8 @@ export interface KioskAppOptions {
   publisher?: { window?: number; ackTimeoutMs?: number };
   /** How long start-up waits for the hub's answer when basing an empty journal (default 5 s). */
   baseTimeoutMs?: number;
+  /** The wall clock for everything the kiosk stamps (default: the system clock). */
+  now?: Clock;
 }
 
 /** Outcome of one identification, for tests and the simulator's summary. */
@@ -69,11 +73,15 @@ export class KioskApp {
   readonly journal: Journal;
   readonly link: MqttLink;
   readonly roster: RosterStore;
+  /** HTTP to the hub with this device's credentials. */
+  readonly hub: HubClient;
   readonly publisher: Publisher;
   readonly health = new Registry();
   readonly ctx: KioskContext;
   screen: ScreenServer | null = null;
-  private clock: ClockService = new SystemClock();
+  /** The wall clock (lib/clock.ts); the trusted ClockService below stamps punches from it. */
+  readonly now: Clock;
+  private clock: ClockService;
   private readonly key: KeyObject;
   private readonly sources: IdentificationSource[] = [];
   private readonly startedSources = new Set<IdentificationSource>();
@@ -85,6 +93,8 @@ export class KioskApp {
 
   constructor(readonly config: KioskConfig, readonly opts: KioskAppOptions = {}) {
     this.log = opts.log ?? childLogger('kiosk');
+    this.now = opts.now ?? systemClock;
+    this.clock = new SystemClock(this.now);
     this.bus.setMaxListeners(50);
     try {
       this.key = loadPrivateKey(config.privateKeyPem);
@@ -110,16 +120,17 @@ export class KioskApp {
       bootId: this.bootId,
       log: this.log.child({ part: 'mqtt' }),
       bus: this.bus,
+      now: this.now,
     });
+    this.hub = HubClient.forConfig(config);
     this.roster = new RosterStore({
       dataDir: config.dataDir,
-      hubUrl: config.hubUrl,
-      deviceId: config.deviceId,
-      password: config.mqtt.password,
+      hub: this.hub,
+      now: this.now,
       bus: this.bus,
       log: this.log.child({ part: 'roster' }),
     });
-    this.publisher = new Publisher({ journal: this.journal, link: this.link, bus: this.bus, log: this.log.child({ part: 'publisher' }), ...opts.publisher });
+    this.publisher = new Publisher({ journal: this.journal, link: this.link, bus: this.bus, log: this.log.child({ part: 'publisher' }), now: this.now, ...opts.publisher });
 
     const app = this;
     this.ctx = {
@@ -130,6 +141,8 @@ export class KioskApp {
       log: this.log,
       bus: this.bus,
       link: this.link,
+      hub: this.hub,
+      now: this.now,
       roster: this.roster,
       get clock() {
         return app.clock;
@@ -197,6 +210,7 @@ export class KioskApp {
         port: config.screen.port,
         timeZone: config.timeZone,
         bus: this.bus,
+        now: this.now,
         // the preview shows what the face loop sees; without a face camera there is nothing to show
         ...(config.face.enabled && config.screen.previewFps > 0 ? { preview: { fps: config.screen.previewFps, width: config.screen.previewWidth } } : {}),
         status: () => ({
@@ -243,22 +257,14 @@ export class KioskApp {
   private async baseJournal(): Promise<void> {
     if (!this.journal.needsBase()) return;
     const { config } = this;
-    const url = new URL('/api/v1/kiosk/state', config.hubUrl).toString();
     let maxSeq: number;
     try {
-      const res = await fetch(url, {
-        headers: { authorization: `Basic ${Buffer.from(`${config.deviceId}:${config.mqtt.password}`).toString('base64')}` },
-        signal: AbortSignal.timeout(this.opts.baseTimeoutMs ?? 5000),
-      });
-      if (!res.ok) throw new Error(`HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
-      const body = (await res.json()) as { deviceId?: unknown; maxSeq?: unknown };
-      if (body.deviceId !== config.deviceId || !Number.isSafeInteger(body.maxSeq) || (body.maxSeq as number) < 0) {
-        throw new Error(`unexpected answer ${JSON.stringify(body).slice(0, 200)}`);
-      }
-      maxSeq = body.maxSeq as number;
+      const state = await this.hub.get(KIOSK_API.state, kioskStateReplySchema, { timeoutMs: this.opts.baseTimeoutMs ?? 5000 });
+      if (state.deviceId !== config.deviceId) throw new Error(`the hub answered for device ${JSON.stringify(state.deviceId)}, not ${config.deviceId}`);
+      maxSeq = state.maxSeq;
     } catch (e) {
       this.log.warn(
-        { url, err: (e as Error).message },
+        { err: (e as Error).message },
         'jurnal kosong, hub tidak terjangkau: mulai dari seq 1; hub bisa menolak punch sebagai seq_conflict (pulihkan dengan `hadir device recover`) / empty journal, hub unreachable: starting at seq 1; the hub may refuse punches as seq_conflict (recover them with `hadir device recover`)',
       );
       return;
@@ -309,7 +315,7 @@ export class KioskApp {
         idn.nip,
         (last) => (last && withinDedupWindow(last, stamp.capturedAt, windowMin) ? { already: last } : null),
         (head) => buildPunch({ deviceId: this.config.deviceId, head, stamp, identification: idn }, this.key),
-        new Date().toISOString(),
+        iso(this.now),
       );
     } catch (e) {
       const detail = (e as Error).message;
@@ -340,12 +346,12 @@ export class KioskApp {
     const s = this.journal.stats();
     // Degraded while refusals are recent: a technician looks, an admin recovers them at the hub
     // (hadir device recover); after a week the state clears, the refused punches stay listed.
-    const recent = s.rejected ? this.journal.rejectedSince(new Date(Date.now() - REJECTED_RECENT_MS).toISOString()) : 0;
+    const recent = s.rejected ? this.journal.rejectedSince(new Date(this.now() - REJECTED_RECENT_MS).toISOString()) : 0;
     return { state: recent > 0 ? 'degraded' : 'ok', detail: `${s.undelivered} belum terkirim, ${s.rejected} ditolak hub (${recent} minggu ini / this week), seq ${s.lastSeq}` };
   }
 
   private pruneJournal(): void {
-    const before = new Date(Date.now() - this.config.retentionDays * 86_400_000).toISOString();
+    const before = new Date(this.now() - this.config.retentionDays * 86_400_000).toISOString();
     try {
       const n = this.journal.prune(before);
       if (n) this.log.info({ pruned: n, before }, 'journal retention: delivered punches pruned');
@@ -356,7 +362,7 @@ export class KioskApp {
 
   baseHealth(): Pick<Health, 'backlog' | 'components' | 'appVersion' | 'bootId' | 'monoMs' | 'uptimeS' | 'at'> {
     return {
-      at: new Date().toISOString(),
+      at: iso(this.now),
       appVersion: APP_VERSION,
       uptimeS: Math.round(process.uptime()),
       bootId: this.bootId,

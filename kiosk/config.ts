@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_PREFIX, deviceIdSchema } from '../protocol/index.js';
 import { loadConfigFile } from '../lib/config-file.js';
-import { faceConfigSchema } from './face/config.js';
+import { faceConfigSchema } from '../face/config.js';
 import { fingerConfigSchema } from './finger/config.js';
 import { gpioConfigSchema } from './gpio/config.js';
 import { clockConfigSchema } from './clock/config.js';

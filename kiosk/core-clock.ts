@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ComponentState } from '../protocol/index.js';
+import { iso, systemClock, type Clock } from '../lib/clock.js';
 import type { ClockService, ClockStamp } from './types.js';
 
 /** Linux boot id: monotonic times are only comparable within one boot. */
@@ -25,8 +26,10 @@ export class SystemClock implements ClockService {
   readonly component = 'clock';
   private readonly bootId = readBootId();
 
+  constructor(private readonly now: Clock = systemClock) {}
+
   stamp(): ClockStamp {
-    return { capturedAt: new Date().toISOString(), synced: false, source: 'system', bootId: this.bootId, monoMs: monotonicMs() };
+    return { capturedAt: iso(this.now), synced: false, source: 'system', bootId: this.bootId, monoMs: monotonicMs() };
   }
 
   state(): ComponentState {

@@ -1,19 +1,12 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { z } from 'zod';
-import { generateDeviceKeys } from '../protocol/index.js';
+import { KIOSK_API, enrolReplySchema, generateDeviceKeys, type EnrolReply, type EnrolRequest } from '../protocol/index.js';
 import { UserError } from '../lib/errors.js';
 import { formatIssues } from '../lib/config-file.js';
 import { writeFileAtomic } from '../lib/write-atomic.js';
 import { kioskConfigSchema, type KioskConfig } from './config.js';
+import { HubClient, HubError } from './hub-client.js';
 
-/** What the hub answers on POST /api/v1/enrol. */
-const enrolResponseSchema = z.object({
-  deviceId: z.string(),
-  siteCode: z.string(),
-  hubUrl: z.string(),
-  mqtt: z.object({ url: z.string(), username: z.string(), password: z.string(), prefix: z.string() }),
-});
 
 export interface EnrolOptions {
   hubUrl: string;
@@ -38,27 +31,16 @@ export async function enrolKiosk(o: EnrolOptions): Promise<KioskConfig> {
   }
   if (!existsSync(dirname(o.out) || '.')) throw new UserError(`directory of --out ${o.out} does not exist`, 'create it first (e.g. mkdir -p /etc/hadir)');
   const keys = generateDeviceKeys();
-  const url = new URL('/api/v1/enrol', base).toString();
-  let res: Response;
+  const hub = new HubClient({ hubUrl: base.origin, timeoutMs: o.timeoutMs ?? 20_000 });
+  let r: EnrolReply;
   try {
-    res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token: o.token.trim(), publicKeyPem: keys.publicKeyPem }),
-      signal: AbortSignal.timeout(o.timeoutMs ?? 20_000),
-    });
+    r = await hub.post(KIOSK_API.enrol, { token: o.token.trim(), publicKeyPem: keys.publicKeyPem } satisfies EnrolRequest, enrolReplySchema, { auth: false });
   } catch (e) {
-    const c = (e as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
-    const cause = c?.code ?? c?.errors?.[0]?.code ?? c?.message ?? (e as Error).message;
-    throw new UserError(`cannot reach the hub at ${base.origin} (${cause}) / hub tidak dapat dihubungi`, 'check the network and --hub URL, then run the command again (the token is still unused)');
+    if (!(e instanceof HubError)) throw e;
+    if (e.kind === 'unreachable') throw new UserError(`cannot reach the hub at ${base.origin} (${e.reason}) / hub tidak dapat dihubungi`, 'check the network and --hub URL, then run the command again (the token is still unused)');
+    if (e.kind === 'refused') throw new UserError(`the hub refused enrolment (HTTP ${e.status}): ${e.reason || 'no reason given'}`, 'ask the hub admin for a new token (`hadir device add --site …`)');
+    throw new UserError(`the hub's enrolment answer is not understood: ${e.reason}`, 'update the kiosk software to the hub version');
   }
-  const body = (await res.json().catch(() => null)) as { error?: string } | null;
-  if (!res.ok) {
-    throw new UserError(`the hub refused enrolment (HTTP ${res.status}): ${body?.error ?? 'no reason given'}`, 'ask the hub admin for a new token (`hadir device add --site …`)');
-  }
-  const parsed = enrolResponseSchema.safeParse(body);
-  if (!parsed.success) throw new UserError(`the hub's enrolment answer is not understood: ${formatIssues(parsed.error)}`, 'update the kiosk software to the hub version');
-  const r = parsed.data;
   const config = kioskConfigSchema.safeParse({
     deviceId: r.deviceId,
     siteCode: r.siteCode,

@@ -1,8 +1,10 @@
 import Database from 'better-sqlite3';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { GENESIS_HASH, punchHash, type Punch } from '../protocol/index.js';
-import type { JournalStats } from './extension.js';
+import { journalSchemaVersion, readJournalMigrations, type JournalMigration } from '../lib/journal-schema.js';
+import type { JournalStats } from './extension-api.js';
 
 /**
  * The kiosk's punch journal: one SQLite file (WAL, synchronous=FULL), so a punch is on disk
@@ -50,6 +52,13 @@ export type AppendResult =
   | { kind: 'recorded'; punch: Punch }
   | { kind: 'already'; firstAt: string };
 
+/**
+ * Version 1, the baseline every journal has. It is run on every open and stays idempotent
+ * (IF NOT EXISTS) because version-1 journals exist in the field with and without the later-added
+ * \`meta\` table; any other change is a numbered migration in journal-migrations.json, applied on a
+ * new journal at once and on an existing one only by migrateForward() (after the updater has seen
+ * the new release healthy). Never edit this string to change the schema: add a migration.
+ */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS punches (
   seq             INTEGER PRIMARY KEY,
@@ -74,10 +83,11 @@ CREATE TABLE IF NOT EXISTS meta (
 
 /**
  * Journal schema versions (meta 'schema_version'; a journal without it is version 1). Migrations
- * live in journal-migrations.json (the release builder reads the same file for the manifest).
+ * live in journal-migrations.json, read through lib/journal-schema.ts like the release builder
+ * reads them for the manifest.
  */
-const MIGRATIONS = (JSON.parse(readFileSync(new URL('./journal-migrations.json', import.meta.url), 'utf8')) as { migrations: { sql: string }[] }).migrations;
-export const JOURNAL_SCHEMA_VERSION = 1 + MIGRATIONS.length;
+const MIGRATIONS = readJournalMigrations(fileURLToPath(new URL('..', import.meta.url)));
+export const JOURNAL_SCHEMA_VERSION = journalSchemaVersion(MIGRATIONS);
 
 export class Journal {
   readonly db: Database.Database;
@@ -86,9 +96,9 @@ export class Journal {
   private readonly baseStmt: Database.Statement | null;
 
   /** Migrations this code knows (journal-migrations.json; tests pass their own). */
-  private readonly migrations: readonly { sql: string }[];
+  private readonly migrations: readonly JournalMigration[];
 
-  constructor(readonly path: string, opts: { readonly?: boolean; migrations?: readonly { sql: string }[] } = {}) {
+  constructor(readonly path: string, opts: { readonly?: boolean; migrations?: readonly JournalMigration[] } = {}) {
     this.migrations = opts.migrations ?? MIGRATIONS;
     if (!opts.readonly) mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path, { readonly: !!opts.readonly, fileMustExist: !!opts.readonly });
@@ -100,7 +110,7 @@ export class Journal {
       this.db.exec(SCHEMA);
       // A new journal starts at the newest schema; an existing one keeps its version until migrateForward().
       if (fresh) for (const m of this.migrations) this.db.exec(m.sql);
-      this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)").run(String(fresh ? 1 + this.migrations.length : 1));
+      this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)").run(String(fresh ? journalSchemaVersion(this.migrations) : 1));
     }
     const db = this.db;
     this.stmts = {
@@ -297,7 +307,7 @@ export class Journal {
    */
   migrateForward(): number[] {
     const applied: number[] = [];
-    for (let v = this.schemaVersion(); v < 1 + this.migrations.length; v++) {
+    for (let v = this.schemaVersion(); v < journalSchemaVersion(this.migrations); v++) {
       const m = this.migrations[v - 1]!;
       this.db.transaction(() => {
         this.db.exec(m.sql);

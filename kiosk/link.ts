@@ -1,7 +1,8 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { Topics, type ComponentState, type Status, type TopicKind } from '../protocol/index.js';
 import type { Logger } from '../lib/logger.js';
-import type { KioskBus, KioskLink } from './extension.js';
+import { iso, systemClock, type Clock } from '../lib/clock.js';
+import type { KioskBus, KioskLink } from './extension-api.js';
 import type { HealthReporter } from './types.js';
 
 export interface LinkOptions {
@@ -19,6 +20,8 @@ export interface LinkOptions {
   maxReconnectMs?: number;
   /** Injected for tests — defaults to Math.random. */
   random?: () => number;
+  /** Stamps the birth message (default: the system clock). */
+  now?: Clock;
 }
 
 /** Reconnect delays: the first after reconnectPeriodMs (2 s), doubling per failed attempt up to this (±50 %): a kiosk is back at most ~22 s after its hub. */
@@ -92,7 +95,7 @@ export class MqttLink implements KioskLink, HealthReporter {
     client.on('connect', () => {
       this.attempts = 0;
       this.lastError = null;
-      const birth: Status = { online: true, at: new Date().toISOString(), appVersion: o.appVersion, bootId: o.bootId };
+      const birth: Status = { online: true, at: iso(o.now ?? systemClock), appVersion: o.appVersion, bootId: o.bootId };
       client.publish(statusTopic, JSON.stringify(birth), { qos: 1, retain: true });
       const subs = (['ack', 'config', 'cmd'] as const).map((k) => this.topics.kiosk(o.deviceId, k));
       // Tell the publisher only after SUBACK: acks for punches sent earlier could otherwise be

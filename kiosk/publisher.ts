@@ -1,6 +1,7 @@
 import { ackSchema, decodePayload } from '../protocol/index.js';
 import type { Logger } from '../lib/logger.js';
-import type { KioskBus } from './extension.js';
+import { iso, systemClock, type Clock } from '../lib/clock.js';
+import type { KioskBus } from './extension-api.js';
 import type { Journal } from './journal.js';
 
 /** What the publisher needs from the MQTT link (kiosk/link.ts MqttLink). */
@@ -20,8 +21,8 @@ export interface PublisherOptions {
   /** First re-send after this long without an ack; doubles per attempt (with jitter) up to maxBackoffMs. */
   ackTimeoutMs?: number;
   maxBackoffMs?: number;
-  /** Injected for tests (fake timers) — defaults to Date.now / Math.random. */
-  now?: () => number;
+  /** Injected for tests — defaults to the system clock / Math.random. */
+  now?: Clock;
   random?: () => number;
 }
 
@@ -59,7 +60,7 @@ export class Publisher {
   private readonly window: number;
   private readonly ackTimeoutMs: number;
   private readonly maxBackoffMs: number;
-  private readonly now: () => number;
+  private readonly now: Clock;
   private readonly random: () => number;
   private readonly offs: (() => void)[] = [];
   /** Counters for health and tests. */
@@ -69,7 +70,7 @@ export class Publisher {
     this.window = o.window ?? DEFAULT_PUBLISH_WINDOW;
     this.ackTimeoutMs = o.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
     this.maxBackoffMs = o.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS;
-    this.now = o.now ?? Date.now;
+    this.now = o.now ?? systemClock;
     this.random = o.random ?? Math.random;
   }
 
@@ -160,7 +161,7 @@ export class Publisher {
       return;
     }
     const ack = d.value;
-    const at = new Date(this.now()).toISOString();
+    const at = iso(this.now);
     const delivered = journal.markDelivered(ack.ids, at);
     for (const id of ack.ids) this.inFlight.delete(id);
     this.counters.acked += delivered;

@@ -2,29 +2,19 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
-import { z } from 'zod';
-import { configSchema, decodePayload, type ComponentState } from '../protocol/index.js';
-import { formatIssues } from '../lib/config-file.js';
+import { KIOSK_API, configSchema, decodePayload, rosterReplySchema, type ComponentState, type Roster, type RosterPerson } from '../protocol/index.js';
 import type { Logger } from '../lib/logger.js';
-import type { KioskBus, Roster, RosterPerson, RosterView } from './extension.js';
+import { iso, type Clock } from '../lib/clock.js';
+import type { KioskBus, RosterView } from './extension-api.js';
+import type { HubClient } from './hub-client.js';
 import type { HealthReporter } from './types.js';
-
-/** The roster as the hub sends it (`GET /api/v1/kiosk/roster`); loose on person fields modules add. */
-const rosterSchema = z.object({
-  version: z.string().min(1),
-  site: z.object({ code: z.string(), name: z.string() }),
-  people: z.array(z.looseObject({ nip: z.string().min(1), name: z.string() })),
-  fetchedAt: z.string().optional(),
-});
 
 export interface RosterOptions {
   dataDir: string;
-  hubUrl: string;
-  deviceId: string;
-  password: string;
+  hub: HubClient;
+  now: Clock;
   bus: KioskBus;
   log: Logger;
-  fetchTimeoutMs?: number;
 }
 
 /**
@@ -88,16 +78,9 @@ export class RosterStore implements RosterView, HealthReporter {
 
   private async fetchOnce(): Promise<Roster | null> {
     const { o } = this;
-    const url = new URL('/api/v1/kiosk/roster', o.hubUrl).toString();
     try {
-      const res = await fetch(url, {
-        headers: { authorization: `Basic ${Buffer.from(`${o.deviceId}:${o.password}`).toString('base64')}` },
-        signal: AbortSignal.timeout(o.fetchTimeoutMs ?? 15_000),
-      });
-      if (!res.ok) throw new Error(`HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
-      const parsed = rosterSchema.safeParse(await res.json());
-      if (!parsed.success) throw new Error(`roster has an unexpected shape: ${formatIssues(parsed.error)}`);
-      const roster: Roster = { ...(parsed.data as unknown as Roster), fetchedAt: new Date().toISOString() };
+      const reply = await o.hub.get(KIOSK_API.roster, rosterReplySchema);
+      const roster: Roster = { ...(reply as Omit<Roster, 'fetchedAt'>), fetchedAt: iso(o.now) };
       const changed = roster.version !== this.current()?.version;
       this.db.data = { roster };
       await this.db.write();
@@ -111,7 +94,7 @@ export class RosterStore implements RosterView, HealthReporter {
       return roster;
     } catch (e) {
       const msg = (e as Error).message;
-      if (this.lastError !== msg) o.log.warn({ url, err: msg }, 'roster fetch failed; using the snapshot');
+      if (this.lastError !== msg) o.log.warn({ err: msg }, 'roster fetch failed; using the snapshot');
       this.lastError = msg;
       return null;
     }

@@ -2,6 +2,8 @@ import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../lib/write-atomic.js';
 import type { KioskApp } from './app.js';
+import { APP_VERSION } from '../lib/version.js';
+import { iso, systemClock, type Clock } from '../lib/clock.js';
 
 /** What the running kiosk tells its updater (a separate process): `<dataDir>/run-state.json`. */
 export interface RunState {
@@ -25,8 +27,8 @@ export function runStatePath(dataDir: string): string {
  * rewrite it (atomically; a few writes a day). Returns a stop function that marks it not ready.
  */
 export function publishRunState(app: KioskApp, version: string): () => void {
-  const startedAt = new Date(Date.now() - process.uptime() * 1000).toISOString();
-  const readyAt = new Date().toISOString();
+  const startedAt = new Date(app.now() - process.uptime() * 1000).toISOString();
+  const readyAt = iso(app.now);
   let ready = true;
   const write = () => {
     const s: RunState = {
@@ -37,7 +39,7 @@ export function publishRunState(app: KioskApp, version: string): () => void {
       readyAt,
       mqttConnected: app.link.connected,
       rosterLoaded: !!app.roster.current(),
-      at: new Date().toISOString(),
+      at: iso(app.now),
     };
     try {
       writeFileAtomic(runStatePath(app.config.dataDir), JSON.stringify(s) + '\n');
@@ -69,15 +71,15 @@ export function startsPath(dataDir: string): string {
  * updater counts its starts here and rolls back after a few instead of waiting out its deadline
  * (every second of a crash loop is a second nobody can punch). Kept under 64 KB.
  */
-export function recordStart(dataDir: string): void {
+export function recordStart(dataDir: string, now: Clock = systemClock): void {
   try {
-    const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    const version = APP_VERSION;
     const path = startsPath(dataDir);
     let size = 0;
     try {
       size = statSync(path).size;
     } catch {}
-    const line = JSON.stringify({ pid: process.pid, version, at: new Date().toISOString() }) + '\n';
+    const line = JSON.stringify({ pid: process.pid, version, at: iso(now) }) + '\n';
     if (size > 64 * 1024) writeFileSync(path, line);
     else appendFileSync(path, line);
   } catch {

@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { UserError } from './errors.js';
 import { RELEASE_ARCHES, VERSION_RE, elfArch, manifestFor, writeBundle, type BundleEntry, type ReleaseArch, type ReleaseManifest } from './release-bundle.js';
+import { journalSchemaVersion, readJournalMigrations } from './journal-schema.js';
 
 /**
  * `hadir release build`: turns an app tree into a bundle. Sources: a git checkout (the files git
@@ -123,15 +124,12 @@ export async function buildRelease(o: BuildOptions): Promise<{ manifest: Release
       for (const p of nmFiles) entries.push(entry(nm, p, 'node_modules/'));
     }
     if (!arch || !(RELEASE_ARCHES as readonly string[]).includes(arch)) throw new UserError(`--arch ${arch} is not supported`, 'use arm64 or x64');
-    // An app from before journal migrations existed has schema 1.
-    const migFile = join(appDir, 'kiosk/journal-migrations.json');
-    const migrations = existsSync(migFile) ? (JSON.parse(readFileSync(migFile, 'utf8')) as { migrations: unknown[] }) : { migrations: [] };
     const manifest = await manifestFor(entries, {
       version: o.version,
       arch,
       nodeModules,
       minHubVersion: o.minHubVersion ?? '0.0.0',
-      journalSchemaVersion: 1 + migrations.migrations.length,
+      journalSchemaVersion: journalSchemaVersion(readJournalMigrations(appDir)),
     });
     await writeBundle(o.out, manifest, entries, o.key);
     return { manifest, out: o.out, files: entries.length };

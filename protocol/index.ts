@@ -4,3 +4,4 @@ export * from './signing.js';
 export * from './ids.js';
 export * from './decode.js';
 export * from './update.js';
+export * from './kiosk-api.js';

@@ -11,6 +11,11 @@ export type TopicKind = (typeof TOPIC_KINDS)[number];
 /** Shared-subscription group: several hub processes split the punch stream (MQTT 5 / Mosquitto 2). */
 export const HUB_SHARE_GROUP = 'hadir-hub';
 
+/** The shared-subscription filter for `filter`: `$share/{group}/{filter}` (MQTT 5 §4.8.2). */
+export function sharedFilter(filter: string, group: string = HUB_SHARE_GROUP): string {
+  return `$share/${group}/${filter}`;
+}
+
 /** Device ids are also MQTT usernames and topic levels: lowercase, digits, dash; no wildcards. */
 export const DEVICE_ID_RE = /^[a-z0-9][a-z0-9-]{1,62}$/;
 

@@ -5,6 +5,7 @@
 #   DIR/node/node-v*-linux-*.tar.xz + SHASUMS256.txt   (or Node from Debian's nodejs .deb: --node-from-debs)
 #   DIR/models/                  face models (sha256-verified against models/manifest.json)
 #   DIR/debs/*.deb               chrony, cage, chromium, fswebcam and all their dependencies
+#   DIR/provisioning/            provision.sh and its files (run from the stick: DIR/provisioning/provision.sh --offline DIR)
 #   DIR/SHA256SUMS               checked by provision.sh before it installs anything
 #
 # node_modules and .deb files are CPU-specific. On a Raspberry Pi (arm64) with internet they are
@@ -239,6 +240,14 @@ if [ "$DEBS" -eq 1 ]; then
   command -v dpkg-scanpackages > /dev/null || die "dpkg-scanpackages missing: apt-get install dpkg-dev"
   (cd "$OUT/debs" && dpkg-scanpackages --multiversion . /dev/null 2> /dev/null > Packages)
   printf '    %s files\n' "$(find "$OUT/debs" -name '*.deb' | wc -l)"
+fi
+
+if [ "$APP" -eq 1 ]; then
+  # The scripts themselves at the top of the stick: the technician runs
+  # /media/usb/provisioning/provision.sh without first unpacking the whole app (500 MB; minutes on a Pi).
+  step "Skrip provisioning / provisioning scripts"
+  rm -rf "$OUT/provisioning" && mkdir -p "$OUT/provisioning"
+  (cd "$SRC_DIR" && git archive --format=tar HEAD provisioning) | tar -xf - -C "$OUT"
 fi
 
 step "SHA256SUMS"

@@ -390,9 +390,13 @@ if [ -n "$RELEASE_KEY" ]; then
   info "kunci rilis / release key: /etc/hadir/release-key.pub"
 fi
 [ -f "$R/etc/hadir/release-key.pub" ] && units+=(hadir-updater.service)
+# The units of the release just installed (they match its code), else this checkout's.
+unit_dir="$REL/systemd"
+[ -d "$unit_dir" ] || unit_dir="$SRC_DIR/systemd"
 for u in "${units[@]}"; do
-  if ! cmp -s "$SRC_DIR/systemd/$u" "$R/etc/systemd/system/$u"; then
-    install -D -m 0644 "$SRC_DIR/systemd/$u" "$R/etc/systemd/system/$u"
+  [ -f "$unit_dir/$u" ] || die "$unit_dir/$u missing: the app is incomplete"
+  if ! cmp -s "$unit_dir/$u" "$R/etc/systemd/system/$u"; then
+    install -D -m 0644 "$unit_dir/$u" "$R/etc/systemd/system/$u"
     info "dipasang / installed: $u"
   fi
 done

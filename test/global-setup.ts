@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,13 +12,20 @@ export default function setup(): () => void {
   const dir = mkdtempSync(join(tmpdir(), 'hadir-testrun-'));
   // like /tmp, traversable by daemons that drop to their own user (Mosquitto, chronyd)
   chmodSync(dir, 0o711);
-  const previous = process.env.TMPDIR;
+  const previous = { TMPDIR: process.env.TMPDIR, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR };
   process.env.TMPDIR = dir;
+  // A login session's runtime dir, as systemd gives one: without it Chromium's audio (libpulse)
+  // makes $TMPDIR/pulse-<random> whenever a page plays a sound, and leaves it there.
+  const runtime = join(dir, 'xdg-runtime');
+  mkdirSync(runtime, { mode: 0o700 });
+  process.env.XDG_RUNTIME_DIR = runtime;
   return () => {
-    if (previous === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = previous;
-    // tsx-<uid>: the compile cache of tsx (every `hadir` child runs through it) — made by design, not a leak
-    const left = readdirSync(dir).filter((n) => !/^tsx-\d+$/.test(n));
+    for (const [k, v] of Object.entries(previous)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    // tsx-<uid>: the compile cache of tsx (every `hadir` child runs through it); xdg-runtime: above — made by design, not leaks
+    const left = readdirSync(dir).filter((n) => !/^tsx-\d+$/.test(n) && n !== 'xdg-runtime');
     rmSync(dir, { recursive: true, force: true });
     if (left.length) {
       // A throw here is only printed by vitest ("error during close") and the run still exits 0.

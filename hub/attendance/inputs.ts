@@ -2,7 +2,7 @@ import type { SqliteDb } from '../store/sqlite.js';
 import { UserError } from '../../lib/errors.js';
 import { compileSchedule, scheduleSchema, BUILTIN_SCHEDULES, type CompiledSchedule, type Schedule } from './schedule.js';
 import type { EventIn, MonthContext } from './derive.js';
-import { dateOf, dayIndex, monthDates, monthOf } from './time.js';
+import { dateOf, dayIndex, isMonth, monthDates, monthOf } from './time.js';
 import { tppRuleSchema, type TppRule } from '../tpp/rules.js';
 
 /** Reading the attendance inputs that are shared by every employee of a month. */
@@ -114,5 +114,5 @@ export function monthsOfPunch(capturedAt: string): string[] {
 }
 
 export function requireMonth(month: string): void {
-  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new UserError(`month "${month}" is not YYYY-MM`, 'write e.g. --month 2026-10');
+  if (!isMonth(month)) throw new UserError(`month "${month}" is not YYYY-MM`, 'write e.g. --month 2026-10');
 }

@@ -2,9 +2,8 @@ import { Hono, type Context } from 'hono';
 import { Counter, Gauge } from 'prom-client';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
-import type { HubContext, HubEnv, HubModule, AuthUser } from '../module-contract.js';
-import { UserError, isUserError } from '../../lib/errors.js';
-import type { Scope } from './admin.js';
+import type { HubContext, HubEnv, HubModule } from '../module-contract.js';
+import { UserError } from '../../lib/errors.js';
 import { noteAudit } from '../audit/http.js';
 import { CONTENT_TYPE, renderAttendance, renderTpp, type ReportFormat } from '../reports/index.js';
 import { EXCEPTION_TYPES } from '../tpp/rules.js';
@@ -12,8 +11,9 @@ import { dateSchema } from './time.js';
 import { ATTENDANCE_OPENAPI } from './openapi.js';
 import { attendanceJob } from './job.js';
 import { validationHook as hook } from '../http/validation.js';
-import { bkpsdmOnly } from '../http/auth.js';
+import { bkpsdmOnly, opdScope } from '../http/auth.js';
 import { endServiceBody, reinstateBody } from '../org/exit.js';
+import { monthSchema } from '../http/schemas.js';
 
 /**
  * Attendance at the hub: reports (JSON/CSV/XLSX/PDF), "late today", leave/duty approval, review
@@ -27,14 +27,7 @@ import { endServiceBody, reinstateBody } from '../org/exit.js';
 const SWEEP_MS = 30_000;
 const DRAIN_DELAY_MS = 1_000;
 
-/** The OPD a request may see: an OPD admin is pinned to theirs; BKPSDM may name one or none. */
-function scopeOf(user: AuthUser, requested?: string | null): Scope {
-  if (user.role === 'bkpsdm') return requested ?? null;
-  if (requested && requested !== user.opdCode) throw new UserError(`you administer OPD ${user.opdCode} only (hanya OPD Anda)`, 'drop the opd parameter or ask BKPSDM', 403);
-  return user.opdCode ?? '__none__';
-}
-
-const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'month must be YYYY-MM');
+const month = monthSchema;
 const reportQuery = z.object({
   month,
   opd: z.string().min(1).optional(),
@@ -61,14 +54,6 @@ export function createAttendanceModule(ctx: HubContext, opts: AttendanceModuleOp
   const api = new Hono<HubEnv>();
   const now = () => new Date().toISOString();
 
-  api.onError((e, c) => {
-    if (isUserError(e)) {
-      const status = e.status >= 400 && e.status < 500 ? e.status : 400;
-      return c.json({ error: e.message }, status as 400);
-    }
-    throw e;
-  });
-
   /** A report, with how far its derivation is behind (the JSON body is the rows: the state rides in headers, for every format). */
   const send = (format: ReportFormat, body: Buffer, name: string, meta: { pending_derivation: number; derived_at: string | null }) =>
     new Response(new Uint8Array(body), {
@@ -89,7 +74,7 @@ export function createAttendanceModule(ctx: HubContext, opts: AttendanceModuleOp
   const caughtUp = (month: string, today: string) => job.caughtUp(month, today, opts.readWaitMs);
 
   const reportOf = async (c: Context<HubEnv>, q: z.infer<typeof reportQuery>) => {
-    const opd = scopeOf(c.get('user'), q.opd);
+    const opd = opdScope(c.get('user'), q.opd);
     const today = await repo.today();
     await caughtUp(q.month, today);
     return { opd, rq: { month: q.month, opd, today, now: now() } };
@@ -108,7 +93,7 @@ export function createAttendanceModule(ctx: HubContext, opts: AttendanceModuleOp
   });
   api.get('/reports/late-today', zValidator('query', z.object({ date: dateSchema.optional(), opd: z.string().optional() }), hook), async (c) => {
     const q = c.req.valid('query');
-    const opd = scopeOf(c.get('user'), q.opd);
+    const opd = opdScope(c.get('user'), q.opd);
     const date = q.date ?? (await repo.today());
     await caughtUp(date.slice(0, 7), date);
     return c.json(await repo.lateToday({ date, opd, now: now() }));
@@ -117,7 +102,7 @@ export function createAttendanceModule(ctx: HubContext, opts: AttendanceModuleOp
   // leave / duty with approval
   api.get('/exceptions', zValidator('query', z.object({ status: z.enum(['pending', 'approved', 'rejected']).optional(), month: month.optional(), opd: z.string().optional() }), hook), async (c) => {
     const q = c.req.valid('query');
-    return c.json(await repo.listExceptions({ status: q.status, month: q.month, scope: scopeOf(c.get('user'), q.opd) }));
+    return c.json(await repo.listExceptions({ status: q.status, month: q.month, scope: opdScope(c.get('user'), q.opd) }));
   });
   api.post(
     '/exceptions',
@@ -125,7 +110,7 @@ export function createAttendanceModule(ctx: HubContext, opts: AttendanceModuleOp
     async (c) => {
       const b = c.req.valid('json');
       const user = c.get('user');
-      const e = await repo.addException({ ...b, by: user.username, now: now(), scope: scopeOf(user) });
+      const e = await repo.addException({ ...b, by: user.username, now: now(), scope: opdScope(user) });
       noteAudit(c, { action: 'leave.request', target: `nip:${e.nip}`, opdCode: await repo.staffOpd(e.nip), after: e });
       return c.json(e, 201);
     },
@@ -136,7 +121,7 @@ export function createAttendanceModule(ctx: HubContext, opts: AttendanceModuleOp
       if (!Number.isInteger(id)) throw new UserError('exception id must be a number', 'see GET /api/v1/exceptions');
       const user = c.get('user');
       const before = await repo.getException(id);
-      const e = await repo.decideException({ id, approve: action === 'approve', by: user.username, now: now(), scope: scopeOf(user) });
+      const e = await repo.decideException({ id, approve: action === 'approve', by: user.username, now: now(), scope: opdScope(user) });
       noteAudit(c, { action: `leave.${action}`, target: `nip:${e.nip}`, opdCode: await repo.staffOpd(e.nip), before, after: e });
       void derivePass();
       return c.json(e);
@@ -144,7 +129,7 @@ export function createAttendanceModule(ctx: HubContext, opts: AttendanceModuleOp
   }
 
   // review of clock-unverified punches
-  api.get('/punches/pending', async (c) => c.json(await repo.listPendingPunches(scopeOf(c.get('user'), c.req.query('opd')))));
+  api.get('/punches/pending', async (c) => c.json(await repo.listPendingPunches(opdScope(c.get('user'), c.req.query('opd')))));
   api.post(
     '/punches/:id/review',
     zValidator('json', z.strictObject({ action: z.enum(['accept', 'reject']), correctedAt: z.string().optional(), useSuggested: z.boolean().optional() }), hook),
@@ -153,7 +138,7 @@ export function createAttendanceModule(ctx: HubContext, opts: AttendanceModuleOp
       const user = c.get('user');
       const id = c.req.param('id');
       const before = await repo.punchReview(id);
-      await repo.reviewPunch({ id, action: b.action, correctedAt: b.correctedAt ?? null, useSuggested: b.useSuggested, by: user.username, now: now(), scope: scopeOf(user) });
+      await repo.reviewPunch({ id, action: b.action, correctedAt: b.correctedAt ?? null, useSuggested: b.useSuggested, by: user.username, now: now(), scope: opdScope(user) });
       const after = await repo.punchReview(id);
       if (after) delete after.review_reason;
       noteAudit(c, { action: `punch.review.${b.action}`, target: `punch:${id}`, opdCode: before ? await repo.staffOpd(before.nip) : null, before, after });
@@ -171,7 +156,7 @@ export function createAttendanceModule(ctx: HubContext, opts: AttendanceModuleOp
       const from = new Date(Date.parse(b.from)).toISOString();
       const to = new Date(Date.parse(b.to)).toISOString();
       if (to <= from) throw new UserError('"to" must be after "from" (periode terbalik)', 'swap the dates', 400);
-      const r = await repo.reviewPunchesBulk({ deviceId: b.device, from, to, action: b.action, by: user.username, now: now(), scope: scopeOf(user) });
+      const r = await repo.reviewPunchesBulk({ deviceId: b.device, from, to, action: b.action, by: user.username, now: now(), scope: opdScope(user) });
       void derivePass();
       return c.json(r);
     },
@@ -184,7 +169,7 @@ export function createAttendanceModule(ctx: HubContext, opts: AttendanceModuleOp
   };
   api.get('/staff/exits', zValidator('query', z.object({ opd: z.string().optional(), open: z.enum(['true', 'false']).optional() }), hook), async (c) => {
     const q = c.req.valid('query');
-    return c.json(await repo.listExits({ opd: scopeOf(c.get('user'), q.opd), open: q.open === 'true' }));
+    return c.json(await repo.listExits({ opd: opdScope(c.get('user'), q.opd), open: q.open === 'true' }));
   });
   api.post('/staff/:nip/end', serviceAdmin, zValidator('param', nipParam, hook), zValidator('json', endServiceBody, hook), async (c) => {
     const user = c.get('user');

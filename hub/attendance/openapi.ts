@@ -1,11 +1,12 @@
 import type { OpenApiOperation, OpenApiPaths } from '../http/openapi.js';
 import { errorResponse, json, jsonSchema } from '../http/openapi.js';
 import { endServiceBody, reinstateBody } from '../org/exit.js';
+import { MONTH_PATTERN } from '../http/schemas.js';
 
 /** OpenAPI paths of the attendance module (relative to /api/v1). */
 const tags = ['attendance'];
 const q = (name: string, description: string, required = false, schema: Record<string, unknown> = { type: 'string' }) => ({ name, in: 'query' as const, required, description, schema });
-const monthQ = q('month', 'YYYY-MM', true, { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])$' });
+const monthQ = q('month', 'YYYY-MM', true, { type: 'string', pattern: MONTH_PATTERN });
 const opdQ = q('opd', 'OPD code (an OPD admin may only give their own)');
 const formatQ = q('format', 'json (default), csv, xlsx or pdf', false, { type: 'string', enum: ['json', 'csv', 'xlsx', 'pdf'] });
 const dialectQ = q('csv_dialect', "CSV only. en (default): ',' between fields, '.' decimals; id: for Excel in an Indonesian locale — ';', ',' decimals, UTF-8 BOM", false, { type: 'string', enum: ['en', 'id'] });

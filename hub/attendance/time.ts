@@ -8,7 +8,7 @@ import { z } from 'zod';
 export const MIN_PER_DAY = 1440;
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const MONTH_RE = /^(\d{4})-(0[1-9]|1[0-2])$/;
+export const MONTH_RE = /^(\d{4})-(0[1-9]|1[0-2])$/;
 
 /** A calendar date YYYY-MM-DD in a zod schema (files, HTTP bodies). */
 export const dateSchema = z.string().refine(isDate, 'expected a date YYYY-MM-DD');

@@ -1,7 +1,7 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { zValidator } from '@hono/zod-validator';
-import { stringify } from 'csv-stringify/sync';
+import { toCsv } from '../reports/csv.js';
 import { z } from 'zod';
 import type { Logger } from '../../lib/logger.js';
 import type { HubEnv } from '../module-contract.js';
@@ -97,17 +97,15 @@ const exportQuery = z.strictObject({ format: z.enum(['jsonl', 'csv']).default('j
 
 export const AUDIT_COLUMNS = ['id', 'at', 'actor', 'actorKind', 'role', 'source', 'action', 'target', 'opdCode', 'before', 'after', 'status', 'prevHash', 'hash'] as const;
 
-/** A CSV cell a spreadsheet would not run as a formula (leading = + - @ tab CR get a quote). */
-export const safeCell = (v: unknown): string => {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-};
-
 /** The export's first lines (the CSV header; none for jsonl). */
-export const auditExportHead = (format: 'jsonl' | 'csv'): string[] => (format === 'csv' ? [stringify([[...AUDIT_COLUMNS]])] : []);
-/** One entry as an export line (the HTTP export and `hadir audit export` write the same file). */
+export const auditExportHead = (format: 'jsonl' | 'csv'): string[] => (format === 'csv' ? [toCsv([[...AUDIT_COLUMNS]])] : []);
+/**
+ * One entry as an export line (the HTTP export and `hadir audit export` write the same file). The
+ * CSV is for reading in a spreadsheet, written by the reports' CSV writer (formulas neutralised);
+ * jsonl keeps every value as stored, so it is the form the hash chain is checked on.
+ */
 export const auditExportLine = (e: AuditEntry, format: 'jsonl' | 'csv'): string =>
-  format === 'csv' ? stringify([AUDIT_COLUMNS.map((k) => safeCell(e[k]))]) : JSON.stringify(e) + '\n';
+  format === 'csv' ? toCsv([AUDIT_COLUMNS.map((k) => e[k])]) : JSON.stringify(e) + '\n';
 
 /** /api/v1/audit: list (newest first), export (whole chain with hashes), verify (BKPSDM). */
 export function createAuditRoutes(audit: AuditLog): Hono<HubEnv> {

@@ -1,6 +1,6 @@
 import { modelDir, modelsPresent } from '../../models/store.js';
 import { UserError } from '../../lib/errors.js';
-import type { FaceEngine } from '../../kiosk/face/engine.js';
+import type { FaceEngine } from '../../face/engine.js';
 
 /**
  * The engines the hub computes templates with. Kiosks use ONNX when the models are installed and
@@ -14,8 +14,8 @@ export async function hubFaceEngines(env: NodeJS.ProcessEnv = process.env): Prom
     : [...(modelsPresent(modelDir()) ? ['onnx'] : []), 'faceapi'];
   const out: FaceEngine[] = [];
   for (const n of names) {
-    if (n === 'onnx') out.push(await (await import('../../kiosk/face/onnx-engine.js')).OnnxFaceEngine.create());
-    else if (n === 'faceapi') out.push(await (await import('../../kiosk/face/faceapi-engine.js')).FaceApiEngine.create());
+    if (n === 'onnx') out.push(await (await import('../../face/onnx-engine.js')).OnnxFaceEngine.create());
+    else if (n === 'faceapi') out.push(await (await import('../../face/faceapi-engine.js')).FaceApiEngine.create());
     else throw new UserError(`HADIR_FACE_ENGINES names unknown engine "${n}"`, 'use onnx, faceapi or both separated by a comma');
   }
   if (!out.length) throw new UserError('HADIR_FACE_ENGINES is empty', 'set it to onnx, faceapi or both');

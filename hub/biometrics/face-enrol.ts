@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { FaceConfig } from '../../kiosk/face/config.js';
-import { decisionFor } from '../../kiosk/face/engines.js';
-import { dot, type FaceEngine } from '../../kiosk/face/engine.js';
-import { decodeImage, type RgbImage } from '../../kiosk/face/image.js';
-import { FacePipeline } from '../../kiosk/face/pipeline.js';
-import { QUALITY_MESSAGES, type QualityMetrics } from '../../kiosk/face/quality.js';
-import { selectEnrolment } from '../../kiosk/face/enrol-select.js';
+import type { FaceConfig } from '../../face/config.js';
+import { decisionFor } from '../../face/engines.js';
+import { dot, type FaceEngine } from '../../face/engine.js';
+import { decodeImage, type RgbImage } from '../../face/image.js';
+import { FacePipeline } from '../../face/pipeline.js';
+import { QUALITY_MESSAGES, type QualityMetrics } from '../../face/quality.js';
+import { selectEnrolment } from '../../face/enrol-select.js';
 
 export interface EnrolCandidate {
   file: string;

@@ -1,21 +1,22 @@
 import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
-import { nipSchema } from '../../protocol/index.js';
+import { faceUploadSchema, nipSchema } from '../../protocol/index.js';
 import { isUserError } from '../../lib/errors.js';
 import type { HubContext, HubEnv, HubModule, KioskEnv } from '../module-contract.js';
 import { scopeOf } from '../http/auth.js';
 import { errorResponse, json } from '../http/openapi.js';
-import type { FaceEngine } from '../../kiosk/face/engine.js';
-import { CANONICAL_SIZE } from '../../kiosk/face/align.js';
-import { decodeImage, type RgbImage } from '../../kiosk/face/image.js';
-import { postGate } from '../../kiosk/face/quality.js';
-import { faceConfigSchema } from '../../kiosk/face/config.js';
-import { FaceStore, MAX_ENROL, MIN_ENROL } from './face-store.js';
+import type { FaceEngine } from '../../face/engine.js';
+import { CANONICAL_SIZE } from '../../face/align.js';
+import { decodeImage, type RgbImage } from '../../face/image.js';
+import { postGate } from '../../face/quality.js';
+import { faceConfigSchema } from '../../face/config.js';
+import { FaceStore } from './face-store.js';
 import { hubFaceEngines } from './face-engines.js';
 import { validationHook as hook } from '../http/validation.js';
 import { noteAudit } from '../audit/http.js';
 import { ENROL_SESSIONS_OPENAPI, NO_SESSION, enrolSessionRoutes } from './enrol-sessions.js';
+import { httpError } from '../http/errors.js';
 
 /**
  * Face enrolment at the hub: encrypted aligned crops and per-model templates (face-store.ts),
@@ -23,11 +24,6 @@ import { ENROL_SESSIONS_OPENAPI, NO_SESSION, enrolSessionRoutes } from './enrol-
  * Routes: kiosk `POST /api/v1/kiosk/face/enrol` (crops captured in kiosk enrolment mode);
  * admin `GET /api/v1/face/enrolments`, `DELETE /api/v1/face/enrolments/{nip}`.
  */
-export const faceUploadSchema = z.strictObject({
-  nip: nipSchema,
-  /** Canonical aligned crops (160x160) as base64 JPEG. */
-  crops: z.array(z.base64().max(200_000)).min(MIN_ENROL).max(MAX_ENROL),
-});
 
 const listQuerySchema = z.strictObject({ nip: nipSchema.optional(), opd: z.string().optional() });
 
@@ -46,12 +42,12 @@ export function createFaceModule(ctx: HubContext): HubModule {
     const body = c.req.valid('json');
     const device = c.get('device');
     const staff = await store.staff(body.nip);
-    if (!staff) return c.json({ error: `NIP ${body.nip} tidak terdaftar / is not in the staff list — import it first (hadir import staff)` }, 404);
-    if (!staff.active) return c.json({ error: `NIP ${body.nip} tidak aktif / is inactive` }, 409);
+    if (!staff) httpError(404, `NIP ${body.nip} tidak terdaftar / is not in the staff list — import it first (hadir import staff)`);
+    if (!staff.active) httpError(409, `NIP ${body.nip} tidak aktif / is inactive`);
     // Only against an enrolment an authorised user started for this NIP on this kiosk (checked before the image work, claimed before the write).
     if (!(await sessions.peek({ deviceId: device.id, nip: body.nip, method: 'face', now: new Date() }))) {
       log.warn({ nip: body.nip, deviceId: device.id }, 'face enrolment refused: no open enrolment session');
-      return c.json({ error: NO_SESSION(body.nip, 'face', device.id) }, 403);
+      httpError(403, NO_SESSION(body.nip, 'face', device.id));
     }
     const crops: RgbImage[] = [];
     for (const [i, b64] of body.crops.entries()) {
@@ -59,24 +55,24 @@ export function createFaceModule(ctx: HubContext): HubModule {
       try {
         img = await decodeImage(Buffer.from(b64, 'base64'));
       } catch {
-        return c.json({ error: `crops.${i}: not a JPEG/PNG image` }, 400);
+        httpError(400, `crops.${i}: not a JPEG/PNG image`);
       }
-      if (img.width !== CANONICAL_SIZE || img.height !== CANONICAL_SIZE) return c.json({ error: `crops.${i}: ${img.width}x${img.height}, expected the ${CANONICAL_SIZE}x${CANONICAL_SIZE} aligned crop` }, 400);
-      if (postGate(img, quality).code) return c.json({ error: `crops.${i}: gambar buram / blurred` }, 422);
+      if (img.width !== CANONICAL_SIZE || img.height !== CANONICAL_SIZE) httpError(400, `crops.${i}: ${img.width}x${img.height}, expected the ${CANONICAL_SIZE}x${CANONICAL_SIZE} aligned crop`);
+      if (postGate(img, quality).code) httpError(422, `crops.${i}: gambar buram / blurred`);
       crops.push(img);
     }
     try {
       const engs = await getEngines();
       const before = (await store.list(null, body.nip))[0] ?? null;
       const session = await sessions.claim({ deviceId: device.id, nip: body.nip, method: 'face', now: new Date(), usedFor: `face ${crops.length} crops` });
-      if (!session) return c.json({ error: NO_SESSION(body.nip, 'face', device.id) }, 403);
+      if (!session) httpError(403, NO_SESSION(body.nip, 'face', device.id));
       const r = await store.enrol(body.nip, crops, engs, { source: device.id });
       noteAudit(c, { action: 'face.enrol.upload', target: `nip:${body.nip}`, opdCode: staff.opd_code, before, after: { ...r, session: session.id, startedBy: session.startedBy } });
       log.info({ nip: body.nip, deviceId: device.id, crops: r.crops, models: r.models, session: session.id, startedBy: session.startedBy }, 'face enrolled at kiosk');
       bus.emit('roster:changed', {});
       return c.json({ nip: body.nip, ...r }, 201);
     } catch (e) {
-      if (isUserError(e)) return c.json({ error: e.message }, 422);
+      if (isUserError(e)) httpError(422, e.message);
       throw e;
     }
   });
@@ -88,13 +84,13 @@ export function createFaceModule(ctx: HubContext): HubModule {
   });
   api.delete('/face/enrolments/:nip', async (c) => {
     const nip = c.req.param('nip');
-    if (!nipSchema.safeParse(nip).success) return c.json({ error: 'nip is invalid' }, 400);
+    if (!nipSchema.safeParse(nip).success) httpError(400, 'nip is invalid');
     const staff = await store.staff(nip);
-    if (!staff) return c.json({ error: `NIP ${nip} tidak terdaftar / not found` }, 404);
+    if (!staff) httpError(404, `NIP ${nip} tidak terdaftar / not found`);
     scopeOf(c, staff.opd_code); // 403 for another OPD's admin
     const before = (await store.list(null, nip))[0] ?? null;
     const n = await store.remove(nip);
-    if (n === 0) return c.json({ error: `no face enrolment for NIP ${nip}` }, 404);
+    if (n === 0) httpError(404, `no face enrolment for NIP ${nip}`);
     noteAudit(c, { action: 'face.enrol.delete', target: `nip:${nip}`, opdCode: staff.opd_code, before, after: null });
     log.info({ nip, by: c.get('user').username }, 'face enrolment deleted');
     bus.emit('roster:changed', {});

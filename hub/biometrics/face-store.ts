@@ -2,12 +2,10 @@ import type { SqliteDb } from '../store/sqlite.js';
 import { asyncOver } from '../store/async.js';
 import { UserError } from '../../lib/errors.js';
 import { loadBiometricKey, open, seal, type BiometricKey } from './face-crypto.js';
-import type { FaceEngine } from '../../kiosk/face/engine.js';
-import { decodeImage, encodeJpeg, type RgbImage } from '../../kiosk/face/image.js';
-import { encodeVector } from '../../kiosk/face/vector.js';
-
-export const MIN_ENROL = 3;
-export const MAX_ENROL = 5;
+import type { FaceEngine } from '../../face/engine.js';
+import { decodeImage, encodeJpeg, type RgbImage } from '../../face/image.js';
+import { encodeVector } from '../../face/vector.js';
+import { MAX_ENROL, MIN_ENROL } from '../../protocol/index.js';
 
 interface CropRow {
   id: number;

@@ -2,13 +2,14 @@ import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
-import { nipSchema } from '../../protocol/index.js';
+import { fingerUploadSchema, nipSchema } from '../../protocol/index.js';
 import type { HubContext, HubEnv, HubModule, KioskEnv } from '../module-contract.js';
 import { scopeOf } from '../http/auth.js';
 import { errorResponse, json } from '../http/openapi.js';
 import { validationHook as hook } from '../http/validation.js';
 import { noteAudit } from '../audit/http.js';
 import { NO_SESSION } from './enrol-sessions.js';
+import { httpError } from '../http/errors.js';
 
 /**
  * Fingerprint templates at the hub: stored per employee and finger, uploaded by kiosks in enrolment
@@ -17,20 +18,6 @@ import { NO_SESSION } from './enrol-sessions.js';
  * `DELETE /api/v1/finger/templates/{nip}/{finger}` (OPD admins: their own OPD only).
  */
 
-/** Character files of R30x/AS608 are 512 bytes, R503 up to 1536; anything outside is not a template. */
-const MIN_TEMPLATE = 256;
-const MAX_TEMPLATE = 4096;
-
-export const fingerUploadSchema = z.strictObject({
-  nip: nipSchema,
-  finger: z.number().int().min(0).max(10),
-  template: z
-    .base64()
-    .refine((s) => {
-      const n = Buffer.from(s, 'base64').length;
-      return n >= MIN_TEMPLATE && n <= MAX_TEMPLATE;
-    }, `template must decode to ${MIN_TEMPLATE}–${MAX_TEMPLATE} bytes`),
-});
 
 const listQuerySchema = z.strictObject({ nip: nipSchema.optional(), opd: z.string().optional() });
 
@@ -44,8 +31,8 @@ export function createFingerModule(ctx: HubContext): HubModule {
     const body = c.req.valid('json');
     const device = c.get('device');
     const staff = await store.staff(body.nip);
-    if (!staff) return c.json({ error: `NIP ${body.nip} tidak terdaftar / is not in the staff list — import it first (hadir import staff)` }, 404);
-    if (!staff.active) return c.json({ error: `NIP ${body.nip} tidak aktif / is inactive` }, 409);
+    if (!staff) httpError(404, `NIP ${body.nip} tidak terdaftar / is not in the staff list — import it first (hadir import staff)`);
+    if (!staff.active) httpError(409, `NIP ${body.nip} tidak aktif / is inactive`);
     const template = Buffer.from(body.template, 'base64');
     const sha256 = createHash('sha256').update(template).digest('hex');
     const now = new Date();
@@ -54,7 +41,7 @@ export function createFingerModule(ctx: HubContext): HubModule {
     const session = await store.claimAndStore({ nip: body.nip, finger: body.finger, template, sha256, deviceId: device.id, now });
     if (!session) {
       log.warn({ nip: body.nip, finger: body.finger, deviceId: device.id }, 'finger template refused: no open enrolment session');
-      return c.json({ error: NO_SESSION(body.nip, 'finger', device.id) }, 403);
+      httpError(403, NO_SESSION(body.nip, 'finger', device.id));
     }
     noteAudit(c, {
       action: 'finger.template.upload', target: `nip:${body.nip}`, opdCode: staff.opd_code,
@@ -74,12 +61,12 @@ export function createFingerModule(ctx: HubContext): HubModule {
   api.delete('/finger/templates/:nip/:finger', async (c) => {
     const nip = c.req.param('nip');
     const finger = Number(c.req.param('finger'));
-    if (!nipSchema.safeParse(nip).success || !Number.isInteger(finger) || finger < 0 || finger > 10) return c.json({ error: 'nip or finger (0–10) is invalid' }, 400);
+    if (!nipSchema.safeParse(nip).success || !Number.isInteger(finger) || finger < 0 || finger > 10) httpError(400, 'nip or finger (0–10) is invalid');
     const staff = await store.staff(nip);
-    if (!staff) return c.json({ error: `NIP ${nip} tidak terdaftar / not found` }, 404);
+    if (!staff) httpError(404, `NIP ${nip} tidak terdaftar / not found`);
     scopeOf(c, staff.opd_code); // 403 for another OPD's admin
     const before = await store.meta(nip, finger);
-    if (!(await store.remove(nip, finger))) return c.json({ error: `no template for NIP ${nip} finger ${finger}` }, 404);
+    if (!(await store.remove(nip, finger))) httpError(404, `no template for NIP ${nip} finger ${finger}`);
     noteAudit(c, { action: 'finger.template.delete', target: `nip:${nip}`, opdCode: staff.opd_code, before: { finger, ...before }, after: null });
     log.info({ nip, finger, by: c.get('user').username }, 'finger template deleted');
     bus.emit('roster:changed', {});

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { SqliteDb } from '../store/sqlite.js';
-import { syntheticTemplate } from '../../kiosk/finger/emulator.js';
-import { fingerSeed } from '../../kiosk/finger/simulator.js';
+import { fingerSeed, syntheticTemplate } from '../../finger/synthetic.js';
 
 /**
  * Demo/test helper: stores, for each NIP, the template the simulated sensor produces for that

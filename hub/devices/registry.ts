@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deviceIdSchema, loadPublicKey } from '../../protocol/index.js';
+import { deviceIdSchema, loadPublicKey, type EnrolRequest } from '../../protocol/index.js';
 import { UserError } from '../../lib/errors.js';
 import type { CoreStore, DeviceRecord } from '../store/core-store.js';
 import { hashDeviceSecret, mosquittoHash, randomSecret, sha256Hex } from '../secrets.js';
@@ -56,13 +56,6 @@ async function freeDeviceId(store: CoreStore, siteCode: string): Promise<string>
   throw new UserError(`no free device id for site ${siteCode}`, 'pass --id');
 }
 
-export const enrolRequestSchema = z.strictObject({
-  token: z.string().min(10).max(200),
-  publicKeyPem: z.string().min(40).max(2000),
-  deviceId: deviceIdSchema.optional(),
-  siteCode: z.string().min(1).max(64).optional(),
-});
-export type EnrolRequest = z.infer<typeof enrolRequestSchema>;
 
 export interface EnrolEndpoints {
   hubUrl: string;

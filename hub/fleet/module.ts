@@ -5,13 +5,13 @@ import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import { decodePayload, statusSchema, updateReportSchema, type UpdateAnswer } from '../../protocol/index.js';
 import type { HubContext, HubEnv, HubModule, KioskEnv, Role } from '../module-contract.js';
-import { requireBkpsdm } from '../http/auth.js';
 import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';
 import { validationHook as hook } from '../http/validation.js';
 import type { FleetAudit, FleetRepository } from './service.js';
 import type { AuditLog } from '../audit/index.js';
 import { describeStage } from './rollout.js';
 import { HUB_VERSION_FOR_FLEET } from './version.js';
+import { httpError } from '../http/errors.js';
 
 const rolloutBodySchema = z.strictObject({
   version: z.string().min(1).max(41),
@@ -107,7 +107,7 @@ export class FleetModule implements HubModule {
     });
     k.get('/releases/:version/:arch', async (c) => {
       const f = await this.service.releaseFile(c.req.param('version'), c.req.param('arch'));
-      if (!f) return c.json({ error: `release ${c.req.param('version')} for ${c.req.param('arch')} is not stored at this hub` }, 404);
+      if (!f) httpError(404, `release ${c.req.param('version')} for ${c.req.param('arch')} is not stored at this hub`);
       const etag = `"${f.sha256}"`;
       const base = { 'accept-ranges': 'bytes', etag, 'content-type': 'application/gzip' };
       const range = c.req.header('range');
@@ -135,15 +135,15 @@ export class FleetModule implements HubModule {
     a.get('/fleet/rollouts', async (c) => c.json({ items: await this.service.rollouts() }));
     a.get('/fleet/status', async (c) => c.json(await this.status()));
     a.get('/fleet/rollouts/:id', async (c) => c.json(await this.status(Number(c.req.param('id')))));
-    a.post('/fleet/rollouts', requireBkpsdm, zValidator('json', rolloutBodySchema, hook), async (c) => {
+    a.post('/fleet/rollouts', zValidator('json', rolloutBodySchema, hook), async (c) => {
       const b = c.req.valid('json');
       return c.json(await this.service.startRollout({ ...b, by: c.get('user').username }), 201);
     });
-    a.post('/fleet/rollouts/:id/pause', requireBkpsdm, async (c) => c.json(await this.service.pause(Number(c.req.param('id')), c.get('user').username)));
-    a.post('/fleet/rollouts/:id/resume', requireBkpsdm, zValidator('json', resumeBodySchema, hook), async (c) =>
+    a.post('/fleet/rollouts/:id/pause', async (c) => c.json(await this.service.pause(Number(c.req.param('id')), c.get('user').username)));
+    a.post('/fleet/rollouts/:id/resume', zValidator('json', resumeBodySchema, hook), async (c) =>
       c.json(await this.service.resume(Number(c.req.param('id')), c.get('user').username, c.req.valid('json').maxFailures)),
     );
-    a.post('/fleet/rollouts/:id/abort', requireBkpsdm, zValidator('json', abortBodySchema, hook), async (c) =>
+    a.post('/fleet/rollouts/:id/abort', zValidator('json', abortBodySchema, hook), async (c) =>
       c.json(await this.service.abort(Number(c.req.param('id')), c.get('user').username, c.req.valid('json').reason)),
     );
   }

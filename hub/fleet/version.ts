@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { APP_VERSION } from '../../lib/version.js';
 
 /** This hub's version (package.json), compared with a release's minHubVersion. */
-export const HUB_VERSION_FOR_FLEET: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const HUB_VERSION_FOR_FLEET: string = APP_VERSION;

@@ -1,13 +1,13 @@
 import { Hono, type Context } from 'hono';
-import { HTTPException } from 'hono/http-exception';
 import { zValidator } from '@hono/zod-validator';
 import { Counter, Gauge } from 'prom-client';
 import { z } from 'zod';
 import { COMMANDS, cmdResultSchema, decodePayload, healthSchema, newId, type Cmd, type Health } from '../../protocol/index.js';
 import type { HubContext, HubEnv, HubModule } from '../module-contract.js';
-import { opdScope, requireBkpsdm } from '../http/auth.js';
+import { opdScope } from '../http/auth.js';
+import { httpError } from '../http/errors.js';
 import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';
-import { pickReference, reconstructTrueTime, type SyncedReference } from '../../kiosk/clock/reconstruct.js';
+import { pickReference, reconstructTrueTime, type SyncedReference } from '../../clock/reconstruct.js';
 import { alertRulesSchema, estimateOffsetMs, evaluateAlerts, type AlertKind, type DeviceHealthView } from './rules.js';
 import type { CommandRow, HealthRepository } from './store.js';
 import { validationHook as hook } from '../http/validation.js';
@@ -43,10 +43,6 @@ const historyQuerySchema = z.strictObject({
   to: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(1440),
 });
-
-const fail = (status: 400 | 403 | 404 | 409, error: string): never => {
-  throw new HTTPException(status, { res: new Response(JSON.stringify({ error }), { status, headers: { 'content-type': 'application/json' } }) });
-};
 
 /**
  * Terminal health at the hub: keeps each kiosk's latest health and a history, estimates its clock
@@ -275,9 +271,9 @@ export class HealthModule implements HubModule {
 
   private async scopedDevice(c: Context<HubEnv>, id: string): Promise<void> {
     const d = await this.deviceOpd(id);
-    if (!d.exists) fail(404, `device ${id} does not exist`);
+    if (!d.exists) httpError(404, `device ${id} does not exist`);
     const scope = opdScope(c.get('user'));
-    if (scope && d.opdCode !== scope) fail(404, `device ${id} does not exist`);
+    if (scope && d.opdCode !== scope) httpError(404, `device ${id} does not exist`);
   }
 
   /** Terminal health for GET /api/v1/devices: latest telemetry, the hub's clock-offset estimate, open alerts. */
@@ -325,16 +321,16 @@ export class HealthModule implements HubModule {
     api.post('/alerts/:id/ack', async (c) => {
       const id = Number(c.req.param('id'));
       const a = Number.isInteger(id) ? await this.store.alert(id) : null;
-      if (!a) return fail(404, `alert ${c.req.param('id')} does not exist`);
+      if (!a) return httpError(404, `alert ${c.req.param('id')} does not exist`);
       await this.scopedDevice(c, a.deviceId);
-      if (a.ackedAt) return fail(409, `alert ${id} was already acknowledged by ${a.ackedBy} at ${a.ackedAt}`);
+      if (a.ackedAt) return httpError(409, `alert ${id} was already acknowledged by ${a.ackedBy} at ${a.ackedAt}`);
       await this.store.ackAlert(id, c.get('user').username, this.iso());
       const after = await this.store.alert(id);
       noteAudit(c, { action: 'alert.ack', target: `alert:${id}`, opdCode: (await this.deviceOpd(a.deviceId)).opdCode ?? null, before: a, after });
       return c.json(after);
     });
     api.get('/health/rules', async (c) => c.json(await this.store.rules()));
-    api.put('/health/rules', requireBkpsdm, zValidator('json', alertRulesSchema, hook), async (c) => {
+    api.put('/health/rules', zValidator('json', alertRulesSchema, hook), async (c) => {
       const rules = c.req.valid('json');
       noteAudit(c, { action: 'health.rules.set', target: 'health-rules', opdCode: null, before: await this.store.rules(), after: rules });
       await this.store.setRules(rules, c.get('user').username, this.iso());
@@ -351,12 +347,12 @@ export class HealthModule implements HubModule {
       if (b.cmd === 'enrol_mode') {
         // Opens the enrolment session the kiosk's upload must claim; only for an employee this user may manage.
         const a = enrolArgsSchema.safeParse(b.args ?? {});
-        if (!a.success) return fail(400, `enrol_mode args: ${formatIssues(a.error)}`);
+        if (!a.success) return httpError(400, `enrol_mode args: ${formatIssues(a.error)}`);
         const staff = await this.sessions.staff(a.data.nip);
-        if (!staff) return fail(404, `NIP ${a.data.nip} tidak terdaftar / is not in the staff list`);
-        if (!staff.active) return fail(409, `NIP ${a.data.nip} tidak aktif / is inactive`);
+        if (!staff) return httpError(404, `NIP ${a.data.nip} tidak terdaftar / is not in the staff list`);
+        if (!staff.active) return httpError(409, `NIP ${a.data.nip} tidak aktif / is inactive`);
         const scope = opdScope(user);
-        if (scope && staff.opd_code !== scope) return fail(403, `NIP ${a.data.nip} belongs to another OPD: ${user.username} may enrol only staff of OPD ${scope}`);
+        if (scope && staff.opd_code !== scope) return httpError(403, `NIP ${a.data.nip} belongs to another OPD: ${user.username} may enrol only staff of OPD ${scope}`);
         const session = await this.sessions.start({ id: cmdId, deviceId: id, args: a.data, opdCode: staff.opd_code, by: user.username, now: new Date(this.now()) });
         args = { ...a.data };
         noteAudit(c, { action: 'enrol.session.start', target: `nip:${a.data.nip}`, opdCode: staff.opd_code, after: { deviceId: id, ...a.data, session: session.id, expiresAt: session.expiresAt } });
@@ -375,7 +371,7 @@ export class HealthModule implements HubModule {
       const id = c.req.param('id');
       await this.scopedDevice(c, id);
       const row = await this.store.command(c.req.param('cmdId'));
-      if (!row || row.deviceId !== id) return fail(404, `command ${c.req.param('cmdId')} does not exist for device ${id}`);
+      if (!row || row.deviceId !== id) return httpError(404, `command ${c.req.param('cmdId')} does not exist for device ${id}`);
       return c.json({ ...row, status: row.resultAt ? 'done' : 'pending' });
     });
     api.get('/clock/suggestions', async (c) => {

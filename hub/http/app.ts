@@ -1,13 +1,12 @@
 import { Hono, type Context } from 'hono';
-import { HTTPException } from 'hono/http-exception';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
-import { isUserError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { HubEnv, HubModule, KioskEnv } from '../module-contract.js';
 import type { CoreStore, DeviceRecord, SeqGap } from '../store/core-store.js';
 import type { Registry } from 'prom-client';
-import { enrolDevice, enrolRequestSchema, type EnrolEndpoints } from '../devices/registry.js';
+import { enrolDevice, type EnrolEndpoints } from '../devices/registry.js';
+import { enrolRequestSchema } from '../../protocol/index.js';
 import { buildRoster } from '../roster.js';
 import { deviceAuth, deviceLoginLimiter, scopeOf, userAuth } from './auth.js';
 import { enforceRoles, policyWith } from './roles.js';
@@ -21,6 +20,8 @@ import { OpenApiRegistry, errorResponse, json, jsonSchema } from './openapi.js';
 import { createWebApp } from '../web/app.js';
 import { AUTH_OPENAPI, createAuthRoutes } from '../web/auth-routes.js';
 import { validationHook as hook } from './validation.js';
+import { errorHandler, httpError, jsonError } from './errors.js';
+import { instantSchema } from './schemas.js';
 
 export interface AppDeps {
   store: CoreStore;
@@ -43,15 +44,9 @@ export interface AppDeps {
 }
 
 
-/** ISO-8601 with offset or a plain date (taken as UTC midnight) → UTC ISO. */
-const instant = z
-  .string()
-  .refine((s) => /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(s) && !Number.isNaN(Date.parse(s)), 'expected ISO-8601 date or date-time, e.g. 2026-11-24T07:00:00+07:00')
-  .transform((s) => new Date(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : s).toISOString());
-
 export const punchQuerySchema = z.strictObject({
-  from: instant.optional(),
-  to: instant.optional(),
+  from: instantSchema.optional(),
+  to: instantSchema.optional(),
   device: z.string().max(63).optional(),
   nip: z.string().max(32).optional(),
   opd: z.string().max(64).optional(),
@@ -105,17 +100,8 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
   const openapi = new OpenApiRegistry();
   const audit = deps.audit ?? auditLog((store as unknown as { db: SqliteDb }).db);
 
-  app.onError((err, c) => {
-    // Hono's own (e.g. "Malformed JSON in request body") carry no response: answer {error} like every 4xx.
-    if (err instanceof HTTPException) return err.res ? err.getResponse() : c.json({ error: err.message }, err.status);
-    if (isUserError(err)) {
-      const status = err.status >= 400 && err.status < 500 ? err.status : 400;
-      return c.json({ error: err.message }, status as 400);
-    }
-    log.error({ err, path: c.req.path }, 'http handler failed');
-    return c.json({ error: 'internal error (see the hub log)' }, 500);
-  });
-  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
+  app.onError(errorHandler(log));
+  app.notFound((c) => jsonError(404, `no route ${c.req.method} ${c.req.path}`));
   // Request bodies are bounded before anything parses them (also unauthenticated ones).
   app.use('/api/*', bodyLimits());
 
@@ -150,14 +136,14 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
   }));
   kiosk.get('/roster', async (c) => {
     const roster = await buildRoster(store, modules, c.get('device').siteCode, now());
-    if (!roster) return c.json({ error: `site ${c.get('device').siteCode} no longer exists` }, 404);
+    if (!roster) httpError(404, `site ${c.get('device').siteCode} no longer exists`);
     return c.json(roster);
   });
   // What the hub already stored for this device: a kiosk starting with an empty journal (new, or
   // wiped by a technician) continues after maxSeq instead of colliding with stored seqs.
   kiosk.get('/state', async (c) => {
     const d = await store.getDevice(c.get('device').id);
-    if (!d) return c.json({ error: `perangkat ${c.get('device').id} tidak dikenal / device is not registered` }, 404);
+    if (!d) httpError(404, `perangkat ${c.get('device').id} tidak dikenal / device is not registered`);
     return c.json({ deviceId: d.id, maxSeq: d.maxSeq, contiguousSeq: d.contiguousSeq });
   });
   // Time for kiosks whose network blocks NTP: one NTP-style exchange (kiosk/clock/hub-time.ts).
@@ -189,7 +175,7 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
     const extras = await Promise.all(modules.flatMap((m) => (m.describeDevices ? [m.describeDevices(devices.map((d) => d.id))] : [])));
     return c.json({ items: devices.map((d) => Object.assign(deviceView(d, gaps, breaks.get(d.id) ?? 0), ...extras.map((x) => x.get(d.id) ?? {}))) });
   });
-  const unknownDevice = (c: Context, id: string) => c.json({ error: `perangkat ${id} tidak dikenal / device ${id} is not registered — see GET /api/v1/devices` }, 404);
+  const unknownDevice = (id: string): never => httpError(404, `perangkat ${id} tidak dikenal / device ${id} is not registered — see GET /api/v1/devices`);
   /** The device and its OPD when this user may manage it (an OPD-bound technician: their OPD's kiosks only), else null (404). */
   const manageable = async (c: Context<HubEnv>, id: string) => {
     const d = await store.getDevice(id);
@@ -203,7 +189,7 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
   api.post('/devices', zValidator('json', addDeviceSchema, hook), async (c) => {
     const b = c.req.valid('json');
     const site = await store.getSite(b.site);
-    if (!site) return c.json({ error: `lokasi ${b.site} tidak dikenal / site ${b.site} does not exist — import it with hadir import org` }, 404);
+    if (!site) httpError(404, `lokasi ${b.site} tidak dikenal / site ${b.site} does not exist — import it with hadir import org`);
     scopeOf(c, site.opdCode); // an OPD-bound technician: their OPD's sites only
     const r = await registerDevice(store, { siteCode: b.site, deviceId: b.id, ttlMs: parseTtl(b.ttl), now: now() });
     noteAudit(c, { action: 'device.add', target: `device:${r.device.id}`, opdCode: site.opdCode, after: { siteCode: r.device.siteCode, reissued: r.reissued, expiresAt: r.expiresAt } });
@@ -217,9 +203,9 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
     const by = c.get('user').username;
     const { reason } = c.req.valid('json');
     const m = await manageable(c, id);
-    if (!m) return unknownDevice(c, id);
+    if (!m) return unknownDevice(id);
     const d = await store.disableDevice(id, { at: now().toISOString(), reason, by });
-    if (!d) return unknownDevice(c, id);
+    if (!d) return unknownDevice(id);
     noteAudit(c, { action: 'device.disable', target: `device:${id}`, opdCode: m.opd, before: brief(m.d), after: brief(d) });
     log.warn({ deviceId: id, by, reason }, 'device disabled');
     deps.onDeviceDisabled?.(id);
@@ -228,9 +214,9 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
   api.post('/devices/:id/enable', zValidator('param', deviceParamSchema, hook), async (c) => {
     const { id } = c.req.valid('param');
     const m = await manageable(c, id);
-    if (!m) return unknownDevice(c, id);
+    if (!m) return unknownDevice(id);
     const d = await store.enableDevice(id);
-    if (!d) return unknownDevice(c, id);
+    if (!d) return unknownDevice(id);
     noteAudit(c, { action: 'device.enable', target: `device:${id}`, opdCode: m.opd, before: brief(m.d), after: brief(d) });
     log.info({ deviceId: id, by: c.get('user').username }, 'device enabled');
     return c.json(deviceView(d, await store.seqGaps(id, true)));

@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { HTTPException } from 'hono/http-exception';
+import { httpError } from './errors.js';
 import type { AuthUser, HubEnv, KioskEnv } from '../module-contract.js';
 import type { CoreStore } from '../store/core-store.js';
 import { hashDeviceSecret, randomSecret, sha256Hex, verifyPassword } from '../secrets.js';
@@ -7,9 +7,9 @@ import { checkDeviceSecret } from '../devices/secret.js';
 import { LoginLimiter } from '../web/login-limiter.js';
 import { SESSION_EXPIRED, sessionExpired } from '../users.js';
 
-/** 401/403/429 with a JSON body `{error}` and the reason (HTTPException carries the response); `headers` e.g. www-authenticate, retry-after. */
-export function deny(status: 401 | 403 | 429, error: string, headers: Record<string, string> = {}): never {
-  throw new HTTPException(status, { res: new Response(JSON.stringify({ error }), { status, headers: { 'content-type': 'application/json', ...headers } }) });
+/** The token of `Authorization: Bearer <token>`, or null (absent or another scheme). */
+export function bearerToken(c: Context): string | null {
+  return /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? null;
 }
 
 /**
@@ -21,18 +21,18 @@ export function deny(status: 401 | 403 | 429, error: string, headers: Record<str
 export function userAuth(store: CoreStore, now: () => Date = () => new Date()): MiddlewareHandler<HubEnv> {
   return async (c, next) => {
     const h = c.req.header('authorization');
-    if (!h) deny(401, 'authentication required: send Authorization: Bearer <token> (create one with `hadir user add`)', { 'www-authenticate': 'Bearer realm="hadir"' });
-    const m = /^Bearer\s+(\S+)$/i.exec(h);
-    if (!m) deny(401, 'Authorization header must be "Bearer <token>"', { 'www-authenticate': 'Bearer realm="hadir"' });
-    const hash = sha256Hex(m[1]!);
+    if (!h) httpError(401, 'authentication required: send Authorization: Bearer <token> (create one with `hadir user add`)', { 'www-authenticate': 'Bearer realm="hadir"' });
+    const token = bearerToken(c);
+    if (!token) httpError(401, 'Authorization header must be "Bearer <token>"', { 'www-authenticate': 'Bearer realm="hadir"' });
+    const hash = sha256Hex(token);
     const at = now();
     const user = await store.userByTokenHash(hash, at.toISOString());
-    if (!user) deny(401, 'unknown or revoked API token', { 'www-authenticate': 'Bearer realm="hadir"' });
+    if (!user) httpError(401, 'unknown or revoked API token', { 'www-authenticate': 'Bearer realm="hadir"' });
     if (sessionExpired(user.token, at)) {
       await store.deleteApiToken(hash);
-      deny(401, SESSION_EXPIRED, { 'www-authenticate': 'Bearer realm="hadir", error="invalid_token"' });
+      httpError(401, SESSION_EXPIRED, { 'www-authenticate': 'Bearer realm="hadir", error="invalid_token"' });
     }
-    if (user.disabledAt) deny(403, `user ${user.username} is disabled`);
+    if (user.disabledAt) httpError(403, `user ${user.username} is disabled`);
     const au: AuthUser = { username: user.username, name: user.name, role: user.role, opdCode: user.opdCode };
     c.set('user', au);
     await next();
@@ -62,7 +62,7 @@ export function deviceAuth(store: CoreStore, limiter: LoginLimiter = deviceLogin
   return async (c, next) => {
     const h = c.req.header('authorization');
     const m = h ? /^Basic\s+(\S+)$/i.exec(h) : null;
-    if (!m) deny(401, 'device authentication required: HTTP Basic deviceId:password from the kiosk config', { 'www-authenticate': 'Basic realm="hadir-kiosk"' });
+    if (!m) httpError(401, 'device authentication required: HTTP Basic deviceId:password from the kiosk config', { 'www-authenticate': 'Basic realm="hadir-kiosk"' });
     const dec = Buffer.from(m[1]!, 'base64').toString('utf8');
     const i = dec.indexOf(':');
     const id = i < 0 ? dec : dec.slice(0, i);
@@ -72,13 +72,13 @@ export function deviceAuth(store: CoreStore, limiter: LoginLimiter = deviceLogin
     const wait = limiter.attempt(id, ip, t);
     if (wait > 0) {
       const s = Math.ceil(wait / 1000);
-      deny(429, `terlalu banyak percobaan gagal / too many failed device logins, try again in ${s} s`, { 'retry-after': String(s) });
+      httpError(429, `terlalu banyak percobaan gagal / too many failed device logins, try again in ${s} s`, { 'retry-after': String(s) });
     }
     const d = await store.getDevice(id);
     const ok = d?.mqttSecretHash ? await checkDeviceSecret(store, d, pw) : await verifyPassword(pw, DUMMY_DEVICE_HASH);
-    if (!d || !d.mqttSecretHash || !ok) deny(401, 'unknown device or wrong password', { 'www-authenticate': 'Basic realm="hadir-kiosk"' });
+    if (!d || !d.mqttSecretHash || !ok) httpError(401, 'unknown device or wrong password', { 'www-authenticate': 'Basic realm="hadir-kiosk"' });
     limiter.withdraw(id, ip, t);
-    if (d.disabledAt) deny(403, `device ${id} is disabled`);
+    if (d.disabledAt) httpError(403, `device ${id} is disabled`);
     c.set('device', { id: d.id, siteCode: d.siteCode });
     await next();
   };
@@ -91,8 +91,8 @@ export function deviceAuth(store: CoreStore, limiter: LoginLimiter = deviceLogin
 export function opdScope(user: AuthUser, requested?: string | null): string | null {
   // BKPSDM and a regency-wide technician (no OPD) see every OPD (technicians only the routes hub/http/roles.ts allows them)
   if (user.role === 'bkpsdm' || (user.role === 'technician' && !user.opdCode)) return requested ?? null;
-  if (!user.opdCode) deny(403, `user ${user.username} is an OPD admin without an OPD`);
-  if (requested && requested !== user.opdCode) deny(403, `user ${user.username} may only see OPD ${user.opdCode}`);
+  if (!user.opdCode) httpError(403, `user ${user.username} is an OPD admin without an OPD`);
+  if (requested && requested !== user.opdCode) httpError(403, `pengguna ${user.username} hanya untuk OPD ${user.opdCode} / user ${user.username} may see OPD ${user.opdCode} only — drop the opd parameter or ask BKPSDM`);
   return user.opdCode;
 }
 
@@ -104,8 +104,7 @@ export function scopeOf(c: Context<HubEnv>, requested?: string | null): string |
 /** Only BKPSDM (regency-wide) users; others get 403 with `reason`, before anything else is looked at. */
 export function bkpsdmOnly(reason = 'only BKPSDM users may do this'): MiddlewareHandler<HubEnv> {
   return async (c, next) => {
-    if (c.get('user').role !== 'bkpsdm') deny(403, reason);
+    if (c.get('user').role !== 'bkpsdm') httpError(403, reason);
     await next();
   };
 }
-export const requireBkpsdm = bkpsdmOnly();

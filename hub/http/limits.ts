@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { jsonError } from './errors.js';
 
 /**
  * Request body limits, applied to every /api route before authentication or parsing: a body
@@ -21,7 +22,7 @@ export function bodyLimits(limits = BODY_LIMITS): MiddlewareHandler {
     ...l,
     guard: bodyLimit({
       maxSize: l.maxBytes,
-      onError: (c) => c.json({ error: `isi permintaan terlalu besar / request body larger than ${l.maxBytes} bytes for ${l.prefix}…` }, 413),
+      onError: () => jsonError(413, `isi permintaan terlalu besar / request body larger than ${l.maxBytes} bytes for ${l.prefix}…`),
     }),
   }));
   return async (c, next) => {

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { HubEnv, Role } from '../module-contract.js';
-import { deny } from './auth.js';
+import { httpError } from './errors.js';
 
 /**
  * Who may call which user route: one table, checked by one middleware before any handler runs.
@@ -96,8 +96,8 @@ export function enforceRoles(policy: Readonly<Record<string, readonly Role[]>> =
     const key = `${route.method} ${route.path}`;
     const allowed = policy[key];
     const role = c.get('user').role;
-    if (!allowed) deny(403, `${ROLE_DENIED}: no access rule for ${key} yet (hub/http/roles.ts)`);
-    if (!allowed.includes(role)) deny(403, `${ROLE_DENIED}: ${role} may not ${key} — only ${allowed.map((r) => LABEL[r]).join(', ')}`);
+    if (!allowed) httpError(403, `${ROLE_DENIED}: no access rule for ${key} yet (hub/http/roles.ts)`);
+    if (!allowed.includes(role)) httpError(403, `${ROLE_DENIED}: ${role} may not ${key} — only ${allowed.map((r) => LABEL[r]).join(', ')}`);
     await next();
   };
 }

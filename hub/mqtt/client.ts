@@ -1,5 +1,5 @@
 import mqtt from 'mqtt';
-import { HUB_SHARE_GROUP } from '../../protocol/index.js';
+import { sharedFilter } from '../../protocol/index.js';
 import type { HubMqtt } from '../module-contract.js';
 import type { Logger } from '../../lib/logger.js';
 import { UserError } from '../../lib/errors.js';
@@ -92,7 +92,7 @@ export async function connectHubMqtt(o: {
     connected: () => client.connected,
     async subscribe(filter, handler, opts) {
       handlers.push({ filter, handler });
-      const wire = opts?.share && o.shared ? `$share/${HUB_SHARE_GROUP}/${filter}` : filter;
+      const wire = opts?.share && o.shared ? sharedFilter(filter) : filter;
       await client.subscribeAsync(wire, { qos: 1 });
     },
     async publish(topic, payload, opts) {

@@ -2,24 +2,11 @@ import { z } from 'zod';
 import { UserError } from '../../lib/errors.js';
 import type { CoreStore, PunchRow } from '../store/core-store.js';
 import { toCsv, type CsvDialect } from './csv.js';
-
-const instant = (flag: string) =>
-  z
-    .string()
-    .optional()
-    .transform((s, ctx) => {
-      if (s === undefined) return undefined;
-      const t = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : s);
-      if (!/^\d{4}-\d{2}-\d{2}/.test(s) || Number.isNaN(t)) {
-        ctx.addIssue({ code: 'custom', message: `${flag} ${JSON.stringify(s)} is not an ISO-8601 date or date-time` });
-        return z.NEVER;
-      }
-      return new Date(t).toISOString();
-    });
+import { instantSchema } from '../http/schemas.js';
 
 const optsSchema = z.object({
-  from: instant('--from'),
-  to: instant('--to'),
+  from: instantSchema.optional(),
+  to: instantSchema.optional(),
   device: z.string().optional(),
   nip: z.string().optional(),
   format: z.enum(['json', 'csv'], { message: '--format must be json or csv' }),
@@ -33,7 +20,10 @@ export const PUNCH_CSV_COLUMNS: (keyof PunchRow)[] = [
 /** `hadir report punches`: every matching punch, ordered by capture time, as a JSON array or CSV with a header. */
 export async function renderPunchReport(store: CoreStore, o: { from?: string; to?: string; device?: string; nip?: string; format: string; csvDialect?: CsvDialect }): Promise<string> {
   const r = optsSchema.safeParse(o);
-  if (!r.success) throw new UserError(r.error.issues.map((i) => i.message).join('; '), 'e.g. --from 2026-11-01 --to 2026-12-01 --format csv');
+  if (!r.success) {
+    const flag = (i: { path: PropertyKey[] }) => (i.path[0] === 'from' || i.path[0] === 'to' ? `--${i.path[0]} ${JSON.stringify(o[i.path[0]])}: ` : '');
+    throw new UserError(r.error.issues.map((i) => `${flag(i)}${i.message}`).join('; '), 'e.g. --from 2026-11-01 --to 2026-12-01 --format csv');
+  }
   const q = r.data;
   const rows = await store.queryPunches({ from: q.from, to: q.to, deviceId: q.device, nip: q.nip });
   if (q.format === 'json') return JSON.stringify(rows, null, 2) + '\n';

@@ -4,15 +4,17 @@ import { z } from 'zod';
 import type { HubContext, HubEnv, HubModule } from '../module-contract.js';
 import { UserError } from '../../lib/errors.js';
 import { validationHook as hook } from '../http/validation.js';
-import { scopeOf } from '../http/auth.js';
+import { bearerToken, scopeOf } from '../http/auth.js';
 import { LoginLimiter } from '../web/login-limiter.js';
 import type { tppReport } from '../reports/data.js';
 import { attendanceJob } from '../attendance/job.js';
 import { dateSchema } from '../attendance/time.js';
 import type { OpenApiPaths } from '../http/openapi.js';
 import { zoneName } from '../../lib/local-time.js';
+import { httpError } from '../http/errors.js';
+import { monthSchema } from '../http/schemas.js';
 
-const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'month: YYYY-MM');
+const month = monthSchema;
 
 type StaffEnv = { Variables: { nip: string } };
 
@@ -70,14 +72,14 @@ export function createStaffModule(ctx: HubContext): HubModule {
   // --- the signed-in person's own data
   const me = new Hono<StaffEnv>();
   me.use('*', async (c, next) => {
-    const m = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
-    const nip = m ? await portal.staffOfToken(m[1]!, now()) : null;
-    if (!nip) return c.json({ error: 'sesi berakhir, silakan masuk lagi / not signed in or session expired' }, 401);
+    const token = bearerToken(c);
+    const nip = token ? await portal.staffOfToken(token, now()) : null;
+    if (!nip) httpError(401, 'sesi berakhir, silakan masuk lagi / not signed in or session expired');
     c.set('nip', nip);
     await next();
   });
   me.post('/logout', async (c) => {
-    await portal.logout(/^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')![1]!);
+    await portal.logout(bearerToken(c)!);
     return c.json({ ok: true });
   });
   me.get('/me', async (c) => c.json(await portal.profile(c.get('nip'))));
@@ -117,7 +119,7 @@ export function createStaffModule(ctx: HubContext): HubModule {
   me.get('/punches/:id/photo', async (c) => {
     const jpeg = await portal.photo(c.req.param('id'), c.get('nip'));
     // Someone else's punch and a punch without photo look the same: 404.
-    if (!jpeg) return c.json({ error: 'foto tidak ada / no photo for this punch' }, 404);
+    if (!jpeg) httpError(404, 'foto tidak ada / no photo for this punch');
     return c.body(new Uint8Array(jpeg), 200, { 'content-type': 'image/jpeg', 'cache-control': 'private, max-age=3600' });
   });
   me.post('/keberatan', zValidator('json', z.strictObject({ date: dateSchema, reason: z.string().trim().min(10, 'alasan minimal 10 karakter / say why in at least 10 characters').max(1000) }), hook), async (c) => {
@@ -139,8 +141,8 @@ export function createStaffModule(ctx: HubContext): HubModule {
     const id = Number(c.req.param('id'));
     const scope = scopeOf(c);
     const k = await portal.objection(id);
-    if (!k || (scope && k.opd !== scope)) return c.json({ error: `keberatan ${c.req.param('id')} tidak ditemukan / not found` }, 404);
-    if (k.status !== 'pending') return c.json({ error: `keberatan ini sudah diputuskan (${k.status}) / already decided` }, 409);
+    if (!k || (scope && k.opd !== scope)) httpError(404, `keberatan ${c.req.param('id')} tidak ditemukan / not found`);
+    if (k.status !== 'pending') httpError(409, `keberatan ini sudah diputuskan (${k.status}) / already decided`);
     const b = c.req.valid('json');
     await portal.decideObjection(id, { status: b.action === 'approve' ? 'approved' : 'rejected', by: c.get('user').username, at: now().toISOString(), note: b.note ?? null });
     return c.json({ id, status: b.action === 'approve' ? 'approved' : 'rejected' });

@@ -8,6 +8,7 @@ import { addRule } from './store.js';
 import { tppRuleSchema } from './rules.js';
 import { dayIndex, monthDates, weekdayOf } from '../attendance/time.js';
 import { UserError } from '../../lib/errors.js';
+import { mulberry32 } from '../../lib/random.js';
 
 /**
  * `hadir bench tpp`: generates a regency (OPDs, sites, staff on office/teacher/school schedules,
@@ -25,17 +26,7 @@ export interface BenchResult {
   tpp_report_s: number;
 }
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    // mulberry32
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 const SCHED: { code: string; start: number; end: number[]; days: number[] }[] = [
   { code: 'KANTOR5', start: 450, end: [0, 960, 960, 960, 960, 990, 0], days: [1, 2, 3, 4, 5] },

@@ -4,12 +4,13 @@ import { z } from 'zod';
 import type { Logger } from '../../lib/logger.js';
 import type { HubEnv } from '../module-contract.js';
 import type { CoreStore } from '../store/core-store.js';
-import { userAuth } from '../http/auth.js';
+import { bearerToken, userAuth } from '../http/auth.js';
 import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';
 import { login, revokeSession, visibleOpds } from '../users.js';
 import { LoginLimiter } from './login-limiter.js';
 import type { AuditLog } from '../audit/index.js';
 import { clientAddress } from '../audit/http.js';
+import { httpError } from '../http/errors.js';
 
 const loginSchema = z.strictObject({
   username: z.string().min(1).max(64),
@@ -37,7 +38,7 @@ export function createAuthRoutes(deps: { store: CoreStore; log: Logger; now?: ()
   r.post(
     '/login',
     zValidator('json', loginSchema, (res, c) => {
-      if (!res.success) return c.json({ error: 'kirim JSON {username, password} / send JSON {username, password}' }, 400);
+      if (!res.success) httpError(400, 'kirim JSON {username, password} / send JSON {username, password}');
     }),
     async (c) => {
       const { username, password } = c.req.valid('json');
@@ -68,7 +69,7 @@ export function createAuthRoutes(deps: { store: CoreStore; log: Logger; now?: ()
 
   r.use('/logout', userAuth(store, now));
   r.post('/logout', async (c) => {
-    const token = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
+    const token = bearerToken(c) ?? '';
     const revoked = await revokeSession(store, token);
     return c.json({ revoked });
   });

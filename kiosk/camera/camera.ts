@@ -1,4 +1,4 @@
-import type { RgbImage } from '../face/image.js';
+import type { RgbImage } from '../../face/image.js';
 
 /**
  * One interface for every camera: a USB webcam (fswebcam via node-webcam), the Pi camera

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { decodeImage, type RgbImage } from '../face/image.js';
-import { listImages } from '../face/dataset.js';
+import { decodeImage, type RgbImage } from '../../face/image.js';
+import { listImages } from '../../face/dataset.js';
 import { CameraError, type Camera } from './camera.js';
 import { isErrno } from '../../lib/errors.js';
 

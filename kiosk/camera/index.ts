@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { CameraConfig } from '../face/config.js';
+import type { CameraConfig } from '../../face/config.js';
 import { CameraError, type Camera } from './camera.js';
 import { DirCamera } from './dir.js';
 import { RpicamStillCamera, WebcamCamera } from './shot.js';

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeImage, type RgbImage } from '../face/image.js';
+import { decodeImage, type RgbImage } from '../../face/image.js';
 import { CameraError, withTimeout, type Camera } from './camera.js';
 
 /** The Pi camera module, one still per frame: `rpicam-still -n -t 1 --width W --height H -e jpg -o -`. */

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { decodeImage, type RgbImage } from '../face/image.js';
+import { decodeImage, type RgbImage } from '../../face/image.js';
 import { CameraError, withTimeout, type Camera } from './camera.js';
 import { MjpegSplitter } from './mjpeg.js';
 

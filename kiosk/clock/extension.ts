@@ -1,11 +1,12 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KioskContext, KioskEvents, KioskExtension } from '../extension.js';
+import type { KioskContext, KioskEvents, KioskExtension } from '../extension-api.js';
 import type { ClockConfig } from './config.js';
 import { HubTimeEstimator, httpExchange } from './hub-time.js';
 import { probeClock } from './probe.js';
 import { monotonicMs, readBootId, TrustedClock, type ReconstructedStamp } from './service.js';
 import type { ClockState } from './state.js';
+import type { Clock } from '../../lib/clock.js';
 
 /** File (in the data dir) where reconstructed true times of unsynced punches are appended, one JSON per line. */
 export const RECONSTRUCTIONS_FILE = 'clock-reconstructions.jsonl';
@@ -13,7 +14,7 @@ export const RECONSTRUCTIONS_FILE = 'clock-reconstructions.jsonl';
 export interface ClockExtensionDeps {
   probe?: () => Promise<ClockState>;
   bootId?: string;
-  now?: () => number;
+  now?: Clock;
   mono?: () => number;
   /** The hub exchange (tests); default GET {hubUrl}/api/v1/kiosk/time. */
   hubExchange?: () => Promise<{ t2: number; t3: number }>;
@@ -55,7 +56,7 @@ export class ClockExtension implements KioskExtension {
       bootId: this.deps.bootId ?? readBootId(),
       probe: this.cfg.hub.enabled ? () => this.probeWithHub(daemon, log) : daemon,
       jumpThresholdMs: this.cfg.jumpThresholdMs,
-      ...(this.deps.now ? { now: this.deps.now } : {}),
+      now: this.deps.now ?? this.ctx.now,
       ...(this.deps.mono ? { mono: this.deps.mono } : {}),
     });
     this.clock = clock;
@@ -89,10 +90,9 @@ export class ClockExtension implements KioskExtension {
     const d = await daemon();
     if (d.synced) return d;
     const mono = this.deps.mono ?? monotonicMs;
-    const cfg = this.ctx.config;
     this.hubTime ??= new HubTimeEstimator({
-      exchange: this.deps.hubExchange ?? httpExchange({ hubUrl: cfg.hubUrl, deviceId: cfg.deviceId, password: cfg.mqtt.password }),
-      now: this.deps.now ?? Date.now,
+      exchange: this.deps.hubExchange ?? httpExchange(this.ctx.hub),
+      now: this.deps.now ?? this.ctx.now,
       mono,
     });
     if (mono() >= this.hubNextMono) {
@@ -132,7 +132,7 @@ export class ClockExtension implements KioskExtension {
   }
 
   private recordReconstructions(list: ReconstructedStamp[], log: KioskContext['log']): void {
-    const at = new Date().toISOString();
+    const at = new Date((this.deps.now ?? this.ctx.now)()).toISOString();
     const lines = list.map((r) => {
       const punch = this.unsyncedPunches.get(r.capturedAt);
       return JSON.stringify({ ...(punch ? { punchId: punch.id, seq: punch.seq, nip: punch.nip } : {}), ...r, reconstructedAt: at });

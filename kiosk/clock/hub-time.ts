@@ -1,3 +1,7 @@
+import { KIOSK_API, hubTimeReplySchema } from '../../protocol/index.js';
+import type { HubClient } from '../hub-client.js';
+import type { Clock } from '../../lib/clock.js';
+
 /**
  * Time from the hub over the HTTPS/HTTP connection the kiosk already has, for networks that block
  * NTP (UDP 123) — common on government LANs. Each sample is one NTP-style exchange on
@@ -10,6 +14,7 @@
  * smallest delay is kept (the least disturbed by queueing, as NTP does). Between bursts the bound
  * grows with the oscillator's worst-case drift.
  */
+
 export interface HubTimeSample {
   offsetMs: number;
   /** Half the round trip minus the hub's processing: |true offset − offsetMs| ≤ errorMs. */
@@ -22,7 +27,7 @@ export interface HubTimeDeps {
   /** One exchange: returns the hub's receive and transmit times (ms since epoch). */
   exchange: () => Promise<{ t2: number; t3: number }>;
   /** The kiosk's wall clock (the seam a test offsets by hours). */
-  now: () => number;
+  now: Clock;
   mono: () => number;
 }
 
@@ -69,15 +74,10 @@ export class HubTimeEstimator {
   }
 }
 
-/** The real exchange: GET {hubUrl}/api/v1/kiosk/time with the device's HTTP Basic credentials. */
-export function httpExchange(o: { hubUrl: string; deviceId: string; password: string; timeoutMs?: number }): () => Promise<{ t2: number; t3: number }> {
-  const url = new URL('/api/v1/kiosk/time', o.hubUrl).toString();
-  const authorization = `Basic ${Buffer.from(`${o.deviceId}:${o.password}`).toString('base64')}`;
+/** The real exchange: GET {hubUrl}/api/v1/kiosk/time with the device's credentials. */
+export function httpExchange(hub: HubClient, timeoutMs = 3000): () => Promise<{ t2: number; t3: number }> {
   return async () => {
-    const res = await fetch(url, { headers: { authorization }, signal: AbortSignal.timeout(o.timeoutMs ?? 3000) });
-    if (!res.ok) throw new Error(`hub time: HTTP ${res.status}`);
-    const b = (await res.json()) as { receivedMs?: unknown; sentMs?: unknown };
-    if (typeof b.receivedMs !== 'number' || typeof b.sentMs !== 'number') throw new Error('hub time: unexpected answer');
+    const b = await hub.get(KIOSK_API.time, hubTimeReplySchema, { timeoutMs });
     return { t2: b.receivedMs, t3: b.sentMs };
   };
 }

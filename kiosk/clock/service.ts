@@ -4,7 +4,8 @@ import type { ComponentState } from '../../protocol/index.js';
 import type { ClockService, ClockStamp } from '../types.js';
 import type { ClockState } from './state.js';
 import { JumpDetector, type ClockJump } from './jump.js';
-import { reconstructTrueTime } from './reconstruct.js';
+import { reconstructTrueTime } from '../../clock/reconstruct.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
 
 /** Monotonic ms since boot: Node's hrtime is CLOCK_MONOTONIC on Linux, comparable across processes of one boot. */
 export function monotonicMs(): number {
@@ -40,7 +41,7 @@ export interface TrustedClockDeps {
   bootId: string;
   probe: () => Promise<ClockState>;
   jumpThresholdMs: number;
-  now?: () => number;
+  now?: Clock;
   mono?: () => number;
 }
 
@@ -59,12 +60,12 @@ export class TrustedClock extends EventEmitter<TrustedClockEvents> implements Cl
   private readonly jumps: JumpDetector;
   private lastJump: ClockJump | null = null;
   private pending: UnsyncedStamp[] = [];
-  private readonly now: () => number;
+  private readonly now: Clock;
   private readonly mono: () => number;
 
   constructor(private readonly deps: TrustedClockDeps) {
     super();
-    this.now = deps.now ?? Date.now;
+    this.now = deps.now ?? systemClock;
     this.mono = deps.mono ?? monotonicMs;
     this.jumps = new JumpDetector(deps.jumpThresholdMs);
   }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { cmdSchema, decodePayload, type Cmd, type CmdResult } from '../../protocol/index.js';
 import { formatIssues } from '../../lib/config-file.js';
-import type { KioskContext, KioskEvents, KioskExtension } from '../extension.js';
+import { iso, type Clock } from '../../lib/clock.js';
+import type { KioskContext, KioskEvents, KioskExtension } from '../extension-api.js';
 import { TrustedClock } from '../clock/service.js';
 
 const MAX_CMD_BYTES = 64 * 1024;
@@ -18,7 +19,8 @@ const enrolArgsSchema = z.strictObject({
 export interface CommandsDeps {
   /** How restart_service ends the process (systemd Restart=always starts it again). */
   restart?: () => void;
-  now?: () => number;
+  /** Overrides the kiosk's clock (tests). */
+  now?: Clock;
 }
 
 class CommandError extends Error {}
@@ -45,7 +47,7 @@ export class CommandsExtension implements KioskExtension {
   }
 
   async handle(payload: Buffer): Promise<CmdResult | null> {
-    const now = this.deps.now ?? Date.now;
+    const now = this.deps.now ?? this.ctx.now;
     const d = decodePayload(cmdSchema, payload, MAX_CMD_BYTES);
     if (!d.ok) {
       // Answer when the id is readable, so the admin sees why; otherwise only log.
@@ -54,7 +56,7 @@ export class CommandsExtension implements KioskExtension {
         id = (JSON.parse(payload.toString('utf8')) as { id?: unknown }).id;
       } catch {}
       this.ctx.log.warn({ reason: d.reason }, 'invalid remote command ignored');
-      if (typeof id === 'string' && id.length > 0 && id.length <= 64) return this.reply({ id, ok: false, error: `invalid command: ${d.reason}`.slice(0, 500), at: new Date(now()).toISOString() });
+      if (typeof id === 'string' && id.length > 0 && id.length <= 64) return this.reply({ id, ok: false, error: `invalid command: ${d.reason}`.slice(0, 500), at: iso(now) });
       return null;
     }
     const cmd = d.value;
@@ -65,9 +67,9 @@ export class CommandsExtension implements KioskExtension {
     let res: CmdResult;
     try {
       const result = await this.execute(cmd, now);
-      res = { id: cmd.id, ok: true, result, at: new Date(now()).toISOString() };
+      res = { id: cmd.id, ok: true, result, at: iso(now) };
     } catch (e) {
-      res = { id: cmd.id, ok: false, error: ((e as Error).message || 'failed').slice(0, 500), at: new Date(now()).toISOString() };
+      res = { id: cmd.id, ok: false, error: ((e as Error).message || 'failed').slice(0, 500), at: iso(now) };
     } finally {
       this.running.delete(cmd.id);
     }
@@ -90,7 +92,7 @@ export class CommandsExtension implements KioskExtension {
     return res;
   }
 
-  private async execute(cmd: Cmd, now: () => number): Promise<unknown> {
+  private async execute(cmd: Cmd, now: Clock): Promise<unknown> {
     const clock = this.ctx.clock;
     const synced = clock.stamp().synced;
     const age = now() - Date.parse(cmd.at);

@@ -1,11 +1,12 @@
 import type { Logger } from '../../lib/logger.js';
-import type { KioskBus } from '../extension.js';
-import type { FaceConfig } from './config.js';
-import { decisionFor } from './engines.js';
-import { dot } from './engine.js';
-import { encodeJpeg, type RgbImage } from './image.js';
-import { QUALITY_MESSAGES } from './quality.js';
+import type { KioskBus } from '../extension-api.js';
+import type { FaceConfig } from '../../face/config.js';
+import { decisionFor } from '../../face/engines.js';
+import { dot } from '../../face/engine.js';
+import { encodeJpeg, type RgbImage } from '../../face/image.js';
+import { QUALITY_MESSAGES } from '../../face/quality.js';
 import { FACE_MESSAGES, type FaceSource } from './source.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
 
 export interface EnrolCapture {
   crops: RgbImage[];
@@ -19,8 +20,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * quality-gated, live frames of one consistent face (every crop must match the others above the
  * operating threshold, so a second person stepping in cannot slip into the template set).
  */
-export async function captureEnrolment(source: FaceSource, cfg: FaceConfig, bus: KioskBus, log: Logger, opts: { nip: string; now?: () => number }): Promise<EnrolCapture> {
-  const now = opts.now ?? Date.now;
+export async function captureEnrolment(source: FaceSource, cfg: FaceConfig, bus: KioskBus, log: Logger, opts: { nip: string; now?: Clock }): Promise<EnrolCapture> {
+  const now = opts.now ?? systemClock;
   const deadline = now() + cfg.enrol.timeoutS * 1000;
   const say = (message: string) => bus.emit('feedback', { kind: 'hint', message });
   return source.exclusive(async (camera, pipeline) => {

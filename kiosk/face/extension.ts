@@ -1,7 +1,7 @@
-import type { ComponentState } from '../../protocol/index.js';
-import type { KioskContext, KioskEvents, KioskExtension } from '../extension.js';
+import { KIOSK_API, faceUploadReplySchema, type ComponentState, type FaceUpload } from '../../protocol/index.js';
+import type { KioskContext, KioskEvents, KioskExtension } from '../extension-api.js';
 import { createCamera, type Camera } from '../camera/index.js';
-import { createEngine } from './engines.js';
+import { createEngine } from '../../face/engines.js';
 import { captureEnrolment, cropsToJpeg } from './enrol-mode.js';
 import { FaceSource } from './source.js';
 
@@ -62,6 +62,7 @@ export class FaceExtension implements KioskExtension {
       roster: ctx.roster,
       bus: ctx.bus,
       log: ctx.log.child({ part: 'face' }),
+      now: ctx.now,
     });
     ctx.health.register(this.source.cameraHealth);
     ctx.addSource(this.source);
@@ -82,11 +83,11 @@ export class FaceExtension implements KioskExtension {
     if (this.enrolling) return result(false, 'pendaftaran lain sedang berjalan / another enrolment is running');
     this.enrolling = true;
     try {
-      const cap = await captureEnrolment(this.source, ctx.config.face, ctx.bus, ctx.log, { nip: req.nip });
+      const cap = await captureEnrolment(this.source, ctx.config.face, ctx.bus, ctx.log, { nip: req.nip, now: ctx.now });
       const crops = await cropsToJpeg(cap.crops);
-      const body = await uploadCrops(ctx, { nip: req.nip, crops });
+      const stored = await ctx.hub.post(KIOSK_API.faceEnrol, { nip: req.nip, crops } satisfies FaceUpload, faceUploadReplySchema, { timeoutMs: 30_000 });
       ctx.bus.emit('feedback', { kind: 'hint', message: `Pendaftaran wajah NIP ${req.nip} selesai / face enrolment done` });
-      result(true, `${crops.length} gambar wajah terkirim / face crops uploaded; hub: ${body}`);
+      result(true, `${crops.length} gambar wajah terkirim / face crops uploaded; hub: ${JSON.stringify(stored).slice(0, 200)}`);
       await ctx.roster.refresh().catch(() => null);
     } catch (e) {
       ctx.log.warn({ nip: req.nip, err: (e as Error).message }, 'face enrolment failed');
@@ -99,20 +100,4 @@ export class FaceExtension implements KioskExtension {
 
 export function createFaceExtension(ctx: KioskContext): KioskExtension {
   return new FaceExtension(ctx);
-}
-
-/** POST the aligned crops to the hub's kiosk route (device auth as for the roster). */
-async function uploadCrops(ctx: KioskContext, body: { nip: string; crops: string[] }): Promise<string> {
-  const url = new URL('/api/v1/kiosk/face/enrol', ctx.config.hubUrl).toString();
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${ctx.deviceId}:${ctx.config.mqtt.password}`).toString('base64')}` },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  }).catch((e: Error) => {
-    throw new Error(`hub tidak dapat dihubungi / hub not reachable: ${e.message}`);
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`hub menolak / hub refused (HTTP ${res.status}): ${text.slice(0, 200)}`);
-  return text.slice(0, 200);
 }

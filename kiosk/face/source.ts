@@ -1,16 +1,17 @@
 import type { ComponentState } from '../../protocol/index.js';
 import type { Logger } from '../../lib/logger.js';
-import type { KioskBus, RosterView } from '../extension.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
+import type { KioskBus, RosterView } from '../extension-api.js';
 import type { HealthReporter, Identification, IdentificationSource } from '../types.js';
 import { isCameraError, type Camera } from '../camera/index.js';
-import type { FaceConfig } from './config.js';
-import { MatchConfirmer, judgeClaim, judgeMatch, type DecisionConfig, type FrameVerdict } from './decision.js';
-import { decisionFor } from './engines.js';
-import type { DetectedFace, FaceEngine } from './engine.js';
-import { crop, encodeJpeg, type RgbImage } from './image.js';
-import { TemplateIndex } from './matcher.js';
-import { FacePipeline } from './pipeline.js';
-import { QUALITY_MESSAGES } from './quality.js';
+import type { FaceConfig } from '../../face/config.js';
+import { MatchConfirmer, judgeClaim, judgeMatch, type DecisionConfig, type FrameVerdict } from '../../face/decision.js';
+import { decisionFor } from '../../face/engines.js';
+import type { DetectedFace, FaceEngine } from '../../face/engine.js';
+import { crop, encodeJpeg, type RgbImage } from '../../face/image.js';
+import { TemplateIndex } from '../../face/matcher.js';
+import { FacePipeline } from '../../face/pipeline.js';
+import { QUALITY_MESSAGES } from '../../face/quality.js';
 
 export const FACE_MESSAGES = {
   unknown: { id: 'Wajah tidak dikenali', en: 'Face not recognised' },
@@ -37,6 +38,8 @@ export interface FaceSourceDeps {
   roster: RosterView;
   bus: KioskBus;
   log: Logger;
+  /** Claims and cooldowns are timed with it (default: the system clock). */
+  now?: Clock;
 }
 
 /**
@@ -82,7 +85,11 @@ export class FaceSource implements IdentificationSource {
     });
   }
 
-  constructor(private readonly d: FaceSourceDeps) {}
+  private readonly now: Clock;
+
+  constructor(private readonly d: FaceSourceDeps) {
+    this.now = d.now ?? systemClock;
+  }
 
   state(): ComponentState {
     if (this.frameError && this.faceState.state === 'ok') return { state: 'degraded', detail: `frame error: ${this.frameError}`.slice(0, 300) };
@@ -140,7 +147,7 @@ export class FaceSource implements IdentificationSource {
    * that person at the stricter verify threshold, for claimTimeoutS. Used when 1:N is off (large
    * roster, face-api engine) or when the person was not recognised.
    */
-  claim(nip: string, now = Date.now()): ClaimResult {
+  claim(nip: string, now = this.now()): ClaimResult {
     if (!this.engine || !this.index) return { ok: false, status: 503, reason: 'pengenalan wajah tidak aktif / face recognition is not running' };
     if (!this.d.roster.byNip(nip)) return { ok: false, status: 404, reason: `NIP ${nip} tidak terdaftar di kiosk ini / not in this kiosk's roster` };
     if (!this.index.has(nip)) return { ok: false, status: 409, reason: `NIP ${nip} belum punya templat wajah / has no face enrolment (${this.engine.name}) — gunakan sidik jari / use the fingerprint` };
@@ -152,7 +159,7 @@ export class FaceSource implements IdentificationSource {
 
   /** The NIP typed on the screen that is waiting for a face, if any. */
   get pendingClaim(): string | null {
-    return this.claimed && this.claimed.until > Date.now() ? this.claimed.nip : null;
+    return this.claimed && this.claimed.until > this.now() ? this.claimed.nip : null;
   }
 
   /** Runs `fn` with the camera to itself (enrolment); the recognition loop waits meanwhile. */
@@ -177,7 +184,7 @@ export class FaceSource implements IdentificationSource {
 
   /** A verdict (not recognised, not live) beeps as a failure; a quality problem is guidance (hint). */
   private message(key: string, text: string, verdict = false): void {
-    const now = Date.now();
+    const now = this.now();
     if (now - (this.lastMessage.get(key) ?? 0) < this.d.config.messageIntervalMs) return;
     this.lastMessage.set(key, now);
     this.d.bus.emit('feedback', verdict ? { kind: 'unknown', reason: text } : { kind: 'hint', message: text });
@@ -239,7 +246,7 @@ export class FaceSource implements IdentificationSource {
     const confirmer = this.confirmer!;
     this.frames++;
     // a typed NIP that no face confirmed in time is answered, whatever the frames showed
-    const claim = this.claimed && this.claimed.until > Date.now() ? this.claimed : null;
+    const claim = this.claimed && this.claimed.until > this.now() ? this.claimed : null;
     if (this.claimed && !claim) {
       this.claimed = null;
       confirmer.reset();
@@ -277,7 +284,7 @@ export class FaceSource implements IdentificationSource {
     }
     this.unknownRun = 0;
     const last = this.lastSent.get(verdict.nip);
-    if (last !== undefined && Date.now() - last < cfg.cooldownMs) {
+    if (last !== undefined && this.now() - last < cfg.cooldownMs) {
       confirmer.reset();
       if (claim) this.claimed = null; // just recorded: the typed NIP is answered, not left to expire as "no match"
       return;
@@ -299,7 +306,7 @@ export class FaceSource implements IdentificationSource {
     if (claim) this.claimed = null;
     const liveness = live === null ? undefined : this.liveMin;
     this.liveMin = 1;
-    this.lastSent.set(r.nip, Date.now());
+    this.lastSent.set(r.nip, this.now());
     const photo = await facePhoto(frame, a.face, cfg.photo.size, cfg.photo.quality);
     this.identifications++;
     this.d.log.info({ nip: r.nip, score: +r.score.toFixed(3), liveness, runnerUp: a.match?.runnerUp, mode: claim ? 'nip-1:1' : '1:N' }, 'face identified');

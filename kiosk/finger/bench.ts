@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FingerSensor } from './driver.js';
-import { SensorEmulator, syntheticTemplate } from './emulator.js';
+import { SensorEmulator } from './emulator.js';
+import { fingerSeed, syntheticTemplate } from '../../finger/synthetic.js';
 import { createPtyPair, openSerial, serveEmulator } from './transport.js';
-import { fingerSeed, sendControl } from './simulator.js';
+import { sendControl } from './simulator.js';
 
 export interface FingerBenchResult {
   seconds: number;

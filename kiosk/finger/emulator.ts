@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { syntheticTemplate } from '../../finger/synthetic.js';
 import { IMAGE_BYTES, parseImage, renderImage, type ImageContent } from './emulator-image.js';
 import { PacedLine } from './line.js';
 import {
@@ -43,20 +44,6 @@ export interface EmulatorOptions {
   securityLevel?: number;
   /** When set, the emulator keeps to the UART's byte rate (10 bits per byte) in both directions. */
   lineBaud?: number;
-}
-
-/** Deterministic synthetic character file for a finger seed. */
-export function syntheticTemplate(seed: string, size = 512): Buffer {
-  const out = Buffer.alloc(size);
-  let block = createHash('sha256').update(`finger:${seed}`).digest();
-  for (let off = 0; off < size; off += block.length) {
-    block.copy(out, off);
-    block = createHash('sha256').update(block).digest();
-  }
-  // Real character files start with a small header; keep a fixed one so templates look alike.
-  out[0] = 0x03;
-  out[1] = 0x01;
-  return out;
 }
 
 /** Fraction of equal bytes → sensor-like score (0..~250); random templates score ~1. */

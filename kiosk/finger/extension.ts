@@ -1,5 +1,5 @@
-import type { ComponentState } from '../../protocol/index.js';
-import type { KioskContext, KioskEvents, KioskExtension } from '../extension.js';
+import { KIOSK_API, fingerUploadReplySchema, type ComponentState, type FingerUpload } from '../../protocol/index.js';
+import type { KioskContext, KioskEvents, KioskExtension } from '../extension-api.js';
 import { FingerSource } from './source.js';
 import { SimulatedSensor, controlSocketPath, simulatedSensors } from './simulator.js';
 import { openSerial } from './transport.js';
@@ -57,7 +57,8 @@ export class FingerExtension implements KioskExtension {
       bus: ctx.bus,
       log,
       dataDir: ctx.dataDir,
-      upload: (t) => uploadTemplate(ctx, t),
+      now: ctx.now,
+      upload: async (t) => void (await ctx.hub.post(KIOSK_API.fingerTemplates, t satisfies FingerUpload, fingerUploadReplySchema)),
     });
     ctx.bus.on('roster:updated', this.onRoster);
     ctx.bus.on('enrol:request', this.onEnrol);
@@ -78,25 +79,4 @@ export class FingerExtension implements KioskExtension {
 
 export function createFingerExtension(ctx: KioskContext): KioskExtension {
   return new FingerExtension(ctx);
-}
-
-/** POST the enrolled template to the hub (device auth as for the roster). */
-async function uploadTemplate(ctx: KioskContext, t: { nip: string; finger: number; template: string }): Promise<void> {
-  const url = new URL('/api/v1/kiosk/finger/templates', ctx.config.hubUrl).toString();
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      authorization: `Basic ${Buffer.from(`${ctx.deviceId}:${ctx.config.mqtt.password}`).toString('base64')}`,
-    },
-    body: JSON.stringify(t),
-    signal: AbortSignal.timeout(15_000),
-  }).catch((e: Error) => {
-    throw new FingerUploadError(`hub not reachable: ${e.message}`);
-  });
-  if (!res.ok) throw new FingerUploadError(`hub refused the template: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
-}
-
-class FingerUploadError extends Error {
-  override readonly name = 'FingerUploadError';
 }

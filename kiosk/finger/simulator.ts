@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { UserError, isErrno } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { SensorEmulator, type EmulatorOptions } from './emulator.js';
+import { fingerSeed } from '../../finger/synthetic.js';
 import { createPtyPair, serveEmulator, type PtyPair } from './transport.js';
 
 /**
@@ -15,8 +16,6 @@ import { createPtyPair, serveEmulator, type PtyPair } from './transport.js';
  */
 
 /** Finger seed used by the simulator for a person's finger; the demo enrols with the same seed. */
-export const fingerSeed = (nip: string, finger: number) => `${nip}#${finger}`;
-
 export const controlRequestSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('place'), nip: z.string().min(1), finger: z.number().int().min(0).max(10).default(1), quality: z.enum(['good', 'poor']).default('good') }),
   z.object({ op: z.literal('place-unknown') }),

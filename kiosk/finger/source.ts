@@ -1,6 +1,7 @@
 import type { ComponentState } from '../../protocol/index.js';
 import type { Logger } from '../../lib/logger.js';
-import type { KioskBus, RosterView } from '../extension.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
+import type { KioskBus, RosterView } from '../extension-api.js';
 import type { Identification, IdentificationSource } from '../types.js';
 import type { FingerConfig } from './config.js';
 import { FingerSensor, type SerialLike } from './driver.js';
@@ -23,6 +24,8 @@ export interface FingerSourceOptions {
   dataDir: string;
   /** Sends an enrolled template to the hub. */
   upload: (t: { nip: string; finger: number; template: string }) => Promise<void>;
+  /** Library verification and enrolment deadlines are timed with it (default: the system clock). */
+  now?: Clock;
 }
 
 const NOT_RECOGNISED = 'Sidik jari tidak dikenali / Fingerprint not recognised';
@@ -56,7 +59,10 @@ export class FingerSource implements IdentificationSource {
   /** Resolves after the next completed sync (tests, diagnostics). */
   private syncWaiters: ((r: SyncResult) => void)[] = [];
 
+  private readonly now: Clock;
+
   constructor(private readonly o: FingerSourceOptions) {
+    this.now = o.now ?? systemClock;
     this.mapStore = new LibraryMapStore(o.dataDir);
   }
 
@@ -97,7 +103,7 @@ export class FingerSource implements IdentificationSource {
     while (!this.stopped) {
       try {
         if (!this.sensor) await this.connect();
-        if (this.syncWanted || Date.now() - this.lastSyncAt > config.verifyIntervalS * 1000) await this.sync();
+        if (this.syncWanted || this.now() - this.lastSyncAt > config.verifyIntervalS * 1000) await this.sync();
         backoff = config.backoffMs;
         const req = this.enrolQueue.shift();
         if (req) await this.runEnrol(req);
@@ -146,7 +152,7 @@ export class FingerSource implements IdentificationSource {
     const wanted = wantedFromRoster(this.o.roster.current()?.people ?? []);
     const r = await syncLibrary(sensor, this.mapStore, wanted, this.capacity);
     this.lastSync = r;
-    this.lastSyncAt = Date.now();
+    this.lastSyncAt = this.now();
     if (r.reset) this.o.log.warn('fingerprint library empty on the sensor (new or replaced sensor): full reload');
     if (r.loaded || r.deleted || r.reset) this.o.log.info({ loaded: r.loaded, deleted: r.deleted, kept: r.kept, overflow: r.overflow, failed: r.failed.length }, 'fingerprint library synced');
     this.setOk();
@@ -215,7 +221,7 @@ export class FingerSource implements IdentificationSource {
   private async runEnrol(req: EnrolRequest): Promise<void> {
     const sensor = this.sensor!;
     const { bus, config, log } = this.o;
-    const deadline = () => Date.now() + config.enrolTimeoutS * 1000;
+    const deadline = () => this.now() + config.enrolTimeoutS * 1000;
     const result = (ok: boolean, detail: string): void => void bus.emit('enrol:result', { requestId: req.requestId, ok, detail });
     log.info({ nip: req.nip, finger: req.finger }, 'finger enrolment: place the finger');
     try {
@@ -247,7 +253,7 @@ export class FingerSource implements IdentificationSource {
   }
 
   private async waitFinger(present: boolean, until: number): Promise<boolean> {
-    while (!this.stopped && Date.now() < until) {
+    while (!this.stopped && this.now() < until) {
       if ((await this.sensor!.captureImage()) === present) return true;
       await this.sleep(this.o.config.pollMs);
     }

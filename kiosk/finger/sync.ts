@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { isErrno } from '../../lib/errors.js';
 import { writeFileAtomic } from '../../lib/write-atomic.js';
-import type { RosterPerson } from '../extension.js';
+import type { RosterPerson } from '../../protocol/index.js';
 import type { FingerSensor } from './driver.js';
 import { isConfirmation, isLinkError } from './errors.js';
 

@@ -1,6 +1,6 @@
 import type { ComponentState } from '../../protocol/index.js';
 import type { Logger } from '../../lib/logger.js';
-import type { KioskContext, KioskExtension } from '../extension.js';
+import type { KioskContext, KioskExtension } from '../extension-api.js';
 import type { Feedback, FeedbackEvent, HealthReporter } from '../types.js';
 import { bcmToSysfs, resolveChipBase, type GpioChip } from './chip.js';
 import type { GpioConfig, OutputName } from './config.js';

@@ -1,7 +1,8 @@
 import type { ComponentState, Health } from '../../protocol/index.js';
 import { healthSchema } from '../../protocol/index.js';
 import { formatIssues } from '../../lib/config-file.js';
-import type { KioskContext, KioskExtension } from '../extension.js';
+import { iso } from '../../lib/clock.js';
+import type { KioskContext, KioskExtension } from '../extension-api.js';
 import { execRunner, type CommandRunner } from '../clock/probe.js';
 import { TrustedClock } from '../clock/service.js';
 import { createHash } from 'node:crypto';
@@ -100,7 +101,7 @@ export class HealthExtension implements KioskExtension {
     try {
       const body = await this.build();
       // `at` is stamped last, right before sending: the hub compares it with its receive time.
-      body.at = new Date().toISOString();
+      body.at = iso(this.ctx.now);
       await this.ctx.link.publish('health', body, { qos: 0 });
       return true;
     } catch (e) {

@@ -5,6 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { kioskConfigSchema, type KioskConfig } from '../config.js';
 import { parseDocument } from '../../lib/config-file.js';
 import { probeClock } from '../clock/probe.js';
+import { HubClient, HubError, causeOf } from '../hub-client.js';
+import { KIOSK_API, rosterReplySchema } from '../../protocol/index.js';
 
 /**
  * The technician's self-test (end of provisioning, and `hadir kiosk selftest` any time): one
@@ -87,27 +89,26 @@ export async function runSelftest(o: SelftestOptions): Promise<{ config: KioskCo
   }
 
   // 4. hub over HTTP, 5. credentials, 6. MQTT
+  const hubClient = HubClient.forConfig(cfg, timeout);
   const hub = cfg.hubUrl.replace(/\/$/, '');
   let hubUp = false;
   try {
-    const r = await withTimeout(fetch(`${hub}/healthz`), timeout, 'hub');
+    const r = await hubClient.request(KIOSK_API.healthz, { auth: false });
     hubUp = r.ok;
     rows.push(r.ok ? { id: 'hub', title: 'Hub (HTTP)', state: 'ok', detail: `${hub}/healthz → ${r.status}` } : { id: 'hub', title: 'Hub (HTTP)', state: 'fail', detail: `${hub}/healthz → HTTP ${r.status}`, fix: 'hub berjalan tetapi tidak sehat: hubungi admin hub / the hub answers but is unhealthy: ask the hub admin' });
   } catch (e) {
-    rows.push({ id: 'hub', title: 'Hub (HTTP)', state: 'fail', detail: `${hub}: ${causeOf(e)}`, fix: 'periksa kabel/Wi-Fi, IP, dan firewall ke hub / check cable or Wi-Fi, IP address and firewall to the hub' });
+    rows.push({ id: 'hub', title: 'Hub (HTTP)', state: 'fail', detail: `${hub}: ${e instanceof HubError ? e.reason : causeOf(e)}`, fix: 'periksa kabel/Wi-Fi, IP, dan firewall ke hub / check cable or Wi-Fi, IP address and firewall to the hub' });
   }
   if (hubUp) {
     try {
-      const auth = Buffer.from(`${cfg.deviceId}:${cfg.mqtt.password}`).toString('base64');
-      const r = await withTimeout(fetch(`${hub}/api/v1/kiosk/roster`, { headers: { authorization: `Basic ${auth}` } }), timeout, 'roster');
-      if (r.ok) {
-        const roster = (await r.json()) as { people?: unknown[] };
-        rows.push({ id: 'enrolment', title: 'Pendaftaran perangkat / device enrolment', state: 'ok', detail: `accepted by the hub, roster of ${roster.people?.length ?? 0} people` });
-      } else {
-        rows.push({ id: 'enrolment', title: 'Pendaftaran perangkat / device enrolment', state: 'fail', detail: `hub refused the device credentials (HTTP ${r.status})`, fix: 'perangkat dinonaktifkan atau didaftarkan ulang: minta token baru dan jalankan provision.sh --force-enrol / device disabled or re-registered: get a new token and re-run provision.sh --force-enrol' });
-      }
+      const roster = await hubClient.get(KIOSK_API.roster, rosterReplySchema);
+      rows.push({ id: 'enrolment', title: 'Pendaftaran perangkat / device enrolment', state: 'ok', detail: `accepted by the hub, roster of ${roster.people.length} people` });
     } catch (e) {
-      rows.push({ id: 'enrolment', title: 'Pendaftaran perangkat / device enrolment', state: 'fail', detail: causeOf(e) });
+      if (e instanceof HubError && e.kind === 'refused') {
+        rows.push({ id: 'enrolment', title: 'Pendaftaran perangkat / device enrolment', state: 'fail', detail: `hub refused the device credentials (HTTP ${e.status})`, fix: 'perangkat dinonaktifkan atau didaftarkan ulang: minta token baru dan jalankan provision.sh --force-enrol / device disabled or re-registered: get a new token and re-run provision.sh --force-enrol' });
+      } else {
+        rows.push({ id: 'enrolment', title: 'Pendaftaran perangkat / device enrolment', state: 'fail', detail: e instanceof HubError && e.kind === 'unreachable' ? e.reason : (e as Error).message.slice(0, 300) });
+      }
     }
   } else {
     rows.push({ id: 'enrolment', title: 'Pendaftaran perangkat / device enrolment', state: 'skip', detail: 'hub unreachable' });
@@ -196,9 +197,4 @@ async function mqttCheck(cfg: KioskConfig, timeout: number): Promise<CheckResult
   } finally {
     client.end(true);
   }
-}
-
-function causeOf(e: unknown): string {
-  const err = e as Error & { cause?: { code?: string; message?: string } };
-  return (err.cause?.code ?? err.cause?.message ?? err.message ?? String(e)).slice(0, 200);
 }

@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
-import type { KioskBus } from '../extension.js';
-import type { FaceConfig } from '../face/config.js';
-import type { FaceEngine } from '../face/engine.js';
-import type { RgbImage } from '../face/image.js';
-import { FacePipeline } from '../face/pipeline.js';
-import type { TemplateIndex } from '../face/matcher.js';
+import type { KioskBus } from '../extension-api.js';
+import type { FaceConfig } from '../../face/config.js';
+import type { FaceEngine } from '../../face/engine.js';
+import type { RgbImage } from '../../face/image.js';
+import { FacePipeline } from '../../face/pipeline.js';
+import type { TemplateIndex } from '../../face/matcher.js';
 import { PreviewFeed } from './preview.js';
 
 export interface PreviewBench {

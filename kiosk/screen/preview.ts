@@ -1,6 +1,6 @@
-import type { KioskBus } from '../extension.js';
-import type { RgbImage } from '../face/image.js';
-import { QUALITY_MESSAGES, type QualityCode } from '../face/quality.js';
+import type { KioskBus } from '../extension-api.js';
+import type { RgbImage } from '../../face/image.js';
+import { QUALITY_MESSAGES, type QualityCode } from '../../face/quality.js';
 
 /** What the page draws over the picture: the face box (0..1 of the frame) and the hint. */
 export interface PreviewMeta {
@@ -65,7 +65,7 @@ export class PreviewFeed {
     this.lastAt = now;
     this.busy = true;
     try {
-      const { encodeJpeg } = await import('../face/image.js');
+      const { encodeJpeg } = await import('../../face/image.js');
       const t = performance.now();
       const jpeg = await encodeJpeg(f.frame, this.o.quality ?? 70, this.o.width);
       this.encodeMsTotal += performance.now() - t;

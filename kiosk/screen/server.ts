@@ -4,7 +4,8 @@ import { stream as honoStream, streamSSE } from 'hono/streaming';
 import { serve, type ServerType } from '@hono/node-server';
 import { isErrno, UserError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
-import type { KioskBus, KioskEvents } from '../extension.js';
+import { iso, systemClock, type Clock } from '../../lib/clock.js';
+import type { KioskBus, KioskEvents } from '../extension-api.js';
 import { nipSchema } from '../../protocol/index.js';
 import type { Feedback, FeedbackEvent } from '../types.js';
 import { componentName, describe, type ScreenEvent, type ScreenView } from './view.js';
@@ -25,6 +26,8 @@ export interface ScreenOptions {
   preview?: { fps: number; width: number };
   /** Result display time (tests shorten it). */
   resultMs?: number;
+  /** Stamps events shown without a time of their own (default: the system clock). */
+  now?: Clock;
 }
 
 /**
@@ -53,7 +56,7 @@ export class ScreenServer implements Feedback {
   }
 
   notify(ev: FeedbackEvent): void {
-    this.last = describe(ev, this.o.timeZone, new Date().toISOString());
+    this.last = describe(ev, this.o.timeZone, iso(this.o.now ?? systemClock));
     // The result is someone's name, NIP and face: after its few seconds it is dropped here, so no
     // later viewer (a page reload, /state, the next person) can see it.
     if (this.expiry) clearTimeout(this.expiry);

@@ -1,6 +1,6 @@
 import jpeg from 'jpeg-js';
 import type { ComponentState } from '../../protocol/index.js';
-import type { RosterView } from '../extension.js';
+import type { RosterView } from '../extension-api.js';
 import type { Identification, IdentificationSource } from '../types.js';
 
 export interface SimulatedSourceOptions {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { ComponentState } from '../../protocol/index.js';
-import type { KioskContext, KioskExtension } from '../extension.js';
+import type { KioskContext, KioskExtension } from '../extension-api.js';
 import type { Feedback, FeedbackEvent } from '../types.js';
 
 /** What is said: short, Indonesian, and clearly different for "recorded" and "refused". */

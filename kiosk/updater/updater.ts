@@ -8,11 +8,13 @@ import type { KioskConfig } from '../config.js';
 import type { Logger } from '../../lib/logger.js';
 import { writeFileAtomic } from '../../lib/write-atomic.js';
 import { BundleError, releasePublicKey, verifyBundle, writeStreamToFile, type ReleaseArch } from '../../lib/release-bundle.js';
-import { updateAnswerSchema, type UpdateAnswer, type UpdateOffer, type UpdateReport } from '../../protocol/index.js';
+import { KIOSK_API, updateAnswerSchema, type UpdateAnswer, type UpdateOffer, type UpdateReport } from '../../protocol/index.js';
+import { HubClient } from '../hub-client.js';
 import { Journal } from '../journal.js';
 import { runStatePath, startsSince, type RunState } from '../run-state.js';
 import { ReleaseDirs, carryModels, linkNodeModules } from './releases.js';
 import { alive, type KioskSupervisor } from './supervisor.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
 
 /**
  * The kiosk's updater: its own process (hadir-updater.service), never the kiosk itself, so a
@@ -51,7 +53,7 @@ export interface UpdaterDeps {
   supervisor: KioskSupervisor;
   log: Logger;
   arch?: ReleaseArch;
-  now?: () => number;
+  now?: Clock;
   /**
    * Called after each durable step ('downloaded', 'staged', 'promoted', 'switching', 'switched',
    * 'restarted'): the power-cut test holds the updater there and kills it with the kiosk.
@@ -74,15 +76,17 @@ export class Updater {
   private readonly statePath: string;
   private readonly downloads: string;
   private readonly arch: ReleaseArch;
-  private readonly now: () => number;
+  private readonly now: Clock;
+  private readonly hub: HubClient;
 
   constructor(private readonly d: UpdaterDeps) {
+    this.hub = HubClient.forConfig(d.config);
     this.cfg = d.config.update;
     this.dirs = new ReleaseDirs(this.cfg.root);
     this.statePath = join(this.cfg.stateDir, 'updater-state.json');
     this.downloads = join(this.cfg.stateDir, 'downloads');
     this.arch = d.arch ?? (process.arch as ReleaseArch);
-    this.now = d.now ?? Date.now;
+    this.now = d.now ?? systemClock;
     mkdirSync(this.downloads, { recursive: true });
   }
 
@@ -110,25 +114,13 @@ export class Updater {
 
   // ---------------------------------------------------------------- hub
 
-  private auth(): string {
-    const c = this.d.config;
-    return `Basic ${Buffer.from(`${c.deviceId}:${c.mqtt.password}`).toString('base64')}`;
-  }
-
-  async ask(): Promise<UpdateAnswer> {
-    const res = await fetch(new URL('/api/v1/kiosk/update', this.d.config.hubUrl), { headers: { authorization: this.auth() }, signal: AbortSignal.timeout(15_000) });
-    if (!res.ok) throw new Error(`hub answered HTTP ${res.status} to /api/v1/kiosk/update: ${(await res.text()).slice(0, 200)}`);
-    return updateAnswerSchema.parse(await res.json());
+  ask(): Promise<UpdateAnswer> {
+    return this.hub.get(KIOSK_API.update, updateAnswerSchema);
   }
 
   async report(r: UpdateReport): Promise<void> {
     try {
-      const res = await fetch(new URL('/api/v1/kiosk/update/report', this.d.config.hubUrl), {
-        method: 'POST',
-        headers: { authorization: this.auth(), 'content-type': 'application/json' },
-        body: JSON.stringify(r),
-        signal: AbortSignal.timeout(15_000),
-      });
+      const res = await this.hub.request(KIOSK_API.updateReport, { method: 'POST', body: r });
       if (!res.ok && res.status !== 409) this.d.log.warn({ status: res.status, phase: r.phase }, 'update report not accepted');
     } catch (e) {
       // The hub also sees the version through MQTT; a lost report only delays the rollout's view.
@@ -154,9 +146,9 @@ export class Updater {
     const part = `${done}.part`;
     const have = existsSync(part) ? statSync(part).size : 0;
     const ac = new AbortController();
-    const headers: Record<string, string> = { authorization: this.auth() };
+    const headers: Record<string, string> = {};
     if (have > 0 && have < b.size) Object.assign(headers, { range: `bytes=${have}-`, 'if-range': `"${b.sha256}"` });
-    const res = await fetch(new URL(b.url, this.d.config.hubUrl), { headers, signal: ac.signal });
+    const res = await this.hub.request(b.url, { headers, signal: ac.signal, timeoutMs: null });
     if (res.status !== 200 && res.status !== 206) throw new Error(`download of ${version}: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
     const resumedFrom = res.status === 206 ? have : 0;
     let soFar = resumedFrom;

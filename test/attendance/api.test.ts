@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import { Registry } from 'prom-client';
 import ExcelJS from 'exceljs';
 import type { AuthUser, HubBus, HubContext, HubEnv } from '../../hub/module-contract.js';
+import { errorHandler } from '../../hub/http/errors.js';
 import { createAttendanceModule } from '../../hub/attendance/module.js';
 import { rootLogger } from '../../lib/logger.js';
 import { Topics } from '../../protocol/index.js';
@@ -30,6 +31,7 @@ beforeEach(async () => {
   user = BKPSDM;
   // the hub core authenticates and sets the user; here the test picks who is calling
   app = new Hono<HubEnv>();
+  app.onError(errorHandler(rootLogger)); // the hub's one error path (hub/http/app.ts)
   app.use('*', async (c, next) => {
     c.set('user', user);
     await next();

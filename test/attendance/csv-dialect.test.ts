@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import { Registry } from 'prom-client';
 import { parse } from 'csv-parse/sync';
 import type { AuthUser, HubBus, HubContext, HubEnv } from '../../hub/module-contract.js';
+import { errorHandler } from '../../hub/http/errors.js';
 import { createAttendanceModule } from '../../hub/attendance/module.js';
 import { toCsv } from '../../hub/reports/csv.js';
 import { rootLogger } from '../../lib/logger.js';
@@ -31,6 +32,7 @@ describe('CSV dialects (en: RFC 4180; id: Excel in an Indonesian locale)', () =>
     mod = createAttendanceModule(ctx);
     await mod.start!();
     app = new Hono<HubEnv>();
+    app.onError(errorHandler(rootLogger)); // the hub's one error path (hub/http/app.ts)
     app.use('*', async (c, next) => (c.set('user', BKPSDM), next()));
     app.route('/api/v1', mod.api!);
   });

@@ -5,7 +5,7 @@ import { openStore } from '../../hub/store/open.js';
 import { enrolDevice, registerDevice } from '../../hub/devices/registry.js';
 import { generateDeviceKeys } from '../../protocol/index.js';
 import { openSqliteReadonly } from '../../hub/store/sqlite.js';
-import { spawnFleet, type FleetProcess } from '../../hub/bench/fleet-process.js';
+import { spawnFleet, type FleetProcess } from '../../bench/fleet-process.js';
 import { freePort, seedOrg, spawnHub, tmp, waitUntil } from './harness.js';
 
 /**

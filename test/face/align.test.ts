@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ARCFACE_112, CANONICAL_PAD, CANONICAL_SIZE, alignFace, applySimilarity, estimateSimilarity, invertSimilarity, warpSimilarity, type Point } from '../../kiosk/face/align.js';
-import type { RgbImage } from '../../kiosk/face/image.js';
+import { ARCFACE_112, CANONICAL_PAD, CANONICAL_SIZE, alignFace, applySimilarity, estimateSimilarity, invertSimilarity, warpSimilarity, type Point } from '../../face/align.js';
+import type { RgbImage } from '../../face/image.js';
 
 const rad = (d: number) => (d * Math.PI) / 180;
 function similarity(scale: number, deg: number, tx: number, ty: number) {

@@ -5,7 +5,7 @@ import { DirCamera } from '../../kiosk/camera/dir.js';
 import { MjpegSplitter } from '../../kiosk/camera/mjpeg.js';
 import { StreamCamera } from '../../kiosk/camera/stream.js';
 import { createCamera, isCameraError } from '../../kiosk/camera/index.js';
-import { cameraConfigSchema } from '../../kiosk/face/config.js';
+import { cameraConfigSchema } from '../../face/config.js';
 import { FACES_DEV, SHARED, tmp } from './helpers.js';
 
 function folder(files: [string, string][]): string {

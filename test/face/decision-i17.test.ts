@@ -2,23 +2,24 @@ import { EventEmitter } from 'node:events';
 import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { faceConfigSchema } from '../../kiosk/face/config.js';
-import { decisionFor, galleryThreshold } from '../../kiosk/face/engines.js';
-import { judgeClaim } from '../../kiosk/face/decision.js';
-import { TemplateIndex, personRows } from '../../kiosk/face/matcher.js';
-import { upper95 } from '../../kiosk/face/stats.js';
-import { selectEnrolment } from '../../kiosk/face/enrol-select.js';
-import { alignFace } from '../../kiosk/face/align.js';
-import { dot, l2normalise } from '../../kiosk/face/engine.js';
-import { chooseFace } from '../../kiosk/face/quality.js';
-import { FacePipeline } from '../../kiosk/face/pipeline.js';
-import { decodeImage } from '../../kiosk/face/image.js';
-import { encodeVector } from '../../kiosk/face/vector.js';
+import { faceConfigSchema } from '../../face/config.js';
+import { decisionFor, galleryThreshold } from '../../face/engines.js';
+import { judgeClaim } from '../../face/decision.js';
+import { TemplateIndex, personRows } from '../../face/matcher.js';
+import { upper95 } from '../../face/stats.js';
+import { selectEnrolment } from '../../face/enrol-select.js';
+import { alignFace } from '../../face/align.js';
+import { dot, l2normalise } from '../../face/engine.js';
+import { chooseFace } from '../../face/quality.js';
+import { FacePipeline } from '../../face/pipeline.js';
+import { decodeImage } from '../../face/image.js';
+import { encodeVector } from '../../face/vector.js';
 import { FaceSource } from '../../kiosk/face/source.js';
 import { DirCamera } from '../../kiosk/camera/dir.js';
-import { OnnxFaceEngine } from '../../kiosk/face/onnx-engine.js';
+import { OnnxFaceEngine } from '../../face/onnx-engine.js';
 import { ScreenServer } from '../../kiosk/screen/server.js';
-import type { KioskBus, Roster, RosterPerson, RosterView } from '../../kiosk/extension.js';
+import type { KioskBus, RosterView } from '../../kiosk/extension-api.js';
+import type { Roster, RosterPerson } from '../../protocol/index.js';
 import type { FeedbackEvent, Identification } from '../../kiosk/types.js';
 import { childLogger } from '../../lib/logger.js';
 import { SHARED, load, onnxEngine, testModelDir, tmp } from './helpers.js';
@@ -107,7 +108,7 @@ describe('real models on real photos', () => {
 
   it('the blur gate on kiosk-like frames: a dim frame is not "blurred", heavy blur is (contrast-normalised sharpness)', async () => {
     const { readFileSync: read } = await import('node:fs');
-    const { kioskFrameDecoder } = await import('../../kiosk/face/kiosk-frames.js');
+    const { kioskFrameDecoder } = await import('../../face/kiosk-frames.js');
     const bytes = read(join(SHARED, 'faces-dev2/lfw-bill_clinton/1.jpg'));
     const pipe = new FacePipeline(engine, cfg);
     const sharpnessOf = async (v: { blur: number; gain: number }) => {

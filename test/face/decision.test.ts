@@ -2,15 +2,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TemplateIndex } from '../../kiosk/face/matcher.js';
-import { MatchConfirmer, judgeMatch } from '../../kiosk/face/decision.js';
-import { encodeVector, decodeVector } from '../../kiosk/face/vector.js';
-import { chooseFace, yawRatio } from '../../kiosk/face/quality.js';
-import { FacePipeline } from '../../kiosk/face/pipeline.js';
-import { faceConfigSchema } from '../../kiosk/face/config.js';
-import { decodeImage, type RgbImage } from '../../kiosk/face/image.js';
-import type { OnnxFaceEngine } from '../../kiosk/face/onnx-engine.js';
-import { randomIndex } from '../../kiosk/face/bench.js';
+import { TemplateIndex } from '../../face/matcher.js';
+import { MatchConfirmer, judgeMatch } from '../../face/decision.js';
+import { encodeVector, decodeVector } from '../../face/vector.js';
+import { chooseFace, yawRatio } from '../../face/quality.js';
+import { FacePipeline } from '../../face/pipeline.js';
+import { faceConfigSchema } from '../../face/config.js';
+import { decodeImage, type RgbImage } from '../../face/image.js';
+import type { OnnxFaceEngine } from '../../face/onnx-engine.js';
+import { randomIndex } from '../../face/bench.js';
 import { SHARED, onnxEngine } from './helpers.js';
 
 const unit = (xs: number[]) => {

@@ -7,13 +7,13 @@ import { registerDevice, enrolDevice } from '../../hub/devices/registry.js';
 import { EnrolSessions } from '../../hub/biometrics/enrol-sessions.js';
 import { KioskApp } from '../../kiosk/app.js';
 import { kioskConfigSchema } from '../../kiosk/config.js';
-import type { KioskEvents } from '../../kiosk/extension.js';
+import type { KioskEvents } from '../../kiosk/extension-api.js';
 import type { FeedbackEvent } from '../../kiosk/types.js';
 import { FaceExtension } from '../../kiosk/face/extension.js';
 import { FaceStore } from '../../hub/biometrics/face-store.js';
-import { FacePipeline } from '../../kiosk/face/pipeline.js';
-import { faceConfigSchema } from '../../kiosk/face/config.js';
-import { decodeImage } from '../../kiosk/face/image.js';
+import { FacePipeline } from '../../face/pipeline.js';
+import { faceConfigSchema } from '../../face/config.js';
+import { decodeImage } from '../../face/image.js';
 import { seedOrg, tmpDir, waitFor } from '../hub/helpers.js';
 import { FACES_DEV, onnxEngine, testModelDir } from './helpers.js';
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FaceApiEngine } from '../../kiosk/face/faceapi-engine.js';
-import { createEngine } from '../../kiosk/face/engines.js';
-import { alignFace } from '../../kiosk/face/align.js';
-import { dot } from '../../kiosk/face/engine.js';
-import { chooseFace } from '../../kiosk/face/quality.js';
-import { iou } from '../../kiosk/face/yunet.js';
+import { FaceApiEngine } from '../../face/faceapi-engine.js';
+import { createEngine } from '../../face/engines.js';
+import { alignFace } from '../../face/align.js';
+import { dot } from '../../face/engine.js';
+import { chooseFace } from '../../face/quality.js';
+import { iou } from '../../face/yunet.js';
 import { facesManifest, load, testModelDir } from './helpers.js';
 
 /** The zero-download reference engine: face-api on the tfjs WASM backend, weights from its npm package. */

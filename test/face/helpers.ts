@@ -3,8 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeTmpDir } from '../tmp.js';
 import { modelDir, modelsPresent } from '../../models/store.js';
-import { OnnxFaceEngine } from '../../kiosk/face/onnx-engine.js';
-import { decodeImage, type RgbImage } from '../../kiosk/face/image.js';
+import { OnnxFaceEngine } from '../../face/onnx-engine.js';
+import { decodeImage, type RgbImage } from '../../face/image.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The project's shared data beside the repo (CI clones with ../shared next to it). */

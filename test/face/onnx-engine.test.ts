@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OnnxFaceEngine } from '../../kiosk/face/onnx-engine.js';
-import { decodeYunet, iou, padTo32, yunetInput } from '../../kiosk/face/yunet.js';
-import { alignFace } from '../../kiosk/face/align.js';
-import { dot } from '../../kiosk/face/engine.js';
-import { fuseLiveness, livenessCrop } from '../../kiosk/face/liveness.js';
-import { chooseFace } from '../../kiosk/face/quality.js';
-import { faceConfigSchema } from '../../kiosk/face/config.js';
-import { evalFaces } from '../../kiosk/face/eval.js';
+import type { OnnxFaceEngine } from '../../face/onnx-engine.js';
+import { decodeYunet, iou, padTo32, yunetInput } from '../../face/yunet.js';
+import { alignFace } from '../../face/align.js';
+import { dot } from '../../face/engine.js';
+import { fuseLiveness, livenessCrop } from '../../face/liveness.js';
+import { chooseFace } from '../../face/quality.js';
+import { faceConfigSchema } from '../../face/config.js';
+import { evalFaces } from '../../face/eval.js';
 import { FACES_DEV, facesManifest, load, onnxEngine } from './helpers.js';
-import type { RgbImage } from '../../kiosk/face/image.js';
+import type { RgbImage } from '../../face/image.js';
 
 let engine: OnnxFaceEngine;
 beforeAll(async () => {

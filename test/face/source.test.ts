@@ -4,15 +4,16 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FaceSource } from '../../kiosk/face/source.js';
 import { DirCamera } from '../../kiosk/camera/dir.js';
-import { faceConfigSchema } from '../../kiosk/face/config.js';
-import { FacePipeline } from '../../kiosk/face/pipeline.js';
-import { decodeImage } from '../../kiosk/face/image.js';
-import { encodeVector } from '../../kiosk/face/vector.js';
-import type { KioskBus, Roster, RosterPerson, RosterView } from '../../kiosk/extension.js';
+import { faceConfigSchema } from '../../face/config.js';
+import { FacePipeline } from '../../face/pipeline.js';
+import { decodeImage } from '../../face/image.js';
+import { encodeVector } from '../../face/vector.js';
+import type { KioskBus, RosterView } from '../../kiosk/extension-api.js';
+import type { Roster, RosterPerson } from '../../protocol/index.js';
 import type { FeedbackEvent, Identification } from '../../kiosk/types.js';
 import { childLogger } from '../../lib/logger.js';
 import { SPOOF_DEV, onnxEngine, testModelDir, tmp } from './helpers.js';
-import { OnnxFaceEngine } from '../../kiosk/face/onnx-engine.js';
+import { OnnxFaceEngine } from '../../face/onnx-engine.js';
 
 /** A roster holding templates made from the given images (as the hub would make them). */
 async function rosterOf(people: Record<string, string[]>): Promise<RosterView> {

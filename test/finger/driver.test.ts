@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FingerSensor } from '../../kiosk/finger/driver.js';
-import { SensorEmulator, syntheticTemplate } from '../../kiosk/finger/emulator.js';
+import { SensorEmulator } from '../../kiosk/finger/emulator.js';
+import { syntheticTemplate } from '../../finger/synthetic.js';
 import { openEmulatedMockPort } from '../../kiosk/finger/transport.js';
 import {
   FingerAddressError,

@@ -7,7 +7,7 @@ import { registerDevice, enrolDevice } from '../../hub/devices/registry.js';
 import { addUser } from '../../hub/users.js';
 import { KioskApp } from '../../kiosk/app.js';
 import { kioskConfigSchema } from '../../kiosk/config.js';
-import type { KioskEvents } from '../../kiosk/extension.js';
+import type { KioskEvents } from '../../kiosk/extension-api.js';
 import { createFingerExtension } from '../../kiosk/finger/extension.js';
 import { createGpioExtension } from '../../kiosk/gpio/extension.js';
 import { createCommandsExtension } from '../../kiosk/commands/extension.js';

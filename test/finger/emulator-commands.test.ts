@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SensorEmulator, syntheticTemplate } from '../../kiosk/finger/emulator.js';
+import { SensorEmulator } from '../../kiosk/finger/emulator.js';
+import { syntheticTemplate } from '../../finger/synthetic.js';
 import { IMAGE_BYTES } from '../../kiosk/finger/emulator-image.js';
 import { INS, PID, PacketDecoder, dataPackets, encodePacket, type InstructionName, type Packet } from '../../kiosk/finger/packet.js';
 

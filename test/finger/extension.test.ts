@@ -4,15 +4,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { symlinkSync } from 'node:fs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { rootLogger } from '../../lib/logger.js';
-import type { ComponentState } from '../../protocol/index.js';
-import type { KioskBus, KioskContext, KioskEvents, Roster } from '../../kiosk/extension.js';
+import { generateDeviceKeys, type ComponentState, type Roster } from '../../protocol/index.js';
+import type { KioskBus, KioskContext, KioskEvents, KioskLink } from '../../kiosk/extension-api.js';
 import type { FeedbackEvent, HealthReporter, Identification, IdentificationSource } from '../../kiosk/types.js';
+import { kioskConfigSchema } from '../../kiosk/config.js';
+import { HubClient } from '../../kiosk/hub-client.js';
+import { SystemClock } from '../../kiosk/core-clock.js';
 import { fingerConfigSchema } from '../../kiosk/finger/config.js';
 import { FingerExtension } from '../../kiosk/finger/extension.js';
-import { syntheticTemplate } from '../../kiosk/finger/emulator.js';
-import { fingerSeed, sendControl, controlSocketPath, simulatedEnrolTouch } from '../../kiosk/finger/simulator.js';
+import { fingerSeed, syntheticTemplate } from '../../finger/synthetic.js';
+import { SimulatedSensor, sendControl, controlSocketPath, simulatedEnrolTouch } from '../../kiosk/finger/simulator.js';
 import { SensorEmulator } from '../../kiosk/finger/emulator.js';
 import { FingerSource } from '../../kiosk/finger/source.js';
 import { openEmulatedMockPort } from '../../kiosk/finger/transport.js';
@@ -25,14 +29,19 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function until<T>(fn: () => T | undefined | null | false, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
+/** Resolves with fn's value once it is truthy (vitest polls it), fails after `timeout` ms. */
+function until<T>(fn: () => T | undefined | null | false, timeout = 5000): Promise<T> {
+  return vi.waitFor(() => {
     const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+    if (!v) throw new Error('condition not reached in time');
+    return v;
+  }, { timeout, interval: 20 });
+}
+
+/** The emulator's counters after the source has polled the glass `n` more times (finger present: captures; empty: emptyPolls). */
+function polled(emu: SensorEmulator, what: 'captures' | 'emptyPolls', n: number): Promise<number> {
+  const from = emu.stats[what];
+  return until(() => emu.stats[what] >= from + n && emu.stats[what]);
 }
 
 /** A hand-built KioskContext: real bus, roster view over a fixed roster, health registry, sources started like the core does. */
@@ -54,25 +63,41 @@ async function kiosk(opts: { hubUrl?: string; capacity?: number; simulate?: bool
     ],
   };
   const sources: IdentificationSource[] = [];
-  const ctx = {
+  const config = kioskConfigSchema.parse({
     deviceId: 'k-test',
+    siteCode: 'S1',
+    hubUrl: opts.hubUrl ?? 'http://127.0.0.1:9',
     dataDir,
-    config: {
-      hubUrl: opts.hubUrl ?? 'http://127.0.0.1:9',
-      mqtt: { password: 'secret' },
-      finger: fingerConfigSchema.parse({ pollMs: 20, timeoutMs: 200, backoffMs: 50, maxBackoffMs: 200, enrolTimeoutS: 5, simulator: { capacity: opts.capacity ?? 200 }, ...opts.finger }),
-    },
+    mqtt: { url: 'mqtt://127.0.0.1:9', username: 'k-test', password: 'secret', prefix: 'test' },
+    privateKeyPem: generateDeviceKeys().privateKeyPem,
+    face: { enabled: false },
+    finger: { pollMs: 20, timeoutMs: 200, backoffMs: 50, maxBackoffMs: 200, enrolTimeoutS: 5, simulator: { capacity: opts.capacity ?? 200 }, ...opts.finger },
+  });
+  const link: KioskLink = { connected: false, publish: async () => {}, subscribe: () => {} };
+  const ctx: KioskContext = {
+    deviceId: config.deviceId,
+    dataDir,
+    config,
     simulate: opts.simulate ?? true,
     log: rootLogger,
     bus,
+    link,
+    hub: HubClient.forConfig(config),
+    now: Date.now,
     roster: { current: () => roster, byNip: (n: string) => roster.people.find((p) => p.nip === n), refresh: async () => roster },
+    clock: new SystemClock(),
     health: { register: (r: HealthReporter) => reporters.set(r.component, r), components: () => Object.fromEntries([...reporters].map(([k, r]) => [k, r.state()])) },
+    journalStats: () => ({ undelivered: 0, oldestUndeliveredAt: null, lastSeq: 0, rejected: 0 }),
     addSource: (s: IdentificationSource) => {
       sources.push(s);
       reporters.set(s.component, s);
     },
     addFeedback: () => {},
-  } as unknown as KioskContext;
+    setClock: () => {},
+    baseHealth: () => {
+      throw new Error('the finger feature does not publish health');
+    },
+  };
   const ext = new FingerExtension(ctx);
   await ext.start();
   cleanups.push(() => ext.stop());
@@ -103,17 +128,17 @@ describe('FingerExtension in simulate mode (emulator on a socat pty, real serial
     const id = await until(() => k.identified[0]);
     expect(id).toMatchObject({ nip: NIP_A, method: 'finger' });
     expect(id.score).toBeGreaterThan(100);
-    // Finger still on the glass → no second identification until it is lifted.
-    await new Promise((r) => setTimeout(r, 200));
+    // Finger still on the glass → captured again and again, but no second identification until it is lifted.
+    await polled(k.sim.emulator, 'captures', 5);
     expect(k.identified).toHaveLength(1);
     k.sim.control({ op: 'lift' });
-    await new Promise((r) => setTimeout(r, 100));
+    await polled(k.sim.emulator, 'emptyPolls', 1); // the source has seen the empty glass
     k.sim.control({ op: 'place', nip: NIP_A, finger: 1 });
     await until(() => k.identified.length === 2);
 
     // An enrolled-elsewhere finger nobody here has → "not recognised" feedback, no identification.
     k.sim.control({ op: 'lift' });
-    await new Promise((r) => setTimeout(r, 100));
+    await polled(k.sim.emulator, 'emptyPolls', 1);
     k.sim.control({ op: 'place', nip: NIP_B, finger: 1 });
     await until(() => k.feedback.find((f) => f.kind === 'unknown'));
     expect(k.identified).toHaveLength(2);
@@ -186,8 +211,10 @@ describe('FingerExtension in simulate mode (emulator on a socat pty, real serial
       let body = '';
       req.on('data', (d) => (body += d));
       req.on('end', () => {
-        uploads.push({ url: req.url, auth: req.headers.authorization, body: JSON.parse(body) });
-        res.writeHead(201, { 'content-type': 'application/json' }).end('{"ok":true}');
+        const b = JSON.parse(body) as { nip: string; finger: number; template: string };
+        uploads.push({ url: req.url, auth: req.headers.authorization, body: b });
+        // what the hub answers (protocol/kiosk-api.ts fingerUploadReplySchema)
+        res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ nip: b.nip, finger: b.finger, sha256: 'ab'.repeat(32), bytes: Buffer.from(b.template, 'base64').length }));
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -212,7 +239,7 @@ describe('FingerExtension in simulate mode (emulator on a socat pty, real serial
     k.bus.emit('enrol:request', { requestId: 'r3', nip: NIP_B, method: 'finger', finger: 1 });
     await simulatedEnrolTouch(k.sim, NIP_A, 1);
     expect(await result).toMatchObject({ ok: false, detail: expect.stringContaining(`NIP ${NIP_A}`) });
-    await new Promise((r) => setTimeout(r, 200));
+    await polled(k.sim.emulator, 'captures', 5);
     expect(k.identified).toHaveLength(0); // the finger left on the glass after enrolment is not a punch
   });
 
@@ -225,10 +252,17 @@ describe('FingerExtension in simulate mode (emulator on a socat pty, real serial
   });
 
   it('an unplugged sensor (no such serial device) is a PORT fault in health, retried, never a hang', async () => {
-    const k = await kiosk({ simulate: false, finger: { port: '/dev/ttyHADIR-missing' }, expect: 'fault' });
-    expect(k.health().detail).toMatch(/^PORT: cannot open \/dev\/ttyHADIR-missing/);
-    expect(k.feedback.filter((f) => f.kind === 'fault')).toHaveLength(1); // reported once, not per retry
-    await new Promise((r) => setTimeout(r, 400));
+    const dir = mkdtempSync(join(tmpdir(), 'hadir-finger-port-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const port = join(dir, 'ttyHADIR0');
+    const k = await kiosk({ simulate: false, finger: { port }, expect: 'fault' });
+    expect(k.health().detail).toMatch(new RegExp(`^PORT: cannot open ${port}`));
+    expect(k.feedback.filter((f) => f.kind === 'fault')).toHaveLength(1);
+    // Plug a sensor in: the source, still retrying, finds it — and the fault was reported once, not per retry.
+    const sensor = await SimulatedSensor.start({ baudRate: 57600, capacity: 200 });
+    cleanups.push(() => sensor.close());
+    symlinkSync(sensor.path, port);
+    await until(() => k.health().state === 'ok');
     expect(k.feedback.filter((f) => f.kind === 'fault')).toHaveLength(1);
   });
 
@@ -257,13 +291,15 @@ describe('FingerExtension in simulate mode (emulator on a socat pty, real serial
       dataDir,
       upload: async () => {},
     });
+    // The first refusal: the command count and the time at that moment.
+    const first = new Promise<{ commands: number; at: number }>((r) => bus.once('feedback', () => r({ commands: emu.stats.commands, at: performance.now() })));
     await source.start(() => {});
     cleanups.push(() => source.stop());
-    await until(() => source.state().state === 'fault');
+    const f = await first;
     expect(source.state().detail).toMatch(/^WRONG_PASSWORD: VfyPwd/);
-    const commands = emu.stats.commands;
-    await new Promise((r) => setTimeout(r, 300));
-    expect(emu.stats.commands - commands).toBeLessThan(10); // back-off, not a tight loop
+    // Three more attempts (one VfyPwd each) come after back-offs of 50, 100 and 100 ms — a tight loop would make them at once.
+    await until(() => emu.stats.commands >= f.commands + 3);
+    expect(performance.now() - f.at).toBeGreaterThanOrEqual(240);
     expect(faults).toHaveLength(1);
   });
 });

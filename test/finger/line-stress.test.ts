@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SerialPort } from 'serialport';
 import { FingerSensor } from '../../kiosk/finger/driver.js';
-import { SensorEmulator, syntheticTemplate } from '../../kiosk/finger/emulator.js';
+import { SensorEmulator } from '../../kiosk/finger/emulator.js';
+import { syntheticTemplate } from '../../finger/synthetic.js';
 import { FingerChecksumError, FingerLinkError } from '../../kiosk/finger/errors.js';
 import { INS, PID, PacketDecoder, dataPackets, encodePacket, type Packet } from '../../kiosk/finger/packet.js';
 import { createPtyPair, openSerial, serveEmulator } from '../../kiosk/finger/transport.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FingerSensor } from '../../kiosk/finger/driver.js';
-import { SensorEmulator, syntheticTemplate } from '../../kiosk/finger/emulator.js';
+import { SensorEmulator } from '../../kiosk/finger/emulator.js';
+import { syntheticTemplate } from '../../finger/synthetic.js';
 import { createPtyPair, openSerial, serveEmulator } from '../../kiosk/finger/transport.js';
 import { FingerTimeoutError } from '../../kiosk/finger/errors.js';
 

@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FingerSensor } from '../../kiosk/finger/driver.js';
-import { SensorEmulator, syntheticTemplate } from '../../kiosk/finger/emulator.js';
+import { SensorEmulator } from '../../kiosk/finger/emulator.js';
+import { syntheticTemplate } from '../../finger/synthetic.js';
 import { openEmulatedMockPort } from '../../kiosk/finger/transport.js';
 import { LibraryMapStore, planSync, syncLibrary, templateHash, wantedFromRoster, type WantedTemplate } from '../../kiosk/finger/sync.js';
-import type { RosterPerson } from '../../kiosk/extension.js';
+import type { RosterPerson } from '../../protocol/index.js';
 
 const dirs: string[] = [];
 const sensors: FingerSensor[] = [];

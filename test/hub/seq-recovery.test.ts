@@ -10,7 +10,7 @@ import { processDirty } from '../../hub/attendance/recompute.js';
 import { unpackDays } from '../../hub/attendance/pack.js';
 import { KioskApp } from '../../kiosk/app.js';
 import { kioskConfigSchema, type KioskConfig } from '../../kiosk/config.js';
-import type { KioskContext, KioskExtension } from '../../kiosk/extension.js';
+import type { KioskContext, KioskExtension } from '../../kiosk/extension-api.js';
 import type { ClockService } from '../../kiosk/types.js';
 import { TestKiosk, seedOrg, tmpDir, waitFor, runHadir } from './helpers.js';
 

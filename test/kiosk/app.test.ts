@@ -24,8 +24,8 @@ async function setup(dedupWindowMin = 5) {
   const { config, publicKeyPem } = testConfig({ dataDir: dir, mqttUrl: broker.url, prefix, hubUrl: rosterSrv.url, dedupWindowMin });
   const responder = await startResponder(broker.url, prefix, publicKeyPem);
   cleanups.push(() => responder.close());
-  const make = () => {
-    const app = new KioskApp(config, { extensions: [] });
+  const make = (opts: { now?: () => number } = {}) => {
+    const app = new KioskApp(config, { extensions: [], ...opts });
     const src = new HandSource();
     app.addSource(src);
     const feedback: FeedbackEvent[] = [];
@@ -64,7 +64,10 @@ describe('kiosk app: identification → journal → feedback → hub ack', () =>
     expect(view.connected).toBe(true);
   });
 
-  it('concurrent identifications never share or skip a seq', async () => {
+  // identify() is synchronous, so identifications arriving together are journaled one after the
+  // other; what can go wrong here is order, the chain or delivery. Two writers really at once on one
+  // journal file are tested in journal.test.ts (two processes).
+  it('300 identifications in one tick are journaled in order: seqs 1..300, one hash chain, all delivered', async () => {
     const s = await setup(0);
     const { app, src } = s.make();
     await app.start();
@@ -79,6 +82,19 @@ describe('kiosk app: identification → journal → feedback → hub ack', () =>
     expect(new Set(rows.map((r) => r.id)).size).toBe(300);
     await waitFor(() => app.journal.stats().undelivered === 0, 20_000, 'delivery');
     expect(s.responder.stored.size).toBe(300);
+  });
+
+  it('stamps with the injected clock: journaledAt, capturedAt (system clock service), the roster fetch and health', async () => {
+    const s = await setup();
+    let t = Date.parse('2026-11-24T00:30:00.000Z');
+    const { app, src } = s.make({ now: () => t });
+    await app.start();
+    expect(app.roster.current()?.fetchedAt).toBe('2026-11-24T00:30:00.000Z');
+    t += 61_000;
+    await src.emit({ nip: s.roster.people[0]!.nip, method: 'face', score: 0.8 });
+    const [row] = app.journal.rows();
+    expect(row).toMatchObject({ journaledAt: '2026-11-24T00:31:01.000Z', capturedAt: '2026-11-24T00:31:01.000Z' });
+    expect(app.baseHealth().at).toBe('2026-11-24T00:31:01.000Z');
   });
 
   it('fetches a new roster when the retained config announces a version; works from the snapshot when the hub is away; dedup survives restart', async () => {

@@ -7,7 +7,7 @@ import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Topics, generateDeviceKeys, loadPublicKey, punchSchema, verifyPunch, type Ack, type Punch } from '../../protocol/index.js';
 import { kioskConfigSchema, type KioskConfig } from '../../kiosk/config.js';
-import type { Roster } from '../../kiosk/extension.js';
+import type { Roster } from '../../protocol/index.js';
 
 export function tmpDir(tag = 'kiosk'): string {
   return makeTmpDir(`hadir-${tag}-`);

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { GENESIS_HASH, generateDeviceKeys, loadPrivateKey, punchHash, type Punch } from '../../protocol/index.js';
+import { GENESIS_HASH, KIOSK_API, generateDeviceKeys, hubTimeReplySchema, kioskStateReplySchema, loadPrivateKey, punchHash, rosterReplySchema, type Punch } from '../../protocol/index.js';
+import { HubClient } from '../../kiosk/hub-client.js';
 import { startHub, type RunningHub } from '../../hub/server.js';
 import { registerDevice, enrolDevice } from '../../hub/devices/registry.js';
 import { KioskApp } from '../../kiosk/app.js';
@@ -148,6 +149,21 @@ describe('kiosk journal base after a wiped journal (real hub + KioskApp)', () =>
     expect(await ok.json()).toEqual({ deviceId: 'kiosk-base-2', maxSeq: 0, contiguousSeq: 0 });
     const doc = (await (await fetch(`http://127.0.0.1:${hub.httpPort}/api/v1/openapi.json`)).json()) as { paths: Record<string, unknown> };
     expect(doc.paths['/api/v1/kiosk/state']).toBeDefined();
+  });
+
+  it('the real hub answers the kiosk API as protocol/kiosk-api.ts says (HubClient validates each reply)', async () => {
+    const config = await enrolKiosk('kiosk-base-3');
+    const client = HubClient.forConfig(config);
+    expect(await client.get(KIOSK_API.state, kioskStateReplySchema)).toEqual({ deviceId: 'kiosk-base-3', maxSeq: 0, contiguousSeq: 0 });
+    const roster = await client.get(KIOSK_API.roster, rosterReplySchema);
+    expect(roster.site.code).toBe(config.siteCode);
+    const before = Date.now();
+    const time = await client.get(KIOSK_API.time, hubTimeReplySchema);
+    expect(time.receivedMs).toBeGreaterThanOrEqual(before - 1000);
+    expect(time.sentMs).toBeGreaterThanOrEqual(time.receivedMs);
+    // A wrong password is a refusal with the hub's reason, not an invalid reply.
+    const wrong = new HubClient({ hubUrl: config.hubUrl, deviceId: config.deviceId, password: 'wrong' });
+    await expect(wrong.get(KIOSK_API.state, kioskStateReplySchema)).rejects.toMatchObject({ kind: 'refused', status: 401 });
   });
 });
 

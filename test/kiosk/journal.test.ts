@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
@@ -97,6 +98,40 @@ describe('journal', () => {
     expect(j.stats().lastSeq).toBe(3);
     j.close();
   });
+
+  it('two writers on one journal file at once (two processes) never share or skip a seq and keep one hash chain', async () => {
+    // Within one process append() is synchronous and cannot interleave; across processes only the
+    // IMMEDIATE transaction around "read head → build → insert" keeps seq and chain whole.
+    const dir = tmpDir('journal-2w');
+    Journal.open(dir).close();
+    const writer = (tag: string) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'journal-writer.ts'), dir, '300', tag, tag === 'a' ? 'b' : 'a'], { cwd: join(import.meta.dirname, '../..'), stdio: ['pipe', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const ready = new Promise<void>((r) => child.stdout.on('data', () => out.startsWith('ready\n') && r()));
+      const done = new Promise<string>((r, rej) => child.on('exit', (code) => (code === 0 ? r(out.slice('ready\n'.length).trim()) : rej(new Error(`writer ${tag} exited ${code}`)))));
+      return { ready, done, go: () => child.stdin.end('go\n') };
+    };
+    const ws = [writer('a'), writer('b')];
+    await Promise.all(ws.map((w) => w.ready));
+    for (const w of ws) w.go();
+    const counts = (await Promise.all(ws.map((w) => w.done))).map(Number);
+    for (const n of counts) expect(n).toBeGreaterThanOrEqual(300);
+    const total = counts[0]! + counts[1]!;
+    const j = Journal.open(dir);
+    const rows = j.rows();
+    j.close();
+    expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    let prev = GENESIS_HASH;
+    for (const r of rows) {
+      expect(r.punch.prevHash).toBe(prev);
+      prev = punchHash(r.punch);
+    }
+    // Both really wrote while the other did: each has a punch after one of the other's.
+    const tags = rows.map((r) => r.nip[0]).join('');
+    expect(tags).toMatch(/ab/);
+    expect(tags).toMatch(/ba/);
+  }, 60_000);
 
   it('a failed build rolls back: no seq is consumed', () => {
     const j = Journal.open(tmpDir());

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rootLogger } from '../../lib/logger.js';
 import { MAX_RECONNECT_MS, MqttLink, reconnectDelay } from '../../kiosk/link.js';
-import type { KioskBus } from '../../kiosk/extension.js';
+import type { KioskBus } from '../../kiosk/extension-api.js';
 
 /**
  * Reconnect storm (issue 16): a kiosk that cannot reach the broker retries with growing, jittered

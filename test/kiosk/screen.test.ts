@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { rootLogger } from '../../lib/logger.js';
 import { ScreenServer } from '../../kiosk/screen/server.js';
 import { describe as describeEvent } from '../../kiosk/screen/view.js';
-import type { KioskBus } from '../../kiosk/extension.js';
+import type { KioskBus } from '../../kiosk/extension-api.js';
 
 const CHROMIUM = process.env.HADIR_CHROMIUM ?? '/usr/bin/chromium';
 const cleanups: (() => Promise<void> | void)[] = [];

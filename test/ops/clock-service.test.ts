@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { JumpDetector } from '../../kiosk/clock/jump.js';
-import { pickReference, reconstructTrueTime } from '../../kiosk/clock/reconstruct.js';
+import { pickReference, reconstructTrueTime } from '../../clock/reconstruct.js';
 import { TrustedClock, monotonicMs, readBootId } from '../../kiosk/clock/service.js';
 import { probeClock } from '../../kiosk/clock/probe.js';
 import type { ClockState } from '../../kiosk/clock/state.js';

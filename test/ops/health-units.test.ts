@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeThrottled, parseDefaultRouteIface, parseMeminfo, parseThermal, parseThrottled, parseWireless } from '../../kiosk/health/system.js';
 import { DEFAULT_RULES, alertRulesSchema, backlogGrowingForMs, estimateOffsetMs, evaluateAlerts, inWorkingHours, type DeviceHealthView } from '../../hub/health/rules.js';
 import { CommandsExtension } from '../../kiosk/commands/extension.js';
-import type { KioskContext } from '../../kiosk/extension.js';
+import type { KioskContext } from '../../kiosk/extension-api.js';
 import type { CmdResult, Health } from '../../protocol/index.js';
 
 const fx = (p: string) => readFileSync(join(import.meta.dirname, 'fixtures', p), 'utf8');
@@ -82,6 +82,7 @@ describe('kiosk remote commands (unit)', () => {
     let handler: (b: Buffer) => void = () => {};
     const ctx = {
       deviceId: 'k-1',
+      now: Date.now,
       log: { info() {}, warn() {} },
       bus: new EventEmitter(),
       link: { connected: true, async publish(_k: string, p: unknown) { published.push(p as CmdResult); }, subscribe(_k: string, h: (b: Buffer) => void) { handler = h; } },

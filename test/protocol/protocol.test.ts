@@ -14,6 +14,7 @@ import {
   signPunch,
   verifyPunch,
   MAX_PUNCH_BYTES,
+  sharedFilter,
   type UnsignedPunch,
 } from '../../protocol/index.js';
 
@@ -131,5 +132,12 @@ describe('decodePayload', () => {
   it('validates acks', () => {
     expect(ackSchema.safeParse({ ids: [newId()], contiguousSeq: 3 }).success).toBe(true);
     expect(ackSchema.safeParse({ ids: [], contiguousSeq: -1 }).success).toBe(false);
+  });
+});
+
+describe('shared subscriptions', () => {
+  it('builds the hub’s $share filter in protocol/, the one place that knows topic strings', () => {
+    expect(sharedFilter('hadir/v1/kiosk/+/punch')).toBe('$share/hadir-hub/hadir/v1/kiosk/+/punch');
+    expect(sharedFilter('t/+', 'g')).toBe('$share/g/t/+');
   });
 });

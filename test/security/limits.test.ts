@@ -137,10 +137,11 @@ describe('security: limits', () => {
       } finally {
         await hub.close();
       }
-      // a CLI command creating a fresh data dir (started from a shell with umask 022)
+      // a CLI command creating a fresh data dir (started from a shell with umask 022); only a
+      // command that may start a new hub creates one (cli/open-hub.ts), e.g. `attendance config`
       const cliData = join(dir, 'clidata');
       mkdirSync(dir, { recursive: true });
-      execFileSync('sh', ['-c', `umask 022; "${process.execPath}" "${join(import.meta.dirname, '../../bin/hadir.mjs')}" device list --data "${cliData}" >/dev/null`]);
+      execFileSync('sh', ['-c', `umask 022; "${process.execPath}" "${join(import.meta.dirname, '../../bin/hadir.mjs')}" attendance config --data "${cliData}" >/dev/null`]);
       expect(statSync(join(cliData, 'hub.db')).mode & 0o777).toBe(0o600);
       expect(statSync(cliData).mode & 0o077).toBe(0);
     } finally {

@@ -36,6 +36,11 @@ const CUTS = Number(opt('--cuts') ?? (QUICK ? 2 : 10));
 const CACHE = opt('--cache') ?? process.env.HADIR_SYSTEM_CACHE ?? '/var/cache/hadir-system';
 const KEEP = flag('--keep');
 const BUILD_ONLY = flag('--build-only'); // image, mirror and stick only (warm the cache)
+// The fleet update of issue 12 on this VM: v1 (provisioned) → v2, then a v3 that crashes at start
+// is rolled back to v2 by the updater. In the full run; `--update` adds it to --quick, `--no-update` drops it.
+const UPDATE = flag('--update') || (!QUICK && !flag('--no-update'));
+const V2 = '0.2.0-vm';
+const V3 = '0.3.0-vm-crash';
 const SITE = 'VM01';
 const DEVICE = 'kiosk-vm01';
 const GUEST_HUB = '10.0.2.2'; // this machine's loopback as seen from qemu's user-mode network
@@ -63,7 +68,7 @@ const sha = (...parts: (string | Buffer)[]) => {
   return h.digest('hex').slice(0, 16);
 };
 
-const APP_PARTS = ['bin', 'cli', 'lib', 'protocol', 'kiosk', 'hub', 'models', 'provisioning', 'systemd', 'package.json', 'package-lock.json'];
+const APP_PARTS = ['bin', 'cli', 'lib', 'protocol', 'face', 'clock', 'finger', 'bench', 'kiosk', 'hub', 'models', 'provisioning', 'systemd', 'package.json', 'package-lock.json'];
 
 /** The arm64 offline mirror of the committed app (HEAD), cached by what goes into it. */
 function buildMirror(): { dir: string; built: boolean; seconds: number } {
@@ -154,14 +159,120 @@ function hubPunches(hub: Hub): { id: string; seq: number }[] {
   }
 }
 
+function hadirHost(args: string[]): string {
+  return sh(process.execPath, [join(ROOT, 'bin', 'hadir.mjs'), ...args], { env: { HADIR_LOG_LEVEL: 'warn' } });
+}
+
+/** The test's release key (never a regency's): made once per cache, like the ssh key. */
+function releaseKeys(): string {
+  const dir = join(CACHE, 'release-keys');
+  if (!existsSync(join(dir, 'release-key.pub'))) {
+    rmSync(dir, { recursive: true, force: true });
+    hadirHost(['release', 'keygen', '--out', dir]);
+  }
+  return dir;
+}
+
+/**
+ * Bundles for the update phase, made from the mirror's arm64 app exactly as an operator would
+ * (`hadir release build --app-tarball`), cached next to the mirror: v2 as it is, and v3 whose
+ * kiosk exits at start (the "crashes at start" release the updater must roll back).
+ */
+function buildBundles(mirrorDir: string, keys: string, work: string): { v2: string; v3: string; v2Mb: number } {
+  const tarball = join(mirrorDir, 'app', 'hadir-app.tar.gz');
+  const key = join(keys, 'release-key.pem');
+  const v2 = `${mirrorDir}.${V2}.tar.gz`;
+  const v3 = `${mirrorDir}.${V3}.tar.gz`;
+  if (!existsSync(v2)) {
+    hadirHost(['release', 'build', '--version', V2, '--app-tarball', tarball, '--arch', 'arm64', '--key', key, '--out', `${v2}.part`]);
+    renameSync(`${v2}.part`, v2);
+  }
+  if (!existsSync(v3)) {
+    const app = join(work, 'v3-app');
+    mkdirSync(app, { recursive: true });
+    sh('tar', ['-xzf', tarball, '-C', app]);
+    const bin = join(app, 'bin', 'hadir.mjs');
+    const text = readFileSync(bin, 'utf8');
+    writeFileSync(bin, text.replace(/^(#!.*\n)/, `$1if (process.argv[2] === 'kiosk') { process.stderr.write('${V3}: crash at start (system test)\\n'); process.exit(70); }\n`));
+    hadirHost(['release', 'build', '--version', V3, '--app', app, '--arch', 'arm64', '--key', key, '--out', `${v3}.part`]);
+    renameSync(`${v3}.part`, v3);
+    rmSync(app, { recursive: true, force: true });
+  }
+  return { v2, v3, v2Mb: Math.round(Number(execFileSync('du', ['-m', v2], { encoding: 'utf8' }).split('\t')[0])) };
+}
+
+interface FleetTarget {
+  state: string;
+  reason: string | null;
+  timings: string | null;
+}
+
+function fleetTarget(hub: Hub, version: string): FleetTarget | null {
+  const db = new Database(join(hub.dir, 'hub.db'), { readonly: true, timeout: 5000 });
+  try {
+    return (db
+      .prepare('SELECT t.state, t.reason, t.timings FROM fleet_targets t JOIN fleet_rollouts r ON r.id = t.rollout_id WHERE r.version = ? AND t.device_id = ? ORDER BY r.id DESC LIMIT 1')
+      .get(version, deviceId) as FleetTarget | undefined) ?? null;
+  } finally {
+    db.close();
+  }
+}
+
+/** Rolls `version` out to the VM kiosk and waits until its target is confirmed or failed. */
+async function rollout(vm: Vm, hub: Hub, version: string, timeoutMs: number): Promise<FleetTarget & { seconds: number }> {
+  const s = Date.now();
+  hadirHost(['fleet', 'rollout', '--version', version, '--stages', 'all', '--window', 'always', '--blackout', 'none', '--data', hub.dir]);
+  let last = '';
+  while (Date.now() - s < timeoutMs) {
+    if (!vm.running) throw new Error(`the VM stopped during the rollout of ${version}`);
+    const t = fleetTarget(hub, version);
+    if (t && t.state !== last) {
+      say(`  ${version}: ${t.state}${t.reason ? ` (${t.reason.slice(0, 160)})` : ''}`);
+      last = t.state;
+    }
+    if (t && (t.state === 'confirmed' || t.state === 'failed')) return { ...t, seconds: secs(Date.now() - s) };
+    await sleep(3000);
+  }
+  throw new Error(`rollout of ${version} not settled after ${timeoutMs / 1000} s (last state ${last || 'none'})`);
+}
+
+async function guestRelease(vm: Vm): Promise<string> {
+  return (await vm.run('basename "$(readlink -f /opt/hadir/current)"', { timeoutMs: 60_000 })).trim();
+}
+
+/** v1 → v2, then v3 (crashes at start) rolled back to v2 — on the real platform, under systemd. */
+async function fleetUpdate(vm: Vm, hub: Hub, bundles: { v2: string; v3: string }, keys: string, problems: string[]): Promise<Record<string, unknown>> {
+  const f: Record<string, unknown> = {};
+  for (const b of [bundles.v2, bundles.v3]) hadirHost(['release', 'add', b, '--data', hub.dir, '--pub', join(keys, 'release-key.pub')]);
+  const from = await guestRelease(vm);
+  say(`fleet: ${from} → ${V2}`);
+  const t2 = await rollout(vm, hub, V2, 2_400_000);
+  f.update_v2 = t2.state;
+  f.update_v2_s = t2.seconds;
+  f.update_v2_timings = t2.timings ? (JSON.parse(t2.timings) as unknown) : null;
+  if (t2.state !== 'confirmed') problems.push(`update to ${V2}: ${t2.state} (${t2.reason})`);
+  const on2 = await guestRelease(vm);
+  if (on2 !== V2) problems.push(`after the update /opt/hadir/current is ${on2}, not ${V2}`);
+  say(`fleet: ${V3} (crashes at start) must come back to ${V2} by itself`);
+  const t3 = await rollout(vm, hub, V3, 2_400_000);
+  f.update_v3 = t3.state;
+  f.rollback_v3_s = t3.seconds;
+  f.rollback_v3_reason = t3.reason;
+  if (t3.state !== 'failed') problems.push(`the crashing ${V3} was not rolled back (state ${t3.state})`);
+  const back = await guestRelease(vm);
+  if (back !== V2) problems.push(`after the rollback /opt/hadir/current is ${back}, not ${V2}`);
+  await waitReady(vm, 600_000);
+  f.releases_on_disk = (await vm.run('ls /opt/hadir/releases | grep -v "^\\." | wc -l', { timeoutMs: 60_000 })).trim();
+  return f;
+}
+
 const GUEST_CLI = 'runuser -u hadir -- env HADIR_LOG_LEVEL=warn /opt/hadir/node/bin/node /opt/hadir/current/bin/hadir.mjs';
 
 /** provision.sh --offline from the stick, as a technician types it. Returns its exit code. */
 async function provision(vm: Vm, hub: Hub, token: string, timeoutMs: number): Promise<{ code: number; out: string }> {
   const cmd = [
     'set -e; mountpoint -q /media/usb || mount -o ro LABEL=HADIRUSB /media/usb',
-    'rm -rf /root/hadir-src && mkdir -p /root/hadir-src && tar -xzf /media/usb/app/hadir-app.tar.gz -C /root/hadir-src',
-    `/root/hadir-src/provisioning/provision.sh --offline /media/usb --hub http://${GUEST_HUB}:${hub.httpPort} --token ${token} --site ${SITE} --ntp ${GUEST_HUB} --no-display`,
+    `/media/usb/provisioning/provision.sh --offline /media/usb --hub http://${GUEST_HUB}:${hub.httpPort} --token ${token} --site ${SITE} --ntp ${GUEST_HUB} --no-display${UPDATE ? ' --release-key /root/release-key.pub' : ''}`,
   ].join('\n');
   const r = await vm.ssh(cmd, { timeoutMs });
   return { code: r.code, out: r.stdout + r.stderr };
@@ -236,6 +347,8 @@ async function main(): Promise<void> {
     await vm.boot();
     times.first_boot_ssh_s = await vm.waitSsh();
     say(`fresh system up (ssh after ${times.first_boot_ssh_s} s)`);
+    const keys = UPDATE ? releaseKeys() : '';
+    if (UPDATE) await vm.put(join(keys, 'release-key.pub'), '/root/release-key.pub');
     let token = newToken(hub);
     const cutAfter = 20_000 + Math.random() * 60_000;
     say(`provisioning; power cut after ${secs(cutAfter)} s of it`);
@@ -269,7 +382,7 @@ async function main(): Promise<void> {
     say(`provisioned in ${times.provision_s} s as ${deviceId}`);
     // Test-only settings: synthetic people punch again and again (no dedup window), simulated camera.
     await vm.run(
-      `node_=/opt/hadir/node/bin/node; $node_ -e 'const f="/etc/hadir/kiosk.json",fs=require("fs"),c=JSON.parse(fs.readFileSync(f));c.dedupWindowMin=0;fs.writeFileSync(f+".new",JSON.stringify(c,null,2))' && chown hadir:hadir /etc/hadir/kiosk.json.new && chmod 600 /etc/hadir/kiosk.json.new && mv /etc/hadir/kiosk.json.new /etc/hadir/kiosk.json
+      `node_=/opt/hadir/node/bin/node; $node_ -e 'const f="/etc/hadir/kiosk.json",fs=require("fs"),c=JSON.parse(fs.readFileSync(f));c.dedupWindowMin=0;c.update={...c.update,pollS:10,confirmTimeoutS:900};fs.writeFileSync(f+".new",JSON.stringify(c,null,2))' && chown hadir:hadir /etc/hadir/kiosk.json.new && chmod 600 /etc/hadir/kiosk.json.new && mv /etc/hadir/kiosk.json.new /etc/hadir/kiosk.json
 mkdir -p /etc/systemd/system/hadir-kiosk.service.d && cat > /etc/systemd/system/hadir-kiosk.service.d/simulate.conf && systemctl daemon-reload && systemctl is-enabled hadir-kiosk && sync`,
       { input: SIMULATE_DROPIN, timeoutMs: 120_000 },
     );
@@ -308,6 +421,14 @@ mkdir -p /etc/systemd/system/hadir-kiosk.service.d && cat > /etc/systemd/system/
       await vm.powerCut();
       cuts++;
       say(`cut ${cuts}: during the punch burst`);
+    }
+
+    // ---------------------------------------------------------------- fleet update (issue 12)
+    if (UPDATE) {
+      s = Date.now();
+      const bundles = buildBundles(mirror.dir, keys, work);
+      say(`bundles ${V2} (${bundles.v2Mb} MB) and ${V3} in ${secs(Date.now() - s)} s`);
+      Object.assign(figures, { bundle_mb: bundles.v2Mb }, await fleetUpdate(vm, hub, bundles, keys, problems));
     }
 
     // ---------------------------------------------------------------- drain and compare

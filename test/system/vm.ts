@@ -74,7 +74,7 @@ export class Vm {
       '-nographic', '-no-reboot', '-monitor', 'none', '-serial', 'stdio',
       '-kernel', join(image, 'vmlinuz'), '-initrd', join(image, 'initrd.img'),
       // panic=5 + -no-reboot: a guest that panics ends qemu instead of hanging the test.
-      '-append', `root=/dev/vda rw console=ttyAMA0 panic=5 systemd.show_status=1 net.ifnames=0 hadir.kernel=${kernel}`,
+      '-append', `root=/dev/vda ro console=ttyAMA0 panic=5 systemd.show_status=1 net.ifnames=0 hadir.kernel=${kernel}`,
       '-drive', `if=virtio,format=qcow2,file=${disk}`,
       '-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${this.sshPort}-:22`, '-device', 'virtio-net-pci,netdev=n0',
       // The Pi's hardware watchdog, for systemd's RuntimeWatchdogSec.

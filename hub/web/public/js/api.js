@@ -76,20 +76,23 @@ function url(path, query) {
   return u;
 }
 
-async function request(path, { method = 'GET', query, body } = {}) {
+/**
+ * The one fetch of both pages, the dashboard and the staff page ("Presensi Saya", staff.js): the
+ * bearer token, JSON in and out, and a refusal as ApiError carrying the hub's `{error}` line in the
+ * reader's language (status 0: the hub cannot be reached). `onUnauthorized` runs on a 401 sent
+ * with a token (the page forgets it).
+ */
+export async function hubRequest(path, { method = 'GET', query, body, token, language = lang(), onUnauthorized } = {}) {
   const headers = { accept: 'application/json' };
-  if (session) headers.authorization = `Bearer ${session.token}`;
+  if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res;
   try {
     res = await fetch(url(path, query), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
-    throw new ApiError(0, 'offline');
+    throw new ApiError(0, t('state.offline', undefined, language), 'offline');
   }
-  if (res.status === 401 && session && !path.startsWith('/auth/login')) {
-    setSession(null);
-    for (const f of listeners) f('expired');
-  }
+  if (res.status === 401 && token) onUnauthorized?.();
   if (!res.ok) {
     let msg = `HTTP ${res.status}`;
     try {
@@ -98,8 +101,18 @@ async function request(path, { method = 'GET', query, body } = {}) {
     } catch {
       /* not JSON */
     }
-    throw new ApiError(res.status, localMessage(msg, res.status), msg);
+    throw new ApiError(res.status, localMessage(msg, res.status, language), msg);
   }
+  return res;
+}
+
+function sessionLost() {
+  setSession(null);
+  for (const f of listeners) f('expired');
+}
+
+async function request(path, { method = 'GET', query, body } = {}) {
+  const res = await hubRequest(path, { method, query, body, token: session?.token, onUnauthorized: path.startsWith('/auth/login') ? undefined : sessionLost });
   if (session) {
     session.usedAt = Date.now();
     save();

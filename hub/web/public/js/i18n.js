@@ -200,8 +200,8 @@ export function setLang(l) {
   }
   document.documentElement.lang = current;
 }
-export function t(key, vars) {
-  let s = DICT[current][key] ?? DICT.id[key];
+export function t(key, vars, language = current) {
+  let s = DICT[language][key] ?? DICT.id[key];
   if (s === undefined) {
     console.warn('i18n: missing key', key);
     return key;

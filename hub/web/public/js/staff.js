@@ -5,31 +5,21 @@
  * of the deduction and the Perbup line behind it, and a keberatan (correction request) form.
  */
 import { h, fill } from './dom.js';
-import { localMessage } from './api.js';
+import { hubRequest, localMessage } from './api.js';
 import { date, dateTime, isoMonth, monthLabel, pct, rupiah, setZone, time } from './fmt.js';
 
 const KEY = 'hadir.staff';
 const root = document.getElementById('app');
 let token = localStorage.getItem(KEY);
 
-async function call(path, { method = 'GET', body, query } = {}) {
-  const u = new URL(`/api/v1${path}`, location.origin);
-  for (const [k, v] of Object.entries(query ?? {})) if (v) u.searchParams.set(k, v);
-  let res;
-  try {
-    res = await fetch(u, { method, headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
-  } catch {
-    throw new Error('Hub tidak dapat dihubungi. Periksa jaringan lalu coba lagi.');
-  }
-  if (res.status === 401 && token && !path.startsWith('/saya/login') && !path.startsWith('/saya/activate')) {
+/** The hub's API with the staff token (api.js hubRequest); this page speaks Indonesian. */
+function call(path, { method = 'GET', body, query } = {}) {
+  const signingIn = path.startsWith('/saya/login') || path.startsWith('/saya/activate');
+  const forget = () => {
     localStorage.removeItem(KEY);
     token = null;
-  }
-  if (!res.ok) {
-    const j = await res.json().catch(() => ({}));
-    throw Object.assign(new Error(localMessage(typeof j.error === 'string' ? j.error : `HTTP ${res.status}`, res.status, 'id')), { status: res.status });
-  }
-  return res;
+  };
+  return hubRequest(path, { method, body, query, token, language: 'id', onUnauthorized: signingIn ? undefined : forget });
 }
 const json = async (path, opts) => (await call(path, opts)).json();
 

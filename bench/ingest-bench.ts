@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { GENESIS_HASH, Topics, generateDeviceKeys, loadPrivateKey, newId, punchHash, signPunch, type Ack, type UnsignedPunch } from '../../protocol/index.js';
-import { rootLogger } from '../../lib/logger.js';
-import { UserError } from '../../lib/errors.js';
-import { startHub, type RunningHub } from '../server.js';
-import { enrolDevice, registerDevice } from '../devices/registry.js';
-import { DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_BACKOFF_MS, DEFAULT_PUBLISH_WINDOW, resendBackoff } from '../../kiosk/publisher.js';
+import { GENESIS_HASH, Topics, generateDeviceKeys, loadPrivateKey, newId, punchHash, signPunch, type Ack, type UnsignedPunch } from '../protocol/index.js';
+import { rootLogger } from '../lib/logger.js';
+import { UserError } from '../lib/errors.js';
+import { startHub, type RunningHub } from '../hub/server.js';
+import { enrolDevice, registerDevice } from '../hub/devices/registry.js';
+import { DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_BACKOFF_MS, DEFAULT_PUBLISH_WINDOW, resendBackoff } from '../kiosk/publisher.js';
 import { quantile, watchProcess } from './monitor.js';
 
 const RAW_RUNS = 3;

@@ -1,4 +1,4 @@
-import type { KioskContext, KioskExtension } from './extension.js';
+import type { KioskContext, KioskExtension } from './extension-api.js';
 import { createClockExtension } from './clock/extension.js';
 import { createGpioExtension } from './gpio/extension.js';
 import { createFaceExtension } from './face/extension.js';

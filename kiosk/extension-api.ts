@@ -1,6 +1,8 @@
 import type { EventEmitter } from 'node:events';
 import type { Logger } from '../lib/logger.js';
-import type { ComponentState, Health, TopicKind } from '../protocol/index.js';
+import type { Clock } from '../lib/clock.js';
+import type { ComponentState, Health, Roster, RosterPerson, TopicKind } from '../protocol/index.js';
+import type { HubClient } from './hub-client.js';
 import type { ClockService, Feedback, FeedbackEvent, HealthReporter, Identification, IdentificationSource } from './types.js';
 
 /**
@@ -37,25 +39,10 @@ export interface KioskEvents {
    * A camera frame the face loop analysed, with the chosen face box (frame pixels) and the quality
    * hint code, for the screen's live preview. Emitted only while someone listens.
    */
-  'face:frame': [{ frame: import('./face/image.js').RgbImage; box: [number, number, number, number] | null; hint: string | null }];
+  'face:frame': [{ frame: import('../face/image.js').RgbImage; box: [number, number, number, number] | null; hint: string | null }];
 }
 export type KioskBus = EventEmitter<KioskEvents>;
 
-/** A roster entry as the kiosk sees it (DESIGN: lowdb snapshot pushed by the hub). */
-export interface RosterPerson {
-  nip: string;
-  name: string;
-  /** Face templates tagged with the model id that produced them (vector: base64 little-endian float32). */
-  face?: { modelId: string; vector: string }[];
-  /** Fingerprint templates (sensor character file, base64) per finger. */
-  finger?: { finger: number; template: string; updatedAt: string }[];
-}
-export interface Roster {
-  version: string;
-  site: { code: string; name: string };
-  people: RosterPerson[];
-  fetchedAt: string;
-}
 export interface RosterView {
   current(): Roster | null;
   byNip(nip: string): RosterPerson | undefined;
@@ -91,6 +78,10 @@ export interface KioskContext {
   log: Logger;
   bus: KioskBus;
   link: KioskLink;
+  /** HTTP to the hub with this device's credentials (protocol/kiosk-api.ts is the contract). */
+  hub: HubClient;
+  /** The wall clock (ms since the epoch) for everything a feature stamps or times; tests inject it. */
+  now: Clock;
   roster: RosterView;
   clock: ClockService;
   health: HealthRegistry;

@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError, isErrno } from '../../lib/errors.js';
+import { UserError, isErrno } from '../lib/errors.js';
 
 const IMAGE_RE = /\.(jpe?g|png|webp)$/i;
 

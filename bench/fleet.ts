@@ -1,14 +1,14 @@
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadPrivateKey } from '../../protocol/index.js';
-import { rootLogger } from '../../lib/logger.js';
-import { Journal } from '../../kiosk/journal.js';
-import { MqttLink } from '../../kiosk/link.js';
-import { Publisher, type PunchLink } from '../../kiosk/publisher.js';
-import { buildPunch } from '../../kiosk/punch.js';
-import { SystemClock } from '../../kiosk/core-clock.js';
-import type { KioskBus } from '../../kiosk/extension.js';
+import { loadPrivateKey } from '../protocol/index.js';
+import { rootLogger } from '../lib/logger.js';
+import { Journal } from '../kiosk/journal.js';
+import { MqttLink } from '../kiosk/link.js';
+import { Publisher, type PunchLink } from '../kiosk/publisher.js';
+import { buildPunch } from '../kiosk/punch.js';
+import { SystemClock } from '../kiosk/core-clock.js';
+import type { KioskBus } from '../kiosk/extension-api.js';
 
 /** One simulated kiosk: its enrolment (as `hadir device add --kiosk-config` writes it). */
 export interface FleetKioskSpec {

@@ -1,3 +1,5 @@
+import { mulberry32 } from '../lib/random.js';
+
 /** Small statistics for `hadir eval faces`. Pure. */
 
 /** ln C(n, k) + k ln p + (n−k) ln(1−p), summed to the binomial CDF P(X ≤ k). */
@@ -32,14 +34,7 @@ export function upper95(k: number, n: number): number {
 
 /** Seeded PRNG (mulberry32) and standard normal draws (Box–Muller): every run pads the same way. */
 export function rng(seed: number): { uniform(): number; normal(): number } {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = mulberry32(seed);
   return { uniform, normal: () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform()) };
 }
 

@@ -1,4 +1,4 @@
-import { modelDir, modelsPresent } from '../../models/store.js';
+import { modelDir, modelsPresent } from '../models/store.js';
 import type { FaceConfig } from './config.js';
 import type { FaceEngine } from './engine.js';
 import type { DecisionConfig } from './decision.js';

@@ -1,6 +1,6 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import { loadManifest, modelDir, modelsPresent, type ModelManifest } from '../../models/store.js';
-import { UserError } from '../../lib/errors.js';
+import { loadManifest, modelDir, modelsPresent, type ModelManifest } from '../models/store.js';
+import { UserError } from '../lib/errors.js';
 import { join } from 'node:path';
 import { l2normalise, type DetectedFace, type FaceEngine } from './engine.js';
 import { downscale, type RgbImage } from './image.js';
