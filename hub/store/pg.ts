@@ -2,6 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { UserError } from '../../lib/errors.js';
+import { redactUrl } from '../config.js';
 
 const PG_MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'pg-migrations');
 
@@ -26,6 +28,9 @@ export async function openPostgres(url: string, opts: { max?: number } = {}): Pr
   // An idle client's connection error (PostgreSQL restarted) must not crash the hub: the pool drops it.
   pool.on('error', () => {});
   try {
+    await pool.query('SELECT 1').catch((e: Error) => {
+      throw new UserError(`tidak dapat terhubung ke PostgreSQL / cannot reach PostgreSQL at ${redactUrl(url)}: ${e.message}`, 'check HADIR_DB_URL / --db (host, port, user, database) and that PostgreSQL runs');
+    });
     await migratePostgres(pool);
   } catch (e) {
     await pool.end();
