@@ -51,9 +51,13 @@ export class AttendanceJob {
     return p;
   }
 
-  /** Waits (at most waitMs) for a pass that also completes `month` (if it has started by `today`). */
-  async caughtUp(month: string, today: string, waitMs = READ_WAIT_MS): Promise<void> {
+  /**
+   * Waits (at most waitMs; `null`: for the whole pass, as a one-shot command does, with no job running
+   * beside it) for a pass that also completes `month` (if it has started by `today`).
+   */
+  async caughtUp(month: string, today: string, waitMs: number | null = READ_WAIT_MS): Promise<void> {
     if (month <= today.slice(0, 7)) this.wantedMonths.add(month);
+    if (waitMs === null) return this.run();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.run(), new Promise<void>((res) => (timer = setTimeout(res, waitMs)))]);
     clearTimeout(timer);

@@ -89,7 +89,7 @@ export function derivationState(db: SqliteDb, month: string, today: string): { p
   return { pending: queued + missing, derived_at: derivedAt };
 }
 
-/** The command line's one-shot reports: bring the month up to date, then read. The hub reads only (its background job derives). */
+/** The derived months of a report; `derive` (benchmarks only) brings the month up to date first. The hub and the command line read only: derivation is the job's (attendance/job.ts). */
 function readMonth(db: SqliteDb, q: ReportQuery, derive: boolean): MonthRow[] {
   requireMonth(q.month);
   if (q.opd && !db.prepare('SELECT 1 FROM opd WHERE code = ?').pluck().get(q.opd)) throw new UserError(`unknown OPD code "${q.opd}" (kode OPD tidak dikenal)`, 'see hadir import org', 404);
