@@ -186,7 +186,8 @@ describe(`terminal health, alerts and remote commands through hub and kiosk (${k
       return a.length >= 6 ? a : null;
     }, 5000, 'alerts raised');
     expect(alerts.map((a) => a.kind).sort()).toEqual(['clock_drift', 'clock_jump', 'disk_low', 'sensor_fault', 'temperature', 'throttling']);
-    expect(alerts.find((a) => a.kind === 'clock_drift')!.detail).toMatch(/5\.0 s/);
+    // the hub's estimate is the stamp minus the arrival: 5 s less the delivery time (tenths under a loaded machine)
+    expect(alerts.find((a) => a.kind === 'clock_drift')!.detail).toMatch(/off by (4\.[5-9]|5\.0) s/);
     expect(alerts.find((a) => a.kind === 'disk_low')!.severity).toBe('critical');
     expect(alerts.find((a) => a.kind === 'throttling')!.severity).toBe('critical');
     const metrics = await (await fetch(`http://127.0.0.1:${hub.httpPort}/metrics`)).text();
