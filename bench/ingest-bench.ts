@@ -63,15 +63,15 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<Record<stri
   const topics = hub.ctx.topics;
   const url = o.mqttUrl ?? `mqtt://127.0.0.1:${hub.mqttPort}`;
   try {
-    hub.ctx.db.exec(`INSERT INTO opd (code, name) VALUES ('BENCH', 'Bench'); INSERT INTO units (code, opd_code, name) VALUES ('BENCH-U', 'BENCH', 'Bench');
+    hub.db.exec(`INSERT INTO opd (code, name) VALUES ('BENCH', 'Bench'); INSERT INTO units (code, opd_code, name) VALUES ('BENCH-U', 'BENCH', 'Bench');
                      INSERT INTO sites (code, unit_code, name) VALUES ('BENCH-S', 'BENCH-U', 'Bench site');`);
     say(`hadir bench ingest — ${o.devices} kiosks × ${o.punchesPerDevice} punches, backlog ${o.backlog}, broker ${o.mqttUrl ?? 'embedded aedes'}`);
     say('signing punches …');
     const devs: Dev[] = [];
-    hub.ctx.db.pragma('synchronous = OFF'); // set-up only: 2,000 enrolments are 8,000 commits
+    hub.db.pragma('synchronous = OFF'); // set-up only: 2,000 enrolments are 8,000 commits
     for (let i = 0; i < o.devices; i++) devs.push(await makeDev(hub, `bench-kiosk-${i + 1}`, o.punchesPerDevice, prefix));
     const backlogDev = await makeDev(hub, 'bench-backlog', o.backlog, prefix);
-    hub.ctx.db.pragma('synchronous = FULL');
+    hub.db.pragma('synchronous = FULL');
     const total = o.devices * o.punchesPerDevice;
 
     // Every publisher keeps a window of unconfirmed messages, as a kiosk does (kiosk/publisher.ts,

@@ -38,15 +38,15 @@ export async function runFleetBench(o: IngestBenchOptions): Promise<Record<strin
   const url = o.mqttUrl ?? `mqtt://127.0.0.1:${hub.mqttPort}`;
   let fleet: FleetProcess | null = null;
   try {
-    hub.ctx.db.exec(`INSERT INTO opd (code, name) VALUES ('BENCH', 'Bench'); INSERT INTO units (code, opd_code, name) VALUES ('BENCH-U', 'BENCH', 'Bench');
+    hub.db.exec(`INSERT INTO opd (code, name) VALUES ('BENCH', 'Bench'); INSERT INTO units (code, opd_code, name) VALUES ('BENCH-U', 'BENCH', 'Bench');
                      INSERT INTO sites (code, unit_code, name) VALUES ('BENCH-S', 'BENCH-U', 'Bench site');`);
     const mode = o.storm ? 'storm' : 'peak';
     say(`hadir bench ingest --${mode} — ${o.devices} kiosks${o.storm ? ` × ${o.punchesPerDevice} journaled punches, all connecting at once` : `, morning peak of ${o.staff} staff`}, broker ${o.mqttUrl ?? 'embedded aedes'}`);
     say(`enrolling ${o.devices} kiosks …`);
     const devs = [];
-    hub.ctx.db.pragma('synchronous = OFF'); // set-up only: 2,000 enrolments are 8,000 commits
+    hub.db.pragma('synchronous = OFF'); // set-up only: 2,000 enrolments are 8,000 commits
     for (let i = 0; i < o.devices; i++) devs.push(await makeDev(hub, `kiosk-${String(i + 1).padStart(4, '0')}`, 0, prefix));
-    hub.ctx.db.pragma('synchronous = FULL');
+    hub.db.pragma('synchronous = FULL');
     fleet = await spawnFleet({ dir: join(dir, 'fleet'), url, prefix, kiosks: devs.map((d) => ({ id: d.id, password: d.password, privateKeyPem: d.privateKeyPem })) });
     const auth = await authCost();
     say(`admission:   device secret check ${auth.one_ms} ms (${auth.per_s}/s); the scrypt it replaced ${auth.scrypt_one_ms} ms, ${auth.scrypt_per_s}/s with 40 at once (paid once per device enrolled before, then upgraded)`);

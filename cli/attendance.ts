@@ -41,6 +41,17 @@ async function settle(db: SqliteDb): Promise<void> {
   if (r.months) process.stdout.write(`Dihitung ulang: ${r.employees} pegawai-bulan dalam ${r.months} bulan, ${r.changed} berubah / re-derived: ${r.employees} employee-months in ${r.months} months, ${r.changed} changed\n`);
 }
 
+/**
+ * Before a report: one pass of the hub's derivation job (hub/attendance/job.ts, the one place
+ * attendance is derived), waited for in full — a command has no job running beside it. The read
+ * after it only reads, like the hub's report routes.
+ */
+async function caughtUp(att: import('../hub/attendance/repository.js').AttendanceRepository, month: string, today: string): Promise<void> {
+  const { attendanceJob } = await import('../hub/attendance/job.js');
+  const { childLogger } = await import('../lib/logger.js');
+  await attendanceJob(att, childLogger('cli')).caughtUp(month, today, null);
+}
+
 function printErrors(errors: LineError[]): void {
   for (const e of errors) process.stdout.write(`  ${formatLineError(e)}\n`);
   if (errors.length) {
@@ -141,7 +152,7 @@ export function registerAttendanceCommands(g: Groups): void {
     .action(async (file: string, o: DataOpts) => {
       const { readCsv } = await import('../hub/org/csv.js');
       const { importRoster, ROSTER_COLUMNS } = await import('../hub/attendance/admin.js');
-      const { loadSchedules } = await import('../hub/attendance/store.js');
+      const { loadSchedules } = await import('../hub/attendance/inputs.js');
       await withDb(o, async (db) => {
         const r = importRoster(db, readCsv(file, ROSTER_COLUMNS), loadSchedules(db));
         summary('Jadwal shift / roster', r);
@@ -188,25 +199,26 @@ export function registerAttendanceCommands(g: Groups): void {
       .option('--out <file>', 'write to this file (required for xlsx/pdf on a terminal)')
       .addOption(csvDialectOption())
       .action(async (o: DataOpts & { month?: string; opd?: string; format: 'json' | 'csv' | 'xlsx' | 'pdf'; out?: string; csvDialect: 'en' | 'id' }) => {
-        const { requireMonth } = await import('../hub/attendance/store.js');
+        const { requireMonth } = await import('../hub/attendance/inputs.js');
         if (o.month) requireMonth(o.month);
         if ((o.format === 'xlsx' || o.format === 'pdf') && !o.out && process.stdout.isTTY) throw new UserError(`${o.format} is binary`, `add --out FILE.${o.format}`);
-        const data = await import('../hub/reports/data.js');
         const { renderAttendance, renderTpp } = await import('../hub/reports/index.js');
-        const { nowIso, localToday } = await import('../hub/attendance/clock.js');
+        const { nowIso } = await import('../hub/attendance/clock.js');
         const { rupiah } = await import('../hub/reports/labels.js');
-        await withDb(o, async (db) => {
-          const today = localToday(db);
+        await withHub(o, async ({ stores }) => {
+          const att = stores.attendance;
+          const today = await att.today();
           const month = o.month ?? today.slice(0, 7);
+          await caughtUp(att, month, today);
           const q = { month, opd: o.opd ?? null, today, now: nowIso() };
           let buf: Buffer;
           let note: string;
           if (name === 'tpp') {
-            const r = data.tppReport(db, q);
+            const r = await att.tppReport(q);
             buf = await renderTpp(r, o.format, o.csvDialect);
             note = `TPP ${month}: ${r.rows.length} pegawai, total ${rupiah(r.totals.total)}; sampai/through ${r.meta.through}; nilai kinerja belum ada / missing scores ${r.totals.missing_scores}; absen menunggu verifikasi / pending review ${r.meta.pending_review}; izin menunggu / pending leave ${r.meta.pending_exceptions}`;
           } else {
-            const r = data.attendanceReport(db, q);
+            const r = await att.attendanceReport(q);
             buf = await renderAttendance(r, o.format, o.csvDialect);
             note = `Kehadiran / attendance ${month}: ${r.rows.length} pegawai; sampai/through ${r.meta.through}; pending review ${r.meta.pending_review}; pending leave ${r.meta.pending_exceptions}`;
           }
@@ -227,13 +239,15 @@ export function registerAttendanceCommands(g: Groups): void {
     .option('--opd <code>', 'only this OPD')
     .option('--json', 'JSON output')
     .action(async (o: DataOpts & { date?: string; opd?: string; json?: boolean }) => {
-      const { lateToday } = await import('../hub/reports/data.js');
       const { lateText } = await import('../hub/reports/index.js');
-      const { nowIso, localToday } = await import('../hub/attendance/clock.js');
+      const { nowIso } = await import('../hub/attendance/clock.js');
       const { isDate } = await import('../hub/attendance/time.js');
       if (o.date && !isDate(o.date)) throw new UserError(`--date "${o.date}" is not YYYY-MM-DD`, 'e.g. --date 2026-10-05');
-      await withDb(o, (db) => {
-        const r = lateToday(db, { date: o.date ?? localToday(db), opd: o.opd ?? null, now: nowIso() });
+      await withHub(o, async ({ stores }) => {
+        const att = stores.attendance;
+        const date = o.date ?? (await att.today());
+        await caughtUp(att, date.slice(0, 7), date);
+        const r = await att.lateToday({ date, opd: o.opd ?? null, now: nowIso() });
         process.stdout.write(o.json ? JSON.stringify(r) + '\n' : lateText(r));
       });
     });
@@ -319,7 +333,7 @@ export function registerAttendanceCommands(g: Groups): void {
       }, { create: true });
     });
   sub(schedules, 'list', 'Daftar / list').action(async (o: DataOpts) => {
-    const { loadSchedules } = await import('../hub/attendance/store.js');
+    const { loadSchedules } = await import('../hub/attendance/inputs.js');
     await withDb(o, (db) => {
       for (const s of loadSchedules(db).values()) process.stdout.write(`${s.code.padEnd(12)} ${s.type.padEnd(7)} ${s.name}${s.type === 'weekly' && s.overrides.length ? `  [+${s.overrides.map((x) => x.name).join(', ')}]` : ''}\n`);
     });
@@ -327,7 +341,7 @@ export function registerAttendanceCommands(g: Groups): void {
   sub(schedules, 'show', 'Definisi / print a schedule as JSON')
     .argument('<code>')
     .action(async (code: string, o: DataOpts) => {
-      const { loadSchedules } = await import('../hub/attendance/store.js');
+      const { loadSchedules } = await import('../hub/attendance/inputs.js');
       await withDb(o, (db) => {
         const s = loadSchedules(db).get(code.toUpperCase());
         if (!s) throw new UserError(`unknown schedule code "${code}"`, 'see hadir schedules list');
@@ -451,7 +465,7 @@ export function registerAttendanceCommands(g: Groups): void {
     .addOption(new Option('--tz <zone>', 'regency default zone').choices(['WIB', 'WITA', 'WIT']))
     .addOption(new Option('--site-policy <policy>', 'unit: punches count at the unit\'s own sites (and events); any: everywhere').choices(['unit', 'any']))
     .action(async (o: DataOpts & { tz?: 'WIB' | 'WITA' | 'WIT'; sitePolicy?: 'unit' | 'any' }) => {
-      const { writeConfig, readConfig } = await import('../hub/attendance/store.js');
+      const { writeConfig, readConfig } = await import('../hub/attendance/inputs.js');
       const { markDirty, derivedMonthsFrom } = await import('../hub/attendance/recompute.js');
       const { offsetLabel } = await import('../hub/attendance/time.js');
       await withDb(o, async (db) => {
@@ -466,7 +480,7 @@ export function registerAttendanceCommands(g: Groups): void {
   sub(att, 'recompute', 'Hitung ulang sebulan penuh / re-derive a whole month')
     .requiredOption('--month <YYYY-MM>')
     .action(async (o: DataOpts & { month: string }) => {
-      const { requireMonth } = await import('../hub/attendance/store.js');
+      const { requireMonth } = await import('../hub/attendance/inputs.js');
       const { recomputeMonth } = await import('../hub/attendance/recompute.js');
       const { nowIso } = await import('../hub/attendance/clock.js');
       requireMonth(o.month);

@@ -141,7 +141,7 @@ async function runDemo(o: { duration?: number; dataDir?: string; httpPort: numbe
     for (const s of stops.splice(0).reverse()) await s().catch(() => {});
   };
   try {
-    const db = hub.ctx.db;
+    const db = hub.db;
     // Punches stored before the banner is printed wait here, so the banner always comes first.
     const early: string[] = [];
     let say: (s: string) => void = (s) => void early.push(s);

@@ -125,13 +125,13 @@ export function registerFaceCommands(g: Groups): void {
     await withHub(o, async ({ db, config }) => {
       const store = new FaceStore(db, config.dataDir);
       if (o.list) {
-        for (const r of store.list(null, o.nip ?? null)) out(`${r.nip}  ${r.name}  ${r.opd}  ${r.crops} crops  ${r.models}  ${r.source}  ${r.enrolledAt}`);
+        for (const r of await store.list(null, o.nip ?? null)) out(`${r.nip}  ${r.name}  ${r.opd}  ${r.crops} crops  ${r.models}  ${r.source}  ${r.enrolledAt}`);
         return;
       }
       if (!o.recompute) {
         if (!o.nip) throw new UserError('--nip is missing', 'hadir enroll face --nip NIP IMAGE…');
         if (images.length < MIN_ENROL || images.length > 2 * MAX_ENROL) throw new UserError(`${images.length} image(s) given; ${MIN_ENROL}–${2 * MAX_ENROL} are needed`, 'give 3–10 photos of the person (the best 5 are kept): hadir enroll face --nip NIP a.jpg b.jpg c.jpg');
-        store.requireStaff(o.nip);
+        await store.requireStaff(o.nip);
       }
       const { hubFaceEngines } = await import('../hub/biometrics/face-engines.js');
       const engines = await hubFaceEngines();

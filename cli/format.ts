@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import type { SqliteDb } from '../hub/store/sqlite.js';
+import type { HubStores } from '../hub/store/stores.js';
 import { UserError } from '../lib/errors.js';
 
 /** A plain-text table: columns padded to their widest cell, two spaces apart, no trailing blanks. */
@@ -9,10 +9,9 @@ export function table(rows: string[][]): string {
 }
 
 /** The regency's UTC offset (minutes) from the hub's settings, for printing local times; WIB when unknown. */
-export async function officeOffset(db: SqliteDb): Promise<number> {
+export async function officeOffset(stores: HubStores): Promise<number> {
   try {
-    const { readConfig } = await import('../hub/attendance/store.js');
-    return readConfig(db).tzOffsetMin;
+    return (await stores.attendance.config()).tzOffsetMin;
   } catch {
     return 420;
   }

@@ -5,6 +5,9 @@ import { UserError } from '../lib/errors.js';
 import { formatOption, officeOffset, table } from './format.js';
 import { hubConfig, hubDataOptions as storeFlags, withHub, type HubFlags as StoreFlags } from './open-hub.js';
 
+/** The hub, for commands that use only the core store (and settings): it exists on PostgreSQL too, so these run on either store. */
+const withCore: typeof withHub = (flags, fn, opts = {}) => withHub(flags, fn, { ...opts, postgres: true });
+
 /**
  * Commands of the hub area: `hadir hub`, `hadir device add|list|disable|enable|conflicts|recover|broker-passwd`, `hadir user add|passwd`,
  * `hadir report punches`, `hadir bench ingest`. Administrative commands open the hub's store
@@ -57,7 +60,7 @@ export function registerHubCommands(g: Groups): void {
       .option('--kiosk-data <dir>', 'dataDir written into the kiosk config (default /var/lib/hadir)'),
   ).action(async (o: StoreFlags & { site: string; id?: string; ttl: string; kioskConfig?: string; hubUrl?: string; mqttUrl?: string; prefix?: string; kioskData?: string }) => {
     const { registerDevice, enrolDevice, parseTtl } = await import('../hub/devices/registry.js');
-    await withHub(o, async ({ store, config }) => {
+    await withCore(o, async ({ store, config }) => {
       const now = new Date();
       const ttlMs = parseTtl(o.ttl);
       let pre: { keys: ReturnType<typeof import('../protocol/index.js').generateDeviceKeys>; ends: { hubUrl: string; mqttUrl: string; prefix: string } } | null = null;
@@ -119,12 +122,12 @@ export function registerHubCommands(g: Groups): void {
       .addOption(formatOption(['table', 'json'])),
   ).action(async (o: StoreFlags & { format: string }) => {
     const { deviceView } = await import('../hub/http/app.js');
-    await withHub(o, async ({ store, db }) => {
+    await withCore(o, async ({ store, stores }) => {
       const [devices, gaps] = await Promise.all([store.listDevices(), store.seqGaps(undefined, true)]);
       const views = devices.map((d) => deviceView(d, gaps));
       if (o.format === 'json') return void process.stdout.write(JSON.stringify(views, null, 2) + '\n');
       const { localStamp } = await import('../lib/local-time.js');
-      const tz = await officeOffset(db);
+      const tz = await officeOffset(stores);
       const rows = [['ID', 'LOKASI/SITE', 'STATUS', 'TERAKHIR/LAST SEEN', 'SEQ', 'CELAH/GAPS', 'ANTRIAN/BACKLOG']];
       for (const v of views) {
         rows.push([
@@ -151,7 +154,7 @@ export function registerHubCommands(g: Groups): void {
     const reason = o.reason.trim();
     if (!reason || reason.length > 500) throw new UserError('--reason must be 1–500 characters', 'say why, e.g. --reason "kiosk dicuri / stolen"');
     const by = `cli:${o.by ?? operatorName()}`;
-    await withHub(o, async ({ store }) => {
+    await withCore(o, async ({ store }) => {
       const before = await knownDevice(store, id);
       const d = (await store.disableDevice(id, { at: new Date().toISOString(), reason, by }))!;
       process.stdout.write(
@@ -168,7 +171,7 @@ export function registerHubCommands(g: Groups): void {
       .argument('<id>', 'device id')
       .description('Aktifkan kembali kiosk / bring a disabled kiosk back: it may log in again and its waiting punches are stored'),
   ).action(async (id: string, o: StoreFlags) => {
-    await withHub(o, async ({ store }) => {
+    await withCore(o, async ({ store }) => {
       const before = await knownDevice(store, id);
       await store.enableDevice(id);
       process.stdout.write(
@@ -186,7 +189,7 @@ export function registerHubCommands(g: Groups): void {
       .description('Punch yang ditolak sebagai seq_conflict / punches refused as seq_conflict (a kiosk whose journal was wiped restarted its seq), kept for `hadir device recover`')
       .addOption(formatOption(['table', 'json'])),
   ).action(async (id: string, o: StoreFlags & { format: string }) => {
-    await withHub(o, async ({ store }) => {
+    await withCore(o, async ({ store }) => {
       await knownDevice(store, id);
       const rows = (await store.punchConflicts(id)).map((c) => ({
         seq: c.seq, id: c.id, nip: c.punch.nip, capturedAt: c.punch.capturedAt, receivedAt: c.receivedAt, recovered: c.recovered, recoveredBy: c.recoveredBy,
@@ -211,7 +214,7 @@ export function registerHubCommands(g: Groups): void {
   ).action(async (id: string, o: StoreFlags & { id?: string[]; by: string }) => {
     const by = o.by.trim();
     if (!by || by.length > 100) throw new UserError('--by must be 1–100 characters', 'name the admin, e.g. --by budi.bkpsdm');
-    await withHub(o, async ({ store }) => {
+    await withCore(o, async ({ store }) => {
       await knownDevice(store, id);
       const r = await store.recoverConflicts(id, o.id ?? null, by);
       if (r.unknown.length) {
@@ -246,7 +249,7 @@ export function registerHubCommands(g: Groups): void {
     if (owner && uid !== 0 && uid !== owner.uid) {
       throw new UserError(`only root can give the files to ${ownerName}, and the broker (running as ${ownerName}) could not read them otherwise`, 'run it with sudo, or pass --owner with your own user if the broker runs as you');
     }
-    const config = await hubConfig(o);
+    const config = await hubConfig(o, process.env, { postgres: true });
     const raw = o.mqttUrl ?? config.mqttUrl;
     let u: URL | null = null;
     try {
@@ -257,7 +260,7 @@ export function registerHubCommands(g: Groups): void {
     if (!u || !u.username || !u.password) {
       throw new UserError("the hub's broker credentials are needed", 'pass --mqtt-url mqtt://hadir-hub:PASSWORD@127.0.0.1:1883 (the same URL the hub uses as HADIR_MQTT_URL)');
     }
-    await withHub(o, async ({ store }) => {
+    await withCore(o, async ({ store }) => {
       const r = await brokerAuthFiles(store, { prefix: o.prefix ?? config.prefix, hubUser: decodeURIComponent(u.username), hubPassword: decodeURIComponent(u.password) });
       writeFileAtomic(o.out, r.passwd, 0o600, owner ?? undefined);
       if (o.acl) writeFileAtomic(o.acl, r.acl, 0o640, owner ?? undefined);
@@ -281,7 +284,7 @@ export function registerHubCommands(g: Groups): void {
     // read (and check) the password before creating anything: a bad password leaves no half-made user
     const password = o.passwordStdin ? await readPassword() : null;
     if (password !== null && password.length < MIN_PASSWORD_LENGTH) throw new UserError(`password too short (${password.length} characters)`, `use at least ${MIN_PASSWORD_LENGTH} characters`);
-    await withHub(o, async ({ store }) => {
+    await withCore(o, async ({ store }) => {
       const { token } = await addUser(store, { username: o.username, name: o.name, role: o.role as 'bkpsdm', opdCode: o.opd ?? null, now: new Date() });
       if (password !== null) await setPassword(store, o.username, password);
       process.stdout.write(`Pengguna / user ${o.username} (${o.role}${o.opd ? ` ${o.opd}` : ''}) dibuat / created${password !== null ? ' (kata sandi web diset / web password set)' : ''}.\nToken API (simpan, hanya ditampilkan sekali / keep it, shown once):\n${token}\n`);
@@ -295,7 +298,7 @@ export function registerHubCommands(g: Groups): void {
   ).action(async (username: string, o: StoreFlags) => {
     const { setPassword } = await import('../hub/users.js');
     const password = await readPassword();
-    await withHub(o, async ({ store }) => {
+    await withCore(o, async ({ store }) => {
       await setPassword(store, username, password);
       process.stdout.write(`Kata sandi ${username} diperbarui / password of ${username} updated.\n`);
     });
@@ -313,8 +316,8 @@ export function registerHubCommands(g: Groups): void {
       .option('--out <file>', 'write to a file (atomically) instead of stdout')
       .addOption(csvDialectOption()),
   ).action(async (o: StoreFlags & { from?: string; to?: string; device?: string; nip?: string; format: string; out?: string; csvDialect: 'en' | 'id' }) => {
-    const { renderPunchReport } = await import('../hub/report-punches.js');
-    await withHub(o, async ({ store }) => {
+    const { renderPunchReport } = await import('../hub/reports/punches.js');
+    await withCore(o, async ({ store }) => {
       const text = await renderPunchReport(store, o);
       if (o.out) {
         const { writeFileAtomic } = await import('../lib/write-atomic.js');

@@ -4,12 +4,16 @@ import type { HubConfig } from '../hub/config.js';
 import { UserError } from '../lib/errors.js';
 import type { SqliteDb } from '../hub/store/sqlite.js';
 import type { CoreStore } from '../hub/store/core-store.js';
+import type { HubStores } from '../hub/store/stores.js';
 
 /**
  * The one way a `hadir` command reaches the hub's data (DESIGN.md "Command line": administrative
  * commands work on `HADIR_DATA_DIR` / `HADIR_DB_URL` whether or not the hub runs). Settings come
- * from the hub's own resolver (hub/config.ts: flag over environment over default), the store from
- * hub/store/open.ts, so a command sees exactly the database the hub process uses.
+ * from the hub's own resolver (hub/config.ts: flag over environment over default), the stores from
+ * the one store factory (hub/store/open.ts openStores), so a command sees exactly the database and
+ * the repositories the hub process uses. On a postgres:// HADIR_DB_URL / --db only commands whose
+ * repositories all have a PostgreSQL implementation open it (`postgres: true`); every other
+ * command is refused in one line by the resolver (hub/config.ts dbPathFor) until issue 15 ports it.
  */
 
 /** `--data DIR` / `--db URL`, as every command that works on the hub's data takes them. */
@@ -18,11 +22,13 @@ export interface HubFlags {
   db?: string;
 }
 
-/** What a command gets: the settings and the store. */
+/** What a command gets: the settings, the core store and every repository. */
 export interface OpenedHub {
   config: HubConfig;
   store: CoreStore;
-  /** The raw SQLite handle, for feature code that has no repository yet (hub/module.ts HubContext.db). */
+  /** Every repository, as the hub's modules get them (HubContext.stores). */
+  stores: HubStores;
+  /** The raw SQLite handle, for the command line's SQLite-only commands (never for hub modules; on PostgreSQL touching it is refused). */
   db: SqliteDb;
 }
 
@@ -34,6 +40,12 @@ export interface OpenHubOptions {
    * empty answer from a database made on the spot.
    */
   create?: boolean;
+  /**
+   * Does this command use only repositories that exist on PostgreSQL (the core store, health, face,
+   * finger, enrolment sessions, audit)? Then a postgres:// database URL is opened; otherwise it is
+   * refused in one line, naming the SQLite-only state (hub/config.ts dbPathFor).
+   */
+  postgres?: boolean;
 }
 
 /** Adds `--data` and `--db` to a command. */
@@ -44,21 +56,21 @@ export function hubDataOptions(c: Command): Command {
 }
 
 /** The hub's settings for these flags (also for commands that only need an address or the prefix). */
-export async function hubConfig(flags: HubFlags, env: NodeJS.ProcessEnv = process.env): Promise<HubConfig> {
+export async function hubConfig(flags: HubFlags, env: NodeJS.ProcessEnv = process.env, o: { postgres?: boolean } = {}): Promise<HubConfig> {
   const { resolveHubConfig } = await import('../hub/config.js'); // lazily, like every heavy module of the CLI
-  return resolveHubConfig({ dataDir: flags.data, dbUrl: flags.db }, env);
+  return resolveHubConfig({ dataDir: flags.data, dbUrl: flags.db }, env, o);
 }
 
 /** Opens the hub's store (migrations applied); the caller closes it with `closeHub`, or uses `withHub`. */
 export async function openHub(flags: HubFlags, opts: OpenHubOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<OpenedHub> {
-  const config = await hubConfig(flags, env);
-  if (config.dbPath !== ':memory:' && !existsSync(config.dbPath)) {
+  const config = await hubConfig(flags, env, { postgres: opts.postgres });
+  if (!config.postgresUrl && config.dbPath !== ':memory:' && !existsSync(config.dbPath)) {
     const { envInput } = await import('../hub/config.js');
     refuseMissing(config, flags, opts, envInput(env));
   }
-  const { openStore } = await import('../hub/store/open.js');
-  const { db, store } = openStore({ dbPath: config.dbPath });
-  return { config, store, db };
+  const { openHubStores } = await import('../hub/store/open.js');
+  const { db, store, stores } = await openHubStores(config);
+  return { config, store, stores, db };
 }
 
 export async function closeHub(hub: OpenedHub): Promise<void> {

@@ -8,7 +8,7 @@ import { hubDataOptions, withHub, type HubFlags } from './open-hub.js';
 /** The hub's health store and the regency's UTC offset; works while the hub runs (WAL). */
 async function withHealthStore<T>(f: HubFlags, fn: (s: import('../hub/health/store.js').HealthStore, tzOffsetMin: number) => T): Promise<T> {
   const { HealthStore } = await import('../hub/health/store.js');
-  return withHub(f, async ({ db }) => fn(new HealthStore(db), await officeOffset(db)));
+  return withHub(f, async ({ db, stores }) => fn(new HealthStore(db), await officeOffset(stores)));
 }
 
 /**

@@ -41,7 +41,12 @@ export const hubConfigSchema = z.strictObject({
   rosterIntervalS: z.coerce.number().min(1).default(60),
 });
 export type HubConfigInput = z.input<typeof hubConfigSchema>;
-export type HubConfig = z.output<typeof hubConfigSchema> & { dbPath: string };
+export type HubConfig = z.output<typeof hubConfigSchema> & {
+  /** The SQLite file ('' when the store is PostgreSQL: see postgresUrl). */
+  dbPath: string;
+  /** Set when HADIR_DB_URL / --db is postgres://… (only where the caller accepts it: the hub). */
+  postgresUrl: string | null;
+};
 
 /** Environment variables the hub reads (DESIGN.md "Command line"). */
 const ENV_MAP: Record<string, keyof HubConfigInput> = {
@@ -68,7 +73,7 @@ export function envInput(env: NodeJS.ProcessEnv = process.env): HubConfigInput {
 }
 
 /** Options (flags) over environment over defaults. Undefined options do not override. */
-export function resolveHubConfig(opts: HubConfigInput = {}, env: NodeJS.ProcessEnv = process.env): HubConfig {
+export function resolveHubConfig(opts: HubConfigInput = {}, env: NodeJS.ProcessEnv = process.env, o: { postgres?: boolean } = {}): HubConfig {
   const merged: Record<string, unknown> = { ...envInput(env) };
   for (const [k, v] of Object.entries(opts)) if (v !== undefined) merged[k] = v;
   const r = hubConfigSchema.safeParse(merged);
@@ -78,19 +83,32 @@ export function resolveHubConfig(opts: HubConfigInput = {}, env: NodeJS.ProcessE
   return {
     ...c,
     dataDir,
-    dbPath: dbPathFor(c.dbUrl, dataDir),
+    ...(o.postgres && isPostgres(c.dbUrl) ? { dbPath: '', postgresUrl: c.dbUrl! } : { dbPath: dbPathFor(c.dbUrl, dataDir), postgresUrl: null }),
   };
 }
 
-/** Where the SQLite file lives; PostgreSQL is a later issue and says so clearly. */
+const isPostgres = (url: string | undefined) => !!url && /^postgres(ql)?:\/\//.test(url);
+
+/** Where the SQLite file lives. Commands that work on SQLite only say so clearly for a postgres:// URL. */
 export function dbPathFor(dbUrl: string | undefined, dataDir: string): string {
   if (!dbUrl) return join(dataDir, 'hub.db');
-  if (/^postgres(ql)?:\/\//.test(dbUrl)) {
-    throw new UserError('PostgreSQL store not yet available (HADIR_DB_URL / --db is postgres://…)', 'unset HADIR_DB_URL to use the SQLite file in the data dir');
+  if (isPostgres(dbUrl)) {
+    throw new UserError('this command works on the SQLite store only so far (HADIR_DB_URL / --db is postgres://…); the hub itself runs on PostgreSQL', 'unset HADIR_DB_URL (or --db) to use the SQLite file in the data dir');
   }
   if (dbUrl === ':memory:') return dbUrl;
   const path = dbUrl.replace(/^sqlite:(\/\/)?/, '');
   return resolve(path);
+}
+
+/** A URL with its password masked (for logs). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
 }
 
 /**

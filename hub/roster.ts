@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { canonicalBytes, type Roster, type RosterPerson } from '../protocol/index.js';
 import type { ConfigMsg, Topics } from '../protocol/index.js';
 import type { Logger } from '../lib/logger.js';
-import type { HubBus, HubModule, HubMqtt } from './module.js';
+import type { HubBus, HubModule, HubMqtt } from './module-contract.js';
 import type { CoreStore } from './store/core-store.js';
 
 /**
@@ -15,7 +15,7 @@ export async function buildRoster(store: CoreStore, modules: HubModule[], siteCo
   if (!site) return null;
   const people = new Map<string, RosterPerson>();
   for (const s of await store.activeStaffOfUnit(site.unitCode)) people.set(s.nip, { nip: s.nip, name: s.name });
-  for (const m of modules) m.contributeRoster?.(site.code, people);
+  for (const m of modules) await m.contributeRoster?.(site.code, people);
   const list = [...people.values()].sort((a, b) => (a.nip < b.nip ? -1 : a.nip > b.nip ? 1 : 0));
   const content = { site: { code: site.code, name: site.name }, people: list };
   const version = createHash('sha256').update(canonicalBytes(content)).digest('hex').slice(0, 32);

@@ -8,11 +8,12 @@ import type { Hono } from 'hono';
 import { Topics } from '../protocol/index.js';
 import { childLogger, type Logger } from '../lib/logger.js';
 import { UserError, isErrno } from '../lib/errors.js';
-import { resolveHubConfig, withoutCredentials, type HubConfig, type HubConfigInput } from './config.js';
-import type { HubBus, HubContext, HubModule } from './module.js';
-import { moduleFactories } from './modules.js';
-import { openStore } from './store/open.js';
+import { resolveHubConfig, withoutCredentials, redactUrl, type HubConfig, type HubConfigInput } from './config.js';
+import type { HubBus, HubContext, HubModule } from './module-contract.js';
+import { moduleFactories } from './feature-modules.js';
+import { openHubStores } from './store/open.js';
 import type { CoreStore } from './store/core-store.js';
+import type { SqliteDb } from './store/sqlite.js';
 import { createCoreMetrics, type CoreMetrics } from './metrics.js';
 import { startEmbeddedBroker, HUB_USERNAME, type EmbeddedBroker } from './mqtt/broker.js';
 import { connectHubMqtt, type HubMqttConnection } from './mqtt/client.js';
@@ -22,13 +23,13 @@ import { startPresence } from './devices/presence.js';
 import { RosterPublisher } from './roster.js';
 import { createApp } from './http/app.js';
 import { randomSecret } from './secrets.js';
-import { auditLog } from './audit/index.js';
+import { AuditLog } from './audit/index.js';
 import { deviceLoginLimiter } from './http/auth.js';
 import { APP_VERSION } from '../lib/version.js';
 
 export interface StartHubOptions extends HubConfigInput {
   env?: NodeJS.ProcessEnv;
-  /** Feature module factories (default: hub/modules.ts). */
+  /** Feature module factories (default: hub/feature-modules.ts). */
   modules?: ((ctx: HubContext) => HubModule)[];
   log?: Logger;
   /** Node process metrics in /metrics (default true; benchmarks running several hubs turn it off). */
@@ -46,6 +47,8 @@ export interface RunningHub {
   config: HubConfig;
   ctx: HubContext;
   store: CoreStore;
+  /** The SQLite handle under the stores: for benchmarks, tests and the demo's seeding only (modules use ctx.stores). */
+  db: SqliteDb;
   app: Hono;
   /** The feature modules (their routes, OpenAPI paths and access rules). */
   modules: HubModule[];
@@ -59,6 +62,9 @@ export interface RunningHub {
   close(): Promise<void>;
 }
 
+/** Feature modules whose repositories have a PostgreSQL implementation (hub/store/open.ts postgresStores). */
+const POSTGRES_READY = new Set(['health', 'face', 'finger']);
+
 /**
  * Starts the hub: store (migrations), MQTT (embedded aedes or external broker), ingest, presence,
  * roster config publishing, HTTP, then the feature modules. Port 0 = ephemeral (tests).
@@ -67,7 +73,7 @@ export interface RunningHub {
  */
 export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> {
   const { env, modules: factories = moduleFactories, log: baseLog, defaultMetrics, mqttPersistent, ...input } = opts;
-  const config = resolveHubConfig(input, env ?? process.env);
+  const config = resolveHubConfig(input, env ?? process.env, { postgres: true });
   const log = baseLog ?? childLogger('hub');
   const cleanups: (() => Promise<void> | void)[] = [];
   const closeAll = async () => {
@@ -84,8 +90,9 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     // The data dir (database, face crops, keys) is the hub's alone, also when not started by its systemd unit.
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     chmodSync(config.dataDir, 0o700);
-    const { db, store } = openStore({ dbPath: config.dbPath });
+    const { db, store, stores } = await openHubStores(config);
     cleanups.push(() => store.close());
+
     const metrics = createCoreMetrics({ defaults: defaultMetrics });
     // One failed-login budget per device id / address for both doors (HTTP Basic and MQTT).
     const deviceLimiter = deviceLoginLimiter();
@@ -122,8 +129,8 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     cleanups.push(() => mqtt.close());
 
     const bus: HubBus = new EventEmitter();
-    const audit = auditLog(db);
-    const ctx: HubContext = { db, log, bus, mqtt, topics, metrics: metrics.registry, dataDir: config.dataDir, publicUrl: config.publicUrl ?? '', audit };
+    const audit = new AuditLog(stores.audit);
+    const ctx: HubContext = { stores, log, bus, mqtt, topics, metrics: metrics.registry, dataDir: config.dataDir, publicUrl: config.publicUrl ?? '', audit };
     const ingestor = new Ingestor({ store, mqtt, topics, bus, log: log.child({ part: 'ingest' }), metrics, batchMax: config.batchMax, batchDelayMs: config.batchDelayMs, queueMax: config.ingestQueueMax, verifyWorkers: config.verifyWorkers });
     cleanups.push(() => ingestor.stop());
     await ingestor.start();
@@ -140,6 +147,13 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     cleanups.push(() => void (gaugeDue && clearTimeout(gaugeDue)));
 
     const modules = factories.map((f) => f(ctx));
+    const unported = stores.kind === 'postgres' ? modules.filter((m) => !POSTGRES_READY.has(m.name)).map((m) => m.name) : [];
+    if (unported.length) {
+      throw new UserError(
+        `not yet available on PostgreSQL: ${unported.join(', ')} (so far the core — ingest, devices, users, punch report, audit — and ${[...POSTGRES_READY].join(', ')})`,
+        'run the hub on SQLite (unset HADIR_DB_URL / --db) until issue 15 ports them',
+      );
+    }
     let roster: RosterPublisher | undefined;
     // hubUrl is known once HTTP listens (port 0 in tests); the endpoint reads this object at request time.
     const enrol = { hubUrl: config.publicUrl ?? '', mqttUrl: kioskMqttUrl, prefix: config.prefix };
@@ -163,9 +177,9 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     await roster.start();
     cleanups.push(() => roster!.stop());
 
-    log.info({ http: http.port, mqtt: config.mqttUrl ?? `embedded :${mqttPort}`, db: config.dbPath, prefix: config.prefix, publicUrl }, 'hub started');
+    log.info({ http: http.port, mqtt: config.mqttUrl ?? `embedded :${mqttPort}`, db: config.postgresUrl ? redactUrl(config.postgresUrl) : config.dbPath, prefix: config.prefix, publicUrl }, 'hub started');
     return {
-      httpPort: http.port, mqttPort, mqttUrl: kioskMqttUrl, publicUrl, config, ctx, store, app, modules, metrics, ingestor, roster, internalMqtt, broker,
+      httpPort: http.port, mqttPort, mqttUrl: kioskMqttUrl, publicUrl, config, ctx, store, db, app, modules, metrics, ingestor, roster, internalMqtt, broker,
       close: closeAll,
     };
   } catch (e) {

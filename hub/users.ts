@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { UserError } from '../lib/errors.js';
-import type { Role } from './module.js';
+import type { Role } from './module-contract.js';
 import type { ApiTokenInfo, CoreStore } from './store/core-store.js';
-import type { SqliteDb } from './store/sqlite.js';
 import { hashPassword, randomSecret, sha256Hex, verifyPassword } from './secrets.js';
 
 const usernameSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{1,63}$/, 'username: 2–64 of a-z 0-9 . _ -');
@@ -26,15 +25,6 @@ export async function addUser(
 }
 
 // ---------------------------------------------------------------- passwords and web sessions
-// The CoreStore interface has no password/session methods yet (owned by the hub core); until it
-// does, these helpers use the SQLite handle the SqliteCoreStore exposes. A store without one
-// (a future PostgreSQL store) fails with a clear message instead of silently not checking.
-function dbOf(store: CoreStore): SqliteDb {
-  const db = (store as { db?: SqliteDb }).db;
-  if (!db || typeof db.prepare !== 'function') throw new UserError('this hub store does not support passwords yet', 'use the SQLite store (unset HADIR_DB_URL) or API tokens from `hadir user add`');
-  return db;
-}
-
 export const MIN_PASSWORD_LENGTH = 10;
 /**
  * Web sessions: bearer tokens labelled so, revoked at logout, refused and deleted when used after
@@ -63,7 +53,7 @@ export async function setPassword(store: CoreStore, username: string, password: 
   if (password.length < MIN_PASSWORD_LENGTH) throw new UserError(`password too short (${password.length} characters)`, `use at least ${MIN_PASSWORD_LENGTH} characters`);
   if (password.length > 256) throw new UserError('password longer than 256 characters', 'use a shorter password');
   if (/[\r\n]/.test(password)) throw new UserError('password contains a line break', 'give the password on one line');
-  dbOf(store).prepare('UPDATE users SET password_hash = ? WHERE username = ?').run(hashPassword(password), username);
+  await store.setPasswordHash(username, hashPassword(password));
 }
 
 export type LoginResult =
@@ -76,39 +66,36 @@ export type LoginResult =
  * all take one scrypt so their timing does not tell them apart.
  */
 export async function login(store: CoreStore, username: string, password: string, now: Date): Promise<LoginResult> {
-  const db = dbOf(store);
-  const row = db.prepare('SELECT password_hash FROM users WHERE username = ?').get(username) as { password_hash: string | null } | undefined;
+  const row = await store.passwordHash(username);
   const u = row ? await store.getUser(username) : null;
-  const ok = await verifyPassword(password, row?.password_hash ?? DUMMY_HASH);
+  const ok = await verifyPassword(password, row?.hash ?? DUMMY_HASH);
   if (!u || !row) return { ok: false, status: 401, reason: 'bad_credentials' };
-  if (!row.password_hash) return { ok: false, status: 401, reason: 'no_password' };
+  if (!row.hash) return { ok: false, status: 401, reason: 'no_password' };
   if (!ok) return { ok: false, status: 401, reason: 'bad_credentials' };
   if (u.disabledAt) return { ok: false, status: 403, reason: 'disabled' };
   const at = now.toISOString();
-  purgeIdleSessions(db, now);
+  await purgeIdleSessions(store, now);
   const token = `hdr_${randomSecret(32)}`;
   await store.insertApiToken({ tokenHash: sha256Hex(token), username, label: SESSION_LABEL, createdAt: at });
   // last_used_at starts at login so the idle purge measures from here
-  db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?').run(at, sha256Hex(token));
+  await store.touchApiToken(sha256Hex(token), at);
   return { ok: true, token, user: { username: u.username, name: u.name, role: u.role, opdCode: u.opdCode } };
 }
 const DUMMY_HASH = hashPassword(randomSecret(16));
 
 /** Logout: revokes this web-session token (API tokens from `hadir user add` are not touched). */
-export function revokeSession(store: CoreStore, token: string): boolean {
-  return dbOf(store).prepare('DELETE FROM api_tokens WHERE token_hash = ? AND label = ?').run(sha256Hex(token), SESSION_LABEL).changes > 0;
+export function revokeSession(store: CoreStore, token: string): Promise<boolean> {
+  return store.deleteApiTokenLabelled(sha256Hex(token), SESSION_LABEL);
 }
 
 /** Web sessions idle longer than SESSION_IDLE_MS or older than SESSION_MAX_MS are deleted (run at each login). */
-export function purgeIdleSessions(db: SqliteDb, now: Date): number {
+export function purgeIdleSessions(store: CoreStore, now: Date): Promise<number> {
   const idleCut = new Date(now.getTime() - SESSION_IDLE_MS).toISOString();
   const maxCut = new Date(now.getTime() - SESSION_MAX_MS).toISOString();
-  return db.prepare('DELETE FROM api_tokens WHERE label = ? AND (coalesce(last_used_at, created_at) < ? OR created_at < ?)').run(SESSION_LABEL, idleCut, maxCut).changes;
+  return store.purgeApiTokens(SESSION_LABEL, idleCut, maxCut);
 }
 
 /** OPDs a user may pick in the dashboard: all for BKPSDM, their own for an OPD admin. */
-export function visibleOpds(store: CoreStore, user: { role: Role; opdCode: string | null }): { code: string; name: string }[] {
-  const db = dbOf(store);
-  if (user.role === 'bkpsdm') return db.prepare('SELECT code, name FROM opd ORDER BY name').all() as { code: string; name: string }[];
-  return db.prepare('SELECT code, name FROM opd WHERE code = ?').all(user.opdCode) as { code: string; name: string }[];
+export function visibleOpds(store: CoreStore, user: { role: Role; opdCode: string | null }): Promise<{ code: string; name: string }[]> {
+  return store.listOpds(user.role === 'bkpsdm' ? undefined : user.opdCode);
 }

@@ -1,5 +1,5 @@
 import type { SqliteDb } from '../store/sqlite.js';
-import { readConfig } from './store.js';
+import { readConfig } from './inputs.js';
 
 /** The I/O edge reads the clock once and hands plain values to the pure code. */
 export function nowIso(): string {

@@ -1,21 +1,18 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { Counter, Gauge } from 'prom-client';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
-import type { HubContext, HubEnv, HubModule } from '../module.js';
+import type { HubContext, HubEnv, HubModule } from '../module-contract.js';
 import { UserError } from '../../lib/errors.js';
-import { processDirty } from './recompute.js';
-import { addException, decideException, getException, listExceptions, listPendingPunches, reviewPunch, reviewPunchesBulk } from './admin.js';
 import { noteAudit } from '../audit/http.js';
-import { attendanceReport, lateToday, prepareMonthAsync, tppReport } from '../reports/data.js';
 import { CONTENT_TYPE, renderAttendance, renderTpp, type ReportFormat } from '../reports/index.js';
-import { localToday } from './clock.js';
 import { EXCEPTION_TYPES } from '../tpp/rules.js';
 import { dateSchema } from './time.js';
 import { ATTENDANCE_OPENAPI } from './openapi.js';
+import { attendanceJob } from './job.js';
 import { validationHook as hook } from '../http/validation.js';
 import { bkpsdmOnly, opdScope } from '../http/auth.js';
-import { endService, endServiceBody, listExits, reinstate, reinstateBody, syncServiceStatus } from '../org/exit.js';
+import { endServiceBody, reinstateBody } from '../org/exit.js';
 import { monthSchema } from '../http/schemas.js';
 
 /**
@@ -23,7 +20,9 @@ import { monthSchema } from '../http/schemas.js';
  * of clock-unverified punches and end of service under /api/v1; OPD admins see and act on their
  * own OPD only, and only BKPSDM ends or reinstates service.
  * Stored punches are re-derived as they arrive: the punches table queues them (trigger), the
- * 'punches:stored' event and a periodic sweep (for CLI imports made while the hub runs) drain it.
+ * 'punches:stored' event and a periodic sweep (for CLI imports made while the hub runs) start the
+ * background job that drains it. Requests never derive: reads wait (bounded) for the job and
+ * answer with the derived state and meta.pending_derivation / meta.derived_at (docs/attendance.md).
  */
 const SWEEP_MS = 30_000;
 const DRAIN_DELAY_MS = 1_000;
@@ -40,133 +39,152 @@ const nipParam = z.strictObject({ nip: z.string().min(1).max(32) });
 /** End of service is a BKPSDM (payroll) decision. */
 const serviceAdmin = bkpsdmOnly('hanya BKPSDM yang dapat mengakhiri atau memulihkan masa kerja / only BKPSDM may end or reinstate service — ask BKPSDM');
 
-export function createAttendanceModule(ctx: HubContext): HubModule {
+/** Response headers of a report: inputs not yet derived when it was read (0 = up to date), and when its month last changed. */
+export const PENDING_HEADER = 'x-hadir-pending-derivation';
+export const DERIVED_AT_HEADER = 'x-hadir-derived-at';
+
+export interface AttendanceModuleOptions {
+  /** How long a report read waits for the background job to bring its month up to date before answering with what is derived (default job.ts READ_WAIT_MS). */
+  readWaitMs?: number;
+}
+
+export function createAttendanceModule(ctx: HubContext, opts: AttendanceModuleOptions = {}): HubModule {
   const log = ctx.log.child({ module: 'attendance' });
+  const repo = ctx.stores.attendance;
   const api = new Hono<HubEnv>();
   const now = () => new Date().toISOString();
 
-  const send = (format: ReportFormat, body: Buffer, name: string) =>
+  /** A report, with how far its derivation is behind (the JSON body is the rows: the state rides in headers, for every format). */
+  const send = (format: ReportFormat, body: Buffer, name: string, meta: { pending_derivation: number; derived_at: string | null }) =>
     new Response(new Uint8Array(body), {
       headers: {
         'content-type': CONTENT_TYPE[format],
         ...(format === 'json' ? {} : { 'content-disposition': `attachment; filename="${name}.${format}"` }),
+        [PENDING_HEADER]: String(meta.pending_derivation),
+        ...(meta.derived_at ? { [DERIVED_AT_HEADER]: meta.derived_at } : {}),
       },
     });
 
-  // A month never derived is derived off the main thread first (once, however many ask at once).
-  const preparing = new Map<string, Promise<void>>();
-  const prepared = (m: string) => {
-    let p = preparing.get(m);
-    if (!p) {
-      p = prepareMonthAsync(ctx.db, m, now()).finally(() => preparing.delete(m));
-      preparing.set(m, p);
-    }
-    return p;
+  // Derivation is the background job's (job.ts); requests only ask for a pass and wait, bounded.
+  const job = attendanceJob(repo, log);
+  const rederived = new Counter({ name: 'hadir_attendance_rederived_total', help: 'Employee-months re-derived after their inputs changed', registers: [ctx.metrics] });
+  const onDerived = (r: { employees: number }) => rederived.inc(r.employees);
+  job.derived.add(onDerived);
+  const derivePass = () => job.run();
+  const caughtUp = (month: string, today: string) => job.caughtUp(month, today, opts.readWaitMs);
+
+  const reportOf = async (c: Context<HubEnv>, q: z.infer<typeof reportQuery>) => {
+    const opd = opdScope(c.get('user'), q.opd);
+    const today = await repo.today();
+    await caughtUp(q.month, today);
+    return { opd, rq: { month: q.month, opd, today, now: now() } };
   };
   api.get('/reports/attendance', zValidator('query', reportQuery, hook), async (c) => {
     const q = c.req.valid('query');
-    const opd = opdScope(c.get('user'), q.opd);
-    await prepared(q.month);
-    const r = attendanceReport(ctx.db, { month: q.month, opd, today: localToday(ctx.db), now: now() });
-    return send(q.format, await renderAttendance(r, q.format, q.csv_dialect), `kehadiran-${q.month}${opd ? `-${opd}` : ''}`);
+    const { opd, rq } = await reportOf(c, q);
+    const r = await repo.attendanceReport(rq);
+    return send(q.format, await renderAttendance(r, q.format, q.csv_dialect), `kehadiran-${q.month}${opd ? `-${opd}` : ''}`, r.meta);
   });
   api.get('/reports/tpp', zValidator('query', reportQuery, hook), async (c) => {
     const q = c.req.valid('query');
-    const opd = opdScope(c.get('user'), q.opd);
-    await prepared(q.month);
-    const r = tppReport(ctx.db, { month: q.month, opd, today: localToday(ctx.db), now: now() });
-    return send(q.format, await renderTpp(r, q.format, q.csv_dialect), `tpp-${q.month}${opd ? `-${opd}` : ''}`);
+    const { opd, rq } = await reportOf(c, q);
+    const r = await repo.tppReport(rq);
+    return send(q.format, await renderTpp(r, q.format, q.csv_dialect), `tpp-${q.month}${opd ? `-${opd}` : ''}`, r.meta);
   });
-  api.get('/reports/late-today', zValidator('query', z.object({ date: dateSchema.optional(), opd: z.string().optional() }), hook), (c) => {
+  api.get('/reports/late-today', zValidator('query', z.object({ date: dateSchema.optional(), opd: z.string().optional() }), hook), async (c) => {
     const q = c.req.valid('query');
-    return c.json(lateToday(ctx.db, { date: q.date ?? localToday(ctx.db), opd: opdScope(c.get('user'), q.opd), now: now() }));
+    const opd = opdScope(c.get('user'), q.opd);
+    const date = q.date ?? (await repo.today());
+    await caughtUp(date.slice(0, 7), date);
+    return c.json(await repo.lateToday({ date, opd, now: now() }));
   });
 
   // leave / duty with approval
-  const staffOpd = (nip: string) => (ctx.db.prepare('SELECT opd_code FROM staff WHERE nip = ?').pluck().get(nip) as string | undefined) ?? null;
-  api.get('/exceptions', zValidator('query', z.object({ status: z.enum(['pending', 'approved', 'rejected']).optional(), month: month.optional(), opd: z.string().optional() }), hook), (c) => {
+  api.get('/exceptions', zValidator('query', z.object({ status: z.enum(['pending', 'approved', 'rejected']).optional(), month: month.optional(), opd: z.string().optional() }), hook), async (c) => {
     const q = c.req.valid('query');
-    return c.json(listExceptions(ctx.db, { status: q.status, month: q.month, scope: opdScope(c.get('user'), q.opd) }));
+    return c.json(await repo.listExceptions({ status: q.status, month: q.month, scope: opdScope(c.get('user'), q.opd) }));
   });
   api.post(
     '/exceptions',
     zValidator('json', z.strictObject({ nip: z.string().min(1), type: z.enum(EXCEPTION_TYPES), from: dateSchema, to: dateSchema, evidence: z.string().optional(), note: z.string().optional() }), hook),
-    (c) => {
+    async (c) => {
       const b = c.req.valid('json');
       const user = c.get('user');
-      const e = addException(ctx.db, { ...b, by: user.username, now: now(), scope: opdScope(user) });
-      noteAudit(c, { action: 'leave.request', target: `nip:${e.nip}`, opdCode: staffOpd(e.nip), after: e });
+      const e = await repo.addException({ ...b, by: user.username, now: now(), scope: opdScope(user) });
+      noteAudit(c, { action: 'leave.request', target: `nip:${e.nip}`, opdCode: await repo.staffOpd(e.nip), after: e });
       return c.json(e, 201);
     },
   );
   for (const action of ['approve', 'reject'] as const) {
-    api.post(`/exceptions/:id/${action}`, (c) => {
+    api.post(`/exceptions/:id/${action}`, async (c) => {
       const id = Number(c.req.param('id'));
       if (!Number.isInteger(id)) throw new UserError('exception id must be a number', 'see GET /api/v1/exceptions');
       const user = c.get('user');
-      const before = getException(ctx.db, id);
-      const e = decideException(ctx.db, { id, approve: action === 'approve', by: user.username, now: now(), scope: opdScope(user) });
-      noteAudit(c, { action: `leave.${action}`, target: `nip:${e.nip}`, opdCode: staffOpd(e.nip), before, after: e });
-      processDirty(ctx.db, now());
+      const before = await repo.getException(id);
+      const e = await repo.decideException({ id, approve: action === 'approve', by: user.username, now: now(), scope: opdScope(user) });
+      noteAudit(c, { action: `leave.${action}`, target: `nip:${e.nip}`, opdCode: await repo.staffOpd(e.nip), before, after: e });
+      void derivePass();
       return c.json(e);
     });
   }
 
   // review of clock-unverified punches
-  api.get('/punches/pending', (c) => c.json(listPendingPunches(ctx.db, opdScope(c.get('user'), c.req.query('opd')))));
+  api.get('/punches/pending', async (c) => c.json(await repo.listPendingPunches(opdScope(c.get('user'), c.req.query('opd')))));
   api.post(
     '/punches/:id/review',
     zValidator('json', z.strictObject({ action: z.enum(['accept', 'reject']), correctedAt: z.string().optional(), useSuggested: z.boolean().optional() }), hook),
-    (c) => {
+    async (c) => {
       const b = c.req.valid('json');
       const user = c.get('user');
-      const before = ctx.db.prepare('SELECT id, nip, captured_at, review_status, review_reason, corrected_at, reviewed_by FROM punches WHERE id = ?').get(c.req.param('id')) as { nip: string } | undefined;
-      reviewPunch(ctx.db, { id: c.req.param('id'), action: b.action, correctedAt: b.correctedAt ?? null, useSuggested: b.useSuggested, by: user.username, now: now(), scope: opdScope(user) });
-      noteAudit(c, {
-        action: `punch.review.${b.action}`, target: `punch:${c.req.param('id')}`, opdCode: before ? staffOpd(before.nip) : null, before,
-        after: ctx.db.prepare('SELECT id, nip, captured_at, review_status, corrected_at, reviewed_by FROM punches WHERE id = ?').get(c.req.param('id')),
-      });
-      processDirty(ctx.db, now());
-      return c.json({ id: c.req.param('id'), review_status: b.action === 'accept' ? 'accepted' : 'rejected' });
+      const id = c.req.param('id');
+      const before = await repo.punchReview(id);
+      await repo.reviewPunch({ id, action: b.action, correctedAt: b.correctedAt ?? null, useSuggested: b.useSuggested, by: user.username, now: now(), scope: opdScope(user) });
+      const after = await repo.punchReview(id);
+      if (after) delete after.review_reason;
+      noteAudit(c, { action: `punch.review.${b.action}`, target: `punch:${id}`, opdCode: before ? await repo.staffOpd(before.nip) : null, before, after });
+      void derivePass();
+      return c.json({ id, review_status: b.action === 'accept' ? 'accepted' : 'rejected' });
     },
   );
 
   api.post(
     '/punches/review-bulk',
     zValidator('json', z.strictObject({ device: z.string().min(1).max(63), from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }), action: z.enum(['suggested', 'accept', 'reject']) }), hook),
-    (c) => {
+    async (c) => {
       const b = c.req.valid('json');
       const user = c.get('user');
       const from = new Date(Date.parse(b.from)).toISOString();
       const to = new Date(Date.parse(b.to)).toISOString();
       if (to <= from) throw new UserError('"to" must be after "from" (periode terbalik)', 'swap the dates', 400);
-      const r = reviewPunchesBulk(ctx.db, { deviceId: b.device, from, to, action: b.action, by: user.username, now: now(), scope: opdScope(user) });
-      processDirty(ctx.db, now());
+      const r = await repo.reviewPunchesBulk({ deviceId: b.device, from, to, action: b.action, by: user.username, now: now(), scope: opdScope(user) });
+      void derivePass();
       return c.json(r);
     },
   );
 
   // end of service and reinstatement (BKPSDM); the list is scoped like everything else
   const serviceChanged = () => {
-    processDirty(ctx.db, now());
+    void derivePass();
     ctx.bus.emit('roster:changed', {});
   };
-  api.get('/staff/exits', zValidator('query', z.object({ opd: z.string().optional(), open: z.enum(['true', 'false']).optional() }), hook), (c) => {
+  api.get('/staff/exits', zValidator('query', z.object({ opd: z.string().optional(), open: z.enum(['true', 'false']).optional() }), hook), async (c) => {
     const q = c.req.valid('query');
-    return c.json(listExits(ctx.db, { opd: opdScope(c.get('user'), q.opd), open: q.open === 'true' }));
+    return c.json(await repo.listExits({ opd: opdScope(c.get('user'), q.opd), open: q.open === 'true' }));
   });
-  api.post('/staff/:nip/end', serviceAdmin, zValidator('param', nipParam, hook), zValidator('json', endServiceBody, hook), (c) => {
+  api.post('/staff/:nip/end', serviceAdmin, zValidator('param', nipParam, hook), zValidator('json', endServiceBody, hook), async (c) => {
     const user = c.get('user');
     const b = c.req.valid('json');
-    const e = endService(ctx.db, { nip: c.req.valid('param').nip, from: b.from, reason: b.reason, note: b.note, by: user.username, now: now() });
-    noteAudit(c, { action: 'staff.end', target: `nip:${c.req.valid('param').nip}`, opdCode: staffOpd(c.req.valid('param').nip), after: e });
+    const nip = c.req.valid('param').nip;
+    const e = await repo.endService({ nip, from: b.from, reason: b.reason, note: b.note, by: user.username, now: now() });
+    noteAudit(c, { action: 'staff.end', target: `nip:${nip}`, opdCode: await repo.staffOpd(nip), after: e });
     serviceChanged();
     return c.json(e, 201);
   });
-  api.post('/staff/:nip/reinstate', serviceAdmin, zValidator('param', nipParam, hook), zValidator('json', reinstateBody, hook), (c) => {
+  api.post('/staff/:nip/reinstate', serviceAdmin, zValidator('param', nipParam, hook), zValidator('json', reinstateBody, hook), async (c) => {
     const user = c.get('user');
-    const e = reinstate(ctx.db, { nip: c.req.valid('param').nip, from: c.req.valid('json').from, by: user.username, now: now() });
-    noteAudit(c, { action: 'staff.reinstate', target: `nip:${c.req.valid('param').nip}`, opdCode: staffOpd(c.req.valid('param').nip), after: e });
+    const nip = c.req.valid('param').nip;
+    const e = await repo.reinstate({ nip, from: c.req.valid('json').from, by: user.username, now: now() });
+    noteAudit(c, { action: 'staff.reinstate', target: `nip:${nip}`, opdCode: await repo.staffOpd(nip), after: e });
     serviceChanged();
     return c.json(e);
   });
@@ -177,49 +195,43 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
     name: 'hadir_attendance_queue',
     help: 'Attendance inputs waiting to be re-derived (att_dirty rows)',
     registers,
-    collect() {
-      this.set(ctx.db.prepare('SELECT count(*) FROM att_dirty').pluck().get() as number);
+    async collect() {
+      this.set(await repo.queueLength());
     },
   });
   new Gauge({
     name: 'hadir_attendance_pending_review',
     help: 'Clock-unverified punches waiting for admin review',
     registers,
-    collect() {
-      this.set(ctx.db.prepare("SELECT count(*) FROM punches WHERE review_status = 'pending'").pluck().get() as number);
+    async collect() {
+      this.set(await repo.pendingReviewCount());
     },
   });
-  const rederived = new Counter({ name: 'hadir_attendance_rederived_total', help: 'Employee-months re-derived after their inputs changed', registers });
 
   // incremental re-derivation
   let scheduled = false;
-  const drain = () => {
-    scheduled = false;
-    try {
-      const r = processDirty(ctx.db, now());
-      rederived.inc(r.employees);
-      if (r.months) log.debug(r, 'attendance re-derived');
-    } catch (e) {
-      log.error({ err: e }, 'attendance re-derivation failed; it stays queued and is retried');
-    }
-  };
-  // Coalesce bursts of stored batches into one pass, at most every DRAIN_DELAY_MS: re-deriving runs
-  // on the main thread, and while a kiosk flushes a week's backlog it must not compete with ingest
-  // batch by batch (a profile showed recompute taking more CPU than storing). Attendance is at most
-  // this much behind the punches; nothing is lost (the queue is in the database).
+  let drainTimer: NodeJS.Timeout | undefined;
+  // Coalesce bursts of stored batches into one pass, at most every DRAIN_DELAY_MS: while a kiosk
+  // flushes a week's backlog the job must not compete with ingest batch by batch (a profile showed
+  // recompute taking more CPU than storing). Attendance is at most this much behind the punches;
+  // nothing is lost (the queue is in the database).
   const onStored = () => {
     if (scheduled) return;
     scheduled = true;
-    setTimeout(drain, DRAIN_DELAY_MS).unref();
+    drainTimer = setTimeout(() => {
+      scheduled = false;
+      void derivePass();
+    }, DRAIN_DELAY_MS);
+    drainTimer.unref();
   };
   // staff.active follows dated exits and reinstatements once their day comes (kiosk rosters follow it)
-  const sweep = () => {
+  const sweep = async () => {
     try {
-      if (syncServiceStatus(ctx.db, localToday(ctx.db)).length) ctx.bus.emit('roster:changed', {});
+      if ((await repo.syncServiceStatus(await repo.today())).length) ctx.bus.emit('roster:changed', {});
     } catch (e) {
       log.error({ err: e }, 'end-of-service status update failed; retried at the next sweep');
     }
-    drain();
+    await derivePass();
   };
   let timer: NodeJS.Timeout | undefined;
 
@@ -229,13 +241,16 @@ export function createAttendanceModule(ctx: HubContext): HubModule {
     openapi: ATTENDANCE_OPENAPI,
     async start() {
       ctx.bus.on('punches:stored', onStored);
-      timer = setInterval(sweep, SWEEP_MS);
+      timer = setInterval(() => void sweep(), SWEEP_MS);
       timer.unref();
-      sweep();
+      await sweep();
     },
     async stop() {
       ctx.bus.off('punches:stored', onStored);
       if (timer) clearInterval(timer);
+      if (drainTimer) clearTimeout(drainTimer);
+      job.derived.delete(onDerived);
+      await job.stop(); // a pass under way finishes before the store closes
     },
   };
 }

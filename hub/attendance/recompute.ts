@@ -1,6 +1,6 @@
 import type { SqliteDb } from '../store/sqlite.js';
 import { deriveMonth, totals, type Assignment, type DayRecord, type EmployeeInput, type ExceptionIn, type MonthContext, type PunchIn, type ServiceGap } from './derive.js';
-import { loadMonthContext, monthPunchRange, monthsOfPunch } from './store.js';
+import { loadMonthContext, monthPunchRange, monthsOfPunch } from './inputs.js';
 import { packDays } from './pack.js';
 import { deriveMonthRowsAsync, deriveMonthRowsParallel } from './derive-parallel.js';
 import { dateOf, dayIndex, monthDates } from './time.js';
@@ -243,9 +243,15 @@ export function recomputeMonth(db: SqliteDb, month: string, nips: string[] | nul
  * the chunks are written with a turn of the event loop between them. For the hub, where a
  * province's month (~20 s) must not stop ingest and the dashboard.
  */
-export async function recomputeMonthAsync(db: SqliteDb, month: string, now: string, seq = inputSeq(db), opts: { threads?: number; writeChunk?: number } = {}): Promise<{ derived: number; changed: number; threads: number }> {
+export async function recomputeMonthAsync(
+  db: SqliteDb,
+  month: string,
+  now: string,
+  seq = inputSeq(db),
+  opts: { threads?: number; writeChunk?: number; nips?: string[] | null } = {},
+): Promise<{ derived: number; changed: number; threads: number }> {
   const { rows, threads } = await deriveMonthRowsAsync(db, month, now, seq, opts.threads);
-  const w = monthWriter(db, month, rows, null, seq, opts.writeChunk);
+  const w = monthWriter(db, month, rows, opts.nips ?? null, seq, opts.writeChunk);
   while (w.next()) await new Promise((r) => setImmediate(r));
   return { derived: rows.length, changed: w.changed, threads };
 }
@@ -319,15 +325,13 @@ export function monthsBetween(from: string, to: string): string[] {
   return out;
 }
 
-/**
- * Drains the queue: every employee-month whose inputs changed (whoever changed them: the hub's
- * ingest, a CLI import, an approval) is re-derived. Safe to run from several processes.
- */
-export function processDirty(db: SqliteDb, now: string): { months: number; employees: number; changed: number } {
-  const seq = inputSeq(db);
+type DirtyWork = Map<string, Set<string> | 'all'>;
+
+/** What the queue asks for, up to `seq`: per month, everyone ('all') or these employees. */
+function planDirty(db: SqliteDb, seq: number): DirtyWork | null {
   const rows = db.prepare('SELECT nip, month, captured_at FROM att_dirty WHERE id <= ?').all(seq) as { nip: string; month: string | null; captured_at: string | null }[];
-  if (!rows.length) return { months: 0, employees: 0, changed: 0 };
-  const work = new Map<string, Set<string> | 'all'>();
+  if (!rows.length) return null;
+  const work: DirtyWork = new Map();
   const hasMonth = db.prepare('SELECT 1 FROM att_months WHERE nip = ? AND month = ?').pluck();
   const anyMonth = db.prepare('SELECT 1 FROM att_months WHERE month = ? LIMIT 1').pluck();
   for (const r of rows) {
@@ -348,10 +352,27 @@ export function processDirty(db: SqliteDb, now: string): { months: number; emplo
       else work.set(month, new Set([r.nip]));
     }
   }
+  return work;
+}
+
+/** At most this many employees (over all months) are derived on the calling thread, in one transaction. */
+const SMALL_WORK = 50;
+const isSmall = (work: DirtyWork) => [...work.values()].every((w) => w !== 'all') && [...work.values()].reduce((n, w) => n + (w as Set<string>).size, 0) <= SMALL_WORK;
+const byMonth = (work: DirtyWork) => [...work].sort(([a], [b]) => a.localeCompare(b));
+
+/**
+ * Drains the queue: every employee-month whose inputs changed (whoever changed them: the hub's
+ * ingest, a CLI import, an approval) is re-derived. Safe to run from several processes.
+ * Synchronous: for the command line's one-shot processes; the hub uses processDirtyAsync.
+ */
+export function processDirty(db: SqliteDb, now: string): { months: number; employees: number; changed: number } {
+  const seq = inputSeq(db);
+  const work = planDirty(db, seq);
+  if (!work) return { months: 0, employees: 0, changed: 0 };
   let employees = 0;
   let changed = 0;
   const run = () => {
-    for (const [month, who] of [...work].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [month, who] of byMonth(work)) {
       const r = recomputeMonth(db, month, who === 'all' ? null : [...who], now, seq);
       employees += r.derived;
       changed += r.changed;
@@ -360,8 +381,33 @@ export function processDirty(db: SqliteDb, now: string): { months: number; emplo
   };
   // A few employees (a late punch): one transaction, one fsync. Whole months: several short
   // transactions, so the hub's ingest is never locked out for long.
-  const small = [...work.values()].every((w) => w !== 'all') && [...work.values()].reduce((n, w) => n + (w as Set<string>).size, 0) <= 50;
-  if (small) db.transaction(run).immediate();
+  if (isSmall(work)) db.transaction(run).immediate();
   else run();
+  return { months: work.size, employees, changed };
+}
+
+/**
+ * processDirty for the hub, never blocking its event loop for long: a few employees (a late
+ * punch) are derived here in one short transaction as before; anything larger — a whole month
+ * after a rule change, or more than SMALL_WORK employees of a month — is derived on worker
+ * threads (derive-parallel.ts) and written in chunks with a turn of the event loop between them.
+ * Employees asked for who are no longer in the month lose their record, as in recomputeMonth.
+ */
+export async function processDirtyAsync(db: SqliteDb, now: string, opts: { threads?: number } = {}): Promise<{ months: number; employees: number; changed: number }> {
+  const seq = inputSeq(db);
+  const work = planDirty(db, seq);
+  if (!work) return { months: 0, employees: 0, changed: 0 };
+  if (isSmall(work)) return processDirty(db, now);
+  let employees = 0;
+  let changed = 0;
+  for (const [month, who] of byMonth(work)) {
+    const r =
+      who !== 'all' && who.size <= SMALL_WORK
+        ? recomputeMonth(db, month, [...who], now, seq)
+        : await recomputeMonthAsync(db, month, now, seq, { threads: opts.threads, nips: who === 'all' ? null : [...who] });
+    employees += r.derived;
+    changed += r.changed;
+  }
+  db.prepare('DELETE FROM att_dirty WHERE id <= ?').run(seq);
   return { months: work.size, employees, changed };
 }

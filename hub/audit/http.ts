@@ -4,7 +4,7 @@ import { zValidator } from '@hono/zod-validator';
 import { toCsv } from '../reports/csv.js';
 import { z } from 'zod';
 import type { Logger } from '../../lib/logger.js';
-import type { HubEnv } from '../module.js';
+import type { HubEnv } from '../module-contract.js';
 import { opdScope } from '../http/auth.js';
 import { handlerRoute } from '../http/roles.js';
 import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';

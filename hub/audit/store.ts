@@ -1,5 +1,6 @@
 import type { SqliteDb } from '../store/sqlite.js';
 import { AUDIT_GENESIS, entryHash, type ActorKind, type AuditEntry } from './chain.js';
+import { inTransaction, pgWhere } from '../store/pg.js';
 
 /** What an appender supplies; the repository assigns id, prevHash and hash atomically. */
 export type AuditDraft = Omit<AuditEntry, 'id' | 'prevHash' | 'hash'>;
@@ -97,5 +98,59 @@ export class SqliteAuditRepository implements AuditRepository {
 
   async highWater(): Promise<number> {
     return Math.max(this.s.seq.get() ?? 0, this.s.last.get()?.id ?? 0);
+  }
+}
+
+/**
+ * The audit log on PostgreSQL. Appends serialise on the audit_high row (SELECT … FOR UPDATE): two
+ * hub workers never give two entries the same predecessor.
+ */
+export class PgAuditRepository implements AuditRepository {
+  constructor(private readonly pool: import('pg').Pool) {}
+
+  async append(d: AuditDraft): Promise<AuditEntry> {
+    return inTransaction(this.pool, async (c) => {
+      const high = (await c.query('SELECT high FROM audit_high WHERE one = 1 FOR UPDATE')).rows[0].high as number;
+      const last = (await c.query('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1')).rows[0] as { id: number; hash: string } | undefined;
+      const e = { ...d, id: Math.max(high, last?.id ?? 0) + 1, prevHash: last?.hash ?? AUDIT_GENESIS };
+      const full: AuditEntry = { ...e, hash: entryHash(e) };
+      await c.query(
+        `INSERT INTO audit_log (id, at, actor, actor_kind, role, source, action, target, opd_code, before, after, status, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+        [full.id, full.at, full.actor, full.actorKind, full.role, full.source, full.action, full.target, full.opdCode, full.before, full.after, full.status, full.prevHash, full.hash],
+      );
+      await c.query('UPDATE audit_high SET high = $1 WHERE one = 1', [full.id]);
+      return full;
+    });
+  }
+
+  async list(f: AuditFilter): Promise<{ items: AuditEntry[]; total: number }> {
+    const { sql: where, args: a } = pgWhere([
+      ['at >= ?', f.from],
+      ['at < ?', f.to],
+      ['actor = ?', f.actor],
+      ["action LIKE ? ESCAPE '\\'", f.action && `${f.action.replace(/[\\%_]/g, (c) => `\\${c}`)}%`],
+      ['target = ?', f.target],
+      ['opd_code = ?', f.opdCode],
+    ]);
+    const items = (await this.pool.query(`SELECT * FROM audit_log ${where} ORDER BY id DESC LIMIT $${a.length + 1} OFFSET $${a.length + 2}`, [...a, f.limit ?? 100, f.offset ?? 0])).rows.map((r: Row) => toEntry(r));
+    const total = (await this.pool.query(`SELECT count(*) AS n FROM audit_log ${where}`, a)).rows[0].n as number;
+    return { items, total };
+  }
+
+  async *scan(pageSize = 5000): AsyncIterable<AuditEntry> {
+    let after = 0;
+    for (;;) {
+      const rows = (await this.pool.query('SELECT * FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2', [after, pageSize])).rows as Row[];
+      for (const r of rows) yield toEntry(r);
+      if (rows.length < pageSize) return;
+      after = rows[rows.length - 1]!.id;
+    }
+  }
+
+  async highWater(): Promise<number> {
+    const high = (await this.pool.query('SELECT high FROM audit_high WHERE one = 1')).rows[0].high as number;
+    const last = (await this.pool.query('SELECT max(id) AS m FROM audit_log')).rows[0].m as number | null;
+    return Math.max(high, last ?? 0);
   }
 }

@@ -3,7 +3,8 @@ import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import { nipSchema } from '../../protocol/index.js';
 import type { SqliteDb } from '../store/sqlite.js';
-import type { HubEnv } from '../module.js';
+import type { Async } from '../store/async.js';
+import type { HubEnv } from '../module-contract.js';
 import { opdScope } from '../http/auth.js';
 import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';
 import { validationHook as hook } from '../http/validation.js';
@@ -41,19 +42,20 @@ export interface EnrolSession {
   usedAt: string | null;
   usedFor: string | null;
 }
-type Row = { id: string; device_id: string; nip: string; method: 'face' | 'finger'; finger: number | null; opd_code: string | null; started_by: string; started_at: string; expires_at: string; used_at: string | null; used_for: string | null };
-const toSession = (r: Row): EnrolSession => ({
+export type SessionRow = { id: string; device_id: string; nip: string; method: 'face' | 'finger'; finger: number | null; opd_code: string | null; started_by: string; started_at: string; expires_at: string; used_at: string | null; used_for: string | null };
+export const toSession = (r: SessionRow): EnrolSession => ({
   id: r.id, deviceId: r.device_id, nip: r.nip, method: r.method, finger: r.finger, opdCode: r.opd_code, startedBy: r.started_by,
   startedAt: r.started_at, expiresAt: r.expires_at, usedAt: r.used_at, usedFor: r.used_for,
 });
 
+/** Enrolment sessions on SQLite (migration 320); the hub reaches them through EnrolSessionRepository. */
 export class EnrolSessions {
   private readonly s;
   constructor(private readonly db: SqliteDb) {
     this.s = {
       insert: db.prepare(`INSERT INTO enrol_sessions (id, device_id, nip, method, finger, opd_code, started_by, started_at, expires_at)
                           VALUES (@id, @deviceId, @nip, @method, @finger, @opdCode, @startedBy, @startedAt, @expiresAt)`),
-      open: db.prepare<{ deviceId: string; nip: string; method: string; finger: number | null; now: string }, Row>(
+      open: db.prepare<{ deviceId: string; nip: string; method: string; finger: number | null; now: string }, SessionRow>(
         `SELECT * FROM enrol_sessions WHERE device_id = @deviceId AND nip = @nip AND method = @method AND used_at IS NULL AND expires_at > @now
            AND (finger IS NULL OR @finger IS NULL OR finger = @finger) ORDER BY started_at LIMIT 1`),
       use: db.prepare('UPDATE enrol_sessions SET used_at = ?, used_for = ? WHERE id = ? AND used_at IS NULL'),
@@ -93,7 +95,7 @@ export class EnrolSessions {
 
   list(f: { opdCode: string | null; deviceId?: string; open?: boolean; now: Date; limit: number }): (EnrolSession & { state: 'open' | 'used' | 'expired' })[] {
     const rows = this.db
-      .prepare<Record<string, unknown>, Row>(
+      .prepare<Record<string, unknown>, SessionRow>(
         `SELECT * FROM enrol_sessions WHERE (@opd IS NULL OR opd_code = @opd) AND (@dev IS NULL OR device_id = @dev)
            AND (@open = 0 OR (used_at IS NULL AND expires_at > @now)) ORDER BY started_at DESC LIMIT @limit`,
       )
@@ -102,6 +104,9 @@ export class EnrolSessions {
     return rows.map((r) => ({ ...toSession(r), state: r.used_at ? 'used' : r.expires_at > now ? 'open' : 'expired' }));
   }
 }
+
+/** Enrolment session storage, async (SQLite: EnrolSessions through asyncOver). */
+export type EnrolSessionRepository = Async<EnrolSessions>;
 
 /** The refusal a kiosk gets for an upload nobody asked for. */
 export const NO_SESSION = (nip: string, method: string, deviceId: string) =>
@@ -115,12 +120,12 @@ const listQuery = z.strictObject({
 });
 
 /** GET /api/v1/enrol-sessions: who started which enrolment where, and whether it was used. */
-export function enrolSessionRoutes(sessions: EnrolSessions, now: () => Date = () => new Date()): Hono<HubEnv> {
+export function enrolSessionRoutes(sessions: EnrolSessionRepository, now: () => Date = () => new Date()): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
-  r.get('/enrol-sessions', zValidator('query', listQuery, hook), (c) => {
+  r.get('/enrol-sessions', zValidator('query', listQuery, hook), async (c) => {
     const q = c.req.valid('query');
     const opd = opdScope(c.get('user'), q.opd);
-    return c.json({ items: sessions.list({ opdCode: opd, ...(q.device ? { deviceId: q.device } : {}), open: q.status === 'open', now: now(), limit: q.limit }) });
+    return c.json({ items: await sessions.list({ opdCode: opd, ...(q.device ? { deviceId: q.device } : {}), open: q.status === 'open', now: now(), limit: q.limit }) });
   });
   return r;
 }

@@ -3,7 +3,7 @@ import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import { faceUploadSchema, nipSchema } from '../../protocol/index.js';
 import { isUserError } from '../../lib/errors.js';
-import type { HubContext, HubEnv, HubModule, KioskEnv } from '../module.js';
+import type { HubContext, HubEnv, HubModule, KioskEnv } from '../module-contract.js';
 import { scopeOf } from '../http/auth.js';
 import { errorResponse, json } from '../http/openapi.js';
 import type { FaceEngine } from '../../face/engine.js';
@@ -15,7 +15,7 @@ import { FaceStore } from './face-store.js';
 import { hubFaceEngines } from './face-engines.js';
 import { validationHook as hook } from '../http/validation.js';
 import { noteAudit } from '../audit/http.js';
-import { EnrolSessions, ENROL_SESSIONS_OPENAPI, NO_SESSION, enrolSessionRoutes } from './enrol-sessions.js';
+import { ENROL_SESSIONS_OPENAPI, NO_SESSION, enrolSessionRoutes } from './enrol-sessions.js';
 import { httpError } from '../http/errors.js';
 
 /**
@@ -29,9 +29,9 @@ const listQuerySchema = z.strictObject({ nip: nipSchema.optional(), opd: z.strin
 
 
 export function createFaceModule(ctx: HubContext): HubModule {
-  const { db, bus, log } = ctx;
-  const store = new FaceStore(db, ctx.dataDir);
-  const sessions = new EnrolSessions(db);
+  const { bus, log } = ctx;
+  const store = new FaceStore(ctx.stores.face, ctx.dataDir);
+  const sessions = ctx.stores.enrolSessions;
   const quality = faceConfigSchema.parse({}).quality;
   // Engines load on first use (tens of MB, a second or two): a hub without face enrolment never pays.
   let engines: Promise<FaceEngine[]> | null = null;
@@ -41,11 +41,11 @@ export function createFaceModule(ctx: HubContext): HubModule {
   kioskApi.post('/face/enrol', zValidator('json', faceUploadSchema, hook), async (c) => {
     const body = c.req.valid('json');
     const device = c.get('device');
-    const staff = store.staff(body.nip);
+    const staff = await store.staff(body.nip);
     if (!staff) httpError(404, `NIP ${body.nip} tidak terdaftar / is not in the staff list — import it first (hadir import staff)`);
     if (!staff.active) httpError(409, `NIP ${body.nip} tidak aktif / is inactive`);
     // Only against an enrolment an authorised user started for this NIP on this kiosk (checked before the image work, claimed before the write).
-    if (!sessions.peek({ deviceId: device.id, nip: body.nip, method: 'face', now: new Date() })) {
+    if (!(await sessions.peek({ deviceId: device.id, nip: body.nip, method: 'face', now: new Date() }))) {
       log.warn({ nip: body.nip, deviceId: device.id }, 'face enrolment refused: no open enrolment session');
       httpError(403, NO_SESSION(body.nip, 'face', device.id));
     }
@@ -63,8 +63,8 @@ export function createFaceModule(ctx: HubContext): HubModule {
     }
     try {
       const engs = await getEngines();
-      const before = store.list(null, body.nip)[0] ?? null;
-      const session = sessions.claim({ deviceId: device.id, nip: body.nip, method: 'face', now: new Date(), usedFor: `face ${crops.length} crops` });
+      const before = (await store.list(null, body.nip))[0] ?? null;
+      const session = await sessions.claim({ deviceId: device.id, nip: body.nip, method: 'face', now: new Date(), usedFor: `face ${crops.length} crops` });
       if (!session) httpError(403, NO_SESSION(body.nip, 'face', device.id));
       const r = await store.enrol(body.nip, crops, engs, { source: device.id });
       noteAudit(c, { action: 'face.enrol.upload', target: `nip:${body.nip}`, opdCode: staff.opd_code, before, after: { ...r, session: session.id, startedBy: session.startedBy } });
@@ -78,18 +78,18 @@ export function createFaceModule(ctx: HubContext): HubModule {
   });
 
   const api = new Hono<HubEnv>();
-  api.get('/face/enrolments', zValidator('query', listQuerySchema, hook), (c) => {
+  api.get('/face/enrolments', zValidator('query', listQuerySchema, hook), async (c) => {
     const q = c.req.valid('query');
-    return c.json({ items: store.list(scopeOf(c, q.opd), q.nip) });
+    return c.json({ items: await store.list(scopeOf(c, q.opd), q.nip) });
   });
-  api.delete('/face/enrolments/:nip', (c) => {
+  api.delete('/face/enrolments/:nip', async (c) => {
     const nip = c.req.param('nip');
     if (!nipSchema.safeParse(nip).success) httpError(400, 'nip is invalid');
-    const staff = store.staff(nip);
+    const staff = await store.staff(nip);
     if (!staff) httpError(404, `NIP ${nip} tidak terdaftar / not found`);
     scopeOf(c, staff.opd_code); // 403 for another OPD's admin
-    const before = store.list(null, nip)[0] ?? null;
-    const n = store.remove(nip);
+    const before = (await store.list(null, nip))[0] ?? null;
+    const n = await store.remove(nip);
     if (n === 0) httpError(404, `no face enrolment for NIP ${nip}`);
     noteAudit(c, { action: 'face.enrol.delete', target: `nip:${nip}`, opdCode: staff.opd_code, before, after: null });
     log.info({ nip, by: c.get('user').username }, 'face enrolment deleted');
@@ -102,8 +102,8 @@ export function createFaceModule(ctx: HubContext): HubModule {
     name: 'face',
     kioskApi,
     api,
-    contributeRoster(siteCode, people) {
-      for (const [nip, templates] of store.templatesForSite(siteCode)) {
+    async contributeRoster(siteCode, people) {
+      for (const [nip, templates] of await store.templatesForSite(siteCode)) {
         const person = people.get(nip);
         if (person) person.face = templates;
       }

@@ -3,12 +3,12 @@ import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import { fingerUploadSchema, nipSchema } from '../../protocol/index.js';
-import type { HubContext, HubEnv, HubModule, KioskEnv } from '../module.js';
+import type { HubContext, HubEnv, HubModule, KioskEnv } from '../module-contract.js';
 import { scopeOf } from '../http/auth.js';
 import { errorResponse, json } from '../http/openapi.js';
 import { validationHook as hook } from '../http/validation.js';
 import { noteAudit } from '../audit/http.js';
-import { EnrolSessions, NO_SESSION } from './enrol-sessions.js';
+import { NO_SESSION } from './enrol-sessions.js';
 import { httpError } from '../http/errors.js';
 
 /**
@@ -22,51 +22,23 @@ import { httpError } from '../http/errors.js';
 const listQuerySchema = z.strictObject({ nip: nipSchema.optional(), opd: z.string().optional() });
 
 
-interface TemplateRow {
-  nip: string;
-  finger: number;
-  template: Buffer;
-  sha256: string;
-  enrolled_device_id: string | null;
-  enrolled_at: string;
-  updated_at: string;
-}
-
 export function createFingerModule(ctx: HubContext): HubModule {
-  const { db, bus, log } = ctx;
-  const sessions = new EnrolSessions(db);
-  const forSite = db.prepare<[string], TemplateRow>(
-    `SELECT ft.* FROM finger_templates ft JOIN staff s ON s.nip = ft.nip JOIN sites si ON si.unit_code = s.unit_code
-      WHERE si.code = ? AND s.active = 1 ORDER BY ft.nip, ft.finger`,
-  );
-  const prior = db.prepare<[string, number], { sha256: string; enrolledDeviceId: string | null; updatedAt: string }>(
-    'SELECT sha256, enrolled_device_id AS enrolledDeviceId, updated_at AS updatedAt FROM finger_templates WHERE nip = ? AND finger = ?',
-  );
-  const staffOf = db.prepare<[string], { nip: string; opd_code: string; active: number }>('SELECT nip, opd_code, active FROM staff WHERE nip = ?');
-  const upsert = db.prepare(
-    `INSERT INTO finger_templates (nip, finger, template, sha256, enrolled_device_id, enrolled_at, updated_at)
-     VALUES (@nip, @finger, @template, @sha256, @device, @now, @now)
-     ON CONFLICT (nip, finger) DO UPDATE SET template = excluded.template, sha256 = excluded.sha256,
-       enrolled_device_id = excluded.enrolled_device_id, enrolled_at = excluded.enrolled_at, updated_at = excluded.updated_at`,
-  );
+  const { bus, log } = ctx;
+  const store = ctx.stores.finger;
 
   const kioskApi = new Hono<KioskEnv>();
-  kioskApi.post('/finger/templates', zValidator('json', fingerUploadSchema, hook), (c) => {
+  kioskApi.post('/finger/templates', zValidator('json', fingerUploadSchema, hook), async (c) => {
     const body = c.req.valid('json');
     const device = c.get('device');
-    const staff = staffOf.get(body.nip);
+    const staff = await store.staff(body.nip);
     if (!staff) httpError(404, `NIP ${body.nip} tidak terdaftar / is not in the staff list — import it first (hadir import staff)`);
     if (!staff.active) httpError(409, `NIP ${body.nip} tidak aktif / is inactive`);
     const template = Buffer.from(body.template, 'base64');
     const sha256 = createHash('sha256').update(template).digest('hex');
     const now = new Date();
-    const before = prior.get(body.nip, body.finger) ?? null;
+    const before = await store.meta(body.nip, body.finger);
     // Only against an enrolment an authorised user started for this NIP on this kiosk: claimed once, in the same step as the write.
-    const session = db.transaction(() => {
-      const s = sessions.claim({ deviceId: device.id, nip: body.nip, method: 'finger', finger: body.finger, now, usedFor: `finger ${body.finger} ${sha256.slice(0, 16)}` });
-      if (s) upsert.run({ nip: body.nip, finger: body.finger, template, sha256, device: device.id, now: now.toISOString() });
-      return s;
-    })();
+    const session = await store.claimAndStore({ nip: body.nip, finger: body.finger, template, sha256, deviceId: device.id, now });
     if (!session) {
       log.warn({ nip: body.nip, finger: body.finger, deviceId: device.id }, 'finger template refused: no open enrolment session');
       httpError(403, NO_SESSION(body.nip, 'finger', device.id));
@@ -81,29 +53,20 @@ export function createFingerModule(ctx: HubContext): HubModule {
   });
 
   const api = new Hono<HubEnv>();
-  api.get('/finger/templates', zValidator('query', listQuerySchema, hook), (c) => {
+  api.get('/finger/templates', zValidator('query', listQuerySchema, hook), async (c) => {
     const q = c.req.valid('query');
     const opd = scopeOf(c, q.opd);
-    const rows = db
-      .prepare(
-        `SELECT ft.nip, s.name, s.opd_code AS opd, ft.finger, length(ft.template) AS bytes, ft.sha256, ft.enrolled_device_id AS enrolledDeviceId,
-                ft.enrolled_at AS enrolledAt, ft.updated_at AS updatedAt
-           FROM finger_templates ft JOIN staff s ON s.nip = ft.nip
-          WHERE (@nip IS NULL OR ft.nip = @nip) AND (@opd IS NULL OR s.opd_code = @opd) ORDER BY ft.nip, ft.finger`,
-      )
-      .all({ nip: q.nip ?? null, opd: opd ?? null });
-    return c.json({ items: rows });
+    return c.json({ items: await store.list({ nip: q.nip ?? null, opd: opd ?? null }) });
   });
-  api.delete('/finger/templates/:nip/:finger', (c) => {
+  api.delete('/finger/templates/:nip/:finger', async (c) => {
     const nip = c.req.param('nip');
     const finger = Number(c.req.param('finger'));
     if (!nipSchema.safeParse(nip).success || !Number.isInteger(finger) || finger < 0 || finger > 10) httpError(400, 'nip or finger (0–10) is invalid');
-    const staff = staffOf.get(nip);
+    const staff = await store.staff(nip);
     if (!staff) httpError(404, `NIP ${nip} tidak terdaftar / not found`);
     scopeOf(c, staff.opd_code); // 403 for another OPD's admin
-    const before = prior.get(nip, finger);
-    const r = db.prepare('DELETE FROM finger_templates WHERE nip = ? AND finger = ?').run(nip, finger);
-    if (r.changes === 0) httpError(404, `no template for NIP ${nip} finger ${finger}`);
+    const before = await store.meta(nip, finger);
+    if (!(await store.remove(nip, finger))) httpError(404, `no template for NIP ${nip} finger ${finger}`);
     noteAudit(c, { action: 'finger.template.delete', target: `nip:${nip}`, opdCode: staff.opd_code, before: { finger, ...before }, after: null });
     log.info({ nip, finger, by: c.get('user').username }, 'finger template deleted');
     bus.emit('roster:changed', {});
@@ -114,8 +77,8 @@ export function createFingerModule(ctx: HubContext): HubModule {
     name: 'finger',
     kioskApi,
     api,
-    contributeRoster(siteCode, people) {
-      for (const row of forSite.iterate(siteCode)) {
+    async contributeRoster(siteCode, people) {
+      for (const row of await store.templatesForSite(siteCode)) {
         const person = people.get(row.nip);
         if (!person) continue;
         (person.finger ??= []).push({ finger: row.finger, template: row.template.toString('base64'), updatedAt: row.updated_at });

@@ -1,6 +1,6 @@
 import { decodePayload, healthSchema, statusSchema, type Topics } from '../../protocol/index.js';
 import type { Logger } from '../../lib/logger.js';
-import type { HubBus, HubMqtt } from '../module.js';
+import type { HubBus, HubMqtt } from '../module-contract.js';
 import type { CoreStore } from '../store/core-store.js';
 
 const MAX_SMALL = 64 * 1024;

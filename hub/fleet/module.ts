@@ -4,10 +4,10 @@ import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import { decodePayload, statusSchema, updateReportSchema, type UpdateAnswer } from '../../protocol/index.js';
-import type { HubContext, HubEnv, HubModule, KioskEnv, Role } from '../module.js';
+import type { HubContext, HubEnv, HubModule, KioskEnv, Role } from '../module-contract.js';
 import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';
 import { validationHook as hook } from '../http/validation.js';
-import { FleetService, type FleetAudit } from './service.js';
+import type { FleetAudit, FleetRepository } from './service.js';
 import type { AuditLog } from '../audit/index.js';
 import { describeStage } from './rollout.js';
 import { HUB_VERSION_FOR_FLEET } from './version.js';
@@ -63,50 +63,50 @@ export class FleetModule implements HubModule {
     'POST /fleet/rollouts/:id/resume': ['bkpsdm'],
     'POST /fleet/rollouts/:id/abort': ['bkpsdm'],
   };
-  readonly service: FleetService;
+  readonly service: FleetRepository;
 
   constructor(private readonly ctx: HubContext, audit: FleetAudit = fleetAudit(ctx.audit, ctx.log)) {
-    this.service = new FleetService(ctx.db, { dataDir: ctx.dataDir, hubVersion: HUB_VERSION_FOR_FLEET, audit });
+    this.service = ctx.stores.fleet({ dataDir: ctx.dataDir, hubVersion: HUB_VERSION_FOR_FLEET, audit });
     this.routes();
   }
 
   async start(): Promise<void> {
     // The retained birth carries the app version: the hub's record of what each kiosk runs.
-    await this.ctx.mqtt.subscribe(this.ctx.topics.all('status'), (topic, payload) => {
+    await this.ctx.mqtt.subscribe(this.ctx.topics.all('status'), async (topic, payload) => {
       const t = this.ctx.topics.parse(topic);
       if (!t || payload.length === 0) return;
       const d = decodePayload(statusSchema, payload, 64 * 1024);
       if (!d.ok) return;
       try {
-        if (d.value.appVersion) this.service.setDeviceVersion(t.deviceId, d.value.appVersion, d.value.online);
-        else this.service.setDeviceOnline(t.deviceId, d.value.online);
+        if (d.value.appVersion) await this.service.setDeviceVersion(t.deviceId, d.value.appVersion, d.value.online);
+        else await this.service.setDeviceOnline(t.deviceId, d.value.online);
       } catch (e) {
         this.ctx.log.warn({ deviceId: t.deviceId, err: (e as Error).message }, 'fleet: kiosk version not recorded');
       }
     });
   }
 
-  describeDevices(deviceIds: string[]): Map<string, Record<string, unknown>> {
+  describeDevices(deviceIds: string[]): Promise<Map<string, Record<string, unknown>>> {
     return this.service.describe(deviceIds);
   }
 
   private routes(): void {
     const k = this.kioskApi;
-    k.get('/update', (c) => {
+    k.get('/update', async (c) => {
       const dev = c.get('device');
-      const answer: UpdateAnswer = { offer: this.service.offerFor(dev.id, dev.siteCode), seen: this.service.seen(dev.id) };
+      const answer: UpdateAnswer = { offer: await this.service.offerFor(dev.id, dev.siteCode), seen: await this.service.seen(dev.id) };
       return c.json(answer);
     });
-    k.post('/update/report', zValidator('json', updateReportSchema, hook), (c) => {
+    k.post('/update/report', zValidator('json', updateReportSchema, hook), async (c) => {
       const dev = c.get('device');
       const rep = c.req.valid('json');
-      const r = this.service.report(dev.id, rep);
+      const r = await this.service.report(dev.id, rep);
       if (rep.phase === 'refused' || rep.phase === 'rolled_back') this.ctx.log.warn({ deviceId: dev.id, version: rep.version, phase: rep.phase, reason: rep.reason }, 'kiosk update failed');
       else this.ctx.log.info({ deviceId: dev.id, version: rep.version, phase: rep.phase, timings: rep.timings }, 'kiosk update progress');
       return c.json(r, r.accepted ? 200 : 409);
     });
-    k.get('/releases/:version/:arch', (c) => {
-      const f = this.service.releaseFile(c.req.param('version'), c.req.param('arch'));
+    k.get('/releases/:version/:arch', async (c) => {
+      const f = await this.service.releaseFile(c.req.param('version'), c.req.param('arch'));
       if (!f) httpError(404, `release ${c.req.param('version')} for ${c.req.param('arch')} is not stored at this hub`);
       const etag = `"${f.sha256}"`;
       const base = { 'accept-ranges': 'bytes', etag, 'content-type': 'application/gzip' };
@@ -131,31 +131,31 @@ export class FleetModule implements HubModule {
     });
 
     const a = this.api;
-    a.get('/fleet/releases', (c) => c.json({ items: this.service.releases() }));
-    a.get('/fleet/rollouts', (c) => c.json({ items: this.service.rollouts() }));
-    a.get('/fleet/status', (c) => c.json(this.status()));
-    a.get('/fleet/rollouts/:id', (c) => c.json(this.status(Number(c.req.param('id')))));
-    a.post('/fleet/rollouts', zValidator('json', rolloutBodySchema, hook), (c) => {
+    a.get('/fleet/releases', async (c) => c.json({ items: await this.service.releases() }));
+    a.get('/fleet/rollouts', async (c) => c.json({ items: await this.service.rollouts() }));
+    a.get('/fleet/status', async (c) => c.json(await this.status()));
+    a.get('/fleet/rollouts/:id', async (c) => c.json(await this.status(Number(c.req.param('id')))));
+    a.post('/fleet/rollouts', zValidator('json', rolloutBodySchema, hook), async (c) => {
       const b = c.req.valid('json');
-      return c.json(this.service.startRollout({ ...b, by: c.get('user').username }), 201);
+      return c.json(await this.service.startRollout({ ...b, by: c.get('user').username }), 201);
     });
-    a.post('/fleet/rollouts/:id/pause', (c) => c.json(this.service.pause(Number(c.req.param('id')), c.get('user').username)));
-    a.post('/fleet/rollouts/:id/resume', zValidator('json', resumeBodySchema, hook), (c) =>
-      c.json(this.service.resume(Number(c.req.param('id')), c.get('user').username, c.req.valid('json').maxFailures)),
+    a.post('/fleet/rollouts/:id/pause', async (c) => c.json(await this.service.pause(Number(c.req.param('id')), c.get('user').username)));
+    a.post('/fleet/rollouts/:id/resume', zValidator('json', resumeBodySchema, hook), async (c) =>
+      c.json(await this.service.resume(Number(c.req.param('id')), c.get('user').username, c.req.valid('json').maxFailures)),
     );
-    a.post('/fleet/rollouts/:id/abort', zValidator('json', abortBodySchema, hook), (c) =>
-      c.json(this.service.abort(Number(c.req.param('id')), c.get('user').username, c.req.valid('json').reason)),
+    a.post('/fleet/rollouts/:id/abort', zValidator('json', abortBodySchema, hook), async (c) =>
+      c.json(await this.service.abort(Number(c.req.param('id')), c.get('user').username, c.req.valid('json').reason)),
     );
   }
 
   /** The latest (or given) rollout with every kiosk's state and every failure. */
-  status(id?: number): Record<string, unknown> {
-    const ro = this.service.rollout(id);
+  async status(id?: number): Promise<Record<string, unknown>> {
+    const ro = await this.service.rollout(id);
     if (!ro) return { rollout: null, targets: [], failures: [] };
     return {
       rollout: { ...ro, stageNames: ro.stages.map(describeStage) },
-      targets: this.service.targets(ro.id),
-      failures: this.service.failures({ rolloutId: ro.id }),
+      targets: await this.service.targets(ro.id),
+      failures: await this.service.failures({ rolloutId: ro.id }),
     };
   }
 }

@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/write-atomic.js';
+import type { Async } from '../store/async.js';
 import type { SqliteDb } from '../store/sqlite.js';
 import { UserError } from '../../lib/errors.js';
 import { compareVersions, fileDigest, keyFingerprint, releasePublicKey, verifyBundle, BundleError, type ReleaseManifest } from '../../lib/release-bundle.js';
@@ -74,10 +75,18 @@ export interface ReleaseRow {
 const ACTIVE = "('running', 'paused', 'halted')";
 const DEFAULT_UTC_OFFSET_MIN = 420; // WIB
 
+export interface FleetServiceOptions {
+  dataDir: string;
+  hubVersion: string;
+  audit: FleetAudit;
+  now?: () => Date;
+  operatorKind?: 'user' | 'cli';
+}
+
 export class FleetService {
   constructor(
     private readonly db: SqliteDb,
-    private readonly o: { dataDir: string; hubVersion: string; audit: FleetAudit; now?: () => Date; operatorKind?: 'user' | 'cli' },
+    private readonly o: FleetServiceOptions,
   ) {}
 
   private audit(e: Omit<FleetAuditEvent, 'actorKind'>, kind?: FleetAuditEvent['actorKind']): void {
@@ -415,3 +424,9 @@ function toRelease(r: Record<string, unknown>): ReleaseRow {
     addedBy: (r.added_by as string | null) ?? null,
   };
 }
+
+/**
+ * Fleet rollouts as the hub module uses them, async. On SQLite it is FleetService through asyncOver
+ * (its SQL and its rollout rules are not yet apart: a PostgreSQL fleet store starts by splitting them).
+ */
+export type FleetRepository = Async<FleetService>;

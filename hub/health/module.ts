@@ -3,16 +3,16 @@ import { zValidator } from '@hono/zod-validator';
 import { Counter, Gauge } from 'prom-client';
 import { z } from 'zod';
 import { COMMANDS, cmdResultSchema, decodePayload, healthSchema, newId, type Cmd, type Health } from '../../protocol/index.js';
-import type { HubContext, HubEnv, HubModule } from '../module.js';
+import type { HubContext, HubEnv, HubModule } from '../module-contract.js';
 import { opdScope } from '../http/auth.js';
 import { httpError } from '../http/errors.js';
 import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';
 import { pickReference, reconstructTrueTime, type SyncedReference } from '../../clock/reconstruct.js';
 import { alertRulesSchema, estimateOffsetMs, evaluateAlerts, type AlertKind, type DeviceHealthView } from './rules.js';
-import { HealthStore, type CommandRow } from './store.js';
+import type { CommandRow, HealthRepository } from './store.js';
 import { validationHook as hook } from '../http/validation.js';
 import { noteAudit } from '../audit/http.js';
-import { EnrolSessions, enrolArgsSchema } from '../biometrics/enrol-sessions.js';
+import { enrolArgsSchema, type EnrolSessionRepository } from '../biometrics/enrol-sessions.js';
 import { formatIssues } from '../../lib/config-file.js';
 
 const MAX_MSG = 64 * 1024;
@@ -54,20 +54,22 @@ export class HealthModule implements HubModule {
   readonly name = 'health';
   readonly api = new Hono<HubEnv>();
   readonly openapi: OpenApiPaths = OPENAPI;
-  readonly store: HealthStore;
-  private readonly sessions: EnrolSessions;
+  readonly store: HealthRepository;
+  private readonly sessions: EnrolSessionRepository;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private lastPruneMs = 0;
   private readonly waiters = new Map<string, (row: CommandRow) => void>();
   private readonly now: () => number;
   private readonly metrics;
-  private readonly onStored = (list: { id: string }[]) => this.suggestFromPunches(list.map((p) => p.id));
-  private readonly onStatus = (e: { deviceId: string }) => this.safeEvaluate(e.deviceId);
+  private readonly onStored = (list: { id: string }[]) => void this.suggestFromPunches(list.map((p) => p.id));
+  private readonly onStatus = (e: { deviceId: string }) => void this.safeEvaluate(e.deviceId);
+  /** Health messages of all devices are handled one after another, in arrival order (offset estimate, alerts). */
+  private healthChain: Promise<void> = Promise.resolve();
 
   constructor(private readonly ctx: HubContext, private readonly opts: HealthModuleOptions = {}) {
-    this.store = new HealthStore(ctx.db);
-    this.sessions = new EnrolSessions(ctx.db);
+    this.store = ctx.stores.health;
+    this.sessions = ctx.stores.enrolSessions;
     this.now = opts.now ?? Date.now;
     this.metrics = this.createMetrics();
     this.routes();
@@ -77,18 +79,18 @@ export class HealthModule implements HubModule {
     const { mqtt, topics } = this.ctx;
     await mqtt.subscribe(topics.all('health'), (topic, payload) => {
       const t = topics.parse(topic);
-      if (t) this.onHealth(t.deviceId, payload);
+      if (t) void this.onHealth(t.deviceId, payload);
     });
     await mqtt.subscribe(topics.all('cmdres'), (topic, payload) => {
       const t = topics.parse(topic);
-      if (t) this.onCommandResult(t.deviceId, payload);
+      if (t) void this.onCommandResult(t.deviceId, payload);
     });
     this.ctx.bus.on('punches:stored', this.onStored);
     // The core's presence handler stores online/offline (retained status / LWT), then emits this.
     this.ctx.bus.on('device:status', this.onStatus);
-    this.timer = setInterval(() => this.evaluateAll(), (this.opts.evaluateEveryS ?? 60) * 1000);
+    this.timer = setInterval(() => void this.evaluateAll(), (this.opts.evaluateEveryS ?? 60) * 1000);
     this.timer.unref();
-    this.evaluateAll();
+    await this.evaluateAll();
   }
 
   async stop(): Promise<void> {
@@ -106,31 +108,49 @@ export class HealthModule implements HubModule {
 
   // ---------------------------------------------------------------- ingest
 
-  onHealth(deviceId: string, payload: Buffer): void {
-    if (this.stopped) return;
+  /** Stores one health message (in arrival order with the others); resolves when it is stored and evaluated. */
+  onHealth(deviceId: string, payload: Buffer): Promise<void> {
     const receivedMs = this.now();
+    const run = this.healthChain.then(() => this.storeHealth(deviceId, payload, receivedMs));
+    this.healthChain = run;
+    return run;
+  }
+
+  private async storeHealth(deviceId: string, payload: Buffer, receivedMs: number): Promise<void> {
+    if (this.stopped) return;
     const d = decodePayload(healthSchema, payload, MAX_MSG);
     if (!d.ok) return void this.ctx.log.warn({ deviceId, reason: d.reason }, 'health message ignored');
-    if (!this.store.deviceOpd(deviceId).exists) return void this.ctx.log.warn({ deviceId }, 'health from an unknown device ignored');
     const h = d.value;
     try {
-      const recent = this.store.recent(deviceId, (this.opts.offsetWindow ?? 10) - 1).filter((r) => r.bootId === h.bootId);
+      if (!(await this.deviceOpd(deviceId)).exists) return void this.ctx.log.warn({ deviceId }, 'health from an unknown device ignored');
+      const recent = (await this.store.recent(deviceId, (this.opts.offsetWindow ?? 10) - 1)).filter((r) => r.bootId === h.bootId);
       const est = estimateOffsetMs([...recent.map((r) => ({ atMs: Date.parse(r.at), receivedAtMs: Date.parse(r.receivedAt) })), { atMs: Date.parse(h.at), receivedAtMs: receivedMs }]);
-      const id = this.store.insertHealth(deviceId, h, this.iso(receivedMs), est === null ? null : Math.round(est));
-      if (h.clock?.synced) this.suggestFrom(deviceId, { bootId: h.bootId, monoMs: h.monoMs, wallAt: h.at, offsetMs: h.clock.offsetMs ?? 0 }, `health:${id}`);
-      this.evaluate(deviceId);
+      const id = await this.store.insertHealth(deviceId, h, this.iso(receivedMs), est === null ? null : Math.round(est));
+      if (h.clock?.synced) await this.suggestFrom(deviceId, { bootId: h.bootId, monoMs: h.monoMs, wallAt: h.at, offsetMs: h.clock.offsetMs ?? 0 }, `health:${id}`);
+      await this.evaluate(deviceId);
     } catch (e) {
       this.ctx.log.error({ deviceId, err: (e as Error).message }, 'health message not stored');
     }
   }
 
+  /** Enrolled, enabled devices (of one OPD when given), from the core store. */
+  private async devices(opdCode?: string | null) {
+    return (await this.ctx.stores.core.listDevices(opdCode ? { opdCode } : {})).filter((d) => !d.disabledAt && d.enrolledAt);
+  }
+
+  private async deviceOpd(deviceId: string): Promise<{ exists: boolean; opdCode: string | null }> {
+    const d = await this.ctx.stores.core.getDevice(deviceId);
+    if (!d) return { exists: false, opdCode: null };
+    return { exists: true, opdCode: (await this.ctx.stores.core.getSite(d.siteCode))?.opdCode ?? null };
+  }
+
   /** Suggested true times for this boot's unsynced punches from one synced reference (keeps the closest reference). */
-  private suggestFrom(deviceId: string, ref: SyncedReference, refName: string): number {
+  private async suggestFrom(deviceId: string, ref: SyncedReference, refName: string): Promise<number> {
     let n = 0;
-    for (const p of this.store.unsyncedPunchesBefore(deviceId, ref.bootId, ref.monoMs)) {
+    for (const p of await this.store.unsyncedPunchesBefore(deviceId, ref.bootId, ref.monoMs)) {
       const r = reconstructTrueTime({ bootId: ref.bootId, monoMs: p.monoMs }, ref);
       if (r && (p.spanMs === null || r.spanMs < p.spanMs)) {
-        this.store.setSuggestion(p.id, r.trueAt, r.spanMs, refName);
+        await this.store.setSuggestion(p.id, r.trueAt, r.spanMs, refName);
         n++;
       }
     }
@@ -138,16 +158,16 @@ export class HealthModule implements HubModule {
     return n;
   }
 
-  private suggestFromPunches(ids: string[]): void {
+  private async suggestFromPunches(ids: string[]): Promise<void> {
     try {
-      const synced = this.store.syncedPunches(ids);
+      const synced = await this.store.syncedPunches(ids);
       const byDevBoot = new Map<string, typeof synced>();
       for (const p of synced) byDevBoot.set(`${p.deviceId}\n${p.bootId}`, [...(byDevBoot.get(`${p.deviceId}\n${p.bootId}`) ?? []), p]);
       for (const list of byDevBoot.values()) {
         const refs = list.map((p) => ({ bootId: p.bootId, monoMs: p.monoMs, wallAt: p.capturedAt, offsetMs: p.offsetMs ?? 0, id: p.id, deviceId: p.deviceId }));
         // the earliest synced punch of the batch is the closest reference for earlier unsynced ones
         const best = pickReference({ bootId: refs[0]!.bootId, monoMs: 0 }, refs)!;
-        this.suggestFrom(best.deviceId, best, `punch:${best.id}`);
+        await this.suggestFrom(best.deviceId, best, `punch:${best.id}`);
       }
     } catch (e) {
       this.ctx.log.warn({ err: (e as Error).message }, 'clock suggestion from punches failed');
@@ -156,9 +176,9 @@ export class HealthModule implements HubModule {
 
   // ---------------------------------------------------------------- alerts
 
-  view(deviceId: string, online: boolean, statusAt: string | null): DeviceHealthView {
-    const latest = this.store.latest(deviceId);
-    const recent = this.store.recent(deviceId, 60);
+  async view(deviceId: string, online: boolean, statusAt: string | null): Promise<DeviceHealthView> {
+    const latest = await this.store.latest(deviceId);
+    const recent = await this.store.recent(deviceId, 60);
     let unsyncedSinceMs: number | null = null;
     for (let i = recent.length - 1; i >= 0 && recent[i]!.synced === false; i--) unsyncedSinceMs = Date.parse(recent[i]!.receivedAt);
     return {
@@ -172,33 +192,39 @@ export class HealthModule implements HubModule {
     };
   }
 
-  evaluate(deviceId: string): void {
-    const dev = this.store.device(deviceId);
-    if (!dev) return;
+  async evaluate(deviceId: string): Promise<void> {
+    const dev = await this.ctx.stores.core.getDevice(deviceId);
+    if (!dev || dev.disabledAt || !dev.enrolledAt) return;
     const now = this.now();
-    const open = new Set(this.store.openAlerts(deviceId).map((a) => a.kind as AlertKind));
-    const conds = evaluateAlerts(this.store.rules(), this.view(deviceId, dev.online, dev.statusAt ?? dev.enrolledAt), now, open);
-    const { raised, cleared } = this.store.syncAlerts(deviceId, conds, this.iso(now));
+    const open = new Set((await this.store.openAlerts(deviceId)).map((a) => a.kind as AlertKind));
+    const conds = evaluateAlerts(await this.store.rules(), await this.view(deviceId, dev.online, dev.statusAt ?? dev.enrolledAt), now, open);
+    const { raised, cleared } = await this.store.syncAlerts(deviceId, conds, this.iso(now));
     for (const a of raised) this.ctx.log.warn({ deviceId, kind: a.kind, severity: a.severity }, `ALERT ${a.kind}: ${a.detail}`);
     for (const a of cleared) this.ctx.log.info({ deviceId, kind: a.kind }, `alert cleared: ${a.kind}`);
   }
 
-  private safeEvaluate(deviceId: string): void {
+  private async safeEvaluate(deviceId: string): Promise<void> {
     if (this.stopped) return;
     try {
-      this.evaluate(deviceId);
+      await this.evaluate(deviceId);
     } catch (e) {
       this.ctx.log.error({ deviceId, err: (e as Error).message }, 'alert evaluation failed');
     }
   }
 
-  evaluateAll(): void {
-    for (const d of this.store.devices()) this.safeEvaluate(d.id);
+  async evaluateAll(): Promise<void> {
+    let devices;
+    try {
+      devices = await this.devices();
+    } catch (e) {
+      return void this.ctx.log.error({ err: (e as Error).message }, 'alert evaluation failed');
+    }
+    for (const d of devices) await this.safeEvaluate(d.id);
     const now = this.now();
     if (now - this.lastPruneMs < 3600_000) return;
     this.lastPruneMs = now;
     try {
-      const n = this.store.pruneHistory(this.iso(now - (this.opts.historyDays ?? 30) * 86_400_000), this.iso(now - 86_400_000));
+      const n = await this.store.pruneHistory(this.iso(now - (this.opts.historyDays ?? 30) * 86_400_000), this.iso(now - 86_400_000));
       if (n) this.ctx.log.info({ rows: n }, 'health history pruned');
     } catch (e) {
       this.ctx.log.warn({ err: (e as Error).message }, 'health history prune failed');
@@ -209,7 +235,7 @@ export class HealthModule implements HubModule {
 
   async sendCommand(deviceId: string, cmd: Cmd['cmd'], args: Record<string, unknown> | undefined, by: string, waitS: number, id: string = newId()): Promise<CommandRow> {
     const msg: Cmd = { id, cmd, ...(args ? { args } : {}), at: this.iso() };
-    this.store.insertCommand({ id: msg.id, deviceId, cmd, args, sentAt: msg.at, sentBy: by });
+    await this.store.insertCommand({ id: msg.id, deviceId, cmd, args, sentAt: msg.at, sentBy: by });
     this.metrics.commands.inc({ cmd });
     const answered = new Promise<CommandRow | null>((resolve) => {
       const timer = setTimeout(() => {
@@ -223,35 +249,39 @@ export class HealthModule implements HubModule {
     });
     await this.ctx.mqtt.publish(this.ctx.topics.cmd(deviceId), JSON.stringify(msg), { qos: 1 });
     this.ctx.log.info({ deviceId, cmd, id: msg.id, by }, 'remote command sent');
-    return (await answered) ?? this.store.command(msg.id)!;
+    return (await answered) ?? (await this.store.command(msg.id))!;
   }
 
-  onCommandResult(deviceId: string, payload: Buffer): void {
+  async onCommandResult(deviceId: string, payload: Buffer): Promise<void> {
     const d = decodePayload(cmdResultSchema, payload, MAX_MSG);
     if (!d.ok) return void this.ctx.log.warn({ deviceId, reason: d.reason }, 'command result ignored');
     const r = d.value;
-    if (!this.store.setCommandResult(deviceId, r.id, r.ok, r.result, r.error, this.iso())) return; // unknown, other device's, or repeated
+    try {
+      if (!(await this.store.setCommandResult(deviceId, r.id, r.ok, r.result, r.error, this.iso()))) return; // unknown, other device's, or repeated
+    } catch (e) {
+      return void this.ctx.log.error({ deviceId, err: (e as Error).message }, 'command result not stored');
+    }
     this.metrics.commandResults.inc({ ok: String(r.ok) });
-    const row = this.store.command(r.id)!;
+    const row = (await this.store.command(r.id))!;
     this.waiters.get(r.id)?.(row);
     this.waiters.delete(r.id);
   }
 
   // ---------------------------------------------------------------- HTTP
 
-  private scopedDevice(c: Context<HubEnv>, id: string): void {
-    const d = this.store.deviceOpd(id);
+  private async scopedDevice(c: Context<HubEnv>, id: string): Promise<void> {
+    const d = await this.deviceOpd(id);
     if (!d.exists) httpError(404, `device ${id} does not exist`);
     const scope = opdScope(c.get('user'));
     if (scope && d.opdCode !== scope) httpError(404, `device ${id} does not exist`);
   }
 
   /** Terminal health for GET /api/v1/devices: latest telemetry, the hub's clock-offset estimate, open alerts. */
-  describeDevices(deviceIds: string[]): Map<string, Record<string, unknown>> {
-    const open = this.store.openAlerts();
+  async describeDevices(deviceIds: string[]): Promise<Map<string, Record<string, unknown>>> {
+    const open = await this.store.openAlerts();
     return new Map(
-      deviceIds.map((id) => {
-        const l = this.store.latest(id);
+      await Promise.all(deviceIds.map(async (id): Promise<[string, Record<string, unknown>]> => {
+        const l = await this.store.latest(id);
         return [
           id,
           {
@@ -261,54 +291,55 @@ export class HealthModule implements HubModule {
             alerts: open.filter((a) => a.deviceId === id).map((a) => ({ id: a.id, kind: a.kind, severity: a.severity, detail: a.detail, raisedAt: a.raisedAt, acked: !!a.ackedAt })),
           },
         ];
-      }),
+      })),
     );
   }
 
   private routes(): void {
     const api = this.api;
-    api.get('/health/devices', (c) => {
+    api.get('/health/devices', async (c) => {
       const scope = opdScope(c.get('user'), c.req.query('opd'));
-      const devices = this.store.devices().filter((d) => !scope || d.opdCode === scope);
-      const extra = this.describeDevices(devices.map((d) => d.id));
+      const devices = await this.devices(scope);
+      const extra = await this.describeDevices(devices.map((d) => d.id));
       const items = devices.map((d) => ({ deviceId: d.id, siteCode: d.siteCode, online: d.online, statusAt: d.statusAt, ...extra.get(d.id) }));
       return c.json({ items });
     });
-    api.get('/devices/:id/health', zValidator('query', historyQuerySchema, hook), (c) => {
+    api.get('/devices/:id/health', zValidator('query', historyQuerySchema, hook), async (c) => {
       const id = c.req.param('id');
-      this.scopedDevice(c, id);
+      await this.scopedDevice(c, id);
       const q = c.req.valid('query');
-      return c.json({ deviceId: id, items: this.store.history(id, q.from, q.to, q.limit) });
+      return c.json({ deviceId: id, items: await this.store.history(id, q.from, q.to, q.limit) });
     });
-    api.get('/alerts', zValidator('query', listQuerySchema, hook), (c) => {
+    api.get('/alerts', zValidator('query', listQuerySchema, hook), async (c) => {
       const q = c.req.valid('query');
       const scope = opdScope(c.get('user'));
-      if (q.device) this.scopedDevice(c, q.device);
-      const inScope = scope ? new Set(this.store.devices().filter((d) => d.opdCode === scope).map((d) => d.id)) : null;
-      const items = this.store.listAlerts({ open: q.status === 'open', ...(q.device ? { deviceId: q.device } : {}), limit: q.limit }).filter((a) => !inScope || inScope.has(a.deviceId));
+      if (q.device) await this.scopedDevice(c, q.device);
+      const inScope = scope ? new Set((await this.devices(scope)).map((d) => d.id)) : null;
+      const items = (await this.store.listAlerts({ open: q.status === 'open', ...(q.device ? { deviceId: q.device } : {}), limit: q.limit })).filter((a) => !inScope || inScope.has(a.deviceId));
       return c.json({ items });
     });
-    api.post('/alerts/:id/ack', (c) => {
+    api.post('/alerts/:id/ack', async (c) => {
       const id = Number(c.req.param('id'));
-      const a = Number.isInteger(id) ? this.store.alert(id) : null;
+      const a = Number.isInteger(id) ? await this.store.alert(id) : null;
       if (!a) return httpError(404, `alert ${c.req.param('id')} does not exist`);
-      this.scopedDevice(c, a.deviceId);
+      await this.scopedDevice(c, a.deviceId);
       if (a.ackedAt) return httpError(409, `alert ${id} was already acknowledged by ${a.ackedBy} at ${a.ackedAt}`);
-      this.store.ackAlert(id, c.get('user').username, this.iso());
-      noteAudit(c, { action: 'alert.ack', target: `alert:${id}`, opdCode: this.store.deviceOpd(a.deviceId).opdCode ?? null, before: a, after: this.store.alert(id) });
-      return c.json(this.store.alert(id));
+      await this.store.ackAlert(id, c.get('user').username, this.iso());
+      const after = await this.store.alert(id);
+      noteAudit(c, { action: 'alert.ack', target: `alert:${id}`, opdCode: (await this.deviceOpd(a.deviceId)).opdCode ?? null, before: a, after });
+      return c.json(after);
     });
-    api.get('/health/rules', (c) => c.json(this.store.rules()));
-    api.put('/health/rules', zValidator('json', alertRulesSchema, hook), (c) => {
+    api.get('/health/rules', async (c) => c.json(await this.store.rules()));
+    api.put('/health/rules', zValidator('json', alertRulesSchema, hook), async (c) => {
       const rules = c.req.valid('json');
-      noteAudit(c, { action: 'health.rules.set', target: 'health-rules', opdCode: null, before: this.store.rules(), after: rules });
-      this.store.setRules(rules, c.get('user').username, this.iso());
-      this.evaluateAll();
+      noteAudit(c, { action: 'health.rules.set', target: 'health-rules', opdCode: null, before: await this.store.rules(), after: rules });
+      await this.store.setRules(rules, c.get('user').username, this.iso());
+      await this.evaluateAll();
       return c.json(rules);
     });
     api.post('/devices/:id/commands', zValidator('json', commandBodySchema, hook), async (c) => {
       const id = c.req.param('id');
-      this.scopedDevice(c, id);
+      await this.scopedDevice(c, id);
       const b = c.req.valid('json');
       const user = c.get('user');
       const cmdId = newId();
@@ -317,38 +348,38 @@ export class HealthModule implements HubModule {
         // Opens the enrolment session the kiosk's upload must claim; only for an employee this user may manage.
         const a = enrolArgsSchema.safeParse(b.args ?? {});
         if (!a.success) return httpError(400, `enrol_mode args: ${formatIssues(a.error)}`);
-        const staff = this.sessions.staff(a.data.nip);
+        const staff = await this.sessions.staff(a.data.nip);
         if (!staff) return httpError(404, `NIP ${a.data.nip} tidak terdaftar / is not in the staff list`);
         if (!staff.active) return httpError(409, `NIP ${a.data.nip} tidak aktif / is inactive`);
         const scope = opdScope(user);
         if (scope && staff.opd_code !== scope) return httpError(403, `NIP ${a.data.nip} belongs to another OPD: ${user.username} may enrol only staff of OPD ${scope}`);
-        const session = this.sessions.start({ id: cmdId, deviceId: id, args: a.data, opdCode: staff.opd_code, by: user.username, now: new Date(this.now()) });
+        const session = await this.sessions.start({ id: cmdId, deviceId: id, args: a.data, opdCode: staff.opd_code, by: user.username, now: new Date(this.now()) });
         args = { ...a.data };
         noteAudit(c, { action: 'enrol.session.start', target: `nip:${a.data.nip}`, opdCode: staff.opd_code, after: { deviceId: id, ...a.data, session: session.id, expiresAt: session.expiresAt } });
       } else {
-        noteAudit(c, { action: `device.command.${b.cmd}`, target: `device:${id}`, opdCode: this.store.deviceOpd(id).opdCode ?? null, after: { cmd: b.cmd, args: b.args ?? null, id: cmdId } });
+        noteAudit(c, { action: `device.command.${b.cmd}`, target: `device:${id}`, opdCode: (await this.deviceOpd(id)).opdCode ?? null, after: { cmd: b.cmd, args: b.args ?? null, id: cmdId } });
       }
       const row = await this.sendCommand(id, b.cmd, args, user.username, b.waitS, cmdId);
       return c.json({ ...row, status: row.resultAt ? 'done' : 'pending' }, row.resultAt ? 200 : 202);
     });
-    api.get('/devices/:id/commands', (c) => {
+    api.get('/devices/:id/commands', async (c) => {
       const id = c.req.param('id');
-      this.scopedDevice(c, id);
-      return c.json({ items: this.store.commands(id, 100).map((r) => ({ ...r, status: r.resultAt ? 'done' : 'pending' })) });
+      await this.scopedDevice(c, id);
+      return c.json({ items: (await this.store.commands(id, 100)).map((r) => ({ ...r, status: r.resultAt ? 'done' : 'pending' })) });
     });
-    api.get('/devices/:id/commands/:cmdId', (c) => {
+    api.get('/devices/:id/commands/:cmdId', async (c) => {
       const id = c.req.param('id');
-      this.scopedDevice(c, id);
-      const row = this.store.command(c.req.param('cmdId'));
+      await this.scopedDevice(c, id);
+      const row = await this.store.command(c.req.param('cmdId'));
       if (!row || row.deviceId !== id) return httpError(404, `command ${c.req.param('cmdId')} does not exist for device ${id}`);
       return c.json({ ...row, status: row.resultAt ? 'done' : 'pending' });
     });
-    api.get('/clock/suggestions', (c) => {
+    api.get('/clock/suggestions', async (c) => {
       const device = c.req.query('device');
-      if (device) this.scopedDevice(c, device);
+      if (device) await this.scopedDevice(c, device);
       const scope = opdScope(c.get('user'));
-      const inScope = scope ? new Set(this.store.devices().filter((d) => d.opdCode === scope).map((d) => d.id)) : null;
-      const items = this.store.suggestions({ ...(device ? { deviceId: device } : {}), pendingOnly: c.req.query('all') !== '1', limit: 1000 }).filter((p) => !inScope || inScope.has(p.deviceId as string));
+      const inScope = scope ? new Set((await this.devices(scope)).map((d) => d.id)) : null;
+      const items = (await this.store.suggestions({ ...(device ? { deviceId: device } : {}), pendingOnly: c.req.query('all') !== '1', limit: 1000 })).filter((p) => !inScope || inScope.has(p.deviceId as string));
       return c.json({ items });
     });
   }
@@ -364,10 +395,12 @@ export class HealthModule implements HubModule {
         help,
         labelNames: ['device'],
         registers,
-        collect() {
+        async collect() {
+          const devices = await self.devices();
+          const latest = await Promise.all(devices.map((d) => self.store.latest(d.id)));
           this.reset();
-          for (const d of self.store.devices()) {
-            const l = self.store.latest(d.id);
+          for (const [i, d] of devices.entries()) {
+            const l = latest[i];
             const v = l ? pick(l.body, l.estOffsetMs) : undefined;
             if (v !== undefined && v !== null) this.set({ device: d.id }, v);
           }
@@ -384,10 +417,12 @@ export class HealthModule implements HubModule {
       help: 'Seconds since the last health message of each kiosk',
       labelNames: ['device'],
       registers,
-      collect() {
+      async collect() {
+        const devices = await self.devices();
+        const latest = await Promise.all(devices.map((d) => self.store.latest(d.id)));
         this.reset();
-        for (const d of self.store.devices()) {
-          const l = self.store.latest(d.id);
+        for (const [i, d] of devices.entries()) {
+          const l = latest[i];
           if (l) this.set({ device: d.id }, (self.now() - Date.parse(l.receivedAt)) / 1000);
         }
       },
@@ -397,10 +432,11 @@ export class HealthModule implements HubModule {
       help: 'Open terminal-health alerts by kind and severity',
       labelNames: ['kind', 'severity'],
       registers,
-      collect() {
+      async collect() {
+        const open = await self.store.openAlerts();
         this.reset();
         const counts = new Map<string, number>();
-        for (const a of self.store.openAlerts()) counts.set(`${a.kind}\n${a.severity}`, (counts.get(`${a.kind}\n${a.severity}`) ?? 0) + 1);
+        for (const a of open) counts.set(`${a.kind}\n${a.severity}`, (counts.get(`${a.kind}\n${a.severity}`) ?? 0) + 1);
         for (const [k, n] of counts) {
           const [kind, severity] = k.split('\n') as [string, string];
           this.set({ kind, severity }, n);

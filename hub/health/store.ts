@@ -1,8 +1,13 @@
 import type { Health } from '../../protocol/index.js';
 import type { SqliteDb } from '../store/sqlite.js';
+import type { Async } from '../store/async.js';
 import { DEFAULT_RULES, alertRulesSchema, type AlertCondition, type AlertKind, type AlertRules } from './rules.js';
 
-/** SQL of the health module (tables in migration 200_health.sql). */
+/**
+ * SQL of the health module on SQLite (tables in migration 200_health.sql). The module reaches it
+ * through HealthRepository (async); `hadir alerts` and `hadir kiosk status` use it directly.
+ * Devices themselves (which exist, their OPD, online state) come from the CoreStore.
+ */
 
 export interface AlertRow {
   id: number;
@@ -29,7 +34,7 @@ export interface CommandRow {
   error: string | null;
 }
 
-const alertRow = (r: Record<string, unknown>): AlertRow => ({
+export const alertRow = (r: Record<string, unknown>): AlertRow => ({
   id: r.id as number,
   deviceId: r.device_id as string,
   kind: r.kind as AlertKind,
@@ -42,7 +47,7 @@ const alertRow = (r: Record<string, unknown>): AlertRow => ({
   ackedAt: (r.acked_at as string) ?? null,
 });
 const parseJson = (s: unknown) => (typeof s === 'string' ? JSON.parse(s) : null);
-const commandRow = (r: Record<string, unknown>): CommandRow => ({
+export const commandRow = (r: Record<string, unknown>): CommandRow => ({
   id: r.id as string,
   deviceId: r.device_id as string,
   cmd: r.cmd as string,
@@ -108,6 +113,7 @@ export class HealthStore {
     })();
   }
 
+  /** Enrolled, enabled devices with their OPD (the CLI's `hadir kiosk status`; the module asks the CoreStore). */
   devices(): { id: string; siteCode: string; online: boolean; statusAt: string | null; enrolledAt: string | null; opdCode: string | null }[] {
     const rows = this.db
       .prepare(
@@ -117,16 +123,6 @@ export class HealthStore {
       )
       .all() as Record<string, unknown>[];
     return rows.map((r) => ({ id: r.id as string, siteCode: r.site_code as string, online: r.online === 1, statusAt: (r.status_at as string) ?? null, enrolledAt: (r.enrolled_at as string) ?? null, opdCode: (r.opd_code as string) ?? null }));
-  }
-
-  device(id: string): { id: string; siteCode: string; online: boolean; statusAt: string | null; enrolledAt: string | null } | null {
-    const r = this.db.prepare('SELECT id, site_code, online, status_at, enrolled_at FROM devices WHERE id = ? AND disabled_at IS NULL AND enrolled_at IS NOT NULL').get(id) as Record<string, unknown> | undefined;
-    return r ? { id: r.id as string, siteCode: r.site_code as string, online: r.online === 1, statusAt: (r.status_at as string) ?? null, enrolledAt: (r.enrolled_at as string) ?? null } : null;
-  }
-
-  deviceOpd(deviceId: string): { exists: boolean; opdCode: string | null } {
-    const r = this.db.prepare('SELECT u.opd_code AS opd FROM devices d LEFT JOIN sites s ON s.code = d.site_code LEFT JOIN units u ON u.code = s.unit_code WHERE d.id = ?').get(deviceId) as { opd: string | null } | undefined;
-    return r ? { exists: true, opdCode: r.opd } : { exists: false, opdCode: null };
   }
 
   // --- rules
@@ -233,3 +229,6 @@ export class HealthStore {
       .all(...args, f.limit) as Record<string, unknown>[];
   }
 }
+
+/** The health module's storage (SQLite: HealthStore through asyncOver; PostgreSQL implements the same). */
+export type HealthRepository = Async<Omit<HealthStore, 'devices'>>;

@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import type { Logger } from '../../lib/logger.js';
-import type { HubEnv, HubModule, KioskEnv } from '../module.js';
+import type { HubEnv, HubModule, KioskEnv } from '../module-contract.js';
 import type { CoreStore, DeviceRecord, SeqGap } from '../store/core-store.js';
 import type { Registry } from 'prom-client';
 import { enrolDevice, type EnrolEndpoints } from '../devices/registry.js';
@@ -172,7 +172,7 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
   api.get('/devices', async (c) => {
     const opd = scopeOf(c, c.req.query('opd'));
     const [devices, gaps, breaks] = await Promise.all([store.listDevices({ opdCode: opd ?? undefined }), store.seqGaps(undefined, true), store.chainBreakCounts()]);
-    const extras = modules.flatMap((m) => (m.describeDevices ? [m.describeDevices(devices.map((d) => d.id))] : []));
+    const extras = await Promise.all(modules.flatMap((m) => (m.describeDevices ? [m.describeDevices(devices.map((d) => d.id))] : [])));
     return c.json({ items: devices.map((d) => Object.assign(deviceView(d, gaps, breaks.get(d.id) ?? 0), ...extras.map((x) => x.get(d.id) ?? {}))) });
   });
   const unknownDevice = (id: string): never => httpError(404, `perangkat ${id} tidak dikenal / device ${id} is not registered — see GET /api/v1/devices`);

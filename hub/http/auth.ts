@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { httpError } from './errors.js';
-import type { AuthUser, HubEnv, KioskEnv } from '../module.js';
+import type { AuthUser, HubEnv, KioskEnv } from '../module-contract.js';
 import type { CoreStore } from '../store/core-store.js';
 import { hashDeviceSecret, randomSecret, sha256Hex, verifyPassword } from '../secrets.js';
 import { checkDeviceSecret } from '../devices/secret.js';

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
-import type { HubEnv, Role } from '../module.js';
+import type { HubEnv, Role } from '../module-contract.js';
 import { httpError } from './errors.js';
 
 /**

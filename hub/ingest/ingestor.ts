@@ -1,6 +1,6 @@
 import type { Ack, Topics } from '../../protocol/index.js';
 import type { Logger } from '../../lib/logger.js';
-import type { HubBus, HubMqtt } from '../module.js';
+import type { HubBus, HubMqtt } from '../module-contract.js';
 import type { CoreStore, DeviceRecord, IngestItem, RejectionRecord } from '../store/core-store.js';
 import type { CoreMetrics } from '../metrics.js';
 import { badSignature, precheckPunchMessage, signatureInput, type Checked } from './validate.js';

@@ -1,6 +1,6 @@
 import mqtt from 'mqtt';
 import { sharedFilter } from '../../protocol/index.js';
-import type { HubMqtt } from '../module.js';
+import type { HubMqtt } from '../module-contract.js';
 import type { Logger } from '../../lib/logger.js';
 import { UserError } from '../../lib/errors.js';
 

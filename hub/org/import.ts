@@ -2,7 +2,7 @@ import type { SqliteDb } from '../store/sqlite.js';
 import { UserError } from '../../lib/errors.js';
 import { nipProblem, type Employment } from './nip.js';
 import type { CsvRow, LineError } from './csv.js';
-import { loadSchedules } from '../attendance/store.js';
+import { loadSchedules } from '../attendance/inputs.js';
 import { derivedMonthsFrom, markDirty } from '../attendance/recompute.js';
 import { isDate } from '../attendance/time.js';
 import { localToday } from '../attendance/clock.js';

@@ -1,9 +1,9 @@
 import type { SqliteDb } from '../store/sqlite.js';
 import { UserError } from '../../lib/errors.js';
-import { STAFF_OF_MONTH, processDirty, recomputeMonth, recomputeMonthAsync } from '../attendance/recompute.js';
+import { STAFF_OF_MONTH, processDirty, processDirtyAsync, recomputeMonth, recomputeMonthAsync } from '../attendance/recompute.js';
 import { unpackDays } from '../attendance/pack.js';
 import { totals, type DayRecord, type MonthTotals } from '../attendance/derive.js';
-import { loadRules, requireMonth } from '../attendance/store.js';
+import { loadRules, requireMonth } from '../attendance/inputs.js';
 import { computeTpp, type TppDay } from '../tpp/compute.js';
 import { dateOf, dayIndex, monthDates } from '../attendance/time.js';
 
@@ -46,7 +46,15 @@ export function prepareMonth(db: SqliteDb, month: string, now: string): void {
  * prepareMonth finds nothing left to do.
  */
 export async function prepareMonthAsync(db: SqliteDb, month: string, now: string, opts: { threads?: number; wholeMonthFrom?: number } = {}): Promise<void> {
-  processDirty(db, now);
+  await processDirtyAsync(db, now);
+  await deriveMissing(db, month, now, opts);
+}
+
+/**
+ * Derives the employees of a month that have no record for it yet (the queue is not drained:
+ * processDirtyAsync does that): many on worker threads, a few on this thread in one transaction.
+ */
+export async function deriveMissing(db: SqliteDb, month: string, now: string, opts: { threads?: number; wholeMonthFrom?: number } = {}): Promise<void> {
   const missing = missingOf(db, month);
   if (missing.length > (opts.wholeMonthFrom ?? WHOLE_MONTH_FROM)) await recomputeMonthAsync(db, month, now, undefined, { threads: opts.threads });
   else if (missing.length) recomputeMonth(db, month, missing, now);
@@ -69,12 +77,25 @@ interface MonthRow extends MonthTotals {
   changed_at: string;
 }
 
-function readMonth(db: SqliteDb, q: ReportQuery): MonthRow[] {
+/**
+ * How far the derived months are behind their inputs: queued inputs (att_dirty, every month) plus
+ * employees of this month with no record yet (a month that has started), and when the month's
+ * records last changed. A read returns the derived state as it is, with this beside it.
+ */
+export function derivationState(db: SqliteDb, month: string, today: string): { pending: number; derived_at: string | null } {
+  const queued = db.prepare('SELECT count(*) FROM att_dirty').pluck().get() as number;
+  const missing = month <= today.slice(0, 7) ? missingOf(db, month).length : 0;
+  const derivedAt = (db.prepare('SELECT max(derived_at) FROM att_months WHERE month = ?').pluck().get(month) as string | null) ?? null;
+  return { pending: queued + missing, derived_at: derivedAt };
+}
+
+/** The derived months of a report; `derive` (benchmarks only) brings the month up to date first. The hub and the command line read only: derivation is the job's (attendance/job.ts). */
+function readMonth(db: SqliteDb, q: ReportQuery, derive: boolean): MonthRow[] {
   requireMonth(q.month);
   if (q.opd && !db.prepare('SELECT 1 FROM opd WHERE code = ?').pluck().get(q.opd)) throw new UserError(`unknown OPD code "${q.opd}" (kode OPD tidak dikenal)`, 'see hadir import org', 404);
   // a month that has not started has no attendance yet: nothing to derive (and no 100,000-staff recompute by accident)
-  if (q.month <= q.today.slice(0, 7)) prepareMonth(db, q.month, q.now);
-  else processDirty(db, q.now);
+  if (derive && q.month <= q.today.slice(0, 7)) prepareMonth(db, q.month, q.now);
+  else if (derive) processDirty(db, q.now);
   return db
     .prepare(`SELECT m.nip, s.name, m.opd_code, o.name AS opd_name, m.unit_code, u.name AS unit_name, s.schedule_code, s.employment, s.job_class, s.tpp_base,
         m.days, m.deduction_pct, m.work_days, m.present_days, m.late_days, m.early_days, m.absent_days, m.missing_days, m.excused_days,
@@ -100,6 +121,10 @@ export interface ReportMeta {
   generated_at: string;
   pending_review: number;
   pending_exceptions: number;
+  /** Inputs not yet derived when read (0: up to date); the hub's background job derives them. */
+  pending_derivation: number;
+  /** When the month's derived records last changed (null: never derived). */
+  derived_at: string | null;
 }
 
 function meta(db: SqliteDb, q: ReportQuery, rows: MonthRow[]): ReportMeta {
@@ -116,6 +141,7 @@ function meta(db: SqliteDb, q: ReportQuery, rows: MonthRow[]): ReportMeta {
     generated_at: q.now,
     pending_review: rows.reduce((a, r) => a + r.pending_review, 0),
     pending_exceptions: pendingExc,
+    ...(({ pending, derived_at }) => ({ pending_derivation: pending, derived_at }))(derivationState(db, q.month, q.today)),
   };
 }
 
@@ -132,8 +158,8 @@ export interface AttendanceRow extends MonthTotals {
   days: DayRecord[];
 }
 
-export function attendanceReport(db: SqliteDb, q: ReportQuery): { meta: ReportMeta; rows: AttendanceRow[] } {
-  const rows = readMonth(db, q);
+export function attendanceReport(db: SqliteDb, q: ReportQuery, opts: { derive?: boolean } = {}): { meta: ReportMeta; rows: AttendanceRow[] } {
+  const rows = readMonth(db, q, opts.derive ?? true);
   const through = throughDate(q.month, q.today);
   const out = rows.map((r) => {
     const days = unpackDays(r.days, { unit: r.unit_code, opd: r.opd_code }).filter((d) => d.date <= through);
@@ -177,8 +203,8 @@ export interface TppRow {
   days: TppDay[];
 }
 
-export function tppReport(db: SqliteDb, q: ReportQuery): { meta: ReportMeta; rows: TppRow[]; totals: { base: number; total: number; missing_scores: number } } {
-  const rows = readMonth(db, q);
+export function tppReport(db: SqliteDb, q: ReportQuery, opts: { derive?: boolean } = {}): { meta: ReportMeta; rows: TppRow[]; totals: { base: number; total: number; missing_scores: number } } {
+  const rows = readMonth(db, q, opts.derive ?? true);
   const rules = loadRules(db);
   if (!rules.length) throw new UserError('no TPP rule is installed (belum ada aturan TPP)', 'install the Perbup version with hadir rules add FILE');
   const scores = new Map(
@@ -216,9 +242,9 @@ export interface LateRow {
 }
 
 /** The OPD head's "who is late today": late check-ins, and who has no check-in yet on a working day. */
-export function lateToday(db: SqliteDb, q: { date: string; opd?: string | null; now: string }): { date: string; late: LateRow[]; not_in: LateRow[] } {
+export function lateToday(db: SqliteDb, q: { date: string; opd?: string | null; now: string }, opts: { derive?: boolean } = {}): { date: string; late: LateRow[]; not_in: LateRow[] } {
   const month = q.date.slice(0, 7);
-  const rows = readMonth(db, { month, opd: q.opd, today: q.date, now: q.now });
+  const rows = readMonth(db, { month, opd: q.opd, today: q.date, now: q.now }, opts.derive ?? true);
   const late: LateRow[] = [];
   const notIn: LateRow[] = [];
   for (const r of rows) {

@@ -1,16 +1,14 @@
 import { Hono, type Context } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
-import type { HubContext, HubEnv, HubModule } from '../module.js';
+import type { HubContext, HubEnv, HubModule } from '../module-contract.js';
 import { UserError } from '../../lib/errors.js';
 import { validationHook as hook } from '../http/validation.js';
 import { bearerToken, scopeOf } from '../http/auth.js';
 import { LoginLimiter } from '../web/login-limiter.js';
-import { prepareMonthAsync, tppReport, attendanceReport } from '../reports/data.js';
-import { loadRules, readConfig } from '../attendance/store.js';
-import { localToday } from '../attendance/clock.js';
+import type { tppReport } from '../reports/data.js';
+import { attendanceJob } from '../attendance/job.js';
 import { dateSchema } from '../attendance/time.js';
-import { activate, staffLogin, staffLogout, staffOfToken } from './auth.js';
 import type { OpenApiPaths } from '../http/openapi.js';
 import { zoneName } from '../../lib/local-time.js';
 import { httpError } from '../http/errors.js';
@@ -31,9 +29,12 @@ export function createStaffModule(ctx: HubContext): HubModule {
   const now = () => new Date();
   const limiter = new LoginLimiter();
   const pub = new Hono();
+  const portal = ctx.stores.staffPortal;
+  const att = ctx.stores.attendance;
+  const job = attendanceJob(att, ctx.log.child({ module: 'attendance' }));
 
-  pub.get('/zone', (c) => {
-    const offsetMin = readConfig(ctx.db).tzOffsetMin;
+  pub.get('/zone', async (c) => {
+    const offsetMin = (await att.config()).tzOffsetMin;
     return c.json({ offsetMin, name: zoneName(offsetMin) });
   });
 
@@ -59,105 +60,91 @@ export function createStaffModule(ctx: HubContext): HubModule {
   const nipField = z.string().trim().min(1, 'NIP wajib diisi / NIP is required').max(32);
   pub.post('/saya/activate', zValidator('json', z.strictObject({ nip: nipField, code: z.string().min(1).max(32), password: z.string().max(200) }), hook), async (c) => {
     const b = c.req.valid('json');
-    const token = await guard(b.nip, c, () => activate(ctx.db, { ...b, now: now() }));
+    const token = await guard(b.nip, c, () => portal.activate({ ...b, now: now() }));
     ctx.log.info({ nip: b.nip }, 'staff page activated');
     return c.json({ token }, 201);
   });
   pub.post('/saya/login', zValidator('json', z.strictObject({ nip: nipField, password: z.string().max(200) }), hook), async (c) => {
     const b = c.req.valid('json');
-    return c.json({ token: await guard(b.nip, c, () => staffLogin(ctx.db, { ...b, now: now() })) });
+    return c.json({ token: await guard(b.nip, c, () => portal.login({ ...b, now: now() })) });
   });
 
   // --- the signed-in person's own data
   const me = new Hono<StaffEnv>();
   me.use('*', async (c, next) => {
     const token = bearerToken(c);
-    const nip = token ? staffOfToken(ctx.db, token, now()) : null;
+    const nip = token ? await portal.staffOfToken(token, now()) : null;
     if (!nip) httpError(401, 'sesi berakhir, silakan masuk lagi / not signed in or session expired');
     c.set('nip', nip);
     await next();
   });
-  me.post('/logout', (c) => {
-    staffLogout(ctx.db, bearerToken(c)!);
+  me.post('/logout', async (c) => {
+    await portal.logout(bearerToken(c)!);
     return c.json({ ok: true });
   });
-  me.get('/me', (c) => {
-    const p = ctx.db
-      .prepare(`SELECT s.nip, s.name, s.opd_code AS opd, o.name AS opdName, u.name AS unitName, s.employment, s.schedule_code AS schedule
-        FROM staff s LEFT JOIN opd o ON o.code = s.opd_code LEFT JOIN units u ON u.code = s.unit_code WHERE s.nip = ?`)
-      .get(c.get('nip'));
-    return c.json(p);
-  });
+  me.get('/me', async (c) => c.json(await portal.profile(c.get('nip'))));
   me.get('/month', zValidator('query', z.strictObject({ month: month.optional() }), hook), async (c) => {
     const nip = c.get('nip');
-    const today = localToday(ctx.db);
+    const today = await att.today();
     const m = c.req.valid('query').month ?? today.slice(0, 7);
     if (m > today.slice(0, 7)) throw new UserError('bulan ini belum dimulai / that month has not started', 'choose this month or an earlier one', 400);
-    await prepareMonthAsync(ctx.db, m, now().toISOString());
+    await job.caughtUp(m, today);
     const q = { month: m, today, now: now().toISOString(), nip };
-    const att = attendanceReport(ctx.db, q).rows[0] ?? null;
+    const report = await att.attendanceReport(q);
+    const mine = report.rows[0] ?? null;
     let tpp: ReturnType<typeof tppReport>['rows'][number] | null = null;
     let tppError: string | null = null;
     try {
-      tpp = tppReport(ctx.db, q).rows[0] ?? null;
+      tpp = (await att.tppReport(q)).rows[0] ?? null;
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       tppError = e.message;
     }
     // Every rupiah: the discipline part is base × weight; each rule line takes its percent of it.
     // Lines are shown before the monthly cap; `capped` says when the cap cut the sum.
-    const money = tpp ? deductionMoney(tpp, loadRules(ctx.db).find((r) => r.id === tpp!.rule)?.weights.disiplin) : null;
-    const punches = ctx.db
-      .prepare(`SELECT p.id, p.captured_at AS capturedAt, p.method, p.device_id AS deviceId, p.site_code AS site, si.name AS siteName, p.clock_source AS clockSource,
-          p.review_status AS reviewStatus, p.corrected_at AS correctedAt, p.has_photo AS hasPhoto
-        FROM punches p LEFT JOIN sites si ON si.code = p.site_code
-        WHERE p.nip = ? AND p.captured_at >= ? AND p.captured_at < ? ORDER BY p.captured_at`)
-      .all(nip, ...monthRangeUtc(m, readConfig(ctx.db).tzOffsetMin)) as { hasPhoto: number }[];
-    const objections = ctx.db.prepare('SELECT id, date, reason, status, created_at AS createdAt, decided_by AS decidedBy, decided_at AS decidedAt, note FROM keberatan WHERE nip = ? ORDER BY id DESC').all(nip);
+    const rule = tpp ? (await att.rules()).find((r) => r.id === tpp!.rule) : undefined;
+    const money = tpp ? deductionMoney(tpp, rule?.weights.disiplin) : null;
+    const punches = await portal.punches(nip, ...monthRangeUtc(m, (await att.config()).tzOffsetMin));
     return c.json({
       month: m,
-      days: att?.days ?? [],
-      totals: att ? { work_days: att.work_days, present_days: att.present_days, late_days: att.late_days, early_days: att.early_days, absent_days: att.absent_days, missing_days: att.missing_days, excused_days: att.excused_days } : null,
+      days: mine?.days ?? [],
+      totals: mine ? { work_days: mine.work_days, present_days: mine.present_days, late_days: mine.late_days, early_days: mine.early_days, absent_days: mine.absent_days, missing_days: mine.missing_days, excused_days: mine.excused_days } : null,
       tpp: tpp ? { ...tpp, days: undefined, money } : null,
       tppError,
-      punches: punches.map((p) => ({ ...p, hasPhoto: p.hasPhoto === 1 })),
-      keberatan: objections,
+      punches,
+      keberatan: await portal.myObjections(nip),
+      pending_derivation: report.meta.pending_derivation,
     });
   });
-  me.get('/punches/:id/photo', (c) => {
-    const row = ctx.db.prepare('SELECT ph.jpeg FROM punch_photos ph JOIN punches p ON p.id = ph.punch_id WHERE ph.punch_id = ? AND p.nip = ?').get(c.req.param('id'), c.get('nip')) as { jpeg: Buffer } | undefined;
+  me.get('/punches/:id/photo', async (c) => {
+    const jpeg = await portal.photo(c.req.param('id'), c.get('nip'));
     // Someone else's punch and a punch without photo look the same: 404.
-    if (!row) httpError(404, 'foto tidak ada / no photo for this punch');
-    return c.body(new Uint8Array(row.jpeg), 200, { 'content-type': 'image/jpeg', 'cache-control': 'private, max-age=3600' });
+    if (!jpeg) httpError(404, 'foto tidak ada / no photo for this punch');
+    return c.body(new Uint8Array(jpeg), 200, { 'content-type': 'image/jpeg', 'cache-control': 'private, max-age=3600' });
   });
-  me.post('/keberatan', zValidator('json', z.strictObject({ date: dateSchema, reason: z.string().trim().min(10, 'alasan minimal 10 karakter / say why in at least 10 characters').max(1000) }), hook), (c) => {
+  me.post('/keberatan', zValidator('json', z.strictObject({ date: dateSchema, reason: z.string().trim().min(10, 'alasan minimal 10 karakter / say why in at least 10 characters').max(1000) }), hook), async (c) => {
     const b = c.req.valid('json');
-    if (b.date > localToday(ctx.db)) throw new UserError('tanggal belum terjadi / that day has not happened yet', 'choose a past day', 400);
-    const r = ctx.db.prepare('INSERT INTO keberatan (nip, date, reason, created_at) VALUES (?, ?, ?, ?)').run(c.get('nip'), b.date, b.reason, now().toISOString());
+    if (b.date > (await att.today())) throw new UserError('tanggal belum terjadi / that day has not happened yet', 'choose a past day', 400);
+    const id = await portal.fileObjection(c.get('nip'), b.date, b.reason, now().toISOString());
     ctx.log.info({ nip: c.get('nip'), date: b.date }, 'keberatan filed');
-    return c.json({ id: Number(r.lastInsertRowid), status: 'pending' }, 201);
+    return c.json({ id, status: 'pending' }, 201);
   });
   pub.route('/saya', me); // not /staff: /api/v1/staff/{nip}/… is the admins' end-of-service API
 
   // --- the OPD admin's queue (user API: OPD admins see their own OPD only)
   const api = new Hono<HubEnv>();
-  api.get('/keberatan', zValidator('query', z.strictObject({ status: z.enum(['pending', 'approved', 'rejected']).optional(), opd: z.string().optional() }), hook), (c) => {
+  api.get('/keberatan', zValidator('query', z.strictObject({ status: z.enum(['pending', 'approved', 'rejected']).optional(), opd: z.string().optional() }), hook), async (c) => {
     const q = c.req.valid('query');
-    const scope = scopeOf(c, q.opd);
-    const rows = ctx.db
-      .prepare(`SELECT k.id, k.nip, s.name, s.opd_code AS opd, k.date, k.reason, k.status, k.created_at AS createdAt, k.decided_by AS decidedBy, k.decided_at AS decidedAt, k.note
-        FROM keberatan k JOIN staff s ON s.nip = k.nip WHERE 1 = 1 ${q.status ? 'AND k.status = ?' : ''} ${scope ? 'AND s.opd_code = ?' : ''} ORDER BY k.created_at`)
-      .all(...[q.status, scope].filter((x): x is string => !!x));
-    return c.json(rows);
+    return c.json(await portal.listObjections({ status: q.status, opd: scopeOf(c, q.opd) }));
   });
-  api.post('/keberatan/:id/decide', zValidator('json', z.strictObject({ action: z.enum(['approve', 'reject']), note: z.string().trim().max(500).optional() }), hook), (c) => {
+  api.post('/keberatan/:id/decide', zValidator('json', z.strictObject({ action: z.enum(['approve', 'reject']), note: z.string().trim().max(500).optional() }), hook), async (c) => {
     const id = Number(c.req.param('id'));
     const scope = scopeOf(c);
-    const k = ctx.db.prepare('SELECT k.status, s.opd_code AS opd FROM keberatan k JOIN staff s ON s.nip = k.nip WHERE k.id = ?').get(id) as { status: string; opd: string } | undefined;
+    const k = await portal.objection(id);
     if (!k || (scope && k.opd !== scope)) httpError(404, `keberatan ${c.req.param('id')} tidak ditemukan / not found`);
     if (k.status !== 'pending') httpError(409, `keberatan ini sudah diputuskan (${k.status}) / already decided`);
     const b = c.req.valid('json');
-    ctx.db.prepare('UPDATE keberatan SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ?').run(b.action === 'approve' ? 'approved' : 'rejected', c.get('user').username, now().toISOString(), b.note ?? null, id);
+    await portal.decideObjection(id, { status: b.action === 'approve' ? 'approved' : 'rejected', by: c.get('user').username, at: now().toISOString(), note: b.note ?? null });
     return c.json({ id, status: b.action === 'approve' ? 'approved' : 'rejected' });
   });
 

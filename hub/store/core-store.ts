@@ -1,5 +1,5 @@
 import type { Punch } from '../../protocol/index.js';
-import type { Role } from '../module.js';
+import type { Role } from '../module-contract.js';
 
 /**
  * The hub core's repository: everything ingest, device registration, users and the punch report
@@ -224,5 +224,16 @@ export interface CoreStore {
   /** Deletes one API token (an expired web session); false when it did not exist. */
   deleteApiToken(tokenHash: string): Promise<boolean>;
   opdExists(code: string): Promise<boolean>;
+  /** The user's password hash (hash null: no password set), or null for an unknown user. */
+  passwordHash(username: string): Promise<{ hash: string | null } | null>;
+  setPasswordHash(username: string, hash: string): Promise<void>;
+  /** Records `at` as the token's last use (always, unlike userByTokenHash). */
+  touchApiToken(tokenHash: string, at: string): Promise<void>;
+  /** Deletes a token only if it carries this label (logout of a web session); false when none. */
+  deleteApiTokenLabelled(tokenHash: string, label: string): Promise<boolean>;
+  /** Deletes the tokens with this label last used before one cut or created before the other; how many. */
+  purgeApiTokens(label: string, lastUsedBefore: string, createdBefore: string): Promise<number>;
+  /** OPDs by name: all, or the one with this code (none if unknown). */
+  listOpds(code?: string | null): Promise<{ code: string; name: string }[]>;
   close(): Promise<void>;
 }

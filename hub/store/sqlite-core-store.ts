@@ -5,96 +5,10 @@ import type {
 } from './core-store.js';
 import { RECOVERED_NOTE } from './core-store.js';
 import { GENESIS_HASH, punchHash, type Punch } from '../../protocol/index.js';
-import type { Role } from '../module.js';
+import { MAX_REJECTIONS, punchColumns, refusalOf, toDevice, toPunch, toUser } from './core-rows.js';
+import type { Role } from '../module-contract.js';
 
 type Row = Record<string, unknown>;
-
-/** Rejection rows kept (the newest); older ones are deleted as new ones come. */
-export const MAX_REJECTIONS = 10_000;
-
-function toDevice(r: Row): DeviceRecord {
-  return {
-    id: r.id as string,
-    siteCode: r.site_code as string,
-    publicKeyPem: (r.public_key_pem as string) ?? null,
-    mqttSecretHash: (r.mqtt_secret_hash as string) ?? null,
-    brokerPasswordHash: (r.broker_password_hash as string) ?? null,
-    createdAt: r.created_at as string,
-    enrolledAt: (r.enrolled_at as string) ?? null,
-    disabledAt: (r.disabled_at as string) ?? null,
-    disabledReason: (r.disabled_reason as string) ?? null,
-    disabledBy: (r.disabled_by as string) ?? null,
-    lastSeenAt: (r.last_seen_at as string) ?? null,
-    online: r.online === 1,
-    statusAt: (r.status_at as string) ?? null,
-    contiguousSeq: r.contiguous_seq as number,
-    maxSeq: r.max_seq as number,
-    backlog: (r.backlog as number) ?? null,
-    backlogOldestAt: (r.backlog_oldest_at as string) ?? null,
-  };
-}
-
-function toPunch(r: Row): PunchRow {
-  return {
-    id: r.id as string,
-    deviceId: (r.device_id as string) ?? null,
-    seq: (r.seq as number) ?? null,
-    nip: r.nip as string,
-    method: r.method as string,
-    capturedAt: r.captured_at as string,
-    siteCode: (r.site_code as string) ?? null,
-    clockSynced: r.clock_synced === 1,
-    clockSource: (r.clock_source as string) ?? null,
-    clockOffsetMs: (r.clock_offset_ms as number) ?? null,
-    clockErrorMs: (r.clock_error_ms as number) ?? null,
-    score: (r.score as number) ?? null,
-    liveness: (r.liveness as number) ?? null,
-    hasPhoto: r.has_photo === 1,
-    receivedAt: r.received_at as string,
-    reviewStatus: r.review_status as string,
-    reviewReason: (r.review_reason as string) ?? null,
-    chainBreak: r.chain_break === 1,
-  };
-}
-
-/** A signed kiosk punch as punches-table columns (named parameters), for ingest and for recovery. */
-function punchColumns(p: Punch, siteCode: string | null, receivedAt: string, reviewReason: string | null = null) {
-  return {
-    id: p.id,
-    device_id: p.deviceId,
-    nip: p.nip,
-    method: p.method,
-    captured_at: p.capturedAt,
-    site_code: siteCode,
-    clock_synced: p.clock.synced ? 1 : 0,
-    clock_source: p.clock.source,
-    clock_offset_ms: p.clock.offsetMs ?? null,
-    clock_error_ms: p.clock.errorMs ?? null,
-    boot_id: p.clock.bootId,
-    mono_ms: p.clock.monoMs,
-    score: p.match.score,
-    liveness: p.match.liveness ?? null,
-    prev_hash: p.prevHash,
-    sig: p.sig,
-    has_photo: p.photo ? 1 : 0,
-    received_at: receivedAt,
-    // A punch from an unsynchronised clock, or with an implausible time, is kept but waits for an admin's review.
-    review_status: p.clock.synced && !reviewReason ? 'none' : 'pending',
-    review_reason: reviewReason,
-    hash: null as string | null,
-    chain_break: 0,
-  };
-}
-
-function toUser(r: Row): UserRecord {
-  return {
-    username: r.username as string,
-    name: r.display_name as string,
-    role: r.role as Role,
-    opdCode: (r.opd_code as string) ?? null,
-    disabledAt: (r.disabled_at as string) ?? null,
-  };
-}
 
 /**
  * SQLite implementation of the core store. All statements are prepared once; a whole ingest
@@ -285,18 +199,14 @@ export class SqliteCoreStore implements CoreStore {
         continue;
       }
       const existing = s.punchById.get(p.id) as Row | undefined;
-      let code: string, reason: string;
-      if (existing && existing.device_id === p.deviceId && existing.sig === p.sig) {
-        // Ed25519 is deterministic: same key + same content ⇔ same signature. A true duplicate.
+      const refusal = refusalOf(p, existing);
+      if (!refusal) {
         out.ids.push(p.id);
         duplicates++;
         continue;
-      } else if (existing) {
-        code = 'replay_conflict';
-        reason = `id ${p.id} already stored with different content (seq ${existing.seq as number} from ${existing.device_id as string})`;
-      } else {
-        code = 'seq_conflict';
-        reason = `seq ${p.seq} of ${p.deviceId} is already stored under another id (kept: hadir device conflicts ${p.deviceId})`;
+      }
+      const { code, reason } = refusal;
+      if (code === 'seq_conflict') {
         // A real, verified punch (typically a kiosk whose journal was wiped): keep it whole for recovery.
         s.insertConflict.run(p.id, p.deviceId, p.seq, it.siteCode, JSON.stringify(p), it.receivedAt);
       }
@@ -420,6 +330,25 @@ export class SqliteCoreStore implements CoreStore {
   }
   async opdExists(code: string) {
     return !!this.s.opd.get(code);
+  }
+  async passwordHash(username: string) {
+    const r = this.db.prepare('SELECT password_hash FROM users WHERE username = ?').get(username) as { password_hash: string | null } | undefined;
+    return r ? { hash: r.password_hash } : null;
+  }
+  async setPasswordHash(username: string, hash: string) {
+    this.db.prepare('UPDATE users SET password_hash = ? WHERE username = ?').run(hash, username);
+  }
+  async touchApiToken(tokenHash: string, at: string) {
+    this.db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?').run(at, tokenHash);
+  }
+  async deleteApiTokenLabelled(tokenHash: string, label: string) {
+    return this.db.prepare('DELETE FROM api_tokens WHERE token_hash = ? AND label = ?').run(tokenHash, label).changes > 0;
+  }
+  async purgeApiTokens(label: string, lastUsedBefore: string, createdBefore: string) {
+    return this.db.prepare('DELETE FROM api_tokens WHERE label = ? AND (coalesce(last_used_at, created_at) < ? OR created_at < ?)').run(label, lastUsedBefore, createdBefore).changes;
+  }
+  async listOpds(code?: string | null) {
+    return (code === undefined ? this.db.prepare('SELECT code, name FROM opd ORDER BY name').all() : this.db.prepare('SELECT code, name FROM opd WHERE code = ?').all(code)) as { code: string; name: string }[];
   }
   async close() {
     if (this.db.open) this.db.close();

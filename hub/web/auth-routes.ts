@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
 import type { Logger } from '../../lib/logger.js';
-import type { HubEnv } from '../module.js';
+import type { HubEnv } from '../module-contract.js';
 import type { CoreStore } from '../store/core-store.js';
 import { bearerToken, userAuth } from '../http/auth.js';
 import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';
@@ -68,16 +68,16 @@ export function createAuthRoutes(deps: { store: CoreStore; log: Logger; now?: ()
   );
 
   r.use('/logout', userAuth(store, now));
-  r.post('/logout', (c) => {
+  r.post('/logout', async (c) => {
     const token = bearerToken(c) ?? '';
-    const revoked = revokeSession(store, token);
+    const revoked = await revokeSession(store, token);
     return c.json({ revoked });
   });
 
   r.use('/me', userAuth(store, now));
-  r.get('/me', (c) => {
+  r.get('/me', async (c) => {
     const user = c.get('user');
-    return c.json({ user, opds: visibleOpds(store, user) });
+    return c.json({ user, opds: await visibleOpds(store, user) });
   });
   return r;
 }

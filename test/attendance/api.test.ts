@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
+import { sqliteStores } from '../../hub/store/open.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Hono } from 'hono';
 import { Registry } from 'prom-client';
 import ExcelJS from 'exceljs';
-import type { AuthUser, HubBus, HubContext, HubEnv } from '../../hub/module.js';
+import type { AuthUser, HubBus, HubContext, HubEnv } from '../../hub/module-contract.js';
 import { errorHandler } from '../../hub/http/errors.js';
 import { createAttendanceModule } from '../../hub/attendance/module.js';
 import { rootLogger } from '../../lib/logger.js';
@@ -24,7 +25,7 @@ beforeEach(async () => {
   t = tempDb();
   seed(t.db);
   bus = new EventEmitter() as HubBus;
-  const ctx = { db: t.db, log: rootLogger, bus, metrics: new Registry(), topics: new Topics('t-att/hadir/v1'), dataDir: t.dir, publicUrl: 'http://127.0.0.1' } as unknown as HubContext;
+  const ctx = { stores: sqliteStores(t.db), log: rootLogger, bus, metrics: new Registry(), topics: new Topics('t-att/hadir/v1'), dataDir: t.dir, publicUrl: 'http://127.0.0.1' } as unknown as HubContext;
   mod = createAttendanceModule(ctx);
   await mod.start!();
   user = BKPSDM;

@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
+import { sqliteStores } from '../../hub/store/open.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hono } from 'hono';
 import { Registry } from 'prom-client';
 import { parse } from 'csv-parse/sync';
-import type { AuthUser, HubBus, HubContext, HubEnv } from '../../hub/module.js';
+import type { AuthUser, HubBus, HubContext, HubEnv } from '../../hub/module-contract.js';
 import { errorHandler } from '../../hub/http/errors.js';
 import { createAttendanceModule } from '../../hub/attendance/module.js';
 import { toCsv } from '../../hub/reports/csv.js';
@@ -27,7 +28,7 @@ describe('CSV dialects (en: RFC 4180; id: Excel in an Indonesian locale)', () =>
     // A is 15 minutes late on one day: 0.5 % (a decimal) in the TPP deduction
     ingest(t.db, A, '2026-10-05T07:45');
     ingest(t.db, A, '2026-10-05T16:05');
-    const ctx = { db: t.db, log: rootLogger, bus: new EventEmitter() as HubBus, metrics: new Registry(), topics: new Topics('t-csv/hadir/v1'), dataDir: t.dir, publicUrl: 'http://127.0.0.1' } as unknown as HubContext;
+    const ctx = { stores: sqliteStores(t.db), log: rootLogger, bus: new EventEmitter() as HubBus, metrics: new Registry(), topics: new Topics('t-csv/hadir/v1'), dataDir: t.dir, publicUrl: 'http://127.0.0.1' } as unknown as HubContext;
     mod = createAttendanceModule(ctx);
     await mod.start!();
     app = new Hono<HubEnv>();

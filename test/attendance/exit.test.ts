@@ -227,12 +227,12 @@ describe('hub: late punches from an offline kiosk around an exit, and HTTP roles
   let disdik = '';
   const api = (path: string, token: string, body?: unknown) =>
     fetch(`http://127.0.0.1:${hub.httpPort}/api/v1${path}`, body === undefined ? { headers: { authorization: `Bearer ${token}` } } : { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const days = () => daysOf(hub.ctx.db, A, '2026-10');
-  const queueEmpty = () => hub.ctx.db.prepare('SELECT count(*) FROM att_dirty').pluck().get() === 0;
+  const days = () => daysOf(hub.db, A, '2026-10');
+  const queueEmpty = () => hub.db.prepare('SELECT count(*) FROM att_dirty').pluck().get() === 0;
 
   beforeAll(async () => {
     hub = await startHub({ dataDir: tmpDir('exit'), httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', batchDelayMs: 2, defaultMetrics: false, env: {} } as never);
-    seed(hub.ctx.db);
+    seed(hub.db);
     bkpsdm = (await addUser(hub.store, { username: 'bkpsdm1', name: 'Admin BKPSDM', role: 'bkpsdm', now: new Date() })).token;
     disdik = (await addUser(hub.store, { username: 'opd-disdik', name: 'Admin Disdik', role: 'opd_admin', opdCode: 'DISDIK', now: new Date() })).token;
     dev = await enrolTestDevice(hub.store, 'DISDIK-KTR', 'kiosk-exit-01');
@@ -244,7 +244,7 @@ describe('hub: late punches from an offline kiosk around an exit, and HTTP roles
   });
 
   it('only BKPSDM ends or reinstates service; bad input is a 400 {error}, unknown NIP 404, a second exit 409', async () => {
-    punchA(hub.ctx.db, '2026-10-01', '2026-10-09');
+    punchA(hub.db, '2026-10-01', '2026-10-09');
     expect((await api('/reports/tpp?month=2026-10', bkpsdm)).status).toBe(200); // derive October first
     const refused = await api(`/staff/${A}/end`, disdik, { from: '2026-10-16', reason: 'pensiun' });
     expect(refused.status).toBe(403);
@@ -260,7 +260,7 @@ describe('hub: late punches from an offline kiosk around an exit, and HTTP roles
     const again = await api(`/staff/${A}/end`, bkpsdm, { from: '2026-10-20', reason: 'pensiun' });
     expect(again.status).toBe(409);
     expect(((await again.json()) as { error: string }).error).toMatch(/sudah berhenti mulai 2026-10-16/);
-    expect(active(hub.ctx.db, A)).toBe(0); // the machine's today is after 16 Oct 2026
+    expect(active(hub.db, A)).toBe(0); // the machine's today is after 16 Oct 2026
     expect(days()!.find((d) => d.date === '2026-10-20')!.status).toBe('not_employed'); // re-derived by the POST
     // the list is scoped: an OPD admin of DISDIK sees A (DISDIK); asking for DINKES is refused
     expect(((await (await api('/staff/exits', disdik)).json()) as { nip: string }[]).map((x) => x.nip)).toEqual([A]);
@@ -281,7 +281,7 @@ describe('hub: late punches from an offline kiosk around an exit, and HTTP roles
     const d14 = await waitFor(() => days()?.find((d) => d.date === '2026-10-14' && d.in === '07:20'), 10_000, 'derived 14 Oct');
     expect(d14).toMatchObject({ status: 'present', out: '16:10', pct: 0 });
     await waitFor(queueEmpty, 10_000, 'queue drained');
-    expect(hub.ctx.db.prepare('SELECT nip, captured_at FROM punches WHERE id = ?').get(p3.id)).toEqual({ nip: A, captured_at: '2026-10-20T00:20:00.000Z' });
+    expect(hub.db.prepare('SELECT nip, captured_at FROM punches WHERE id = ?').get(p3.id)).toEqual({ nip: A, captured_at: '2026-10-20T00:20:00.000Z' });
     expect(days()!.find((d) => d.date === '2026-10-20')).toMatchObject({ status: 'not_employed', in: null, pct: 0 });
     const after = ((await (await api('/reports/tpp?month=2026-10', bkpsdm)).json()) as { nip: string; total: number; deduction_pct: number }[]).find((x) => x.nip === A)!;
     expect(after.deduction_pct).toBe(9);
@@ -294,7 +294,7 @@ describe('hub: late punches from an offline kiosk around an exit, and HTTP roles
     const r = await api(`/staff/${A}/reinstate`, bkpsdm, { from: '2026-10-19' });
     expect(r.status).toBe(200);
     expect(await r.json()).toMatchObject({ reinstated_from: '2026-10-19', reinstated_by: 'bkpsdm1' });
-    expect(active(hub.ctx.db, A)).toBe(1);
+    expect(active(hub.db, A)).toBe(1);
     expect(days()!.find((d) => d.date === '2026-10-16')!.status).toBe('not_employed');
     expect(days()!.find((d) => d.date === '2026-10-20')!.status).toBe('missing_out'); // the stored 07:20 punch counts again
     expect((await api(`/staff/${A}/reinstate`, bkpsdm, { from: '2026-10-19' })).status).toBe(409);

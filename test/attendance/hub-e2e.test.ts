@@ -16,7 +16,7 @@ describe('hub end to end: kiosk punches become attendance', () => {
   let k: TestKiosk;
   beforeAll(async () => {
     hub = await startHub({ dataDir: tmpDir('att'), httpPort: 0, mqttPort: 0, batchDelayMs: 2, defaultMetrics: false, env: {} });
-    seed(hub.ctx.db);
+    seed(hub.db);
     dev = await enrolTestDevice(hub.store, 'DISDIK-KTR', 'kiosk-disdik-01');
     k = await TestKiosk.connect(hub.mqttUrl.replace('localhost', '127.0.0.1'), hub.ctx.topics, dev.id, dev.password);
   });
@@ -26,7 +26,7 @@ describe('hub end to end: kiosk punches become attendance', () => {
   });
 
   const monthDays = () => {
-    const r = hub.ctx.db.prepare("SELECT days, opd_code, unit_code FROM att_months WHERE nip = ? AND month = '2026-10'").get(A) as { days: string; opd_code: string; unit_code: string } | undefined;
+    const r = hub.db.prepare("SELECT days, opd_code, unit_code FROM att_months WHERE nip = ? AND month = '2026-10'").get(A) as { days: string; opd_code: string; unit_code: string } | undefined;
     return r ? unpackDays(r.days, { unit: r.unit_code, opd: r.opd_code }) : undefined;
   };
 
@@ -46,7 +46,7 @@ describe('hub end to end: kiosk punches become attendance', () => {
     await waitFor(() => k.ackedIds().has(p.id), 10_000, 'ack');
     const day = await waitFor(() => monthDays()?.find((d) => d.date === '2026-10-06' && d.pending_review > 0), 10_000, 'pending day');
     expect(day.status).toBe('absent');
-    const r = tppReport(hub.ctx.db, { month: '2026-10', today: '2026-11-24', now: new Date().toISOString() });
+    const r = tppReport(hub.db, { month: '2026-10', today: '2026-11-24', now: new Date().toISOString() });
     expect(r.meta.pending_review).toBe(1);
     const m = await (await hub.app.request('/metrics')).text();
     expect(m).toMatch(/^hadir_attendance_pending_review 1$/m);

@@ -5,7 +5,7 @@ import { importStaff, STAFF_COLUMNS, transferStaff } from '../../hub/org/import.
 import { addEvent, addSchedule, parseSchedule, addException, decideException, importHolidays, importKinerja, importPunches, importRoster, reviewPunch, listPendingPunches, HOLIDAY_COLUMNS, KINERJA_COLUMNS, PUNCH_COLUMNS, ROSTER_COLUMNS } from '../../hub/attendance/admin.js';
 import { processDirty } from '../../hub/attendance/recompute.js';
 import { attendanceReport, lateToday, tppReport } from '../../hub/reports/data.js';
-import { loadSchedules } from '../../hub/attendance/store.js';
+import { loadSchedules } from '../../hub/attendance/inputs.js';
 import { addRule } from '../../hub/tpp/store.js';
 import { A, B, C, NOW, ingest, seed, tempDb } from './db.js';
 import { rule } from './fixtures.js';

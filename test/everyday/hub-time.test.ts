@@ -68,7 +68,7 @@ describe('kiosk 2 h off, no NTP: time from the hub (real hub + KioskApp)', () =>
     const kioskDir = tmpDir('hubtime-kiosk');
     dirs.push(hubDir, kioskDir);
     hub = await startHub({ dataDir: hubDir, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', env: {}, defaultMetrics: false, log: pino({ level: 'silent' }) } as never);
-    seedOrg(hub.ctx.db);
+    seedOrg(hub.db);
     const keys = generateDeviceKeys();
     const reg = await registerDevice(hub.store, { siteCode: 'PKM-01-A', deviceId: 'kiosk-hubtime-1', now: new Date() });
     const enr = await enrolDevice(hub.store, { token: reg.token, publicKeyPem: keys.publicKeyPem }, { hubUrl: hub.publicUrl, mqttUrl: hub.mqttUrl, prefix: hub.config.prefix }, new Date());
@@ -94,7 +94,7 @@ describe('kiosk 2 h off, no NTP: time from the hub (real hub + KioskApp)', () =>
     expect(app.identify({ nip: SITI, method: 'face', score: 0.8, liveness: 0.95 }).kind).toBe('recorded');
     const after = Date.now();
     const row = await waitFor(
-      () => hub.ctx.db.prepare('SELECT captured_at, clock_synced, clock_source, clock_offset_ms, clock_error_ms, review_status FROM punches WHERE device_id = ?').get('kiosk-hubtime-1') as
+      () => hub.db.prepare('SELECT captured_at, clock_synced, clock_source, clock_offset_ms, clock_error_ms, review_status FROM punches WHERE device_id = ?').get('kiosk-hubtime-1') as
         | { captured_at: string; clock_synced: number; clock_source: string; clock_offset_ms: number; clock_error_ms: number; review_status: string }
         | undefined,
       10_000,

@@ -47,7 +47,7 @@ beforeAll(async () => {
   await seed(hub);
   // today's punches (WIB): Siti 07:10, Budi 07:52 (late) — the summary shows the LATEST first
   const today = new Date(Date.now() + 7 * 3600_000).toISOString().slice(0, 10);
-  const ins = hub.ctx.db.prepare(`INSERT INTO punches (id, device_id, seq, nip, method, captured_at, site_code, clock_synced, clock_source, received_at, imported_by, review_status) VALUES (?, NULL, NULL, ?, 'manual', ?, 'PKM-01-A', 1, 'import', ?, 'test', 'none')`);
+  const ins = hub.db.prepare(`INSERT INTO punches (id, device_id, seq, nip, method, captured_at, site_code, clock_synced, clock_source, received_at, imported_by, review_status) VALUES (?, NULL, NULL, ?, 'manual', ?, 'PKM-01-A', 1, 'import', ?, 'test', 'none')`);
   const at = (hhmm: string) => new Date(`${today}T${hhmm}:00+07:00`).toISOString();
   if (Date.parse(at('07:52')) < Date.now()) {
     ins.run('0190a000-0000-7000-8000-000000000001', SITI, at('07:10'), new Date().toISOString());
@@ -64,7 +64,7 @@ afterAll(async () => {
 
 describe('staff page (own data, phone, Bahasa Indonesia)', () => {
   it('activation code → own password → month with every rupiah of the deduction and the rule line; keberatan lands in the OPD queue', async () => {
-    const [slip] = issueCodes(hub.ctx.db, { nip: BUDI, by: 'admin.dinkes', now: new Date() });
+    const [slip] = issueCodes(hub.db, { nip: BUDI, by: 'admin.dinkes', now: new Date() });
     const p = await page(PHONE);
     await p.goto(`${base}/saya`);
     await p.click('text=Pertama kali? Pakai kode aktivasi');
@@ -97,7 +97,7 @@ describe('staff page (own data, phone, Bahasa Indonesia)', () => {
     expect(other.status).toBe(404);
     const month = await (await fetch(`${base}/api/v1/saya/month?month=${MONTH}`, { headers: { authorization: `Bearer ${token}` } })).json() as { punches: unknown[]; days: unknown[] };
     expect(month.days.length).toBeGreaterThan(20);
-    const all = hub.ctx.db.prepare(`SELECT count(*) FROM punches WHERE nip = ? AND captured_at LIKE '${MONTH}%'`).pluck().get(BUDI) as number;
+    const all = hub.db.prepare(`SELECT count(*) FROM punches WHERE nip = ? AND captured_at LIKE '${MONTH}%'`).pluck().get(BUDI) as number;
     expect(month.punches.length).toBe(all);
 
     // keberatan with a reason → pending in the DINKES admin's approvals
@@ -113,7 +113,7 @@ describe('staff page (own data, phone, Bahasa Indonesia)', () => {
     await a.waitForSelector('text=listrik padam');
     await a.screenshot({ path: join(SHOTS, 'approvals-keberatan.png'), fullPage: true });
     await a.click('section.panel >> nth=0 >> button:has-text("Setujui")');
-    await poll(() => hub.ctx.db.prepare('SELECT status FROM keberatan').pluck().get()).toBe('approved');
+    await poll(() => hub.db.prepare('SELECT status FROM keberatan').pluck().get()).toBe('approved');
     // another OPD's admin does not see it
     const disdik = await (await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin.disdik', password: PASSWORD.disdik }) })).json() as { token: string };
     expect(await (await fetch(`${base}/api/v1/keberatan`, { headers: { authorization: `Bearer ${disdik.token}` } })).json()).toEqual([]);
@@ -129,7 +129,7 @@ describe('staff page (own data, phone, Bahasa Indonesia)', () => {
     await p.fill('input[name=code]', 'AAAA-BBBB-CC');
     await p.click('button[type=submit]');
     await poll(() => p.textContent('p.state.error')).toBe('NIP atau kode/kata sandi salah');
-    expect(hub.ctx.db.prepare('SELECT count(*) FROM staff_login WHERE nip = ?').pluck().get(SITI)).toBe(0);
+    expect(hub.db.prepare('SELECT count(*) FROM staff_login WHERE nip = ?').pluck().get(SITI)).toBe(0);
   });
 });
 

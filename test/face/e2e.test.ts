@@ -50,14 +50,14 @@ describe('face end to end: kiosk --simulate with the dir camera, through the hub
     mkdirSync(camDir);
     dirs.push(hubDir, kioskDir);
     hub = await startHub({ dataDir: hubDir, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', rosterIntervalS: 1, env: {}, defaultMetrics: false });
-    seedOrg(hub.ctx.db);
+    seedOrg(hub.db);
 
     // Siti: enrolled at the hub from photos, as `hadir enroll face` does
     const engine = await onnxEngine();
     const pipe = new FacePipeline(engine, faceConfigSchema.parse({}));
     const crops = [];
     for (const r of ['deepface-df03/1.jpg', 'deepface-df03/2.jpg', 'deepface-df03/3.jpg']) crops.push((await pipe.analyse(await decodeImage(readFileSync(join(FACES_DEV, r))))).aligned!);
-    await new FaceStore(hub.ctx.db, hubDir).enrol(SITI, crops, [engine], { source: 'cli' });
+    await new FaceStore(hub.db, hubDir).enrol(SITI, crops, [engine], { source: 'cli' });
     await engine.close();
 
     const keys = generateDeviceKeys();
@@ -86,7 +86,7 @@ describe('face end to end: kiosk --simulate with the dir camera, through the hub
     delete process.env.HADIR_FACE_ENGINES;
   });
 
-  const facePunches = () => hub.ctx.db.prepare(`SELECT nip, method, score, liveness, has_photo AS photo FROM punches WHERE method = 'face' ORDER BY captured_at`).all() as { nip: string; method: string; score: number; liveness: number; photo: number }[];
+  const facePunches = () => hub.db.prepare(`SELECT nip, method, score, liveness, has_photo AS photo FROM punches WHERE method = 'face' ORDER BY captured_at`).all() as { nip: string; method: string; score: number; liveness: number; photo: number }[];
 
   it('camera and face are healthy; Siti\'s hub-made templates arrived with the roster', async () => {
     await waitFor(() => app.health.components().camera?.state === 'ok', 20_000, 'camera ok');
@@ -99,11 +99,11 @@ describe('face end to end: kiosk --simulate with the dir camera, through the hub
   it('enrols Budi at the kiosk, then recognises him from the synced templates', async () => {
     const result = new Promise<KioskEvents['enrol:result'][0]>((r) => app.bus.once('enrol:result', r));
     // the session an admin's enrol_mode would open: the hub accepts the kiosk's upload only against it
-    new EnrolSessions(hub.ctx.db).start({ id: 'face-e2e-1', deviceId: 'kiosk-face-1', args: { nip: BUDI, method: 'face', timeoutS: 120 }, opdCode: null, by: 'test', now: new Date() });
+    new EnrolSessions(hub.db).start({ id: 'face-e2e-1', deviceId: 'kiosk-face-1', args: { nip: BUDI, method: 'face', timeoutS: 120 }, opdCode: null, by: 'test', now: new Date() });
     app.bus.emit('enrol:request', { requestId: 'face-e2e-1', nip: BUDI, method: 'face' });
     const r = await result;
     expect(r).toMatchObject({ ok: true, requestId: 'face-e2e-1' });
-    const rows = hub.ctx.db.prepare('SELECT source, count(*) AS n FROM face_crops WHERE nip = ? GROUP BY source').all(BUDI);
+    const rows = hub.db.prepare('SELECT source, count(*) AS n FROM face_crops WHERE nip = ? GROUP BY source').all(BUDI);
     expect(rows).toEqual([{ source: 'kiosk-face-1', n: 3 }]);
     const p = await waitFor(() => facePunches().find((x) => x.nip === BUDI), 30_000, 'Budi punch at the hub');
     expect(p).toMatchObject({ nip: BUDI, method: 'face', photo: 1 });
@@ -124,7 +124,7 @@ describe('face end to end: kiosk --simulate with the dir camera, through the hub
     const siti = all.find((x) => x.nip === SITI)!;
     expect(siti.score).toBeGreaterThanOrEqual(0.4);
     expect(siti.photo).toBe(1);
-    const photo = hub.ctx.db.prepare('SELECT jpeg FROM punch_photos pp JOIN punches p ON p.id = pp.punch_id WHERE p.nip = ?').get(SITI) as { jpeg: Buffer };
+    const photo = hub.db.prepare('SELECT jpeg FROM punch_photos pp JOIN punches p ON p.id = pp.punch_id WHERE p.nip = ?').get(SITI) as { jpeg: Buffer };
     const decoded = await decodeImage(photo.jpeg);
     expect(Math.max(decoded.width, decoded.height)).toBeLessThanOrEqual(128);
     expect(feedback.some((f) => f.kind === 'unknown' && /tidak dikenali/.test(f.reason))).toBe(true);

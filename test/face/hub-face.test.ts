@@ -7,9 +7,10 @@ import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqlite, type SqliteDb } from '../../hub/store/sqlite.js';
 import { FaceStore } from '../../hub/biometrics/face-store.js';
+import { sqliteStores } from '../../hub/store/open.js';
 import { createFaceModule } from '../../hub/biometrics/face-module.js';
 import { loadBiometricKey } from '../../hub/biometrics/face-crypto.js';
-import type { HubContext, KioskEnv } from '../../hub/module.js';
+import type { HubContext, KioskEnv } from '../../hub/module-contract.js';
 import type { RosterPerson } from '../../protocol/index.js';
 import { FacePipeline } from '../../face/pipeline.js';
 import { faceConfigSchema } from '../../face/config.js';
@@ -92,7 +93,7 @@ describe('hub face enrolment store (encrypted crops, per-model templates)', () =
     await expect(other.crops(SITI)).rejects.toThrow(/encrypted with key .* restore the matching biometric.key/);
     db.prepare('UPDATE face_crops SET ciphertext = zeroblob(length(ciphertext)) WHERE id = (SELECT min(id) FROM face_crops)').run();
     await expect(store.crops(SITI)).rejects.toThrow(/failed its integrity check/);
-    store.remove(SITI);
+    await store.remove(SITI);
     expect(db.prepare('SELECT count(*) AS n FROM face_templates').get()).toEqual({ n: 0 });
   });
 
@@ -102,7 +103,7 @@ describe('hub face enrolment store (encrypted crops, per-model templates)', () =
     const bus = new EventEmitter() as HubContext['bus'];
     const changed: unknown[] = [];
     bus.on('roster:changed', (x) => changed.push(x));
-    const mod = createFaceModule({ db, log: childLogger('test'), bus, dataDir: dir } as unknown as HubContext);
+    const mod = createFaceModule({ stores: sqliteStores(db), log: childLogger('test'), bus, dataDir: dir } as unknown as HubContext);
     const app = new Hono<KioskEnv>();
     app.use('*', async (c, next) => {
       c.set('device', { id: 'kiosk-1', siteCode: 'PKM-01-A' });
@@ -127,13 +128,13 @@ describe('hub face enrolment store (encrypted crops, per-model templates)', () =
     expect(await ok.json()).toMatchObject({ nip: BUDI, crops: 3, models: [engine.modelId] });
     expect(changed.length).toBe(1);
     const people = new Map<string, RosterPerson>([[BUDI, { nip: BUDI, name: 'Budi' }], [SITI, { nip: SITI, name: 'Siti' }]]);
-    mod.contributeRoster!('PKM-01-A', people);
+    await mod.contributeRoster!('PKM-01-A', people);
     const face = people.get(BUDI)!.face!;
     expect(face.length).toBe(3);
     expect(face.every((t) => t.modelId === engine.modelId)).toBe(true);
     expect(dot(decodeVector(face[0]!.vector), decodeVector(face[1]!.vector))).toBeGreaterThan(0.4);
     const elsewhere = new Map<string, RosterPerson>([[BUDI, { nip: BUDI, name: 'Budi' }]]);
-    mod.contributeRoster!('SDN-01', elsewhere);
+    await mod.contributeRoster!('SDN-01', elsewhere);
     expect(elsewhere.get(BUDI)!.face).toBeUndefined();
     await mod.stop?.();
   });

@@ -33,7 +33,7 @@ describe('finger end to end through hub and kiosk (simulate)', () => {
     const kioskDir = tmpDir('finger-kiosk');
     dirs.push(hubDir, kioskDir);
     hub = await startHub({ dataDir: hubDir, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', rosterIntervalS: 1, env: {}, defaultMetrics: false });
-    seedOrg(hub.ctx.db);
+    seedOrg(hub.db);
     const keys = generateDeviceKeys();
     const reg = await registerDevice(hub.store, { siteCode: 'PKM-01-A', deviceId: 'kiosk-finger-1', now: new Date() });
     const enr = await enrolDevice(hub.store, { token: reg.token, publicKeyPem: keys.publicKeyPem }, { hubUrl: hub.publicUrl, mqttUrl: hub.mqttUrl, prefix: hub.config.prefix }, new Date());
@@ -58,7 +58,7 @@ describe('finger end to end through hub and kiosk (simulate)', () => {
   });
 
   const openSession = (id: string, nip: string, finger: number) =>
-    new EnrolSessions(hub.ctx.db).start({ id, deviceId: 'kiosk-finger-1', args: { nip, method: 'finger', finger, timeoutS: 120 }, opdCode: 'DINKES', by: 'test', now: new Date() });
+    new EnrolSessions(hub.db).start({ id, deviceId: 'kiosk-finger-1', args: { nip, method: 'finger', finger, timeoutS: 120 }, opdCode: 'DINKES', by: 'test', now: new Date() });
 
   it('enrols at the kiosk, syncs back through the roster, and punches reach the hub with method "finger"', async () => {
     const sim = simulatedSensors.get('kiosk-finger-1')!;
@@ -74,7 +74,7 @@ describe('finger end to end through hub and kiosk (simulate)', () => {
     const res = await result;
     expect(res, res.detail).toMatchObject({ ok: true });
     sim.control({ op: 'lift' });
-    const row = hub.ctx.db.prepare('SELECT nip, finger, length(template) AS n, enrolled_device_id AS dev FROM finger_templates').get();
+    const row = hub.db.prepare('SELECT nip, finger, length(template) AS n, enrolled_device_id AS dev FROM finger_templates').get();
     expect(row).toEqual({ nip: SITI, finger: 2, n: 512, dev: 'kiosk-finger-1' });
 
     // Hub → retained config → kiosk roster refresh → library sync.
@@ -82,7 +82,7 @@ describe('finger end to end through hub and kiosk (simulate)', () => {
 
     sim.control({ op: 'place', nip: SITI, finger: 2 });
     const stored = await waitFor(
-      () => hub.ctx.db.prepare(`SELECT nip, method, score FROM punches WHERE method = 'finger'`).get() as { nip: string; method: string; score: number } | undefined,
+      () => hub.db.prepare(`SELECT nip, method, score FROM punches WHERE method = 'finger'`).get() as { nip: string; method: string; score: number } | undefined,
       15_000,
       'finger punch at the hub',
     );
@@ -101,7 +101,7 @@ describe('finger end to end through hub and kiosk (simulate)', () => {
     expect(app.health.components().finger?.state).toBe('fault');
     const out = app.identify({ nip: BUDI, method: 'face', score: 0.81, liveness: 0.97 });
     expect(out.kind).toBe('recorded');
-    await waitFor(() => hub.ctx.db.prepare(`SELECT 1 FROM punches WHERE nip = ? AND method = 'face'`).get(BUDI), 15_000, 'face punch at the hub');
+    await waitFor(() => hub.db.prepare(`SELECT 1 FROM punches WHERE nip = ? AND method = 'face'`).get(BUDI), 15_000, 'face punch at the hub');
     sim.control({ op: 'clear' });
     await waitFor(() => app.health.components().finger?.state === 'ok', 10_000, 'finger recovered');
   });
@@ -150,7 +150,7 @@ describe('finger end to end through hub and kiosk (simulate)', () => {
     expect(res.status, await res.clone().text()).toBe(202);
     await simulatedEnrolTouch(sim, BUDI, 3);
     sim.control({ op: 'lift' });
-    await waitFor(() => hub.ctx.db.prepare('SELECT 1 FROM finger_templates WHERE nip = ? AND finger = 3').get(BUDI), 15_000, 'template from the remote enrolment');
+    await waitFor(() => hub.db.prepare('SELECT 1 FROM finger_templates WHERE nip = ? AND finger = 3').get(BUDI), 15_000, 'template from the remote enrolment');
     await waitFor(() => sim.emulator.library.size === 2, 15_000, 'both templates in the sensor library');
   });
 });

@@ -30,7 +30,7 @@ describe('hub fleet module', () => {
     hub = await startHub({ dataDir: dir, httpPort: 0, mqttPort: 0, defaultMetrics: false, env: {} });
     // the service keeps no state of its own: the hub's instance sees the same rows; this one's audit is collected
     fleet = new FleetModule(hub.ctx, { record: (e) => audit.push(e) });
-    seedOrg(hub.ctx.db);
+    seedOrg(hub.db);
     for (let i = 0; i < 10; i++) devices.push(await enrolTestDevice(hub.store, i < 5 ? 'PKM-01-A' : 'SDN-01', `kf-${i}`));
     writeFileSync(pubFile, keys.publicKeyPem);
     // a 3 MB bundle, so an interrupted download has something to resume
@@ -53,7 +53,7 @@ describe('hub fleet module', () => {
   });
 
   it('serves a bundle with range requests; an interrupted download resumes where it stopped', async () => {
-    const rel = fleet.service.release('7.0.0', 'x64')!;
+    const rel = (await fleet.service.release('7.0.0', 'x64'))!;
     const full = readFileSync(rel.file);
     const url = `${hub.publicUrl}/api/v1/kiosk/releases/7.0.0/x64`;
     const part = await fetch(url, { headers: { ...auth(devices[0]!), range: 'bytes=100-199' } });
@@ -93,7 +93,7 @@ describe('hub fleet module', () => {
     const ask = async (d: TestDevice) => updateAnswerSchema.parse(await (await fetch(`${hub.publicUrl}/api/v1/kiosk/update`, { headers: auth(d) })).json());
     const report = async (d: TestDevice, body: Record<string, unknown>) =>
       fetch(`${hub.publicUrl}/api/v1/kiosk/update/report`, { method: 'POST', headers: { ...auth(d), 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    const ro = fleet.service.startRollout({ version: '7.1.0', stages: '1,site:PKM-01-A,all', window: 'always', blackouts: 'none', maxFailures: 1, by: 'test' });
+    const ro = await fleet.service.startRollout({ version: '7.1.0', stages: '1,site:PKM-01-A,all', window: 'always', blackouts: 'none', maxFailures: 1, by: 'test' });
     const offered = async () => (await Promise.all(devices.map(async (d) => ((await ask(d)).offer ? d : null)))).filter(Boolean) as TestDevice[];
     const pilot = await offered();
     expect(pilot).toHaveLength(1);
@@ -106,35 +106,35 @@ describe('hub fleet module', () => {
     expect(rest.length).toBe(10 - 1 - stage2.length);
     // one failure: within the limit; the second halts the rollout and nobody is offered any more
     await report(rest[0]!, { rolloutId: ro.id, version: '7.1.0', phase: 'rolled_back', reason: 'not healthy within 120 s: MQTT not connected' });
-    expect(fleet.service.rollout(ro.id)!.state).toBe('running');
+    expect((await fleet.service.rollout(ro.id))!.state).toBe('running');
     await report(rest[1]!, { rolloutId: ro.id, version: '7.1.0', phase: 'refused', reason: 'bundle refused: signature does not verify' });
-    const halted = fleet.service.rollout(ro.id)!;
+    const halted = (await fleet.service.rollout(ro.id))!;
     expect(halted.state).toBe('halted');
     expect(halted.reason).toMatch(/2 kiosk/);
     expect(await offered()).toHaveLength(0);
-    const st = fleet.status(ro.id) as { failures: { reason: string }[]; targets: { state: string }[] };
+    const st = (await fleet.status(ro.id)) as { failures: { reason: string }[]; targets: { state: string }[] };
     expect(st.failures.map((f) => f.reason)).toEqual(['not healthy within 120 s: MQTT not connected', 'bundle refused: signature does not verify']);
     // resume refuses to go on at the same limit; a higher one resumes
-    expect(() => fleet.service.resume(ro.id, 'test')).toThrow(/would halt again/);
-    expect(fleet.service.rollout(ro.id)!.state).toBe('halted'); // unchanged
-    expect(fleet.service.resume(ro.id, 'test', 3).state).toBe('running');
+    await expect(fleet.service.resume(ro.id, 'test')).rejects.toThrow(/would halt again/);
+    expect((await fleet.service.rollout(ro.id))!.state).toBe('halted'); // unchanged
+    expect((await fleet.service.resume(ro.id, 'test', 3)).state).toBe('running');
     expect((await offered()).length).toBe(rest.length - 2);
-    expect(fleet.service.pause(ro.id, 'test').state).toBe('paused');
+    expect((await fleet.service.pause(ro.id, 'test')).state).toBe('paused');
     expect(await offered()).toHaveLength(0);
-    expect(fleet.service.abort(ro.id, 'test').state).toBe('aborted');
-    expect(() => fleet.service.startRollout({ version: '9.9.9', by: 'test' })).toThrow(/not stored/);
+    expect((await fleet.service.abort(ro.id, 'test')).state).toBe('aborted');
+    await expect(fleet.service.startRollout({ version: '9.9.9', by: 'test' })).rejects.toThrow(/not stored/);
     // every operator action went through the audit seam, after the change
     expect(audit.filter((e) => e.target === `rollout:${ro.id}` && e.actorKind === 'user').map((e) => e.action)).toEqual(['rollout.start', 'rollout.resume', 'rollout.pause', 'rollout.abort']);
     expect(audit.filter((e) => e.action === 'release.add').map((e) => e.target)).toEqual(['7.0.0/x64', '7.1.0/x64']);
   });
 
   it('outside the install window a kiosk only downloads', async () => {
-    const ro = fleet.service.startRollout({ version: '7.0.0', stages: 'all', window: '00:00-00:01', blackouts: 'none', by: 'test' });
+    const ro = await fleet.service.startRollout({ version: '7.0.0', stages: 'all', window: '00:00-00:01', blackouts: 'none', by: 'test' });
     const a = updateAnswerSchema.parse(await (await fetch(`${hub.publicUrl}/api/v1/kiosk/update`, { headers: auth(devices[9]!) })).json());
     expect(a.offer?.rolloutId).toBe(ro.id);
     // 00:00–00:01 local is one minute a day: almost surely not now (checked against the clock)
     const local = (Math.floor(Date.now() / 60000) + 420) % 1440;
     expect(a.offer?.installNow).toBe(local === 0);
-    fleet.service.abort(ro.id, 'test');
+    await fleet.service.abort(ro.id, 'test');
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { startHub, type RunningHub } from '../../hub/server.js';
-import { TestKiosk, enrolTestDevice, privateMosquitto, seedOrg, tmpDir, waitFor } from './helpers.js';
+import { TestKiosk, enrolTestDevice, privateMosquitto, seedOrgSql, tmpDir, waitFor } from './helpers.js';
+import { sqlOf, testHubStore } from '../store.js';
 
 describe('external broker restart', () => {
   const closers: (() => Promise<unknown>)[] = [];
@@ -12,9 +13,11 @@ describe('external broker restart', () => {
     const dir = tmpDir('mrestart');
     const mosq = await privateMosquitto(dir, 'allow_anonymous true');
     closers.push(() => mosq.stop());
-    const hub: RunningHub = await startHub({ dataDir: dir, httpPort: 0, mqttUrl: mosq.url, defaultMetrics: false, env: {}, batchDelayMs: 2 });
+    const db = await testHubStore();
+    closers.push(db.drop);
+    const hub: RunningHub = await startHub({ ...db.opts, dataDir: dir, httpPort: 0, mqttUrl: mosq.url, defaultMetrics: false, env: {}, batchDelayMs: 2 });
     closers.push(() => hub.close());
-    seedOrg(hub.ctx.db);
+    await seedOrgSql(sqlOf(hub));
     const dev = await enrolTestDevice(hub.store, 'PKM-01-A', 'kiosk-r1');
     let k = await TestKiosk.connect(mosq.url, hub.ctx.topics, dev.id);
     const a = dev.next();

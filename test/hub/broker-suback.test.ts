@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Topics } from '../../protocol/index.js';
 import { startHub, type RunningHub } from '../../hub/server.js';
-import { TestKiosk, enrolTestDevice, metricValue, seedOrg, tmpDir } from './helpers.js';
+import { TestKiosk, enrolTestDevice, metricValue, seedOrgSql, tmpDir } from './helpers.js';
+import { sqlOf, testHubStore } from '../store.js';
 
 /**
  * A denied SUBSCRIBE on the embedded broker (real hub, aedes on a free port, a real mqtt.js client
@@ -16,10 +17,13 @@ describe('embedded broker: denied SUBSCRIBE', () => {
   let k: TestKiosk;
   let topics: Topics;
 
+  let drop = async () => {};
   beforeAll(async () => {
     dir = tmpDir('suback');
-    hub = await startHub({ dataDir: dir, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', env: {}, defaultMetrics: false, log: pino({ level: 'silent' }) } as never);
-    seedOrg(hub.ctx.db);
+    const db = await testHubStore();
+    drop = db.drop;
+    hub = await startHub({ ...db.opts, dataDir: dir, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', env: {}, defaultMetrics: false, log: pino({ level: 'silent' }) } as never);
+    await seedOrgSql(sqlOf(hub));
     topics = new Topics(hub.config.prefix);
     const dev = await enrolTestDevice(hub.store, 'PKM-01-A', 'kiosk-suback', hub.config.prefix);
     k = await TestKiosk.connect(`mqtt://127.0.0.1:${hub.mqttPort}`, topics, dev.id, dev.password);
@@ -27,6 +31,7 @@ describe('embedded broker: denied SUBSCRIBE', () => {
   afterAll(async () => {
     await k?.close();
     await hub?.close();
+    await drop();
     rmSync(dir, { recursive: true, force: true });
   });
 

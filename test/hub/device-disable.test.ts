@@ -43,7 +43,7 @@ describe('hadir device disable/enable, POST /api/v1/devices/{id}/disable|enable 
     fetch(`http://127.0.0.1:${hub.httpPort}/api/v1${path}`, { method: 'POST', ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
   const kickLines = (deviceId: string) => logLines.filter((l) => l.includes('mqtt device disconnected: disabled') && l.includes(`"deviceId":"${deviceId}"`));
   const metrics = async () => (await fetch(`http://127.0.0.1:${hub.httpPort}/metrics`)).text();
-  const storedIds = (deviceId: string) => hub.ctx.db.prepare('SELECT id FROM punches WHERE device_id = ? ORDER BY seq').pluck().all(deviceId) as string[];
+  const storedIds = (deviceId: string) => hub.db.prepare('SELECT id FROM punches WHERE device_id = ? ORDER BY seq').pluck().all(deviceId) as string[];
 
   beforeAll(async () => {
     dir = tmpDir('disable');
@@ -52,7 +52,7 @@ describe('hadir device disable/enable, POST /api/v1/devices/{id}/disable|enable 
       dataDir: dir, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', env: {}, defaultMetrics: false,
       log: pino({ level: 'info' }, { write: (s: string) => void logLines.push(s) }),
     } as never);
-    seedOrg(hub.ctx.db);
+    seedOrg(hub.db);
     topics = new Topics(hub.config.prefix);
     url = `mqtt://127.0.0.1:${hub.mqttPort}`;
     bkpsdm = (await addUser(hub.store, { username: 'bkpsdm1', name: 'Admin BKPSDM', role: 'bkpsdm', now: new Date() })).token;
@@ -82,7 +82,7 @@ describe('hadir device disable/enable, POST /api/v1/devices/{id}/disable|enable 
     expect(tClosed - t0).toBeLessThanOrEqual(KICK_CHECK_MS + 1_000);
 
     // Ingest saw p2 and refused it as `disabled` — transient: no refusal goes to the kiosk, nothing stored, no ack.
-    await waitFor(() => hub.ctx.db.prepare("SELECT 1 FROM rejections WHERE code = 'disabled' AND punch_id = ?").get(p2.id), 5_000, 'disabled rejection of p2');
+    await waitFor(() => hub.db.prepare("SELECT 1 FROM rejections WHERE code = 'disabled' AND punch_id = ?").get(p2.id), 5_000, 'disabled rejection of p2');
     await hub.ingestor.drain();
     expect(storedIds(dev.id)).toEqual([p1.id]);
     const m = await metrics();
@@ -167,7 +167,7 @@ describe('hadir device disable/enable, POST /api/v1/devices/{id}/disable|enable 
   }, 90_000);
 
   it('CLI: an unknown id is one line and a non-zero exit, and changes nothing; a missing reason is refused', async () => {
-    const before = hub.ctx.db.prepare('SELECT id, disabled_at, disabled_reason FROM devices ORDER BY id').all();
+    const before = hub.db.prepare('SELECT id, disabled_at, disabled_reason FROM devices ORDER BY id').all();
     const unknown = await hadir(['device', 'disable', 'kiosk-nope', '--reason', 'dicuri', '--data', dir]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
@@ -181,7 +181,7 @@ describe('hadir device disable/enable, POST /api/v1/devices/{id}/disable|enable 
     const blank = await hadir(['device', 'disable', 'kiosk-dis-1', '--reason', '  ', '--data', dir]);
     expect(blank.code).toBe(2);
     expect(blank.stderr.trim()).toMatch(/^hadir: --reason must be 1–500 characters/);
-    expect(hub.ctx.db.prepare('SELECT id, disabled_at, disabled_reason FROM devices ORDER BY id').all()).toEqual(before);
+    expect(hub.db.prepare('SELECT id, disabled_at, disabled_reason FROM devices ORDER BY id').all()).toEqual(before);
   }, 60_000);
 
   it('external broker: `hadir device broker-passwd` leaves a disabled device out of the password file, and puts it back after enable', async () => {

@@ -4,7 +4,8 @@ import { startHub, type RunningHub } from '../../hub/server.js';
 import { hashPassword } from '../../hub/secrets.js';
 import { rootLogger } from '../../lib/logger.js';
 import { Topics } from '../../protocol/index.js';
-import { TestKiosk, enrolTestDevice, seedOrg, tmpDir } from './helpers.js';
+import { TestKiosk, enrolTestDevice, seedOrgSql, tmpDir } from './helpers.js';
+import { sqlOf, testHubStore } from '../store.js';
 
 /**
  * Connection admission (issue 16): a device's secret is checked with a fast hash, so a restarted hub
@@ -14,14 +15,18 @@ import { TestKiosk, enrolTestDevice, seedOrg, tmpDir } from './helpers.js';
 describe('device secrets', () => {
   let hub: RunningHub | undefined;
   const dir = tmpDir('device-secret');
+  let drop = async () => {};
   afterEach(async () => {
     await hub?.close();
+    await drop();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('new enrolments store a fast hash; an old scrypt hash is upgraded on the first good login, never on a bad one', async () => {
-    hub = await startHub({ dataDir: dir, httpPort: 0, mqttPort: 0, defaultMetrics: false, env: {}, modules: [], log: rootLogger.child({}, { level: 'silent' }) });
-    seedOrg(hub.ctx.db);
+    const db = await testHubStore();
+    drop = db.drop;
+    hub = await startHub({ ...db.opts, dataDir: dir, httpPort: 0, mqttPort: 0, defaultMetrics: false, env: {}, modules: [], log: rootLogger.child({}, { level: 'silent' }) });
+    await seedOrgSql(sqlOf(hub));
     const topics = new Topics('hadir/v1');
     const fresh = await enrolTestDevice(hub.store, 'PKM-01-A', 'kiosk-new');
     expect((await hub.store.getDevice('kiosk-new'))!.mqttSecretHash).toMatch(/^sha256\$/);

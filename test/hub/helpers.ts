@@ -4,6 +4,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import {
   GENESIS_HASH, Topics, generateDeviceKeys, loadPrivateKey, newId, newIdAt, punchHash, signPunch, type Ack, type Punch, type UnsignedPunch,
 } from '../../protocol/index.js';
+import type { TestSql } from '../store.js';
 import type { SqliteDb } from '../../hub/store/sqlite.js';
 import type { CoreStore } from '../../hub/store/core-store.js';
 import { registerDevice, enrolDevice } from '../../hub/devices/registry.js';
@@ -15,16 +16,37 @@ export function tmpDir(tag = 'hub'): string {
 }
 
 /** Org rows as `hadir import org` would make them (that command belongs to another area). */
-export function seedOrg(db: SqliteDb): void {
+/** Two OPDs, their units and sites, and four staff (one inactive): the statements and their rows. */
+const SEED: [string, (string | number)[][]][] = [
+  ['INSERT INTO opd (code, name) VALUES (?, ?) ON CONFLICT DO NOTHING', [['DINKES', 'Dinas Kesehatan'], ['DISDIK', 'Dinas Pendidikan']]],
+  ['INSERT INTO units (code, opd_code, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [['PKM-01', 'DINKES', 'Puskesmas Kota'], ['SDN-01', 'DISDIK', 'SD Negeri 1']]],
+  ['INSERT INTO sites (code, unit_code, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [['PKM-01-A', 'PKM-01', 'Puskesmas Kota gedung A'], ['SDN-01', 'SDN-01', 'SDN 1']]],
+  [
+    `INSERT INTO staff (nip, name, opd_code, unit_code, employment, schedule_code, active, updated_at) VALUES (?, ?, ?, ?, 'ASN', 'KANTOR5', ?, ?) ON CONFLICT DO NOTHING`,
+    [
+      ['198503122010011002', 'Siti Rahma', 'DINKES', 'PKM-01', 1],
+      ['199001012015032001', 'Budi Santoso', 'DINKES', 'PKM-01', 1],
+      ['197001011990011001', 'Pensiunan', 'DINKES', 'PKM-01', 0],
+      ['198001012005011003', 'Guru Ani', 'DISDIK', 'SDN-01', 1],
+    ],
+  ],
+];
+const seedRows = () => {
   const now = new Date().toISOString();
-  db.exec(`INSERT OR IGNORE INTO opd (code, name) VALUES ('DINKES', 'Dinas Kesehatan'), ('DISDIK', 'Dinas Pendidikan');
-           INSERT OR IGNORE INTO units (code, opd_code, name) VALUES ('PKM-01', 'DINKES', 'Puskesmas Kota'), ('SDN-01', 'DISDIK', 'SD Negeri 1');
-           INSERT OR IGNORE INTO sites (code, unit_code, name) VALUES ('PKM-01-A', 'PKM-01', 'Puskesmas Kota gedung A'), ('SDN-01', 'SDN-01', 'SDN 1');`);
-  const st = db.prepare(`INSERT OR IGNORE INTO staff (nip, name, opd_code, unit_code, employment, schedule_code, active, updated_at) VALUES (?, ?, ?, ?, 'ASN', 'KANTOR5', ?, ?)`);
-  st.run('198503122010011002', 'Siti Rahma', 'DINKES', 'PKM-01', 1, now);
-  st.run('199001012015032001', 'Budi Santoso', 'DINKES', 'PKM-01', 1, now);
-  st.run('197001011990011001', 'Pensiunan', 'DINKES', 'PKM-01', 0, now);
-  st.run('198001012005011003', 'Guru Ani', 'DISDIK', 'SDN-01', 1, now);
+  return SEED.map(([sql, rows]) => [sql, rows.map((r) => (sql.includes('updated_at') ? [...r, now] : r))] as const);
+};
+
+/** The test organisation on either store. */
+export async function seedOrgSql(sql: TestSql): Promise<void> {
+  for (const [q, rows] of seedRows()) for (const r of rows) await sql.run(q, ...r);
+}
+
+/** The test organisation on a SQLite handle (synchronous, for the SQLite-only tests). */
+export function seedOrg(db: SqliteDb): void {
+  for (const [q, rows] of seedRows()) {
+    const st = db.prepare(q);
+    for (const r of rows) st.run(...r);
+  }
 }
 
 export interface TestDevice {

@@ -2,7 +2,8 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Topics, MAX_PUNCH_BYTES } from '../../protocol/index.js';
 import { startHub, type RunningHub } from '../../hub/server.js';
-import { TestKiosk, enrolTestDevice, metricValue, privateMosquitto, randomPrefix, seedOrg, tmpDir, waitFor, type TestDevice } from './helpers.js';
+import { TestKiosk, enrolTestDevice, metricValue, privateMosquitto, randomPrefix, seedOrgSql, tmpDir, waitFor, type TestDevice } from './helpers.js';
+import { TEST_DB, sqlOf, testHubStore } from '../store.js';
 
 /**
  * The same end-to-end ingest checks against the embedded aedes broker and a real Mosquitto that the
@@ -10,7 +11,7 @@ import { TestKiosk, enrolTestDevice, metricValue, privateMosquitto, randomPrefix
  * signing with real Ed25519 keys.
  */
 export function ingestSuite(kind: 'aedes' | 'mosquitto'): void {
-  describe(`ingest end to end (${kind})`, () => {
+  describe(`ingest end to end (${kind}, ${TEST_DB})`, () => {
     let hub: RunningHub;
     let topics: Topics;
     let dev: TestDevice;
@@ -20,19 +21,23 @@ export function ingestSuite(kind: 'aedes' | 'mosquitto'): void {
     const dir = tmpDir(kind);
     let mosq: Awaited<ReturnType<typeof privateMosquitto>> | null = null;
     let brokerUrl = '';
+    let dropDb = async () => {};
 
     beforeAll(async () => {
       if (kind === 'mosquitto') {
         mosq = await privateMosquitto(dir, 'allow_anonymous true');
         brokerUrl = mosq.url;
       }
+      const db = await testHubStore();
+      dropDb = db.drop;
       hub = await startHub({
+        ...db.opts,
         dataDir: dir, httpPort: 0, mqttPort: 0, prefix, batchDelayMs: 2, defaultMetrics: false,
         ...(kind === 'mosquitto' ? { mqttUrl: brokerUrl, mqttPersistent: false } : {}),
         env: {},
       });
       topics = hub.ctx.topics;
-      seedOrg(hub.ctx.db);
+      await seedOrgSql(sqlOf(hub));
       // Registered AFTER the hub started: it must see them without a restart.
       dev = await enrolTestDevice(hub.store, 'PKM-01-A', 'kiosk-pkm-01', prefix);
       other = await enrolTestDevice(hub.store, 'PKM-01-A', 'kiosk-pkm-02', prefix);
@@ -42,6 +47,7 @@ export function ingestSuite(kind: 'aedes' | 'mosquitto'): void {
       await k?.close();
       await hub?.close();
       await mosq?.stop();
+      await dropDb();
       rmSync(dir, { recursive: true, force: true });
     });
 
@@ -87,7 +93,7 @@ export function ingestSuite(kind: 'aedes' | 'mosquitto'): void {
       if (kind === 'mosquitto') expect(metricValue(m, 'hadir_ingest_rejections_total', 'code="oversized"')).toBeGreaterThanOrEqual(1);
       const rej = await waitFor(() => k.rejectedIds().get(forgedSig.id), 5000, 'rejected list');
       expect(rej).toMatch(/bad_signature/);
-      const codes = hub.ctx.db.prepare('SELECT code FROM rejections').pluck().all() as string[];
+      const codes = (await sqlOf(hub).all<{ code: string }>('SELECT code FROM rejections')).map((r) => r.code);
       expect(codes).toEqual(expect.arrayContaining(['malformed_json', 'schema', 'bad_signature']));
       // the hub still takes the next valid punch
       const after = dev.next();

@@ -6,7 +6,7 @@ import { openStore } from '../../hub/store/open.js';
 import { Ingestor } from '../../hub/ingest/ingestor.js';
 import { createCoreMetrics } from '../../hub/metrics.js';
 import { registerDevice } from '../../hub/devices/registry.js';
-import type { HubBus, HubMqtt } from '../../hub/module.js';
+import type { HubBus, HubMqtt } from '../../hub/module-contract.js';
 import type { CoreStore } from '../../hub/store/core-store.js';
 import type { SqliteDb } from '../../hub/store/sqlite.js';
 import { rootLogger } from '../../lib/logger.js';

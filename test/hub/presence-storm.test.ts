@@ -21,7 +21,7 @@ describe('presence under a reconnect storm', () => {
 
   it('200 births arriving together: one status transaction, one device-list read, every kiosk online', async () => {
     hub = await startHub({ dataDir: dir, httpPort: 0, mqttPort: 0, defaultMetrics: false, env: {}, modules: [], log: rootLogger.child({}, { level: 'silent' }) });
-    seedOrg(hub.ctx.db);
+    seedOrg(hub.db);
     const ids: string[] = [];
     for (let i = 0; i < 200; i++) ids.push((await enrolTestDevice(hub.store, 'PKM-01-A', `kiosk-${i}`)).id);
     const single = vi.spyOn(hub.store, 'setDeviceStatus');
@@ -32,7 +32,7 @@ describe('presence under a reconnect storm', () => {
     for (const id of ids) {
       aedes.publish({ cmd: 'publish', topic: topics.status(id), payload: Buffer.from(JSON.stringify({ online: true, at: new Date().toISOString(), appVersion: 't', bootId: 'b' })), qos: 1, retain: true, dup: false }, () => {});
     }
-    await waitFor(() => hub!.ctx.db.prepare('SELECT COUNT(*) FROM devices WHERE online = 1').pluck().get() === 200, 5000, 'all online');
+    await waitFor(() => hub!.db.prepare('SELECT COUNT(*) FROM devices WHERE online = 1').pluck().get() === 200, 5000, 'all online');
     expect(single).not.toHaveBeenCalled();
     expect(batch.mock.calls.length).toBeLessThanOrEqual(2);
     await waitFor(async () => (await hub!.metrics.registry.getSingleMetricAsString('hadir_devices_online')).includes(' 200'), 5000, 'gauge 200');

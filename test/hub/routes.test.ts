@@ -8,7 +8,7 @@ import { createCoreMetrics } from '../../hub/metrics.js';
 import { registerDevice } from '../../hub/devices/registry.js';
 import { addUser } from '../../hub/users.js';
 import { scopeOf } from '../../hub/http/auth.js';
-import type { HubEnv, HubModule, KioskEnv } from '../../hub/module.js';
+import type { HubEnv, HubModule, KioskEnv } from '../../hub/module-contract.js';
 import type { CoreStore } from '../../hub/store/core-store.js';
 import type { SqliteDb } from '../../hub/store/sqlite.js';
 import { rootLogger } from '../../lib/logger.js';
@@ -29,7 +29,7 @@ describe('hub HTTP routes', () => {
     name: 'probe',
     api: new Hono<HubEnv>().get('/probe', (c) => c.json({ user: c.get('user').username, scope: scopeOf(c, c.req.query('opd')) })),
     kioskApi: new Hono<KioskEnv>().get('/probe', (c) => c.json({ device: c.get('device') })),
-    contributeRoster: (_site, people) => {
+    contributeRoster: async (_site, people) => {
       for (const p of people.values()) p.face = [{ modelId: 'm1', vector: 'AAAA' }];
     },
     openapi: { '/probe': { get: { summary: 'probe', responses: { '200': { description: 'OK' } } } } },

@@ -48,14 +48,14 @@ describe('seq_conflict recovery: hadir device conflicts|recover', () => {
   let conflictPunches: Punch[] = [];
   const dirs: string[] = [];
   const DEV = 'kiosk-rec-1';
-  const db = () => hub.ctx.db;
+  const db = () => hub.db;
   const count = (sql: string, ...args: unknown[]) => db().prepare(sql).pluck().get(...args) as number;
 
   beforeAll(async () => {
     dir = tmpDir('recover');
     dirs.push(dir);
     hub = await startHub({ dataDir: dir, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', env: {}, defaultMetrics: false, log: pino({ level: 'silent' }) } as never);
-    seedOrg(hub.ctx.db);
+    seedOrg(hub.db);
     token = (await addUser(hub.store, { username: 'bkpsdm1', name: 'Admin BKPSDM', role: 'bkpsdm', now: new Date() })).token;
     const kioskDir = tmpDir('recover-kiosk');
     dirs.push(kioskDir);

@@ -1,29 +1,38 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { Topics, generateDeviceKeys, loadPrivateKey, MAX_PUNCH_BYTES } from '../../protocol/index.js';
-import { openStore } from '../../hub/store/open.js';
+import { openHubStores } from '../../hub/store/open.js';
 import type { CoreStore, DeviceRecord } from '../../hub/store/core-store.js';
-import type { SqliteDb } from '../../hub/store/sqlite.js';
 import { precheckPunchMessage, checkPunchMessage } from '../../hub/ingest/validate.js';
 import { InlineVerifier, WorkerPoolVerifier } from '../../hub/ingest/verify-pool.js';
 import { registerDevice } from '../../hub/devices/registry.js';
-import { renderPunchReport } from '../../hub/report-punches.js';
+import { renderPunchReport } from '../../hub/reports/punches.js';
 import { resolveHubConfig } from '../../hub/config.js';
-import { makeDevice, seedOrg, tmpDir, type TestDevice } from './helpers.js';
+import { makeDevice, seedOrgSql, tmpDir, type TestDevice } from './helpers.js';
+import { TEST_DB, freshPostgres, sqlOf, type TestSql } from '../store.js';
 
-describe('core store: ingest batches', () => {
+describe(`core store: ingest batches (${TEST_DB})`, () => {
   let store: CoreStore;
-  let db: SqliteDb;
+  let sql: TestSql;
   let d: TestDevice;
+  let drop = async () => {};
   const at = '2026-11-24T01:00:00.000Z';
 
   beforeEach(async () => {
-    ({ store, db } = openStore({ dbPath: join(tmpDir('store'), 'hub.db') }));
-    seedOrg(db);
+    const pgDb = TEST_DB === 'postgres' ? await freshPostgres() : null;
+    if (pgDb) drop = pgDb.drop;
+    const opened = await openHubStores(pgDb ? { dbPath: '', postgresUrl: pgDb.url } : { dbPath: join(tmpDir('store'), 'hub.db'), postgresUrl: null });
+    store = opened.store;
+    sql = sqlOf(opened);
+    await seedOrgSql(sql);
     const keys = generateDeviceKeys();
     await registerDevice(store, { siteCode: 'PKM-01-A', deviceId: 'kiosk-a', now: new Date() });
     await store.setDeviceEnrolled('kiosk-a', keys.publicKeyPem, 'x', at);
     d = makeDevice('kiosk-a', '', loadPrivateKey(keys.privateKeyPem), keys.publicKeyPem);
+  });
+  afterEach(async () => {
+    await store.close();
+    await drop();
   });
   const ingest = (ps: ReturnType<TestDevice['next']>[]) => store.ingestBatch(ps.map((punch) => ({ punch, siteCode: 'PKM-01-A', receivedAt: at })), []);
 
@@ -63,16 +72,16 @@ describe('core store: ingest batches', () => {
     const r2 = await ingest([reuse]);
     expect(r2.devices.get('kiosk-a')!.rejected.map((x) => x.code)).toEqual(['seq_conflict']);
     expect(await store.countPunches({})).toBe(1);
-    expect(db.prepare('SELECT code FROM rejections ORDER BY id').pluck().all()).toEqual(['replay_conflict', 'seq_conflict']);
+    expect((await sql.all<{ code: string }>('SELECT code FROM rejections ORDER BY id')).map((r) => r.code)).toEqual(['replay_conflict', 'seq_conflict']);
   });
 
   it('keeps the photo and puts clock-unsynced punches up for review', async () => {
     const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 0xff, 0xd9]);
     const p = d.next({ photo: jpeg.toString('base64'), clock: { synced: false, source: 'system', bootId: 'b', monoMs: 5 } });
     await ingest([p]);
-    const row = db.prepare('SELECT review_status, has_photo, clock_synced FROM punches WHERE id = ?').get(p.id);
+    const [row] = await sql.all('SELECT review_status, has_photo, clock_synced FROM punches WHERE id = ?', p.id);
     expect(row).toEqual({ review_status: 'pending', has_photo: 1, clock_synced: 0 });
-    expect(db.prepare('SELECT jpeg FROM punch_photos WHERE punch_id = ?').pluck().get(p.id)).toEqual(jpeg);
+    expect((await sql.all<{ jpeg: Buffer }>('SELECT jpeg FROM punch_photos WHERE punch_id = ?', p.id))[0]!.jpeg).toEqual(jpeg);
   });
 
   it('reports punches as CSV with a header and as a JSON array (times ISO UTC)', async () => {
@@ -144,7 +153,7 @@ describe('ingest validation', () => {
 
 describe('hub settings', () => {
   it('refuses postgres:// clearly for now and parses flags over env', () => {
-    expect(() => resolveHubConfig({}, { HADIR_DB_URL: 'postgres://localhost/test' })).toThrow(/PostgreSQL store not yet available/);
+    expect(() => resolveHubConfig({}, { HADIR_DB_URL: 'postgres://localhost/test' })).toThrow(/SQLite store only so far/);
     const c = resolveHubConfig({ httpPort: 9000 } as never, { HADIR_HTTP_PORT: '8081', HADIR_MQTT_URL: 'mqtt://127.0.0.1:1883', HADIR_DATA_DIR: '/tmp/x' });
     expect(c).toMatchObject({ httpPort: 9000, mqttUrl: 'mqtt://127.0.0.1:1883', dataDir: '/tmp/x', dbPath: '/tmp/x/hub.db', prefix: 'hadir/v1' });
     expect(() => resolveHubConfig({}, { HADIR_HTTP_PORT: 'eighty', HADIR_MQTT_URL: 'localhost' })).toThrow(/httpPort.*mqttUrl|mqttUrl.*httpPort/);

@@ -45,7 +45,7 @@ describe('kiosk journal base after a wiped journal (real hub + KioskApp)', () =>
     const dir = tmpDir('base-hub');
     dirs.push(dir);
     hub = await startHub({ dataDir: dir, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', env: {}, defaultMetrics: false, log: pino({ level: 'silent' }) } as never);
-    seedOrg(hub.ctx.db);
+    seedOrg(hub.db);
   });
   afterAll(async () => {
     await hub?.close();
@@ -75,7 +75,7 @@ describe('kiosk journal base after a wiped journal (real hub + KioskApp)', () =>
   }
 
   const stored = (deviceId: string) =>
-    hub.ctx.db.prepare('SELECT id, seq FROM punches WHERE device_id = ? ORDER BY seq').all(deviceId) as { id: string; seq: number }[];
+    hub.db.prepare('SELECT id, seq FROM punches WHERE device_id = ? ORDER BY seq').all(deviceId) as { id: string; seq: number }[];
 
   it('30 punches, journal deleted, restart: continues at seq 31 (prevHash GENESIS), every new punch stored and acked, no conflicts', async () => {
     const config = await enrolKiosk('kiosk-base-1');
@@ -121,8 +121,8 @@ describe('kiosk journal base after a wiped journal (real hub + KioskApp)', () =>
     expect(all.map((r) => r.seq)).toEqual(Array.from({ length: 42 }, (_, i) => i + 1));
     const dev = (await hub.store.getDevice(config.deviceId))!;
     expect([dev.contiguousSeq, dev.maxSeq]).toEqual([42, 42]);
-    expect(hub.ctx.db.prepare('SELECT count(*) FROM rejections WHERE device_id = ?').pluck().get(config.deviceId)).toBe(0);
-    expect(hub.ctx.db.prepare('SELECT count(*) FROM punch_conflicts').pluck().get()).toBe(0);
+    expect(hub.db.prepare('SELECT count(*) FROM rejections WHERE device_id = ?').pluck().get(config.deviceId)).toBe(0);
+    expect(hub.db.prepare('SELECT count(*) FROM punch_conflicts').pluck().get()).toBe(0);
     expect(await hub.store.seqGaps(config.deviceId)).toEqual([]);
 
     // A restart with punches in the journal does not ask again (base stays, seq goes on).

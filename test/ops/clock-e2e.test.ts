@@ -32,7 +32,7 @@ describe.skipIf(!haveChronyd)('unsynced boot → sync → reconstruction (kiosk 
     kioskDir = tmpDir('clock-kiosk');
     dirs.push(hubDir, kioskDir);
     hub = await startHub({ dataDir: hubDir, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', env: {}, defaultMetrics: false });
-    seedOrg(hub.ctx.db);
+    seedOrg(hub.db);
     const keys = generateDeviceKeys();
     const reg = await registerDevice(hub.store, { siteCode: 'PKM-01-A', deviceId: 'kiosk-clock-1', now: new Date() });
     const enr = await enrolDevice(hub.store, { token: reg.token, publicKeyPem: keys.publicKeyPem }, { hubUrl: hub.publicUrl, mqttUrl: hub.mqttUrl, prefix: hub.config.prefix }, new Date());
@@ -61,7 +61,7 @@ describe.skipIf(!haveChronyd)('unsynced boot → sync → reconstruction (kiosk 
     expect(out.kind).toBe('recorded');
     const id = (out as { id: string }).id;
     const stored = await waitFor(
-      () => hub.ctx.db.prepare('SELECT captured_at, clock_synced, clock_source, boot_id, mono_ms, review_status FROM punches WHERE id = ?').get(id) as
+      () => hub.db.prepare('SELECT captured_at, clock_synced, clock_source, boot_id, mono_ms, review_status FROM punches WHERE id = ?').get(id) as
         { captured_at: string; clock_synced: number; clock_source: string; boot_id: string; mono_ms: number; review_status: string } | undefined,
       10_000, 'punch at the hub',
     );
@@ -83,7 +83,7 @@ describe.skipIf(!haveChronyd)('unsynced boot → sync → reconstruction (kiosk 
     expect(rec.spanMs).toBeGreaterThan(0);
 
     const hubRow = await waitFor(
-      () => hub.ctx.db.prepare('SELECT suggested_at, suggested_ref FROM punches WHERE id = ? AND suggested_at IS NOT NULL').get(id) as { suggested_at: string; suggested_ref: string } | undefined,
+      () => hub.db.prepare('SELECT suggested_at, suggested_ref FROM punches WHERE id = ? AND suggested_at IS NOT NULL').get(id) as { suggested_at: string; suggested_ref: string } | undefined,
       20_000, 'hub suggestion',
     );
     expect(hubRow.suggested_ref).toMatch(/^health:\d+$/);
@@ -91,7 +91,7 @@ describe.skipIf(!haveChronyd)('unsynced boot → sync → reconstruction (kiosk 
 
     // punches taken now are synced
     const later = app.identify({ nip: '199001012015032001', method: 'face', score: 0.8 });
-    const row = await waitFor(() => hub.ctx.db.prepare('SELECT clock_synced, clock_offset_ms FROM punches WHERE id = ?').get((later as { id: string }).id) as { clock_synced: number; clock_offset_ms: number } | undefined, 10_000, 'synced punch');
+    const row = await waitFor(() => hub.db.prepare('SELECT clock_synced, clock_offset_ms FROM punches WHERE id = ?').get((later as { id: string }).id) as { clock_synced: number; clock_offset_ms: number } | undefined, 10_000, 'synced punch');
     expect(row.clock_synced).toBe(1);
     expect(Math.abs(row.clock_offset_ms)).toBeLessThan(5);
   });

@@ -12,7 +12,8 @@ import { kioskConfigSchema } from '../../kiosk/config.js';
 import { createClockExtension } from '../../kiosk/clock/extension.js';
 import { createHealthExtension } from '../../kiosk/health/extension.js';
 import { createCommandsExtension } from '../../kiosk/commands/extension.js';
-import { TestKiosk, enrolTestDevice, metricValue, privateMosquitto, randomPrefix, seedOrg, tmpDir, waitFor } from '../hub/helpers.js';
+import { TestKiosk, enrolTestDevice, metricValue, privateMosquitto, randomPrefix, seedOrgSql, tmpDir, waitFor } from '../hub/helpers.js';
+import { TEST_DB, sqlOf, testHubStore } from '../store.js';
 import { parseDefaultRouteIface } from '../../kiosk/health/system.js';
 
 /**
@@ -33,7 +34,7 @@ function runCli(args: string[]): Promise<{ status: number | null; out: string }>
 }
 
 export function healthSuite(kind: 'aedes' | 'mosquitto'): void {
-describe(`terminal health, alerts and remote commands through hub and kiosk (${kind})`, () => {
+describe(`terminal health, alerts and remote commands through hub and kiosk (${kind}, ${TEST_DB})`, () => {
   let hub: RunningHub;
   let app: KioskApp;
   let health!: HealthModule;
@@ -44,6 +45,7 @@ describe(`terminal health, alerts and remote commands through hub and kiosk (${k
   let shiftMs = 0; // moves the hub module's clock forward (offline detection)
   const dirs: string[] = [];
   let mosq: Awaited<ReturnType<typeof privateMosquitto>> | null = null;
+  let dropDb = async () => {};
   const api = (path: string, init: RequestInit = {}, t = token) =>
     fetch(`http://127.0.0.1:${hub.httpPort}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
 
@@ -56,12 +58,15 @@ describe(`terminal health, alerts and remote commands through hub and kiosk (${k
       dirs.push(mosqDir);
       mosq = await privateMosquitto(mosqDir, 'allow_anonymous true');
     }
+    const db = await testHubStore();
+    dropDb = db.drop;
     hub = await startHub({
+      ...db.opts,
       dataDir: hubDir, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', env: {}, defaultMetrics: false,
       ...(mosq ? { mqttUrl: mosq.url, mqttPersistent: false, prefix: randomPrefix() } : {}),
       modules: [(ctx) => (health = new HealthModule(ctx, { now: () => Date.now() + shiftMs, evaluateEveryS: 3600 }))],
     });
-    seedOrg(hub.ctx.db);
+    await seedOrgSql(sqlOf(hub));
     token = (await addUser(hub.store, { username: 'bkpsdm', name: 'BKPSDM', role: 'bkpsdm', now: new Date() })).token;
     opdToken = (await addUser(hub.store, { username: 'disdik', name: 'Admin Disdik', role: 'opd_admin', opdCode: 'DISDIK', now: new Date() })).token;
     const keys = generateDeviceKeys();
@@ -86,6 +91,7 @@ describe(`terminal health, alerts and remote commands through hub and kiosk (${k
     await app?.stop();
     await hub?.close();
     await mosq?.stop();
+    await dropDb();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
@@ -180,7 +186,8 @@ describe(`terminal health, alerts and remote commands through hub and kiosk (${k
       return a.length >= 6 ? a : null;
     }, 5000, 'alerts raised');
     expect(alerts.map((a) => a.kind).sort()).toEqual(['clock_drift', 'clock_jump', 'disk_low', 'sensor_fault', 'temperature', 'throttling']);
-    expect(alerts.find((a) => a.kind === 'clock_drift')!.detail).toMatch(/5\.0 s/);
+    // the hub's estimate is the stamp minus the arrival: 5 s less the delivery time (tenths under a loaded machine)
+    expect(alerts.find((a) => a.kind === 'clock_drift')!.detail).toMatch(/off by (4\.[5-9]|5\.0) s/);
     expect(alerts.find((a) => a.kind === 'disk_low')!.severity).toBe('critical');
     expect(alerts.find((a) => a.kind === 'throttling')!.severity).toBe('critical');
     const metrics = await (await fetch(`http://127.0.0.1:${hub.httpPort}/metrics`)).text();
@@ -216,19 +223,27 @@ describe(`terminal health, alerts and remote commands through hub and kiosk (${k
     await api('/health/rules', { method: 'PUT', body: JSON.stringify({ workingHours: { days: [0, 1, 2, 3, 4, 5, 6], from: '00:00', to: '23:59' } }) });
     expect(await openAlerts()).toEqual([]);
     shiftMs = 16 * 60_000; // 16 minutes without a health message
-    health.evaluateAll();
+    await health.evaluateAll();
     const off = await openAlerts();
     expect(off.map((a) => a.kind)).toEqual(['offline']);
     expect(off[0]!.detail).toMatch(/16 min/);
-    // the same alerts from the command line, on the hub's data dir while the hub runs
-    const cli = await runCli(['device', 'alerts', '--device', 'kiosk-raw-1', '--format', 'json', '--data', dirs[0]!]);
-    expect(cli.status).toBe(0);
-    expect((JSON.parse(cli.out) as { kind: string }[]).map((a) => a.kind)).toEqual(['offline']);
-    const ack = await runCli(['device', 'ack', String(off[0]!.id), '--by', 'teknisi', '--data', dirs[0]!]);
-    expect(ack.out).toMatch(/acknowledged: alert \d+ \(offline, kiosk-raw-1\) by teknisi/);
-    expect((await openAlerts())[0]!.ackedBy).toBe('teknisi');
-    const table = await runCli(['device', 'health', '--data', dirs[0]!]);
-    expect(table.out).toMatch(/^kiosk-raw-1\s+PKM-01-A\s+/m);
+    if (hub.config.postgresUrl) {
+      // the command line works on SQLite only so far (issue 15): it says so instead of reading an empty file
+      const refused = await runCli(['device', 'alerts', '--device', 'kiosk-raw-1', '--format', 'json', '--data', dirs[0]!, '--db', hub.config.postgresUrl]);
+      expect(refused.status).not.toBe(0);
+      expect(refused.out).toMatch(/SQLite store only so far/);
+      await api(`/alerts/${off[0]!.id}/ack`, { method: 'POST' });
+    } else {
+      // the same alerts from the command line, on the hub's data dir while the hub runs
+      const cli = await runCli(['device', 'alerts', '--device', 'kiosk-raw-1', '--format', 'json', '--data', dirs[0]!]);
+      expect(cli.status).toBe(0);
+      expect((JSON.parse(cli.out) as { kind: string }[]).map((a) => a.kind)).toEqual(['offline']);
+      const ack = await runCli(['device', 'ack', String(off[0]!.id), '--by', 'teknisi', '--data', dirs[0]!]);
+      expect(ack.out).toMatch(/acknowledged: alert \d+ \(offline, kiosk-raw-1\) by teknisi/);
+      expect((await openAlerts())[0]!.ackedBy).toBe('teknisi');
+      const table = await runCli(['device', 'health', '--data', dirs[0]!]);
+      expect(table.out).toMatch(/^kiosk-raw-1\s+PKM-01-A\s+/m);
+    }
     shiftMs = 0;
     await raw.publish(JSON.stringify(healthMsg({ bootId: 'boot-raw-2' })), raw.topics.health('kiosk-raw-1'));
     await waitFor(async () => (await openAlerts()).length === 0, 5000, 'offline cleared');
@@ -255,11 +270,11 @@ describe(`terminal health, alerts and remote commands through hub and kiosk (${k
     // a later synced punch closer in monotonic time gives a better reference
     const p3 = rawDev.next({ capturedAt: '2026-11-24T00:02:30.000Z', clock: { synced: true, source: 'chrony', offsetMs: 0, bootId: boot, monoMs: 150_000 } });
     await raw.publish(p3);
-    await waitFor(() => {
-      const r = hub.ctx.db.prepare('SELECT suggested_at, suggested_span_ms FROM punches WHERE id = ?').get(p2.id) as { suggested_at: string; suggested_span_ms: number };
-      return r.suggested_span_ms === 30_000 ? r : null;
+    await waitFor(async () => {
+      const [r] = await sqlOf(hub).all<{ suggested_at: string; suggested_span_ms: number }>('SELECT suggested_at, suggested_span_ms FROM punches WHERE id = ?', p2.id);
+      return r!.suggested_span_ms === 30_000 ? r : null;
     }, 5000, 'better reference used');
-    const r2 = hub.ctx.db.prepare('SELECT suggested_at, suggested_ref FROM punches WHERE id = ?').get(p2.id) as { suggested_at: string; suggested_ref: string };
+    const [r2] = await sqlOf(hub).all<{ suggested_at: string; suggested_ref: string }>('SELECT suggested_at, suggested_ref FROM punches WHERE id = ?', p2.id);
     expect(r2).toEqual({ suggested_at: '2026-11-24T00:02:00.000Z', suggested_ref: `punch:${p3.id}` });
   });
 });

@@ -82,7 +82,7 @@ describe.skipIf(!canRun)('provision.sh --root into a temp root against a real hu
       dataDir: hubDir, httpPort, mqttPort, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', env: {}, defaultMetrics: false,
       publicUrl: `http://127.0.0.1:${httpPort}`, publicMqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
     });
-    seedOrg(hub.ctx.db);
+    seedOrg(hub.db);
     token = (await registerDevice(hub.store, { siteCode: 'PKM-01-A', deviceId: 'kiosk-prov-1', now: new Date() })).token;
 
     // The "Node.js release" of this test is the node running it, packed like nodejs.org's tarballs.
@@ -140,7 +140,7 @@ describe.skipIf(!canRun)('provision.sh --root into a temp root against a real hu
     expect(statSync(join(root, 'etc/hadir')).mode & 0o777).toBe(0o750);
     const cfg = kioskConfigSchema.parse(JSON.parse(readFileSync(conf, 'utf8')));
     expect(cfg).toMatchObject({ deviceId: 'kiosk-prov-1', siteCode: 'PKM-01-A', dataDir: '/var/lib/hadir', hubUrl: hub.publicUrl });
-    const registered = hub.ctx.db.prepare('SELECT public_key_pem FROM devices WHERE id = ?').get('kiosk-prov-1') as { public_key_pem: string };
+    const registered = hub.db.prepare('SELECT public_key_pem FROM devices WHERE id = ?').get('kiosk-prov-1') as { public_key_pem: string };
     const derived = createPublicKey(createPrivateKey(cfg.privateKeyPem)).export({ type: 'spki', format: 'pem' }).toString();
     expect(registered.public_key_pem.trim()).toBe(derived.trim());
     expect(readFileSync(conf, 'utf8')).not.toContain(token);

@@ -71,7 +71,7 @@ describe('security: audit log', () => {
     expect(e).toMatchObject({ actorKind: 'cli', action: 'cli import org' });
     expect(e!.after.args[0]!.sha256).toBe(createHash('sha256').update(await import('node:fs').then((f) => f.readFileSync(csv))).digest('hex'));
     // read-only commands leave nothing
-    const count = () => h.hub.ctx.db.prepare('SELECT count(*) FROM audit_log').pluck().get();
+    const count = () => h.hub.db.prepare('SELECT count(*) FROM audit_log').pluck().get();
     const n = count();
     expect((await runHadir(['device', 'list', '--data', h.dir])).code).toBe(0);
     expect(count()).toBe(n);

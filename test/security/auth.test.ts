@@ -5,7 +5,7 @@ import { ROLES, ROLE_DENIED, ROUTE_POLICY, policyWith } from '../../hub/http/rol
 import { createApp } from '../../hub/http/app.js';
 import { createCoreMetrics } from '../../hub/metrics.js';
 import { rootLogger } from '../../lib/logger.js';
-import type { HubEnv, HubModule, Role } from '../../hub/module.js';
+import type { HubEnv, HubModule, Role } from '../../hub/module-contract.js';
 import { basic, securityHub, type SecurityHub } from './helpers.js';
 import { enrolTestDevice } from '../hub/helpers.js';
 
@@ -34,7 +34,7 @@ describe('security: auth and roles', () => {
   let h: SecurityHub;
   beforeAll(async () => {
     h = await securityHub();
-    await h.hub.ctx.db.prepare("UPDATE users SET password_hash = ? WHERE username = 'bkpsdm1'").run((await import('../../hub/secrets.js')).hashPassword('benar-sekali-123'));
+    await h.hub.db.prepare("UPDATE users SET password_hash = ? WHERE username = 'bkpsdm1'").run((await import('../../hub/secrets.js')).hashPassword('benar-sekali-123'));
   });
   afterAll(async () => h?.close());
 

@@ -17,7 +17,7 @@ describe('security: biometric enrolment', () => {
   afterAll(async () => h?.close());
 
   const upload = (kiosk: SecurityHub['dinkesKiosk'], nip: string, finger: number, b: number) => h.call('POST', '/api/v1/kiosk/finger/templates', kiosk, { nip, finger, template: template(b) });
-  const stored = (nip: string) => h.hub.ctx.db.prepare('SELECT finger, sha256, enrolled_device_id AS dev FROM finger_templates WHERE nip = ?').all(nip) as { finger: number; sha256: string; dev: string }[];
+  const stored = (nip: string) => h.hub.db.prepare('SELECT finger, sha256, enrolled_device_id AS dev FROM finger_templates WHERE nip = ?').all(nip) as { finger: number; sha256: string; dev: string }[];
   const startEnrol = (token: string, device: string, args: Record<string, unknown>) =>
     h.call('POST', `/api/v1/devices/${device}/commands`, token, { cmd: 'enrol_mode', args, waitS: 0 });
 
@@ -41,7 +41,7 @@ describe('security: biometric enrolment', () => {
     const r = await startEnrol(h.tokens.dinkes, 'kiosk-pkm-01', { nip: ANI, method: 'finger' });
     expect(r.status).toBe(403);
     expect(r.json.error).toMatch(/another OPD/);
-    expect(h.hub.ctx.db.prepare('SELECT count(*) FROM enrol_sessions').pluck().get()).toBe(0);
+    expect(h.hub.db.prepare('SELECT count(*) FROM enrol_sessions').pluck().get()).toBe(0);
     // an unknown NIP and bad args are refused at the hub, not sent
     expect((await startEnrol(h.tokens.bkpsdm, 'kiosk-pkm-01', { nip: '999', method: 'finger' })).status).toBe(404);
     expect((await startEnrol(h.tokens.bkpsdm, 'kiosk-pkm-01', { nip: SITI })).status).toBe(400);
@@ -76,7 +76,7 @@ describe('security: biometric enrolment', () => {
   it('an expired session admits nothing', async () => {
     expect((await startEnrol(h.tokens.bkpsdm, 'kiosk-pkm-01', { nip: BUDI, method: 'finger', timeoutS: 5 })).status).toBe(202);
     // time passes beyond the capture timeout and the upload grace
-    h.hub.ctx.db.prepare("UPDATE enrol_sessions SET expires_at = '2000-01-01T00:00:00.000Z' WHERE nip = ?").run(BUDI);
+    h.hub.db.prepare("UPDATE enrol_sessions SET expires_at = '2000-01-01T00:00:00.000Z' WHERE nip = ?").run(BUDI);
     expect((await upload(h.dinkesKiosk, BUDI, 1, 3)).status).toBe(403);
     expect(stored(BUDI)).toEqual([]);
   });

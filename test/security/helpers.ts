@@ -28,7 +28,7 @@ export const basic = (d: { id: string; password: string }) => `Basic ${Buffer.fr
 export async function securityHub(opts: Partial<StartHubOptions> = {}): Promise<SecurityHub> {
   const dir = tmpDir('sec');
   const hub = await startHub({ dataDir: dir, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', env: {}, defaultMetrics: false, log: rootLogger.child({ component: 'hub' }, { level: 'silent' }), ...opts });
-  seedOrg(hub.ctx.db);
+  seedOrg(hub.db);
   const now = new Date();
   const tokens = {
     bkpsdm: (await addUser(hub.store, { username: 'bkpsdm1', name: 'BKPSDM', role: 'bkpsdm', now })).token,

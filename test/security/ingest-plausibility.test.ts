@@ -25,7 +25,7 @@ describe('security: ingest plausibility and the punch chain', () => {
     for (const p of ps) await kiosk.publish(p);
     await waitFor(() => ps.every((p) => kiosk.ackedIds().has(p.id) || kiosk.rejectedIds().has(p.id)), 10_000, 'acks');
   };
-  const row = (id: string) => h.hub.ctx.db.prepare('SELECT review_status, review_reason, chain_break FROM punches WHERE id = ?').get(id) as { review_status: string; review_reason: string | null; chain_break: number };
+  const row = (id: string) => h.hub.db.prepare('SELECT review_status, review_reason, chain_break FROM punches WHERE id = ?').get(id) as { review_status: string; review_reason: string | null; chain_break: number };
 
   it('replay finding 5: 2099, 1970 and year 1 from a "synced" kiosk are stored for review and create no attendance months', async () => {
     const d = h.dinkesKiosk;
@@ -47,8 +47,8 @@ describe('security: ingest plausibility and the punch chain', () => {
     const pending = await h.call('GET', '/api/v1/punches?device=kiosk-pkm-01&limit=50', h.tokens.bkpsdm);
     expect(pending.json.items.find((p: { id: string }) => p.id === future.id)).toMatchObject({ reviewStatus: 'pending', reviewReason: expect.stringMatching(/after the hub/) });
     // attendance: the normal punch's month is derived, no month of 2099, 1970 or year 1 appears
-    await waitFor(() => (h.hub.ctx.db.prepare('SELECT count(*) FROM att_dirty').pluck().get() as number) === 0, 20_000, 'derivation');
-    const months = h.hub.ctx.db.prepare('SELECT DISTINCT month FROM att_months WHERE nip = ?').pluck().all(SITI) as string[];
+    await waitFor(() => (h.hub.db.prepare('SELECT count(*) FROM att_dirty').pluck().get() as number) === 0, 20_000, 'derivation');
+    const months = h.hub.db.prepare('SELECT DISTINCT month FROM att_months WHERE nip = ?').pluck().all(SITI) as string[];
     expect(months.filter((m) => /^(2099|1970|0001)/.test(m))).toEqual([]);
   });
 

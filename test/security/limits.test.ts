@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { MAX_SEQ } from '../../protocol/index.js';
-import { MAX_REJECTIONS } from '../../hub/store/sqlite-core-store.js';
+import { MAX_REJECTIONS } from '../../hub/store/core-rows.js';
 import { startHub } from '../../hub/server.js';
 import { resolveHubConfig } from '../../hub/config.js';
 import { TestKiosk, metricValue, runHadir, tmpDir, waitFor } from '../hub/helpers.js';
@@ -112,13 +112,13 @@ describe('security: limits', () => {
     try {
       const at = new Date().toISOString();
       await hub.store.recordRejections(Array.from({ length: MAX_REJECTIONS + 500 }, (_, i) => ({ at, deviceId: null, topic: 't', code: 'schema', reason: `r${i}`, punchId: null })));
-      expect(hub.ctx.db.prepare('SELECT count(*) FROM rejections').pluck().get()).toBe(MAX_REJECTIONS);
+      expect(hub.db.prepare('SELECT count(*) FROM rejections').pluck().get()).toBe(MAX_REJECTIONS);
       // 2,000 malformed messages through ingest: all counted, few logged
       for (let i = 0; i < 2000; i++) hub.ingestor.push('hadir/v1/kiosk/kiosk-x/punch', Buffer.from('{"not":"a punch"}'));
       await hub.ingestor.drain();
       expect(metricValue(await hub.metrics.registry.metrics(), 'hadir_ingest_rejections_total', 'code="schema"')).toBe(2000);
       expect(lines.filter((l) => l.includes('punch rejected')).length).toBeLessThanOrEqual(20);
-      expect(hub.ctx.db.prepare('SELECT count(*) FROM rejections').pluck().get()).toBe(MAX_REJECTIONS);
+      expect(hub.db.prepare('SELECT count(*) FROM rejections').pluck().get()).toBe(MAX_REJECTIONS);
     } finally {
       await hub.close();
       rmSync(dir, { recursive: true, force: true });

@@ -12,7 +12,7 @@ describe('dashboard: audit log and technician view', () => {
   let browser: Browser;
   beforeAll(async () => {
     h = await securityHub();
-    for (const u of ['bkpsdm1', 'dinkes1', 'tek1']) h.hub.ctx.db.prepare('UPDATE users SET password_hash = ? WHERE username = ?').run(hashPassword(PASSWORD), u);
+    for (const u of ['bkpsdm1', 'dinkes1', 'tek1']) h.hub.db.prepare('UPDATE users SET password_hash = ? WHERE username = ?').run(hashPassword(PASSWORD), u);
     expect((await h.call('POST', '/api/v1/devices/kiosk-pkm-01/disable', h.tokens.tech, { reason: 'layar pecah' })).status).toBe(200);
     expect((await h.call('POST', '/api/v1/devices/kiosk-sdn-01/disable', h.tokens.bkpsdm, { reason: 'dipindah' })).status).toBe(200);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--lang=id-ID'] });

@@ -77,7 +77,7 @@ describe('passwords and sessions', () => {
     expect(await login(hub.store, 'tanpa', 'apa-saja-123', new Date())).toMatchObject({ ok: false, status: 401, reason: 'no_password' });
     const r = await login(hub.store, 'rina', 'cukup-panjang-1', new Date(Date.now() - SESSION_IDLE_MS - 60_000));
     expect(r.ok).toBe(true);
-    expect(purgeIdleSessions(hub.ctx.db, new Date())).toBeGreaterThanOrEqual(1);
+    expect(await purgeIdleSessions(hub.store, new Date())).toBeGreaterThanOrEqual(1);
     const base = `http://127.0.0.1:${hub.httpPort}`;
     expect((await fetch(`${base}/api/v1/auth/me`, { headers: { authorization: `Bearer ${(r as { token: string }).token}` } })).status).toBe(401);
     expect((await fetch(`${base}/api/v1/auth/me`, { headers: { authorization: `Bearer ${apiToken}` } })).status).toBe(200);

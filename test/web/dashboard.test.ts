@@ -68,7 +68,7 @@ beforeAll(async () => {
   await kiosk.client.subscribeAsync(topics.cmd(dev.id), { qos: 1 });
   // six hours of earlier health rows (received_at in the past cannot come over MQTT now, so they are
   // written as the health store keeps them): the clock drifted 1.2 s, the CPU warmed up
-  const hist = hub.ctx.db.prepare('INSERT INTO device_health (device_id, at, received_at, boot_id, mono_ms, est_offset_ms, cpu_temp_c, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  const hist = hub.db.prepare('INSERT INTO device_health (device_id, at, received_at, boot_id, mono_ms, est_offset_ms, cpu_temp_c, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
   for (let i = 6; i >= 1; i--) {
     const at = new Date(Date.now() - i * 3600_000).toISOString();
     hist.run(dev.id, at, at, 'boot-1', 1, -200 * i, 60 + 3 * (6 - i), JSON.stringify({ at, appVersion: '0.1.0', uptimeS: 1, bootId: 'boot-1', monoMs: 1, backlog: { undelivered: 0, oldestUndeliveredAt: null, lastSeq: 1 }, system: { cpuTempC: 60 + 3 * (6 - i) } }));
@@ -189,8 +189,8 @@ describe('web dashboard', () => {
 
     // Fleet: what each kiosk runs and a failed update, with its reason, on the terminal page
     const { FleetService } = await import('../../hub/fleet/service.js');
-    const fleet = new FleetService(hub.ctx.db, { dataDir: hub.config.dataDir, hubVersion: '0.1.0', audit: { record: () => {} } });
-    hub.ctx.db.prepare("INSERT INTO fleet_releases (version, arch, file, size, sha256, manifest, key_id, added_at) VALUES ('9.1.0', 'arm64', '/nonexistent', 1, ?, '{}', 'k', ?)").run('0'.repeat(64), new Date().toISOString());
+    const fleet = new FleetService(hub.db, { dataDir: hub.config.dataDir, hubVersion: '0.1.0', audit: { record: () => {} } });
+    hub.db.prepare("INSERT INTO fleet_releases (version, arch, file, size, sha256, manifest, key_id, added_at) VALUES ('9.1.0', 'arm64', '/nonexistent', 1, ?, '{}', 'k', ?)").run('0'.repeat(64), new Date().toISOString());
     for (const id of ['kiosk-pkm-1', 'kiosk-pkm-2', 'kiosk-sdn-1']) fleet.setDeviceVersion(id, '9.0.0', true);
     const ro = fleet.startRollout({ version: '9.1.0', stages: 'all', window: 'always', blackouts: 'none', maxFailures: 5, by: 'bkpsdm' });
     fleet.report('kiosk-pkm-1', { rolloutId: ro.id, version: '9.1.0', phase: 'rolled_back', reason: 'tidak sehat dalam / not healthy within 120 s: MQTT tidak terhubung / not connected' });

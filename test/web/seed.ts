@@ -47,7 +47,7 @@ function workdays(month: string): string[] {
  * nothing → absent, deduction capped), and two users with passwords — through the real import functions.
  */
 export async function seed(hub: RunningHub): Promise<void> {
-  const db = hub.ctx.db;
+  const db = hub.db;
   const now = new Date().toISOString();
   const chk = (r: { errors: unknown[] }, what: string) => {
     if (r.errors.length) throw new Error(`${what}: ${JSON.stringify(r.errors)}`);

@@ -2,12 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startHub, type RunningHub } from '../../hub/server.js';
-import { openStore } from '../../hub/store/open.js';
+import { openHubStores } from '../../hub/store/open.js';
+import { AuditLog } from '../../hub/audit/index.js';
 import { createApp } from '../../hub/http/app.js';
 import { createCoreMetrics } from '../../hub/metrics.js';
 import { addUser, login, purgeIdleSessions, setPassword, SESSION_EXPIRED, SESSION_IDLE_MS, SESSION_LABEL, SESSION_MAX_MS } from '../../hub/users.js';
 import { sha256Hex } from '../../hub/secrets.js';
 import { tmpDir } from '../hub/helpers.js';
+import { TEST_DB, freshPostgres, sqlOf, testHubStore } from '../store.js';
 
 const MIN = 60_000;
 const HOUR = 3600_000;
@@ -15,12 +17,13 @@ const HOUR = 3600_000;
 /**
  * Web sessions expire at the hub at the moment they are used: idle longer than SESSION_IDLE_MS or
  * older than SESSION_MAX_MS → 401 "sesi berakhir / session expired" and the token is deleted.
- * API tokens from `hadir user add` never expire. Real hub (SQLite file, HTTP on an ephemeral port).
+ * API tokens from `hadir user add` never expire. Real hub (SQLite file or PostgreSQL: HADIR_TEST_DB, HTTP on an ephemeral port).
  */
-describe('web sessions expire at the hub', () => {
+describe(`web sessions expire at the hub (${TEST_DB})`, () => {
   let hub: RunningHub;
   let base: string;
-  const tokenRow = (token: string) => hub.ctx.db.prepare('SELECT label, last_used_at FROM api_tokens WHERE token_hash = ?').get(sha256Hex(token)) as { label: string; last_used_at: string } | undefined;
+  let drop = async () => {};
+  const tokenRow = async (token: string) => (await sqlOf(hub).all<{ label: string; last_used_at: string }>('SELECT label, last_used_at FROM api_tokens WHERE token_hash = ?', sha256Hex(token)))[0];
   const get = (path: string, token: string) => fetch(`${base}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
   const session = async (at: Date) => {
     const r = await login(hub.store, 'rina', 'cukup-panjang-1', at);
@@ -29,13 +32,16 @@ describe('web sessions expire at the hub', () => {
   };
 
   beforeAll(async () => {
-    hub = await startHub({ dataDir: tmpDir('session-expiry'), httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', env: {}, defaultMetrics: false, log: pino({ level: 'silent' }) } as never);
+    const db = await testHubStore();
+    drop = db.drop;
+    hub = await startHub({ ...db.opts, dataDir: tmpDir('session-expiry'), httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', env: {}, defaultMetrics: false, log: pino({ level: 'silent' }) } as never);
     base = `http://127.0.0.1:${hub.httpPort}`;
     await addUser(hub.store, { username: 'rina', name: 'Rina', role: 'bkpsdm', now: new Date() });
     await setPassword(hub.store, 'rina', 'cukup-panjang-1');
   });
   afterAll(async () => {
     await hub?.close();
+    await drop();
   });
 
   it('a session idle longer than SESSION_IDLE_MS is refused with the reason and deleted; one used within it works and is touched', async () => {
@@ -44,58 +50,59 @@ describe('web sessions expire at the hub', () => {
     expect(r.status).toBe(401);
     expect(await r.json()).toEqual({ error: SESSION_EXPIRED });
     expect(SESSION_EXPIRED).toBe('sesi berakhir / session expired: log in again');
-    expect(tokenRow(idle)).toBeUndefined();
+    expect(await tokenRow(idle)).toBeUndefined();
     const again = await get('/devices', idle);
     expect(again.status).toBe(401);
     expect(((await again.json()) as { error: string }).error).toMatch(/unknown or revoked/);
 
     const fresh = await session(new Date(Date.now() - SESSION_IDLE_MS + 10 * MIN));
     expect((await get('/devices', fresh)).status).toBe(200);
-    expect(Date.now() - Date.parse(tokenRow(fresh)!.last_used_at)).toBeLessThan(MIN); // idle time starts again
+    expect(Date.now() - Date.parse((await tokenRow(fresh))!.last_used_at)).toBeLessThan(MIN); // idle time starts again
   });
 
   it('a session older than SESSION_MAX_MS is refused even when used a minute ago', async () => {
     const old = await session(new Date(Date.now() - SESSION_MAX_MS - MIN));
     // used recently (the lookup records the use) — only the absolute lifetime is over
     expect(await hub.store.userByTokenHash(sha256Hex(old), new Date(Date.now() - MIN).toISOString())).toMatchObject({ username: 'rina', token: { label: SESSION_LABEL } });
-    expect(Date.now() - Date.parse(tokenRow(old)!.last_used_at)).toBeLessThan(2 * MIN);
+    expect(Date.now() - Date.parse((await tokenRow(old))!.last_used_at)).toBeLessThan(2 * MIN);
     const r = await get('/devices', old);
     expect(r.status).toBe(401);
     expect(await r.json()).toEqual({ error: SESSION_EXPIRED });
-    expect(tokenRow(old)).toBeUndefined();
+    expect(await tokenRow(old)).toBeUndefined();
   });
 
   it('API tokens from `hadir user add` do not expire, however old and idle', async () => {
     const { token } = await addUser(hub.store, { username: 'api-lama', name: 'Integrasi', role: 'bkpsdm', now: new Date(Date.now() - 30 * 86_400_000) });
     expect((await get('/devices', token)).status).toBe(200);
-    hub.ctx.db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?').run(new Date(Date.now() - 20 * 86_400_000).toISOString(), sha256Hex(token));
+    await sqlOf(hub).run('UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?', new Date(Date.now() - 20 * 86_400_000).toISOString(), sha256Hex(token));
     expect((await get('/devices', token)).status).toBe(200);
-    expect(tokenRow(token)?.label).not.toBe(SESSION_LABEL);
+    expect((await tokenRow(token))?.label).not.toBe(SESSION_LABEL);
   });
 
   it('purge at login also drops sessions past the absolute lifetime', async () => {
     const old = await session(new Date(Date.now() - SESSION_MAX_MS - HOUR));
     await hub.store.userByTokenHash(sha256Hex(old), new Date().toISOString()); // recently used
-    expect(tokenRow(old)).toBeDefined();
+    expect(await tokenRow(old)).toBeDefined();
     const kept = await session(new Date()); // any login purges
-    expect(tokenRow(old)).toBeUndefined();
-    expect(tokenRow(kept)).toBeDefined();
+    expect(await tokenRow(old)).toBeUndefined();
+    expect(await tokenRow(kept)).toBeDefined();
     const old2 = await session(new Date(Date.now() - SESSION_MAX_MS - HOUR));
     await hub.store.userByTokenHash(sha256Hex(old2), new Date().toISOString());
-    expect(purgeIdleSessions(hub.ctx.db, new Date())).toBe(1);
-    expect(tokenRow(old2)).toBeUndefined();
-    expect(tokenRow(kept)).toBeDefined();
+    expect(await purgeIdleSessions(hub.store, new Date())).toBe(1);
+    expect(await tokenRow(old2)).toBeUndefined();
+    expect(await tokenRow(kept)).toBeDefined();
   });
 });
 
 /** The same through the HTTP login with the hub's clock moved forward: a session used every 11 h lives 7 days, not longer. */
-describe('session lifetime on a moving clock (app.request, real SQLite store)', () => {
+describe(`session lifetime on a moving clock (app.request, real ${TEST_DB} store)`, () => {
   it('stays valid while used within the idle time, ends at SESSION_MAX_MS, and a new login works', async () => {
-    const { store } = openStore({ dbPath: join(tmpDir('session-clock'), 'hub.db') });
+    const pgDb = TEST_DB === 'postgres' ? await freshPostgres() : null;
+    const { store, stores } = await openHubStores(pgDb ? { dbPath: '', postgresUrl: pgDb.url } : { dbPath: join(tmpDir('session-clock'), 'hub.db'), postgresUrl: null });
     let t = Date.parse('2026-11-02T00:00:00Z');
     const { app } = createApp({
       store, log: pino({ level: 'silent' }), metrics: createCoreMetrics({ defaults: false }).registry, modules: [], version: 'test',
-      enrol: { hubUrl: 'http://hub.test', mqttUrl: 'mqtt://hub.test', prefix: 'hadir/v1' }, mqttConnected: () => true, now: () => new Date(t),
+      enrol: { hubUrl: 'http://hub.test', mqttUrl: 'mqtt://hub.test', prefix: 'hadir/v1' }, mqttConnected: () => true, now: () => new Date(t), audit: new AuditLog(stores.audit),
     });
     try {
       await addUser(store, { username: 'sari', name: 'Sari', role: 'bkpsdm', now: new Date(t) });
@@ -126,6 +133,7 @@ describe('session lifetime on a moving clock (app.request, real SQLite store)', 
       expect(await (await me(idle)).json()).toEqual({ error: SESSION_EXPIRED });
     } finally {
       await store.close();
+      await pgDb?.drop();
     }
   });
 });

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { UserError } from '../lib/errors.js';
-import type { CoreStore, PunchRow } from './store/core-store.js';
-import { toCsv, type CsvDialect } from './reports/csv.js';
-import { instantSchema } from './http/schemas.js';
+import { UserError } from '../../lib/errors.js';
+import type { CoreStore, PunchRow } from '../store/core-store.js';
+import { toCsv, type CsvDialect } from './csv.js';
+import { instantSchema } from '../http/schemas.js';
 
 const optsSchema = z.object({
   from: instantSchema.optional(),

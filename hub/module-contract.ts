@@ -3,7 +3,7 @@ import type { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../lib/logger.js';
 import type { Topics } from '../protocol/index.js';
-import type { SqliteDb } from './store/sqlite.js';
+import type { HubStores } from './store/stores.js';
 import type { RosterPerson } from '../protocol/index.js';
 import type { AuditLog } from './audit/index.js';
 
@@ -28,9 +28,9 @@ export interface HubModule {
   /** OpenAPI paths of `api`/`kioskApi`, relative to /api/v1 (hub/http/openapi.ts), merged into /api/v1/openapi.json. */
   openapi?: import('./http/openapi.js').OpenApiPaths;
   /** Adds this module's data (face/finger templates, …) to a site's roster before it is sent to kiosks. */
-  contributeRoster?(siteCode: string, people: Map<string, RosterPerson>): void;
+  contributeRoster?(siteCode: string, people: Map<string, RosterPerson>): Promise<void>;
   /** Extra fields for GET /api/v1/devices (terminal health, clock, alerts), merged into each device's view. */
-  describeDevices?(deviceIds: string[]): Map<string, Record<string, unknown>>;
+  describeDevices?(deviceIds: string[]): Promise<Map<string, Record<string, unknown>>>;
   start?(): Promise<void>;
   stop?(): Promise<void>;
 }
@@ -67,7 +67,8 @@ export interface HubEvents {
 export type HubBus = EventEmitter<HubEvents>;
 
 export interface HubContext {
-  db: SqliteDb;
+  /** Every feature's repository, from the one store factory (hub/store/open.ts); never a raw database handle. */
+  stores: HubStores;
   log: Logger;
   bus: HubBus;
   mqtt: HubMqtt;

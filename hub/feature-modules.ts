@@ -1,4 +1,4 @@
-import type { HubContext, HubModule } from './module.js';
+import type { HubContext, HubModule } from './module-contract.js';
 import { createAttendanceModule } from './attendance/module.js';
 import { createHealthModule } from './health/module.js';
 import { createFaceModule } from './biometrics/face-module.js';
@@ -6,7 +6,7 @@ import { createFingerModule } from './biometrics/finger-module.js';
 import { createFleetModule } from './fleet/module.js';
 import { createStaffModule } from './staff/module.js';
 
-/** Feature modules of the hub, built in this order after the core (devices, ingest, auth). */
+/** The feature modules of the hub (attendance, health, biometrics, fleet, staff portal), built in this order after the core (devices, ingest, auth). */
 export const moduleFactories: ((ctx: HubContext) => HubModule)[] = [
   createAttendanceModule,
   createHealthModule,

@@ -1,0 +1,105 @@
+import type { DeviceRecord, PunchRow, UserRecord } from './core-store.js';
+import type { Punch } from '../../protocol/index.js';
+import type { Role } from '../module-contract.js';
+
+/** Rows of the core tables as records, the same on SQLite and PostgreSQL (hub/store/*-core-store.ts). */
+type Row = Record<string, unknown>;
+
+/** Rejection rows kept (the newest); older ones are deleted as new ones come. */
+export const MAX_REJECTIONS = 10_000;
+
+export function toDevice(r: Row): DeviceRecord {
+  return {
+    id: r.id as string,
+    siteCode: r.site_code as string,
+    publicKeyPem: (r.public_key_pem as string) ?? null,
+    mqttSecretHash: (r.mqtt_secret_hash as string) ?? null,
+    brokerPasswordHash: (r.broker_password_hash as string) ?? null,
+    createdAt: r.created_at as string,
+    enrolledAt: (r.enrolled_at as string) ?? null,
+    disabledAt: (r.disabled_at as string) ?? null,
+    disabledReason: (r.disabled_reason as string) ?? null,
+    disabledBy: (r.disabled_by as string) ?? null,
+    lastSeenAt: (r.last_seen_at as string) ?? null,
+    online: r.online === 1,
+    statusAt: (r.status_at as string) ?? null,
+    contiguousSeq: r.contiguous_seq as number,
+    maxSeq: r.max_seq as number,
+    backlog: (r.backlog as number) ?? null,
+    backlogOldestAt: (r.backlog_oldest_at as string) ?? null,
+  };
+}
+
+export function toPunch(r: Row): PunchRow {
+  return {
+    id: r.id as string,
+    deviceId: (r.device_id as string) ?? null,
+    seq: (r.seq as number) ?? null,
+    nip: r.nip as string,
+    method: r.method as string,
+    capturedAt: r.captured_at as string,
+    siteCode: (r.site_code as string) ?? null,
+    clockSynced: r.clock_synced === 1,
+    clockSource: (r.clock_source as string) ?? null,
+    clockOffsetMs: (r.clock_offset_ms as number) ?? null,
+    clockErrorMs: (r.clock_error_ms as number) ?? null,
+    score: (r.score as number) ?? null,
+    liveness: (r.liveness as number) ?? null,
+    hasPhoto: r.has_photo === 1,
+    receivedAt: r.received_at as string,
+    reviewStatus: r.review_status as string,
+    reviewReason: (r.review_reason as string) ?? null,
+    chainBreak: r.chain_break === 1,
+  };
+}
+
+/** A signed kiosk punch as punches-table columns (named parameters), for ingest and for recovery. */
+export function punchColumns(p: Punch, siteCode: string | null, receivedAt: string, reviewReason: string | null = null) {
+  return {
+    id: p.id,
+    device_id: p.deviceId,
+    nip: p.nip,
+    method: p.method,
+    captured_at: p.capturedAt,
+    site_code: siteCode,
+    clock_synced: p.clock.synced ? 1 : 0,
+    clock_source: p.clock.source,
+    clock_offset_ms: p.clock.offsetMs ?? null,
+    clock_error_ms: p.clock.errorMs ?? null,
+    boot_id: p.clock.bootId,
+    mono_ms: p.clock.monoMs,
+    score: p.match.score,
+    liveness: p.match.liveness ?? null,
+    prev_hash: p.prevHash,
+    sig: p.sig,
+    has_photo: p.photo ? 1 : 0,
+    received_at: receivedAt,
+    // A punch from an unsynchronised clock, or with an implausible time, is kept but waits for an admin's review.
+    review_status: p.clock.synced && !reviewReason ? 'none' : 'pending',
+    review_reason: reviewReason,
+    hash: null as string | null,
+    chain_break: 0,
+  };
+}
+
+export function toUser(r: Row): UserRecord {
+  return {
+    username: r.username as string,
+    name: r.display_name as string,
+    role: r.role as Role,
+    opdCode: (r.opd_code as string) ?? null,
+    disabledAt: (r.disabled_at as string) ?? null,
+  };
+}
+
+
+/**
+ * Why a punch whose key is already taken is not stored: null for a true duplicate (same id, same
+ * device and signature: Ed25519 is deterministic, so same key + same content ⇔ same signature),
+ * replay_conflict for the same id with other content, seq_conflict for its seq taken by another id.
+ */
+export function refusalOf(p: Punch, existing: Row | undefined): { code: 'replay_conflict' | 'seq_conflict'; reason: string } | null {
+  if (existing && existing.device_id === p.deviceId && existing.sig === p.sig) return null;
+  if (existing) return { code: 'replay_conflict', reason: `id ${p.id} already stored with different content (seq ${existing.seq as number} from ${existing.device_id as string})` };
+  return { code: 'seq_conflict', reason: `seq ${p.seq} of ${p.deviceId} is already stored under another id (kept: hadir device conflicts ${p.deviceId})` };
+}
