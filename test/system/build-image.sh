@@ -90,12 +90,12 @@ done
 # mounted, and never rm -rf through it.
 unmount_root() { grep -o " $root/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" || true; done; }
 trap unmount_root EXIT
-# TMPDIR is bound at the same path inside and out: proot 5 does not translate statx()'s path, so a
-# statx of a temp file (openssh-server's postinst via ucf) must find it at the host path too.
-mkdir -p "$work/tmp"
+# /tmp is the host's /tmp inside too: proot 5 does not translate statx()'s path, so a statx of a
+# temp file (openssh-server's postinst, through ucf) must find it at the same path outside.
+# (Binding only TMPDIR is not enough: debootstrap's second stage does not pass it on.)
 in_root() {
-  env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive DEBOOTSTRAP_DIR=/debootstrap TMPDIR="$work/tmp" \
-    nice proot -q "$QEMU_USER" -r "$root" -0 -w / -b /proc -b /sys -b /dev -b "$work/tmp:$work/tmp" "$@"
+  env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive DEBOOTSTRAP_DIR=/debootstrap \
+    nice proot -q "$QEMU_USER" -r "$root" -0 -w / -b /proc -b /sys -b /dev -b /tmp "$@"
 }
 log "second stage under proot + qemu-aarch64 (user-mode emulation)"
 in_root /bin/sh /debootstrap/debootstrap --second-stage > "$work/stage2.log" 2>&1 ||
