@@ -224,7 +224,9 @@ async function driverRig(style: LineStyle, corrupt: () => boolean = () => false)
   const served = await serveEmulator(emu, pty.devicePath);
   cleanups.push(() => served.close());
   const stats = shapeLine(emu, style, corrupt);
-  const sensor = new FingerSensor(await openSerial(pty.hostPath, 57600), { timeoutMs: 1000 });
+  // 5 s, not the kiosk's 1 s: these tests count checksum errors and lost packets; a command timing
+  // out because a loaded test machine starved the pty would be counted as a line error it is not.
+  const sensor = new FingerSensor(await openSerial(pty.hostPath, 57600), { timeoutMs: 5000 });
   cleanups.push(() => sensor.close());
   return { emu, sensor, stats };
 }

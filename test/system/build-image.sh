@@ -86,16 +86,19 @@ for f in "${STUBS[@]}"; do
   printf '%s\n%s.hadir-build\n:\n' "$f" "$f" >> "$root/var/lib/dpkg/diversions"
   mkdir -p "$root$(dirname "$f")" && printf '#!/bin/sh\nexit 0\n' > "$root$f" && chmod 755 "$root$f"
 done
-# The second stage mounts /proc inside the root (a real mount: this runs as root): never leave it
-# mounted, and never rm -rf through it.
+# Belt and braces (in_root's mount namespace already keeps them private): never leave a mount in the
+# root, and never rm -rf through one.
 unmount_root() { grep -o " $root/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" || true; done; }
 trap unmount_root EXIT
 # /tmp is the host's /tmp inside too: proot 5 does not translate statx()'s path, so a statx of a
 # temp file (openssh-server's postinst, through ucf) must find it at the same path outside.
 # (Binding only TMPDIR is not enough: debootstrap's second stage does not pass it on.)
+# In a mount namespace of its own: this runs as real root and proot passes mount(2) through, so
+# debootstrap's own mounts (/proc, and devpts over the bound /dev/pts) would otherwise land on
+# this machine — an interrupted second stage once left it with no /dev/pts (no pty for anyone).
 in_root() {
   env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive DEBOOTSTRAP_DIR=/debootstrap \
-    nice proot -q "$QEMU_USER" -r "$root" -0 -w / -b /proc -b /sys -b /dev -b /tmp "$@"
+    nice unshare --mount --propagation private proot -q "$QEMU_USER" -r "$root" -0 -w / -b /proc -b /sys -b /dev -b /tmp "$@"
 }
 log "second stage under proot + qemu-aarch64 (user-mode emulation)"
 in_root /bin/sh /debootstrap/debootstrap --second-stage > "$work/stage2.log" 2>&1 ||
