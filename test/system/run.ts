@@ -89,7 +89,11 @@ function buildMirror(): { dir: string; built: boolean; seconds: number } {
   sh('bash', [join(ROOT, 'provisioning', 'make-mirror.sh'), '--out', work, '--arch', 'arm64', '--models-from', join(ROOT, '..', 'shared', 'models'), '--cache', join(CACHE, 'mirror-cache')]);
   rmSync(dir, { recursive: true, force: true });
   renameSync(work, dir);
-  for (const p of prev) if (join(CACHE, p) !== dir) rmSync(join(CACHE, p), { recursive: true, force: true });
+  // An older mirror goes with its stick image and release bundles (each hundreds of MB).
+  for (const p of prev) {
+    if (join(CACHE, p) === dir) continue;
+    for (const f of readdirSync(CACHE)) if (f === p || f.startsWith(`${p}.`)) rmSync(join(CACHE, f), { recursive: true, force: true });
+  }
   return { dir, built: true, seconds: secs(Date.now() - s) };
 }
 
