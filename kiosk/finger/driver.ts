@@ -31,6 +31,8 @@ import {
  * an acknowledgement whose length does not fit the command is refused rather than misread.
  */
 
+const ignoreLateError = (): void => {};
+
 /** The part of a serialport stream the driver needs (SerialPort, SerialPortMock, any binding). */
 export interface SerialLike {
   readonly isOpen: boolean;
@@ -436,6 +438,9 @@ export class FingerSensor {
     this.port.removeListener('data', this.onData);
     this.port.removeListener('close', this.onClose);
     this.port.removeListener('error', this.onError);
+    // A write still queued in the port can fail after this (EIO once the device or pty is gone):
+    // with no listener left, that 'error' would be an uncaught exception and take the kiosk down.
+    this.port.on('error', ignoreLateError);
     this.pending?.reject(new FingerPortError(`${this.pending.name}: ${reason}`));
   }
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FingerSensor } from '../../kiosk/finger/driver.js';
+import { FingerSensor, type SerialLike } from '../../kiosk/finger/driver.js';
 import { SensorEmulator } from '../../kiosk/finger/emulator.js';
 import { syntheticTemplate } from '../../finger/synthetic.js';
 import { openEmulatedMockPort } from '../../kiosk/finger/transport.js';
@@ -204,5 +204,20 @@ describe('fault injection → named errors, never a hang', () => {
     await new Promise<void>((r) => port.close(() => r()));
     await expect(pending).rejects.toBeInstanceOf(FingerPortError);
     await expect(sensor.templateCount()).rejects.toBeInstanceOf(FingerPortError);
+  });
+});
+
+describe('a closed driver and its port', () => {
+  it('an error from the port after close (a queued write failing with EIO) is not an uncaught exception', async () => {
+    const { EventEmitter } = await import('node:events');
+    // A bare port: emitting 'error' with no listener throws, as a stream's late write error would crash the process.
+    const port = Object.assign(new EventEmitter(), {
+      isOpen: false,
+      write: () => true,
+      close: (cb?: () => void) => cb?.(),
+    });
+    const sensor = new FingerSensor(port as unknown as SerialLike, { timeoutMs: 100 });
+    await sensor.close();
+    expect(() => port.emit('error', Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }))).not.toThrow();
   });
 });
