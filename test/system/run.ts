@@ -203,7 +203,7 @@ function buildBundles(mirrorDir: string, keys: string, work: string): { v2: stri
     renameSync(`${v3}.part`, v3);
     rmSync(app, { recursive: true, force: true });
   }
-  return { v2, v3, v2Mb: Math.round(Number(execFileSync('du', ['-m', v2], { encoding: 'utf8' }).split('\t')[0])) };
+  return { v2, v3, v2Mb: dirMb(v2) };
 }
 
 interface FleetTarget {
