@@ -88,7 +88,8 @@ for f in "${STUBS[@]}"; do
 done
 # Belt and braces (in_root's mount namespace already keeps them private): never leave a mount in the
 # root, and never rm -rf through one.
-unmount_root() { grep -o " $root/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" || true; done; }
+# (No mount at all is the usual case, and grep's exit 1 would end the script under pipefail.)
+unmount_root() { { grep -o " $root/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" || true; done; }
 trap unmount_root EXIT
 # /tmp is the host's /tmp inside too: proot 5 does not translate statx()'s path, so a statx of a
 # temp file (openssh-server's postinst, through ucf) must find it at the same path outside.
