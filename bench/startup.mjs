@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Start-up of the kiosk run through tsx (bin/hadir.mjs, as shipped) against the same commit compiled
-// with tsc (issue 10: "measure start-up and memory against a build step"). Builds HEAD in a temporary
-// copy (git archive + tsc emitting next to the sources, node_modules linked), then runs each variant
+// Start-up of the kiosk run through tsx (bin/hadir.mjs in a checkout) against the same commit compiled
+// as a release ships it (issue 10: "measure start-up and memory against a build step"). Builds HEAD in
+// a temporary copy (git archive + `hadir release compile`, node_modules linked), then runs each variant
 // RUNS times after a warm-up: `hadir kiosk --help` (wall time, max RSS) and `hadir kiosk --simulate`
 // from spawn to run-state.json `ready` (wall time, VmRSS/VmHWM at that moment). Needs Mosquitto on
 // 127.0.0.1:1883 (anonymous). Usage: node bench/startup.mjs [runs]
@@ -19,12 +19,11 @@ try {
   const built = join(work, 'built');
   execSync(`mkdir -p ${built} && git -C ${ROOT} archive HEAD | tar -x -C ${built}`);
   symlinkSync(join(ROOT, 'node_modules'), join(built, 'node_modules'));
-  writeFileSync(join(built, 'tsconfig.build.json'), JSON.stringify({ extends: './tsconfig.json', compilerOptions: { noEmit: false }, include: ['cli', 'lib', 'protocol', 'face', 'clock', 'finger', 'bench', 'kiosk', 'hub', 'models'] }));
   const t0 = performance.now();
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(built, 'tsconfig.build.json')], { stdio: 'inherit' });
-  console.log(`tsc build: ${Math.round(performance.now() - t0)} ms`);
-  writeFileSync(join(built, 'bin/hadir-built.mjs'), "const { main } = await import('../cli/main.js');\nawait main(process.argv);\n");
-  const variants = { tsx: [join(ROOT, 'bin/hadir.mjs')], tsc: [join(built, 'bin/hadir-built.mjs')] };
+  // What a release ships: the same tree compiled ahead of time (lib/app-compile.ts, esbuild).
+  execFileSync(process.execPath, [join(ROOT, 'bin/hadir.mjs'), 'release', 'compile', built], { stdio: 'inherit' });
+  console.log(`compile: ${Math.round(performance.now() - t0)} ms`);
+  const variants = { tsx: [join(ROOT, 'bin/hadir.mjs')], compiled: [join(built, 'bin/hadir.mjs')] };
 
   const { privateKey } = generateKeyPairSync('ed25519');
   const cfgPath = join(work, 'kiosk.json');
@@ -61,7 +60,7 @@ try {
   };
   const line = (name, what, xs) => {
     const s = xs.map(Math.round).sort((a, b) => a - b);
-    console.log(`${name.padEnd(4)} ${what.padEnd(22)} median ${s[Math.floor(s.length / 2)]}  min ${s[0]}  max ${s.at(-1)}  runs ${xs.map(Math.round).join(',')}`);
+    console.log(`${name.padEnd(8)} ${what.padEnd(22)} median ${s[Math.floor(s.length / 2)]}  min ${s[0]}  max ${s.at(-1)}  runs ${xs.map(Math.round).join(',')}`);
   };
   for (const [name, args] of Object.entries(variants)) {
     help(args);

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// Entry point of the `hadir` command. The sources are TypeScript run through tsx's loader,
-// so a checkout works after `npm ci` with no build step (the same files run on the kiosk).
-import { register } from 'tsx/esm/api';
+// Entry point of the `hadir` command. A checkout runs its TypeScript sources through tsx's loader
+// (no build step, nothing stale); a release and the offline mirror's app ship them compiled to
+// JavaScript with no `.ts` left (lib/app-compile.ts), and run without tsx: faster start, less memory.
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../cli/main.ts');
+const fromSources = existsSync(new URL('../cli/main.ts', import.meta.url));
+if (fromSources) (await import('tsx/esm/api')).register();
+const { main } = await import(fromSources ? '../cli/main.ts' : '../cli/main.js');
 await main(process.argv);

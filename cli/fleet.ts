@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Groups } from './program.js';
 import { UserError } from '../lib/errors.js';
 import { formatOption, table } from './format.js';
@@ -40,7 +41,6 @@ export function registerFleetCommands(g: Groups): void {
     .requiredOption('--out <dir>', 'directory for release-key.pem (0600) and release-key.pub')
     .action(async (o: { out: string }) => {
       const { mkdirSync } = await import('node:fs');
-      const { join } = await import('node:path');
       const { generateReleaseKeys, keyFingerprint } = await import('../lib/release-bundle.js');
       mkdirSync(o.out, { recursive: true });
       const priv = join(o.out, 'release-key.pem');
@@ -82,6 +82,19 @@ export function registerFleetCommands(g: Groups): void {
       process.stdout.write(
         `${out}: ${r.manifest.version} ${r.manifest.arch}, ${r.files} files, node_modules ${r.manifest.nodeModules}, journal schema ${r.manifest.journalSchemaVersion}, ${(statSync(out).size / 1e6).toFixed(1)} MB, ${key ? 'signed' : 'NOT signed (hadir release sign)'} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
       );
+    });
+
+  release
+    .command('compile')
+    .description('Kompilasi pohon aplikasi / compile an app tree in place: every source .ts becomes .js, the .ts is removed (what the offline mirror ships; `release build` compiles on its own)')
+    .argument('<dir>', 'an unpacked app tree (NOT your checkout: its sources are removed)')
+    .action(async (dir: string) => {
+      const { compileAppTree } = await import('../lib/app-compile.js');
+      if (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'bin/hadir.mjs'))) throw new UserError(`${dir} is not a Hadir app tree (no package.json / bin/hadir.mjs)`, 'give the folder an app was unpacked into');
+      if (existsSync(join(dir, '.git'))) throw new UserError(`${dir} is a git checkout: compiling would delete its TypeScript sources`, 'compile a copy (git archive HEAD | tar -x -C DIR), or use `hadir release build --app .`');
+      const t0 = Date.now();
+      const r = await compileAppTree(dir);
+      process.stdout.write(`${dir}: ${r.files} file .ts dikompilasi / compiled to .js in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     });
 
   release

@@ -6,6 +6,7 @@ import type { KeyObject } from 'node:crypto';
 import { UserError } from './errors.js';
 import { RELEASE_ARCHES, VERSION_RE, elfArch, manifestFor, writeBundle, type BundleEntry, type ReleaseArch, type ReleaseManifest } from './release-bundle.js';
 import { journalSchemaVersion, readJournalMigrations } from './journal-schema.js';
+import { compiledPath, compileSource, isCompiledSource } from './app-compile.js';
 
 /**
  * `hadir release build`: turns an app tree into a bundle. Sources: a git checkout (the files git
@@ -30,7 +31,7 @@ export interface BuildOptions {
 }
 
 /** Never shipped to a kiosk: tests, CI files, VCS data, local state and weights (fetched per kiosk). */
-const EXCLUDE = [/^test\//, /^\.git(\/|$)/, /^\.ci\//, /^data\//, /^models\/onnx\//, /^node_modules\//, /\.tmp-\d+$/];
+const EXCLUDE = [/^test\//, /^vitest\.config\.ts$/, /^\.dependency-cruiser\.cjs$/, /^\.git(\/|$)/, /^\.ci\//, /^data\//, /^models\/onnx\//, /^node_modules\//, /\.tmp-\d+$/];
 
 function walk(root: string, dir: string, out: string[]): void {
   for (const name of readdirSync(dir)) {
@@ -49,6 +50,12 @@ function appFiles(appDir: string): string[] {
   const all: string[] = [];
   walk(appDir, appDir, all);
   return all;
+}
+
+/** A source file as the kiosk runs it: compiled to JavaScript (lib/app-compile.ts). */
+async function compiledEntry(root: string, path: string): Promise<BundleEntry> {
+  const abs = join(root, path);
+  return { path: compiledPath(path), data: Buffer.from(await compileSource(readFileSync(abs, 'utf8'), path)), mode: lstatSync(abs).mode & 0o777 };
 }
 
 function entry(root: string, path: string, prefix = ''): BundleEntry {
@@ -96,9 +103,18 @@ export async function buildRelease(o: BuildOptions): Promise<{ manifest: Release
     if (!existsSync(join(appDir, 'package.json')) || !existsSync(join(appDir, 'bin/hadir.mjs'))) {
       throw new UserError(`${o.appDir ?? o.appTarball} is not a Hadir app tree (no package.json / bin/hadir.mjs)`, 'point --app at a checkout or --app-tarball at the mirror\'s app/hadir-app.tar.gz');
     }
-    const entries = appFiles(appDir)
-      .filter((p) => !EXCLUDE.some((re) => re.test(p)) && p !== 'package.json')
-      .map((p) => entry(appDir, p));
+    // A checkout's TypeScript is compiled on the way in; a tree that is already compiled (the
+    // mirror's app tarball) goes in as it is.
+    const entries = await Promise.all(
+      appFiles(appDir)
+        .filter((p) => !EXCLUDE.some((re) => re.test(p)) && p !== 'package.json')
+        .map((p) => (isCompiledSource(p) ? compiledEntry(appDir, p) : entry(appDir, p))),
+    );
+    const seen = new Set<string>();
+    for (const e of entries) {
+      if (seen.has(e.path)) throw new UserError(`${e.path} is both a source file's output and a file of its own in ${o.appDir ?? o.appTarball}`, `remove the stray ${e.path} (left by a compiler run in the checkout?)`);
+      seen.add(e.path);
+    }
     // The version the kiosk reports (health, MQTT birth) is the package's: the bundle carries V.
     const pkg = JSON.parse(readFileSync(join(appDir, 'package.json'), 'utf8')) as { version: string };
     pkg.version = o.version;

@@ -188,6 +188,9 @@ if [ "$APP" -eq 1 ]; then
   chmod 0755 "$stage" # it becomes "./" of the tarball: the kiosk user must be able to enter its release
 
   (cd "$SRC_DIR" && git archive --format=tar HEAD) | tar -xf - -C "$stage"
+  # The kiosk runs JavaScript compiled ahead of time, not its TypeScript through tsx (faster start,
+  # less memory on a Pi: README "Runtime"); esbuild runs here, on the machine making the mirror.
+  HADIR_LOG_LEVEL=warn node "$SRC_DIR/bin/hadir.mjs" release compile "$stage" | sed 's/^/    /'
   if [ "$CROSS" -eq 1 ]; then
     # node_modules depend only on the lock file and this build: kept in the cache between runs.
     nm_key="$( { cat "$stage/package-lock.json"; echo "${CROSS_ADDONS[*]} $SUITE $ARCH"; sed -n '/^cross_addons()/,/^}/p' "$SELF_DIR/make-mirror.sh"; } | sha256sum | cut -c1-16)"

@@ -1,15 +1,16 @@
-// A derivation thread of derive-parallel.ts: loads the TypeScript sources through tsx (worker
-// threads do not inherit the main thread's loader), derives its NIP range of the month on its own
-// read connection, posts the rows, then flags `done` so the waiting main thread wakes up.
+// A derivation thread of derive-parallel.ts: loads the TypeScript sources through tsx in a checkout
+// (worker threads do not inherit the main thread's loader) or the compiled ones in a release
+// (lib/app-compile.ts), derives its NIP range of the month on its own read connection, posts the rows, then flags `done` so the waiting main thread wakes up.
+import { existsSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
-import { register } from 'tsx/esm/api';
 
-register();
+const ext = existsSync(new URL('./recompute.ts', import.meta.url)) ? '.ts' : '.js';
+if (ext === '.ts') (await import('tsx/esm/api')).register();
 const { dbPath, month, from, to, now, seq, done, port } = workerData;
 let result;
 try {
-  const { openSqliteReadonly } = await import('../store/sqlite.ts');
-  const { deriveMonthRows } = await import('./recompute.ts');
+  const { openSqliteReadonly } = await import(`../store/sqlite${ext}`);
+  const { deriveMonthRows } = await import(`./recompute${ext}`);
   const db = openSqliteReadonly(dbPath);
   try {
     result = { rows: deriveMonthRows(db, month, { from, to }, now, seq) };

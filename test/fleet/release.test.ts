@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -77,12 +78,20 @@ describe('release bundles', () => {
     const r = await buildRelease({ version: '3.0.0-rc.1', appDir: ROOT, nodeModules: 'none', out, key: releasePrivateKey(k1.privateKeyPem) });
     expect(r.manifest.nodeModules).toBe('external');
     const paths = Object.keys(r.manifest.files);
-    expect(paths).toContain('kiosk/updater/updater.ts');
+    // shipped compiled (lib/app-compile.ts): the kiosk runs JavaScript, no TypeScript source is left
+    expect(paths).toContain('kiosk/updater/updater.js');
+    expect(paths.filter((p) => p.endsWith('.ts'))).toEqual([]);
     expect(paths.some((p) => p.startsWith('test/') || p.startsWith('node_modules/'))).toBe(false);
     const to = join(dir, 'tree');
     await verifyBundle(out, { publicKey: pub1, extractTo: to });
     expect(JSON.parse(readFileSync(join(to, 'package.json'), 'utf8')).version).toBe('3.0.0-rc.1');
     expect(readdirSync(to)).toContain('bin');
+    // ... and that JavaScript runs: the CLI starts from the unpacked release (node_modules linked in,
+    // as the updater does for a bundle without them), reporting the bundle's version
+    symlinkSync(join(ROOT, 'node_modules'), join(to, 'node_modules'));
+    const run = spawnSync(process.execPath, [join(to, 'bin/hadir.mjs'), '--version'], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('3.0.0-rc.1');
     // this machine's node_modules are x64: building them as arm64 is refused
     expect(nodeModulesArch(join(ROOT, 'node_modules'))).toBe(process.arch === 'arm64' ? 'arm64' : 'x64');
     await expect(buildRelease({ version: '3.0.0', appDir: ROOT, arch: process.arch === 'arm64' ? 'x64' : 'arm64', out: join(dir, 'wrong.tar.gz'), key: null })).rejects.toThrow(/node_modules at .* is built for/);
