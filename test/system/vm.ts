@@ -76,7 +76,9 @@ export class Vm {
       // panic=5 + -no-reboot: a guest that panics ends qemu instead of hanging the test.
       '-append', `root=/dev/vda ro console=ttyAMA0 panic=5 systemd.show_status=1 net.ifnames=0 hadir.kernel=${kernel}`,
       '-drive', `if=virtio,format=qcow2,file=${disk}`,
-      '-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${this.sshPort}-:22`, '-device', 'virtio-net-pci,netdev=n0',
+      // romfile= : no PXE boot ROM (the kernel is given directly; Debian ships the ROM in ipxe-qemu,
+      // a package qemu-system-arm only recommends, and without it qemu refused to start)
+      '-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${this.sshPort}-:22`, '-device', 'virtio-net-pci,netdev=n0,romfile=',
       // The Pi's hardware watchdog, for systemd's RuntimeWatchdogSec.
       '-device', 'i6300esb',
       '-device', 'virtio-rng-pci',
