@@ -122,15 +122,28 @@ export class Vm {
     const t0 = Date.now();
     while (Date.now() - t0 < timeoutMs) {
       if (!this.qemu) throw new Error(`the VM stopped while booting (see ${this.opts.log})`);
-      const r = await this.ssh('true', { timeoutMs: 20_000 }).catch(() => null);
+      const r = await this.sshOnce('true', { timeoutMs: 60_000 }).catch(() => null);
       if (r?.code === 0) return (Date.now() - this.bootedAt) / 1000;
       await sleep(2000);
     }
     throw new Error(`no ssh after ${timeoutMs / 1000} s (see ${this.opts.log})`);
   }
 
-  /** Runs a shell command as root in the guest. */
-  ssh(command: string, o: { timeoutMs?: number; input?: string | Buffer } = {}): Promise<RunResult> {
+  /**
+   * Runs a shell command as root in the guest. A connection that fails before the session starts
+   * (an emulated guest on a loaded host can take longer than ConnectTimeout for sshd's banner) is
+   * tried again: the command never ran, so repeating it is safe whatever it does.
+   */
+  async ssh(command: string, o: { timeoutMs?: number; input?: string | Buffer } = {}): Promise<RunResult> {
+    for (let attempt = 1; ; attempt++) {
+      const r = await this.sshOnce(command, o);
+      const notConnected = r.code === 255 && !r.stdout && /during banner exchange|connect to host .*(timed out|refused)|kex_exchange_identification/.test(r.stderr);
+      if (!notConnected || attempt >= 5) return r;
+      await sleep(5_000);
+    }
+  }
+
+  private sshOnce(command: string, o: { timeoutMs?: number; input?: string | Buffer }): Promise<RunResult> {
     return new Promise((resolve, reject) => {
       const child = spawn('ssh', [...this.sshArgs(), 'root@127.0.0.1', command], { stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
@@ -167,7 +180,7 @@ export class Vm {
     return [
       '-i', this.opts.sshKey, '-p', String(this.sshPort),
       '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR',
-      '-o', 'ConnectTimeout=10', '-o', 'BatchMode=yes', '-o', 'ServerAliveInterval=10', '-o', 'ServerAliveCountMax=6',
+      '-o', 'ConnectTimeout=60', '-o', 'BatchMode=yes', '-o', 'ServerAliveInterval=10', '-o', 'ServerAliveCountMax=6',
     ];
   }
 }
