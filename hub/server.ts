@@ -129,7 +129,11 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
         // hub restarts, and several workers on one host (each on its own HTTP port) do not take each
         // other's session. HTTP port 0 (tests): a random id, nothing to keep.
         clientId: `hadir-hub-${hostname().slice(0, 20)}-${createHash('sha256').update(config.prefix).digest('hex').slice(0, 8)}-${config.httpPort || randomSecret(6).replace(/[^A-Za-z0-9]/g, '')}`,
-        clean: mqttPersistent === false,
+        // A persistent session only with a plain subscription (one hub, --no-mqtt-shared): Mosquitto keeps
+        // handing a disconnected persistent member of a shared subscription its share of the stream, so
+        // a worker that died or was scaled down would park punches until the kiosks re-send them. A
+        // worker on the shared subscription uses a clean session: what it had not acked goes to the others.
+        clean: mqttPersistent === false || config.mqttShared,
         shared: config.mqttShared,
         log,
       });
