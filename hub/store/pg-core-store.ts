@@ -164,27 +164,39 @@ export class PgCoreStore implements CoreStore {
 
   async ingestBatch(items: IngestItem[], rejections: RejectionRecord[]): Promise<IngestBatchResult> {
     await this.ensurePartitions(items.map((i) => i.punch.capturedAt));
-    return inTransaction(this.pool, (c) => this.ingestIn(c, items, rejections));
+    // Two workers handed the same re-sent punches in crossing batches can deadlock on each other's
+    // keys; PostgreSQL aborts one, which is simply run again (nothing of it was written or acked).
+    for (let attempt = 1; ; attempt++) {
+      const rej = [...rejections];
+      try {
+        const r = await inTransaction(this.pool, (c) => this.ingestIn(c, items, rej));
+        rejections.splice(0, rejections.length, ...rej);
+        return r;
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw e;
+      }
+    }
   }
 
   /**
    * One batch, set-based: a handful of statements whatever its size (the row-by-row version made
-   * 4–6 round trips per punch). In order: lock the batch's devices; insert every candidate key
-   * with one `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING id`; read the stored
-   * hashes the chain check needs; insert the bodies (and photos) of the keys that were new; look up
-   * what the others collided with (duplicate, replay_conflict, seq_conflict); then gaps,
-   * contiguous seq and device state. The outcome is the same as storing the batch one punch at a
-   * time in (device, seq) order, which is what the SQLite store does.
+   * 4–6 round trips per punch). First, without any device lock, the heavy part: every candidate
+   * key with one `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING id` (the keys'
+   * unique indexes make each punch exactly once), the bodies and photos of the new ones, and what
+   * the others collided with (duplicate, replay_conflict, seq_conflict). Then the batch's devices
+   * are locked (FOR UPDATE, in id order) for the short part that needs one worker at a time per
+   * device: the hash-chain check against the neighbours now visible, gaps, contiguous seq and the
+   * device rows. Under the lock every batch of the same device committed before is visible, so
+   * hub workers storing punches of one kiosk at once keep its seq state and chain checks exact —
+   * the outcome is that of storing the batches one after another, as the SQLite store does.
    */
   private async ingestIn(c: pg.PoolClient, items: IngestItem[], rejections: RejectionRecord[]): Promise<IngestBatchResult> {
     const stored: IngestBatchResult['stored'] = [];
     const chainBreaks: IngestBatchResult['chainBreaks'] = [];
     let duplicates = 0;
-    const ids = [...new Set(items.map((i) => i.punch.deviceId))].sort();
-    const state = new Map((await c.query('SELECT id, contiguous_seq, max_seq FROM devices WHERE id = ANY($1) ORDER BY id FOR UPDATE', [ids])).rows.map((r: Row) => [r.id as string, r]));
     // Per device in seq order (a batch carrying 7,6,5 opens no gap at 5..6); equal seqs keep arrival order.
     const sorted = [...items].sort((a, b) => (a.punch.deviceId < b.punch.deviceId ? -1 : a.punch.deviceId > b.punch.deviceId ? 1 : a.punch.seq - b.punch.seq));
-    const maxBefore = (d: string) => (state.get(d)?.max_seq as number) ?? 0;
     const seqKey = (d: string, seq: number) => `${d}\u0000${seq}`;
 
     // 1. Candidates: the first of each id and of each (device, seq) in the batch; the rest can only collide.
@@ -199,12 +211,14 @@ export class PgCoreStore implements CoreStore {
       seenSeq.add(k);
       cand.push(i);
     });
+    // keys in id order: two transactions waiting on each other's keys wait in one order
+    const byId = [...cand].sort((a, b) => (sorted[a]!.punch.id < sorted[b]!.punch.id ? -1 : 1));
     const col = <T>(idx: number[], f: (i: number) => T) => idx.map(f);
     const inserted = new Set(
       (
         await c.query(
           'INSERT INTO punch_keys (id, device_id, seq, captured_at) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) ON CONFLICT DO NOTHING RETURNING id',
-          [col(cand, (i) => sorted[i]!.punch.id), col(cand, (i) => sorted[i]!.punch.deviceId), col(cand, (i) => sorted[i]!.punch.seq), col(cand, (i) => sorted[i]!.punch.capturedAt)],
+          [col(byId, (i) => sorted[i]!.punch.id), col(byId, (i) => sorted[i]!.punch.deviceId), col(byId, (i) => sorted[i]!.punch.seq), col(byId, (i) => sorted[i]!.punch.capturedAt)],
         )
       ).rows.map((r: Row) => r.id as string),
     );
@@ -213,34 +227,11 @@ export class PgCoreStore implements CoreStore {
     const isNew = (i: number) => newSet.has(i);
     const newAt = new Map<string, number>(newIdx.map((i) => [seqKey(sorted[i]!.punch.deviceId, sorted[i]!.punch.seq), i]));
 
-    // 2. Hash chain: prevHash must be the hash of the punch stored at seq − 1 (new in this batch, or
-    // stored before); unknown while seq − 1 is missing (then checked from the other side when it comes).
-    const needPrev = newIdx.map((i) => sorted[i]!.punch).filter((p) => p.seq > 1 && !newAt.has(seqKey(p.deviceId, p.seq - 1)) && p.seq - 1 <= maxBefore(p.deviceId));
-    const needNext = newIdx.map((i) => sorted[i]!.punch).filter((p) => p.seq < maxBefore(p.deviceId) && !newAt.has(seqKey(p.deviceId, p.seq + 1)));
-    const storedAt = new Map<string, Row>();
-    if (needPrev.length || needNext.length) {
-      const want = [...needPrev.map((p) => [p.deviceId, p.seq - 1] as const), ...needNext.map((p) => [p.deviceId, p.seq + 1] as const)];
-      const rows = (
-        await c.query('SELECT p.id, p.device_id, p.seq, p.hash, p.prev_hash, p.chain_break FROM punches p JOIN unnest($1::text[], $2::bigint[]) AS w(device_id, seq) ON p.device_id = w.device_id AND p.seq = w.seq', [
-          want.map((w) => w[0]),
-          want.map((w) => w[1]),
-        ])
-      ).rows as Row[];
-      for (const r of rows) storedAt.set(seqKey(r.device_id as string, r.seq as number), r);
-    }
-    const breaks = new Map<number, boolean>();
-    for (const i of newIdx) {
-      const p = sorted[i]!.punch;
-      const prevI = newAt.get(seqKey(p.deviceId, p.seq - 1));
-      const prevKnown = p.seq === 1 ? GENESIS_HASH : prevI !== undefined ? hashes[prevI] : (storedAt.get(seqKey(p.deviceId, p.seq - 1))?.hash as string | null | undefined);
-      breaks.set(i, prevKnown !== undefined && prevKnown !== null && prevKnown !== p.prevHash);
-    }
-
-    // 3. The bodies (and photos) of the new keys, into their month partitions.
+    // 2. The bodies (and photos) of the new keys, into their month partitions (chain breaks are flagged in step 5).
     if (newIdx.length) {
       const rows = newIdx.map((i) => {
         const it = sorted[i]!;
-        return { ...punchColumns(it.punch, it.siteCode, it.receivedAt, it.reviewReason ?? null), seq: it.punch.seq, hash: hashes[i]!, chain_break: breaks.get(i) ? 1 : 0, imported_by: null, note: null } as Record<(typeof PUNCH_COLS)[number], unknown>;
+        return { ...punchColumns(it.punch, it.siteCode, it.receivedAt, it.reviewReason ?? null), seq: it.punch.seq, hash: hashes[i]!, chain_break: 0, imported_by: null, note: null } as Record<(typeof PUNCH_COLS)[number], unknown>;
       });
       await c.query(INSERT_PUNCHES, PUNCH_COLS.map((k) => rows.map((r) => r[k])));
       const photos = newIdx.filter((i) => sorted[i]!.punch.photo);
@@ -251,24 +242,48 @@ export class PgCoreStore implements CoreStore {
         ]);
       }
     }
-    // A later punch stored before this one: does it follow this one?
-    const laterBreaks = new Map<number, Row>();
-    for (const i of newIdx) {
-      const p = sorted[i]!.punch;
-      if (p.seq >= maxBefore(p.deviceId)) continue;
-      const next = storedAt.get(seqKey(p.deviceId, p.seq + 1));
-      if (next && next.prev_hash !== hashes[i] && next.chain_break === 0 && !newAt.has(seqKey(p.deviceId, p.seq + 1))) laterBreaks.set(i, next);
-    }
-    if (laterBreaks.size) await c.query('UPDATE punches SET chain_break = 1 WHERE id = ANY($1)', [[...laterBreaks.values()].map((r) => r.id as string)]);
 
-    // 4. What the others collided with (read after step 3, so a repeat within this batch sees its first).
+    // 3. What the others collided with (read after step 2, so a repeat within this batch sees its first).
     const others = sorted.map((_, i) => i).filter((i) => !isNew(i));
     const existing = new Map<string, Row>();
     if (others.length) {
       for (const r of (await c.query('SELECT id, device_id, seq, sig FROM punches WHERE id = ANY($1)', [[...new Set(others.map((i) => sorted[i]!.punch.id))]])).rows as Row[]) existing.set(r.id as string, r);
     }
 
-    // 5. Outcomes in (device, seq) order, as one-at-a-time storing would give them.
+    // 4. One worker at a time per device from here to the commit.
+    const ids = [...new Set(items.map((i) => i.punch.deviceId))].sort();
+    const state = new Map((await c.query('SELECT id, contiguous_seq, max_seq FROM devices WHERE id = ANY($1) ORDER BY id FOR UPDATE', [ids])).rows.map((r: Row) => [r.id as string, r]));
+
+    // 5. Hash chain: prevHash must be the hash of the punch stored at seq − 1 (new in this batch or
+    // stored before); unknown while seq − 1 is missing — then checked from the other side when it comes.
+    const storedAt = new Map<string, Row>();
+    const want = newIdx.flatMap((i) => {
+      const p = sorted[i]!.punch;
+      return [...(p.seq > 1 ? [[p.deviceId, p.seq - 1] as const] : []), [p.deviceId, p.seq + 1] as const];
+    });
+    if (want.length) {
+      const rows = (
+        await c.query('SELECT p.id, p.device_id, p.seq, p.hash, p.prev_hash, p.chain_break FROM punches p JOIN unnest($1::text[], $2::bigint[]) AS w(device_id, seq) ON p.device_id = w.device_id AND p.seq = w.seq', [
+          want.map((w) => w[0]),
+          want.map((w) => w[1]),
+        ])
+      ).rows as Row[];
+      for (const r of rows) storedAt.set(seqKey(r.device_id as string, r.seq as number), r);
+    }
+    const breaks = new Set<number>();
+    const laterBreaks = new Map<number, Row>();
+    for (const i of newIdx) {
+      const p = sorted[i]!.punch;
+      const prevKnown = p.seq === 1 ? GENESIS_HASH : (storedAt.get(seqKey(p.deviceId, p.seq - 1))?.hash as string | null | undefined);
+      if (prevKnown !== undefined && prevKnown !== null && prevKnown !== p.prevHash) breaks.add(i);
+      // a later punch stored before this one: does it follow this one?
+      const next = storedAt.get(seqKey(p.deviceId, p.seq + 1));
+      if (next && !newAt.has(seqKey(p.deviceId, p.seq + 1)) && next.prev_hash !== hashes[i] && next.chain_break === 0) laterBreaks.set(i, next);
+    }
+    const flag = [...[...breaks].map((i) => sorted[i]!.punch.id), ...[...laterBreaks.values()].map((r) => r.id as string)];
+    if (flag.length) await c.query('UPDATE punches SET chain_break = 1 WHERE id = ANY($1)', [flag]);
+
+    // 6. Outcomes in (device, seq) order, as one-at-a-time storing would give them.
     const devices = new Map<string, DeviceBatchOutcome & { newSeqs: number[]; lastAt: string }>();
     const conflicts: { it: IngestItem }[] = [];
     sorted.forEach((it, i) => {
@@ -277,7 +292,7 @@ export class PgCoreStore implements CoreStore {
       if (!out) devices.set(p.deviceId, (out = { ids: [], rejected: [], contiguousSeq: 0, newSeqs: [], lastAt: it.receivedAt }));
       out.lastAt = it.receivedAt;
       if (isNew(i)) {
-        if (breaks.get(i)) chainBreaks.push({ id: p.id, deviceId: p.deviceId, seq: p.seq });
+        if (breaks.has(i)) chainBreaks.push({ id: p.id, deviceId: p.deviceId, seq: p.seq });
         const later = laterBreaks.get(i);
         if (later) chainBreaks.push({ id: later.id as string, deviceId: p.deviceId, seq: p.seq + 1 });
         out.ids.push(p.id);
@@ -304,7 +319,7 @@ export class PgCoreStore implements CoreStore {
       ]);
     }
 
-    // 6. Seq state: new gaps, contiguous seq, gaps now filled, the device rows.
+    // 7. Seq state: new gaps, contiguous seq, gaps now filled, the device rows.
     const gaps: [string, number, number, string][] = [];
     const upd: [string, number, number, string][] = [];
     for (const [deviceId, out] of devices) {
