@@ -108,9 +108,13 @@ interface HubWorker {
 
 async function startWorker(o: { dbUrl: string; mqttUrl: string; prefix: string; dir: string; verifyWorkers?: number }): Promise<HubWorker> {
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, HADIR_LOG_LEVEL: 'warn' };
+  // HADIR_BENCH_WORKER_LOG=DIR: each worker logs at debug level (ingest batch timings) to DIR/worker-PORT.log
+  const logDir = process.env.HADIR_BENCH_WORKER_LOG;
+  const env: NodeJS.ProcessEnv = { ...process.env, HADIR_LOG_LEVEL: logDir ? 'debug' : 'warn' };
   if (o.verifyWorkers !== undefined) env.HADIR_VERIFY_WORKERS = String(o.verifyWorkers);
-  const proc = spawn(process.execPath, [BIN, 'hub', '--db', o.dbUrl, '--mqtt-url', o.mqttUrl, '--prefix', o.prefix, '--http-port', String(port), '--http-host', '127.0.0.1', '--data', o.dir], {
+  // HADIR_BENCH_WORKER_PROF=DIR: each worker writes a V8 CPU profile there when it stops (node --cpu-prof)
+  const prof = process.env.HADIR_BENCH_WORKER_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.HADIR_BENCH_WORKER_PROF] : [];
+  const proc = spawn(process.execPath, [...prof, BIN, 'hub', '--db', o.dbUrl, '--mqtt-url', o.mqttUrl, '--prefix', o.prefix, '--http-port', String(port), '--http-host', '127.0.0.1', '--data', o.dir], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -125,10 +129,12 @@ async function startWorker(o: { dbUrl: string; mqttUrl: string; prefix: string; 
 }
 
 async function stopWorker(w: HubWorker) {
-  if (w.proc.exitCode !== null) return;
-  const done = new Promise((r) => w.proc.once('exit', r));
-  w.proc.kill('SIGTERM');
-  await done;
+  if (w.proc.exitCode === null) {
+    const done = new Promise((r) => w.proc.once('exit', r));
+    w.proc.kill('SIGTERM');
+    await done;
+  }
+  if (process.env.HADIR_BENCH_WORKER_LOG) writeFileSync(join(process.env.HADIR_BENCH_WORKER_LOG, `worker-${w.port}.log`), w.log);
 }
 
 async function makeDevice(store: CoreStore, id: string, n: number, prefix: string, mqttUrl: string): Promise<Dev> {
