@@ -184,7 +184,7 @@ export async function makeDev(hub: RunningHub, id: string, n: number, prefix: st
   return { id, password: e.mqtt.password, privateKeyPem: keys.privateKeyPem, payloads };
 }
 
-async function connect(url: string, clientId: string, username?: string, password?: string): Promise<MqttClient> {
+export async function connect(url: string, clientId: string, username?: string, password?: string): Promise<MqttClient> {
   const c = mqtt.connect(url, { protocolVersion: 4, clientId, username, password, clean: true, reconnectPeriod: 0 });
   await new Promise<void>((res, rej) => (c.once('connect', () => res()), c.once('error', rej)));
   return c;
@@ -197,7 +197,7 @@ async function connect(url: string, clientId: string, username?: string, passwor
  * max_queued_messages) drops under pressure, and those re-sends are counted. Records each message's
  * first-send → confirmation time; fails loudly after `stallMs` without progress.
  */
-class Flow {
+export class Flow {
   readonly confirmed = new Set<string>();
   readonly latencies: number[] = [];
   resent = 0;
@@ -248,7 +248,7 @@ class Flow {
   }
 }
 
-async function ackFlow(c: MqttClient, topic: string): Promise<Flow> {
+export async function ackFlow(c: MqttClient, topic: string): Promise<Flow> {
   const f = new Flow();
   c.on('message', (t, payload) => {
     if (t !== topic) return;

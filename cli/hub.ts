@@ -339,14 +339,28 @@ export function registerHubCommands(g: Groups): void {
     .option('--peak', 'morning peak: live punches at the busiest 07:00–07:45 rate of --staff people on --devices kiosks, with dashboard reads')
     .option('--staff <n>', 'staff of the regency for --peak', '3400')
     .option('--peak-seconds <n>', 'how long --peak runs at that rate', '60')
-    .action(async (o: { devices: string; punches: string; backlog: string; mqttUrl?: string; verifyWorkers?: string; window?: string; storm?: boolean; peak?: boolean; staff: string; peakSeconds: string }) => {
-      const { runIngestBench } = await import('../bench/ingest-bench.js');
+    .option('--db <url>', 'postgres://… : hub workers on PostgreSQL (a fresh database is made on that server for the run and dropped)')
+    .option('--workers <list>', 'with --db: hub worker processes sharing the stream, each count measured in this run, e.g. 1,2,3 (default 1)')
+    .action(async (o: { devices: string; punches: string; backlog: string; mqttUrl?: string; verifyWorkers?: string; window?: string; storm?: boolean; peak?: boolean; staff: string; peakSeconds: string; db?: string; workers?: string }) => {
       const n = (flag: string, v: string | undefined, min: number) => {
         if (v === undefined) return undefined;
         const x = Number(v);
         if (!Number.isInteger(x) || x < min) throw new UserError(`${flag} ${JSON.stringify(v)} must be an integer >= ${min}`, `e.g. ${flag} 10`);
         return x;
       };
+      if (o.db !== undefined || o.workers !== undefined) {
+        const { isPostgresUrl } = await import('../hub/store/pg.js');
+        if (!isPostgresUrl(o.db)) throw new UserError('--workers and --db measure hub workers on PostgreSQL: --db must be postgres://…', 'e.g. --db postgres://postgres@127.0.0.1:5432/postgres --workers 1,2,3');
+        if (o.storm || o.peak) throw new UserError('--storm and --peak run one in-process hub: not with --db/--workers', 'drop one of them');
+        const workers = (o.workers ?? '1').split(',').map((w) => n('--workers', w.trim(), 1)!);
+        const { runWorkersBench } = await import('../bench/workers-bench.js');
+        await runWorkersBench({
+          db: o.db, workers, devices: n('--devices', o.devices, 1)!, punchesPerDevice: n('--punches', o.punches, 1)!, mqttUrl: o.mqttUrl,
+          window: n('--window', o.window, 1), verifyWorkers: n('--verify-workers', o.verifyWorkers, 0),
+        });
+        return;
+      }
+      const { runIngestBench } = await import('../bench/ingest-bench.js');
       await runIngestBench({
         devices: n('--devices', o.devices, 1)!, punchesPerDevice: n('--punches', o.punches, 1)!, backlog: n('--backlog', o.backlog, 1)!,
         mqttUrl: o.mqttUrl, verifyWorkers: n('--verify-workers', o.verifyWorkers, 0), window: n('--window', o.window, 1),

@@ -39,6 +39,8 @@ export const hubConfigSchema = z.strictObject({
   verifyWorkers: z.coerce.number().int().min(0).max(32).optional(),
   /** Re-publish roster config pointers when their version changed, at this interval. */
   rosterIntervalS: z.coerce.number().min(1).default(60),
+  /** PostgreSQL: how often a worker tries to take the periodic-jobs lock (and the leader checks its lock connection). */
+  leaderRetryS: z.coerce.number().min(0.1).max(300).default(5),
 });
 export type HubConfigInput = z.input<typeof hubConfigSchema>;
 export type HubConfig = z.output<typeof hubConfigSchema> & {
@@ -61,6 +63,7 @@ const ENV_MAP: Record<string, keyof HubConfigInput> = {
   HADIR_PUBLIC_URL: 'publicUrl',
   HADIR_PUBLIC_MQTT_URL: 'publicMqttUrl',
   HADIR_VERIFY_WORKERS: 'verifyWorkers',
+  HADIR_LEADER_RETRY_S: 'leaderRetryS',
 };
 
 export function envInput(env: NodeJS.ProcessEnv = process.env): HubConfigInput {

@@ -6,6 +6,7 @@ import type { Topics } from '../protocol/index.js';
 import type { HubStores } from './store/stores.js';
 import type { RosterPerson } from '../protocol/index.js';
 import type { AuditLog } from './audit/index.js';
+import type { Leadership } from './leader.js';
 
 /**
  * How hub features plug in: a HubModule gets the HubContext, may mount a Hono sub-app under
@@ -79,4 +80,9 @@ export interface HubContext {
   publicUrl: string;
   /** The audit log: `ctx.audit.record({...})` after every change a module makes outside the API's own recording. */
   audit: AuditLog;
+  /**
+   * Which worker runs the periodic jobs (hub/leader.ts): wrap each timer-driven pass in
+   * `leaderOf(ctx).whenLeader(job, fn)`. Absent: this process is the only worker.
+   */
+  leader?: Leadership;
 }

@@ -1,5 +1,6 @@
 import type { Logger } from '../../lib/logger.js';
 import type { AttendanceRepository } from './repository.js';
+import { leaderOf, type Leadership } from '../leader.js';
 
 /** A read waits at most this long for derivation; then it answers with the last derived state and meta.pending_derivation > 0. */
 export const READ_WAIT_MS = 5_000;
@@ -20,12 +21,18 @@ export class AttendanceJob {
   constructor(
     private readonly repo: AttendanceRepository,
     private readonly log: Logger,
+    /** Several hub workers: only the leader derives (hub/leader.ts); a follower's reads answer with what is derived. */
+    private readonly leader: Leadership = leaderOf({}),
   ) {}
 
   private stopped = false;
 
   private async pass(): Promise<void> {
     if (this.stopped) return;
+    await this.leader.whenLeader('attendance', () => this.derivePass());
+  }
+
+  private async derivePass(): Promise<void> {
     const now = () => new Date().toISOString();
     try {
       const r = await this.repo.derive(now());
@@ -71,8 +78,8 @@ export class AttendanceJob {
 }
 
 const jobs = new WeakMap<AttendanceRepository, AttendanceJob>();
-export function attendanceJob(repo: AttendanceRepository, log: Logger): AttendanceJob {
+export function attendanceJob(repo: AttendanceRepository, log: Logger, leader?: Leadership): AttendanceJob {
   let j = jobs.get(repo);
-  if (!j) jobs.set(repo, (j = new AttendanceJob(repo, log)));
+  if (!j) jobs.set(repo, (j = new AttendanceJob(repo, log, leader)));
   return j;
 }

@@ -9,6 +9,7 @@ import { CONTENT_TYPE, renderAttendance, renderTpp, type ReportFormat } from '..
 import { EXCEPTION_TYPES } from '../tpp/rules.js';
 import { dateSchema } from './time.js';
 import { ATTENDANCE_OPENAPI } from './openapi.js';
+import { leaderOf } from '../leader.js';
 import { attendanceJob } from './job.js';
 import { validationHook as hook } from '../http/validation.js';
 import { bkpsdmOnly, opdScope } from '../http/auth.js';
@@ -66,7 +67,7 @@ export function createAttendanceModule(ctx: HubContext, opts: AttendanceModuleOp
     });
 
   // Derivation is the background job's (job.ts); requests only ask for a pass and wait, bounded.
-  const job = attendanceJob(repo, log);
+  const job = attendanceJob(repo, log, leaderOf(ctx));
   const rederived = new Counter({ name: 'hadir_attendance_rederived_total', help: 'Employee-months re-derived after their inputs changed', registers: [ctx.metrics] });
   const onDerived = (r: { employees: number }) => rederived.inc(r.employees);
   job.derived.add(onDerived);
@@ -226,6 +227,7 @@ export function createAttendanceModule(ctx: HubContext, opts: AttendanceModuleOp
   };
   // staff.active follows dated exits and reinstatements once their day comes (kiosk rosters follow it)
   const sweep = async () => {
+    if (!leaderOf(ctx).isLeader()) return; // a periodic job: the leader's (hub/leader.ts)
     try {
       if ((await repo.syncServiceStatus(await repo.today())).length) ctx.bus.emit('roster:changed', {});
     } catch (e) {

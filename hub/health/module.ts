@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import { leaderOf } from '../leader.js';
 import { zValidator } from '@hono/zod-validator';
 import { Counter, Gauge } from 'prom-client';
 import { z } from 'zod';
@@ -59,6 +60,7 @@ export class HealthModule implements HubModule {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private lastPruneMs = 0;
+  private offAcquired?: () => void;
   private readonly waiters = new Map<string, (row: CommandRow) => void>();
   private readonly now: () => number;
   private readonly metrics;
@@ -77,10 +79,15 @@ export class HealthModule implements HubModule {
 
   async start(): Promise<void> {
     const { mqtt, topics } = this.ctx;
-    await mqtt.subscribe(topics.all('health'), (topic, payload) => {
-      const t = topics.parse(topic);
-      if (t) void this.onHealth(t.deviceId, payload);
-    });
+    // Shared (external broker): with several hub workers each health message is stored once, by one of them.
+    await mqtt.subscribe(
+      topics.all('health'),
+      (topic, payload) => {
+        const t = topics.parse(topic);
+        if (t) void this.onHealth(t.deviceId, payload);
+      },
+      { share: true },
+    );
     await mqtt.subscribe(topics.all('cmdres'), (topic, payload) => {
       const t = topics.parse(topic);
       if (t) void this.onCommandResult(t.deviceId, payload);
@@ -88,15 +95,20 @@ export class HealthModule implements HubModule {
     this.ctx.bus.on('punches:stored', this.onStored);
     // The core's presence handler stores online/offline (retained status / LWT), then emits this.
     this.ctx.bus.on('device:status', this.onStatus);
-    this.timer = setInterval(() => void this.evaluateAll(), (this.opts.evaluateEveryS ?? 60) * 1000);
+    // Alerts for silent kiosks and the history's retention are periodic jobs: the leader's (hub/leader.ts).
+    const leader = leaderOf(this.ctx);
+    const periodic = () => leader.whenLeader('alerts', () => this.evaluateAll());
+    this.timer = setInterval(() => void periodic(), (this.opts.evaluateEveryS ?? 60) * 1000);
     this.timer.unref();
-    await this.evaluateAll();
+    this.offAcquired = leader.onAcquired(() => void periodic());
+    await periodic();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.offAcquired?.();
     this.ctx.bus.off('punches:stored', this.onStored);
     this.ctx.bus.off('device:status', this.onStatus);
     this.waiters.clear();

@@ -7,6 +7,7 @@ import { validationHook as hook } from '../http/validation.js';
 import { bearerToken, scopeOf } from '../http/auth.js';
 import { LoginLimiter } from '../web/login-limiter.js';
 import type { tppReport } from '../reports/data.js';
+import { leaderOf } from '../leader.js';
 import { attendanceJob } from '../attendance/job.js';
 import { dateSchema } from '../attendance/time.js';
 import type { OpenApiPaths } from '../http/openapi.js';
@@ -31,7 +32,7 @@ export function createStaffModule(ctx: HubContext): HubModule {
   const pub = new Hono();
   const portal = ctx.stores.staffPortal;
   const att = ctx.stores.attendance;
-  const job = attendanceJob(att, ctx.log.child({ module: 'attendance' }));
+  const job = attendanceJob(att, ctx.log.child({ module: 'attendance' }), leaderOf(ctx));
 
   pub.get('/zone', async (c) => {
     const offsetMin = (await att.config()).tzOffsetMin;

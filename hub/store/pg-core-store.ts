@@ -17,6 +17,13 @@ const PUNCH_COLS = [
   'score', 'liveness', 'prev_hash', 'sig', 'has_photo', 'received_at', 'review_status', 'review_reason', 'hash', 'chain_break', 'imported_by', 'note',
 ] as const;
 const INSERT_PUNCH = `INSERT INTO punches (${PUNCH_COLS.join(', ')}) VALUES (${PUNCH_COLS.map((_, i) => `$${i + 1}`).join(', ')})`;
+/** Column types for the set-based insert (one array parameter per column). */
+const PUNCH_TYPES: Record<(typeof PUNCH_COLS)[number], string> = {
+  id: 'text', device_id: 'text', seq: 'bigint', nip: 'text', method: 'text', captured_at: 'text', site_code: 'text', clock_synced: 'integer', clock_source: 'text',
+  clock_offset_ms: 'float8', clock_error_ms: 'float8', boot_id: 'text', mono_ms: 'float8', score: 'float8', liveness: 'float8', prev_hash: 'text', sig: 'text',
+  has_photo: 'integer', received_at: 'text', review_status: 'text', review_reason: 'text', hash: 'text', chain_break: 'integer', imported_by: 'text', note: 'text',
+};
+const INSERT_PUNCHES = `INSERT INTO punches (${PUNCH_COLS.join(', ')}) SELECT * FROM unnest(${PUNCH_COLS.map((k, i) => `$${i + 1}::${PUNCH_TYPES[k]}[]`).join(', ')})`;
 
 /** Month partitions of punches: captured_at is ISO text, so a month is the range ['YYYY-MM', next month). */
 const PARTITION_LOCK = 0x68616470; // 'hadp'
@@ -157,77 +164,204 @@ export class PgCoreStore implements CoreStore {
 
   async ingestBatch(items: IngestItem[], rejections: RejectionRecord[]): Promise<IngestBatchResult> {
     await this.ensurePartitions(items.map((i) => i.punch.capturedAt));
-    return inTransaction(this.pool, (c) => this.ingestIn(c, items, rejections));
+    // Two workers handed the same re-sent punches in crossing batches can deadlock on each other's
+    // keys; PostgreSQL aborts one, which is simply run again (nothing of it was written or acked).
+    for (let attempt = 1; ; attempt++) {
+      const rej = [...rejections];
+      try {
+        const r = await inTransaction(this.pool, (c) => this.ingestIn(c, items, rej));
+        rejections.splice(0, rejections.length, ...rej);
+        return r;
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw e;
+      }
+    }
   }
 
+  /**
+   * One batch, set-based: a handful of statements whatever its size (the row-by-row version made
+   * 4–6 round trips per punch). First, without any device lock, the heavy part: every candidate
+   * key with one `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING id` (the keys'
+   * unique indexes make each punch exactly once), the bodies and photos of the new ones, and what
+   * the others collided with (duplicate, replay_conflict, seq_conflict). Then the batch's devices
+   * are locked (FOR UPDATE, in id order) for the short part that needs one worker at a time per
+   * device: the hash-chain check against the neighbours now visible, gaps, contiguous seq and the
+   * device rows. Under the lock every batch of the same device committed before is visible, so
+   * hub workers storing punches of one kiosk at once keep its seq state and chain checks exact —
+   * the outcome is that of storing the batches one after another, as the SQLite store does.
+   */
   private async ingestIn(c: pg.PoolClient, items: IngestItem[], rejections: RejectionRecord[]): Promise<IngestBatchResult> {
-    const devices = new Map<string, DeviceBatchOutcome & { newSeqs: number[]; lastAt: string; maxBefore: number; hashes: Map<number, string> }>();
     const stored: IngestBatchResult['stored'] = [];
     const chainBreaks: IngestBatchResult['chainBreaks'] = [];
     let duplicates = 0;
+    // Per device in seq order (a batch carrying 7,6,5 opens no gap at 5..6); equal seqs keep arrival order.
+    const sorted = [...items].sort((a, b) => (a.punch.deviceId < b.punch.deviceId ? -1 : a.punch.deviceId > b.punch.deviceId ? 1 : a.punch.seq - b.punch.seq));
+    const seqKey = (d: string, seq: number) => `${d}\u0000${seq}`;
+
+    // 1. Candidates: the first of each id and of each (device, seq) in the batch; the rest can only collide.
+    const hashes = sorted.map((it) => it.hash ?? punchHash(it.punch));
+    const seenId = new Set<string>();
+    const seenSeq = new Set<string>();
+    const cand: number[] = [];
+    sorted.forEach((it, i) => {
+      const p = it.punch, k = seqKey(p.deviceId, p.seq);
+      if (seenId.has(p.id) || seenSeq.has(k)) return;
+      seenId.add(p.id);
+      seenSeq.add(k);
+      cand.push(i);
+    });
+    // keys in id order: two transactions waiting on each other's keys wait in one order
+    const byId = [...cand].sort((a, b) => (sorted[a]!.punch.id < sorted[b]!.punch.id ? -1 : 1));
+    const col = <T>(idx: number[], f: (i: number) => T) => idx.map(f);
+    const inserted = new Set(
+      (
+        await c.query(
+          'INSERT INTO punch_keys (id, device_id, seq, captured_at) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[]) ON CONFLICT DO NOTHING RETURNING id',
+          [col(byId, (i) => sorted[i]!.punch.id), col(byId, (i) => sorted[i]!.punch.deviceId), col(byId, (i) => sorted[i]!.punch.seq), col(byId, (i) => sorted[i]!.punch.capturedAt)],
+        )
+      ).rows.map((r: Row) => r.id as string),
+    );
+    const newIdx = cand.filter((i) => inserted.has(sorted[i]!.punch.id));
+    const newSet = new Set(newIdx);
+    const isNew = (i: number) => newSet.has(i);
+    const newAt = new Map<string, number>(newIdx.map((i) => [seqKey(sorted[i]!.punch.deviceId, sorted[i]!.punch.seq), i]));
+
+    // 2. The bodies (and photos) of the new keys, into their month partitions (chain breaks are flagged in step 5).
+    if (newIdx.length) {
+      const rows = newIdx.map((i) => {
+        const it = sorted[i]!;
+        return { ...punchColumns(it.punch, it.siteCode, it.receivedAt, it.reviewReason ?? null), seq: it.punch.seq, hash: hashes[i]!, chain_break: 0, imported_by: null, note: null } as Record<(typeof PUNCH_COLS)[number], unknown>;
+      });
+      await c.query(INSERT_PUNCHES, PUNCH_COLS.map((k) => rows.map((r) => r[k])));
+      const photos = newIdx.filter((i) => sorted[i]!.punch.photo);
+      if (photos.length) {
+        await c.query('INSERT INTO punch_photos (punch_id, jpeg) SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT DO NOTHING', [
+          photos.map((i) => sorted[i]!.punch.id),
+          photos.map((i) => Buffer.from(sorted[i]!.punch.photo!, 'base64')),
+        ]);
+      }
+    }
+
+    // 3. What the others collided with (read after step 2, so a repeat within this batch sees its first).
+    const others = sorted.map((_, i) => i).filter((i) => !isNew(i));
+    const existing = new Map<string, Row>();
+    if (others.length) {
+      for (const r of (await c.query('SELECT id, device_id, seq, sig FROM punches WHERE id = ANY($1)', [[...new Set(others.map((i) => sorted[i]!.punch.id))]])).rows as Row[]) existing.set(r.id as string, r);
+    }
+
+    // 4. One worker at a time per device from here to the commit.
     const ids = [...new Set(items.map((i) => i.punch.deviceId))].sort();
     const state = new Map((await c.query('SELECT id, contiguous_seq, max_seq FROM devices WHERE id = ANY($1) ORDER BY id FOR UPDATE', [ids])).rows.map((r: Row) => [r.id as string, r]));
-    const sorted = [...items].sort((a, b) => (a.punch.deviceId < b.punch.deviceId ? -1 : a.punch.deviceId > b.punch.deviceId ? 1 : a.punch.seq - b.punch.seq));
-    const hashAt = async (deviceId: string, seq: number) => ((await c.query('SELECT hash FROM punches WHERE device_id = $1 AND seq = $2', [deviceId, seq])).rows[0]?.hash as string | undefined) ?? undefined;
-    for (const it of sorted) {
+
+    // 5. Hash chain: prevHash must be the hash of the punch stored at seq − 1 (new in this batch or
+    // stored before); unknown while seq − 1 is missing — then checked from the other side when it comes.
+    const storedAt = new Map<string, Row>();
+    const want = newIdx.flatMap((i) => {
+      const p = sorted[i]!.punch;
+      return [...(p.seq > 1 ? [[p.deviceId, p.seq - 1] as const] : []), [p.deviceId, p.seq + 1] as const];
+    });
+    if (want.length) {
+      const rows = (
+        await c.query('SELECT p.id, p.device_id, p.seq, p.hash, p.prev_hash, p.chain_break FROM punches p JOIN unnest($1::text[], $2::bigint[]) AS w(device_id, seq) ON p.device_id = w.device_id AND p.seq = w.seq', [
+          want.map((w) => w[0]),
+          want.map((w) => w[1]),
+        ])
+      ).rows as Row[];
+      for (const r of rows) storedAt.set(seqKey(r.device_id as string, r.seq as number), r);
+    }
+    const breaks = new Set<number>();
+    const laterBreaks = new Map<number, Row>();
+    for (const i of newIdx) {
+      const p = sorted[i]!.punch;
+      const prevKnown = p.seq === 1 ? GENESIS_HASH : (storedAt.get(seqKey(p.deviceId, p.seq - 1))?.hash as string | null | undefined);
+      if (prevKnown !== undefined && prevKnown !== null && prevKnown !== p.prevHash) breaks.add(i);
+      // a later punch stored before this one: does it follow this one?
+      const next = storedAt.get(seqKey(p.deviceId, p.seq + 1));
+      if (next && !newAt.has(seqKey(p.deviceId, p.seq + 1)) && next.prev_hash !== hashes[i] && next.chain_break === 0) laterBreaks.set(i, next);
+    }
+    const flag = [...[...breaks].map((i) => sorted[i]!.punch.id), ...[...laterBreaks.values()].map((r) => r.id as string)];
+    if (flag.length) await c.query('UPDATE punches SET chain_break = 1 WHERE id = ANY($1)', [flag]);
+
+    // 6. Outcomes in (device, seq) order, as one-at-a-time storing would give them.
+    const devices = new Map<string, DeviceBatchOutcome & { newSeqs: number[]; lastAt: string }>();
+    const conflicts: { it: IngestItem }[] = [];
+    sorted.forEach((it, i) => {
       const p = it.punch;
       let out = devices.get(p.deviceId);
-      if (!out) devices.set(p.deviceId, (out = { ids: [], rejected: [], contiguousSeq: 0, newSeqs: [], lastAt: it.receivedAt, maxBefore: (state.get(p.deviceId)?.max_seq as number) ?? 0, hashes: new Map() }));
+      if (!out) devices.set(p.deviceId, (out = { ids: [], rejected: [], contiguousSeq: 0, newSeqs: [], lastAt: it.receivedAt }));
       out.lastAt = it.receivedAt;
-      const hash = it.hash ?? punchHash(p);
-      const prevKnown = p.seq === 1 ? GENESIS_HASH : out.hashes.get(p.seq - 1) ?? (p.seq - 1 <= out.maxBefore ? await hashAt(p.deviceId, p.seq - 1) : undefined);
-      const breaks = prevKnown !== undefined && prevKnown !== null && prevKnown !== p.prevHash;
-      const cols = { ...punchColumns(p, it.siteCode, it.receivedAt, it.reviewReason ?? null), seq: p.seq, hash, chain_break: breaks ? 1 : 0, imported_by: null, note: null };
-      if (await this.insertPunch(c, cols)) {
-        out.hashes.set(p.seq, hash);
-        if (breaks) chainBreaks.push({ id: p.id, deviceId: p.deviceId, seq: p.seq });
-        if (p.seq < out.maxBefore) {
-          const next = (await c.query('SELECT id, prev_hash, chain_break FROM punches WHERE device_id = $1 AND seq = $2', [p.deviceId, p.seq + 1])).rows[0] as Row | undefined;
-          if (next && next.prev_hash !== hash && next.chain_break === 0) {
-            await c.query('UPDATE punches SET chain_break = 1 WHERE id = $1', [next.id]);
-            chainBreaks.push({ id: next.id as string, deviceId: p.deviceId, seq: p.seq + 1 });
-          }
-        }
-        if (p.photo) await c.query('INSERT INTO punch_photos (punch_id, jpeg) VALUES ($1, $2) ON CONFLICT DO NOTHING', [p.id, Buffer.from(p.photo, 'base64')]);
+      if (isNew(i)) {
+        if (breaks.has(i)) chainBreaks.push({ id: p.id, deviceId: p.deviceId, seq: p.seq });
+        const later = laterBreaks.get(i);
+        if (later) chainBreaks.push({ id: later.id as string, deviceId: p.deviceId, seq: p.seq + 1 });
         out.ids.push(p.id);
         out.newSeqs.push(p.seq);
         stored.push({ id: p.id, nip: p.nip, capturedAt: p.capturedAt });
-        continue;
+        return;
       }
-      const existing = (await c.query('SELECT id, device_id, seq, sig FROM punches WHERE id = $1', [p.id])).rows[0] as Row | undefined;
-      const refusal = refusalOf(p, existing);
+      const refusal = refusalOf(p, existing.get(p.id));
       if (!refusal) {
         out.ids.push(p.id);
         duplicates++;
-        continue;
+        return;
       }
       const { code, reason } = refusal;
-      if (code === 'seq_conflict') {
-        await c.query('INSERT INTO punch_conflicts (id, device_id, seq, site_code, punch, received_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING', [p.id, p.deviceId, p.seq, it.siteCode, JSON.stringify(p), it.receivedAt]);
-      }
+      if (code === 'seq_conflict') conflicts.push({ it });
       out.rejected.push({ id: p.id, code, reason });
       rejections.push({ at: it.receivedAt, deviceId: p.deviceId, topic: null, code, reason, punchId: p.id });
+    });
+    if (conflicts.length) {
+      // A real, verified punch (typically a kiosk whose journal was wiped): kept whole for recovery.
+      await c.query('INSERT INTO punch_conflicts (id, device_id, seq, site_code, punch, received_at) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[]) ON CONFLICT DO NOTHING', [
+        conflicts.map((x) => x.it.punch.id), conflicts.map((x) => x.it.punch.deviceId), conflicts.map((x) => x.it.punch.seq), conflicts.map((x) => x.it.siteCode),
+        conflicts.map((x) => JSON.stringify(x.it.punch)), conflicts.map((x) => x.it.receivedAt),
+      ]);
     }
+
+    // 7. Seq state: new gaps, contiguous seq, gaps now filled, the device rows.
+    const gaps: [string, number, number, string][] = [];
+    const upd: [string, number, number, string][] = [];
     for (const [deviceId, out] of devices) {
       const st = state.get(deviceId);
       if (!st) continue;
       let max = st.max_seq as number;
       for (const seq of out.newSeqs) {
-        if (seq > max + 1) await c.query('INSERT INTO seq_gaps (device_id, from_seq, to_seq, detected_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [deviceId, max + 1, seq - 1, out.lastAt]);
+        if (seq > max + 1) gaps.push([deviceId, max + 1, seq - 1, out.lastAt]);
         if (seq > max) max = seq;
       }
       const fresh = new Set(out.newSeqs);
       let cs = st.contiguous_seq as number;
-      while (cs < max && (fresh.has(cs + 1) || (await c.query('SELECT 1 FROM punch_keys WHERE device_id = $1 AND seq = $2', [deviceId, cs + 1])).rowCount)) cs++;
-      if (out.newSeqs.length) {
-        for (const g of (await c.query('SELECT from_seq, to_seq FROM seq_gaps WHERE device_id = $1 AND closed_at IS NULL ORDER BY from_seq', [deviceId])).rows as Row[]) {
-          const from = g.from_seq as number, to = g.to_seq as number;
-          const n = to <= cs ? 0 : ((await c.query('SELECT count(*) AS n FROM punch_keys WHERE device_id = $1 AND seq BETWEEN $2 AND $3', [deviceId, from, to])).rows[0] as Row).n as number;
-          if (to <= cs || n === to - from + 1) await c.query('UPDATE seq_gaps SET closed_at = $1 WHERE device_id = $2 AND from_seq = $3', [out.lastAt, deviceId, from]);
-        }
+      while (cs < max && fresh.has(cs + 1)) cs++;
+      if (cs < max && cs + 1 <= (st.max_seq as number)) {
+        // past seqs stored before: the first one missing from the keys (one statement, however far)
+        const r = (await c.query('SELECT min(s) AS m FROM generate_series($2::bigint, $3::bigint) s WHERE NOT EXISTS (SELECT 1 FROM punch_keys k WHERE k.device_id = $1 AND k.seq = s)', [deviceId, cs + 1, max])).rows[0] as Row;
+        cs = r.m === null ? max : (r.m as number) - 1;
       }
-      await c.query(`UPDATE devices SET contiguous_seq = $1, max_seq = $2, last_seen_at = greatest(coalesce(last_seen_at, ''), $3) WHERE id = $4`, [cs, max, out.lastAt, deviceId]);
       out.contiguousSeq = cs;
+      upd.push([deviceId, cs, max, out.lastAt]);
+    }
+    if (gaps.length) {
+      await c.query('INSERT INTO seq_gaps (device_id, from_seq, to_seq, detected_at) SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) ON CONFLICT DO NOTHING', [
+        gaps.map((g) => g[0]), gaps.map((g) => g[1]), gaps.map((g) => g[2]), gaps.map((g) => g[3]),
+      ]);
+    }
+    const closing = upd.filter(([d]) => devices.get(d)!.newSeqs.length);
+    if (closing.length) {
+      // A gap is closed once it lies below the contiguous seq or every seq in it is stored.
+      await c.query(
+        `UPDATE seq_gaps g SET closed_at = u.at FROM unnest($1::text[], $2::bigint[], $3::text[]) AS u(device_id, cs, at)
+          WHERE g.device_id = u.device_id AND g.closed_at IS NULL
+            AND (g.to_seq <= u.cs OR (SELECT count(*) FROM punch_keys k WHERE k.device_id = g.device_id AND k.seq BETWEEN g.from_seq AND g.to_seq) = g.to_seq - g.from_seq + 1)`,
+        [closing.map((u) => u[0]), closing.map((u) => u[1]), closing.map((u) => u[3])],
+      );
+    }
+    if (upd.length) {
+      await c.query(
+        `UPDATE devices d SET contiguous_seq = u.cs, max_seq = u.mx, last_seen_at = greatest(coalesce(d.last_seen_at, ''), u.at)
+          FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) AS u(id, cs, mx, at) WHERE d.id = u.id`,
+        [upd.map((u) => u[0]), upd.map((u) => u[1]), upd.map((u) => u[2]), upd.map((u) => u[3])],
+      );
     }
     await this.recordIn(c, rejections);
     const result = new Map<string, DeviceBatchOutcome>();

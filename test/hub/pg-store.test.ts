@@ -77,6 +77,22 @@ describe('PostgreSQL store', () => {
     expect((await sql.all<{ n: number }>('SELECT count(*)::int AS n FROM att_dirty'))[0]!.n).toBe(60);
   });
 
+  it('two workers storing neighbouring punches of one kiosk at once: every chain break flagged exactly once, no gap left', async () => {
+    // 200 punches; the links into seq 50, 101 and 150 are broken; odd seqs go to one worker, even to the other, in crossing batches
+    const ps = Array.from({ length: 200 }, (_, i) => d.next([49, 100, 149].includes(i) ? { prevHash: '0'.repeat(64) } : {}));
+    const odd = ps.filter((p) => p.seq % 2 === 1);
+    const even = ps.filter((p) => p.seq % 2 === 0);
+    for (let round = 0; round < 5; round++) {
+      const part = (xs: typeof ps) => xs.slice(round * 20, round * 20 + 20);
+      await Promise.all([batch(a.store, part(odd)), batch(b.store, [...part(even)].reverse())]);
+    }
+    const flagged = (await sql.all<{ seq: number }>('SELECT seq FROM punches WHERE chain_break = 1 ORDER BY seq')).map((r) => Number(r.seq));
+    expect(flagged).toEqual([50, 101, 150]);
+    const dev = (await a.store.getDevice('kiosk-a'))!;
+    expect([dev.contiguousSeq, dev.maxSeq]).toEqual([200, 200]);
+    expect(await a.store.seqGaps('kiosk-a', true)).toEqual([]);
+  });
+
   it('the audit chain stays whole under concurrent appends from two workers', async () => {
     const la = new AuditLog(a.stores.audit);
     const lb = new AuditLog(b.stores.audit);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { Topics, generateDeviceKeys, loadPrivateKey, MAX_PUNCH_BYTES } from '../../protocol/index.js';
+import { GENESIS_HASH, Topics, generateDeviceKeys, loadPrivateKey, MAX_PUNCH_BYTES, punchHash } from '../../protocol/index.js';
 import { openHubStores } from '../../hub/store/open.js';
 import type { CoreStore, DeviceRecord } from '../../hub/store/core-store.js';
 import { precheckPunchMessage, checkPunchMessage } from '../../hub/ingest/validate.js';
@@ -73,6 +73,37 @@ describe(`core store: ingest batches (${TEST_DB})`, () => {
     expect(r2.devices.get('kiosk-a')!.rejected.map((x) => x.code)).toEqual(['seq_conflict']);
     expect(await store.countPunches({})).toBe(1);
     expect((await sql.all<{ code: string }>('SELECT code FROM rejections ORDER BY id')).map((r) => r.code)).toEqual(['replay_conflict', 'seq_conflict']);
+  });
+
+  it('flags chain breaks from either side, across batches and within one, and against a seq_conflict', async () => {
+    const breaks = async () => (await sql.all<{ seq: number }>('SELECT seq FROM punches WHERE chain_break = 1 ORDER BY seq')).map((r) => Number(r.seq));
+    const [p1, p2] = [d.next(), d.next()];
+    expect((await ingest([p1, p2])).chainBreaks).toEqual([]);
+    d.prevHash = GENESIS_HASH; // a wiped journal continuing after maxSeq: its chain restarts
+    const [p3, p4] = [d.next(), d.next()];
+    expect((await ingest([p3, p4])).chainBreaks).toEqual([{ id: p3.id, deviceId: 'kiosk-a', seq: 3 }]);
+    // seq 6 arrives before 5 and chains to something else: unknown at first, flagged when 5 comes
+    const p5 = d.next();
+    const p6 = d.next({ prevHash: GENESIS_HASH });
+    expect((await ingest([p6])).chainBreaks).toEqual([]);
+    expect((await ingest([p5])).chainBreaks).toEqual([{ id: p6.id, deviceId: 'kiosk-a', seq: 6 }]);
+    // within one batch, out of order: 8 follows 7, 7 does not follow 6
+    const p7 = d.next({ prevHash: GENESIS_HASH });
+    const p8 = d.next();
+    expect((await ingest([p8, p7])).chainBreaks).toEqual([{ id: p7.id, deviceId: 'kiosk-a', seq: 7 }]);
+    // a seq_conflict at 9 with a duplicate of 8 in the same batch: 10 is checked against the stored 9
+    const p9 = d.next();
+    const p10 = d.next();
+    await ingest([p9]);
+    d.seq = 8;
+    d.prevHash = punchHash(p8);
+    const other9 = d.next({ nip: '199001012015032001' });
+    const r = await ingest([p8, other9, p10]);
+    expect(r.devices.get('kiosk-a')!.rejected.map((x) => x.code)).toEqual(['seq_conflict']);
+    expect(r.duplicates).toBe(1);
+    expect(r.chainBreaks).toEqual([]);
+    expect(await breaks()).toEqual([3, 6, 7]);
+    expect((await store.getDevice('kiosk-a'))!.contiguousSeq).toBe(10);
   });
 
   it('keeps the photo and puts clock-unsynced punches up for review', async () => {
