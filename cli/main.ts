@@ -10,7 +10,7 @@ import { registerOpsCommands } from './ops.js';
 import { installCliAudit, registerAuditCommands } from './audit.js';
 import { registerFleetCommands } from './fleet.js';
 import { registerEverydayCommands } from './everyday.js';
-import { registerBackupCommands } from './backup.js';
+import { registerStoreAdminCommands } from './store-admin.js';
 
 export async function main(argv: string[]): Promise<void> {
   const groups = createProgram();
@@ -24,7 +24,7 @@ export async function main(argv: string[]): Promise<void> {
     registerAuditCommands,
     registerFleetCommands,
     registerEverydayCommands,
-    registerBackupCommands,
+    registerStoreAdminCommands,
   ]) {
     register(groups);
   }

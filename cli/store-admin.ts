@@ -1,12 +1,15 @@
 import type { Groups } from './program.js';
+import { UserError } from '../lib/errors.js';
+import { table } from './format.js';
 import { hubConfig, hubDataOptions, type HubFlags } from './open-hub.js';
 
 /**
- * `hadir backup --out DIR` and `hadir restore --from DIR`: the hub's database and the data-dir files
- * that belong to it (hub/store/backup.ts), on either store. Backup works while the hub runs;
- * restore goes into an empty target (a new data folder or a new PostgreSQL database).
+ * The hub's database as a whole: `hadir backup --out DIR` and `hadir restore --from DIR` (the
+ * database and the data-dir files that belong to it, hub/store/backup.ts; either store; backup
+ * while the hub runs, restore into an empty target), and `hadir migrate --from sqlite:PATH --to
+ * postgres://…` (hub/store/migrate.ts: one transaction, counts and a checksum per table).
  */
-export function registerBackupCommands(g: Groups): void {
+export function registerStoreAdminCommands(g: Groups): void {
   hubDataOptions(
     g.program
       .command('backup')
@@ -39,4 +42,24 @@ export function registerBackupCommands(g: Groups): void {
     const rows = Object.values(r.tables).reduce((a, b) => a + b, 0);
     process.stdout.write(`dipulihkan / restored ${o.from} (${r.manifest.store}, made ${r.manifest.createdAt} by ${r.manifest.appVersion}): ${Object.keys(r.tables).length} tabel / tables, ${rows} baris / rows, counts match the backup\n`);
   });
+
+  g.program
+    .command('migrate')
+    .description('Pindahkan hub ke PostgreSQL / move a SQLite hub to PostgreSQL in one transaction: rows and a checksum per table on both sides, rolled back on any difference; re-runnable')
+    .requiredOption('--from <url>', 'the SQLite hub: sqlite:/path/to/data/hub.db (stop that hub first; kiosks keep their punches until acked)')
+    .requiredOption('--to <url>', 'postgres://user@host:5432/db (made with createdb; the hub\'s migrations are applied to it)')
+    .option('--replace', 'empty the target\'s hub tables first (a target with data is refused otherwise)')
+    .action(async (o: { from: string; to: string; replace?: boolean }) => {
+      const { isPostgresUrl } = await import('../hub/store/pg.js');
+      if (!/^sqlite:/.test(o.from) && !o.from.endsWith('.db')) throw new UserError(`--from ${o.from} is not a SQLite hub database`, 'give --from sqlite:/path/to/data/hub.db');
+      if (!isPostgresUrl(o.to)) throw new UserError(`--to ${o.to} is not a postgres:// URL`, 'give --to postgres://user@host:5432/database');
+      const { migrateSqliteToPostgres } = await import('../hub/store/migrate.js');
+      const t0 = Date.now();
+      const results = await migrateSqliteToPostgres({ from: o.from, to: o.to, replace: !!o.replace, progress: (l) => process.stderr.write(`  ${l}\n`) });
+      const rows = [['TABEL/TABLE', 'BARIS/ROWS', 'TUJUAN/TARGET', 'CHECKSUM', 'SAMA/EQUAL']];
+      for (const r of results) rows.push([r.table, String(r.rows), String(r.targetRows), r.checksum, r.checksum === r.targetChecksum && r.rows === r.targetRows ? 'ya/yes' : 'TIDAK/NO']);
+      process.stdout.write(table(rows));
+      const total = results.reduce((a, r) => a + r.rows, 0);
+      process.stdout.write(`selesai / done: ${results.length} tabel / tables, ${total} baris / rows copied and checked in ${((Date.now() - t0) / 1000).toFixed(1)} s; start the hub with HADIR_DB_URL=${o.to.replace(/\/\/[^@/]*@/, '//…@')}\n`);
+    });
 }
