@@ -10,6 +10,7 @@ import { registerOpsCommands } from './ops.js';
 import { installCliAudit, registerAuditCommands } from './audit.js';
 import { registerFleetCommands } from './fleet.js';
 import { registerEverydayCommands } from './everyday.js';
+import { registerStoreAdminCommands } from './store-admin.js';
 
 export async function main(argv: string[]): Promise<void> {
   const groups = createProgram();
@@ -23,6 +24,7 @@ export async function main(argv: string[]): Promise<void> {
     registerAuditCommands,
     registerFleetCommands,
     registerEverydayCommands,
+    registerStoreAdminCommands,
   ]) {
     register(groups);
   }

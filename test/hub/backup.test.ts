@@ -1,0 +1,117 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openHubStores } from '../../hub/store/open.js';
+import type { CoreStore } from '../../hub/store/core-store.js';
+import { registerDevice } from '../../hub/devices/registry.js';
+import { generateDeviceKeys, loadPrivateKey } from '../../protocol/index.js';
+import { hadir } from '../e2e/harness.js';
+import { makeDevice, seedOrgSql, tmpDir } from './helpers.js';
+import { TEST_DB, freshPostgres, sqlOf } from '../store.js';
+
+/**
+ * `hadir backup` / `hadir restore` on real processes and the store under test: a restored hub
+ * answers reports exactly as the original did, a backup taken while punches are written is
+ * consistent (its row counts are checked again after the restore), and a damaged backup or an
+ * occupied target is refused before anything changes.
+ */
+describe(`backup and restore (${TEST_DB})`, () => {
+  const drops: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const d of drops) await d();
+  });
+  /** A hub location: a data dir, and on PostgreSQL a new database. */
+  const location = async (tag: string) => {
+    const dataDir = tmpDir(tag);
+    const pgDb = TEST_DB === 'postgres' ? await freshPostgres() : null;
+    if (pgDb) drops.push(pgDb.drop);
+    const flags = ['--data', dataDir, ...(pgDb ? ['--db', pgDb.url] : [])];
+    return { dataDir, pgUrl: pgDb?.url ?? null, flags };
+  };
+  const report = async (flags: string[]) => {
+    const r = await hadir(['report', 'punches', ...flags, '--format', 'json']);
+    expect(r.stderr).toBe('');
+    return JSON.parse(r.stdout) as { id: string }[];
+  };
+
+  it('a backup taken while punches arrive restores into a new target with the same reports, keys and row counts', async () => {
+    const src = await location('backup-src');
+    const opened = await openHubStores(src.pgUrl ? { dbPath: '', postgresUrl: src.pgUrl } : { dbPath: join(src.dataDir, 'hub.db'), postgresUrl: null });
+    const store: CoreStore = opened.store;
+    await seedOrgSql(sqlOf(opened));
+    const keys = generateDeviceKeys();
+    await registerDevice(store, { siteCode: 'PKM-01-A', deviceId: 'kiosk-a', now: new Date() });
+    await store.setDeviceEnrolled('kiosk-a', keys.publicKeyPem, 'x', '2026-11-24T01:00:00.000Z');
+    const d = makeDevice('kiosk-a', '', loadPrivateKey(keys.privateKeyPem), keys.publicKeyPem);
+    const ingest = (n: number) => store.ingestBatch(Array.from({ length: n }, () => ({ punch: d.next(), siteCode: 'PKM-01-A', receivedAt: new Date().toISOString() })), []);
+    await ingest(200);
+    const biometricKey = Buffer.from('k'.repeat(64));
+    writeFileSync(join(src.dataDir, 'biometric.key'), biometricKey, { mode: 0o600 });
+
+    // punches keep arriving while the backup runs (the hub is not stopped for it)
+    let writing = true;
+    const writer = (async () => {
+      // (a macrotask turn per batch: SQLite's ingest resolves at once, and a loop of microtasks
+      // would never let the child's exit be seen)
+      while (writing) {
+        await ingest(20);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const out = join(tmpDir('backup-out'), 'b1');
+    const b = await hadir(['backup', ...src.flags, '--out', out]);
+    writing = false;
+    await writer;
+    expect(b.stderr.split('\n').filter((l) => l && !l.startsWith('  '))).toEqual([]);
+    expect(b.code).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(out, 'MANIFEST.json'), 'utf8')) as { store: string; tables: Record<string, number>; files: Record<string, unknown> };
+    expect(manifest.store).toBe(TEST_DB);
+    expect(Object.keys(manifest.files)).toContain('biometric.key');
+    expect(manifest.tables.punches).toBeGreaterThanOrEqual(200);
+    const atBackup = manifest.tables.punches!;
+    await store.close();
+
+    const dst = await location('backup-dst');
+    const r = await hadir(['restore', ...dst.flags, '--from', out]);
+    expect(r.stderr.split('\n').filter((l) => l && !l.startsWith('  '))).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/counts match the backup/);
+    expect(readFileSync(join(dst.dataDir, 'biometric.key')).equals(biometricKey)).toBe(true);
+    // the restored hub holds exactly the punches the backup counted: the source's first atBackup
+    const after = await report(dst.flags);
+    const before = await report(src.flags);
+    expect(after.length).toBe(atBackup);
+    expect(new Set(after.map((p) => p.id)).size).toBe(atBackup);
+    const beforeById = new Map(before.map((p) => [p.id, p]));
+    for (const p of after) expect(beforeById.get(p.id)).toEqual(p);
+
+    // restoring again onto the now occupied target is refused, and it stays as it was
+    const again = await hadir(['restore', ...dst.flags, '--from', out]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(TEST_DB === 'postgres' ? /is not empty/ : /already exists/);
+    expect((await report(dst.flags)).length).toBe(atBackup);
+
+    // one changed byte in the database copy: refused before anything changes
+    const dbFile = join(out, TEST_DB === 'postgres' ? 'hub.pgdump' : 'hub.db');
+    const bytes = readFileSync(dbFile);
+    bytes[bytes.length >> 1]! ^= 0x01;
+    writeFileSync(dbFile, bytes);
+    const dst2 = await location('backup-dst2');
+    const bad = await hadir(['restore', ...dst2.flags, '--from', out]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/damaged: hub\.(db|pgdump) does not match its sha256/);
+    expect(existsSync(join(dst2.dataDir, 'hub.db'))).toBe(false);
+    expect(existsSync(join(dst2.dataDir, 'biometric.key'))).toBe(false);
+  }, 120_000);
+
+  it('backup into a folder that is not empty is refused', async () => {
+    const src = await location('backup-src2');
+    const opened = await openHubStores(src.pgUrl ? { dbPath: '', postgresUrl: src.pgUrl } : { dbPath: join(src.dataDir, 'hub.db'), postgresUrl: null });
+    await opened.store.close();
+    const out = tmpDir('backup-full');
+    writeFileSync(join(out, 'something'), 'x');
+    const r = await hadir(['backup', ...src.flags, '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/is not empty/);
+  });
+});
