@@ -60,8 +60,8 @@ export function registerEverydayCommands(g: Groups): void {
     const { neutraliseFormula } = await import('../hub/reports/csv.js');
     const { userInfo } = await import('node:os');
     if (!o.opd && !o.nip) throw new UserError('say whose codes to print', 'pass --opd CODE or --nip NIP');
-    await withHub(o, ({ db, config: cfg }) => {
-      const codes = issueCodes(db, { opd: o.opd, nip: o.nip, by: o.by ?? process.env.HADIR_ADMIN ?? userInfo().username, now: new Date() });
+    await withHub(o, ({ db, config: cfg, clock }) => {
+      const codes = issueCodes(db, { opd: o.opd, nip: o.nip, by: o.by ?? process.env.HADIR_ADMIN ?? userInfo().username, now: new Date(clock()) });
       const ddmmyyyy = (iso: string) => `${iso.slice(8, 10)}/${iso.slice(5, 7)}/${iso.slice(0, 4)}`;
       // For mail merge in Excel: BOM, CRLF, every cell quoted and no cell read as a formula (a name is free text).
       const rows = codes.map((c) => [c.nip, c.name, c.opd, c.unit, c.code, ddmmyyyy(c.expiresAt)].map((v) => neutraliseFormula(v ?? '')));

@@ -122,8 +122,8 @@ export function registerFaceCommands(g: Groups): void {
     const { FaceStore } = await import('../hub/biometrics/face-store.js');
     const { nipSchema, MIN_ENROL, MAX_ENROL } = await import('../protocol/index.js');
     if (o.nip !== undefined && !nipSchema.safeParse(o.nip).success) throw new UserError(`NIP "${o.nip}" is not valid`, 'use the 18-digit NIP (or the honorer id: letters, digits, . and -)');
-    await withHub(o, async ({ db, config }) => {
-      const store = new FaceStore(db, config.dataDir);
+    await withHub(o, async ({ db, config, clock }) => {
+      const store = new FaceStore(db, config.dataDir, clock);
       if (o.list) {
         for (const r of await store.list(null, o.nip ?? null)) out(`${r.nip}  ${r.name}  ${r.opd}  ${r.crops} crops  ${r.models}  ${r.source}  ${r.enrolledAt}`);
         return;

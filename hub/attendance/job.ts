@@ -1,4 +1,5 @@
 import type { Logger } from '../../lib/logger.js';
+import { iso, type Clock } from '../../lib/clock.js';
 import type { AttendanceRepository } from './repository.js';
 
 /** A read waits at most this long for derivation; then it answers with the last derived state and meta.pending_derivation > 0. */
@@ -9,7 +10,7 @@ export const READ_WAIT_MS = 5_000;
  * time: drain the queue (whole months on worker threads, processDirtyAsync), then complete the
  * months readers asked for. Requests never derive; a read asks for a pass and waits for it at most
  * `readWaitMs`, then reads whatever is derived (docs/attendance.md "Reads and derivation").
- * One job per attendance repository (the attendance and staff modules share it).
+ * One job per attendance repository (the attendance and staff modules share it, with the hub's clock).
  */
 export class AttendanceJob {
   private readonly wantedMonths = new Set<string>();
@@ -20,13 +21,14 @@ export class AttendanceJob {
   constructor(
     private readonly repo: AttendanceRepository,
     private readonly log: Logger,
+    private readonly clock: Clock,
   ) {}
 
   private stopped = false;
 
   private async pass(): Promise<void> {
     if (this.stopped) return;
-    const now = () => new Date().toISOString();
+    const now = () => iso(this.clock);
     try {
       const r = await this.repo.derive(now());
       for (const f of this.derived) f(r);
@@ -71,8 +73,8 @@ export class AttendanceJob {
 }
 
 const jobs = new WeakMap<AttendanceRepository, AttendanceJob>();
-export function attendanceJob(repo: AttendanceRepository, log: Logger): AttendanceJob {
+export function attendanceJob(repo: AttendanceRepository, log: Logger, clock: Clock): AttendanceJob {
   let j = jobs.get(repo);
-  if (!j) jobs.set(repo, (j = new AttendanceJob(repo, log)));
+  if (!j) jobs.set(repo, (j = new AttendanceJob(repo, log, clock)));
   return j;
 }

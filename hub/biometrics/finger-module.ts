@@ -35,7 +35,7 @@ export function createFingerModule(ctx: HubContext): HubModule {
     if (!staff.active) httpError(409, `NIP ${body.nip} tidak aktif / is inactive`);
     const template = Buffer.from(body.template, 'base64');
     const sha256 = createHash('sha256').update(template).digest('hex');
-    const now = new Date();
+    const now = new Date(ctx.clock());
     const before = await store.meta(body.nip, body.finger);
     // Only against an enrolment an authorised user started for this NIP on this kiosk: claimed once, in the same step as the write.
     const session = await store.claimAndStore({ nip: body.nip, finger: body.finger, template, sha256, deviceId: device.id, now });

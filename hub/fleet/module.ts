@@ -66,7 +66,7 @@ export class FleetModule implements HubModule {
   readonly service: FleetRepository;
 
   constructor(private readonly ctx: HubContext, audit: FleetAudit = fleetAudit(ctx.audit, ctx.log)) {
-    this.service = ctx.stores.fleet({ dataDir: ctx.dataDir, hubVersion: HUB_VERSION_FOR_FLEET, audit });
+    this.service = ctx.stores.fleet({ dataDir: ctx.dataDir, hubVersion: HUB_VERSION_FOR_FLEET, audit, clock: ctx.clock });
     this.routes();
   }
 

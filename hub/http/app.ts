@@ -22,10 +22,13 @@ import { AUTH_OPENAPI, createAuthRoutes } from '../web/auth-routes.js';
 import { validationHook as hook } from './validation.js';
 import { errorHandler, httpError, jsonError } from './errors.js';
 import { instantSchema } from './schemas.js';
+import type { Clock } from '../../lib/clock.js';
 
 export interface AppDeps {
   store: CoreStore;
   log: Logger;
+  /** The hub's clock: every "now" of the core routes (enrolment, sessions, rosters, /kiosk/time, audit). */
+  clock: Clock;
   metrics: Registry;
   modules: HubModule[];
   enrol: EnrolEndpoints;
@@ -36,7 +39,6 @@ export interface AppDeps {
   onEnrolled?: (deviceId: string) => void;
   /** Called after a device was disabled over HTTP (the embedded broker disconnects it at once). */
   onDeviceDisabled?: (deviceId: string) => void;
-  now?: () => Date;
   /** Default: the audit log in the SQLite store's database. */
   audit?: AuditLog;
   /** Failed device logins, shared with the embedded broker's MQTT logins (default: one for HTTP alone). */
@@ -94,11 +96,11 @@ export function deviceView(d: DeviceRecord, gaps: SeqGap[], chainBreaks = 0) {
  * user's bearer token. Feature modules' sub-apps are mounted behind the same guards.
  */
 export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry } {
-  const { store, log, modules } = deps;
-  const now = deps.now ?? (() => new Date());
+  const { store, log, modules, clock } = deps;
+  const now = () => new Date(clock());
   const app = new Hono();
   const openapi = new OpenApiRegistry();
-  const audit = deps.audit ?? auditLog((store as unknown as { db: SqliteDb }).db);
+  const audit = deps.audit ?? auditLog((store as unknown as { db: SqliteDb }).db, clock);
 
   app.onError(errorHandler(log));
   app.notFound((c) => jsonError(404, `no route ${c.req.method} ${c.req.path}`));
@@ -122,14 +124,14 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
   });
   app.get('/api/v1/openapi.json', (c) => c.json(openapi.document(deps.version)));
   // web login/logout/me (login is public; registered before the bearer-guarded API)
-  app.route('/api/v1/auth', createAuthRoutes({ store, log, now, audit }));
+  app.route('/api/v1/auth', createAuthRoutes({ store, log, clock, audit }));
 
   // modules' own public routes (the staff page signs its people in itself)
   for (const m of modules) if (m.publicApi) app.route('/api/v1', m.publicApi);
 
   // --- kiosk API (device auth); every change a kiosk makes (template uploads) is audited
   const kiosk = new Hono<KioskEnv>();
-  kiosk.use('*', deviceAuth(store, deps.deviceLimiter ?? deviceLoginLimiter(), clientAddress));
+  kiosk.use('*', deviceAuth(store, clock, deps.deviceLimiter ?? deviceLoginLimiter(), clientAddress));
   kiosk.use('*', auditRequests<KioskEnv>(audit, log, async (c) => {
     const d = c.get('device');
     return { actor: d.id, actorKind: 'device', role: 'kiosk', opdCode: (await store.getSite(d.siteCode))?.opdCode ?? null };
@@ -148,15 +150,15 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
   });
   // Time for kiosks whose network blocks NTP: one NTP-style exchange (kiosk/clock/hub-time.ts).
   kiosk.get('/time', (c) => {
-    const receivedMs = Date.now();
-    return c.json({ receivedMs, sentMs: Date.now() }, 200, { 'cache-control': 'no-store' });
+    const receivedMs = clock();
+    return c.json({ receivedMs, sentMs: clock() }, 200, { 'cache-control': 'no-store' });
   });
   for (const m of modules) if (m.kioskApi) kiosk.route('/', m.kioskApi);
   app.route('/api/v1/kiosk', kiosk);
 
   // --- user API (bearer token)
   const api = new Hono<HubEnv>();
-  api.use('*', userAuth(store, now));
+  api.use('*', userAuth(store, clock));
   api.use('*', enforceRoles(policyWith(modules)));
   api.use('*', auditRequests<HubEnv>(audit, log, (c) => {
     const u = c.get('user');
@@ -221,7 +223,7 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
     log.info({ deviceId: id, by: c.get('user').username }, 'device enabled');
     return c.json(deviceView(d, await store.seqGaps(id, true)));
   });
-  api.route('/', createAuditRoutes(audit));
+  api.route('/', createAuditRoutes(audit, clock));
   for (const m of modules) if (m.api) api.route('/', m.api);
   app.route('/api/v1', api);
 
