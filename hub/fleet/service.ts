@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/write-atomic.js';
 import type { Async } from '../store/async.js';
 import type { SqliteDb } from '../store/sqlite.js';
+import { camelRecord } from '../store/rows.js';
 import { UserError } from '../../lib/errors.js';
 import { iso, type Clock } from '../../lib/clock.js';
 import { compareVersions, fileDigest, keyFingerprint, releasePublicKey, verifyBundle, BundleError, type ReleaseManifest } from '../../lib/release-bundle.js';
@@ -411,15 +412,8 @@ function toRollout(r: Record<string, unknown>): RolloutRow {
 
 function toRelease(r: Record<string, unknown>): ReleaseRow {
   return {
-    version: r.version as string,
-    arch: r.arch as string,
-    file: r.file as string,
-    size: r.size as number,
-    sha256: r.sha256 as string,
+    ...camelRecord<Omit<ReleaseRow, 'manifest'>>(r, ['version', 'arch', 'file', 'size', 'sha256', 'key_id', 'added_at', 'added_by']),
     manifest: JSON.parse(r.manifest as string) as ReleaseRow['manifest'],
-    keyId: r.key_id as string,
-    addedAt: r.added_at as string,
-    addedBy: (r.added_by as string | null) ?? null,
   };
 }
 

@@ -6,7 +6,7 @@ import type {
 import { RECOVERED_NOTE } from './core-store.js';
 import { GENESIS_HASH, punchHash, type Punch } from '../../protocol/index.js';
 import type { Role } from '../module-contract.js';
-import { MAX_REJECTIONS, punchColumns, refusalOf, toDevice, toPunch, toUser } from './core-rows.js';
+import { MAX_REJECTIONS, punchColumns, settleUnstored, toDevice, toEnrolToken, toPunch, toUser } from './core-rows.js';
 import { inTransaction, pgWhere } from './pg.js';
 
 type Row = Record<string, unknown>;
@@ -138,9 +138,7 @@ export class PgCoreStore implements CoreStore {
   }
   async getEnrolToken(hash: string): Promise<EnrolTokenRecord | null> {
     const r = await this.one('SELECT * FROM enrol_tokens WHERE token_hash = $1', [hash]);
-    return r
-      ? { tokenHash: r.token_hash as string, deviceId: r.device_id as string, siteCode: r.site_code as string, createdAt: r.created_at as string, expiresAt: r.expires_at as string, usedAt: (r.used_at as string) ?? null }
-      : null;
+    return r ? toEnrolToken(r) : null;
   }
   async useEnrolToken(hash: string, at: string) {
     return (await this.changes('UPDATE enrol_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL', [at, hash])) === 1;
@@ -195,18 +193,11 @@ export class PgCoreStore implements CoreStore {
         continue;
       }
       const existing = (await c.query('SELECT id, device_id, seq, sig FROM punches WHERE id = $1', [p.id])).rows[0] as Row | undefined;
-      const refusal = refusalOf(p, existing);
-      if (!refusal) {
-        out.ids.push(p.id);
-        duplicates++;
-        continue;
-      }
-      const { code, reason } = refusal;
-      if (code === 'seq_conflict') {
+      const refusal = settleUnstored(out, it, existing, rejections);
+      if (!refusal) duplicates++;
+      else if (refusal.code === 'seq_conflict') {
         await c.query('INSERT INTO punch_conflicts (id, device_id, seq, site_code, punch, received_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING', [p.id, p.deviceId, p.seq, it.siteCode, JSON.stringify(p), it.receivedAt]);
       }
-      out.rejected.push({ id: p.id, code, reason });
-      rejections.push({ at: it.receivedAt, deviceId: p.deviceId, topic: null, code, reason, punchId: p.id });
     }
     for (const [deviceId, out] of devices) {
       const st = state.get(deviceId);
