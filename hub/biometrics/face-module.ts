@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
-import { faceUploadSchema, nipSchema } from '../../protocol/index.js';
+import { KIOSK_API, faceUploadSchema, kioskRoute, nipSchema } from '../../protocol/index.js';
 import { isUserError } from '../../lib/errors.js';
 import type { HubContext, HubEnv, HubModule, KioskEnv } from '../module-contract.js';
 import { scopeOf } from '../http/auth.js';
@@ -38,7 +38,7 @@ export function createFaceModule(ctx: HubContext): HubModule {
   const getEngines = () => (engines ??= hubFaceEngines().catch((e) => ((engines = null), Promise.reject(e))));
 
   const kioskApi = new Hono<KioskEnv>();
-  kioskApi.post('/face/enrol', zValidator('json', faceUploadSchema, hook), async (c) => {
+  kioskApi.post(kioskRoute(KIOSK_API.faceEnrol), zValidator('json', faceUploadSchema, hook), async (c) => {
     const body = c.req.valid('json');
     const device = c.get('device');
     const staff = await store.staff(body.nip);

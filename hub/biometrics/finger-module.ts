@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
-import { fingerUploadSchema, nipSchema } from '../../protocol/index.js';
+import { KIOSK_API, fingerUploadSchema, kioskRoute, nipSchema } from '../../protocol/index.js';
 import type { HubContext, HubEnv, HubModule, KioskEnv } from '../module-contract.js';
 import { scopeOf } from '../http/auth.js';
 import { errorResponse, json } from '../http/openapi.js';
@@ -27,7 +27,7 @@ export function createFingerModule(ctx: HubContext): HubModule {
   const store = ctx.stores.finger;
 
   const kioskApi = new Hono<KioskEnv>();
-  kioskApi.post('/finger/templates', zValidator('json', fingerUploadSchema, hook), async (c) => {
+  kioskApi.post(kioskRoute(KIOSK_API.fingerTemplates), zValidator('json', fingerUploadSchema, hook), async (c) => {
     const body = c.req.valid('json');
     const device = c.get('device');
     const staff = await store.staff(body.nip);

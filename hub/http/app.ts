@@ -6,7 +6,7 @@ import type { HubEnv, HubModule, KioskEnv } from '../module-contract.js';
 import type { CoreStore, DeviceRecord, SeqGap } from '../store/core-store.js';
 import type { Registry } from 'prom-client';
 import { enrolDevice, type EnrolEndpoints } from '../devices/registry.js';
-import { enrolRequestSchema } from '../../protocol/index.js';
+import { KIOSK_API, KIOSK_API_BASE, enrolRequestSchema, kioskRoute } from '../../protocol/index.js';
 import { buildRoster } from '../roster.js';
 import { deviceAuth, deviceLoginLimiter, scopeOf, userAuth } from './auth.js';
 import { enforceRoles, policyWith } from './roles.js';
@@ -107,14 +107,14 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
   // Request bodies are bounded before anything parses them (also unauthenticated ones).
   app.use('/api/*', bodyLimits());
 
-  app.get('/healthz', (c) => {
+  app.get(KIOSK_API.healthz, (c) => {
     const mqtt = deps.mqttConnected();
     return c.json({ ok: mqtt, mqtt, version: deps.version }, mqtt ? 200 : 503);
   });
   app.get('/metrics', async (c) => c.text(await deps.metrics.metrics(), 200, { 'content-type': deps.metrics.contentType }));
 
   // --- public API routes (no user): enrolment and the API description
-  app.post('/api/v1/enrol', zValidator('json', enrolRequestSchema, hook), async (c) => {
+  app.post(KIOSK_API.enrol, zValidator('json', enrolRequestSchema, hook), async (c) => {
     const res = await enrolDevice(store, c.req.valid('json'), deps.enrol, now());
     log.info({ deviceId: res.deviceId, site: res.siteCode }, 'device enrolled');
     const site = await store.getSite(res.siteCode);
@@ -136,25 +136,25 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
     const d = c.get('device');
     return { actor: d.id, actorKind: 'device', role: 'kiosk', opdCode: (await store.getSite(d.siteCode))?.opdCode ?? null };
   }));
-  kiosk.get('/roster', async (c) => {
+  kiosk.get(kioskRoute(KIOSK_API.roster), async (c) => {
     const roster = await buildRoster(store, modules, c.get('device').siteCode, now());
     if (!roster) httpError(404, `site ${c.get('device').siteCode} no longer exists`);
     return c.json(roster);
   });
   // What the hub already stored for this device: a kiosk starting with an empty journal (new, or
   // wiped by a technician) continues after maxSeq instead of colliding with stored seqs.
-  kiosk.get('/state', async (c) => {
+  kiosk.get(kioskRoute(KIOSK_API.state), async (c) => {
     const d = await store.getDevice(c.get('device').id);
     if (!d) httpError(404, `perangkat ${c.get('device').id} tidak dikenal / device is not registered`);
     return c.json({ deviceId: d.id, maxSeq: d.maxSeq, contiguousSeq: d.contiguousSeq });
   });
   // Time for kiosks whose network blocks NTP: one NTP-style exchange (kiosk/clock/hub-time.ts).
-  kiosk.get('/time', (c) => {
+  kiosk.get(kioskRoute(KIOSK_API.time), (c) => {
     const receivedMs = clock();
     return c.json({ receivedMs, sentMs: clock() }, 200, { 'cache-control': 'no-store' });
   });
   for (const m of modules) if (m.kioskApi) kiosk.route('/', m.kioskApi);
-  app.route('/api/v1/kiosk', kiosk);
+  app.route(KIOSK_API_BASE, kiosk);
 
   // --- user API (bearer token)
   const api = new Hono<HubEnv>();
