@@ -1,7 +1,7 @@
 import type { Groups } from './program.js';
 import { UserError } from '../lib/errors.js';
 import { hubDataOptions, withHub, type HubFlags } from './open-hub.js';
-import { benchImage, benchImageOptions } from './face.js';
+import { benchImage, faceBenchCommand } from './face.js';
 
 /**
  * Everyday-use commands: `hadir staff codes` — one-time activation codes for the staff page
@@ -10,12 +10,10 @@ import { benchImage, benchImageOptions } from './face.js';
  * recognition speed.
  */
 export function registerEverydayCommands(g: Groups): void {
-  benchImageOptions(
-    g.bench
-      .command('preview')
-      .description('Pratinjau kamera vs pengenalan / live preview cost: recognition frames/s with and without the screen preview'),
-    { help: 'frames per side (preview off / on)', default: '60' },
-  )
+  faceBenchCommand(g.bench, 'preview', 'Pratinjau kamera vs pengenalan / live preview cost: recognition frames/s with and without the screen preview', {
+    help: 'frames per side (preview off / on)',
+    default: '60',
+  })
     .option('--fps <n>', 'preview frames per second (screen.previewFps)', '5')
     .option('--width <px>', 'preview width (screen.previewWidth)', '360')
     .action(async (o: { image?: string; frames: string; fps: string; width: string }) => {

@@ -4,9 +4,11 @@ import { UserError } from '../lib/errors.js';
 import { hubDataOptions, withHub, type HubFlags } from './open-hub.js';
 import { faceConfigSchema, type FaceConfig } from '../face/config.js';
 
-/** `--image` and `--frames`, as the face benchmarks (`hadir bench face`, `hadir bench preview`) take them. */
-export function benchImageOptions(c: Command, frames: { help: string; default: string }): Command {
-  return c
+/** A face benchmark under `hadir bench` (`face`, `preview`), with the `--image` and `--frames` they share. */
+export function faceBenchCommand(bench: Command, name: string, description: string, frames: { help: string; default: string }): Command {
+  return bench
+    .command(name)
+    .description(description)
     .option('--image <file>', 'photo with one face, cut to 640x480 (default ../shared/faces-dev/deepface-df07/1.jpg)')
     .option('--frames <n>', frames.help, frames.default);
 }
@@ -228,12 +230,10 @@ export function registerFaceCommands(g: Groups): void {
       out(JSON.stringify({ live_total: live, live_accepted: liveOk, attack_total: attack, attacks_rejected: attackRejected, bpcer: live ? (live - liveOk) / live : null, apcer: attack ? (attack - attackRejected) / attack : null, no_face: noFace, threshold: thr, scores, liveness_ms_p50: +percentile(ms, 50).toFixed(2) }));
     });
 
-  benchImageOptions(
-    g.bench
-      .command('face')
-      .description('Latensi per frame 640x480 / per-frame latency: ONNX vs face-api pipeline, 1:N search over 10,000 templates, RSS'),
-    { help: 'timed ONNX frames', default: '50' },
-  )
+  faceBenchCommand(g.bench, 'face', 'Latensi per frame 640x480 / per-frame latency: ONNX vs face-api pipeline, 1:N search over 10,000 templates, RSS', {
+    help: 'timed ONNX frames',
+    default: '50',
+  })
     .option('--faceapi-frames <n>', 'timed face-api frames (slow)', '10')
     .option('--no-faceapi', 'skip the face-api engine')
     .option('--threads <n>', 'onnxruntime threads per model (default: the face.threads config default)')
