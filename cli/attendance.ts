@@ -6,6 +6,7 @@ import { csvDialectOption } from './csv-dialect.js';
 import { UserError, isErrno } from '../lib/errors.js';
 import { hubDataOptions, withHub, type HubFlags, type OpenHubOptions } from './open-hub.js';
 import type { SqliteDb } from '../hub/store/sqlite.js';
+import { iso, type Clock } from '../lib/clock.js';
 import { formatLineError } from '../hub/org/line-error.js';
 import type { LineError } from '../hub/org/csv.js';
 
@@ -29,15 +30,14 @@ function adminName(o: DataOpts): string {
  * The hub's database for an attendance command (cli/open-hub.ts). `create` only for the commands
  * that can stand first on a new hub: the organisation, holidays, schedules, rules and settings.
  */
-async function withDb<T>(o: DataOpts, fn: (db: SqliteDb) => Promise<T> | T, opts: OpenHubOptions = {}): Promise<T> {
-  return withHub(o, ({ db }) => fn(db), opts);
+async function withDb<T>(o: DataOpts, fn: (db: SqliteDb, clock: Clock) => Promise<T> | T, opts: OpenHubOptions = {}): Promise<T> {
+  return withHub(o, ({ db, clock }) => fn(db, clock), opts);
 }
 
 /** Derive what the command changed, so readers (hub, reports) see it at once. */
-async function settle(db: SqliteDb): Promise<void> {
+async function settle(db: SqliteDb, clock: Clock): Promise<void> {
   const { processDirty } = await import('../hub/attendance/recompute.js');
-  const { nowIso } = await import('../hub/attendance/clock.js');
-  const r = processDirty(db, nowIso());
+  const r = processDirty(db, iso(clock));
   if (r.months) process.stdout.write(`Dihitung ulang: ${r.employees} pegawai-bulan dalam ${r.months} bulan, ${r.changed} berubah / re-derived: ${r.employees} employee-months in ${r.months} months, ${r.changed} changed\n`);
 }
 
@@ -46,10 +46,10 @@ async function settle(db: SqliteDb): Promise<void> {
  * attendance is derived), waited for in full — a command has no job running beside it. The read
  * after it only reads, like the hub's report routes.
  */
-async function caughtUp(att: import('../hub/attendance/repository.js').AttendanceRepository, month: string, today: string): Promise<void> {
+async function caughtUp(att: import('../hub/attendance/repository.js').AttendanceRepository, month: string, today: string, clock: Clock): Promise<void> {
   const { attendanceJob } = await import('../hub/attendance/job.js');
   const { childLogger } = await import('../lib/logger.js');
-  await attendanceJob(att, childLogger('cli')).caughtUp(month, today, null);
+  await attendanceJob(att, childLogger('cli'), clock).caughtUp(month, today, null);
 }
 
 function printErrors(errors: LineError[]): void {
@@ -99,15 +99,15 @@ export function registerAttendanceCommands(g: Groups): void {
     .action(async (file: string, o: DataOpts & { effective?: string }) => {
       const { readCsv } = await import('../hub/org/csv.js');
       const { importStaff, STAFF_COLUMNS } = await import('../hub/org/import.js');
-      const { nowIso, localToday } = await import('../hub/attendance/clock.js');
+      const { localToday } = await import('../hub/attendance/clock.js');
       const { isDate } = await import('../hub/attendance/time.js');
       if (o.effective && !isDate(o.effective)) throw new UserError(`--effective "${o.effective}" is not a date YYYY-MM-DD`, 'write e.g. --effective 2026-10-15');
-      await withDb(o, async (db) => {
+      await withDb(o, async (db, clock) => {
         const rows = readCsv(file, STAFF_COLUMNS);
-        const r = importStaff(db, rows, { by: adminName(o), now: nowIso(), effective: o.effective ?? localToday(db) });
+        const r = importStaff(db, rows, { by: adminName(o), now: iso(clock), effective: o.effective ?? localToday(db, clock()) });
         summary('Pegawai / staff', r);
         printErrors(r.errors);
-        await settle(db);
+        await settle(db, clock);
       });
     });
   sub(g.import, 'punches', 'Impor absen manual/mesin lama / import paper or legacy punches (nip,time,site,method,note)')
@@ -115,12 +115,11 @@ export function registerAttendanceCommands(g: Groups): void {
     .action(async (file: string, o: DataOpts) => {
       const { readCsv } = await import('../hub/org/csv.js');
       const { importPunches, PUNCH_COLUMNS } = await import('../hub/attendance/admin.js');
-      const { nowIso } = await import('../hub/attendance/clock.js');
-      await withDb(o, async (db) => {
-        const r = importPunches(db, readCsv(file, PUNCH_COLUMNS), { by: adminName(o), now: nowIso() });
+      await withDb(o, async (db, clock) => {
+        const r = importPunches(db, readCsv(file, PUNCH_COLUMNS), { by: adminName(o), now: iso(clock) });
         summary('Absen / punches', r);
         printErrors(r.errors);
-        await settle(db);
+        await settle(db, clock);
       });
     });
   sub(g.import, 'kinerja', 'Impor nilai kinerja / import performance scores (nip,month,score 0–100)')
@@ -128,9 +127,8 @@ export function registerAttendanceCommands(g: Groups): void {
     .action(async (file: string, o: DataOpts) => {
       const { readCsv } = await import('../hub/org/csv.js');
       const { importKinerja, KINERJA_COLUMNS } = await import('../hub/attendance/admin.js');
-      const { nowIso } = await import('../hub/attendance/clock.js');
-      await withDb(o, (db) => {
-        const r = importKinerja(db, readCsv(file, KINERJA_COLUMNS), { by: adminName(o), now: nowIso() });
+      await withDb(o, (db, clock) => {
+        const r = importKinerja(db, readCsv(file, KINERJA_COLUMNS), { by: adminName(o), now: iso(clock) });
         summary('Nilai kinerja / scores', r);
         printErrors(r.errors);
       });
@@ -140,11 +138,11 @@ export function registerAttendanceCommands(g: Groups): void {
     .action(async (file: string, o: DataOpts) => {
       const { readCsv } = await import('../hub/org/csv.js');
       const { importHolidays, HOLIDAY_COLUMNS } = await import('../hub/attendance/admin.js');
-      await withDb(o, async (db) => {
+      await withDb(o, async (db, clock) => {
         const r = importHolidays(db, readCsv(file, HOLIDAY_COLUMNS, ['except_units']));
         summary('Hari libur / holidays', r);
         printErrors(r.errors);
-        await settle(db);
+        await settle(db, clock);
       }, { create: true });
     });
   sub(g.import, 'roster', 'Impor jadwal shift / import shift roster (nip,date,shift — shift key or OFF)')
@@ -153,11 +151,11 @@ export function registerAttendanceCommands(g: Groups): void {
       const { readCsv } = await import('../hub/org/csv.js');
       const { importRoster, ROSTER_COLUMNS } = await import('../hub/attendance/admin.js');
       const { loadSchedules } = await import('../hub/attendance/inputs.js');
-      await withDb(o, async (db) => {
+      await withDb(o, async (db, clock) => {
         const r = importRoster(db, readCsv(file, ROSTER_COLUMNS), loadSchedules(db));
         summary('Jadwal shift / roster', r);
         printErrors(r.errors);
-        await settle(db);
+        await settle(db, clock);
       });
     });
 
@@ -175,12 +173,11 @@ export function registerAttendanceCommands(g: Groups): void {
     .argument('<file>')
     .action(async (file: string, o: DataOpts) => {
       const { checkRule, addRule } = await import('../hub/tpp/store.js');
-      const { nowIso } = await import('../hub/attendance/clock.js');
       const rule = checkRule(readText(file), file);
-      await withDb(o, async (db) => {
-        const r = addRule(db, rule, adminName(o), nowIso());
+      await withDb(o, async (db, clock) => {
+        const r = addRule(db, rule, adminName(o), iso(clock));
         process.stdout.write(r === 'added' ? `Aturan ${rule.id} dipasang / installed, effective ${rule.effectiveFrom}\n` : `Aturan ${rule.id} sudah terpasang / already installed (unchanged)\n`);
-        await settle(db);
+        await settle(db, clock);
       }, { create: true });
     });
   sub(g.rules, 'list', 'Daftar versi aturan / list installed rule versions').action(async (o: DataOpts) => {
@@ -203,14 +200,13 @@ export function registerAttendanceCommands(g: Groups): void {
         if (o.month) requireMonth(o.month);
         if ((o.format === 'xlsx' || o.format === 'pdf') && !o.out && process.stdout.isTTY) throw new UserError(`${o.format} is binary`, `add --out FILE.${o.format}`);
         const { renderAttendance, renderTpp } = await import('../hub/reports/index.js');
-        const { nowIso } = await import('../hub/attendance/clock.js');
         const { rupiah } = await import('../hub/reports/labels.js');
-        await withHub(o, async ({ stores }) => {
+        await withHub(o, async ({ stores, clock }) => {
           const att = stores.attendance;
-          const today = await att.today();
+          const today = await att.today(clock());
           const month = o.month ?? today.slice(0, 7);
-          await caughtUp(att, month, today);
-          const q = { month, opd: o.opd ?? null, today, now: nowIso() };
+          await caughtUp(att, month, today, clock);
+          const q = { month, opd: o.opd ?? null, today, now: iso(clock) };
           let buf: Buffer;
           let note: string;
           if (name === 'tpp') {
@@ -240,14 +236,13 @@ export function registerAttendanceCommands(g: Groups): void {
     .option('--json', 'JSON output')
     .action(async (o: DataOpts & { date?: string; opd?: string; json?: boolean }) => {
       const { lateText } = await import('../hub/reports/index.js');
-      const { nowIso } = await import('../hub/attendance/clock.js');
       const { isDate } = await import('../hub/attendance/time.js');
       if (o.date && !isDate(o.date)) throw new UserError(`--date "${o.date}" is not YYYY-MM-DD`, 'e.g. --date 2026-10-05');
-      await withHub(o, async ({ stores }) => {
+      await withHub(o, async ({ stores, clock }) => {
         const att = stores.attendance;
-        const date = o.date ?? (await att.today());
-        await caughtUp(att, date.slice(0, 7), date);
-        const r = await att.lateToday({ date, opd: o.opd ?? null, now: nowIso() });
+        const date = o.date ?? (await att.today(clock()));
+        await caughtUp(att, date.slice(0, 7), date, clock);
+        const r = await att.lateToday({ date, opd: o.opd ?? null, now: iso(clock) });
         process.stdout.write(o.json ? JSON.stringify(r) + '\n' : lateText(r));
       });
     });
@@ -264,13 +259,12 @@ export function registerAttendanceCommands(g: Groups): void {
     .option('--approve', 'approve at once (you are the approving admin)')
     .action(async (o: DataOpts & { nip: string; type: string; from: string; to?: string; evidence?: string; note?: string; approve?: boolean }) => {
       const { addException, decideException } = await import('../hub/attendance/admin.js');
-      const { nowIso } = await import('../hub/attendance/clock.js');
-      await withDb(o, async (db) => {
+      await withDb(o, async (db, clock) => {
         const by = adminName(o);
-        let e = addException(db, { nip: o.nip, type: o.type, from: o.from, to: o.to ?? o.from, evidence: o.evidence, note: o.note, by, now: nowIso(), scope: null });
-        if (o.approve) e = decideException(db, { id: e.id, approve: true, by, now: nowIso(), scope: null });
+        let e = addException(db, { nip: o.nip, type: o.type, from: o.from, to: o.to ?? o.from, evidence: o.evidence, note: o.note, by, now: iso(clock), scope: null });
+        if (o.approve) e = decideException(db, { id: e.id, approve: true, by, now: iso(clock), scope: null });
         process.stdout.write(`#${e.id} ${e.type} ${e.nip} ${e.from_date}..${e.to_date}: ${e.status}\n`);
-        await settle(db);
+        await settle(db, clock);
       });
     });
   for (const [name, approve] of [['approve', true], ['reject', false]] as const) {
@@ -278,11 +272,10 @@ export function registerAttendanceCommands(g: Groups): void {
       .argument('<id>')
       .action(async (id: string, o: DataOpts) => {
         const { decideException } = await import('../hub/attendance/admin.js');
-        const { nowIso } = await import('../hub/attendance/clock.js');
-        await withDb(o, async (db) => {
-          const e = decideException(db, { id: Number(id), approve, by: adminName(o), now: nowIso(), scope: null });
+        await withDb(o, async (db, clock) => {
+          const e = decideException(db, { id: Number(id), approve, by: adminName(o), now: iso(clock), scope: null });
           process.stdout.write(`#${e.id} ${e.type} ${e.nip} ${e.from_date}..${e.to_date}: ${e.status}\n`);
-          await settle(db);
+          await settle(db, clock);
         });
       });
   }
@@ -312,10 +305,10 @@ export function registerAttendanceCommands(g: Groups): void {
     .argument('<date>')
     .action(async (date: string, o: DataOpts) => {
       const { removeHoliday } = await import('../hub/attendance/admin.js');
-      await withDb(o, async (db) => {
+      await withDb(o, async (db, clock) => {
         if (!removeHoliday(db, date)) throw new UserError(`no holiday on ${date}`, 'see hadir holidays list');
         process.stdout.write(`Dihapus / removed ${date}\n`);
-        await settle(db);
+        await settle(db, clock);
       });
     });
 
@@ -324,12 +317,11 @@ export function registerAttendanceCommands(g: Groups): void {
     .argument('<file>')
     .action(async (file: string, o: DataOpts) => {
       const { parseSchedule, addSchedule } = await import('../hub/attendance/admin.js');
-      const { nowIso } = await import('../hub/attendance/clock.js');
       const s = parseSchedule(readText(file), file);
-      await withDb(o, async (db) => {
-        addSchedule(db, s, adminName(o), nowIso());
+      await withDb(o, async (db, clock) => {
+        addSchedule(db, s, adminName(o), iso(clock));
         process.stdout.write(`Jadwal / schedule ${s.code} disimpan / saved\n`);
-        await settle(db);
+        await settle(db, clock);
       }, { create: true });
     });
   sub(schedules, 'list', 'Daftar / list').action(async (o: DataOpts) => {
@@ -359,11 +351,10 @@ export function registerAttendanceCommands(g: Groups): void {
     .option('--nip <list>', 'comma-separated NIPs')
     .action(async (o: DataOpts & { date: string; site: string; name: string; opd?: string; unit?: string; nip?: string }) => {
       const { addEvent } = await import('../hub/attendance/admin.js');
-      const { nowIso } = await import('../hub/attendance/clock.js');
-      await withDb(o, async (db) => {
-        const id = addEvent(db, { date: o.date, site: o.site, name: o.name, opd: o.opd, unit: o.unit, nips: o.nip?.split(',').map((s) => s.trim()).filter(Boolean), by: adminName(o), now: nowIso() });
+      await withDb(o, async (db, clock) => {
+        const id = addEvent(db, { date: o.date, site: o.site, name: o.name, opd: o.opd, unit: o.unit, nips: o.nip?.split(',').map((s) => s.trim()).filter(Boolean), by: adminName(o), now: iso(clock) });
         process.stdout.write(`Acara / event #${id} ${o.name} ${o.date} @ ${o.site}\n`);
-        await settle(db);
+        await settle(db, clock);
       });
     });
 
@@ -375,11 +366,10 @@ export function registerAttendanceCommands(g: Groups): void {
     .option('--schedule <code>', 'new schedule (default: keep)')
     .action(async (o: DataOpts & { nip: string; unit: string; from: string; schedule?: string }) => {
       const { transferStaff } = await import('../hub/org/import.js');
-      const { nowIso } = await import('../hub/attendance/clock.js');
-      await withDb(o, async (db) => {
-        const r = transferStaff(db, { nip: o.nip, unit: o.unit, from: o.from, schedule: o.schedule, by: adminName(o), now: nowIso() });
+      await withDb(o, async (db, clock) => {
+        const r = transferStaff(db, { nip: o.nip, unit: o.unit, from: o.from, schedule: o.schedule, by: adminName(o), now: iso(clock) });
         process.stdout.write(`${o.nip} → ${o.unit} (${r.opd}), jadwal ${r.schedule}, mulai / from ${o.from}\n`);
-        await settle(db);
+        await settle(db, clock);
       });
     });
 
@@ -390,11 +380,10 @@ export function registerAttendanceCommands(g: Groups): void {
     .option('--note <text>', 'nomor SK, keterangan / decree number, remark')
     .action(async (o: DataOpts & { nip: string; from: string; reason: string; note?: string }) => {
       const { endService } = await import('../hub/org/exit.js');
-      const { nowIso } = await import('../hub/attendance/clock.js');
-      await withDb(o, async (db) => {
-        const e = endService(db, { nip: o.nip, from: o.from, reason: o.reason, note: o.note, by: adminName(o), now: nowIso() });
+      await withDb(o, async (db, clock) => {
+        const e = endService(db, { nip: o.nip, from: o.from, reason: o.reason, note: o.note, by: adminName(o), now: iso(clock) });
         process.stdout.write(`${e.nip} berhenti mulai / out of service from ${e.from_date} (${e.reason}); hari sebelumnya dihitung seperti biasa, TPP bulan itu prorata / days before count as usual, that month's TPP pro rata\n`);
-        await settle(db);
+        await settle(db, clock);
       });
     });
   sub(staff, 'reinstate', 'Aktifkan kembali / reinstate an employee whose service ended, from a date')
@@ -402,11 +391,10 @@ export function registerAttendanceCommands(g: Groups): void {
     .requiredOption('--from <date>', 'hari pertama bertugas kembali / first day in service again (the exit date cancels the exit)')
     .action(async (o: DataOpts & { nip: string; from: string }) => {
       const { reinstate } = await import('../hub/org/exit.js');
-      const { nowIso } = await import('../hub/attendance/clock.js');
-      await withDb(o, async (db) => {
-        const e = reinstate(db, { nip: o.nip, from: o.from, by: adminName(o), now: nowIso() });
+      await withDb(o, async (db, clock) => {
+        const e = reinstate(db, { nip: o.nip, from: o.from, by: adminName(o), now: iso(clock) });
         process.stdout.write(`${e.nip} bertugas kembali mulai / in service again from ${e.reinstated_from} (berhenti / out ${e.from_date}, ${e.reason})\n`);
-        await settle(db);
+        await settle(db, clock);
       });
     });
   sub(staff, 'exits', 'Daftar akhir masa kerja / ends of service on record, newest first')
@@ -441,22 +429,20 @@ export function registerAttendanceCommands(g: Groups): void {
     .option('--suggested', 'accept at the true time suggested by terminal health')
     .action(async (id: string, o: DataOpts & { time?: string; suggested?: boolean }) => {
       const { reviewPunch } = await import('../hub/attendance/admin.js');
-      const { nowIso } = await import('../hub/attendance/clock.js');
-      await withDb(o, async (db) => {
-        reviewPunch(db, { id, action: 'accept', correctedAt: o.time ?? null, useSuggested: o.suggested, by: adminName(o), now: nowIso(), scope: null });
+      await withDb(o, async (db, clock) => {
+        reviewPunch(db, { id, action: 'accept', correctedAt: o.time ?? null, useSuggested: o.suggested, by: adminName(o), now: iso(clock), scope: null });
         process.stdout.write(`Diterima / accepted ${id}${o.time ? ` at ${o.time}` : ''}\n`);
-        await settle(db);
+        await settle(db, clock);
       });
     });
   sub(review, 'reject', 'Tolak / reject')
     .argument('<punchId>')
     .action(async (id: string, o: DataOpts) => {
       const { reviewPunch } = await import('../hub/attendance/admin.js');
-      const { nowIso } = await import('../hub/attendance/clock.js');
-      await withDb(o, async (db) => {
-        reviewPunch(db, { id, action: 'reject', by: adminName(o), now: nowIso(), scope: null });
+      await withDb(o, async (db, clock) => {
+        reviewPunch(db, { id, action: 'reject', by: adminName(o), now: iso(clock), scope: null });
         process.stdout.write(`Ditolak / rejected ${id}\n`);
-        await settle(db);
+        await settle(db, clock);
       });
     });
 
@@ -468,13 +454,13 @@ export function registerAttendanceCommands(g: Groups): void {
       const { writeConfig, readConfig } = await import('../hub/attendance/inputs.js');
       const { markDirty, derivedMonthsFrom } = await import('../hub/attendance/recompute.js');
       const { offsetLabel } = await import('../hub/attendance/time.js');
-      await withDb(o, async (db) => {
+      await withDb(o, async (db, clock) => {
         if (o.tz) writeConfig(db, 'tz_offset_min', String({ WIB: 420, WITA: 480, WIT: 540 }[o.tz]));
         if (o.sitePolicy) writeConfig(db, 'site_policy', o.sitePolicy);
         if (o.tz || o.sitePolicy) markDirty(db, '*', derivedMonthsFrom(db, '0000-00'));
         const c = readConfig(db);
         process.stdout.write(`zona / zone ${offsetLabel(c.tzOffsetMin)}, site policy ${c.sitePolicy}\n`);
-        await settle(db);
+        await settle(db, clock);
       }, { create: true });
     });
   sub(att, 'recompute', 'Hitung ulang sebulan penuh / re-derive a whole month')
@@ -482,11 +468,10 @@ export function registerAttendanceCommands(g: Groups): void {
     .action(async (o: DataOpts & { month: string }) => {
       const { requireMonth } = await import('../hub/attendance/inputs.js');
       const { recomputeMonth } = await import('../hub/attendance/recompute.js');
-      const { nowIso } = await import('../hub/attendance/clock.js');
       requireMonth(o.month);
-      await withDb(o, (db) => {
+      await withDb(o, (db, clock) => {
         const t0 = performance.now();
-        const r = recomputeMonth(db, o.month, null, nowIso());
+        const r = recomputeMonth(db, o.month, null, iso(clock));
         process.stdout.write(`${o.month}: ${r.derived} pegawai, ${r.changed} berubah / changed, ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
       });
     });

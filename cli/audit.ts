@@ -28,7 +28,7 @@ const SECRET_OPTS = /pass|token|secret|key/i;
 /** The audit log through the one store factory: on SQLite or PostgreSQL (its repository exists on both). */
 async function withAudit<T>(f: StoreFlags, fn: (log: import('../hub/audit/index.js').AuditLog) => Promise<T>): Promise<T> {
   const { AuditLog } = await import('../hub/audit/index.js');
-  return withHub(f, ({ stores }) => fn(new AuditLog(stores.audit)), { postgres: true });
+  return withHub(f, ({ stores, clock }) => fn(new AuditLog(stores.audit, clock)), { postgres: true });
 }
 
 function commandPath(c: Command): string {

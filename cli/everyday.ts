@@ -1,6 +1,7 @@
 import type { Groups } from './program.js';
 import { UserError } from '../lib/errors.js';
 import { hubDataOptions, withHub, type HubFlags } from './open-hub.js';
+import { benchImage, faceBenchCommand } from './face.js';
 
 /**
  * Everyday-use commands: `hadir staff codes` — one-time activation codes for the staff page
@@ -9,19 +10,15 @@ import { hubDataOptions, withHub, type HubFlags } from './open-hub.js';
  * recognition speed.
  */
 export function registerEverydayCommands(g: Groups): void {
-  g.bench
-    .command('preview')
-    .description('Pratinjau kamera vs pengenalan / live preview cost: recognition frames/s with and without the screen preview')
-    .option('--image <file>', 'photo with one face, cut to 640x480 (default ../shared/faces-dev/deepface-df07/1.jpg)')
-    .option('--frames <n>', 'frames per side (preview off / on)', '60')
+  faceBenchCommand(g.bench, 'preview', 'Pratinjau kamera vs pengenalan / live preview cost: recognition frames/s with and without the screen preview', {
+    help: 'frames per side (preview off / on)',
+    default: '60',
+  })
     .option('--fps <n>', 'preview frames per second (screen.previewFps)', '5')
     .option('--width <px>', 'preview width (screen.previewWidth)', '360')
     .action(async (o: { image?: string; frames: string; fps: string; width: string }) => {
       const out = (l: string) => process.stdout.write(`${l}\n`);
-      const { fileURLToPath } = await import('node:url');
-      const { existsSync } = await import('node:fs');
-      const image = o.image ?? fileURLToPath(new URL('../../shared/faces-dev/deepface-df07/1.jpg', import.meta.url));
-      if (!existsSync(image)) throw new UserError(`bench image ${image} not found`, 'give --image PHOTO.jpg with one face');
+      const image = await benchImage(o.image);
       const fps = Number(o.fps);
       const width = Number(o.width);
       const frames = Math.max(10, parseInt(o.frames, 10) || 60);
@@ -60,8 +57,8 @@ export function registerEverydayCommands(g: Groups): void {
     const { neutraliseFormula } = await import('../hub/reports/csv.js');
     const { userInfo } = await import('node:os');
     if (!o.opd && !o.nip) throw new UserError('say whose codes to print', 'pass --opd CODE or --nip NIP');
-    await withHub(o, ({ db, config: cfg }) => {
-      const codes = issueCodes(db, { opd: o.opd, nip: o.nip, by: o.by ?? process.env.HADIR_ADMIN ?? userInfo().username, now: new Date() });
+    await withHub(o, ({ db, config: cfg, clock }) => {
+      const codes = issueCodes(db, { opd: o.opd, nip: o.nip, by: o.by ?? process.env.HADIR_ADMIN ?? userInfo().username, now: new Date(clock()) });
       const ddmmyyyy = (iso: string) => `${iso.slice(8, 10)}/${iso.slice(5, 7)}/${iso.slice(0, 4)}`;
       // For mail merge in Excel: BOM, CRLF, every cell quoted and no cell read as a formula (a name is free text).
       const rows = codes.map((c) => [c.nip, c.name, c.opd, c.unit, c.code, ddmmyyyy(c.expiresAt)].map((v) => neutraliseFormula(v ?? '')));

@@ -1,7 +1,26 @@
+import type { Command } from 'commander';
 import type { Groups } from './program.js';
 import { UserError } from '../lib/errors.js';
 import { hubDataOptions, withHub, type HubFlags } from './open-hub.js';
 import { faceConfigSchema, type FaceConfig } from '../face/config.js';
+
+/** A face benchmark under `hadir bench` (`face`, `preview`), with the `--image` and `--frames` they share. */
+export function faceBenchCommand(bench: Command, name: string, description: string, frames: { help: string; default: string }): Command {
+  return bench
+    .command(name)
+    .description(description)
+    .option('--image <file>', 'photo with one face, cut to 640x480 (default ../shared/faces-dev/deepface-df07/1.jpg)')
+    .option('--frames <n>', frames.help, frames.default);
+}
+
+/** The benchmark photo: `--image`, else the development set's; a missing file is a one-line error. */
+export async function benchImage(image: string | undefined): Promise<string> {
+  const { fileURLToPath } = await import('node:url');
+  const { existsSync } = await import('node:fs');
+  const file = image ?? fileURLToPath(new URL('../../shared/faces-dev/deepface-df07/1.jpg', import.meta.url));
+  if (!existsSync(file)) throw new UserError(`bench image ${file} not found`, 'give --image PHOTO.jpg with one face');
+  return file;
+}
 
 /** Commands of the face area: models fetch/verify, enroll face, eval faces/liveness, bench face. */
 export function registerFaceCommands(g: Groups): void {
@@ -122,8 +141,8 @@ export function registerFaceCommands(g: Groups): void {
     const { FaceStore } = await import('../hub/biometrics/face-store.js');
     const { nipSchema, MIN_ENROL, MAX_ENROL } = await import('../protocol/index.js');
     if (o.nip !== undefined && !nipSchema.safeParse(o.nip).success) throw new UserError(`NIP "${o.nip}" is not valid`, 'use the 18-digit NIP (or the honorer id: letters, digits, . and -)');
-    await withHub(o, async ({ db, config }) => {
-      const store = new FaceStore(db, config.dataDir);
+    await withHub(o, async ({ db, config, clock }) => {
+      const store = new FaceStore(db, config.dataDir, clock);
       if (o.list) {
         for (const r of await store.list(null, o.nip ?? null)) out(`${r.nip}  ${r.name}  ${r.opd}  ${r.crops} crops  ${r.models}  ${r.source}  ${r.enrolledAt}`);
         return;
@@ -211,20 +230,16 @@ export function registerFaceCommands(g: Groups): void {
       out(JSON.stringify({ live_total: live, live_accepted: liveOk, attack_total: attack, attacks_rejected: attackRejected, bpcer: live ? (live - liveOk) / live : null, apcer: attack ? (attack - attackRejected) / attack : null, no_face: noFace, threshold: thr, scores, liveness_ms_p50: +percentile(ms, 50).toFixed(2) }));
     });
 
-  g.bench
-    .command('face')
-    .description('Latensi per frame 640x480 / per-frame latency: ONNX vs face-api pipeline, 1:N search over 10,000 templates, RSS')
-    .option('--image <file>', 'photo with one face, cut to 640x480 (default ../shared/faces-dev/deepface-df07/1.jpg)')
-    .option('--frames <n>', 'timed ONNX frames', '50')
+  faceBenchCommand(g.bench, 'face', 'Latensi per frame 640x480 / per-frame latency: ONNX vs face-api pipeline, 1:N search over 10,000 templates, RSS', {
+    help: 'timed ONNX frames',
+    default: '50',
+  })
     .option('--faceapi-frames <n>', 'timed face-api frames (slow)', '10')
     .option('--no-faceapi', 'skip the face-api engine')
     .option('--threads <n>', 'onnxruntime threads per model (default: the face.threads config default)')
     .action(async (o: { image?: string; frames: string; faceapiFrames: string; faceapi: boolean; threads?: string }) => {
       const out = (l: string) => process.stdout.write(`${l}\n`);
-      const { fileURLToPath } = await import('node:url');
-      const image = o.image ?? fileURLToPath(new URL('../../shared/faces-dev/deepface-df07/1.jpg', import.meta.url));
-      const { existsSync } = await import('node:fs');
-      if (!existsSync(image)) throw new UserError(`bench image ${image} not found`, 'give --image PHOTO.jpg with one face');
+      const image = await benchImage(o.image);
       const b = await import('../face/bench.js');
       const cfg = faceDefaults();
       if (o.threads !== undefined) cfg.threads = Math.min(8, Math.max(1, parseInt(o.threads, 10) || 1));

@@ -17,8 +17,8 @@ async function withFleet<T>(f: StoreFlags, fn: (s: import('../hub/fleet/service.
   const { fleetAudit } = await import('../hub/fleet/module.js');
   const { auditLog } = await import('../hub/audit/index.js');
   const { childLogger } = await import('../lib/logger.js');
-  return withHub(f, ({ db, config }) =>
-    fn(new FleetService(db, { dataDir: config.dataDir, hubVersion: HUB_VERSION_FOR_FLEET, audit: fleetAudit(auditLog(db), childLogger('fleet')), operatorKind: 'cli' })),
+  return withHub(f, ({ db, config, clock }) =>
+    fn(new FleetService(db, { dataDir: config.dataDir, hubVersion: HUB_VERSION_FOR_FLEET, audit: fleetAudit(auditLog(db, clock), childLogger('fleet')), clock, operatorKind: 'cli' })),
   );
 }
 

@@ -4,6 +4,7 @@ import { csvDialectOption } from './csv-dialect.js';
 import { UserError } from '../lib/errors.js';
 import { formatOption, officeOffset, table } from './format.js';
 import { hubConfig, hubDataOptions as storeFlags, withHub, type HubFlags as StoreFlags } from './open-hub.js';
+import { iso } from '../lib/clock.js';
 
 /** The hub, for commands that use only the core store (and settings): it exists on PostgreSQL too, so these run on either store. */
 const withCore: typeof withHub = (flags, fn, opts = {}) => withHub(flags, fn, { ...opts, postgres: true });
@@ -60,8 +61,8 @@ export function registerHubCommands(g: Groups): void {
       .option('--kiosk-data <dir>', 'dataDir written into the kiosk config (default /var/lib/hadir)'),
   ).action(async (o: StoreFlags & { site: string; id?: string; ttl: string; kioskConfig?: string; hubUrl?: string; mqttUrl?: string; prefix?: string; kioskData?: string }) => {
     const { registerDevice, enrolDevice, parseTtl } = await import('../hub/devices/registry.js');
-    await withCore(o, async ({ store, config }) => {
-      const now = new Date();
+    await withCore(o, async ({ store, config, clock }) => {
+      const now = new Date(clock());
       const ttlMs = parseTtl(o.ttl);
       let pre: { keys: ReturnType<typeof import('../protocol/index.js').generateDeviceKeys>; ends: { hubUrl: string; mqttUrl: string; prefix: string } } | null = null;
       if (o.kioskConfig) {
@@ -154,9 +155,9 @@ export function registerHubCommands(g: Groups): void {
     const reason = o.reason.trim();
     if (!reason || reason.length > 500) throw new UserError('--reason must be 1–500 characters', 'say why, e.g. --reason "kiosk dicuri / stolen"');
     const by = `cli:${o.by ?? operatorName()}`;
-    await withCore(o, async ({ store }) => {
+    await withCore(o, async ({ store, clock }) => {
       const before = await knownDevice(store, id);
-      const d = (await store.disableDevice(id, { at: new Date().toISOString(), reason, by }))!;
+      const d = (await store.disableDevice(id, { at: iso(clock), reason, by }))!;
       process.stdout.write(
         `Perangkat / device ${d.id} ${before.disabledAt ? `sudah nonaktif sejak / already disabled since ${d.disabledAt}; alasan diperbarui / reason updated` : `dinonaktifkan / disabled at ${d.disabledAt}`} (${by}: ${reason}).\n` +
           'Broker bawaan memutus koneksinya dalam beberapa detik / the embedded broker disconnects it within seconds; ' +
@@ -284,8 +285,8 @@ export function registerHubCommands(g: Groups): void {
     // read (and check) the password before creating anything: a bad password leaves no half-made user
     const password = o.passwordStdin ? await readPassword() : null;
     if (password !== null && password.length < MIN_PASSWORD_LENGTH) throw new UserError(`password too short (${password.length} characters)`, `use at least ${MIN_PASSWORD_LENGTH} characters`);
-    await withCore(o, async ({ store }) => {
-      const { token } = await addUser(store, { username: o.username, name: o.name, role: o.role as 'bkpsdm', opdCode: o.opd ?? null, now: new Date() });
+    await withCore(o, async ({ store, clock }) => {
+      const { token } = await addUser(store, { username: o.username, name: o.name, role: o.role as 'bkpsdm', opdCode: o.opd ?? null, now: new Date(clock()) });
       if (password !== null) await setPassword(store, o.username, password);
       process.stdout.write(`Pengguna / user ${o.username} (${o.role}${o.opd ? ` ${o.opd}` : ''}) dibuat / created${password !== null ? ' (kata sandi web diset / web password set)' : ''}.\nToken API (simpan, hanya ditampilkan sekali / keep it, shown once):\n${token}\n`);
     }, { create: true }); // the first BKPSDM login may come before anything else on a new hub

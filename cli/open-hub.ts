@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { HubConfig } from '../hub/config.js';
 import { UserError } from '../lib/errors.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 import type { SqliteDb } from '../hub/store/sqlite.js';
 import type { CoreStore } from '../hub/store/core-store.js';
 import type { HubStores } from '../hub/store/stores.js';
@@ -30,6 +31,8 @@ export interface OpenedHub {
   stores: HubStores;
   /** The raw SQLite handle, for the command line's SQLite-only commands (never for hub modules; on PostgreSQL touching it is refused). */
   db: SqliteDb;
+  /** The clock every "now" of the command comes from (lib/clock.ts; the system clock unless the caller passes one). */
+  clock: Clock;
 }
 
 export interface OpenHubOptions {
@@ -46,6 +49,8 @@ export interface OpenHubOptions {
    * refused in one line, naming the SQLite-only state (hub/config.ts dbPathFor).
    */
   postgres?: boolean;
+  /** The command's clock (default the system clock: a command is a process edge). */
+  clock?: Clock;
 }
 
 /** Adds `--data` and `--db` to a command. */
@@ -70,7 +75,7 @@ export async function openHub(flags: HubFlags, opts: OpenHubOptions = {}, env: N
   }
   const { openHubStores } = await import('../hub/store/open.js');
   const { db, store, stores } = await openHubStores(config);
-  return { config, store, stores, db };
+  return { config, store, stores, db, clock: opts.clock ?? systemClock };
 }
 
 export async function closeHub(hub: OpenedHub): Promise<void> {

@@ -4,11 +4,12 @@ import { UserError } from '../lib/errors.js';
 import { localStamp } from '../lib/local-time.js';
 import { formatOption, officeOffset, table } from './format.js';
 import { hubDataOptions, withHub, type HubFlags } from './open-hub.js';
+import { iso, type Clock } from '../lib/clock.js';
 
 /** The hub's health store and the regency's UTC offset; works while the hub runs (WAL). */
-async function withHealthStore<T>(f: HubFlags, fn: (s: import('../hub/health/store.js').HealthStore, tzOffsetMin: number) => T): Promise<T> {
+async function withHealthStore<T>(f: HubFlags, fn: (s: import('../hub/health/store.js').HealthStore, tzOffsetMin: number, clock: Clock) => T): Promise<T> {
   const { HealthStore } = await import('../hub/health/store.js');
-  return withHub(f, async ({ db, stores }) => fn(new HealthStore(db), await officeOffset(stores)));
+  return withHub(f, async ({ db, stores, clock }) => fn(new HealthStore(db), await officeOffset(stores), clock));
 }
 
 /**
@@ -70,12 +71,12 @@ export function registerOpsCommands(g: Groups): void {
       .argument('<alertId>', 'alert id (hadir device alerts)')
       .requiredOption('--by <name>', 'who acknowledges (recorded)'),
   ).action(async (alertId: string, o: HubFlags & { by: string }) => {
-    await withHealthStore(o, (s) => {
+    await withHealthStore(o, (s, _tz, clock) => {
       const id = Number(alertId);
       const a = Number.isInteger(id) ? s.alert(id) : null;
       if (!a) throw new UserError(`alert ${alertId} does not exist`, 'list them with `hadir device alerts --all`');
       if (a.ackedAt) throw new UserError(`alert ${id} was already acknowledged by ${a.ackedBy} at ${a.ackedAt}`);
-      s.ackAlert(id, o.by, new Date().toISOString());
+      s.ackAlert(id, o.by, iso(clock));
       process.stdout.write(`Dikonfirmasi / acknowledged: alert ${id} (${a.kind}, ${a.deviceId}) by ${o.by}\n`);
     });
   });

@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../lib/logger.js';
+import type { Clock } from '../lib/clock.js';
 import type { Topics } from '../protocol/index.js';
 import type { HubStores } from './store/stores.js';
 import type { RosterPerson } from '../protocol/index.js';
@@ -71,6 +72,8 @@ export interface HubContext {
   /** Every feature's repository, from the one store factory (hub/store/open.ts); never a raw database handle. */
   stores: HubStores;
   log: Logger;
+  /** The hub's one clock (lib/clock.ts), from the process edge (startHub): every "now" a module reads comes from it. */
+  clock: Clock;
   bus: HubBus;
   mqtt: HubMqtt;
   topics: Topics;

@@ -4,6 +4,7 @@ import type { ConfigMsg, Topics } from '../protocol/index.js';
 import type { Logger } from '../lib/logger.js';
 import type { HubBus, HubModule, HubMqtt } from './module-contract.js';
 import type { CoreStore } from './store/core-store.js';
+import type { Clock } from '../lib/clock.js';
 
 /**
  * A site's roster for its kiosks: active staff whose current unit is the site's unit, then
@@ -33,7 +34,7 @@ export class RosterPublisher {
   private readonly onChanged = () => void this.refresh();
 
   constructor(
-    private readonly o: { store: CoreStore; modules: () => HubModule[]; mqtt: HubMqtt; topics: Topics; bus: HubBus; log: Logger; intervalS: number },
+    private readonly o: { store: CoreStore; modules: () => HubModule[]; mqtt: HubMqtt; topics: Topics; bus: HubBus; log: Logger; clock: Clock; intervalS: number },
   ) {}
 
   async start(): Promise<void> {
@@ -62,7 +63,7 @@ export class RosterPublisher {
       const versions = new Map<string, string | null>();
       for (const d of await store.listDevices()) {
         if (!d.enrolledAt || d.disabledAt) continue;
-        if (!versions.has(d.siteCode)) versions.set(d.siteCode, (await buildRoster(store, this.o.modules(), d.siteCode, new Date()))?.version ?? null);
+        if (!versions.has(d.siteCode)) versions.set(d.siteCode, (await buildRoster(store, this.o.modules(), d.siteCode, new Date(this.o.clock())))?.version ?? null);
         const v = versions.get(d.siteCode);
         if (!v || this.last.get(d.id) === v) continue;
         const msg: ConfigMsg = { rosterVersion: v };

@@ -27,6 +27,7 @@ import { AuditLog } from './audit/index.js';
 import { deviceLoginLimiter } from './http/auth.js';
 import { APP_VERSION } from '../lib/version.js';
 import { PgLeadership, soleLeadership } from './leader.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 
 export interface StartHubOptions extends HubConfigInput {
   env?: NodeJS.ProcessEnv;
@@ -37,6 +38,8 @@ export interface StartHubOptions extends HubConfigInput {
   defaultMetrics?: boolean;
   /** External broker only: persistent session (default true). Tests on the shared Mosquitto use false. */
   mqttPersistent?: boolean;
+  /** The hub's one clock, handed to every service and module (default the system clock; tests pass a fixed or stepping one). */
+  clock?: Clock;
 }
 
 export interface RunningHub {
@@ -73,7 +76,7 @@ const POSTGRES_READY = new Set(['health', 'face', 'finger']);
  * already started.
  */
 export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> {
-  const { env, modules: factories = moduleFactories, log: baseLog, defaultMetrics, mqttPersistent, ...input } = opts;
+  const { env, modules: factories = moduleFactories, log: baseLog, defaultMetrics, mqttPersistent, clock = systemClock, ...input } = opts;
   const config = resolveHubConfig(input, env ?? process.env, { postgres: true });
   const log = baseLog ?? childLogger('hub');
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -111,7 +114,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     let kioskMqttUrl: string;
     if (!config.mqttUrl) {
       const hubSecret = randomSecret(32); // the hub's own password on its own broker, new at every start
-      broker = await startEmbeddedBroker({ port: config.mqttPort, host: config.mqttHost, topics, store, hubSecret, log: log.child({ part: 'broker' }), metrics, limiter: deviceLimiter });
+      broker = await startEmbeddedBroker({ port: config.mqttPort, host: config.mqttHost, topics, store, hubSecret, log: log.child({ part: 'broker' }), metrics, limiter: deviceLimiter, clock });
       cleanups.push(() => broker!.close());
       mqttPort = broker.port;
       internalMqtt = { username: HUB_USERNAME, password: hubSecret };
@@ -141,12 +144,12 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     cleanups.push(() => mqtt.close());
 
     const bus: HubBus = new EventEmitter();
-    const audit = new AuditLog(stores.audit);
-    const ctx: HubContext = { stores, log, bus, mqtt, topics, metrics: metrics.registry, dataDir: config.dataDir, publicUrl: config.publicUrl ?? '', audit, leader };
-    const ingestor = new Ingestor({ store, mqtt, topics, bus, log: log.child({ part: 'ingest' }), metrics, batchMax: config.batchMax, batchDelayMs: config.batchDelayMs, queueMax: config.ingestQueueMax, verifyWorkers: config.verifyWorkers });
+    const audit = new AuditLog(stores.audit, clock);
+    const ctx: HubContext = { stores, log, clock, bus, mqtt, topics, metrics: metrics.registry, dataDir: config.dataDir, publicUrl: config.publicUrl ?? '', audit, leader };
+    const ingestor = new Ingestor({ store, mqtt, topics, bus, clock, log: log.child({ part: 'ingest' }), metrics, batchMax: config.batchMax, batchDelayMs: config.batchDelayMs, queueMax: config.ingestQueueMax, verifyWorkers: config.verifyWorkers });
     cleanups.push(() => ingestor.stop());
     await ingestor.start();
-    const presence = await startPresence({ store, mqtt, topics, bus, log });
+    const presence = await startPresence({ store, mqtt, topics, bus, log, clock });
     cleanups.push(() => presence.stop());
     // The online gauge from the device list at most once a second: per status message it was O(kiosks²) in a reconnect storm.
     let gaugeDue: NodeJS.Timeout | null = null;
@@ -182,7 +185,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     // hubUrl is known once HTTP listens (port 0 in tests); the endpoint reads this object at request time.
     const enrol = { hubUrl: config.publicUrl ?? '', mqttUrl: kioskMqttUrl, prefix: config.prefix };
     const { app } = createApp({
-      store, log, metrics: metrics.registry, modules, version: APP_VERSION, enrol, audit, deviceLimiter,
+      store, log, clock, metrics: metrics.registry, modules, version: APP_VERSION, enrol, audit, deviceLimiter,
       mqttConnected: () => mqtt.connected(),
       onEnrolled: () => void roster?.refresh(),
       onDeviceDisabled: () => void broker?.kickDisabled(),
@@ -197,7 +200,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
       await m.start?.();
       if (m.stop) cleanups.push(() => m.stop!());
     }
-    roster = new RosterPublisher({ store, modules: () => modules, mqtt, topics, bus, log, intervalS: config.rosterIntervalS });
+    roster = new RosterPublisher({ store, modules: () => modules, mqtt, topics, bus, log, clock, intervalS: config.rosterIntervalS });
     await roster.start();
     cleanups.push(() => roster!.stop());
 

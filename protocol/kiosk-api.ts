@@ -10,18 +10,27 @@ import { deviceIdSchema, nipSchema } from './schemas.js';
  * `/update/report`) are in update.ts.
  */
 
-/** Paths under the hub's origin. */
+/** Where the device-authenticated part of the hub's API is mounted. */
+export const KIOSK_API_BASE = '/api/v1/kiosk';
+
+/** Paths under the hub's origin: the kiosk calls them, the hub serves them (kioskRoute). */
 export const KIOSK_API = {
   enrol: '/api/v1/enrol',
-  roster: '/api/v1/kiosk/roster',
-  state: '/api/v1/kiosk/state',
-  time: '/api/v1/kiosk/time',
-  faceEnrol: '/api/v1/kiosk/face/enrol',
-  fingerTemplates: '/api/v1/kiosk/finger/templates',
-  update: '/api/v1/kiosk/update',
-  updateReport: '/api/v1/kiosk/update/report',
+  roster: `${KIOSK_API_BASE}/roster`,
+  state: `${KIOSK_API_BASE}/state`,
+  time: `${KIOSK_API_BASE}/time`,
+  faceEnrol: `${KIOSK_API_BASE}/face/enrol`,
+  fingerTemplates: `${KIOSK_API_BASE}/finger/templates`,
+  update: `${KIOSK_API_BASE}/update`,
+  updateReport: `${KIOSK_API_BASE}/update/report`,
   healthz: '/healthz',
 } as const;
+
+/** A KIOSK_API path as the hub's kiosk sub-app (mounted at KIOSK_API_BASE) routes it: `/roster`. */
+export function kioskRoute(path: (typeof KIOSK_API)[keyof typeof KIOSK_API]): string {
+  if (!path.startsWith(`${KIOSK_API_BASE}/`)) throw new Error(`${path} is not under ${KIOSK_API_BASE}`);
+  return path.slice(KIOSK_API_BASE.length);
+}
 
 // ---------------------------------------------------------------- enrolment (no device auth yet)
 

@@ -1,4 +1,5 @@
 import type { Logger } from '../../lib/logger.js';
+import { iso, type Clock } from '../../lib/clock.js';
 import type { AttendanceRepository } from './repository.js';
 import { leaderOf, type Leadership } from '../leader.js';
 
@@ -10,7 +11,7 @@ export const READ_WAIT_MS = 5_000;
  * time: drain the queue (whole months on worker threads, processDirtyAsync), then complete the
  * months readers asked for. Requests never derive; a read asks for a pass and waits for it at most
  * `readWaitMs`, then reads whatever is derived (docs/attendance.md "Reads and derivation").
- * One job per attendance repository (the attendance and staff modules share it).
+ * One job per attendance repository (the attendance and staff modules share it, with the hub's clock).
  */
 export class AttendanceJob {
   private readonly wantedMonths = new Set<string>();
@@ -21,6 +22,7 @@ export class AttendanceJob {
   constructor(
     private readonly repo: AttendanceRepository,
     private readonly log: Logger,
+    private readonly clock: Clock,
     /** Several hub workers: only the leader derives (hub/leader.ts); a follower's reads answer with what is derived. */
     private readonly leader: Leadership = leaderOf({}),
   ) {}
@@ -33,7 +35,7 @@ export class AttendanceJob {
   }
 
   private async derivePass(): Promise<void> {
-    const now = () => new Date().toISOString();
+    const now = () => iso(this.clock);
     try {
       const r = await this.repo.derive(now());
       for (const f of this.derived) f(r);
@@ -78,8 +80,8 @@ export class AttendanceJob {
 }
 
 const jobs = new WeakMap<AttendanceRepository, AttendanceJob>();
-export function attendanceJob(repo: AttendanceRepository, log: Logger, leader?: Leadership): AttendanceJob {
+export function attendanceJob(repo: AttendanceRepository, log: Logger, clock: Clock, leader?: Leadership): AttendanceJob {
   let j = jobs.get(repo);
-  if (!j) jobs.set(repo, (j = new AttendanceJob(repo, log, leader)));
+  if (!j) jobs.set(repo, (j = new AttendanceJob(repo, log, clock, leader)));
   return j;
 }

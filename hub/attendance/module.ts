@@ -15,6 +15,7 @@ import { validationHook as hook } from '../http/validation.js';
 import { bkpsdmOnly, opdScope } from '../http/auth.js';
 import { endServiceBody, reinstateBody } from '../org/exit.js';
 import { monthSchema } from '../http/schemas.js';
+import { iso } from '../../lib/clock.js';
 
 /**
  * Attendance at the hub: reports (JSON/CSV/XLSX/PDF), "late today", leave/duty approval, review
@@ -53,7 +54,7 @@ export function createAttendanceModule(ctx: HubContext, opts: AttendanceModuleOp
   const log = ctx.log.child({ module: 'attendance' });
   const repo = ctx.stores.attendance;
   const api = new Hono<HubEnv>();
-  const now = () => new Date().toISOString();
+  const now = () => iso(ctx.clock);
 
   /** A report, with how far its derivation is behind (the JSON body is the rows: the state rides in headers, for every format). */
   const send = (format: ReportFormat, body: Buffer, name: string, meta: { pending_derivation: number; derived_at: string | null }) =>
@@ -67,7 +68,7 @@ export function createAttendanceModule(ctx: HubContext, opts: AttendanceModuleOp
     });
 
   // Derivation is the background job's (job.ts); requests only ask for a pass and wait, bounded.
-  const job = attendanceJob(repo, log, leaderOf(ctx));
+  const job = attendanceJob(repo, log, ctx.clock, leaderOf(ctx));
   const rederived = new Counter({ name: 'hadir_attendance_rederived_total', help: 'Employee-months re-derived after their inputs changed', registers: [ctx.metrics] });
   const onDerived = (r: { employees: number }) => rederived.inc(r.employees);
   job.derived.add(onDerived);
@@ -76,7 +77,7 @@ export function createAttendanceModule(ctx: HubContext, opts: AttendanceModuleOp
 
   const reportOf = async (c: Context<HubEnv>, q: z.infer<typeof reportQuery>) => {
     const opd = opdScope(c.get('user'), q.opd);
-    const today = await repo.today();
+    const today = await repo.today(ctx.clock());
     await caughtUp(q.month, today);
     return { opd, rq: { month: q.month, opd, today, now: now() } };
   };
@@ -95,7 +96,7 @@ export function createAttendanceModule(ctx: HubContext, opts: AttendanceModuleOp
   api.get('/reports/late-today', zValidator('query', z.object({ date: dateSchema.optional(), opd: z.string().optional() }), hook), async (c) => {
     const q = c.req.valid('query');
     const opd = opdScope(c.get('user'), q.opd);
-    const date = q.date ?? (await repo.today());
+    const date = q.date ?? (await repo.today(ctx.clock()));
     await caughtUp(date.slice(0, 7), date);
     return c.json(await repo.lateToday({ date, opd, now: now() }));
   });
@@ -229,7 +230,7 @@ export function createAttendanceModule(ctx: HubContext, opts: AttendanceModuleOp
   const sweep = async () => {
     if (!leaderOf(ctx).isLeader()) return; // a periodic job: the leader's (hub/leader.ts)
     try {
-      if ((await repo.syncServiceStatus(await repo.today())).length) ctx.bus.emit('roster:changed', {});
+      if ((await repo.syncServiceStatus(await repo.today(ctx.clock()))).length) ctx.bus.emit('roster:changed', {});
     } catch (e) {
       log.error({ err: e }, 'end-of-service status update failed; retried at the next sweep');
     }

@@ -10,6 +10,7 @@ import { handlerRoute } from '../http/roles.js';
 import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';
 import { validationHook as hook } from '../http/validation.js';
 import { auditView, type AuditActor, type AuditEntry, type AuditLog } from './index.js';
+import { iso, type Clock } from '../../lib/clock.js';
 
 /**
  * The audit log over HTTP: a middleware that records every successful change made through the API
@@ -108,7 +109,7 @@ export const auditExportLine = (e: AuditEntry, format: 'jsonl' | 'csv'): string 
   format === 'csv' ? toCsv([AUDIT_COLUMNS.map((k) => e[k])]) : JSON.stringify(e) + '\n';
 
 /** /api/v1/audit: list (newest first), export (whole chain with hashes), verify (BKPSDM). */
-export function createAuditRoutes(audit: AuditLog): Hono<HubEnv> {
+export function createAuditRoutes(audit: AuditLog, clock: Clock): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
   r.get('/audit', zValidator('query', listQuery, hook), async (c) => {
     const q = c.req.valid('query');
@@ -119,7 +120,7 @@ export function createAuditRoutes(audit: AuditLog): Hono<HubEnv> {
   r.get('/audit/export', zValidator('query', exportQuery, hook), async (c) => {
     const q = c.req.valid('query');
     const opd = opdScope(c.get('user'), q.opd) ?? undefined;
-    const name = `hadir-audit-${new Date().toISOString().slice(0, 10)}${opd ? `-${opd}` : ''}.${q.format}`;
+    const name = `hadir-audit-${iso(clock).slice(0, 10)}${opd ? `-${opd}` : ''}.${q.format}`;
     const lines = auditExportHead(q.format);
     // OPD admins get their entries; only the whole log (BKPSDM) can be re-verified from the export.
     for await (const e of audit.repo.scan()) {

@@ -1,4 +1,5 @@
 import type { SqliteDb } from '../store/sqlite.js';
+import { iso, type Clock } from '../../lib/clock.js';
 import { ChainVerifier, type ActorKind, type AuditEntry, type ChainReport } from './chain.js';
 import { SqliteAuditRepository, type AuditFilter, type AuditRepository } from './store.js';
 
@@ -24,7 +25,6 @@ export interface AuditRecord extends AuditActor {
   before?: unknown;
   after?: unknown;
   status?: number | null;
-  at?: Date;
 }
 
 /** Keys whose values never go into the log (secrets, biometric data, photos). */
@@ -45,11 +45,14 @@ export function auditJson(v: unknown): string | null {
  * when, from where, what, and before/after. Call `record` after the change succeeded.
  */
 export class AuditLog {
-  constructor(readonly repo: AuditRepository) {}
+  constructor(
+    readonly repo: AuditRepository,
+    private readonly clock: Clock,
+  ) {}
 
   record(r: AuditRecord): Promise<AuditEntry> {
     return this.repo.append({
-      at: (r.at ?? new Date()).toISOString(),
+      at: iso(this.clock),
       actor: r.actor,
       actorKind: r.actorKind,
       role: r.role ?? null,
@@ -76,12 +79,16 @@ export class AuditLog {
   }
 }
 
-const logs = new WeakMap<SqliteDb, AuditLog>();
-/** The audit log of a hub database (one per handle). */
-export function auditLog(db: SqliteDb): AuditLog {
-  let l = logs.get(db);
-  if (!l) logs.set(db, (l = new AuditLog(new SqliteAuditRepository(db))));
-  return l;
+const repos = new WeakMap<SqliteDb, SqliteAuditRepository>();
+/** The audit repository of a hub database (one per handle). */
+export function auditRepository(db: SqliteDb): SqliteAuditRepository {
+  let r = repos.get(db);
+  if (!r) repos.set(db, (r = new SqliteAuditRepository(db)));
+  return r;
+}
+/** The audit log of a hub database, stamping entries with `clock`. */
+export function auditLog(db: SqliteDb, clock: Clock): AuditLog {
+  return new AuditLog(auditRepository(db), clock);
 }
 
 /** An entry for the API/exports: before/after parsed back to JSON. */

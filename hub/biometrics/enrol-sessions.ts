@@ -8,6 +8,7 @@ import type { HubEnv } from '../module-contract.js';
 import { opdScope } from '../http/auth.js';
 import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';
 import { validationHook as hook } from '../http/validation.js';
+import type { Clock } from '../../lib/clock.js';
 
 /**
  * Enrolment sessions. A kiosk may replace someone's biometrics only because an authorised user
@@ -120,12 +121,12 @@ const listQuery = z.strictObject({
 });
 
 /** GET /api/v1/enrol-sessions: who started which enrolment where, and whether it was used. */
-export function enrolSessionRoutes(sessions: EnrolSessionRepository, now: () => Date = () => new Date()): Hono<HubEnv> {
+export function enrolSessionRoutes(sessions: EnrolSessionRepository, clock: Clock): Hono<HubEnv> {
   const r = new Hono<HubEnv>();
   r.get('/enrol-sessions', zValidator('query', listQuery, hook), async (c) => {
     const q = c.req.valid('query');
     const opd = opdScope(c.get('user'), q.opd);
-    return c.json({ items: await sessions.list({ opdCode: opd, ...(q.device ? { deviceId: q.device } : {}), open: q.status === 'open', now: now(), limit: q.limit }) });
+    return c.json({ items: await sessions.list({ opdCode: opd, ...(q.device ? { deviceId: q.device } : {}), open: q.status === 'open', now: new Date(clock()), limit: q.limit }) });
   });
   return r;
 }

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
-import { faceUploadSchema, nipSchema } from '../../protocol/index.js';
+import { KIOSK_API, faceUploadSchema, kioskRoute, nipSchema } from '../../protocol/index.js';
 import { isUserError } from '../../lib/errors.js';
 import type { HubContext, HubEnv, HubModule, KioskEnv } from '../module-contract.js';
 import { scopeOf } from '../http/auth.js';
@@ -30,7 +30,7 @@ const listQuerySchema = z.strictObject({ nip: nipSchema.optional(), opd: z.strin
 
 export function createFaceModule(ctx: HubContext): HubModule {
   const { bus, log } = ctx;
-  const store = new FaceStore(ctx.stores.face, ctx.dataDir);
+  const store = new FaceStore(ctx.stores.face, ctx.dataDir, ctx.clock);
   const sessions = ctx.stores.enrolSessions;
   const quality = faceConfigSchema.parse({}).quality;
   // Engines load on first use (tens of MB, a second or two): a hub without face enrolment never pays.
@@ -38,14 +38,14 @@ export function createFaceModule(ctx: HubContext): HubModule {
   const getEngines = () => (engines ??= hubFaceEngines().catch((e) => ((engines = null), Promise.reject(e))));
 
   const kioskApi = new Hono<KioskEnv>();
-  kioskApi.post('/face/enrol', zValidator('json', faceUploadSchema, hook), async (c) => {
+  kioskApi.post(kioskRoute(KIOSK_API.faceEnrol), zValidator('json', faceUploadSchema, hook), async (c) => {
     const body = c.req.valid('json');
     const device = c.get('device');
     const staff = await store.staff(body.nip);
     if (!staff) httpError(404, `NIP ${body.nip} tidak terdaftar / is not in the staff list — import it first (hadir import staff)`);
     if (!staff.active) httpError(409, `NIP ${body.nip} tidak aktif / is inactive`);
     // Only against an enrolment an authorised user started for this NIP on this kiosk (checked before the image work, claimed before the write).
-    if (!(await sessions.peek({ deviceId: device.id, nip: body.nip, method: 'face', now: new Date() }))) {
+    if (!(await sessions.peek({ deviceId: device.id, nip: body.nip, method: 'face', now: new Date(ctx.clock()) }))) {
       log.warn({ nip: body.nip, deviceId: device.id }, 'face enrolment refused: no open enrolment session');
       httpError(403, NO_SESSION(body.nip, 'face', device.id));
     }
@@ -64,7 +64,7 @@ export function createFaceModule(ctx: HubContext): HubModule {
     try {
       const engs = await getEngines();
       const before = (await store.list(null, body.nip))[0] ?? null;
-      const session = await sessions.claim({ deviceId: device.id, nip: body.nip, method: 'face', now: new Date(), usedFor: `face ${crops.length} crops` });
+      const session = await sessions.claim({ deviceId: device.id, nip: body.nip, method: 'face', now: new Date(ctx.clock()), usedFor: `face ${crops.length} crops` });
       if (!session) httpError(403, NO_SESSION(body.nip, 'face', device.id));
       const r = await store.enrol(body.nip, crops, engs, { source: device.id });
       noteAudit(c, { action: 'face.enrol.upload', target: `nip:${body.nip}`, opdCode: staff.opd_code, before, after: { ...r, session: session.id, startedBy: session.startedBy } });
@@ -96,7 +96,7 @@ export function createFaceModule(ctx: HubContext): HubModule {
     bus.emit('roster:changed', {});
     return c.json({ deleted: n });
   });
-  api.route('/', enrolSessionRoutes(sessions));
+  api.route('/', enrolSessionRoutes(sessions, ctx.clock));
 
   return {
     name: 'face',

@@ -6,6 +6,7 @@ import type { FaceEngine } from '../../face/engine.js';
 import { decodeImage, encodeJpeg, type RgbImage } from '../../face/image.js';
 import { encodeVector } from '../../face/vector.js';
 import { MAX_ENROL, MIN_ENROL } from '../../protocol/index.js';
+import { iso, type Clock } from '../../lib/clock.js';
 
 interface CropRow {
   id: number;
@@ -144,6 +145,7 @@ export class FaceStore {
   constructor(
     repo: FaceRepository | SqliteDb,
     private readonly dataDir: string,
+    private readonly clock: Clock,
   ) {
     this.repo = 'prepare' in repo ? asyncOver(new SqliteFaceRepository(repo)) : repo;
   }
@@ -171,7 +173,7 @@ export class FaceStore {
   async enrol(nip: string, crops: RgbImage[], engines: FaceEngine[], meta: { source: string; by?: string }): Promise<{ crops: number; models: string[] }> {
     await this.requireStaff(nip);
     if (crops.length < MIN_ENROL || crops.length > MAX_ENROL) throw new UserError(`${crops.length} good face images for NIP ${nip}; ${MIN_ENROL}–${MAX_ENROL} are needed`, 'give 3–5 clear, frontal photos of the person');
-    const now = new Date().toISOString();
+    const now = iso(this.clock);
     const key = this.key();
     const items: { sealed: Sealed; templates: { modelId: string; vector: Buffer }[] }[] = [];
     for (const c of crops) {
@@ -197,7 +199,7 @@ export class FaceStore {
   /** Re-computes the templates of these engines' models from the stored crops (model change). */
   async recompute(engines: FaceEngine[], nip?: string): Promise<{ people: number; crops: number; models: string[] }> {
     const crops = await this.crops(nip);
-    const now = new Date().toISOString();
+    const now = iso(this.clock);
     const rows: { id: number; modelId: string; vector: Buffer }[] = [];
     for (const c of crops) for (const e of engines) rows.push({ id: c.id, modelId: e.modelId, vector: Buffer.from(encodeVector(await e.embedAligned(c.image)), 'base64') });
     await this.repo.upsertTemplates(rows, now);

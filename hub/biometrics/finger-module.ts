@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
-import { fingerUploadSchema, nipSchema } from '../../protocol/index.js';
+import { KIOSK_API, fingerUploadSchema, kioskRoute, nipSchema } from '../../protocol/index.js';
 import type { HubContext, HubEnv, HubModule, KioskEnv } from '../module-contract.js';
 import { scopeOf } from '../http/auth.js';
 import { errorResponse, json } from '../http/openapi.js';
@@ -27,7 +27,7 @@ export function createFingerModule(ctx: HubContext): HubModule {
   const store = ctx.stores.finger;
 
   const kioskApi = new Hono<KioskEnv>();
-  kioskApi.post('/finger/templates', zValidator('json', fingerUploadSchema, hook), async (c) => {
+  kioskApi.post(kioskRoute(KIOSK_API.fingerTemplates), zValidator('json', fingerUploadSchema, hook), async (c) => {
     const body = c.req.valid('json');
     const device = c.get('device');
     const staff = await store.staff(body.nip);
@@ -35,7 +35,7 @@ export function createFingerModule(ctx: HubContext): HubModule {
     if (!staff.active) httpError(409, `NIP ${body.nip} tidak aktif / is inactive`);
     const template = Buffer.from(body.template, 'base64');
     const sha256 = createHash('sha256').update(template).digest('hex');
-    const now = new Date();
+    const now = new Date(ctx.clock());
     const before = await store.meta(body.nip, body.finger);
     // Only against an enrolment an authorised user started for this NIP on this kiosk: claimed once, in the same step as the write.
     const session = await store.claimAndStore({ nip: body.nip, finger: body.finger, template, sha256, deviceId: device.id, now });

@@ -1,5 +1,6 @@
 import { decodePayload, healthSchema, statusSchema, type Topics } from '../../protocol/index.js';
 import type { Logger } from '../../lib/logger.js';
+import type { Clock } from '../../lib/clock.js';
 import type { HubBus, HubMqtt } from '../module-contract.js';
 import type { CoreStore } from '../store/core-store.js';
 
@@ -13,8 +14,8 @@ const STATUS_FLUSH_MS = 50;
  * table, so GET /api/v1/devices shows who is online and how much is waiting on each kiosk.
  * Health details beyond the backlog belong to the health module.
  */
-export async function startPresence(o: { store: CoreStore; mqtt: HubMqtt; topics: Topics; bus: HubBus; log: Logger; now?: () => Date }) {
-  const now = o.now ?? (() => new Date());
+export async function startPresence(o: { store: CoreStore; mqtt: HubMqtt; topics: Topics; bus: HubBus; log: Logger; clock: Clock }) {
+  const now = () => new Date(o.clock());
   // A reconnect storm brings a birth (and, after a crash, an LWT) per kiosk: one fsync per message
   // blocked the hub ~7 ms each; they are now written together, the latest per device winning.
   const pending = new Map<string, { id: string; online: boolean; at: string }>();

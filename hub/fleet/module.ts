@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { Hono } from 'hono';
 import { zValidator } from '@hono/zod-validator';
 import { z } from 'zod';
-import { decodePayload, statusSchema, updateReportSchema, type UpdateAnswer } from '../../protocol/index.js';
+import { KIOSK_API, decodePayload, kioskRoute, statusSchema, updateReportSchema, type UpdateAnswer } from '../../protocol/index.js';
 import type { HubContext, HubEnv, HubModule, KioskEnv, Role } from '../module-contract.js';
 import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';
 import { validationHook as hook } from '../http/validation.js';
@@ -66,7 +66,7 @@ export class FleetModule implements HubModule {
   readonly service: FleetRepository;
 
   constructor(private readonly ctx: HubContext, audit: FleetAudit = fleetAudit(ctx.audit, ctx.log)) {
-    this.service = ctx.stores.fleet({ dataDir: ctx.dataDir, hubVersion: HUB_VERSION_FOR_FLEET, audit });
+    this.service = ctx.stores.fleet({ dataDir: ctx.dataDir, hubVersion: HUB_VERSION_FOR_FLEET, audit, clock: ctx.clock });
     this.routes();
   }
 
@@ -92,12 +92,12 @@ export class FleetModule implements HubModule {
 
   private routes(): void {
     const k = this.kioskApi;
-    k.get('/update', async (c) => {
+    k.get(kioskRoute(KIOSK_API.update), async (c) => {
       const dev = c.get('device');
       const answer: UpdateAnswer = { offer: await this.service.offerFor(dev.id, dev.siteCode), seen: await this.service.seen(dev.id) };
       return c.json(answer);
     });
-    k.post('/update/report', zValidator('json', updateReportSchema, hook), async (c) => {
+    k.post(kioskRoute(KIOSK_API.updateReport), zValidator('json', updateReportSchema, hook), async (c) => {
       const dev = c.get('device');
       const rep = c.req.valid('json');
       const r = await this.service.report(dev.id, rep);

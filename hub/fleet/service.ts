@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/write-atomic.js';
 import type { Async } from '../store/async.js';
 import type { SqliteDb } from '../store/sqlite.js';
+import { camelRecord } from '../store/rows.js';
 import { UserError } from '../../lib/errors.js';
+import { iso, type Clock } from '../../lib/clock.js';
 import { compareVersions, fileDigest, keyFingerprint, releasePublicKey, verifyBundle, BundleError, type ReleaseManifest } from '../../lib/release-bundle.js';
 import {
   DEFAULT_BLACKOUTS, DEFAULT_STAGES, DEFAULT_WINDOW, assignStages, describeStage, installAllowed, parseSpan, parseSpans, parseStages, progress,
@@ -79,7 +81,8 @@ export interface FleetServiceOptions {
   dataDir: string;
   hubVersion: string;
   audit: FleetAudit;
-  now?: () => Date;
+  /** The hub's clock (rollout, offer and version stamps; install windows). */
+  clock: Clock;
   operatorKind?: 'user' | 'cli';
 }
 
@@ -92,10 +95,6 @@ export class FleetService {
   private audit(e: Omit<FleetAuditEvent, 'actorKind'>, kind?: FleetAuditEvent['actorKind']): void {
     const actorKind = kind ?? (e.actor === 'hub' ? 'system' : (this.o.operatorKind ?? 'user'));
     this.o.audit.record({ ...e, actorKind });
-  }
-
-  private nowIso(): string {
-    return (this.o.now?.() ?? new Date()).toISOString();
   }
 
   // ---------------------------------------------------------------- releases
@@ -141,7 +140,7 @@ export class FleetService {
     }
     const { files, links, ...meta } = manifest;
     void links;
-    const at = this.nowIso();
+    const at = iso(this.o.clock);
     this.db
       .prepare('INSERT INTO fleet_releases (version, arch, file, size, sha256, manifest, key_id, added_at, added_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run(manifest.version, manifest.arch, dest, digest.size, digest.sha256, JSON.stringify({ ...meta, fileCount: Object.keys(files).length }), keyFingerprint(pem), at, by);
@@ -186,7 +185,7 @@ export class FleetService {
       if (s.kind === 'opd' && !devices.some((d) => d.opdCode === s.opd)) throw new UserError(`stage ${describeStage(s)} matches no kiosk`, 'check the OPD code');
     }
     const plan = assignStages(devices, stages);
-    const at = this.nowIso();
+    const at = iso(this.o.clock);
     const versions = new Map((this.db.prepare('SELECT device_id, version FROM fleet_device_versions').all() as { device_id: string; version: string }[]).map((r) => [r.device_id, r.version]));
     const id = this.db.transaction(() => {
       const rid = Number(
@@ -224,7 +223,7 @@ export class FleetService {
   }
 
   private setState(id: number, state: RolloutState, reason: string | null): void {
-    this.db.prepare('UPDATE fleet_rollouts SET state = ?, reason = ?, updated_at = ? WHERE id = ?').run(state, reason, this.nowIso(), id);
+    this.db.prepare('UPDATE fleet_rollouts SET state = ?, reason = ?, updated_at = ? WHERE id = ?').run(state, reason, iso(this.o.clock), id);
   }
 
   pause(id: number | undefined, by: string): RolloutRow {
@@ -263,7 +262,7 @@ export class FleetService {
     const targets = this.db.prepare('SELECT stage, state FROM fleet_targets WHERE rollout_id = ?').all(id) as { stage: number; state: TargetState }[];
     const p = progress(r, targets);
     if (p.state === r.state && p.stage === r.stage) return;
-    this.db.prepare('UPDATE fleet_rollouts SET state = ?, stage = ?, reason = COALESCE(?, reason), updated_at = ? WHERE id = ?').run(p.state, p.stage, p.reason, this.nowIso(), id);
+    this.db.prepare('UPDATE fleet_rollouts SET state = ?, stage = ?, reason = COALESCE(?, reason), updated_at = ? WHERE id = ?').run(p.state, p.stage, p.reason, iso(this.o.clock), id);
     if (p.state === 'halted') this.audit({ action: 'rollout.halt', actor: 'hub', target: `rollout:${id}`, detail: { reason: p.reason } });
     else if (p.state === 'completed') this.audit({ action: 'rollout.complete', actor: 'hub', target: `rollout:${id}`, detail: {} });
     else this.audit({ action: 'rollout.stage', actor: 'hub', target: `rollout:${id}`, detail: { stage: p.stage, of: r.stages.length, name: describeStage(r.stages[p.stage]!) } });
@@ -296,11 +295,11 @@ export class FleetService {
   setDeviceVersion(deviceId: string, version: string, online: boolean): void {
     this.db
       .prepare('INSERT INTO fleet_device_versions (device_id, version, online, at) VALUES (?, ?, ?, ?) ON CONFLICT (device_id) DO UPDATE SET version = excluded.version, online = excluded.online, at = excluded.at')
-      .run(deviceId, version, online ? 1 : 0, this.nowIso());
+      .run(deviceId, version, online ? 1 : 0, iso(this.o.clock));
   }
 
   setDeviceOnline(deviceId: string, online: boolean): void {
-    this.db.prepare('UPDATE fleet_device_versions SET online = ?, at = ? WHERE device_id = ?').run(online ? 1 : 0, this.nowIso(), deviceId);
+    this.db.prepare('UPDATE fleet_device_versions SET online = ?, at = ? WHERE device_id = ?').run(online ? 1 : 0, iso(this.o.clock), deviceId);
   }
 
   seen(deviceId: string): { version: string; online: boolean; at: string } | null {
@@ -338,7 +337,7 @@ export class FleetService {
     }));
     const site = this.db.prepare('SELECT install_window FROM fleet_site_windows WHERE site_code = ?').pluck().get(siteCode) as string | undefined;
     const window = site ?? ro.installWindow;
-    const now = this.o.now?.() ?? new Date();
+    const now = new Date(this.o.clock());
     const installNow = installAllowed(now.getTime(), this.siteOffsetMin(siteCode), parseSpan(window), parseSpans(ro.blackouts));
     this.db.prepare('UPDATE fleet_targets SET offered_at = COALESCE(offered_at, ?) WHERE rollout_id = ? AND device_id = ?').run(now.toISOString(), ro.id, deviceId);
     return { rolloutId: ro.id, version: ro.version, bundles, installNow, installWindow: window, blackouts: ro.blackouts };
@@ -348,7 +347,7 @@ export class FleetService {
   report(deviceId: string, rep: UpdateReport): { accepted: boolean } {
     const t = this.db.prepare('SELECT state FROM fleet_targets WHERE rollout_id = ? AND device_id = ?').get(rep.rolloutId, deviceId) as { state: TargetState } | undefined;
     if (!t) return { accepted: false };
-    const at = this.nowIso();
+    const at = iso(this.o.clock);
     const state: TargetState = rep.phase === 'refused' || rep.phase === 'rolled_back' ? 'failed' : rep.phase;
     if (t.state === 'confirmed' && state !== 'confirmed') return { accepted: false }; // a late message after the confirmation
     this.db.transaction(() => {
@@ -413,15 +412,8 @@ function toRollout(r: Record<string, unknown>): RolloutRow {
 
 function toRelease(r: Record<string, unknown>): ReleaseRow {
   return {
-    version: r.version as string,
-    arch: r.arch as string,
-    file: r.file as string,
-    size: r.size as number,
-    sha256: r.sha256 as string,
+    ...camelRecord<Omit<ReleaseRow, 'manifest'>>(r, ['version', 'arch', 'file', 'size', 'sha256', 'key_id', 'added_at', 'added_by']),
     manifest: JSON.parse(r.manifest as string) as ReleaseRow['manifest'],
-    keyId: r.key_id as string,
-    addedAt: r.added_at as string,
-    addedBy: (r.added_by as string | null) ?? null,
   };
 }
 

@@ -15,11 +15,13 @@ import { validationHook as hook } from '../http/validation.js';
 import { noteAudit } from '../audit/http.js';
 import { enrolArgsSchema, type EnrolSessionRepository } from '../biometrics/enrol-sessions.js';
 import { formatIssues } from '../../lib/config-file.js';
+import type { Clock } from '../../lib/clock.js';
 
 const MAX_MSG = 64 * 1024;
 
 export interface HealthModuleOptions {
-  now?: () => number;
+  /** This module's clock (default the hub's, ctx.clock); a test moves it alone to make a kiosk go quiet. */
+  clock?: Clock;
   /** Period of the all-devices evaluation (offline detection). */
   evaluateEveryS?: number;
   /** Health samples used for the offset estimate (most recent, same boot). */
@@ -62,7 +64,7 @@ export class HealthModule implements HubModule {
   private lastPruneMs = 0;
   private offAcquired?: () => void;
   private readonly waiters = new Map<string, (row: CommandRow) => void>();
-  private readonly now: () => number;
+  private readonly now: Clock;
   private readonly metrics;
   private readonly onStored = (list: { id: string }[]) => void this.suggestFromPunches(list.map((p) => p.id));
   private readonly onStatus = (e: { deviceId: string }) => void this.safeEvaluate(e.deviceId);
@@ -72,7 +74,7 @@ export class HealthModule implements HubModule {
   constructor(private readonly ctx: HubContext, private readonly opts: HealthModuleOptions = {}) {
     this.store = ctx.stores.health;
     this.sessions = ctx.stores.enrolSessions;
-    this.now = opts.now ?? Date.now;
+    this.now = opts.clock ?? ctx.clock;
     this.metrics = this.createMetrics();
     this.routes();
   }

@@ -1,6 +1,7 @@
 import type { Health } from '../../protocol/index.js';
 import type { SqliteDb } from '../store/sqlite.js';
 import type { Async } from '../store/async.js';
+import { camelRecord } from '../store/rows.js';
 import { DEFAULT_RULES, alertRulesSchema, type AlertCondition, type AlertKind, type AlertRules } from './rules.js';
 
 /**
@@ -34,18 +35,8 @@ export interface CommandRow {
   error: string | null;
 }
 
-export const alertRow = (r: Record<string, unknown>): AlertRow => ({
-  id: r.id as number,
-  deviceId: r.device_id as string,
-  kind: r.kind as AlertKind,
-  severity: r.severity as string,
-  detail: r.detail as string,
-  raisedAt: r.raised_at as string,
-  updatedAt: r.updated_at as string,
-  clearedAt: (r.cleared_at as string) ?? null,
-  ackedBy: (r.acked_by as string) ?? null,
-  ackedAt: (r.acked_at as string) ?? null,
-});
+export const alertRow = (r: Record<string, unknown>): AlertRow =>
+  camelRecord<AlertRow>(r, ['id', 'device_id', 'kind', 'severity', 'detail', 'raised_at', 'updated_at', 'cleared_at', 'acked_by', 'acked_at']);
 const parseJson = (s: unknown) => (typeof s === 'string' ? JSON.parse(s) : null);
 export const commandRow = (r: Record<string, unknown>): CommandRow => ({
   id: r.id as string,

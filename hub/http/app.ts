@@ -6,7 +6,7 @@ import type { HubEnv, HubModule, KioskEnv } from '../module-contract.js';
 import type { CoreStore, DeviceRecord, SeqGap } from '../store/core-store.js';
 import type { Registry } from 'prom-client';
 import { enrolDevice, type EnrolEndpoints } from '../devices/registry.js';
-import { enrolRequestSchema } from '../../protocol/index.js';
+import { KIOSK_API, KIOSK_API_BASE, enrolRequestSchema, kioskRoute } from '../../protocol/index.js';
 import { buildRoster } from '../roster.js';
 import { deviceAuth, deviceLoginLimiter, scopeOf, userAuth } from './auth.js';
 import { enforceRoles, policyWith } from './roles.js';
@@ -22,10 +22,13 @@ import { AUTH_OPENAPI, createAuthRoutes } from '../web/auth-routes.js';
 import { validationHook as hook } from './validation.js';
 import { errorHandler, httpError, jsonError } from './errors.js';
 import { instantSchema } from './schemas.js';
+import type { Clock } from '../../lib/clock.js';
 
 export interface AppDeps {
   store: CoreStore;
   log: Logger;
+  /** The hub's clock: every "now" of the core routes (enrolment, sessions, rosters, /kiosk/time, audit). */
+  clock: Clock;
   metrics: Registry;
   modules: HubModule[];
   enrol: EnrolEndpoints;
@@ -36,7 +39,6 @@ export interface AppDeps {
   onEnrolled?: (deviceId: string) => void;
   /** Called after a device was disabled over HTTP (the embedded broker disconnects it at once). */
   onDeviceDisabled?: (deviceId: string) => void;
-  now?: () => Date;
   /** Default: the audit log in the SQLite store's database. */
   audit?: AuditLog;
   /** Failed device logins, shared with the embedded broker's MQTT logins (default: one for HTTP alone). */
@@ -94,25 +96,25 @@ export function deviceView(d: DeviceRecord, gaps: SeqGap[], chainBreaks = 0) {
  * user's bearer token. Feature modules' sub-apps are mounted behind the same guards.
  */
 export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry } {
-  const { store, log, modules } = deps;
-  const now = deps.now ?? (() => new Date());
+  const { store, log, modules, clock } = deps;
+  const now = () => new Date(clock());
   const app = new Hono();
   const openapi = new OpenApiRegistry();
-  const audit = deps.audit ?? auditLog((store as unknown as { db: SqliteDb }).db);
+  const audit = deps.audit ?? auditLog((store as unknown as { db: SqliteDb }).db, clock);
 
   app.onError(errorHandler(log));
   app.notFound((c) => jsonError(404, `no route ${c.req.method} ${c.req.path}`));
   // Request bodies are bounded before anything parses them (also unauthenticated ones).
   app.use('/api/*', bodyLimits());
 
-  app.get('/healthz', (c) => {
+  app.get(KIOSK_API.healthz, (c) => {
     const mqtt = deps.mqttConnected();
     return c.json({ ok: mqtt, mqtt, version: deps.version }, mqtt ? 200 : 503);
   });
   app.get('/metrics', async (c) => c.text(await deps.metrics.metrics(), 200, { 'content-type': deps.metrics.contentType }));
 
   // --- public API routes (no user): enrolment and the API description
-  app.post('/api/v1/enrol', zValidator('json', enrolRequestSchema, hook), async (c) => {
+  app.post(KIOSK_API.enrol, zValidator('json', enrolRequestSchema, hook), async (c) => {
     const res = await enrolDevice(store, c.req.valid('json'), deps.enrol, now());
     log.info({ deviceId: res.deviceId, site: res.siteCode }, 'device enrolled');
     const site = await store.getSite(res.siteCode);
@@ -122,41 +124,41 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
   });
   app.get('/api/v1/openapi.json', (c) => c.json(openapi.document(deps.version)));
   // web login/logout/me (login is public; registered before the bearer-guarded API)
-  app.route('/api/v1/auth', createAuthRoutes({ store, log, now, audit }));
+  app.route('/api/v1/auth', createAuthRoutes({ store, log, clock, audit }));
 
   // modules' own public routes (the staff page signs its people in itself)
   for (const m of modules) if (m.publicApi) app.route('/api/v1', m.publicApi);
 
   // --- kiosk API (device auth); every change a kiosk makes (template uploads) is audited
   const kiosk = new Hono<KioskEnv>();
-  kiosk.use('*', deviceAuth(store, deps.deviceLimiter ?? deviceLoginLimiter(), clientAddress));
+  kiosk.use('*', deviceAuth(store, clock, deps.deviceLimiter ?? deviceLoginLimiter(), clientAddress));
   kiosk.use('*', auditRequests<KioskEnv>(audit, log, async (c) => {
     const d = c.get('device');
     return { actor: d.id, actorKind: 'device', role: 'kiosk', opdCode: (await store.getSite(d.siteCode))?.opdCode ?? null };
   }));
-  kiosk.get('/roster', async (c) => {
+  kiosk.get(kioskRoute(KIOSK_API.roster), async (c) => {
     const roster = await buildRoster(store, modules, c.get('device').siteCode, now());
     if (!roster) httpError(404, `site ${c.get('device').siteCode} no longer exists`);
     return c.json(roster);
   });
   // What the hub already stored for this device: a kiosk starting with an empty journal (new, or
   // wiped by a technician) continues after maxSeq instead of colliding with stored seqs.
-  kiosk.get('/state', async (c) => {
+  kiosk.get(kioskRoute(KIOSK_API.state), async (c) => {
     const d = await store.getDevice(c.get('device').id);
     if (!d) httpError(404, `perangkat ${c.get('device').id} tidak dikenal / device is not registered`);
     return c.json({ deviceId: d.id, maxSeq: d.maxSeq, contiguousSeq: d.contiguousSeq });
   });
   // Time for kiosks whose network blocks NTP: one NTP-style exchange (kiosk/clock/hub-time.ts).
-  kiosk.get('/time', (c) => {
-    const receivedMs = Date.now();
-    return c.json({ receivedMs, sentMs: Date.now() }, 200, { 'cache-control': 'no-store' });
+  kiosk.get(kioskRoute(KIOSK_API.time), (c) => {
+    const receivedMs = clock();
+    return c.json({ receivedMs, sentMs: clock() }, 200, { 'cache-control': 'no-store' });
   });
   for (const m of modules) if (m.kioskApi) kiosk.route('/', m.kioskApi);
-  app.route('/api/v1/kiosk', kiosk);
+  app.route(KIOSK_API_BASE, kiosk);
 
   // --- user API (bearer token)
   const api = new Hono<HubEnv>();
-  api.use('*', userAuth(store, now));
+  api.use('*', userAuth(store, clock));
   api.use('*', enforceRoles(policyWith(modules)));
   api.use('*', auditRequests<HubEnv>(audit, log, (c) => {
     const u = c.get('user');
@@ -221,7 +223,7 @@ export function createApp(deps: AppDeps): { app: Hono; openapi: OpenApiRegistry 
     log.info({ deviceId: id, by: c.get('user').username }, 'device enabled');
     return c.json(deviceView(d, await store.seqGaps(id, true)));
   });
-  api.route('/', createAuditRoutes(audit));
+  api.route('/', createAuditRoutes(audit, clock));
   for (const m of modules) if (m.api) api.route('/', m.api);
   app.route('/api/v1', api);
 

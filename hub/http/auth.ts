@@ -6,6 +6,7 @@ import { hashDeviceSecret, randomSecret, sha256Hex, verifyPassword } from '../se
 import { checkDeviceSecret } from '../devices/secret.js';
 import { LoginLimiter } from '../web/login-limiter.js';
 import { SESSION_EXPIRED, sessionExpired } from '../users.js';
+import type { Clock } from '../../lib/clock.js';
 
 /** The token of `Authorization: Bearer <token>`, or null (absent or another scheme). */
 export function bearerToken(c: Context): string | null {
@@ -18,14 +19,14 @@ export function bearerToken(c: Context): string | null {
  * is locked out at once). A web-session token used after its idle time or lifetime is refused and
  * deleted on the spot (hub/users.ts sessionExpired); API tokens do not expire.
  */
-export function userAuth(store: CoreStore, now: () => Date = () => new Date()): MiddlewareHandler<HubEnv> {
+export function userAuth(store: CoreStore, clock: Clock): MiddlewareHandler<HubEnv> {
   return async (c, next) => {
     const h = c.req.header('authorization');
     if (!h) httpError(401, 'authentication required: send Authorization: Bearer <token> (create one with `hadir user add`)', { 'www-authenticate': 'Bearer realm="hadir"' });
     const token = bearerToken(c);
     if (!token) httpError(401, 'Authorization header must be "Bearer <token>"', { 'www-authenticate': 'Bearer realm="hadir"' });
     const hash = sha256Hex(token);
-    const at = now();
+    const at = new Date(clock());
     const user = await store.userByTokenHash(hash, at.toISOString());
     if (!user) httpError(401, 'unknown or revoked API token', { 'www-authenticate': 'Bearer realm="hadir"' });
     if (sessionExpired(user.token, at)) {
@@ -58,7 +59,7 @@ export function deviceLoginLimiter(): LoginLimiter {
  * as MQTT). Sets c.get('device'). Failures are throttled (429 with Retry-After) and counted
  * before the hash is checked; unknown ids are checked against a dummy hash (no timing oracle).
  */
-export function deviceAuth(store: CoreStore, limiter: LoginLimiter = deviceLoginLimiter(), addressOf: (c: Context) => string = () => 'unknown'): MiddlewareHandler<KioskEnv> {
+export function deviceAuth(store: CoreStore, clock: Clock, limiter: LoginLimiter = deviceLoginLimiter(), addressOf: (c: Context) => string = () => 'unknown'): MiddlewareHandler<KioskEnv> {
   return async (c, next) => {
     const h = c.req.header('authorization');
     const m = h ? /^Basic\s+(\S+)$/i.exec(h) : null;
@@ -68,7 +69,7 @@ export function deviceAuth(store: CoreStore, limiter: LoginLimiter = deviceLogin
     const id = i < 0 ? dec : dec.slice(0, i);
     const pw = i < 0 ? '' : dec.slice(i + 1);
     const ip = addressOf(c);
-    const t = Date.now();
+    const t = clock();
     const wait = limiter.attempt(id, ip, t);
     if (wait > 0) {
       const s = Math.ceil(wait / 1000);

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { jsonError } from './errors.js';
+import { KIOSK_API, KIOSK_API_BASE } from '../../protocol/index.js';
 
 /**
  * Request body limits, applied to every /api route before authentication or parsing: a body
@@ -11,9 +12,9 @@ import { jsonError } from './errors.js';
  */
 export const BODY_LIMITS: { prefix: string; maxBytes: number }[] = [
   { prefix: '/api/v1/auth/', maxBytes: 8 * 1024 },
-  { prefix: '/api/v1/enrol', maxBytes: 16 * 1024 },
-  { prefix: '/api/v1/kiosk/face/enrol', maxBytes: 1_200_000 },
-  { prefix: '/api/v1/kiosk/finger/', maxBytes: 16 * 1024 },
+  { prefix: KIOSK_API.enrol, maxBytes: 16 * 1024 },
+  { prefix: KIOSK_API.faceEnrol, maxBytes: 1_200_000 },
+  { prefix: `${KIOSK_API_BASE}/finger/`, maxBytes: 16 * 1024 },
   { prefix: '/api/', maxBytes: 1024 * 1024 },
 ];
 

@@ -1,5 +1,6 @@
 import type { Ack, Topics } from '../../protocol/index.js';
 import type { Logger } from '../../lib/logger.js';
+import { iso, type Clock } from '../../lib/clock.js';
 import type { HubBus, HubMqtt } from '../module-contract.js';
 import type { CoreStore, DeviceRecord, IngestItem, RejectionRecord } from '../store/core-store.js';
 import type { CoreMetrics } from '../metrics.js';
@@ -43,7 +44,8 @@ export interface IngestorOptions {
   queueMax?: number;
   /** Worker threads for Ed25519 verification (0 = on the main thread). Default: cores − 1, at least 2, at most 4. */
   verifyWorkers?: number;
-  now?: () => Date;
+  /** The hub's clock: received_at of every stored punch and rejection. */
+  clock: Clock;
 }
 
 /**
@@ -60,13 +62,11 @@ export class Ingestor {
   /** Resolves when the last batch handed to the pipeline is committed (commits are chained in order). */
   private committed: Promise<void> = Promise.resolve();
   private readonly verifier: Verifier;
-  private readonly now: () => Date;
   private stopped = false;
   private lastShedLog = 0;
   private rejectLog = { windowStart: 0, logged: 0, suppressed: 0 };
 
   constructor(private readonly o: IngestorOptions) {
-    this.now = o.now ?? (() => new Date());
     const w = o.verifyWorkers ?? defaultVerifyWorkers();
     this.verifier = w > 0 ? new WorkerPoolVerifier(w) : new InlineVerifier();
   }
@@ -86,7 +86,7 @@ export class Ingestor {
       }
       return;
     }
-    this.queue.push({ topic, payload, at: Date.now() });
+    this.queue.push({ topic, payload, at: this.o.clock() });
     this.o.metrics.queued.set(this.queue.length);
     if (this.queue.length >= this.o.batchMax) this.flush();
     else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.o.batchDelayMs);
@@ -145,7 +145,7 @@ export class Ingestor {
   private async prepare(batch: Queued[]) {
     const { store, topics } = this.o;
     const t0 = performance.now();
-    const at = this.now().toISOString();
+    const at = iso(this.o.clock);
     const devices = new Map<string, Promise<DeviceRecord | null>>();
     const lookup = (id: string) => {
       let p = devices.get(id);

@@ -11,6 +11,7 @@ import { verifyPassword } from '../secrets.js';
 import { DUMMY_DEVICE_HASH } from '../http/auth.js';
 import type { LoginLimiter } from '../web/login-limiter.js';
 import { indexedMemoryPersistence } from './retained-index.js';
+import type { Clock } from '../../lib/clock.js';
 
 /** aedes' default: messages delivered at once; more wait in BoundedMqEmitter's queue. */
 const MQ_CONCURRENCY = 100;
@@ -62,6 +63,8 @@ export async function startEmbeddedBroker(o: {
   kickCheckMs?: number;
   /** Failed device logins (shared with HTTP Basic); refused without a password check past the limit. */
   limiter?: LoginLimiter;
+  /** The hub's clock (the limiter's windows). */
+  clock: Clock;
   maxPacketBytes?: number;
 }): Promise<EmbeddedBroker> {
   const { topics, store, log, metrics } = o;
@@ -85,7 +88,7 @@ export async function startEmbeddedBroker(o: {
       if (!username) return deny('no username (use the device id)');
       if (username === HUB_USERNAME) return pw === o.hubSecret ? done(null, true) : deny('bad hub secret');
       const ip = (client.conn as { remoteAddress?: string } | undefined)?.remoteAddress ?? 'unknown';
-      const t = Date.now();
+      const t = o.clock();
       if (o.limiter && o.limiter.attempt(username, ip, t) > 0) return deny('too many failed logins (throttled)');
       store
         .getDevice(username)

@@ -27,12 +27,12 @@ type StaffEnv = { Variables: { nip: string } };
  * the office zone the web pages show times in.
  */
 export function createStaffModule(ctx: HubContext): HubModule {
-  const now = () => new Date();
+  const now = () => new Date(ctx.clock());
   const limiter = new LoginLimiter();
   const pub = new Hono();
   const portal = ctx.stores.staffPortal;
   const att = ctx.stores.attendance;
-  const job = attendanceJob(att, ctx.log.child({ module: 'attendance' }), leaderOf(ctx));
+  const job = attendanceJob(att, ctx.log.child({ module: 'attendance' }), ctx.clock, leaderOf(ctx));
 
   pub.get('/zone', async (c) => {
     const offsetMin = (await att.config()).tzOffsetMin;
@@ -41,7 +41,7 @@ export function createStaffModule(ctx: HubContext): HubModule {
 
   const addr = (c: Context) => c.req.header('x-forwarded-for')?.split(',')[0]?.trim() ?? 'local';
   const throttled = (nip: string, c: Context) => {
-    const wait = limiter.blockedFor(nip, addr(c), Date.now());
+    const wait = limiter.blockedFor(nip, addr(c), ctx.clock());
     if (wait > 0) {
       c.header('retry-after', String(Math.ceil(wait / 1000)));
       throw new UserError(`terlalu banyak percobaan gagal, coba lagi dalam ${Math.ceil(wait / 1000)} detik / too many failed attempts`, 'wait', 429);
@@ -54,7 +54,7 @@ export function createStaffModule(ctx: HubContext): HubModule {
       limiter.succeed(nip);
       return r;
     } catch (e) {
-      if (e instanceof UserError && (e.status === 401 || e.status === 409 || e.status === 410)) limiter.fail(nip, addr(c), Date.now());
+      if (e instanceof UserError && (e.status === 401 || e.status === 409 || e.status === 410)) limiter.fail(nip, addr(c), ctx.clock());
       throw e;
     }
   };
@@ -86,7 +86,7 @@ export function createStaffModule(ctx: HubContext): HubModule {
   me.get('/me', async (c) => c.json(await portal.profile(c.get('nip'))));
   me.get('/month', zValidator('query', z.strictObject({ month: month.optional() }), hook), async (c) => {
     const nip = c.get('nip');
-    const today = await att.today();
+    const today = await att.today(ctx.clock());
     const m = c.req.valid('query').month ?? today.slice(0, 7);
     if (m > today.slice(0, 7)) throw new UserError('bulan ini belum dimulai / that month has not started', 'choose this month or an earlier one', 400);
     await job.caughtUp(m, today);
@@ -125,7 +125,7 @@ export function createStaffModule(ctx: HubContext): HubModule {
   });
   me.post('/keberatan', zValidator('json', z.strictObject({ date: dateSchema, reason: z.string().trim().min(10, 'alasan minimal 10 karakter / say why in at least 10 characters').max(1000) }), hook), async (c) => {
     const b = c.req.valid('json');
-    if (b.date > (await att.today())) throw new UserError('tanggal belum terjadi / that day has not happened yet', 'choose a past day', 400);
+    if (b.date > (await att.today(ctx.clock()))) throw new UserError('tanggal belum terjadi / that day has not happened yet', 'choose a past day', 400);
     const id = await portal.fileObjection(c.get('nip'), b.date, b.reason, now().toISOString());
     ctx.log.info({ nip: c.get('nip'), date: b.date }, 'keberatan filed');
     return c.json({ id, status: 'pending' }, 201);

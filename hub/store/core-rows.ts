@@ -1,9 +1,9 @@
-import type { DeviceRecord, PunchRow, UserRecord } from './core-store.js';
+import type { DeviceBatchOutcome, DeviceRecord, EnrolTokenRecord, IngestItem, PunchRow, RejectionRecord, UserRecord } from './core-store.js';
 import type { Punch } from '../../protocol/index.js';
 import type { Role } from '../module-contract.js';
+import { camelRecord, type Row } from './rows.js';
 
-/** Rows of the core tables as records, the same on SQLite and PostgreSQL (hub/store/*-core-store.ts). */
-type Row = Record<string, unknown>;
+/* Rows of the core tables as records, the same on SQLite and PostgreSQL (hub/store/*-core-store.ts). */
 
 /** Rejection rows kept (the newest); older ones are deleted as new ones come. */
 export const MAX_REJECTIONS = 10_000;
@@ -28,6 +28,10 @@ export function toDevice(r: Row): DeviceRecord {
     backlog: (r.backlog as number) ?? null,
     backlogOldestAt: (r.backlog_oldest_at as string) ?? null,
   };
+}
+
+export function toEnrolToken(r: Row): EnrolTokenRecord {
+  return camelRecord<EnrolTokenRecord>(r, ['token_hash', 'device_id', 'site_code', 'created_at', 'expires_at', 'used_at']);
 }
 
 export function toPunch(r: Row): PunchRow {
@@ -93,13 +97,33 @@ export function toUser(r: Row): UserRecord {
 }
 
 
+export type Refusal = { code: 'replay_conflict' | 'seq_conflict'; reason: string };
+
 /**
  * Why a punch whose key is already taken is not stored: null for a true duplicate (same id, same
  * device and signature: Ed25519 is deterministic, so same key + same content ⇔ same signature),
  * replay_conflict for the same id with other content, seq_conflict for its seq taken by another id.
  */
-export function refusalOf(p: Punch, existing: Row | undefined): { code: 'replay_conflict' | 'seq_conflict'; reason: string } | null {
+function refusalOf(p: Punch, existing: Row | undefined): Refusal | null {
   if (existing && existing.device_id === p.deviceId && existing.sig === p.sig) return null;
   if (existing) return { code: 'replay_conflict', reason: `id ${p.id} already stored with different content (seq ${existing.seq as number} from ${existing.device_id as string})` };
   return { code: 'seq_conflict', reason: `seq ${p.seq} of ${p.deviceId} is already stored under another id (kept: hadir device conflicts ${p.deviceId})` };
+}
+
+/**
+ * The bookkeeping of an ingested punch the insert did not store, the same on every store: a true
+ * duplicate is acked again (null is returned: the caller counts it); a refusal is acked as rejected
+ * and recorded, and returned (the caller keeps a seq_conflict's punch whole for recovery).
+ * `existing` is the stored row with the punch's id, if any (refusalOf).
+ */
+export function settleUnstored(out: DeviceBatchOutcome, it: IngestItem, existing: Row | undefined, rejections: RejectionRecord[]): Refusal | null {
+  const p = it.punch;
+  const refusal = refusalOf(p, existing);
+  if (!refusal) {
+    out.ids.push(p.id);
+    return null;
+  }
+  out.rejected.push({ id: p.id, ...refusal });
+  rejections.push({ at: it.receivedAt, deviceId: p.deviceId, topic: null, ...refusal, punchId: p.id });
+  return refusal;
 }

@@ -11,7 +11,7 @@ import { SqliteFingerStore } from '../biometrics/finger-store.js';
 import { EnrolSessions } from '../biometrics/enrol-sessions.js';
 import { FleetService } from '../fleet/service.js';
 import { SqliteStaffPortalStore } from '../staff/store.js';
-import { auditLog } from '../audit/index.js';
+import { auditRepository } from '../audit/index.js';
 import { UserError } from '../../lib/errors.js';
 import { openPostgres } from './pg.js';
 import { PgCoreStore } from './pg-core-store.js';
@@ -53,7 +53,7 @@ export function sqliteStores(db: SqliteDb): HubStores {
     enrolSessions: asyncOver(new EnrolSessions(db)),
     fleet: (o) => asyncOver(new FleetService(db, o)),
     staffPortal: asyncOver(new SqliteStaffPortalStore(db)),
-    audit: auditLog(db).repo,
+    audit: auditRepository(db),
   };
 }
 

@@ -6,7 +6,7 @@ import type {
 import { RECOVERED_NOTE } from './core-store.js';
 import { GENESIS_HASH, punchHash, type Punch } from '../../protocol/index.js';
 import type { Role } from '../module-contract.js';
-import { MAX_REJECTIONS, punchColumns, refusalOf, toDevice, toPunch, toUser } from './core-rows.js';
+import { MAX_REJECTIONS, punchColumns, settleUnstored, toDevice, toEnrolToken, toPunch, toUser } from './core-rows.js';
 import { inTransaction, pgWhere } from './pg.js';
 
 type Row = Record<string, unknown>;
@@ -145,9 +145,7 @@ export class PgCoreStore implements CoreStore {
   }
   async getEnrolToken(hash: string): Promise<EnrolTokenRecord | null> {
     const r = await this.one('SELECT * FROM enrol_tokens WHERE token_hash = $1', [hash]);
-    return r
-      ? { tokenHash: r.token_hash as string, deviceId: r.device_id as string, siteCode: r.site_code as string, createdAt: r.created_at as string, expiresAt: r.expires_at as string, usedAt: (r.used_at as string) ?? null }
-      : null;
+    return r ? toEnrolToken(r) : null;
   }
   async useEnrolToken(hash: string, at: string) {
     return (await this.changes('UPDATE enrol_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL', [at, hash])) === 1;
@@ -300,16 +298,9 @@ export class PgCoreStore implements CoreStore {
         stored.push({ id: p.id, nip: p.nip, capturedAt: p.capturedAt });
         return;
       }
-      const refusal = refusalOf(p, existing.get(p.id));
-      if (!refusal) {
-        out.ids.push(p.id);
-        duplicates++;
-        return;
-      }
-      const { code, reason } = refusal;
-      if (code === 'seq_conflict') conflicts.push({ it });
-      out.rejected.push({ id: p.id, code, reason });
-      rejections.push({ at: it.receivedAt, deviceId: p.deviceId, topic: null, code, reason, punchId: p.id });
+      const refusal = settleUnstored(out, it, existing.get(p.id), rejections);
+      if (!refusal) duplicates++;
+      else if (refusal.code === 'seq_conflict') conflicts.push({ it });
     });
     if (conflicts.length) {
       // A real, verified punch (typically a kiosk whose journal was wiped): kept whole for recovery.

@@ -5,7 +5,7 @@ import type {
 } from './core-store.js';
 import { RECOVERED_NOTE } from './core-store.js';
 import { GENESIS_HASH, punchHash, type Punch } from '../../protocol/index.js';
-import { MAX_REJECTIONS, punchColumns, refusalOf, toDevice, toPunch, toUser } from './core-rows.js';
+import { MAX_REJECTIONS, punchColumns, settleUnstored, toDevice, toEnrolToken, toPunch, toUser } from './core-rows.js';
 import type { Role } from '../module-contract.js';
 
 type Row = Record<string, unknown>;
@@ -140,15 +140,7 @@ export class SqliteCoreStore implements CoreStore {
   }
   async getEnrolToken(hash: string): Promise<EnrolTokenRecord | null> {
     const r = this.s.token.get(hash) as Row | undefined;
-    if (!r) return null;
-    return {
-      tokenHash: r.token_hash as string,
-      deviceId: r.device_id as string,
-      siteCode: r.site_code as string,
-      createdAt: r.created_at as string,
-      expiresAt: r.expires_at as string,
-      usedAt: (r.used_at as string) ?? null,
-    };
+    return r ? toEnrolToken(r) : null;
   }
   async useEnrolToken(hash: string, at: string) {
     return this.s.useToken.run(at, hash).changes === 1;
@@ -198,20 +190,10 @@ export class SqliteCoreStore implements CoreStore {
         stored.push({ id: p.id, nip: p.nip, capturedAt: p.capturedAt });
         continue;
       }
-      const existing = s.punchById.get(p.id) as Row | undefined;
-      const refusal = refusalOf(p, existing);
-      if (!refusal) {
-        out.ids.push(p.id);
-        duplicates++;
-        continue;
-      }
-      const { code, reason } = refusal;
-      if (code === 'seq_conflict') {
-        // A real, verified punch (typically a kiosk whose journal was wiped): keep it whole for recovery.
-        s.insertConflict.run(p.id, p.deviceId, p.seq, it.siteCode, JSON.stringify(p), it.receivedAt);
-      }
-      out.rejected.push({ id: p.id, code, reason });
-      rejections.push({ at: it.receivedAt, deviceId: p.deviceId, topic: null, code, reason, punchId: p.id });
+      const refusal = settleUnstored(out, it, s.punchById.get(p.id) as Row | undefined, rejections);
+      if (!refusal) duplicates++;
+      // A real, verified punch (typically a kiosk whose journal was wiped): keep it whole for recovery.
+      else if (refusal.code === 'seq_conflict') s.insertConflict.run(p.id, p.deviceId, p.seq, it.siteCode, JSON.stringify(p), it.receivedAt);
     }
     for (const [deviceId, out] of devices) {
       const st = s.seqState.get(deviceId) as { contiguous_seq: number; max_seq: number } | undefined;

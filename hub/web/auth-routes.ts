@@ -11,6 +11,7 @@ import { LoginLimiter } from './login-limiter.js';
 import type { AuditLog } from '../audit/index.js';
 import { clientAddress } from '../audit/http.js';
 import { httpError } from '../http/errors.js';
+import type { Clock } from '../../lib/clock.js';
 
 const loginSchema = z.strictObject({
   username: z.string().min(1).max(64),
@@ -29,9 +30,8 @@ const REASONS = {
  * POST /logout and GET /me (bearer). Failed logins are counted per username and per client
  * address; past the limit the answer is 429 with Retry-After, even for the right password.
  */
-export function createAuthRoutes(deps: { store: CoreStore; log: Logger; now?: () => Date; limiter?: LoginLimiter; audit?: AuditLog }): Hono<HubEnv> {
-  const { store, log } = deps;
-  const now = deps.now ?? (() => new Date());
+export function createAuthRoutes(deps: { store: CoreStore; log: Logger; clock: Clock; limiter?: LoginLimiter; audit?: AuditLog }): Hono<HubEnv> {
+  const { store, log, clock } = deps;
   const limiter = deps.limiter ?? new LoginLimiter();
   const r = new Hono<HubEnv>();
 
@@ -43,7 +43,7 @@ export function createAuthRoutes(deps: { store: CoreStore; log: Logger; now?: ()
     async (c) => {
       const { username, password } = c.req.valid('json');
       const ip = clientAddress(c);
-      const t = now().getTime();
+      const t = clock();
       // Counted before the hash is checked: 30 attempts sent at once get at most the limit through.
       const wait = limiter.attempt(username, ip, t);
       if (wait > 0) {
@@ -51,7 +51,7 @@ export function createAuthRoutes(deps: { store: CoreStore; log: Logger; now?: ()
         log.warn({ username, ip }, 'login refused: too many failures');
         return c.json({ error: `terlalu banyak percobaan gagal, coba lagi dalam ${s} detik / too many failed attempts, try again in ${s} s`, retryAfterS: s }, 429, { 'retry-after': String(s) });
       }
-      const res = await login(store, username, password, now());
+      const res = await login(store, username, password, new Date(clock()));
       if (!res.ok) {
         log.warn({ username, ip, reason: res.reason }, 'login failed');
         return c.json({ error: REASONS[res.reason] }, res.status);
@@ -67,14 +67,14 @@ export function createAuthRoutes(deps: { store: CoreStore; log: Logger; now?: ()
     },
   );
 
-  r.use('/logout', userAuth(store, now));
+  r.use('/logout', userAuth(store, clock));
   r.post('/logout', async (c) => {
     const token = bearerToken(c) ?? '';
     const revoked = await revokeSession(store, token);
     return c.json({ revoked });
   });
 
-  r.use('/me', userAuth(store, now));
+  r.use('/me', userAuth(store, clock));
   r.get('/me', async (c) => {
     const user = c.get('user');
     return c.json({ user, opds: await visibleOpds(store, user) });

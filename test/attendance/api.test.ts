@@ -10,6 +10,7 @@ import { createAttendanceModule } from '../../hub/attendance/module.js';
 import { rootLogger } from '../../lib/logger.js';
 import { Topics } from '../../protocol/index.js';
 import { A, B, C, NOW, ingest, seed, tempDb } from './db.js';
+import { systemClock } from '../../lib/clock.js';
 
 const BKPSDM: AuthUser = { username: 'bkpsdm1', name: 'BKPSDM', role: 'bkpsdm', opdCode: null };
 const DISDIK: AuthUser = { username: 'opd-disdik', name: 'Admin Disdik', role: 'opd_admin', opdCode: 'DISDIK' };
@@ -25,7 +26,7 @@ beforeEach(async () => {
   t = tempDb();
   seed(t.db);
   bus = new EventEmitter() as HubBus;
-  const ctx = { stores: sqliteStores(t.db), log: rootLogger, bus, metrics: new Registry(), topics: new Topics('t-att/hadir/v1'), dataDir: t.dir, publicUrl: 'http://127.0.0.1' } as unknown as HubContext;
+  const ctx = { stores: sqliteStores(t.db), log: rootLogger, clock: systemClock, bus, metrics: new Registry(), topics: new Topics('t-att/hadir/v1'), dataDir: t.dir, publicUrl: 'http://127.0.0.1' } as unknown as HubContext;
   mod = createAttendanceModule(ctx);
   await mod.start!();
   user = BKPSDM;

@@ -11,6 +11,7 @@ import { toCsv } from '../../hub/reports/csv.js';
 import { rootLogger } from '../../lib/logger.js';
 import { Topics } from '../../protocol/index.js';
 import { A, ingest, seed, tempDb } from './db.js';
+import { systemClock } from '../../lib/clock.js';
 
 const BKPSDM: AuthUser = { username: 'bkpsdm1', name: 'BKPSDM', role: 'bkpsdm', opdCode: null };
 
@@ -28,7 +29,7 @@ describe('CSV dialects (en: RFC 4180; id: Excel in an Indonesian locale)', () =>
     // A is 15 minutes late on one day: 0.5 % (a decimal) in the TPP deduction
     ingest(t.db, A, '2026-10-05T07:45');
     ingest(t.db, A, '2026-10-05T16:05');
-    const ctx = { stores: sqliteStores(t.db), log: rootLogger, bus: new EventEmitter() as HubBus, metrics: new Registry(), topics: new Topics('t-csv/hadir/v1'), dataDir: t.dir, publicUrl: 'http://127.0.0.1' } as unknown as HubContext;
+    const ctx = { stores: sqliteStores(t.db), log: rootLogger, clock: systemClock, bus: new EventEmitter() as HubBus, metrics: new Registry(), topics: new Topics('t-csv/hadir/v1'), dataDir: t.dir, publicUrl: 'http://127.0.0.1' } as unknown as HubContext;
     mod = createAttendanceModule(ctx);
     await mod.start!();
     app = new Hono<HubEnv>();

@@ -10,6 +10,7 @@ import { rootLogger } from '../../lib/logger.js';
 import { Topics } from '../../protocol/index.js';
 import { waitFor } from '../hub/helpers.js';
 import { A, B, C, NOW, ingest, seed, tempDb } from './db.js';
+import { systemClock } from '../../lib/clock.js';
 
 /**
  * Issue 10 item 6: reads do not write, and the hub derives off the request path. A report read
@@ -28,7 +29,7 @@ describe('report reads and the background derivation job', () => {
     t = tempDb();
     seed(t.db);
     for (const nip of [A, B, C]) ingest(t.db, nip, '2026-10-06T07:20', { site: nip === C ? 'PKM-SKM' : nip === B ? 'SDN1' : 'DISDIK-KTR' });
-    const ctx = { stores: sqliteStores(t.db), log: rootLogger, bus: new EventEmitter() as HubBus, metrics: new Registry(), topics: new Topics('t-reads/hadir/v1'), dataDir: t.dir, publicUrl: 'http://127.0.0.1' } as unknown as HubContext;
+    const ctx = { stores: sqliteStores(t.db), log: rootLogger, clock: systemClock, bus: new EventEmitter() as HubBus, metrics: new Registry(), topics: new Topics('t-reads/hadir/v1'), dataDir: t.dir, publicUrl: 'http://127.0.0.1' } as unknown as HubContext;
     // readWaitMs 0: a read never waits for the job, so what it returns is what was derived when it came
     mod = createAttendanceModule(ctx, { readWaitMs: 0 });
     await mod.start!();

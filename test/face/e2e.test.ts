@@ -16,6 +16,7 @@ import { faceConfigSchema } from '../../face/config.js';
 import { decodeImage } from '../../face/image.js';
 import { seedOrg, tmpDir, waitFor } from '../hub/helpers.js';
 import { FACES_DEV, onnxEngine, testModelDir } from './helpers.js';
+import { systemClock } from '../../lib/clock.js';
 
 const SITI = '198503122010011002';
 const BUDI = '199001012015032001';
@@ -57,7 +58,7 @@ describe('face end to end: kiosk --simulate with the dir camera, through the hub
     const pipe = new FacePipeline(engine, faceConfigSchema.parse({}));
     const crops = [];
     for (const r of ['deepface-df03/1.jpg', 'deepface-df03/2.jpg', 'deepface-df03/3.jpg']) crops.push((await pipe.analyse(await decodeImage(readFileSync(join(FACES_DEV, r))))).aligned!);
-    await new FaceStore(hub.db, hubDir).enrol(SITI, crops, [engine], { source: 'cli' });
+    await new FaceStore(hub.db, hubDir, systemClock).enrol(SITI, crops, [engine], { source: 'cli' });
     await engine.close();
 
     const keys = generateDeviceKeys();

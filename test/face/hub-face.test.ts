@@ -22,6 +22,7 @@ import { EventEmitter } from 'node:events';
 import { childLogger } from '../../lib/logger.js';
 import { seedOrg } from '../hub/helpers.js';
 import { FACES_DEV, onnxEngine, testModelDir, tmp } from './helpers.js';
+import { systemClock } from '../../lib/clock.js';
 
 const run = promisify(execFile);
 const BIN = resolve('bin/hadir.mjs');
@@ -41,7 +42,7 @@ describe('hub face enrolment store (encrypted crops, per-model templates)', () =
     db = openSqlite(join(dir, 'hub.db'));
     seedOrg(db);
     engine = await onnxEngine();
-    store = new FaceStore(db, dir);
+    store = new FaceStore(db, dir, systemClock);
   });
   afterAll(async () => {
     db?.close();
@@ -89,7 +90,7 @@ describe('hub face enrolment store (encrypted crops, per-model templates)', () =
     await expect(store.enrol('111111111111111111', three, [engine], { source: 'cli' })).rejects.toThrow(/tidak terdaftar/);
     await expect(store.enrol('197001011990011001', three, [engine], { source: 'cli' })).rejects.toThrow(/tidak aktif/);
     await expect(store.enrol(BUDI, three.slice(0, 2), [engine], { source: 'cli' })).rejects.toThrow(/3–5 are needed/);
-    const other = new FaceStore(db, tmp('otherkey'));
+    const other = new FaceStore(db, tmp('otherkey'), systemClock);
     await expect(other.crops(SITI)).rejects.toThrow(/encrypted with key .* restore the matching biometric.key/);
     db.prepare('UPDATE face_crops SET ciphertext = zeroblob(length(ciphertext)) WHERE id = (SELECT min(id) FROM face_crops)').run();
     await expect(store.crops(SITI)).rejects.toThrow(/failed its integrity check/);
@@ -103,7 +104,7 @@ describe('hub face enrolment store (encrypted crops, per-model templates)', () =
     const bus = new EventEmitter() as HubContext['bus'];
     const changed: unknown[] = [];
     bus.on('roster:changed', (x) => changed.push(x));
-    const mod = createFaceModule({ stores: sqliteStores(db), log: childLogger('test'), bus, dataDir: dir } as unknown as HubContext);
+    const mod = createFaceModule({ stores: sqliteStores(db), log: childLogger('test'), clock: systemClock, bus, dataDir: dir } as unknown as HubContext);
     const app = new Hono<KioskEnv>();
     app.use('*', async (c, next) => {
       c.set('device', { id: 'kiosk-1', siteCode: 'PKM-01-A' });

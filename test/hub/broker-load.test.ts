@@ -7,6 +7,7 @@ import { openStore } from '../../hub/store/open.js';
 import { createCoreMetrics } from '../../hub/metrics.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../hub/mqtt/broker.js';
 import { tmpDir } from './helpers.js';
+import { systemClock } from '../../lib/clock.js';
 
 /**
  * The embedded broker under a regency's burst (issue 16): aedes 1.2.0 with its own mqemitter 7.1.0
@@ -30,7 +31,7 @@ describe('embedded broker: many queued messages', () => {
     const { store } = openStore({ dbPath: join(dir, 'hub.db') });
     close = () => void store.close();
     const log = rootLogger.child({}, { level: 'silent' });
-    broker = await startEmbeddedBroker({ port: 0, host: '127.0.0.1', topics: new Topics('hadir/v1'), store, hubSecret: 's', log, metrics: createCoreMetrics({ defaults: false }) });
+    broker = await startEmbeddedBroker({ port: 0, host: '127.0.0.1', topics: new Topics('hadir/v1'), store, hubSecret: 's', log, metrics: createCoreMetrics({ defaults: false }), clock: systemClock });
     const aedes = broker.aedes;
     const held: (() => void)[] = [];
     const got: number[] = [];
@@ -65,7 +66,7 @@ describe('embedded broker: many queued messages', () => {
     const { store } = openStore({ dbPath: join(dir, 'hub.db') });
     close = () => void store.close();
     const log = rootLogger.child({}, { level: 'silent' });
-    broker = await startEmbeddedBroker({ port: 0, host: '127.0.0.1', topics: new Topics('hadir/v1'), store, hubSecret: 's', log, metrics: createCoreMetrics({ defaults: false }) });
+    broker = await startEmbeddedBroker({ port: 0, host: '127.0.0.1', topics: new Topics('hadir/v1'), store, hubSecret: 's', log, metrics: createCoreMetrics({ defaults: false }), clock: systemClock });
     const aedes = broker.aedes;
     const n = 4000;
     const publish = (topic: string, payload: string) =>

@@ -11,6 +11,7 @@ import type { CoreStore } from '../../hub/store/core-store.js';
 import type { SqliteDb } from '../../hub/store/sqlite.js';
 import { rootLogger } from '../../lib/logger.js';
 import { makeDevice, seedOrg, tmpDir, type TestDevice } from './helpers.js';
+import { systemClock } from '../../lib/clock.js';
 
 /** Ack contents, unit level: the real Ingestor and store; the MQTT link records what would be published. */
 describe('ingestor acks', () => {
@@ -33,7 +34,7 @@ describe('ingestor acks', () => {
     };
     const bus: HubBus = new EventEmitter();
     bus.on('punches:stored', (s) => stored.push(s));
-    ing = new Ingestor({ store, mqtt, topics, bus, log: rootLogger, metrics: createCoreMetrics({ defaults: false }), batchMax: 500, batchDelayMs: 1, verifyWorkers: 0 });
+    ing = new Ingestor({ store, mqtt, topics, bus, clock: systemClock, log: rootLogger, metrics: createCoreMetrics({ defaults: false }), batchMax: 500, batchDelayMs: 1, verifyWorkers: 0 });
     const keys = generateDeviceKeys();
     await registerDevice(store, { siteCode: 'PKM-01-A', deviceId: 'kiosk-a', now: new Date() });
     await store.setDeviceEnrolled('kiosk-a', keys.publicKeyPem, 'x', new Date().toISOString());
@@ -92,7 +93,7 @@ describe('ingestor acks', () => {
   it('bounds its queue under a flood: beyond queueMax messages are dropped unacked and counted; the rest is stored', async () => {
     const metrics = createCoreMetrics({ defaults: false });
     const bounded = new Ingestor({
-      store, topics, log: rootLogger, metrics, batchMax: 500, batchDelayMs: 50, verifyWorkers: 0, queueMax: 3, bus: new EventEmitter(),
+      store, topics, clock: systemClock, log: rootLogger, metrics, batchMax: 500, batchDelayMs: 50, verifyWorkers: 0, queueMax: 3, bus: new EventEmitter(),
       mqtt: { subscribe: async () => {}, publish: async (topic, payload) => void sent.push({ topic, ack: ackSchema.parse(JSON.parse(payload.toString())) }) },
     });
     const ps = Array.from({ length: 5 }, () => d.next());
@@ -102,7 +103,7 @@ describe('ingestor acks', () => {
     expect(sent.flatMap((s) => s.ack.ids)).toEqual(ps.slice(0, 3).map((p) => p.id));
     expect((await metrics.registry.getSingleMetric('hadir_ingest_shed_total')!.get()).values[0]!.value).toBe(2);
     // the kiosk resends the two later: they are stored then, in order
-    const again = new Ingestor({ store, topics, log: rootLogger, metrics, batchMax: 500, batchDelayMs: 1, verifyWorkers: 0, queueMax: 3, bus: new EventEmitter(), mqtt: bounded['o'].mqtt });
+    const again = new Ingestor({ store, topics, clock: systemClock, log: rootLogger, metrics, batchMax: 500, batchDelayMs: 1, verifyWorkers: 0, queueMax: 3, bus: new EventEmitter(), mqtt: bounded['o'].mqtt });
     for (const p of ps.slice(3)) again.push(topics.punch('kiosk-a'), Buffer.from(JSON.stringify(p)));
     await again.stop();
     expect(sent.at(-1)!.ack).toEqual({ ids: ps.slice(3).map((p) => p.id), contiguousSeq: 5 });

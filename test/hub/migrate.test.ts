@@ -5,6 +5,7 @@ import pg from 'pg';
 import { openHubStores } from '../../hub/store/open.js';
 import { registerDevice } from '../../hub/devices/registry.js';
 import { AuditLog } from '../../hub/audit/index.js';
+import { systemClock } from '../../lib/clock.js';
 import { generateDeviceKeys, loadPrivateKey } from '../../protocol/index.js';
 import { hadir, spawnHadir } from '../e2e/harness.js';
 import { makeDevice, seedOrgSql, tmpDir } from './helpers.js';
@@ -43,7 +44,7 @@ describe('hadir migrate (SQLite → PostgreSQL)', () => {
     const path = join(dir, 'hub.db');
     const opened = await openHubStores({ dbPath: path, postgresUrl: null });
     await seedOrgSql(sqlOf(opened));
-    const audit = new AuditLog(opened.stores.audit);
+    const audit = new AuditLog(opened.stores.audit, systemClock);
     for (const id of ['kiosk-a', 'kiosk-b']) {
       const keys = generateDeviceKeys();
       await registerDevice(opened.store, { siteCode: 'PKM-01-A', deviceId: id, now: new Date('2026-10-31T00:00:00Z') });

@@ -6,6 +6,7 @@ import { registerDevice } from '../../hub/devices/registry.js';
 import { AuditLog } from '../../hub/audit/index.js';
 import { makeDevice, seedOrgSql, type TestDevice } from './helpers.js';
 import { freshPostgres, sqlOf, type TestSql } from '../store.js';
+import { systemClock } from '../../lib/clock.js';
 
 /**
  * What only the PostgreSQL store has to prove (it always runs on the real PostgreSQL at
@@ -94,15 +95,15 @@ describe('PostgreSQL store', () => {
   });
 
   it('the audit chain stays whole under concurrent appends from two workers', async () => {
-    const la = new AuditLog(a.stores.audit);
-    const lb = new AuditLog(b.stores.audit);
+    const la = new AuditLog(a.stores.audit, systemClock);
+    const lb = new AuditLog(b.stores.audit, systemClock);
     await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? la : lb).record({ actor: 'test', actorKind: 'user', action: `t.${i}`, target: null })));
     const r = await la.verify();
     expect(r).toMatchObject({ ok: true, entries: 20, lastId: 20, problems: [] });
   });
 
   it('refuses what is not ported yet with one clear line', async () => {
-    await expect(a.stores.attendance.today()).rejects.toThrow(/attendance is not yet available on PostgreSQL/);
+    await expect(a.stores.attendance.today(Date.now())).rejects.toThrow(/attendance is not yet available on PostgreSQL/);
     expect(() => a.db.prepare('SELECT 1')).toThrow(/runs on PostgreSQL: there is no SQLite handle/);
   });
 });

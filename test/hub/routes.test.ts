@@ -14,6 +14,7 @@ import type { SqliteDb } from '../../hub/store/sqlite.js';
 import { rootLogger } from '../../lib/logger.js';
 import { makeDevice, seedOrg, tmpDir } from './helpers.js';
 import { loadPrivateKey } from '../../protocol/index.js';
+import { systemClock } from '../../lib/clock.js';
 
 /** Route tests with app.request(): real store (SQLite file), no server, no broker. */
 describe('hub HTTP routes', () => {
@@ -40,7 +41,7 @@ describe('hub HTTP routes', () => {
     ({ store, db } = openStore({ dbPath: join(tmpDir('routes'), 'hub.db') }));
     seedOrg(db);
     ({ app } = createApp({
-      store, log: rootLogger, metrics: createCoreMetrics({ defaults: false }).registry, modules: [probe], version: 'test',
+      store, log: rootLogger, clock: systemClock, metrics: createCoreMetrics({ defaults: false }).registry, modules: [probe], version: 'test',
       enrol: { hubUrl: 'http://hub.test:8080', mqttUrl: 'mqtt://hub.test:1883', prefix: 'hadir/v1' }, mqttConnected: () => true,
     }));
     bkpsdm = (await addUser(store, { username: 'bkpsdm1', name: 'Admin BKPSDM', role: 'bkpsdm', now: now() })).token;

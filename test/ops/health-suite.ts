@@ -64,7 +64,7 @@ describe(`terminal health, alerts and remote commands through hub and kiosk (${k
       ...db.opts,
       dataDir: hubDir, httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', env: {}, defaultMetrics: false,
       ...(mosq ? { mqttUrl: mosq.url, mqttPersistent: false, prefix: randomPrefix() } : {}),
-      modules: [(ctx) => (health = new HealthModule(ctx, { now: () => Date.now() + shiftMs, evaluateEveryS: 3600 }))],
+      modules: [(ctx) => (health = new HealthModule(ctx, { clock: () => ctx.clock() + shiftMs, evaluateEveryS: 3600 }))],
     });
     await seedOrgSql(sqlOf(hub));
     token = (await addUser(hub.store, { username: 'bkpsdm', name: 'BKPSDM', role: 'bkpsdm', now: new Date() })).token;

@@ -8,6 +8,7 @@ import { rootLogger } from '../../lib/logger.js';
 import type { HubEnv, HubModule, Role } from '../../hub/module-contract.js';
 import { basic, securityHub, type SecurityHub } from './helpers.js';
 import { enrolTestDevice } from '../hub/helpers.js';
+import { systemClock } from '../../lib/clock.js';
 
 /**
  * Finding 2 (login limit bypassed by concurrency), device login throttling and device-id timing
@@ -71,7 +72,7 @@ describe('security: auth and roles', () => {
   it('a route added without a rule is refused for everyone, and the matrix generator finds it', async () => {
     const extra: HubModule = { name: 'new-feature', api: new Hono<HubEnv>().get('/new-feature', (c) => c.json({ ok: true })) };
     const { app } = createApp({
-      store: h.hub.store, log: rootLogger.child({}, { level: 'silent' }), metrics: createCoreMetrics({ defaults: false }).registry,
+      store: h.hub.store, log: rootLogger.child({}, { level: 'silent' }), clock: systemClock, metrics: createCoreMetrics({ defaults: false }).registry,
       modules: [extra], version: 'test', enrol: { hubUrl: 'http://x', mqttUrl: 'mqtt://x', prefix: 'hadir/v1' }, mqttConnected: () => true,
     });
     expect(userRoutes(app).filter((r) => !ROUTE_POLICY[`${r.method} ${r.path}`]).map((r) => r.path)).toEqual(['/api/v1/new-feature']);

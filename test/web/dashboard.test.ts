@@ -8,6 +8,7 @@ import { startHub, type RunningHub } from '../../hub/server.js';
 import { enrolTestDevice, TestKiosk, tmpDir, waitFor, type TestDevice } from '../hub/helpers.js';
 import { MONTH, PASSWORD, seed } from './seed.js';
 import { makeTmpDir } from '../tmp.js';
+import { systemClock } from '../../lib/clock.js';
 
 const CHROMIUM = process.env.HADIR_CHROMIUM ?? '/usr/bin/chromium';
 const ARGS = ['--lang=id-ID', '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -189,7 +190,7 @@ describe('web dashboard', () => {
 
     // Fleet: what each kiosk runs and a failed update, with its reason, on the terminal page
     const { FleetService } = await import('../../hub/fleet/service.js');
-    const fleet = new FleetService(hub.db, { dataDir: hub.config.dataDir, hubVersion: '0.1.0', audit: { record: () => {} } });
+    const fleet = new FleetService(hub.db, { dataDir: hub.config.dataDir, hubVersion: '0.1.0', audit: { record: () => {} }, clock: systemClock });
     hub.db.prepare("INSERT INTO fleet_releases (version, arch, file, size, sha256, manifest, key_id, added_at) VALUES ('9.1.0', 'arm64', '/nonexistent', 1, ?, '{}', 'k', ?)").run('0'.repeat(64), new Date().toISOString());
     for (const id of ['kiosk-pkm-1', 'kiosk-pkm-2', 'kiosk-sdn-1']) fleet.setDeviceVersion(id, '9.0.0', true);
     const ro = fleet.startRollout({ version: '9.1.0', stages: 'all', window: 'always', blackouts: 'none', maxFailures: 5, by: 'bkpsdm' });

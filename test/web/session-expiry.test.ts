@@ -102,7 +102,7 @@ describe(`session lifetime on a moving clock (app.request, real ${TEST_DB} store
     let t = Date.parse('2026-11-02T00:00:00Z');
     const { app } = createApp({
       store, log: pino({ level: 'silent' }), metrics: createCoreMetrics({ defaults: false }).registry, modules: [], version: 'test',
-      enrol: { hubUrl: 'http://hub.test', mqttUrl: 'mqtt://hub.test', prefix: 'hadir/v1' }, mqttConnected: () => true, now: () => new Date(t), audit: new AuditLog(stores.audit),
+      enrol: { hubUrl: 'http://hub.test', mqttUrl: 'mqtt://hub.test', prefix: 'hadir/v1' }, mqttConnected: () => true, clock: () => t, audit: new AuditLog(stores.audit, () => t),
     });
     try {
       await addUser(store, { username: 'sari', name: 'Sari', role: 'bkpsdm', now: new Date(t) });
