@@ -18,6 +18,7 @@ import { PgCoreStore } from './pg-core-store.js';
 import { PgAuditRepository } from '../audit/store.js';
 import { PgHealthStore } from '../health/pg-store.js';
 import { PgEnrolSessions, PgFaceRepository, PgFingerStore } from '../biometrics/pg-store.js';
+import { PgAttendanceStore } from '../attendance/pg-store.js';
 
 export interface OpenedStore {
   /** The raw SQLite handle: for the command line's SQLite-only commands and tests, never for hub modules. */
@@ -79,7 +80,7 @@ export function postgresStores(pool: import('pg').Pool): HubStores {
   return {
     kind: 'postgres',
     core: new PgCoreStore(pool),
-    attendance: notYet('attendance'),
+    attendance: new PgAttendanceStore(pool),
     health: new PgHealthStore(pool),
     face: new PgFaceRepository(pool),
     finger: new PgFingerStore(pool),
