@@ -442,10 +442,10 @@ export class PgAttendanceStore implements AttendanceRepository {
         const method = (v.method ?? '').toLowerCase();
         if (method !== 'manual' && method !== 'legacy') { bad(`method "${v.method}" must be manual or legacy`); continue; }
         const at = new Date(Date.parse(v.time!)).toISOString();
+        // once per employee, time and site (punches_import_key); its key in punch_keys, its body in its month partition
+        if (await value(t, 'SELECT 1 FROM punches WHERE device_id IS NULL AND nip = $1 AND captured_at = $2 AND site_code = $3', [v.nip, at, v.site])) { res.unchanged++; continue; }
         const id = newId();
-        // stored once by id (punch_keys), into its month partition, as the core store stores punches
-        const key = await t.query('INSERT INTO punch_keys (id, device_id, seq, captured_at) VALUES ($1, NULL, NULL, $2) ON CONFLICT DO NOTHING', [id, at]);
-        if (!key.rowCount) { res.unchanged++; continue; }
+        await t.query('INSERT INTO punch_keys (id, device_id, seq, captured_at) VALUES ($1, NULL, NULL, $2)', [id, at]);
         await ensurePartition(t, at);
         await t.query(`INSERT INTO punches (id, device_id, seq, nip, method, captured_at, site_code, clock_synced, clock_source, received_at, imported_by, note, review_status)
           VALUES ($1, NULL, NULL, $2, $3, $4, $5, 1, 'import', $6, $7, $8, 'none')`, [id, v.nip, method, at, v.site, opts.now, opts.by, v.note || null]);

@@ -107,6 +107,10 @@ CREATE TABLE att_months (
 );
 CREATE INDEX att_months_opd ON att_months (month, opd_code);
 
+-- A punch imported from paper or an old machine (no device) is stored once per employee, time and
+-- site, as on SQLite (punches_import_key): re-importing a sheet adds nothing. captured_at is the
+-- partition key, so PostgreSQL can enforce this across partitions.
+CREATE UNIQUE INDEX punches_import_key ON punches (nip, captured_at, site_code) WHERE device_id IS NULL;
 CREATE INDEX att_punches_corrected ON punches (corrected_at) WHERE corrected_at IS NOT NULL;
 CREATE INDEX sites_unit ON sites (unit_code);
 
