@@ -113,7 +113,7 @@ export async function tempStore(): Promise<AttStore> {
   };
 }
 
-export async function seedStore(s: AttStore): Promise<void> {
+export async function seedStore(s: Pick<AttStore, 'att'>): Promise<void> {
   const org = await s.att.importOrg(parseCsv(ORG_CSV, 'org.csv', ORG_COLUMNS));
   if (org.errors.length) throw new Error(JSON.stringify(org.errors));
   const st = await s.att.importStaff(parseCsv(STAFF_CSV, 'staff.csv', STAFF_COLUMNS), { by: 'test', now: NOW, effective: '2026-10-01' });
@@ -122,7 +122,7 @@ export async function seedStore(s: AttStore): Promise<void> {
 }
 
 /** A punch as the hub core's ingest stores it (device, seq, clock flags), on either store (PostgreSQL: its key too). */
-export async function ingestInto(s: AttStore, nip: string, localWib: string, opts: { site?: string; pending?: boolean; device?: string } = {}): Promise<string> {
+export async function ingestInto(s: Pick<AttStore, 'kind' | 'sql'>, nip: string, localWib: string, opts: { site?: string; pending?: boolean; device?: string } = {}): Promise<string> {
   const device = opts.device ?? 'kiosk-test';
   const site = opts.site ?? 'DISDIK-KTR';
   await s.sql.run('INSERT INTO devices (id, site_code, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', device, site, NOW);
