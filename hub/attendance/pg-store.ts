@@ -3,12 +3,14 @@ import { UserError } from '../../lib/errors.js';
 import { newId } from '../../protocol/ids.js';
 import { inTransaction } from '../store/pg.js';
 import type { CsvRow, LineError } from '../org/csv.js';
-import { nipProblem, type Employment } from '../org/nip.js';
-import { ORG_COLUMNS, type ImportResult } from '../org/import.js';
-import { EXIT_REASONS, type ExitListRow, type ExitRow } from '../org/exit.js';
-import { EXCEPTION_TYPES, type ExceptionType, type TppRule } from '../tpp/rules.js';
+import { checkOrgRow, checkStaffRow, exitedRowError, unitMoveError, type ImportResult } from '../org/import.js';
+import { checkExitHistory, checkExitInput, checkReinstate, unknownStaff, type ExitListRow, type ExitRow } from '../org/exit.js';
+import type { ExceptionType, TppRule } from '../tpp/rules.js';
 import { configOf, monthContextOf, monthPunchRange, requireMonth, rulesOf, schedulesOf, type AttConfig } from './inputs.js';
-import type { ExceptionRow, PendingPunch, Scope } from './admin.js';
+import {
+  checkEvent, checkExceptionInput, checkHolidayRow, checkKinerjaRow, checkPunchRow, checkRosterRow, overlapError, reviewedTime, scopeCheck,
+  type ExceptionRow, type PendingPunch, type Scope,
+} from './admin.js';
 import type { Schedule } from './schedule.js';
 import type { MonthContext } from './derive.js';
 import {
@@ -19,7 +21,7 @@ import {
   MISSING_SQL, attendanceOf, lateOf, metaOf, pendingExceptionsSql, readMonthSql, requireRules, tppOf, type MonthRow, type ReportMeta, type ReportQuery,
 } from '../reports/data.js';
 import type { AttendanceRepository, HolidayListRow } from './repository.js';
-import { isDate, isMonth, monthDates } from './time.js';
+import { isDate, monthDates } from './time.js';
 
 type Q = Pick<pg.PoolClient, 'query'>;
 type Row = Record<string, unknown>;
@@ -54,9 +56,6 @@ async function value<T>(q: Q, sql: string, args: unknown[] = []): Promise<T | un
   return r?.[0] as T | undefined;
 }
 
-const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
-const TZ: Record<string, number> = { WIB: 420, WITA: 480, WIT: 540 };
-const CODE_RE = /^[A-Za-z0-9._-]{1,40}$/;
 /** Text ordered by code point, as SQLite orders it, whatever the database's default collation. */
 const C = ' COLLATE "C"';
 
@@ -162,9 +161,7 @@ export class PgAttendanceStore implements AttendanceRepository {
   // ---- leave / duty ------------------------------------------------------------------------
 
   private async checkScope(q: Q, nip: string, scope: Scope): Promise<void> {
-    const opd = await value<string>(q, 'SELECT opd_code FROM staff WHERE nip = $1', [nip]);
-    if (!opd) throw new UserError(`NIP ${nip} is not in the staff list (pegawai tidak ditemukan)`, 'check the NIP or import the staff first');
-    if (scope !== null && opd !== scope) throw new UserError(`NIP ${nip} belongs to OPD ${opd}; you administer ${scope} only (bukan pegawai OPD Anda)`, 'ask that OPD\'s admin or BKPSDM', 403);
+    scopeCheck(nip, await value<string>(q, 'SELECT opd_code FROM staff WHERE nip = $1', [nip]), scope);
   }
   async listExceptions(f: { status?: string; scope: Scope; month?: string }): Promise<(ExceptionRow & { name: string; opd_code: string })[]> {
     const where: string[] = [];
@@ -176,11 +173,7 @@ export class PgAttendanceStore implements AttendanceRepository {
   }
   async addException(e: { nip: string; type: string; from: string; to: string; evidence?: string | null; note?: string | null; by: string; now: string; scope: Scope }): Promise<ExceptionRow> {
     await this.checkScope(this.pool, e.nip, e.scope);
-    if (!(EXCEPTION_TYPES as readonly string[]).includes(e.type)) throw new UserError(`type "${e.type}" is not a leave/duty type`, `use one of ${EXCEPTION_TYPES.join(', ')}`);
-    if (!isDate(e.from) || !isDate(e.to)) throw new UserError('from/to must be dates YYYY-MM-DD', 'write e.g. --from 2026-10-05 --to 2026-10-07');
-    if (e.to < e.from) throw new UserError(`to ${e.to} is before from ${e.from}`, 'swap them');
-    if ((e.type === 'cuti_sakit' || e.type === 'dinas_luar' || e.type === 'cuti_melahirkan') && !e.evidence)
-      throw new UserError(`${e.type} needs evidence (surat dokter / nomor SPT / surat keterangan)`, 'add --evidence "<letter number or file reference>"');
+    checkExceptionInput(e);
     return (await one<ExceptionRow>(
       this.pool,
       `INSERT INTO att_exceptions (nip, type, from_date, to_date, evidence, note, status, requested_by, requested_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8) RETURNING *`,
@@ -205,7 +198,7 @@ export class PgAttendanceStore implements AttendanceRepository {
           "SELECT id, type, from_date, to_date FROM att_exceptions WHERE nip = $1 AND status = 'approved' AND id <> $2 AND from_date <= $3 AND to_date >= $4",
           [e.nip, e.id, e.to_date, e.from_date],
         );
-        if (clash) throw new UserError(`overlaps approved #${clash.id} ${clash.type} ${clash.from_date}..${clash.to_date} (bertumpuk dengan izin lain)`, 'reject or shorten one of them', 409);
+        if (clash) throw overlapError(clash);
       }
       await t.query('UPDATE att_exceptions SET status = $1, decided_by = $2, decided_at = $3 WHERE id = $4', [status, d.by, d.now, d.id]);
       await markDirty(t, e.nip, monthsBetween(e.from_date, e.to_date));
@@ -227,17 +220,7 @@ export class PgAttendanceStore implements AttendanceRepository {
     const p = await one<{ nip: string; review_status: string; suggested_at: string | null }>(q, 'SELECT nip, review_status, suggested_at FROM punches WHERE id = $1', [r.id]);
     if (!p) throw new UserError(`punch ${r.id} does not exist`, 'list pending punches with hadir punches pending', 404);
     await this.checkScope(q, p.nip, r.scope);
-    if (p.review_status === 'none') throw new UserError(`punch ${r.id} has a verified clock and needs no review`, 'nothing to do', 409);
-    let corrected: string | null = null;
-    if (r.useSuggested) {
-      if (r.action !== 'accept' || r.correctedAt) throw new UserError('the suggested time is for accepting, instead of a time you give', 'use either --suggested or --time');
-      if (!p.suggested_at) throw new UserError(`punch ${r.id} has no suggested time (belum ada saran waktu)`, 'give the true time with --time, or accept as stamped');
-      corrected = new Date(Date.parse(p.suggested_at)).toISOString();
-    } else if (r.correctedAt) {
-      if (!ISO_WITH_OFFSET.test(r.correctedAt) || Number.isNaN(Date.parse(r.correctedAt))) throw new UserError(`corrected time "${r.correctedAt}" must be ISO-8601 with offset`, 'e.g. 2026-10-05T07:41:00+07:00');
-      if (r.action === 'reject') throw new UserError('a rejected punch takes no corrected time', 'use accept with the corrected time, or reject alone');
-      corrected = new Date(Date.parse(r.correctedAt)).toISOString();
-    }
+    const corrected = reviewedTime(r, p);
     await q.query('UPDATE punches SET review_status = $1, corrected_at = $2, reviewed_by = $3, reviewed_at = $4 WHERE id = $5', [r.action === 'accept' ? 'accepted' : 'rejected', corrected, r.by, r.now, r.id]);
   }
   async reviewPunchesBulk(r: { deviceId: string; from: string; to: string; action: 'suggested' | 'accept' | 'reject'; by: string; now: string; scope: Scope }): Promise<{ reviewed: number; without_suggestion: number }> {
@@ -270,7 +253,7 @@ export class PgAttendanceStore implements AttendanceRepository {
   // ---- end of service ------------------------------------------------------------------------
 
   private async requireStaff(q: Q, nip: string): Promise<void> {
-    if (!(await value(q, 'SELECT 1 FROM staff WHERE nip = $1', [nip]))) throw new UserError(`NIP ${nip} tidak ditemukan / is not in the staff list`, 'check the NIP (hadir import staff adds staff)', 404);
+    if (!(await value(q, 'SELECT 1 FROM staff WHERE nip = $1', [nip]))) throw unknownStaff(nip);
   }
   async listExits(f: { opd?: string | null; open?: boolean } = {}): Promise<ExitListRow[]> {
     const where: string[] = [];
@@ -281,20 +264,15 @@ export class PgAttendanceStore implements AttendanceRepository {
   }
   async endService(e: { nip: string; from: string; reason: string; note?: string | null; by: string; now: string }): Promise<ExitRow> {
     await this.requireStaff(this.pool, e.nip);
-    requireDate(e.from, '--from');
-    if (!(EXIT_REASONS as readonly string[]).includes(e.reason)) throw new UserError(`alasan "${e.reason}" tidak dikenal / unknown reason`, `use one of ${EXIT_REASONS.join(', ')}`);
+    checkExitInput(e);
     const today = await this.today(Date.parse(e.now));
     return inTransaction(this.pool, async (t) => {
       await t.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_EMPLOYEE_MONTH, `exit|${e.nip}`]);
-      const open = await one<ExitRow>(t, 'SELECT * FROM staff_exits WHERE nip = $1 AND reinstated_from IS NULL', [e.nip]);
-      if (open)
-        throw new UserError(`NIP ${e.nip} sudah berhenti mulai ${open.from_date} (${open.reason}) / service already ended`, `to change it: hadir staff reinstate --nip ${e.nip} --from ${open.from_date}, then end it again`, 409);
-      const first = (await value<string | null>(t, 'SELECT min(from_date) FROM staff_assignments WHERE nip = $1', [e.nip])) ?? '0000-01-01';
-      if (e.from <= first)
-        throw new UserError(`tanggal berhenti ${e.from} tidak setelah hari pertama bertugas ${first} / exit is not after the first day of service`, 'check --from (the first day no longer in service)');
-      const back = await value<string | null>(t, 'SELECT max(reinstated_from) FROM staff_exits WHERE nip = $1', [e.nip]);
-      if (back && e.from < back)
-        throw new UserError(`NIP ${e.nip} diaktifkan kembali mulai ${back}; tanggal berhenti ${e.from} tidak boleh sebelumnya / exit before the reinstatement`, 'check --from');
+      checkExitHistory(e, {
+        open: await one<ExitRow>(t, 'SELECT * FROM staff_exits WHERE nip = $1 AND reinstated_from IS NULL', [e.nip]),
+        first: (await value<string | null>(t, 'SELECT min(from_date) FROM staff_assignments WHERE nip = $1', [e.nip])) ?? null,
+        back: (await value<string | null>(t, 'SELECT max(reinstated_from) FROM staff_exits WHERE nip = $1', [e.nip])) ?? null,
+      });
       const row = (await one<ExitRow>(t, 'INSERT INTO staff_exits (nip, from_date, reason, note, ended_by, ended_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *', [e.nip, e.from, e.reason, e.note ?? null, e.by, e.now]))!;
       await queueFrom(t, e.nip, e.from);
       await t.query("DELETE FROM att_months WHERE nip = $1 AND month || '-01' >= $2", [e.nip, e.from]);
@@ -304,14 +282,10 @@ export class PgAttendanceStore implements AttendanceRepository {
   }
   async reinstate(r: { nip: string; from: string; by: string; now: string }): Promise<ExitRow> {
     await this.requireStaff(this.pool, r.nip);
-    requireDate(r.from, '--from');
     const today = await this.today(Date.parse(r.now));
     return inTransaction(this.pool, async (t) => {
       await t.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_EMPLOYEE_MONTH, `exit|${r.nip}`]);
-      const open = await one<ExitRow>(t, 'SELECT * FROM staff_exits WHERE nip = $1 AND reinstated_from IS NULL', [r.nip]);
-      if (!open) throw new UserError(`NIP ${r.nip} masih bertugas / is in service (no open end of service)`, 'see hadir staff exits', 409);
-      if (r.from < open.from_date)
-        throw new UserError(`tanggal aktif kembali ${r.from} sebelum tanggal berhenti ${open.from_date} / reinstatement before the exit`, `use --from ${open.from_date} or later (${open.from_date} cancels the exit)`);
+      const open = checkReinstate(r, await one<ExitRow>(t, 'SELECT * FROM staff_exits WHERE nip = $1 AND reinstated_from IS NULL', [r.nip]));
       const row = (await one<ExitRow>(t, 'UPDATE staff_exits SET reinstated_from = $1, reinstated_by = $2, reinstated_at = $3 WHERE id = $4 RETURNING *', [r.from, r.by, r.now, open.id]))!;
       await queueFrom(t, r.nip, r.from);
       await syncServiceStatus(t, today);
@@ -330,18 +304,11 @@ export class PgAttendanceStore implements AttendanceRepository {
     await inTransaction(this.pool, async (t) => {
       for (const { line, values: v } of list) {
         const bad = (reason: string) => res.errors.push({ line, reason });
-        const missing = ORG_COLUMNS.filter((c) => !v[c]);
-        if (missing.length) { bad(`empty ${missing.join(', ')} (kolom kosong)`); continue; }
-        const badCode = [v.opd_code!, v.unit_code!, v.site_code!].find((c) => !CODE_RE.test(c));
-        if (badCode) { bad(`code "${badCode}" may only hold letters, digits, . _ - (kode tidak valid)`); continue; }
-        const tzText = (v.tz ?? '').toUpperCase();
-        if (tzText && TZ[tzText] === undefined) { bad(`tz "${v.tz}" must be WIB, WITA or WIT`); continue; }
-        const offset = tzText ? TZ[tzText]! : null;
-        const prevLine = seenSite.get(v.site_code!);
-        if (prevLine) { bad(`site ${v.site_code} already on line ${prevLine} (lokasi duplikat)`); continue; }
-        seenSite.set(v.site_code!, line);
+        const chk = checkOrgRow(v, line, seenSite);
+        if ('error' in chk) { bad(chk.error); continue; }
+        const { offset } = chk;
         const unit = await one<{ opd_code: string; name: string }>(t, 'SELECT opd_code, name FROM units WHERE code = $1', [v.unit_code]);
-        if (unit && unit.opd_code !== v.opd_code) { bad(`unit ${v.unit_code} belongs to OPD ${unit.opd_code}, not ${v.opd_code} (unit sudah terdaftar di OPD lain) — moving units between OPDs is a restructuring: transfer the staff instead`); continue; }
+        if (unit && unit.opd_code !== v.opd_code) { bad(unitMoveError(v.unit_code!, unit.opd_code, v.opd_code!)); continue; }
         const opdName = await value<string>(t, 'SELECT name FROM opd WHERE code = $1', [v.opd_code]);
         const site = await one<{ unit_code: string; name: string; utc_offset_min: number | null }>(t, 'SELECT unit_code, name, utc_offset_min FROM sites WHERE code = $1', [v.site_code]);
         await t.query('INSERT INTO opd (code, name) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET name = excluded.name', [v.opd_code, v.opd_name]);
@@ -361,25 +328,15 @@ export class PgAttendanceStore implements AttendanceRepository {
     const seen = new Map<string, number>();
     await inTransaction(this.pool, async (t) => {
       const schedules = await this.schedules(t);
+      // the lookups of the row checks (OPDs and units are a few hundred rows)
+      const opds = new Set((await rows<{ code: string }>(t, 'SELECT code FROM opd')).map((r) => r.code));
+      const units = new Map((await rows<{ code: string; opd_code: string }>(t, 'SELECT code, opd_code FROM units')).map((r) => [r.code, r.opd_code]));
       for (const { line, values: v } of list) {
         const bad = (reason: string) => res.errors.push({ line, reason });
-        const nip = v.nip ?? '';
-        const employment = (v.employment ?? '').toUpperCase() as Employment;
-        if (!['ASN', 'PPPK', 'HONORER'].includes(employment)) { bad(`employment "${v.employment}" must be ASN, PPPK or HONORER (status kepegawaian tidak valid)`); continue; }
-        const np = nipProblem(nip, employment);
-        if (np) { bad(np); continue; }
-        const dup = seen.get(nip);
-        if (dup) { bad(`NIP ${nip} duplicates line ${dup} (NIP ganda)`); continue; }
-        seen.set(nip, line);
-        if (!v.name) { bad('name is empty (nama kosong)'); continue; }
-        if (!(await value(t, 'SELECT 1 FROM opd WHERE code = $1', [v.opd]))) { bad(`unknown OPD code "${v.opd}" (kode OPD tidak dikenal) — import it first with hadir import org`); continue; }
-        const unitOpd = await value<string>(t, 'SELECT opd_code FROM units WHERE code = $1', [v.unit]);
-        if (!unitOpd) { bad(`unknown unit code "${v.unit}" (kode unit tidak dikenal) — import it first with hadir import org`); continue; }
-        if (unitOpd !== v.opd) { bad(`unit ${v.unit} belongs to OPD ${unitOpd}, not ${v.opd} (unit bukan bagian dari OPD ini)`); continue; }
-        if (!/^\d{1,12}$/.test(v.tpp_base ?? '')) { bad(`tpp_base "${v.tpp_base}" must be whole rupiah without separators, e.g. 4500000 (TPP dasar harus angka bulat)`); continue; }
-        const schedule = (v.schedule ?? '').toUpperCase();
-        if (!schedules.has(schedule)) { bad(`unknown schedule code "${v.schedule}" (kode jadwal tidak dikenal) — known: ${[...schedules.keys()].join(', ')}`); continue; }
-        const row = { nip, name: v.name, opd: v.opd!, unit: v.unit!, employment, job_class: v.job_class || null, tpp_base: Number(v.tpp_base), schedule };
+        const chk = checkStaffRow(v, line, seen, schedules, { hasOpd: (c) => opds.has(c ?? ''), unitOpd: (c) => units.get(c ?? '') });
+        if ('error' in chk) { bad(chk.error); continue; }
+        const row = chk;
+        const nip = row.nip;
         const args = [row.nip, row.name, row.opd, row.unit, row.employment, row.job_class, row.tpp_base, row.schedule, opts.now, opts.by];
         const cur = await one<{ name: string; opd_code: string; unit_code: string; employment: string; job_class: string | null; tpp_base: number; schedule_code: string; active: number }>(
           t, 'SELECT name, opd_code, unit_code, employment, job_class, tpp_base, schedule_code, active FROM staff WHERE nip = $1', [nip]);
@@ -392,11 +349,7 @@ export class PgAttendanceStore implements AttendanceRepository {
         }
         const out = await one<{ from_date: string; reason: string; reinstated_from: string | null }>(
           t, 'SELECT from_date, reason, reinstated_from FROM staff_exits WHERE nip = $1 AND from_date <= $2 AND (reinstated_from IS NULL OR reinstated_from > $2)', [nip, today]);
-        if (out) {
-          const back = out.reinstated_from ? `, aktif kembali mulai / reinstated from ${out.reinstated_from}` : '';
-          bad(`NIP ${nip} berhenti mulai ${out.from_date} (${out.reason})${back} — baris dilewati / ended service on ${out.from_date}, row skipped: reinstate with hadir staff reinstate --nip ${nip} --from DATE`);
-          continue;
-        }
+        if (out) { bad(exitedRowError(nip, out)); continue; }
         const moved = cur.unit_code !== row.unit || cur.opd_code !== row.opd || cur.schedule_code !== row.schedule;
         const same = !moved && cur.name === row.name && cur.employment === row.employment && cur.job_class === row.job_class && cur.tpp_base === row.tpp_base && cur.active === 1;
         if (same) { res.unchanged++; continue; }
@@ -434,21 +387,19 @@ export class PgAttendanceStore implements AttendanceRepository {
   async importPunches(list: CsvRow[], opts: { by: string; now: string }): Promise<{ created: number; unchanged: number; errors: LineError[] }> {
     const res = { created: 0, unchanged: 0, errors: [] as LineError[] };
     await inTransaction(this.pool, async (t) => {
+      const staff = await knownNips(t, list);
+      const sites = new Set((await rows<{ code: string }>(t, 'SELECT code FROM sites')).map((r) => r.code));
       for (const { line, values: v } of list) {
-        const bad = (reason: string) => res.errors.push({ line, reason });
-        if (!(await value(t, 'SELECT 1 FROM staff WHERE nip = $1', [v.nip]))) { bad(`NIP "${v.nip}" is not in the staff list (pegawai tidak ditemukan)`); continue; }
-        if (!ISO_WITH_OFFSET.test(v.time ?? '') || Number.isNaN(Date.parse(v.time!))) { bad(`time "${v.time}" must be ISO-8601 with offset, e.g. 2026-10-05T07:41:00+07:00 (format waktu salah)`); continue; }
-        if (!(await value(t, 'SELECT 1 FROM sites WHERE code = $1', [v.site]))) { bad(`unknown site code "${v.site}" (kode lokasi tidak dikenal)`); continue; }
-        const method = (v.method ?? '').toLowerCase();
-        if (method !== 'manual' && method !== 'legacy') { bad(`method "${v.method}" must be manual or legacy`); continue; }
-        const at = new Date(Date.parse(v.time!)).toISOString();
+        const chk = checkPunchRow(v, { hasStaff: (n) => staff.has(n ?? ''), hasSite: (c) => sites.has(c ?? '') });
+        if ('error' in chk) { res.errors.push({ line, reason: chk.error }); continue; }
+        const { at, method } = chk;
         // once per employee, time and site (punches_import_key); its key in punch_keys, its body in its month partition
         if (await value(t, 'SELECT 1 FROM punches WHERE device_id IS NULL AND nip = $1 AND captured_at = $2 AND site_code = $3', [v.nip, at, v.site])) { res.unchanged++; continue; }
         const id = newId();
         await t.query('INSERT INTO punch_keys (id, device_id, seq, captured_at) VALUES ($1, NULL, NULL, $2)', [id, at]);
         await ensurePartition(t, at);
         await t.query(`INSERT INTO punches (id, device_id, seq, nip, method, captured_at, site_code, clock_synced, clock_source, received_at, imported_by, note, review_status)
-          VALUES ($1, NULL, NULL, $2, $3, $4, $5, 1, 'import', $6, $7, $8, 'none')`, [id, v.nip, method, at, v.site, opts.now, opts.by, v.note || null]);
+          VALUES ($1, NULL, NULL, $2, $3, $4, $5, 1, 'import', $6, $7, $8, 'none')`, [id, chk.nip, method, at, chk.site, opts.now, opts.by, chk.note]);
         res.created++;
       }
     });
@@ -459,16 +410,11 @@ export class PgAttendanceStore implements AttendanceRepository {
     const res = { created: 0, updated: 0, unchanged: 0, errors: [] as LineError[] };
     const seen = new Map<string, number>();
     await inTransaction(this.pool, async (t) => {
+      const staff = await knownNips(t, list);
       for (const { line, values: v } of list) {
-        const bad = (reason: string) => res.errors.push({ line, reason });
-        if (!(await value(t, 'SELECT 1 FROM staff WHERE nip = $1', [v.nip]))) { bad(`NIP "${v.nip}" is not in the staff list (pegawai tidak ditemukan)`); continue; }
-        if (!isMonth(v.month ?? '')) { bad(`month "${v.month}" must be YYYY-MM (format bulan salah)`); continue; }
-        const text = (v.score ?? '').replace(',', '.');
-        const score = Number(text);
-        if (!/^\d{1,3}(\.\d{1,2})?$/.test(text) || score < 0 || score > 100) { bad(`score "${v.score}" must be a number 0–100 (nilai kinerja harus 0–100)`); continue; }
-        const key = `${v.nip}|${v.month}`;
-        if (seen.has(key)) { bad(`NIP ${v.nip} month ${v.month} duplicates line ${seen.get(key)} (data ganda)`); continue; }
-        seen.set(key, line);
+        const chk = checkKinerjaRow(v, line, seen, (n) => staff.has(n ?? ''));
+        if ('error' in chk) { res.errors.push({ line, reason: chk.error }); continue; }
+        const { score } = chk;
         const old = await value<number>(t, 'SELECT score FROM tpp_kinerja WHERE nip = $1 AND month = $2', [v.nip, v.month]);
         if (old === score) { res.unchanged++; continue; }
         await t.query(`INSERT INTO tpp_kinerja (nip, month, score, imported_by, imported_at) VALUES ($1, $2, $3, $4, $5)
@@ -484,16 +430,11 @@ export class PgAttendanceStore implements AttendanceRepository {
     const res = { created: 0, updated: 0, errors: [] as LineError[] };
     const months = new Set<string>();
     await inTransaction(this.pool, async (t) => {
+      const known = new Set((await rows<{ code: string }>(t, 'SELECT code FROM units')).map((r) => r.code));
       for (const { line, values: v } of list) {
-        const bad = (reason: string) => res.errors.push({ line, reason });
-        if (!isDate(v.date ?? '')) { bad(`date "${v.date}" must be YYYY-MM-DD`); continue; }
-        const kind = (v.kind ?? '').toLowerCase();
-        if (kind !== 'nasional' && kind !== 'cuti_bersama') { bad(`kind "${v.kind}" must be nasional or cuti_bersama`); continue; }
-        if (!v.name) { bad('name is empty'); continue; }
-        const units = (v.except_units ?? '').split('|').map((u) => u.trim()).filter(Boolean);
-        let unknown: string | undefined;
-        for (const u of units) if (!unknown && !(await value(t, 'SELECT 1 FROM units WHERE code = $1', [u]))) unknown = u;
-        if (unknown) { bad(`unknown unit code "${unknown}" in except_units`); continue; }
+        const chk = checkHolidayRow(v, (u) => known.has(u));
+        if ('error' in chk) { res.errors.push({ line, reason: chk.error }); continue; }
+        const { kind, units } = chk;
         if (await value(t, 'SELECT 1 FROM att_holidays WHERE date = $1', [v.date])) res.updated++;
         else res.created++;
         await t.query('INSERT INTO att_holidays (date, name, kind) VALUES ($1, $2, $3) ON CONFLICT (date) DO UPDATE SET name = excluded.name, kind = excluded.kind', [v.date, v.name, kind]);
@@ -522,10 +463,8 @@ export class PgAttendanceStore implements AttendanceRepository {
     );
   }
   async addEvent(e: { date: string; site: string; name: string; opd?: string; unit?: string; nips?: string[]; by: string; now: string }): Promise<number> {
-    if (!isDate(e.date)) throw new UserError(`date "${e.date}" must be YYYY-MM-DD`, 'write e.g. --date 2026-10-05');
-    if (!(await value(this.pool, 'SELECT 1 FROM sites WHERE code = $1', [e.site]))) throw new UserError(`unknown site code "${e.site}"`, 'see the organisation import');
-    const who = [e.opd, e.unit, e.nips?.length ? 'x' : undefined].filter(Boolean).length;
-    if (who !== 1) throw new UserError('name the participants once: --opd CODE, --unit CODE or --nip NIP,NIP…', 'pick one of them');
+    const site = !!(await value(this.pool, 'SELECT 1 FROM sites WHERE code = $1', [e.site]));
+    checkEvent(e, () => site);
     return inTransaction(this.pool, async (t) => {
       const id = await value<number>(t, 'INSERT INTO att_events (date, site_code, name, opd_code, unit_code, nips, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id',
         [e.date, e.site, e.name, e.opd ?? null, e.unit ?? null, e.nips?.join(',') ?? null, e.by, e.now]);
@@ -539,14 +478,9 @@ export class PgAttendanceStore implements AttendanceRepository {
     await inTransaction(this.pool, async (t) => {
       const schedulesByCode = await this.schedules(t);
       for (const { line, values: v } of list) {
-        const bad = (reason: string) => res.errors.push({ line, reason });
-        const code = await value<string>(t, 'SELECT schedule_code FROM staff WHERE nip = $1', [v.nip]);
-        if (!code) { bad(`NIP "${v.nip}" is not in the staff list`); continue; }
-        if (!isDate(v.date ?? '')) { bad(`date "${v.date}" must be YYYY-MM-DD`); continue; }
-        const sched = schedulesByCode.get(code);
-        const shift = (v.shift ?? '').toUpperCase();
-        if (sched?.type !== 'roster') { bad(`${v.nip} works schedule ${code}, which is not a shift roster`); continue; }
-        if (shift !== 'OFF' && !(shift in sched.shifts)) { bad(`shift "${v.shift}" is not in schedule ${code} (${Object.keys(sched.shifts).join(', ')}, OFF)`); continue; }
+        const chk = checkRosterRow(v, await value<string>(t, 'SELECT schedule_code FROM staff WHERE nip = $1', [v.nip]), schedulesByCode);
+        if ('error' in chk) { res.errors.push({ line, reason: chk.error }); continue; }
+        const { shift } = chk;
         const old = await value<string>(t, 'SELECT shift FROM att_roster WHERE nip = $1 AND date = $2', [v.nip, v.date]);
         if (old === shift) continue;
         await t.query('INSERT INTO att_roster (nip, date, shift) VALUES ($1, $2, $3) ON CONFLICT (nip, date) DO UPDATE SET shift = excluded.shift', [v.nip, v.date, shift]);
@@ -695,8 +629,10 @@ export class PgAttendanceStore implements AttendanceRepository {
 
 // ---- SQL helpers shared by the methods ------------------------------------------------------
 
-function requireDate(d: string, flag: string): void {
-  if (!isDate(d)) throw new UserError(`date "${d}" is not YYYY-MM-DD (format tanggal salah)`, `write e.g. ${flag} 2026-10-16`);
+/** Which of the NIPs named in these rows are in the staff list (one query). */
+async function knownNips(q: Q, list: CsvRow[]): Promise<Set<string>> {
+  const nips = [...new Set(list.map((r) => r.values.nip).filter((n): n is string => !!n))];
+  return new Set((await rows<{ nip: string }>(q, 'SELECT nip FROM staff WHERE nip = ANY($1)', [nips])).map((r) => r.nip));
 }
 
 async function markDirty(q: Q, nip: string, months: Iterable<string>): Promise<void> {

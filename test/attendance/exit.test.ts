@@ -405,5 +405,5 @@ describe('hadir staff end|reinstate|exits (the real command on a real data direc
     expect(back.code).toBe(0);
     expect(back.out).toMatch(/bertugas kembali mulai \/ in service again from 2026-11-02/);
     expect((await hadir('staff', 'reinstate', '--nip', A, '--from', '2026-11-02')).code).toBe(2);
-  }, 60_000);
+  }, 120_000); // a dozen real `hadir` processes (on a loaded 2-core machine, several seconds each)
 });
