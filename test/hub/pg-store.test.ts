@@ -41,7 +41,7 @@ describe('PostgreSQL store', () => {
 
   it('applies each migration once when two workers start together', async () => {
     const ids = (await sql.all<{ id: string }>('SELECT id FROM schema_migrations ORDER BY id')).map((r) => r.id);
-    expect(ids).toEqual(['000_core', '100_attendance', '200_health', '300_biometrics', '400_audit_log']);
+    expect(ids).toEqual(['000_core', '100_attendance', '200_health', '300_biometrics', '400_audit_log', '500_staff_portal']);
   });
 
   it('stores punches in month partitions made on demand; an implausible year goes to the default partition', async () => {
@@ -86,7 +86,7 @@ describe('PostgreSQL store', () => {
   });
 
   it('refuses what is not ported yet with one clear line', async () => {
-    await expect(a.stores.staffPortal.profile('x')).rejects.toThrow(/the staff page is not yet available on PostgreSQL/);
+    await expect(a.stores.fleet({} as never).releases()).rejects.toThrow(/fleet rollouts is not yet available on PostgreSQL/);
     expect(() => a.db.prepare('SELECT 1')).toThrow(/runs on PostgreSQL: there is no SQLite handle/);
   });
 });
