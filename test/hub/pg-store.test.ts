@@ -77,6 +77,16 @@ describe('PostgreSQL store', () => {
     expect((await sql.all<{ n: number }>('SELECT count(*)::int AS n FROM att_dirty'))[0]!.n).toBe(60);
   });
 
+  it('a punch with an implausible time is queued for attendance only once accepted (as SQLite migration 104)', async () => {
+    const queued = async () => (await sql.all<{ n: number }>('SELECT count(*)::int AS n FROM att_dirty'))[0]!.n;
+    await sql.run("INSERT INTO punch_keys (id, captured_at) VALUES ('p-odd', '2099-01-01T00:00:00.000Z')");
+    await sql.run(`INSERT INTO punches (id, nip, method, captured_at, received_at, review_status, review_reason)
+      VALUES ('p-odd', '198503122010011002', 'face', '2099-01-01T00:00:00.000Z', ?, 'pending', 'implausible_time')`, at);
+    expect(await queued()).toBe(0);
+    await sql.run("UPDATE punches SET review_status = 'accepted', corrected_at = '2026-11-24T00:30:00.000Z' WHERE id = 'p-odd'");
+    expect(await sql.all('SELECT nip, captured_at FROM att_dirty')).toEqual([{ nip: '198503122010011002', captured_at: '2026-11-24T00:30:00.000Z' }]);
+  });
+
   it('the audit chain stays whole under concurrent appends from two workers', async () => {
     const la = new AuditLog(a.stores.audit);
     const lb = new AuditLog(b.stores.audit);
