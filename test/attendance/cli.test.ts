@@ -152,5 +152,5 @@ describe('hadir attendance commands on a real data directory', () => {
     const bench = await hadir('bench', 'tpp', '--staff', '200');
     const last = JSON.parse(bench.out.trim().split('\n').pop()!) as Record<string, number>;
     expect(last).toMatchObject({ staff: 200, full_month_s: expect.any(Number), incremental_ms: expect.any(Number) });
-  });
+  }, 180_000); // a dozen real hadir processes and a TPP benchmark; on PostgreSQL each command also connects and checks migrations
 });

@@ -40,7 +40,9 @@ describe('two workers deriving one attendance queue (PostgreSQL)', () => {
   const monthOf = async (nip: string) => (await admin.query('SELECT days FROM att_months WHERE nip = $1 AND month = $2', [nip, '2026-10'])).rows[0]?.days as string | undefined;
   /** A full recompute from the inputs: 0 changed rows means every stored month was already right. */
   const staleRows = async () => (await (await worker()).recomputeMonth('2026-10', NOW)).changed;
-  const waitingLocks = async () => Number((await admin.query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rows[0].count);
+  /** Advisory locks waited for in this test's database (other test files' databases share the cluster's pg_locks). */
+  const waitingLocks = async () =>
+    Number((await admin.query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).rows[0].count);
 
   beforeEach(async () => {
     db = await freshPostgres();
