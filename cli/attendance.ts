@@ -5,7 +5,7 @@ import type { Groups } from './program.js';
 import { csvDialectOption } from './csv-dialect.js';
 import { UserError, isErrno } from '../lib/errors.js';
 import { hubDataOptions, withHub, type HubFlags, type OpenHubOptions } from './open-hub.js';
-import type { SqliteDb } from '../hub/store/sqlite.js';
+import type { AttendanceRepository } from '../hub/attendance/repository.js';
 import { iso, type Clock } from '../lib/clock.js';
 import { formatLineError } from '../hub/org/line-error.js';
 import type { LineError } from '../hub/org/csv.js';
@@ -27,17 +27,17 @@ function adminName(o: DataOpts): string {
 }
 
 /**
- * The hub's database for an attendance command (cli/open-hub.ts). `create` only for the commands
- * that can stand first on a new hub: the organisation, holidays, schedules, rules and settings.
+ * The hub's attendance repository for an attendance command (cli/open-hub.ts), on SQLite or
+ * PostgreSQL. `create` only for the commands that can stand first on a new hub: the organisation,
+ * holidays, schedules, rules and settings.
  */
-async function withDb<T>(o: DataOpts, fn: (db: SqliteDb, clock: Clock) => Promise<T> | T, opts: OpenHubOptions = {}): Promise<T> {
-  return withHub(o, ({ db, clock }) => fn(db, clock), opts);
+async function withDb<T>(o: DataOpts, fn: (att: AttendanceRepository, clock: Clock) => Promise<T> | T, opts: OpenHubOptions = {}): Promise<T> {
+  return withHub(o, ({ stores, clock }) => fn(stores.attendance, clock), { ...opts, postgres: true });
 }
 
 /** Derive what the command changed, so readers (hub, reports) see it at once. */
-async function settle(db: SqliteDb, clock: Clock): Promise<void> {
-  const { processDirty } = await import('../hub/attendance/recompute.js');
-  const r = processDirty(db, iso(clock));
+async function settle(att: AttendanceRepository, clock: Clock): Promise<void> {
+  const r = await att.settle(iso(clock));
   if (r.months) process.stdout.write(`Dihitung ulang: ${r.employees} pegawai-bulan dalam ${r.months} bulan, ${r.changed} berubah / re-derived: ${r.employees} employee-months in ${r.months} months, ${r.changed} changed\n`);
 }
 
@@ -87,8 +87,8 @@ export function registerAttendanceCommands(g: Groups): void {
     .action(async (file: string, o: DataOpts) => {
       const { readCsv } = await import('../hub/org/csv.js');
       const { importOrg, ORG_COLUMNS } = await import('../hub/org/import.js');
-      await withDb(o, async (db) => {
-        const r = importOrg(db, readCsv(file, ORG_COLUMNS, ['tz']));
+      await withDb(o, async (att, clock) => {
+        const r = await att.importOrg(readCsv(file, ORG_COLUMNS, ['tz']));
         summary('Organisasi / organisation (sites)', r);
         printErrors(r.errors);
       }, { create: true });
@@ -98,37 +98,36 @@ export function registerAttendanceCommands(g: Groups): void {
     .option('--effective <date>', 'date a changed unit/schedule takes effect (transfer), default today')
     .action(async (file: string, o: DataOpts & { effective?: string }) => {
       const { readCsv } = await import('../hub/org/csv.js');
-      const { importStaff, STAFF_COLUMNS } = await import('../hub/org/import.js');
-      const { localToday } = await import('../hub/attendance/clock.js');
+      const { STAFF_COLUMNS } = await import('../hub/org/import.js');
       const { isDate } = await import('../hub/attendance/time.js');
       if (o.effective && !isDate(o.effective)) throw new UserError(`--effective "${o.effective}" is not a date YYYY-MM-DD`, 'write e.g. --effective 2026-10-15');
-      await withDb(o, async (db, clock) => {
+      await withDb(o, async (att, clock) => {
         const rows = readCsv(file, STAFF_COLUMNS);
-        const r = importStaff(db, rows, { by: adminName(o), now: iso(clock), effective: o.effective ?? localToday(db, clock()) });
+        const r = await att.importStaff(rows, { by: adminName(o), now: iso(clock), effective: o.effective ?? (await att.today(clock())) });
         summary('Pegawai / staff', r);
         printErrors(r.errors);
-        await settle(db, clock);
+        await settle(att, clock);
       });
     });
   sub(g.import, 'punches', 'Impor absen manual/mesin lama / import paper or legacy punches (nip,time,site,method,note)')
     .argument('<file>')
     .action(async (file: string, o: DataOpts) => {
       const { readCsv } = await import('../hub/org/csv.js');
-      const { importPunches, PUNCH_COLUMNS } = await import('../hub/attendance/admin.js');
-      await withDb(o, async (db, clock) => {
-        const r = importPunches(db, readCsv(file, PUNCH_COLUMNS), { by: adminName(o), now: iso(clock) });
+      const { PUNCH_COLUMNS } = await import('../hub/attendance/admin.js');
+      await withDb(o, async (att, clock) => {
+        const r = await att.importPunches(readCsv(file, PUNCH_COLUMNS), { by: adminName(o), now: iso(clock) });
         summary('Absen / punches', r);
         printErrors(r.errors);
-        await settle(db, clock);
+        await settle(att, clock);
       });
     });
   sub(g.import, 'kinerja', 'Impor nilai kinerja / import performance scores (nip,month,score 0–100)')
     .argument('<file>')
     .action(async (file: string, o: DataOpts) => {
       const { readCsv } = await import('../hub/org/csv.js');
-      const { importKinerja, KINERJA_COLUMNS } = await import('../hub/attendance/admin.js');
-      await withDb(o, (db, clock) => {
-        const r = importKinerja(db, readCsv(file, KINERJA_COLUMNS), { by: adminName(o), now: iso(clock) });
+      const { KINERJA_COLUMNS } = await import('../hub/attendance/admin.js');
+      await withDb(o, async (att, clock) => {
+        const r = await att.importKinerja(readCsv(file, KINERJA_COLUMNS), { by: adminName(o), now: iso(clock) });
         summary('Nilai kinerja / scores', r);
         printErrors(r.errors);
       });
@@ -137,25 +136,24 @@ export function registerAttendanceCommands(g: Groups): void {
     .argument('<file>')
     .action(async (file: string, o: DataOpts) => {
       const { readCsv } = await import('../hub/org/csv.js');
-      const { importHolidays, HOLIDAY_COLUMNS } = await import('../hub/attendance/admin.js');
-      await withDb(o, async (db, clock) => {
-        const r = importHolidays(db, readCsv(file, HOLIDAY_COLUMNS, ['except_units']));
+      const { HOLIDAY_COLUMNS } = await import('../hub/attendance/admin.js');
+      await withDb(o, async (att, clock) => {
+        const r = await att.importHolidays(readCsv(file, HOLIDAY_COLUMNS, ['except_units']));
         summary('Hari libur / holidays', r);
         printErrors(r.errors);
-        await settle(db, clock);
+        await settle(att, clock);
       }, { create: true });
     });
   sub(g.import, 'roster', 'Impor jadwal shift / import shift roster (nip,date,shift — shift key or OFF)')
     .argument('<file>')
     .action(async (file: string, o: DataOpts) => {
       const { readCsv } = await import('../hub/org/csv.js');
-      const { importRoster, ROSTER_COLUMNS } = await import('../hub/attendance/admin.js');
-      const { loadSchedules } = await import('../hub/attendance/inputs.js');
-      await withDb(o, async (db, clock) => {
-        const r = importRoster(db, readCsv(file, ROSTER_COLUMNS), loadSchedules(db));
+      const { ROSTER_COLUMNS } = await import('../hub/attendance/admin.js');
+      await withDb(o, async (att, clock) => {
+        const r = await att.importRoster(readCsv(file, ROSTER_COLUMNS));
         summary('Jadwal shift / roster', r);
         printErrors(r.errors);
-        await settle(db, clock);
+        await settle(att, clock);
       });
     });
 
@@ -172,18 +170,17 @@ export function registerAttendanceCommands(g: Groups): void {
   sub(g.rules, 'add', 'Pasang versi Perbup / install a rule version')
     .argument('<file>')
     .action(async (file: string, o: DataOpts) => {
-      const { checkRule, addRule } = await import('../hub/tpp/store.js');
+      const { checkRule } = await import('../hub/tpp/store.js');
       const rule = checkRule(readText(file), file);
-      await withDb(o, async (db, clock) => {
-        const r = addRule(db, rule, adminName(o), iso(clock));
+      await withDb(o, async (att, clock) => {
+        const r = await att.addRule(rule, adminName(o), iso(clock));
         process.stdout.write(r === 'added' ? `Aturan ${rule.id} dipasang / installed, effective ${rule.effectiveFrom}\n` : `Aturan ${rule.id} sudah terpasang / already installed (unchanged)\n`);
-        await settle(db, clock);
+        await settle(att, clock);
       }, { create: true });
     });
   sub(g.rules, 'list', 'Daftar versi aturan / list installed rule versions').action(async (o: DataOpts) => {
-    const { listRules } = await import('../hub/tpp/store.js');
-    await withDb(o, (db) => {
-      for (const r of listRules(db)) process.stdout.write(`${r.effective_from}  ${r.id}  (added ${r.added_at} by ${r.added_by ?? '-'})\n`);
+    await withDb(o, async (att, clock) => {
+      for (const r of await att.listRules()) process.stdout.write(`${r.effective_from}  ${r.id}  (added ${r.added_at} by ${r.added_by ?? '-'})\n`);
     });
   });
 
@@ -226,7 +223,7 @@ export function registerAttendanceCommands(g: Groups): void {
             process.stdout.write(buf);
             process.stderr.write(`${note}\n`);
           }
-        });
+        }, { postgres: true });
       });
   reportCmd('attendance', 'Rekap kehadiran bulanan / monthly attendance recap');
   reportCmd('tpp', 'Rekap TPP bulanan / monthly TPP with per-day deductions');
@@ -244,7 +241,7 @@ export function registerAttendanceCommands(g: Groups): void {
         await caughtUp(att, date.slice(0, 7), date, clock);
         const r = await att.lateToday({ date, opd: o.opd ?? null, now: iso(clock) });
         process.stdout.write(o.json ? JSON.stringify(r) + '\n' : lateText(r));
-      });
+      }, { postgres: true });
     });
 
   // ---- leave, dinas luar, tugas belajar ----------------------------------------------------
@@ -258,24 +255,22 @@ export function registerAttendanceCommands(g: Groups): void {
     .option('--note <text>')
     .option('--approve', 'approve at once (you are the approving admin)')
     .action(async (o: DataOpts & { nip: string; type: string; from: string; to?: string; evidence?: string; note?: string; approve?: boolean }) => {
-      const { addException, decideException } = await import('../hub/attendance/admin.js');
-      await withDb(o, async (db, clock) => {
+      await withDb(o, async (att, clock) => {
         const by = adminName(o);
-        let e = addException(db, { nip: o.nip, type: o.type, from: o.from, to: o.to ?? o.from, evidence: o.evidence, note: o.note, by, now: iso(clock), scope: null });
-        if (o.approve) e = decideException(db, { id: e.id, approve: true, by, now: iso(clock), scope: null });
+        let e = await att.addException({ nip: o.nip, type: o.type, from: o.from, to: o.to ?? o.from, evidence: o.evidence, note: o.note, by, now: iso(clock), scope: null });
+        if (o.approve) e = await att.decideException({ id: e.id, approve: true, by, now: iso(clock), scope: null });
         process.stdout.write(`#${e.id} ${e.type} ${e.nip} ${e.from_date}..${e.to_date}: ${e.status}\n`);
-        await settle(db, clock);
+        await settle(att, clock);
       });
     });
   for (const [name, approve] of [['approve', true], ['reject', false]] as const) {
     sub(leave, name, approve ? 'Setujui / approve' : 'Tolak / reject')
       .argument('<id>')
       .action(async (id: string, o: DataOpts) => {
-        const { decideException } = await import('../hub/attendance/admin.js');
-        await withDb(o, async (db, clock) => {
-          const e = decideException(db, { id: Number(id), approve, by: adminName(o), now: iso(clock), scope: null });
+        await withDb(o, async (att, clock) => {
+          const e = await att.decideException({ id: Number(id), approve, by: adminName(o), now: iso(clock), scope: null });
           process.stdout.write(`#${e.id} ${e.type} ${e.nip} ${e.from_date}..${e.to_date}: ${e.status}\n`);
-          await settle(db, clock);
+          await settle(att, clock);
         });
       });
   }
@@ -284,9 +279,8 @@ export function registerAttendanceCommands(g: Groups): void {
     .option('--opd <code>')
     .option('--month <YYYY-MM>')
     .action(async (o: DataOpts & { status?: string; opd?: string; month?: string }) => {
-      const { listExceptions } = await import('../hub/attendance/admin.js');
-      await withDb(o, (db) => {
-        for (const e of listExceptions(db, { status: o.status, scope: o.opd ?? null, month: o.month }))
+      await withDb(o, async (att, clock) => {
+        for (const e of await att.listExceptions({ status: o.status, scope: o.opd ?? null, month: o.month }))
           process.stdout.write(`#${e.id}  ${e.status.padEnd(8)} ${e.type.padEnd(20)} ${e.from_date}..${e.to_date}  ${e.nip} ${e.name} (${e.opd_code})  ${e.evidence ?? ''}\n`);
       });
     });
@@ -296,19 +290,18 @@ export function registerAttendanceCommands(g: Groups): void {
   sub(holidays, 'list', 'Daftar / list')
     .option('--year <yyyy>')
     .action(async (o: DataOpts & { year?: string }) => {
-      await withDb(o, (db) => {
-        const rows = db.prepare("SELECT h.date, h.name, h.kind, group_concat(e.unit_code, '|') AS ex FROM att_holidays h LEFT JOIN att_holiday_exceptions e ON e.date = h.date WHERE h.date LIKE ? GROUP BY h.date ORDER BY h.date").all(`${o.year ?? ''}%`) as { date: string; name: string; kind: string; ex: string | null }[];
+      await withDb(o, async (att, clock) => {
+        const rows = await att.listHolidays(o.year);
         for (const h of rows) process.stdout.write(`${h.date}  ${h.kind.padEnd(12)} ${h.name}${h.ex ? `  (tetap masuk / works: ${h.ex})` : ''}\n`);
       });
     });
   sub(holidays, 'remove', 'Hapus / remove')
     .argument('<date>')
     .action(async (date: string, o: DataOpts) => {
-      const { removeHoliday } = await import('../hub/attendance/admin.js');
-      await withDb(o, async (db, clock) => {
-        if (!removeHoliday(db, date)) throw new UserError(`no holiday on ${date}`, 'see hadir holidays list');
+      await withDb(o, async (att, clock) => {
+        if (!(await att.removeHoliday(date))) throw new UserError(`no holiday on ${date}`, 'see hadir holidays list');
         process.stdout.write(`Dihapus / removed ${date}\n`);
-        await settle(db, clock);
+        await settle(att, clock);
       });
     });
 
@@ -316,26 +309,24 @@ export function registerAttendanceCommands(g: Groups): void {
   sub(schedules, 'add', 'Tambah atau ganti / add or replace a schedule (JSON or YAML)')
     .argument('<file>')
     .action(async (file: string, o: DataOpts) => {
-      const { parseSchedule, addSchedule } = await import('../hub/attendance/admin.js');
+      const { parseSchedule } = await import('../hub/attendance/admin.js');
       const s = parseSchedule(readText(file), file);
-      await withDb(o, async (db, clock) => {
-        addSchedule(db, s, adminName(o), iso(clock));
+      await withDb(o, async (att, clock) => {
+        await att.addSchedule(s, adminName(o), iso(clock));
         process.stdout.write(`Jadwal / schedule ${s.code} disimpan / saved\n`);
-        await settle(db, clock);
+        await settle(att, clock);
       }, { create: true });
     });
   sub(schedules, 'list', 'Daftar / list').action(async (o: DataOpts) => {
-    const { loadSchedules } = await import('../hub/attendance/inputs.js');
-    await withDb(o, (db) => {
-      for (const s of loadSchedules(db).values()) process.stdout.write(`${s.code.padEnd(12)} ${s.type.padEnd(7)} ${s.name}${s.type === 'weekly' && s.overrides.length ? `  [+${s.overrides.map((x) => x.name).join(', ')}]` : ''}\n`);
+    await withDb(o, async (att, clock) => {
+      for (const s of (await att.schedules()).values()) process.stdout.write(`${s.code.padEnd(12)} ${s.type.padEnd(7)} ${s.name}${s.type === 'weekly' && s.overrides.length ? `  [+${s.overrides.map((x) => x.name).join(', ')}]` : ''}\n`);
     });
   });
   sub(schedules, 'show', 'Definisi / print a schedule as JSON')
     .argument('<code>')
     .action(async (code: string, o: DataOpts) => {
-      const { loadSchedules } = await import('../hub/attendance/inputs.js');
-      await withDb(o, (db) => {
-        const s = loadSchedules(db).get(code.toUpperCase());
+      await withDb(o, async (att, clock) => {
+        const s = (await att.schedules()).get(code.toUpperCase());
         if (!s) throw new UserError(`unknown schedule code "${code}"`, 'see hadir schedules list');
         process.stdout.write(JSON.stringify(s, null, 2) + '\n');
       });
@@ -350,11 +341,10 @@ export function registerAttendanceCommands(g: Groups): void {
     .option('--unit <code>')
     .option('--nip <list>', 'comma-separated NIPs')
     .action(async (o: DataOpts & { date: string; site: string; name: string; opd?: string; unit?: string; nip?: string }) => {
-      const { addEvent } = await import('../hub/attendance/admin.js');
-      await withDb(o, async (db, clock) => {
-        const id = addEvent(db, { date: o.date, site: o.site, name: o.name, opd: o.opd, unit: o.unit, nips: o.nip?.split(',').map((s) => s.trim()).filter(Boolean), by: adminName(o), now: iso(clock) });
+      await withDb(o, async (att, clock) => {
+        const id = await att.addEvent({ date: o.date, site: o.site, name: o.name, opd: o.opd, unit: o.unit, nips: o.nip?.split(',').map((s) => s.trim()).filter(Boolean), by: adminName(o), now: iso(clock) });
         process.stdout.write(`Acara / event #${id} ${o.name} ${o.date} @ ${o.site}\n`);
-        await settle(db, clock);
+        await settle(att, clock);
       });
     });
 
@@ -365,11 +355,10 @@ export function registerAttendanceCommands(g: Groups): void {
     .requiredOption('--from <date>')
     .option('--schedule <code>', 'new schedule (default: keep)')
     .action(async (o: DataOpts & { nip: string; unit: string; from: string; schedule?: string }) => {
-      const { transferStaff } = await import('../hub/org/import.js');
-      await withDb(o, async (db, clock) => {
-        const r = transferStaff(db, { nip: o.nip, unit: o.unit, from: o.from, schedule: o.schedule, by: adminName(o), now: iso(clock) });
+      await withDb(o, async (att, clock) => {
+        const r = await att.transferStaff({ nip: o.nip, unit: o.unit, from: o.from, schedule: o.schedule, by: adminName(o), now: iso(clock) });
         process.stdout.write(`${o.nip} → ${o.unit} (${r.opd}), jadwal ${r.schedule}, mulai / from ${o.from}\n`);
-        await settle(db, clock);
+        await settle(att, clock);
       });
     });
 
@@ -379,22 +368,20 @@ export function registerAttendanceCommands(g: Groups): void {
     .requiredOption('--reason <reason>', 'pensiun|berhenti|meninggal|mutasi_keluar')
     .option('--note <text>', 'nomor SK, keterangan / decree number, remark')
     .action(async (o: DataOpts & { nip: string; from: string; reason: string; note?: string }) => {
-      const { endService } = await import('../hub/org/exit.js');
-      await withDb(o, async (db, clock) => {
-        const e = endService(db, { nip: o.nip, from: o.from, reason: o.reason, note: o.note, by: adminName(o), now: iso(clock) });
+      await withDb(o, async (att, clock) => {
+        const e = await att.endService({ nip: o.nip, from: o.from, reason: o.reason, note: o.note, by: adminName(o), now: iso(clock) });
         process.stdout.write(`${e.nip} berhenti mulai / out of service from ${e.from_date} (${e.reason}); hari sebelumnya dihitung seperti biasa, TPP bulan itu prorata / days before count as usual, that month's TPP pro rata\n`);
-        await settle(db, clock);
+        await settle(att, clock);
       });
     });
   sub(staff, 'reinstate', 'Aktifkan kembali / reinstate an employee whose service ended, from a date')
     .requiredOption('--nip <nip>')
     .requiredOption('--from <date>', 'hari pertama bertugas kembali / first day in service again (the exit date cancels the exit)')
     .action(async (o: DataOpts & { nip: string; from: string }) => {
-      const { reinstate } = await import('../hub/org/exit.js');
-      await withDb(o, async (db, clock) => {
-        const e = reinstate(db, { nip: o.nip, from: o.from, by: adminName(o), now: iso(clock) });
+      await withDb(o, async (att, clock) => {
+        const e = await att.reinstate({ nip: o.nip, from: o.from, by: adminName(o), now: iso(clock) });
         process.stdout.write(`${e.nip} bertugas kembali mulai / in service again from ${e.reinstated_from} (berhenti / out ${e.from_date}, ${e.reason})\n`);
-        await settle(db, clock);
+        await settle(att, clock);
       });
     });
   sub(staff, 'exits', 'Daftar akhir masa kerja / ends of service on record, newest first')
@@ -402,9 +389,8 @@ export function registerAttendanceCommands(g: Groups): void {
     .option('--open', 'only those not reinstated')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (o: DataOpts & { opd?: string; open?: boolean; format: 'text' | 'json' }) => {
-      const { listExits } = await import('../hub/org/exit.js');
-      await withDb(o, (db) => {
-        const list = listExits(db, { opd: o.opd ?? null, open: o.open });
+      await withDb(o, async (att, clock) => {
+        const list = await att.listExits({ opd: o.opd ?? null, open: o.open });
         if (o.format === 'json') return void process.stdout.write(JSON.stringify(list, null, 2) + '\n');
         for (const e of list)
           process.stdout.write(`${e.from_date}  ${e.reason.padEnd(13)} ${e.nip} ${e.name} (${e.opd_code})${e.reinstated_from ? `  aktif kembali / reinstated ${e.reinstated_from}` : ''}  oleh / by ${e.ended_by}${e.note ? `  — ${e.note}` : ''}\n`);
@@ -416,9 +402,8 @@ export function registerAttendanceCommands(g: Groups): void {
   sub(review, 'pending', 'Daftar menunggu / list pending')
     .option('--opd <code>')
     .action(async (o: DataOpts & { opd?: string }) => {
-      const { listPendingPunches } = await import('../hub/attendance/admin.js');
-      await withDb(o, (db) => {
-        const list = listPendingPunches(db, o.opd ?? null);
+      await withDb(o, async (att, clock) => {
+        const list = await att.listPendingPunches(o.opd ?? null);
         for (const p of list) process.stdout.write(`${p.id}  ${p.captured_at}  ${p.nip} ${p.name ?? '?'}  ${p.device_id ?? '-'}@${p.site_code ?? '-'}  clock ${p.clock_source ?? '?'}${p.suggested_at ? `  saran / suggested ${p.suggested_at} (±${Math.round((p.suggested_span_ms ?? 0) / 1000)} s)` : ''}\n`);
         process.stdout.write(`${list.length} menunggu / pending\n`);
       });
@@ -428,21 +413,19 @@ export function registerAttendanceCommands(g: Groups): void {
     .option('--time <iso>', 'corrected time, ISO-8601 with offset')
     .option('--suggested', 'accept at the true time suggested by terminal health')
     .action(async (id: string, o: DataOpts & { time?: string; suggested?: boolean }) => {
-      const { reviewPunch } = await import('../hub/attendance/admin.js');
-      await withDb(o, async (db, clock) => {
-        reviewPunch(db, { id, action: 'accept', correctedAt: o.time ?? null, useSuggested: o.suggested, by: adminName(o), now: iso(clock), scope: null });
+      await withDb(o, async (att, clock) => {
+        await att.reviewPunch({ id, action: 'accept', correctedAt: o.time ?? null, useSuggested: o.suggested, by: adminName(o), now: iso(clock), scope: null });
         process.stdout.write(`Diterima / accepted ${id}${o.time ? ` at ${o.time}` : ''}\n`);
-        await settle(db, clock);
+        await settle(att, clock);
       });
     });
   sub(review, 'reject', 'Tolak / reject')
     .argument('<punchId>')
     .action(async (id: string, o: DataOpts) => {
-      const { reviewPunch } = await import('../hub/attendance/admin.js');
-      await withDb(o, async (db, clock) => {
-        reviewPunch(db, { id, action: 'reject', by: adminName(o), now: iso(clock), scope: null });
+      await withDb(o, async (att, clock) => {
+        await att.reviewPunch({ id, action: 'reject', by: adminName(o), now: iso(clock), scope: null });
         process.stdout.write(`Ditolak / rejected ${id}\n`);
-        await settle(db, clock);
+        await settle(att, clock);
       });
     });
 
@@ -451,27 +434,21 @@ export function registerAttendanceCommands(g: Groups): void {
     .addOption(new Option('--tz <zone>', 'regency default zone').choices(['WIB', 'WITA', 'WIT']))
     .addOption(new Option('--site-policy <policy>', 'unit: punches count at the unit\'s own sites (and events); any: everywhere').choices(['unit', 'any']))
     .action(async (o: DataOpts & { tz?: 'WIB' | 'WITA' | 'WIT'; sitePolicy?: 'unit' | 'any' }) => {
-      const { writeConfig, readConfig } = await import('../hub/attendance/inputs.js');
-      const { markDirty, derivedMonthsFrom } = await import('../hub/attendance/recompute.js');
       const { offsetLabel } = await import('../hub/attendance/time.js');
-      await withDb(o, async (db, clock) => {
-        if (o.tz) writeConfig(db, 'tz_offset_min', String({ WIB: 420, WITA: 480, WIT: 540 }[o.tz]));
-        if (o.sitePolicy) writeConfig(db, 'site_policy', o.sitePolicy);
-        if (o.tz || o.sitePolicy) markDirty(db, '*', derivedMonthsFrom(db, '0000-00'));
-        const c = readConfig(db);
+      await withDb(o, async (att, clock) => {
+        const c = await att.setConfig({ tzOffsetMin: o.tz ? { WIB: 420, WITA: 480, WIT: 540 }[o.tz] : undefined, sitePolicy: o.sitePolicy });
         process.stdout.write(`zona / zone ${offsetLabel(c.tzOffsetMin)}, site policy ${c.sitePolicy}\n`);
-        await settle(db, clock);
+        await settle(att, clock);
       }, { create: true });
     });
   sub(att, 'recompute', 'Hitung ulang sebulan penuh / re-derive a whole month')
     .requiredOption('--month <YYYY-MM>')
     .action(async (o: DataOpts & { month: string }) => {
       const { requireMonth } = await import('../hub/attendance/inputs.js');
-      const { recomputeMonth } = await import('../hub/attendance/recompute.js');
       requireMonth(o.month);
-      await withDb(o, (db, clock) => {
+      await withDb(o, async (att, clock) => {
         const t0 = performance.now();
-        const r = recomputeMonth(db, o.month, null, iso(clock));
+        const r = await att.recomputeMonth(o.month, iso(clock));
         process.stdout.write(`${o.month}: ${r.derived} pegawai, ${r.changed} berubah / changed, ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
       });
     });

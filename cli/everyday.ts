@@ -51,14 +51,14 @@ export function registerEverydayCommands(g: Groups): void {
       .requiredOption('--out <file>', 'CSV file to write (mode 0600: the codes are secrets until handed out)')
       .option('--by <user>', 'admin recorded as the issuer (default: HADIR_ADMIN or the login name)'),
   ).action(async (o: HubFlags & { opd?: string; nip?: string; out: string; by?: string }) => {
-    const { issueCodes, CODE_DAYS } = await import('../hub/staff/auth.js');
+    const { CODE_DAYS } = await import('../hub/staff/auth.js');
     const { writeFileAtomic } = await import('../lib/write-atomic.js');
     const { stringify } = await import('csv-stringify/sync');
     const { neutraliseFormula } = await import('../hub/reports/csv.js');
     const { userInfo } = await import('node:os');
     if (!o.opd && !o.nip) throw new UserError('say whose codes to print', 'pass --opd CODE or --nip NIP');
-    await withHub(o, ({ db, config: cfg, clock }) => {
-      const codes = issueCodes(db, { opd: o.opd, nip: o.nip, by: o.by ?? process.env.HADIR_ADMIN ?? userInfo().username, now: new Date(clock()) });
+    await withHub(o, async ({ stores, config: cfg, clock }) => {
+      const codes = await stores.staffPortal.issueCodes({ opd: o.opd, nip: o.nip, by: o.by ?? process.env.HADIR_ADMIN ?? userInfo().username, now: new Date(clock()) });
       const ddmmyyyy = (iso: string) => `${iso.slice(8, 10)}/${iso.slice(5, 7)}/${iso.slice(0, 4)}`;
       // For mail merge in Excel: BOM, CRLF, every cell quoted and no cell read as a formula (a name is free text).
       const rows = codes.map((c) => [c.nip, c.name, c.opd, c.unit, c.code, ddmmyyyy(c.expiresAt)].map((v) => neutraliseFormula(v ?? '')));
@@ -66,6 +66,6 @@ export function registerEverydayCommands(g: Groups): void {
       writeFileAtomic(o.out, '\ufeffnip,nama,opd,unit,kode_aktivasi,berlaku_sampai\r\n' + body, 0o600);
       process.stdout.write(`${codes.length} kode aktivasi ditulis ke ${o.out}, berlaku ${CODE_DAYS} hari, sekali pakai / ${codes.length} one-time codes written, valid ${CODE_DAYS} days\n`);
       process.stdout.write(`Pegawai membuka ${cfg.publicUrl ?? 'http://HUB:8080'}/saya, memasukkan NIP + kode, lalu memilih kata sandi sendiri / staff open /saya, type NIP + code and choose their own password\n`);
-    });
+    }, { postgres: true });
   });
 }

@@ -67,7 +67,7 @@ export interface RunningHub {
 }
 
 /** Feature modules whose repositories have a PostgreSQL implementation (hub/store/open.ts postgresStores). */
-const POSTGRES_READY = new Set(['health', 'face', 'finger']);
+const POSTGRES_READY = new Set(['attendance', 'health', 'face', 'finger', 'staff']);
 
 /**
  * Starts the hub: store (migrations), MQTT (embedded aedes or external broker), ingest, presence,

@@ -37,7 +37,10 @@ export async function freshPostgres(): Promise<{ url: string; drop: () => Promis
   };
 }
 
-/** Hub options for the store under test: `dbUrl` on PostgreSQL (and no feature modules: not ported yet), nothing on SQLite. */
+/**
+ * Hub options for the store under test: `dbUrl` on PostgreSQL, nothing on SQLite. On PostgreSQL no
+ * feature module is started (fleet is not ported yet): a test that needs one names it (`modules`).
+ */
 export async function testHubStore(): Promise<{ opts: { dbUrl?: string; modules?: [] }; drop: () => Promise<void> }> {
   if (TEST_DB === 'sqlite') return { opts: {}, drop: async () => {} };
   const db = await freshPostgres();

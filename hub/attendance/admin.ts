@@ -21,7 +21,10 @@ function staffOpd(db: SqliteDb, nip: string): string | undefined {
   return db.prepare('SELECT opd_code FROM staff WHERE nip = ?').pluck().get(nip) as string | undefined;
 }
 function checkScope(db: SqliteDb, nip: string, scope: Scope): void {
-  const opd = staffOpd(db, nip);
+  scopeCheck(nip, staffOpd(db, nip), scope);
+}
+/** Pure: may an admin of `scope` act on this employee (of OPD `opd`, undefined: unknown)? Both stores. */
+export function scopeCheck(nip: string, opd: string | null | undefined, scope: Scope): void {
   if (!opd) throw new UserError(`NIP ${nip} is not in the staff list (pegawai tidak ditemukan)`, 'check the NIP or import the staff first');
   if (scope !== null && opd !== scope) throw new UserError(`NIP ${nip} belongs to OPD ${opd}; you administer ${scope} only (bukan pegawai OPD Anda)`, 'ask that OPD\'s admin or BKPSDM', 403);
 }
@@ -39,19 +42,24 @@ export function importPunches(db: SqliteDb, rows: CsvRow[], opts: { by: string; 
     VALUES (?, NULL, NULL, ?, ?, ?, ?, 1, 'import', ?, ?, ?, 'none')`);
   db.transaction(() => {
     for (const { line, values: v } of rows) {
-      const bad = (reason: string) => res.errors.push({ line, reason });
-      if (!hasStaff.get(v.nip)) { bad(`NIP "${v.nip}" is not in the staff list (pegawai tidak ditemukan)`); continue; }
-      if (!ISO_WITH_OFFSET.test(v.time ?? '') || Number.isNaN(Date.parse(v.time!))) { bad(`time "${v.time}" must be ISO-8601 with offset, e.g. 2026-10-05T07:41:00+07:00 (format waktu salah)`); continue; }
-      if (!hasSite.get(v.site)) { bad(`unknown site code "${v.site}" (kode lokasi tidak dikenal)`); continue; }
-      const method = (v.method ?? '').toLowerCase();
-      if (method !== 'manual' && method !== 'legacy') { bad(`method "${v.method}" must be manual or legacy`); continue; }
-      const at = new Date(Date.parse(v.time!)).toISOString();
-      const r = ins.run(newId(), v.nip, method, at, v.site, opts.now, opts.by, v.note || null);
+      const chk = checkPunchRow(v, { hasStaff: (n) => !!hasStaff.get(n), hasSite: (c) => !!hasSite.get(c) });
+      if ('error' in chk) { res.errors.push({ line, reason: chk.error }); continue; }
+      const r = ins.run(newId(), chk.nip, chk.method, chk.at, chk.site, opts.now, opts.by, chk.note);
       if (r.changes) res.created++;
       else res.unchanged++;
     }
   })();
   return res;
+}
+
+/** Pure but for the lookups: one paper/legacy punch row (both stores). */
+export function checkPunchRow(v: CsvRow['values'], look: { hasStaff(nip: string | undefined): boolean; hasSite(code: string | undefined): boolean }): { error: string } | { nip: string; at: string; site: string; method: string; note: string | null } {
+  if (!look.hasStaff(v.nip)) return { error: `NIP "${v.nip}" is not in the staff list (pegawai tidak ditemukan)` };
+  if (!ISO_WITH_OFFSET.test(v.time ?? '') || Number.isNaN(Date.parse(v.time!))) return { error: `time "${v.time}" must be ISO-8601 with offset, e.g. 2026-10-05T07:41:00+07:00 (format waktu salah)` };
+  if (!look.hasSite(v.site)) return { error: `unknown site code "${v.site}" (kode lokasi tidak dikenal)` };
+  const method = (v.method ?? '').toLowerCase();
+  if (method !== 'manual' && method !== 'legacy') return { error: `method "${v.method}" must be manual or legacy` };
+  return { nip: v.nip!, at: new Date(Date.parse(v.time!)).toISOString(), site: v.site!, method, note: v.note || null };
 }
 
 // ---- performance score (e-Kinerja) --------------------------------------------------------
@@ -67,15 +75,9 @@ export function importKinerja(db: SqliteDb, rows: CsvRow[], opts: { by: string; 
   const seen = new Map<string, number>();
   db.transaction(() => {
     for (const { line, values: v } of rows) {
-      const bad = (reason: string) => res.errors.push({ line, reason });
-      if (!hasStaff.get(v.nip)) { bad(`NIP "${v.nip}" is not in the staff list (pegawai tidak ditemukan)`); continue; }
-      if (!isMonth(v.month ?? '')) { bad(`month "${v.month}" must be YYYY-MM (format bulan salah)`); continue; }
-      const text = (v.score ?? '').replace(',', '.');
-      const score = Number(text);
-      if (!/^\d{1,3}(\.\d{1,2})?$/.test(text) || score < 0 || score > 100) { bad(`score "${v.score}" must be a number 0–100 (nilai kinerja harus 0–100)`); continue; }
-      const key = `${v.nip}|${v.month}`;
-      if (seen.has(key)) { bad(`NIP ${v.nip} month ${v.month} duplicates line ${seen.get(key)} (data ganda)`); continue; }
-      seen.set(key, line);
+      const chk = checkKinerjaRow(v, line, seen, (n) => !!hasStaff.get(n));
+      if ('error' in chk) { res.errors.push({ line, reason: chk.error }); continue; }
+      const { score } = chk;
       const old = cur.get(v.nip, v.month) as number | undefined;
       if (old === score) { res.unchanged++; continue; }
       up.run(v.nip, v.month, score, opts.by, opts.now);
@@ -84,6 +86,19 @@ export function importKinerja(db: SqliteDb, rows: CsvRow[], opts: { by: string; 
     }
   })();
   return res;
+}
+
+/** Pure but for the lookup: one performance score row (both stores); `seen` remembers NIP|month lines. */
+export function checkKinerjaRow(v: CsvRow['values'], line: number, seen: Map<string, number>, hasStaff: (nip: string | undefined) => boolean): { error: string } | { nip: string; month: string; score: number } {
+  if (!hasStaff(v.nip)) return { error: `NIP "${v.nip}" is not in the staff list (pegawai tidak ditemukan)` };
+  if (!isMonth(v.month ?? '')) return { error: `month "${v.month}" must be YYYY-MM (format bulan salah)` };
+  const text = (v.score ?? '').replace(',', '.');
+  const score = Number(text);
+  if (!/^\d{1,3}(\.\d{1,2})?$/.test(text) || score < 0 || score > 100) return { error: `score "${v.score}" must be a number 0–100 (nilai kinerja harus 0–100)` };
+  const key = `${v.nip}|${v.month}`;
+  if (seen.has(key)) return { error: `NIP ${v.nip} month ${v.month} duplicates line ${seen.get(key)} (data ganda)` };
+  seen.set(key, line);
+  return { nip: v.nip!, month: v.month!, score };
 }
 
 // ---- leave, dinas luar, tugas belajar ----------------------------------------------------
@@ -105,15 +120,24 @@ export interface ExceptionRow {
 
 export function addException(db: SqliteDb, e: { nip: string; type: string; from: string; to: string; evidence?: string | null; note?: string | null; by: string; now: string; scope: Scope }): ExceptionRow {
   checkScope(db, e.nip, e.scope);
+  checkExceptionInput(e);
+  const r = db
+    .prepare('INSERT INTO att_exceptions (nip, type, from_date, to_date, evidence, note, status, requested_by, requested_at) VALUES (?, ?, ?, ?, ?, ?, \'pending\', ?, ?)')
+    .run(e.nip, e.type, e.from, e.to, e.evidence ?? null, e.note ?? null, e.by, e.now);
+  return getException(db, Number(r.lastInsertRowid))!;
+}
+
+/** Pure: a leave/duty request's type, dates and evidence (both stores). */
+export function checkExceptionInput(e: { type: string; from: string; to: string; evidence?: string | null }): void {
   if (!(EXCEPTION_TYPES as readonly string[]).includes(e.type)) throw new UserError(`type "${e.type}" is not a leave/duty type`, `use one of ${EXCEPTION_TYPES.join(', ')}`);
   if (!isDate(e.from) || !isDate(e.to)) throw new UserError('from/to must be dates YYYY-MM-DD', 'write e.g. --from 2026-10-05 --to 2026-10-07');
   if (e.to < e.from) throw new UserError(`to ${e.to} is before from ${e.from}`, 'swap them');
   if ((e.type === 'cuti_sakit' || e.type === 'dinas_luar' || e.type === 'cuti_melahirkan') && !e.evidence)
     throw new UserError(`${e.type} needs evidence (surat dokter / nomor SPT / surat keterangan)`, 'add --evidence "<letter number or file reference>"');
-  const r = db
-    .prepare('INSERT INTO att_exceptions (nip, type, from_date, to_date, evidence, note, status, requested_by, requested_at) VALUES (?, ?, ?, ?, ?, ?, \'pending\', ?, ?)')
-    .run(e.nip, e.type, e.from, e.to, e.evidence ?? null, e.note ?? null, e.by, e.now);
-  return getException(db, Number(r.lastInsertRowid))!;
+}
+/** An approval that would overlap another approved request (both stores). */
+export function overlapError(c: { id: number; type: string; from_date: string; to_date: string }): UserError {
+  return new UserError(`overlaps approved #${c.id} ${c.type} ${c.from_date}..${c.to_date} (bertumpuk dengan izin lain)`, 'reject or shorten one of them', 409);
 }
 
 export function getException(db: SqliteDb, id: number): ExceptionRow | undefined {
@@ -140,7 +164,7 @@ export function decideException(db: SqliteDb, d: { id: number; approve: boolean;
     const clash = db
       .prepare("SELECT id, type, from_date, to_date FROM att_exceptions WHERE nip = ? AND status = 'approved' AND id <> ? AND from_date <= ? AND to_date >= ?")
       .get(e.nip, e.id, e.to_date, e.from_date) as { id: number; type: string; from_date: string; to_date: string } | undefined;
-    if (clash) throw new UserError(`overlaps approved #${clash.id} ${clash.type} ${clash.from_date}..${clash.to_date} (bertumpuk dengan izin lain)`, 'reject or shorten one of them', 409);
+    if (clash) throw overlapError(clash);
   }
   db.transaction(() => {
     db.prepare('UPDATE att_exceptions SET status = ?, decided_by = ?, decided_at = ? WHERE id = ?').run(status, d.by, d.now, d.id);
@@ -164,14 +188,9 @@ export function importHolidays(db: SqliteDb, rows: CsvRow[]): { created: number;
   const months = new Set<string>();
   db.transaction(() => {
     for (const { line, values: v } of rows) {
-      const bad = (reason: string) => res.errors.push({ line, reason });
-      if (!isDate(v.date ?? '')) { bad(`date "${v.date}" must be YYYY-MM-DD`); continue; }
-      const kind = (v.kind ?? '').toLowerCase();
-      if (kind !== 'nasional' && kind !== 'cuti_bersama') { bad(`kind "${v.kind}" must be nasional or cuti_bersama`); continue; }
-      if (!v.name) { bad('name is empty'); continue; }
-      const units = (v.except_units ?? '').split('|').map((u) => u.trim()).filter(Boolean);
-      const unknown = units.find((u) => !hasUnit.get(u));
-      if (unknown) { bad(`unknown unit code "${unknown}" in except_units`); continue; }
+      const chk = checkHolidayRow(v, (u) => !!hasUnit.get(u));
+      if ('error' in chk) { res.errors.push({ line, reason: chk.error }); continue; }
+      const { kind, units } = chk;
       if (has.get(v.date)) res.updated++;
       else res.created++;
       up.run(v.date, v.name, kind);
@@ -182,6 +201,18 @@ export function importHolidays(db: SqliteDb, rows: CsvRow[]): { created: number;
     markDirty(db, '*', months);
   })();
   return res;
+}
+
+/** Pure but for the lookup: one holiday row (both stores). */
+export function checkHolidayRow(v: CsvRow['values'], hasUnit: (code: string) => boolean): { error: string } | { date: string; name: string; kind: string; units: string[] } {
+  if (!isDate(v.date ?? '')) return { error: `date "${v.date}" must be YYYY-MM-DD` };
+  const kind = (v.kind ?? '').toLowerCase();
+  if (kind !== 'nasional' && kind !== 'cuti_bersama') return { error: `kind "${v.kind}" must be nasional or cuti_bersama` };
+  if (!v.name) return { error: 'name is empty' };
+  const units = (v.except_units ?? '').split('|').map((u) => u.trim()).filter(Boolean);
+  const unknown = units.find((u) => !hasUnit(u));
+  if (unknown) return { error: `unknown unit code "${unknown}" in except_units` };
+  return { date: v.date!, name: v.name, kind, units };
 }
 
 export function removeHoliday(db: SqliteDb, date: string): boolean {
@@ -197,15 +228,20 @@ export function removeHoliday(db: SqliteDb, date: string): boolean {
 // ---- relocation events (apel elsewhere) --------------------------------------------------
 
 export function addEvent(db: SqliteDb, e: { date: string; site: string; name: string; opd?: string; unit?: string; nips?: string[]; by: string; now: string }): number {
-  if (!isDate(e.date)) throw new UserError(`date "${e.date}" must be YYYY-MM-DD`, 'write e.g. --date 2026-10-05');
-  if (!db.prepare('SELECT 1 FROM sites WHERE code = ?').pluck().get(e.site)) throw new UserError(`unknown site code "${e.site}"`, 'see the organisation import');
-  const who = [e.opd, e.unit, e.nips?.length ? 'x' : undefined].filter(Boolean).length;
-  if (who !== 1) throw new UserError('name the participants once: --opd CODE, --unit CODE or --nip NIP,NIP…', 'pick one of them');
+  checkEvent(e, (c) => !!db.prepare('SELECT 1 FROM sites WHERE code = ?').pluck().get(c));
   const r = db
     .prepare('INSERT INTO att_events (date, site_code, name, opd_code, unit_code, nips, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
     .run(e.date, e.site, e.name, e.opd ?? null, e.unit ?? null, e.nips?.join(',') ?? null, e.by, e.now);
   markDirty(db, '*', [e.date.slice(0, 7)]);
   return Number(r.lastInsertRowid);
+}
+
+/** Pure but for the lookup: a relocation event's date, site and participants (both stores). */
+export function checkEvent(e: { date: string; site: string; opd?: string; unit?: string; nips?: string[] }, hasSite: (code: string) => boolean): void {
+  if (!isDate(e.date)) throw new UserError(`date "${e.date}" must be YYYY-MM-DD`, 'write e.g. --date 2026-10-05');
+  if (!hasSite(e.site)) throw new UserError(`unknown site code "${e.site}"`, 'see the organisation import');
+  const who = [e.opd, e.unit, e.nips?.length ? 'x' : undefined].filter(Boolean).length;
+  if (who !== 1) throw new UserError('name the participants once: --opd CODE, --unit CODE or --nip NIP,NIP…', 'pick one of them');
 }
 
 // ---- shift roster ------------------------------------------------------------------------
@@ -220,14 +256,9 @@ export function importRoster(db: SqliteDb, rows: CsvRow[], schedulesByCode: Map<
   const dirty = new Map<string, Set<string>>();
   db.transaction(() => {
     for (const { line, values: v } of rows) {
-      const bad = (reason: string) => res.errors.push({ line, reason });
-      const code = staff.get(v.nip) as string | undefined;
-      if (!code) { bad(`NIP "${v.nip}" is not in the staff list`); continue; }
-      if (!isDate(v.date ?? '')) { bad(`date "${v.date}" must be YYYY-MM-DD`); continue; }
-      const sched = schedulesByCode.get(code);
-      const shift = (v.shift ?? '').toUpperCase();
-      if (sched?.type !== 'roster') { bad(`${v.nip} works schedule ${code}, which is not a shift roster`); continue; }
-      if (shift !== 'OFF' && !(shift in sched.shifts)) { bad(`shift "${v.shift}" is not in schedule ${code} (${Object.keys(sched.shifts).join(', ')}, OFF)`); continue; }
+      const chk = checkRosterRow(v, staff.get(v.nip) as string | undefined, schedulesByCode);
+      if ('error' in chk) { res.errors.push({ line, reason: chk.error }); continue; }
+      const { shift } = chk;
       const old = cur.get(v.nip, v.date) as string | undefined;
       if (old === shift) continue;
       up.run(v.nip, v.date, shift);
@@ -241,6 +272,17 @@ export function importRoster(db: SqliteDb, rows: CsvRow[], schedulesByCode: Map<
     for (const [nip, months] of dirty) markDirty(db, nip, months);
   })();
   return res;
+}
+
+/** Pure: one roster row, given the employee's schedule code (undefined: not in the staff list); both stores. */
+export function checkRosterRow(v: CsvRow['values'], code: string | undefined, schedulesByCode: Map<string, Schedule>): { error: string } | { shift: string } {
+  if (!code) return { error: `NIP "${v.nip}" is not in the staff list` };
+  if (!isDate(v.date ?? '')) return { error: `date "${v.date}" must be YYYY-MM-DD` };
+  const sched = schedulesByCode.get(code);
+  const shift = (v.shift ?? '').toUpperCase();
+  if (sched?.type !== 'roster') return { error: `${v.nip} works schedule ${code}, which is not a shift roster` };
+  if (shift !== 'OFF' && !(shift in sched.shifts)) return { error: `shift "${v.shift}" is not in schedule ${code} (${Object.keys(sched.shifts).join(', ')}, OFF)` };
+  return { shift };
 }
 
 // ---- review of clock-unverified punches --------------------------------------------------
@@ -278,18 +320,24 @@ export function reviewPunch(db: SqliteDb, r: { id: string; action: 'accept' | 'r
   const p = db.prepare(`SELECT nip, review_status, ${hasSuggestions(db) ? 'suggested_at' : 'NULL AS suggested_at'} FROM punches WHERE id = ?`).get(r.id) as { nip: string; review_status: string; suggested_at: string | null } | undefined;
   if (!p) throw new UserError(`punch ${r.id} does not exist`, 'list pending punches with hadir punches pending', 404);
   checkScope(db, p.nip, r.scope);
+  const corrected = reviewedTime(r, p);
+  db.prepare('UPDATE punches SET review_status = ?, corrected_at = ?, reviewed_by = ?, reviewed_at = ? WHERE id = ?').run(r.action === 'accept' ? 'accepted' : 'rejected', corrected, r.by, r.now, r.id);
+}
+
+/** Pure: the corrected time a review sets (null: as stamped), or why the review is refused (both stores). */
+export function reviewedTime(r: { id: string; action: 'accept' | 'reject'; correctedAt?: string | null; useSuggested?: boolean }, p: { review_status: string; suggested_at: string | null }): string | null {
   if (p.review_status === 'none') throw new UserError(`punch ${r.id} has a verified clock and needs no review`, 'nothing to do', 409);
-  let corrected: string | null = null;
   if (r.useSuggested) {
     if (r.action !== 'accept' || r.correctedAt) throw new UserError('the suggested time is for accepting, instead of a time you give', 'use either --suggested or --time');
     if (!p.suggested_at) throw new UserError(`punch ${r.id} has no suggested time (belum ada saran waktu)`, 'give the true time with --time, or accept as stamped');
-    corrected = new Date(Date.parse(p.suggested_at)).toISOString();
-  } else if (r.correctedAt) {
+    return new Date(Date.parse(p.suggested_at)).toISOString();
+  }
+  if (r.correctedAt) {
     if (!ISO_WITH_OFFSET.test(r.correctedAt) || Number.isNaN(Date.parse(r.correctedAt))) throw new UserError(`corrected time "${r.correctedAt}" must be ISO-8601 with offset`, 'e.g. 2026-10-05T07:41:00+07:00');
     if (r.action === 'reject') throw new UserError('a rejected punch takes no corrected time', 'use accept with the corrected time, or reject alone');
-    corrected = new Date(Date.parse(r.correctedAt)).toISOString();
+    return new Date(Date.parse(r.correctedAt)).toISOString();
   }
-  db.prepare('UPDATE punches SET review_status = ?, corrected_at = ?, reviewed_by = ?, reviewed_at = ? WHERE id = ?').run(r.action === 'accept' ? 'accepted' : 'rejected', corrected, r.by, r.now, r.id);
+  return null;
 }
 
 /**

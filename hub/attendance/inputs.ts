@@ -12,7 +12,10 @@ export interface AttConfig {
   sitePolicy: 'unit' | 'any';
 }
 export function readConfig(db: SqliteDb): AttConfig {
-  const rows = db.prepare('SELECT key, value FROM att_config').all() as { key: string; value: string }[];
+  return configOf(db.prepare('SELECT key, value FROM att_config').all() as { key: string; value: string }[]);
+}
+/** The settings from att_config rows (both stores). */
+export function configOf(rows: { key: string; value: string }[]): AttConfig {
   const m = new Map(rows.map((r) => [r.key, r.value]));
   return {
     tzOffsetMin: m.has('tz_offset_min') ? Number(m.get('tz_offset_min')) : 420,
@@ -25,15 +28,63 @@ export function writeConfig(db: SqliteDb, key: 'tz_offset_min' | 'site_policy', 
 
 /** Built-in schedules, replaced by a stored one of the same code. */
 export function loadSchedules(db: SqliteDb): Map<string, Schedule> {
+  return schedulesOf(db.prepare('SELECT code, definition FROM att_schedules').all() as { code: string; definition: string }[]);
+}
+/** Built-in schedules and the stored ones (att_schedules rows; both stores). */
+export function schedulesOf(rows: { code: string; definition: string }[]): Map<string, Schedule> {
   const out = new Map<string, Schedule>(BUILTIN_SCHEDULES.map((s) => [s.code, s]));
-  for (const r of db.prepare('SELECT code, definition FROM att_schedules').all() as { code: string; definition: string }[]) {
-    out.set(r.code, scheduleSchema.parse(JSON.parse(r.definition)));
-  }
+  for (const r of rows) out.set(r.code, scheduleSchema.parse(JSON.parse(r.definition)));
   return out;
 }
 
 export function loadRules(db: SqliteDb): TppRule[] {
-  return (db.prepare('SELECT definition FROM tpp_rules ORDER BY effective_from').pluck().all() as string[]).map((d) => tppRuleSchema.parse(JSON.parse(d)));
+  return rulesOf(db.prepare('SELECT definition FROM tpp_rules ORDER BY effective_from').pluck().all() as string[]);
+}
+/** Rule versions from their stored definitions, in effective_from order (both stores). */
+export function rulesOf(definitions: string[]): TppRule[] {
+  return definitions.map((d) => tppRuleSchema.parse(JSON.parse(d)));
+}
+
+/** The rows a month's shared context is made of (as both stores read them). */
+export interface MonthContextRows {
+  config: AttConfig;
+  schedules: Map<string, Schedule>;
+  holidays: { date: string; name: string; kind: string }[];
+  holidayExceptions: { date: string; unit_code: string }[];
+  /** every site, in code order */
+  sites: { code: string; unit_code: string; utc_offset_min: number | null }[];
+  events: EventRow[];
+  rules: TppRule[];
+}
+type EventRow = { id: number; date: string; site_code: string; name: string; opd_code: string | null; unit_code: string | null; nips: string | null };
+
+/** Pure: a month's context from its rows (sites loaded whole). */
+export function monthContextOf(month: string, r: MonthContextRows): MonthContext {
+  const dates = monthDates(month);
+  const schedules = new Map<string, CompiledSchedule>();
+  for (const [code, s] of r.schedules) schedules.set(code, compileSchedule(s));
+  const offsets = new Map<string, number>();
+  for (const s of r.sites) if (s.utc_offset_min !== null && !offsets.has(s.unit_code)) offsets.set(s.unit_code, s.utc_offset_min);
+  return {
+    month, dates, schedules,
+    holidays: new Map(r.holidays.map((h) => [h.date, { name: h.name, kind: h.kind }])),
+    holidayExceptions: new Set(r.holidayExceptions.map((x) => `${x.date}|${x.unit_code}`)),
+    rules: r.rules,
+    siteUnit: new Map(r.sites.map((s) => [s.code, s.unit_code])),
+    unitsWithSites: new Set(r.sites.map((s) => s.unit_code)),
+    unitOffset: offsets,
+    defaultOffset: r.config.tzOffsetMin, sitePolicy: r.config.sitePolicy,
+    events: eventsOf(r.events),
+  };
+}
+function eventsOf(rows: EventRow[]): Map<string, EventIn[]> {
+  const events = new Map<string, EventIn[]>();
+  for (const e of rows) {
+    const list = events.get(e.date) ?? [];
+    list.push({ id: e.id, name: e.name, site: e.site_code, opd: e.opd_code, unit: e.unit_code, nips: e.nips ? new Set(e.nips.split(',')) : null });
+    events.set(e.date, list);
+  }
+  return events;
 }
 
 function memo<T>(stmt: { get(...a: unknown[]): unknown }, map: (v: unknown) => T): { get(k: string): T } {
@@ -78,14 +129,7 @@ export function loadMonthContext(db: SqliteDb, month: string, few = false): Mont
     for (const s of sites) if (s.utc_offset_min !== null && !offsets.has(s.unit_code)) offsets.set(s.unit_code, s.utc_offset_min);
     unitOffset = offsets;
   }
-  const events = new Map<string, EventIn[]>();
-  for (const e of db.prepare('SELECT id, date, site_code, name, opd_code, unit_code, nips FROM att_events WHERE date BETWEEN ? AND ?').all(first, last) as {
-    id: number; date: string; site_code: string; name: string; opd_code: string | null; unit_code: string | null; nips: string | null;
-  }[]) {
-    const list = events.get(e.date) ?? [];
-    list.push({ id: e.id, name: e.name, site: e.site_code, opd: e.opd_code, unit: e.unit_code, nips: e.nips ? new Set(e.nips.split(',')) : null });
-    events.set(e.date, list);
-  }
+  const events = eventsOf(db.prepare('SELECT id, date, site_code, name, opd_code, unit_code, nips FROM att_events WHERE date BETWEEN ? AND ?').all(first, last) as EventRow[]);
   return {
     month, dates, schedules, holidays, holidayExceptions, rules: loadRules(db), siteUnit, unitsWithSites, unitOffset,
     defaultOffset: cfg.tzOffsetMin, sitePolicy: cfg.sitePolicy, events,

@@ -12,7 +12,7 @@ import type { ExceptionType } from '../tpp/rules.js';
  * An employee-month is rewritten only if its content changed (compared in SQL), and `changed_at` says when.
  */
 
-interface StaffRow {
+export interface StaffRow {
   nip: string;
   unit_code: string;
   opd_code: string;
@@ -30,12 +30,12 @@ const PUNCH_COLS = `nip,
   site_code, review_status = 'pending'`;
 
 /** Loaded in time order already, except the rare corrected punch: sort only when needed. */
-function sortPunches(list: PunchIn[]): PunchIn[] {
+export function sortPunches(list: PunchIn[]): PunchIn[] {
   for (let i = 1; i < list.length; i++) if (list[i - 1]!.utcMin > list[i]!.utcMin) return list.sort((a, b) => a.utcMin - b.utcMin);
   return list;
 }
 
-interface Inputs {
+export interface Inputs {
   staff: StaffRow[];
   assignments: Map<string, Assignment[]>;
   exceptions: Map<string, ExceptionIn[]>;
@@ -50,7 +50,7 @@ interface Inputs {
  * object each they kept the heap so large that garbage collection took 40 % of the recompute.
  * PunchIn objects are made per employee when derived, and die young.
  */
-class PunchTable {
+export class PunchTable {
   private readonly byNip = new Map<string, number[]>();
   private readonly siteIds = new Map<string | null, number>();
   private readonly sites: (string | null)[] = [];
@@ -73,7 +73,7 @@ class PunchTable {
   }
 }
 
-function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+export function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   const l = m.get(k);
   if (l) l.push(v);
   else m.set(k, [v]);
@@ -216,13 +216,18 @@ export function deriveMonthRows(db: SqliteDb, month: string, sel: StaffSelection
   const inputs = loadInputs(db, month, sel);
   const rows: MonthRow[] = [];
   for (const st of inputs.staff) {
-    const m = deriveEmployee(ctx, inputs, st);
-    inputs.punches.delete(st.nip);
-    if (!m) continue;
-    const days = packDays(m.days, m);
-    rows.push({ nip: m.nip, month, opd: m.opd, unit: m.unit, days, ...totals(m.days), digest: '', seq, now });
+    const row = monthRowOf(ctx, inputs, st, now, seq);
+    if (row) rows.push(row);
   }
   return rows;
+}
+
+/** Pure: one loaded employee's month as the row to store (null when not employed in it); frees its punches. */
+export function monthRowOf(ctx: MonthContext, inputs: Inputs, st: StaffRow, now: string, seq: number): MonthRow | null {
+  const m = deriveEmployee(ctx, inputs, st);
+  inputs.punches.delete(st.nip);
+  if (!m) return null;
+  return { nip: m.nip, month: ctx.month, opd: m.opd, unit: m.unit, days: packDays(m.days, m), ...totals(m.days), digest: '', seq, now };
 }
 
 /**
@@ -325,26 +330,41 @@ export function monthsBetween(from: string, to: string): string[] {
   return out;
 }
 
-type DirtyWork = Map<string, Set<string> | 'all'>;
+export type DirtyWork = Map<string, Set<string> | 'all'>;
+/** A queued input: a month (nip '*' = everyone) or a punch time. */
+export type DirtyRow = { nip: string; month: string | null; captured_at: string | null };
 
 /** What the queue asks for, up to `seq`: per month, everyone ('all') or these employees. */
 function planDirty(db: SqliteDb, seq: number): DirtyWork | null {
-  const rows = db.prepare('SELECT nip, month, captured_at FROM att_dirty WHERE id <= ?').all(seq) as { nip: string; month: string | null; captured_at: string | null }[];
+  const rows = db.prepare('SELECT nip, month, captured_at FROM att_dirty WHERE id <= ?').all(seq) as DirtyRow[];
   if (!rows.length) return null;
-  const work: DirtyWork = new Map();
   const hasMonth = db.prepare('SELECT 1 FROM att_months WHERE nip = ? AND month = ?').pluck();
   const anyMonth = db.prepare('SELECT 1 FROM att_months WHERE month = ? LIMIT 1').pluck();
+  return planDirtyRows(rows, (nip, m) => !!hasMonth.get(nip, m), (m) => !!anyMonth.get(m));
+}
+
+/** The months a queued row may touch, before checking which were derived (both stores ask about these). */
+export function candidateMonths(r: DirtyRow): string[] {
+  return r.month ? [r.month] : monthsOfPunch(r.captured_at ?? '');
+}
+
+/**
+ * Pure: the work the queued rows ask for, given which employee-months (hasMonth) and months
+ * (anyMonth) were derived before. Shared by both stores.
+ */
+export function planDirtyRows(rows: DirtyRow[], hasMonth: (nip: string, month: string) => boolean, anyMonth: (month: string) => boolean): DirtyWork {
+  const work: DirtyWork = new Map();
   for (const r of rows) {
-    let months = r.month ? [r.month] : monthsOfPunch(r.captured_at ?? '');
+    let months = candidateMonths(r);
     // A punch near a month boundary may belong to either month (zones, night shifts): the other
     // month is re-derived only if it was derived before; otherwise it is derived when first read.
     if (!r.month && months.length > 1 && r.nip !== '*') {
-      const kept = months.filter((m) => hasMonth.get(r.nip, m));
+      const kept = months.filter((m) => hasMonth(r.nip, m));
       months = kept.length ? kept : [monthOfPunchWib(r.captured_at!)];
     }
     for (const month of months) {
       // an explicit month (leave, holiday, rule …) that was never derived is derived when first read
-      if (r.month && (r.nip === '*' ? !anyMonth.get(month) : !hasMonth.get(r.nip, month))) continue;
+      if (r.month && (r.nip === '*' ? !anyMonth(month) : !hasMonth(r.nip, month))) continue;
       const cur = work.get(month);
       if (cur === 'all') continue;
       if (r.nip === '*') work.set(month, 'all');
@@ -358,7 +378,7 @@ function planDirty(db: SqliteDb, seq: number): DirtyWork | null {
 /** At most this many employees (over all months) are derived on the calling thread, in one transaction. */
 const SMALL_WORK = 50;
 const isSmall = (work: DirtyWork) => [...work.values()].every((w) => w !== 'all') && [...work.values()].reduce((n, w) => n + (w as Set<string>).size, 0) <= SMALL_WORK;
-const byMonth = (work: DirtyWork) => [...work].sort(([a], [b]) => a.localeCompare(b));
+export const byMonth = (work: DirtyWork) => [...work].sort(([a], [b]) => a.localeCompare(b));
 
 /**
  * Drains the queue: every employee-month whose inputs changed (whoever changed them: the hub's

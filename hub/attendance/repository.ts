@@ -1,11 +1,26 @@
 import type { SqliteDb } from '../store/sqlite.js';
 import type { ArgsAfterDb as Args, Async } from '../store/async.js';
-import { readConfig, loadRules } from './inputs.js';
+import { readConfig, loadRules, loadSchedules, writeConfig } from './inputs.js';
 import { localToday } from './clock.js';
-import { addException, decideException, getException, listExceptions, listPendingPunches, reviewPunch, reviewPunchesBulk } from './admin.js';
+import {
+  addEvent, addException, addSchedule, decideException, getException, importHolidays, importKinerja, importPunches, importRoster, listExceptions, listPendingPunches,
+  removeHoliday, reviewPunch, reviewPunchesBulk,
+} from './admin.js';
 import { attendanceReport, derivationState, deriveMissing, lateToday, tppReport } from '../reports/data.js';
 import { endService, listExits, reinstate, syncServiceStatus } from '../org/exit.js';
-import { processDirtyAsync } from './recompute.js';
+import { derivedMonthsFrom, markDirty, processDirty, processDirtyAsync, recomputeMonth } from './recompute.js';
+import { importOrg, importStaff, transferStaff } from '../org/import.js';
+import { addRule, listRules } from '../tpp/store.js';
+import type { CsvRow } from '../org/csv.js';
+import type { AttConfig } from './inputs.js';
+
+/** A holiday as listed: the units that work on it joined by `|`. */
+export interface HolidayListRow {
+  date: string;
+  name: string;
+  kind: string;
+  ex: string | null;
+}
 
 
 /**
@@ -100,6 +115,74 @@ export class SqliteAttendanceStore {
   /** Derives the employees of a month that have no record for it yet (whole months on worker threads). */
   prepareMonth(month: string, now: string) {
     return deriveMissing(this.db, month, now);
+  }
+  /** Drains the queue on this thread (a one-shot command: nothing else runs beside it). */
+  settle(now: string) {
+    return processDirty(this.db, now);
+  }
+  /** Re-derives a whole month for everyone (`hadir attendance recompute`). */
+  recomputeMonth(month: string, now: string): { derived: number; changed: number } {
+    const { derived, changed } = recomputeMonth(this.db, month, null, now);
+    return { derived, changed };
+  }
+  /** Queues a re-derivation (nip '*' = everyone). */
+  markDirty(nip: string, months: string[]): void {
+    markDirty(this.db, nip, months);
+  }
+
+  // organisation, imports and settings (the command line)
+  importOrg(...a: Args<typeof importOrg>) {
+    return importOrg(this.db, ...a);
+  }
+  importStaff(...a: Args<typeof importStaff>) {
+    return importStaff(this.db, ...a);
+  }
+  transferStaff(...a: Args<typeof transferStaff>) {
+    return transferStaff(this.db, ...a);
+  }
+  importPunches(...a: Args<typeof importPunches>) {
+    return importPunches(this.db, ...a);
+  }
+  importKinerja(...a: Args<typeof importKinerja>) {
+    return importKinerja(this.db, ...a);
+  }
+  importHolidays(...a: Args<typeof importHolidays>) {
+    return importHolidays(this.db, ...a);
+  }
+  removeHoliday(...a: Args<typeof removeHoliday>) {
+    return removeHoliday(this.db, ...a);
+  }
+  listHolidays(year?: string): HolidayListRow[] {
+    return this.db
+      .prepare("SELECT h.date, h.name, h.kind, group_concat(e.unit_code, '|') AS ex FROM att_holidays h LEFT JOIN att_holiday_exceptions e ON e.date = h.date WHERE h.date LIKE ? GROUP BY h.date ORDER BY h.date")
+      .all(`${year ?? ''}%`) as HolidayListRow[];
+  }
+  addEvent(...a: Args<typeof addEvent>) {
+    return addEvent(this.db, ...a);
+  }
+  importRoster(rows: CsvRow[]) {
+    return importRoster(this.db, rows, loadSchedules(this.db));
+  }
+  schedules() {
+    return loadSchedules(this.db);
+  }
+  addSchedule(...a: Args<typeof addSchedule>) {
+    return addSchedule(this.db, ...a);
+  }
+  addRule(...a: Args<typeof addRule>) {
+    return addRule(this.db, ...a);
+  }
+  listRules() {
+    return listRules(this.db);
+  }
+  /** Changes the regency's zone / site policy (every derived month is re-derived); returns the settings. */
+  setConfig(c: { tzOffsetMin?: number; sitePolicy?: AttConfig['sitePolicy'] }): AttConfig {
+    this.db.transaction(() => {
+      if (c.tzOffsetMin !== undefined) writeConfig(this.db, 'tz_offset_min', String(c.tzOffsetMin));
+      if (c.sitePolicy) writeConfig(this.db, 'site_policy', c.sitePolicy);
+      if (c.tzOffsetMin !== undefined || c.sitePolicy) markDirty(this.db, '*', derivedMonthsFrom(this.db, '0000-00'));
+    })();
+    return readConfig(this.db);
   }
 }
 

@@ -43,8 +43,7 @@ function requireDate(d: string, flag: string): void {
 }
 
 function requireStaff(db: SqliteDb, nip: string): void {
-  if (!db.prepare('SELECT 1 FROM staff WHERE nip = ?').pluck().get(nip))
-    throw new UserError(`NIP ${nip} tidak ditemukan / is not in the staff list`, 'check the NIP (hadir import staff adds staff)', 404);
+  if (!db.prepare('SELECT 1 FROM staff WHERE nip = ?').pluck().get(nip)) throw unknownStaff(nip);
 }
 
 function openExit(db: SqliteDb, nip: string): ExitRow | undefined {
@@ -64,18 +63,12 @@ function queue(db: SqliteDb, nip: string, from: string): void {
  */
 export function endService(db: SqliteDb, e: { nip: string; from: string; reason: string; note?: string | null; by: string; now: string }): ExitRow {
   requireStaff(db, e.nip);
-  requireDate(e.from, '--from');
-  if (!(EXIT_REASONS as readonly string[]).includes(e.reason))
-    throw new UserError(`alasan "${e.reason}" tidak dikenal / unknown reason`, `use one of ${EXIT_REASONS.join(', ')}`);
-  const open = openExit(db, e.nip);
-  if (open)
-    throw new UserError(`NIP ${e.nip} sudah berhenti mulai ${open.from_date} (${open.reason}) / service already ended`, `to change it: hadir staff reinstate --nip ${e.nip} --from ${open.from_date}, then end it again`, 409);
-  const first = (db.prepare('SELECT min(from_date) FROM staff_assignments WHERE nip = ?').pluck().get(e.nip) as string | null) ?? '0000-01-01';
-  if (e.from <= first)
-    throw new UserError(`tanggal berhenti ${e.from} tidak setelah hari pertama bertugas ${first} / exit is not after the first day of service`, 'check --from (the first day no longer in service)');
-  const back = db.prepare('SELECT max(reinstated_from) FROM staff_exits WHERE nip = ?').pluck().get(e.nip) as string | null;
-  if (back && e.from < back)
-    throw new UserError(`NIP ${e.nip} diaktifkan kembali mulai ${back}; tanggal berhenti ${e.from} tidak boleh sebelumnya / exit before the reinstatement`, 'check --from');
+  checkExitInput(e);
+  checkExitHistory(e, {
+    open: openExit(db, e.nip),
+    first: db.prepare('SELECT min(from_date) FROM staff_assignments WHERE nip = ?').pluck().get(e.nip) as string | null,
+    back: db.prepare('SELECT max(reinstated_from) FROM staff_exits WHERE nip = ?').pluck().get(e.nip) as string | null,
+  });
   const id = db.transaction(() => {
     const r = db
       .prepare('INSERT INTO staff_exits (nip, from_date, reason, note, ended_by, ended_at) VALUES (?, ?, ?, ?, ?, ?)')
@@ -89,6 +82,35 @@ export function endService(db: SqliteDb, e: { nip: string; from: string; reason:
   return db.prepare('SELECT * FROM staff_exits WHERE id = ?').get(id) as ExitRow;
 }
 
+/** Pure: an exit's date and reason (both stores). */
+export function checkExitInput(e: { from: string; reason: string }): void {
+  requireDate(e.from, '--from');
+  if (!(EXIT_REASONS as readonly string[]).includes(e.reason))
+    throw new UserError(`alasan "${e.reason}" tidak dikenal / unknown reason`, `use one of ${EXIT_REASONS.join(', ')}`);
+}
+/** Pure: an exit against the employee's history — an open exit, the first assignment, the last reinstatement (both stores). */
+export function checkExitHistory(e: { nip: string; from: string }, h: { open: ExitRow | undefined; first: string | null; back: string | null }): void {
+  if (h.open)
+    throw new UserError(`NIP ${e.nip} sudah berhenti mulai ${h.open.from_date} (${h.open.reason}) / service already ended`, `to change it: hadir staff reinstate --nip ${e.nip} --from ${h.open.from_date}, then end it again`, 409);
+  const first = h.first ?? '0000-01-01';
+  if (e.from <= first)
+    throw new UserError(`tanggal berhenti ${e.from} tidak setelah hari pertama bertugas ${first} / exit is not after the first day of service`, 'check --from (the first day no longer in service)');
+  if (h.back && e.from < h.back)
+    throw new UserError(`NIP ${e.nip} diaktifkan kembali mulai ${h.back}; tanggal berhenti ${e.from} tidak boleh sebelumnya / exit before the reinstatement`, 'check --from');
+}
+/** Pure: a reinstatement against the open exit (both stores). */
+export function checkReinstate(r: { nip: string; from: string }, open: ExitRow | undefined): ExitRow {
+  requireDate(r.from, '--from');
+  if (!open) throw new UserError(`NIP ${r.nip} masih bertugas / is in service (no open end of service)`, 'see hadir staff exits', 409);
+  if (r.from < open.from_date)
+    throw new UserError(`tanggal aktif kembali ${r.from} sebelum tanggal berhenti ${open.from_date} / reinstatement before the exit`, `use --from ${open.from_date} or later (${open.from_date} cancels the exit)`);
+  return open;
+}
+/** The refusal for an unknown NIP (both stores). */
+export function unknownStaff(nip: string): UserError {
+  return new UserError(`NIP ${nip} tidak ditemukan / is not in the staff list`, 'check the NIP (hadir import staff adds staff)', 404);
+}
+
 /**
  * Reinstates an employee whose service ended: in service again from `from` (the days between the
  * exit and `from` stay out of service; `from` equal to the exit date cancels the exit). The exit
@@ -96,11 +118,7 @@ export function endService(db: SqliteDb, e: { nip: string; from: string; reason:
  */
 export function reinstate(db: SqliteDb, r: { nip: string; from: string; by: string; now: string }): ExitRow {
   requireStaff(db, r.nip);
-  requireDate(r.from, '--from');
-  const open = openExit(db, r.nip);
-  if (!open) throw new UserError(`NIP ${r.nip} masih bertugas / is in service (no open end of service)`, 'see hadir staff exits', 409);
-  if (r.from < open.from_date)
-    throw new UserError(`tanggal aktif kembali ${r.from} sebelum tanggal berhenti ${open.from_date} / reinstatement before the exit`, `use --from ${open.from_date} or later (${open.from_date} cancels the exit)`);
+  const open = checkReinstate(r, openExit(db, r.nip));
   db.transaction(() => {
     db.prepare('UPDATE staff_exits SET reinstated_from = ?, reinstated_by = ?, reinstated_at = ? WHERE id = ?').run(r.from, r.by, r.now, open.id);
     queue(db, r.nip, r.from);

@@ -31,19 +31,11 @@ export function importOrg(db: SqliteDb, rows: CsvRow[]): ImportResult {
   db.transaction(() => {
     for (const { line, values: v } of rows) {
       const bad = (reason: string) => res.errors.push({ line, reason });
-      const missing = ORG_COLUMNS.filter((c) => !v[c]);
-      if (missing.length) { bad(`empty ${missing.join(', ')} (kolom kosong)`); continue; }
-      const codes = [v.opd_code!, v.unit_code!, v.site_code!];
-      const badCode = codes.find((c) => !CODE_RE.test(c));
-      if (badCode) { bad(`code "${badCode}" may only hold letters, digits, . _ - (kode tidak valid)`); continue; }
-      const tzText = (v.tz ?? '').toUpperCase();
-      if (tzText && TZ[tzText] === undefined) { bad(`tz "${v.tz}" must be WIB, WITA or WIT`); continue; }
-      const offset = tzText ? TZ[tzText]! : null;
-      const prevLine = seenSite.get(v.site_code!);
-      if (prevLine) { bad(`site ${v.site_code} already on line ${prevLine} (lokasi duplikat)`); continue; }
-      seenSite.set(v.site_code!, line);
+      const chk = checkOrgRow(v, line, seenSite);
+      if ('error' in chk) { bad(chk.error); continue; }
+      const { offset } = chk;
       const unit = getUnit.get(v.unit_code) as { opd_code: string; name: string } | undefined;
-      if (unit && unit.opd_code !== v.opd_code) { bad(`unit ${v.unit_code} belongs to OPD ${unit.opd_code}, not ${v.opd_code} (unit sudah terdaftar di OPD lain) — moving units between OPDs is a restructuring: transfer the staff instead`); continue; }
+      if (unit && unit.opd_code !== v.opd_code) { bad(unitMoveError(v.unit_code!, unit.opd_code, v.opd_code!)); continue; }
       const opdName = getOpd.get(v.opd_code) as string | undefined;
       const site = getSite.get(v.site_code) as { unit_code: string; name: string; utc_offset_min: number | null } | undefined;
       upOpd.run(v.opd_code, v.opd_name);
@@ -55,6 +47,27 @@ export function importOrg(db: SqliteDb, rows: CsvRow[]): ImportResult {
     }
   })();
   return res;
+}
+
+/**
+ * Pure: the checks of one organisation row that need no lookup (both stores). `seenSite` remembers
+ * the line of each site code met so far.
+ */
+export function checkOrgRow(v: CsvRow['values'], line: number, seenSite: Map<string, number>): { error: string } | { offset: number | null } {
+  const missing = ORG_COLUMNS.filter((c) => !v[c]);
+  if (missing.length) return { error: `empty ${missing.join(', ')} (kolom kosong)` };
+  const badCode = [v.opd_code!, v.unit_code!, v.site_code!].find((c) => !CODE_RE.test(c));
+  if (badCode) return { error: `code "${badCode}" may only hold letters, digits, . _ - (kode tidak valid)` };
+  const tzText = (v.tz ?? '').toUpperCase();
+  if (tzText && TZ[tzText] === undefined) return { error: `tz "${v.tz}" must be WIB, WITA or WIT` };
+  const prevLine = seenSite.get(v.site_code!);
+  if (prevLine) return { error: `site ${v.site_code} already on line ${prevLine} (lokasi duplikat)` };
+  seenSite.set(v.site_code!, line);
+  return { offset: tzText ? TZ[tzText]! : null };
+}
+/** A unit named under another OPD than its own (both stores). */
+export function unitMoveError(unitCode: string, unitOpd: string, opd: string): string {
+  return `unit ${unitCode} belongs to OPD ${unitOpd}, not ${opd} (unit sudah terdaftar di OPD lain) — moving units between OPDs is a restructuring: transfer the staff instead`;
 }
 
 export const STAFF_COLUMNS = ['nip', 'name', 'opd', 'unit', 'employment', 'job_class', 'tpp_base', 'schedule'] as const;
@@ -81,23 +94,10 @@ export function importStaff(db: SqliteDb, rows: CsvRow[], opts: { by: string; no
   db.transaction(() => {
     for (const { line, values: v } of rows) {
       const bad = (reason: string) => res.errors.push({ line, reason });
-      const nip = v.nip ?? '';
-      const employment = (v.employment ?? '').toUpperCase() as Employment;
-      if (!['ASN', 'PPPK', 'HONORER'].includes(employment)) { bad(`employment "${v.employment}" must be ASN, PPPK or HONORER (status kepegawaian tidak valid)`); continue; }
-      const np = nipProblem(nip, employment);
-      if (np) { bad(np); continue; }
-      const dup = seen.get(nip);
-      if (dup) { bad(`NIP ${nip} duplicates line ${dup} (NIP ganda)`); continue; }
-      seen.set(nip, line);
-      if (!v.name) { bad('name is empty (nama kosong)'); continue; }
-      if (!hasOpd.get(v.opd)) { bad(`unknown OPD code "${v.opd}" (kode OPD tidak dikenal) — import it first with hadir import org`); continue; }
-      const unitOpd = getUnit.get(v.unit) as string | undefined;
-      if (!unitOpd) { bad(`unknown unit code "${v.unit}" (kode unit tidak dikenal) — import it first with hadir import org`); continue; }
-      if (unitOpd !== v.opd) { bad(`unit ${v.unit} belongs to OPD ${unitOpd}, not ${v.opd} (unit bukan bagian dari OPD ini)`); continue; }
-      if (!/^\d{1,12}$/.test(v.tpp_base ?? '')) { bad(`tpp_base "${v.tpp_base}" must be whole rupiah without separators, e.g. 4500000 (TPP dasar harus angka bulat)`); continue; }
-      const schedule = (v.schedule ?? '').toUpperCase();
-      if (!schedules.has(schedule)) { bad(`unknown schedule code "${v.schedule}" (kode jadwal tidak dikenal) — known: ${[...schedules.keys()].join(', ')}`); continue; }
-      const row = { nip, name: v.name, opd: v.opd!, unit: v.unit!, employment, job_class: v.job_class || null, tpp_base: Number(v.tpp_base), schedule, now: opts.now, by: opts.by };
+      const chk = checkStaffRow(v, line, seen, schedules, { hasOpd: (c) => !!hasOpd.get(c), unitOpd: (c) => getUnit.get(c) as string | undefined });
+      if ('error' in chk) { bad(chk.error); continue; }
+      const nip = chk.nip;
+      const row = { ...chk, now: opts.now, by: opts.by };
       const cur = getStaff.get(nip) as { name: string; opd_code: string; unit_code: string; employment: string; job_class: string | null; tpp_base: number; schedule_code: string; active: number } | undefined;
       if (!cur) {
         insert.run(row);
@@ -108,8 +108,7 @@ export function importStaff(db: SqliteDb, rows: CsvRow[], opts: { by: string; no
       }
       const out = exitToday.get({ today }, nip) as { from_date: string; reason: string; reinstated_from: string | null } | undefined;
       if (out) {
-        const back = out.reinstated_from ? `, aktif kembali mulai / reinstated from ${out.reinstated_from}` : '';
-        bad(`NIP ${nip} berhenti mulai ${out.from_date} (${out.reason})${back} — baris dilewati / ended service on ${out.from_date}, row skipped: reinstate with hadir staff reinstate --nip ${nip} --from DATE`);
+        bad(exitedRowError(nip, out));
         continue;
       }
       const moved = cur.unit_code !== row.unit || cur.opd_code !== row.opd || cur.schedule_code !== row.schedule;
@@ -126,6 +125,54 @@ export function importStaff(db: SqliteDb, rows: CsvRow[], opts: { by: string; no
     }
   })();
   return res;
+}
+
+/** A staff row as stored (checked). */
+export interface StaffRowIn {
+  nip: string;
+  name: string;
+  opd: string;
+  unit: string;
+  employment: Employment;
+  job_class: string | null;
+  tpp_base: number;
+  schedule: string;
+}
+
+/**
+ * The checks of one staff row (both stores): pure but for the two lookups, which each store
+ * answers from its own database. `seen` remembers the line of each NIP met so far.
+ */
+export function checkStaffRow(
+  v: CsvRow['values'],
+  line: number,
+  seen: Map<string, number>,
+  schedules: Map<string, unknown>,
+  look: { hasOpd(code: string | undefined): boolean; unitOpd(code: string | undefined): string | undefined },
+): { error: string } | StaffRowIn {
+  const nip = v.nip ?? '';
+  const employment = (v.employment ?? '').toUpperCase() as Employment;
+  if (!['ASN', 'PPPK', 'HONORER'].includes(employment)) return { error: `employment "${v.employment}" must be ASN, PPPK or HONORER (status kepegawaian tidak valid)` };
+  const np = nipProblem(nip, employment);
+  if (np) return { error: np };
+  const dup = seen.get(nip);
+  if (dup) return { error: `NIP ${nip} duplicates line ${dup} (NIP ganda)` };
+  seen.set(nip, line);
+  if (!v.name) return { error: 'name is empty (nama kosong)' };
+  if (!look.hasOpd(v.opd)) return { error: `unknown OPD code "${v.opd}" (kode OPD tidak dikenal) — import it first with hadir import org` };
+  const unitOpd = look.unitOpd(v.unit);
+  if (!unitOpd) return { error: `unknown unit code "${v.unit}" (kode unit tidak dikenal) — import it first with hadir import org` };
+  if (unitOpd !== v.opd) return { error: `unit ${v.unit} belongs to OPD ${unitOpd}, not ${v.opd} (unit bukan bagian dari OPD ini)` };
+  if (!/^\d{1,12}$/.test(v.tpp_base ?? '')) return { error: `tpp_base "${v.tpp_base}" must be whole rupiah without separators, e.g. 4500000 (TPP dasar harus angka bulat)` };
+  const schedule = (v.schedule ?? '').toUpperCase();
+  if (!schedules.has(schedule)) return { error: `unknown schedule code "${v.schedule}" (kode jadwal tidak dikenal) — known: ${[...schedules.keys()].join(', ')}` };
+  return { nip, name: v.name, opd: v.opd!, unit: v.unit!, employment, job_class: v.job_class || null, tpp_base: Number(v.tpp_base), schedule };
+}
+
+/** An existing employee out of service today: the row is skipped (both stores). */
+export function exitedRowError(nip: string, out: { from_date: string; reason: string; reinstated_from: string | null }): string {
+  const back = out.reinstated_from ? `, aktif kembali mulai / reinstated from ${out.reinstated_from}` : '';
+  return `NIP ${nip} berhenti mulai ${out.from_date} (${out.reason})${back} — baris dilewati / ended service on ${out.from_date}, row skipped: reinstate with hadir staff reinstate --nip ${nip} --from DATE`;
 }
 
 function setAssignment(db: SqliteDb, nip: string, from: string, unit: string, opd: string, schedule: string): void {

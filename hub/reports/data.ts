@@ -5,6 +5,7 @@ import { unpackDays } from '../attendance/pack.js';
 import { totals, type DayRecord, type MonthTotals } from '../attendance/derive.js';
 import { loadRules, requireMonth } from '../attendance/inputs.js';
 import { computeTpp, type TppDay } from '../tpp/compute.js';
+import type { TppRule } from '../tpp/rules.js';
 import { dateOf, dayIndex, monthDates } from '../attendance/time.js';
 
 /** Report data (what every format renders): read from the derived months after bringing them up to date. */
@@ -24,11 +25,10 @@ export interface ReportQuery {
 /** Employees of the month that have no derived record for it yet. */
 function missingOf(db: SqliteDb, month: string): string[] {
   const dates = monthDates(month);
-  return db
-    .prepare(`SELECT nip FROM staff WHERE ${STAFF_OF_MONTH} AND nip NOT IN (SELECT nip FROM att_months WHERE month = @month)`)
-    .pluck()
-    .all({ month, first: dates[0], last: dates[dates.length - 1] }) as string[];
+  return db.prepare(MISSING_SQL).pluck().all({ month, first: dates[0], last: dates[dates.length - 1] }) as string[];
 }
+/** Employees of a month (@month, @first, @last) with no derived record for it (both stores). */
+export const MISSING_SQL = `SELECT nip FROM staff WHERE ${STAFF_OF_MONTH} AND nip NOT IN (SELECT nip FROM att_months WHERE month = @month)`;
 
 /** Beyond this many employees without a record, the whole month is derived (not one by one). */
 const WHOLE_MONTH_FROM = 2000;
@@ -61,7 +61,7 @@ export async function deriveMissing(db: SqliteDb, month: string, now: string, op
 }
 
 /** A stored employee-month: its packed days and the totals derive.ts computed. */
-interface MonthRow extends MonthTotals {
+export interface MonthRow extends MonthTotals {
   nip: string;
   name: string;
   opd_code: string | null;
@@ -96,13 +96,23 @@ function readMonth(db: SqliteDb, q: ReportQuery, derive: boolean): MonthRow[] {
   // a month that has not started has no attendance yet: nothing to derive (and no 100,000-staff recompute by accident)
   if (derive && q.month <= q.today.slice(0, 7)) prepareMonth(db, q.month, q.now);
   else if (derive) processDirty(db, q.now);
-  return db
-    .prepare(`SELECT m.nip, s.name, m.opd_code, o.name AS opd_name, m.unit_code, u.name AS unit_name, s.schedule_code, s.employment, s.job_class, s.tpp_base,
+  const { sql, args } = readMonthSql(q);
+  return db.prepare(sql).all(...args) as MonthRow[];
+}
+
+/**
+ * The derived months of a report (both stores): `?` placeholders; `collate` orders text as SQLite
+ * does (code points) on a PostgreSQL database with another default collation.
+ */
+export function readMonthSql(q: Pick<ReportQuery, 'month' | 'opd' | 'nip'>, collate = ''): { sql: string; args: string[] } {
+  return {
+    sql: `SELECT m.nip, s.name, m.opd_code, o.name AS opd_name, m.unit_code, u.name AS unit_name, s.schedule_code, s.employment, s.job_class, s.tpp_base,
         m.days, m.deduction_pct, m.work_days, m.present_days, m.late_days, m.early_days, m.absent_days, m.missing_days, m.excused_days,
         m.pending_review, m.derived_at, m.changed_at
       FROM att_months m JOIN staff s ON s.nip = m.nip LEFT JOIN opd o ON o.code = m.opd_code LEFT JOIN units u ON u.code = m.unit_code
-      WHERE m.month = ? ${q.opd ? 'AND m.opd_code = ?' : ''} ${q.nip ? 'AND m.nip = ?' : ''} ORDER BY m.opd_code, m.unit_code, s.name, m.nip`)
-    .all(...[q.month, q.opd, q.nip].filter((x): x is string => !!x)) as MonthRow[];
+      WHERE m.month = ? ${q.opd ? 'AND m.opd_code = ?' : ''} ${q.nip ? 'AND m.nip = ?' : ''} ORDER BY m.opd_code${collate}, m.unit_code${collate}, s.name${collate}, m.nip${collate}`,
+    args: [q.month, q.opd, q.nip].filter((x): x is string => !!x),
+  };
 }
 
 /** Last counted day: yesterday in a running month, the whole month once it is over. */
@@ -128,20 +138,33 @@ export interface ReportMeta {
 }
 
 function meta(db: SqliteDb, q: ReportQuery, rows: MonthRow[]): ReportMeta {
+  const { sql, args } = pendingExceptionsSql(q);
+  const pendingExc = db.prepare(sql).pluck().get(...args) as number;
+  const opdName = q.opd ? ((db.prepare('SELECT name FROM opd WHERE code = ?').pluck().get(q.opd) as string) ?? null) : null;
+  return metaOf(q, rows, { pendingExceptions: pendingExc, opdName, state: derivationState(db, q.month, q.today) });
+}
+
+/** Leave/duty requests of the month still waiting for a decision (both stores; `?` placeholders). */
+export function pendingExceptionsSql(q: Pick<ReportQuery, 'month' | 'opd'>): { sql: string; args: string[] } {
   const dates = monthDates(q.month);
-  const pendingExc = db
-    .prepare(`SELECT count(*) FROM att_exceptions e JOIN staff s ON s.nip = e.nip WHERE e.status = 'pending' AND e.from_date <= ? AND e.to_date >= ? ${q.opd ? 'AND s.opd_code = ?' : ''}`)
-    .pluck()
-    .get(...[dates[dates.length - 1], dates[0], ...(q.opd ? [q.opd] : [])]) as number;
+  return {
+    sql: `SELECT count(*) FROM att_exceptions e JOIN staff s ON s.nip = e.nip WHERE e.status = 'pending' AND e.from_date <= ? AND e.to_date >= ? ${q.opd ? 'AND s.opd_code = ?' : ''}`,
+    args: [dates[dates.length - 1]!, dates[0]!, ...(q.opd ? [q.opd] : [])],
+  };
+}
+
+/** Pure: a report's meta from what was read. */
+export function metaOf(q: ReportQuery, rows: MonthRow[], r: { pendingExceptions: number; opdName: string | null; state: { pending: number; derived_at: string | null } }): ReportMeta {
   return {
     month: q.month,
     opd: q.opd ?? null,
-    opd_name: q.opd ? ((db.prepare('SELECT name FROM opd WHERE code = ?').pluck().get(q.opd) as string) ?? null) : null,
+    opd_name: r.opdName,
     through: throughDate(q.month, q.today),
     generated_at: q.now,
-    pending_review: rows.reduce((a, r) => a + r.pending_review, 0),
-    pending_exceptions: pendingExc,
-    ...(({ pending, derived_at }) => ({ pending_derivation: pending, derived_at }))(derivationState(db, q.month, q.today)),
+    pending_review: rows.reduce((a, x) => a + x.pending_review, 0),
+    pending_exceptions: r.pendingExceptions,
+    pending_derivation: r.state.pending,
+    derived_at: r.state.derived_at,
   };
 }
 
@@ -160,6 +183,11 @@ export interface AttendanceRow extends MonthTotals {
 
 export function attendanceReport(db: SqliteDb, q: ReportQuery, opts: { derive?: boolean } = {}): { meta: ReportMeta; rows: AttendanceRow[] } {
   const rows = readMonth(db, q, opts.derive ?? true);
+  return attendanceOf(q, rows, meta(db, q, rows));
+}
+
+/** Pure: the attendance report from the month's stored rows (both stores). */
+export function attendanceOf(q: ReportQuery, rows: MonthRow[], meta: ReportMeta): { meta: ReportMeta; rows: AttendanceRow[] } {
   const through = throughDate(q.month, q.today);
   const out = rows.map((r) => {
     const days = unpackDays(r.days, { unit: r.unit_code, opd: r.opd_code }).filter((d) => d.date <= through);
@@ -175,7 +203,7 @@ export function attendanceReport(db: SqliteDb, q: ReportQuery, opts: { derive?: 
       days,
     };
   });
-  return { meta: meta(db, q, rows), rows: out };
+  return { meta, rows: out };
 }
 
 export interface TppRow {
@@ -206,10 +234,18 @@ export interface TppRow {
 export function tppReport(db: SqliteDb, q: ReportQuery, opts: { derive?: boolean } = {}): { meta: ReportMeta; rows: TppRow[]; totals: { base: number; total: number; missing_scores: number } } {
   const rows = readMonth(db, q, opts.derive ?? true);
   const rules = loadRules(db);
+  requireRules(rules);
+  const scores = db.prepare('SELECT nip, score FROM tpp_kinerja WHERE month = ?').all(q.month) as { nip: string; score: number }[];
+  return tppOf(q, rows, rules, scores, meta(db, q, rows));
+}
+
+export function requireRules(rules: TppRule[]): void {
   if (!rules.length) throw new UserError('no TPP rule is installed (belum ada aturan TPP)', 'install the Perbup version with hadir rules add FILE');
-  const scores = new Map(
-    (db.prepare('SELECT nip, score FROM tpp_kinerja WHERE month = ?').all(q.month) as { nip: string; score: number }[]).map((r) => [r.nip, r.score]),
-  );
+}
+
+/** Pure: the TPP report from the month's stored rows, the rule versions and the month's performance scores (both stores). */
+export function tppOf(q: ReportQuery, rows: MonthRow[], rules: TppRule[], scoreRows: { nip: string; score: number }[], meta: ReportMeta): { meta: ReportMeta; rows: TppRow[]; totals: { base: number; total: number; missing_scores: number } } {
+  const scores = new Map(scoreRows.map((r) => [r.nip, r.score]));
   const through = throughDate(q.month, q.today);
   const out: TppRow[] = rows.map((r) => {
     const days = unpackDays(r.days, { unit: r.unit_code, opd: r.opd_code });
@@ -223,7 +259,7 @@ export function tppReport(db: SqliteDb, q: ReportQuery, opts: { derive?: boolean
     };
   });
   return {
-    meta: meta(db, q, rows),
+    meta,
     rows: out,
     totals: { base: out.reduce((a, r) => a + r.base, 0), total: out.reduce((a, r) => a + r.total, 0), missing_scores: out.filter((r) => r.produktivitas_missing).length },
   };
@@ -244,7 +280,12 @@ export interface LateRow {
 /** The OPD head's "who is late today": late check-ins, and who has no check-in yet on a working day. */
 export function lateToday(db: SqliteDb, q: { date: string; opd?: string | null; now: string }, opts: { derive?: boolean } = {}): { date: string; late: LateRow[]; not_in: LateRow[] } {
   const month = q.date.slice(0, 7);
-  const rows = readMonth(db, { month, opd: q.opd, today: q.date, now: q.now }, opts.derive ?? true);
+  return lateOf(q.date, readMonth(db, { month, opd: q.opd, today: q.date, now: q.now }, opts.derive ?? true));
+}
+
+/** Pure: "late today" from the month's stored rows (both stores). */
+export function lateOf(date: string, rows: MonthRow[]): { date: string; late: LateRow[]; not_in: LateRow[] } {
+  const q = { date };
   const late: LateRow[] = [];
   const notIn: LateRow[] = [];
   for (const r of rows) {

@@ -1,12 +1,16 @@
 import type { SqliteDb } from '../store/sqlite.js';
 import type { ArgsAfterDb as Args, Async } from '../store/async.js';
-import { activate, staffLogin, staffLogout, staffOfToken } from './auth.js';
+import { activate, issueCodes, staffLogin, staffLogout, staffOfToken } from './auth.js';
 
 
 /** The staff page's storage on SQLite: sign-in (auth.ts), the person's own data, and keberatan (migration 500_staff_portal.sql). */
 export class SqliteStaffPortalStore {
   constructor(private readonly db: SqliteDb) {}
 
+  /** One-time activation codes (`hadir staff codes`). */
+  issueCodes(...a: Args<typeof issueCodes>) {
+    return issueCodes(this.db, ...a);
+  }
   activate(...a: Args<typeof activate>) {
     return activate(this.db, ...a);
   }

@@ -18,6 +18,8 @@ import { PgCoreStore } from './pg-core-store.js';
 import { PgAuditRepository } from '../audit/store.js';
 import { PgHealthStore } from '../health/pg-store.js';
 import { PgEnrolSessions, PgFaceRepository, PgFingerStore } from '../biometrics/pg-store.js';
+import { PgAttendanceStore } from '../attendance/pg-store.js';
+import { PgStaffPortalStore } from '../staff/pg-store.js';
 
 export interface OpenedStore {
   /** The raw SQLite handle: for the command line's SQLite-only commands and tests, never for hub modules. */
@@ -79,13 +81,13 @@ export function postgresStores(pool: import('pg').Pool): HubStores {
   return {
     kind: 'postgres',
     core: new PgCoreStore(pool),
-    attendance: notYet('attendance'),
+    attendance: new PgAttendanceStore(pool),
     health: new PgHealthStore(pool),
     face: new PgFaceRepository(pool),
     finger: new PgFingerStore(pool),
     enrolSessions: new PgEnrolSessions(pool),
     fleet: () => notYet('fleet rollouts'),
-    staffPortal: notYet('the staff page'),
+    staffPortal: new PgStaffPortalStore(pool),
     audit: new PgAuditRepository(pool),
   };
 }

@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { sqliteStores } from '../../hub/store/open.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Hono } from 'hono';
 import { Registry } from 'prom-client';
@@ -9,24 +8,25 @@ import { errorHandler } from '../../hub/http/errors.js';
 import { createAttendanceModule } from '../../hub/attendance/module.js';
 import { rootLogger } from '../../lib/logger.js';
 import { Topics } from '../../protocol/index.js';
-import { A, B, C, NOW, ingest, seed, tempDb } from './db.js';
+import { A, B, C, NOW, ingestInto, seedStore, tempStore, type AttStore } from './db.js';
 import { systemClock } from '../../lib/clock.js';
 
 const BKPSDM: AuthUser = { username: 'bkpsdm1', name: 'BKPSDM', role: 'bkpsdm', opdCode: null };
 const DISDIK: AuthUser = { username: 'opd-disdik', name: 'Admin Disdik', role: 'opd_admin', opdCode: 'DISDIK' };
 const DINKES: AuthUser = { username: 'opd-dinkes', name: 'Admin Dinkes', role: 'opd_admin', opdCode: 'DINKES' };
 
-let t: ReturnType<typeof tempDb>;
+/** The store under test (test/store.ts): SQLite, or PostgreSQL with HADIR_TEST_DB=postgres. */
+let t: AttStore;
 let bus: HubBus;
 let mod: ReturnType<typeof createAttendanceModule>;
 let user: AuthUser;
 let app: Hono<HubEnv>;
 
 beforeEach(async () => {
-  t = tempDb();
-  seed(t.db);
+  t = await tempStore();
+  await seedStore(t);
   bus = new EventEmitter() as HubBus;
-  const ctx = { stores: sqliteStores(t.db), log: rootLogger, clock: systemClock, bus, metrics: new Registry(), topics: new Topics('t-att/hadir/v1'), dataDir: t.dir, publicUrl: 'http://127.0.0.1' } as unknown as HubContext;
+  const ctx = { stores: t.stores, log: rootLogger, clock: systemClock, bus, metrics: new Registry(), topics: new Topics('t-att/hadir/v1'), dataDir: t.dir, publicUrl: 'http://127.0.0.1' } as unknown as HubContext;
   mod = createAttendanceModule(ctx);
   await mod.start!();
   user = BKPSDM;
@@ -41,7 +41,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await mod.stop!();
-  t.close();
+  await t.close();
 });
 
 const get = (path: string) => app.request(`/api/v1${path}`);
@@ -94,7 +94,7 @@ describe('attendance API', () => {
   });
 
   it('clock-unverified punches: listed per OPD, accepted with a corrected time', async () => {
-    const id = ingest(t.db, A, '2026-10-05T09:00', { pending: true });
+    const id = await ingestInto(t, A, '2026-10-05T09:00', { pending: true });
     user = DINKES;
     expect(await (await get('/punches/pending')).json()).toEqual([]);
     expect((await post(`/punches/${id}/review`, { action: 'accept' })).status).toBe(403);
@@ -108,16 +108,16 @@ describe('attendance API', () => {
   it("re-derives on 'punches:stored' without being asked", async () => {
     // derive October first so the month exists
     await get('/reports/attendance?month=2026-10');
-    const before = t.db.prepare("SELECT days FROM att_months WHERE nip = ? AND month = '2026-10'").pluck().get(A) as string;
+    const days = async () => ((await t.sql.all<{ days: string }>("SELECT days FROM att_months WHERE nip = ? AND month = '2026-10'", A))[0]?.days ?? '');
+    const before = await days();
     expect(before).not.toMatch(/"in":"07:10"/);
-    const id = ingest(t.db, A, '2026-10-06T07:10');
+    const id = await ingestInto(t, A, '2026-10-06T07:10');
     bus.emit('punches:stored', [{ nip: A, capturedAt: '2026-10-06T00:10:00.000Z', id }]);
     // the module coalesces bursts and drains within about a second
-    const read = () => t.db.prepare("SELECT days FROM att_months WHERE nip = ? AND month = '2026-10'").pluck().get(A) as string;
     const deadline = Date.now() + 5_000;
-    while (!/"in":"07:10"/.test(read()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(read()).toMatch(/"in":"07:10"/);
-    expect(t.db.prepare('SELECT count(*) FROM att_dirty').pluck().get()).toBe(0);
+    while (!/"in":"07:10"/.test(await days()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await days()).toMatch(/"in":"07:10"/);
+    expect(Number((await t.sql.all<{ n: number }>('SELECT count(*) AS n FROM att_dirty'))[0]!.n)).toBe(0);
   });
 });
 void NOW;

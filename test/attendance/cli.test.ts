@@ -5,15 +5,18 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ExcelJS from 'exceljs';
+import { TEST_DB, freshPostgres } from '../store.js';
 
 const run = promisify(execFile);
 const FIX = join(import.meta.dirname, 'fixtures');
 let dir: string;
+/** HADIR_DB_URL when the tests run on PostgreSQL (test/store.ts): the commands then work on that database. */
+let pgdb: Awaited<ReturnType<typeof freshPostgres>> | null = null;
 
 /** Runs the real `hadir` command on a real data directory; never throws, returns code and output. */
 async function hadir(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   try {
-    const r = await run('node', ['bin/hadir.mjs', ...args], { env: { ...process.env, HADIR_DATA_DIR: dir, HADIR_ADMIN: 'operator-bkpsdm', HADIR_LOG_LEVEL: 'warn' }, maxBuffer: 20e6 });
+    const r = await run('node', ['bin/hadir.mjs', ...args], { env: { ...process.env, HADIR_DATA_DIR: dir, ...(pgdb ? { HADIR_DB_URL: pgdb.url } : {}), HADIR_ADMIN: 'operator-bkpsdm', HADIR_LOG_LEVEL: 'warn' }, maxBuffer: 20e6 });
     return { code: 0, out: r.stdout, err: r.stderr };
   } catch (e) {
     const x = e as { code: number; stdout: string; stderr: string };
@@ -24,13 +27,17 @@ async function hadir(...args: string[]): Promise<{ code: number; out: string; er
 let hasPdftotext = true;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hadir-cli-att-'));
+  if (TEST_DB === 'postgres') pgdb = await freshPostgres();
   try {
     await run('pdftotext', ['-v']);
   } catch {
     hasPdftotext = false;
   }
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await pgdb?.drop();
+});
 
 describe('hadir attendance commands on a real data directory', () => {
   it('imports org and staff; bad staff rows are reported by line, good ones imported, re-import is idempotent', async () => {
@@ -145,5 +152,5 @@ describe('hadir attendance commands on a real data directory', () => {
     const bench = await hadir('bench', 'tpp', '--staff', '200');
     const last = JSON.parse(bench.out.trim().split('\n').pop()!) as Record<string, number>;
     expect(last).toMatchObject({ staff: 200, full_month_s: expect.any(Number), incremental_ms: expect.any(Number) });
-  });
+  }, 180_000); // a dozen real hadir processes and a TPP benchmark; on PostgreSQL each command also connects and checks migrations
 });

@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { sqliteStores } from '../../hub/store/open.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hono } from 'hono';
 import { Registry } from 'prom-client';
@@ -10,7 +9,7 @@ import { createAttendanceModule } from '../../hub/attendance/module.js';
 import { toCsv } from '../../hub/reports/csv.js';
 import { rootLogger } from '../../lib/logger.js';
 import { Topics } from '../../protocol/index.js';
-import { A, ingest, seed, tempDb } from './db.js';
+import { A, ingestInto, seedStore, tempStore, type AttStore } from './db.js';
 import { systemClock } from '../../lib/clock.js';
 
 const BKPSDM: AuthUser = { username: 'bkpsdm1', name: 'BKPSDM', role: 'bkpsdm', opdCode: null };
@@ -20,16 +19,16 @@ const BKPSDM: AuthUser = { username: 'bkpsdm1', name: 'BKPSDM', role: 'bkpsdm', 
  * columns (';') and whose decimals it reads (','), with a UTF-8 BOM; `en` (default) stays RFC 4180.
  */
 describe('CSV dialects (en: RFC 4180; id: Excel in an Indonesian locale)', () => {
-  let t: ReturnType<typeof tempDb>;
+  let t: AttStore;
   let mod: ReturnType<typeof createAttendanceModule>;
   let app: Hono<HubEnv>;
   beforeAll(async () => {
-    t = tempDb();
-    seed(t.db);
+    t = await tempStore();
+    await seedStore(t);
     // A is 15 minutes late on one day: 0.5 % (a decimal) in the TPP deduction
-    ingest(t.db, A, '2026-10-05T07:45');
-    ingest(t.db, A, '2026-10-05T16:05');
-    const ctx = { stores: sqliteStores(t.db), log: rootLogger, clock: systemClock, bus: new EventEmitter() as HubBus, metrics: new Registry(), topics: new Topics('t-csv/hadir/v1'), dataDir: t.dir, publicUrl: 'http://127.0.0.1' } as unknown as HubContext;
+    await ingestInto(t, A, '2026-10-05T07:45');
+    await ingestInto(t, A, '2026-10-05T16:05');
+    const ctx = { stores: t.stores, log: rootLogger, clock: systemClock, bus: new EventEmitter() as HubBus, metrics: new Registry(), topics: new Topics('t-csv/hadir/v1'), dataDir: t.dir, publicUrl: 'http://127.0.0.1' } as unknown as HubContext;
     mod = createAttendanceModule(ctx);
     await mod.start!();
     app = new Hono<HubEnv>();
@@ -39,7 +38,7 @@ describe('CSV dialects (en: RFC 4180; id: Excel in an Indonesian locale)', () =>
   });
   afterAll(async () => {
     await mod?.stop!();
-    t?.close();
+    await t?.close();
   });
   const get = async (path: string) => {
     const res = await app.request(`/api/v1${path}`);

@@ -5,11 +5,10 @@ import { Registry } from 'prom-client';
 import type { AuthUser, HubBus, HubContext, HubEnv } from '../../hub/module-contract.js';
 import { createAttendanceModule, DERIVED_AT_HEADER, PENDING_HEADER } from '../../hub/attendance/module.js';
 import { markDirty, processDirty, processDirtyAsync } from '../../hub/attendance/recompute.js';
-import { sqliteStores } from '../../hub/store/open.js';
 import { rootLogger } from '../../lib/logger.js';
 import { Topics } from '../../protocol/index.js';
 import { waitFor } from '../hub/helpers.js';
-import { A, B, C, NOW, ingest, seed, tempDb } from './db.js';
+import { A, B, C, NOW, ingest, ingestInto, seed, seedStore, tempDb, tempStore, type AttStore } from './db.js';
 import { systemClock } from '../../lib/clock.js';
 
 /**
@@ -19,17 +18,19 @@ import { systemClock } from '../../lib/clock.js';
  */
 const BKPSDM: AuthUser = { username: 'bkpsdm1', name: 'BKPSDM', role: 'bkpsdm', opdCode: null };
 const queued = (t: ReturnType<typeof tempDb>) => t.db.prepare('SELECT count(*) FROM att_dirty').pluck().get() as number;
+const queuedIn = async (t: AttStore) => Number((await t.sql.all<{ n: number }>('SELECT count(*) AS n FROM att_dirty'))[0]!.n);
 const dayOf = (rows: { nip: string; days: { date: string; status: string; minutes_late: number }[] }[], nip: string, date: string) => rows.find((r) => r.nip === nip)!.days.find((d) => d.date === date)!;
 
+/** On the store under test (test/store.ts): SQLite, or PostgreSQL with HADIR_TEST_DB=postgres. */
 describe('report reads and the background derivation job', () => {
-  let t: ReturnType<typeof tempDb>;
+  let t: AttStore;
   let mod: ReturnType<typeof createAttendanceModule>;
   let app: Hono<HubEnv>;
   beforeEach(async () => {
-    t = tempDb();
-    seed(t.db);
-    for (const nip of [A, B, C]) ingest(t.db, nip, '2026-10-06T07:20', { site: nip === C ? 'PKM-SKM' : nip === B ? 'SDN1' : 'DISDIK-KTR' });
-    const ctx = { stores: sqliteStores(t.db), log: rootLogger, clock: systemClock, bus: new EventEmitter() as HubBus, metrics: new Registry(), topics: new Topics('t-reads/hadir/v1'), dataDir: t.dir, publicUrl: 'http://127.0.0.1' } as unknown as HubContext;
+    t = await tempStore();
+    await seedStore(t);
+    for (const nip of [A, B, C]) await ingestInto(t, nip, '2026-10-06T07:20', { site: nip === C ? 'PKM-SKM' : nip === B ? 'SDN1' : 'DISDIK-KTR' });
+    const ctx = { stores: t.stores, log: rootLogger, clock: systemClock, bus: new EventEmitter() as HubBus, metrics: new Registry(), topics: new Topics('t-reads/hadir/v1'), dataDir: t.dir, publicUrl: 'http://127.0.0.1' } as unknown as HubContext;
     // readWaitMs 0: a read never waits for the job, so what it returns is what was derived when it came
     mod = createAttendanceModule(ctx, { readWaitMs: 0 });
     await mod.start!();
@@ -42,7 +43,7 @@ describe('report reads and the background derivation job', () => {
   });
   afterEach(async () => {
     await mod.stop!();
-    t.close();
+    await t.close();
   });
   const read = async () => {
     const r = await app.request('/api/v1/reports/attendance?month=2026-10');
@@ -60,10 +61,10 @@ describe('report reads and the background derivation job', () => {
     expect(dayOf(first.rows, A, '2026-10-07').status).not.toBe('present');
 
     // A's punches of the 7th arrive, and a rule change queues the whole month (derived on worker threads)
-    ingest(t.db, A, '2026-10-07T08:10');
-    ingest(t.db, A, '2026-10-07T16:05');
-    markDirty(t.db, '*', ['2026-10']);
-    const before = queued(t);
+    await ingestInto(t, A, '2026-10-07T08:10');
+    await ingestInto(t, A, '2026-10-07T16:05');
+    await t.att.markDirty('*', ['2026-10']);
+    const before = await queuedIn(t);
     expect(before).toBeGreaterThanOrEqual(3);
     const behind = await read();
     // the answer came before the job finished: nothing of the queue was derived by the request itself
@@ -75,11 +76,12 @@ describe('report reads and the background derivation job', () => {
       const r = await read();
       return r.pending === 0 ? r : null;
     }, 20_000, 'the job to catch up');
-    expect(queued(t)).toBe(0);
+    expect(await queuedIn(t)).toBe(0);
     expect(dayOf(caught.rows, A, '2026-10-07').minutes_late).toBe(40);
   });
 });
 
+/** SQLite only: worker threads reading the SQLite file (PostgreSQL derives in the worker's process, under the queue's locks). */
 describe('the hub drain (processDirtyAsync)', () => {
   let t: ReturnType<typeof tempDb>;
   beforeEach(() => {

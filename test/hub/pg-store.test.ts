@@ -42,7 +42,7 @@ describe('PostgreSQL store', () => {
 
   it('applies each migration once when two workers start together', async () => {
     const ids = (await sql.all<{ id: string }>('SELECT id FROM schema_migrations ORDER BY id')).map((r) => r.id);
-    expect(ids).toEqual(['000_core', '200_health', '300_biometrics', '400_audit_log']);
+    expect(ids).toEqual(['000_core', '100_attendance', '200_health', '300_biometrics', '400_audit_log', '500_staff_portal']);
   });
 
   it('stores punches in month partitions made on demand; an implausible year goes to the default partition', async () => {
@@ -94,6 +94,16 @@ describe('PostgreSQL store', () => {
     expect(await a.store.seqGaps('kiosk-a', true)).toEqual([]);
   });
 
+  it('a punch with an implausible time is queued for attendance only once accepted (as SQLite migration 104)', async () => {
+    const queued = async () => (await sql.all<{ n: number }>('SELECT count(*)::int AS n FROM att_dirty'))[0]!.n;
+    await sql.run("INSERT INTO punch_keys (id, captured_at) VALUES ('p-odd', '2099-01-01T00:00:00.000Z')");
+    await sql.run(`INSERT INTO punches (id, nip, method, captured_at, received_at, review_status, review_reason)
+      VALUES ('p-odd', '198503122010011002', 'face', '2099-01-01T00:00:00.000Z', ?, 'pending', 'implausible_time')`, at);
+    expect(await queued()).toBe(0);
+    await sql.run("UPDATE punches SET review_status = 'accepted', corrected_at = '2026-11-24T00:30:00.000Z' WHERE id = 'p-odd'");
+    expect(await sql.all('SELECT nip, captured_at FROM att_dirty')).toEqual([{ nip: '198503122010011002', captured_at: '2026-11-24T00:30:00.000Z' }]);
+  });
+
   it('the audit chain stays whole under concurrent appends from two workers', async () => {
     const la = new AuditLog(a.stores.audit, systemClock);
     const lb = new AuditLog(b.stores.audit, systemClock);
@@ -103,7 +113,7 @@ describe('PostgreSQL store', () => {
   });
 
   it('refuses what is not ported yet with one clear line', async () => {
-    await expect(a.stores.attendance.today(Date.now())).rejects.toThrow(/attendance is not yet available on PostgreSQL/);
+    await expect(a.stores.fleet({} as never).releases()).rejects.toThrow(/fleet rollouts is not yet available on PostgreSQL/);
     expect(() => a.db.prepare('SELECT 1')).toThrow(/runs on PostgreSQL: there is no SQLite handle/);
   });
 });
