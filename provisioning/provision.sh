@@ -207,6 +207,7 @@ else
   tar -xf "$node_tarball" -C "$NODE_DIR.new" --strip-components=1
   [ -x "$NODE_DIR.new/bin/node" ] || die "$node_name has no bin/node"
   printf '%s\n' "$node_name" > "$NODE_DIR.new/.hadir-source"
+  sync -f "$NODE_DIR.new" # as for the release below: data on disk before the rename marks it installed
   rm -rf "$NODE_DIR"
   mv "$NODE_DIR.new" "$NODE_DIR"
   info "dipasang / installed: $node_name"
@@ -284,6 +285,10 @@ else
       (cd "$REL.new" && PATH="$NODE_DIR/bin:$PATH" npm ci --omit=dev --no-audit --no-fund) ;;
   esac
   [ -f "$REL.new/bin/hadir.mjs" ] || die "the app source has no bin/hadir.mjs"
+  # The files' data on disk before the marker and the rename: after a power cut the journal can
+  # hold a renamed, "complete" release whose files were never written (zeros), and a second run
+  # would trust it.
+  sync -f "$REL.new"
   touch "$REL.new/.hadir-complete"
   mv "$REL.new" "$REL"
   info "dipasang / installed: release $app_id"

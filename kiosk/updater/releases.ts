@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, fsyncSync, linkSync, copyFileSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
@@ -42,8 +43,13 @@ export class ReleaseDirs {
     fsyncDir(this.root);
   }
 
-  /** Moves a verified staging tree into place (replacing a leftover of an earlier attempt). */
+  /**
+   * Moves a verified staging tree into place (replacing a leftover of an earlier attempt). Its
+   * files' data is flushed first: after a power cut the rename alone can survive with files that
+   * were never written (zeros), and `current` would then point at a release that cannot start.
+   */
   promote(version: string): void {
+    syncFileSystem(this.staging(version));
     const dest = this.dir(version);
     if (existsSync(dest)) {
       if (this.current() === version) throw new Error(`release ${version} is the current one; refusing to replace it`);
@@ -73,6 +79,11 @@ export class ReleaseDirs {
     if (!existsSync(this.releasesDir)) return;
     for (const name of readdirSync(this.releasesDir)) if (name.startsWith('.staging-')) rmSync(join(this.releasesDir, name), { recursive: true, force: true });
   }
+}
+
+/** syncfs(2) on the file system holding `path` (coreutils `sync -f`: Node has no syncfs; one call instead of an fsync per file of a release). */
+export function syncFileSystem(path: string): void {
+  execFileSync('sync', ['-f', path], { stdio: 'ignore' });
 }
 
 export function fsyncDir(dir: string): void {

@@ -114,9 +114,21 @@ describe.skipIf(!canRun)('provision.sh --root into a temp root against a real hu
   });
 
   it('enrols with the token, writes the files with the right owners and modes, enables verified units, passes the self-test', async () => {
-    const r = await sh('bash', args);
+    // Under strace where it is installed: the release's data must reach the disk (syncfs) before
+    // the rename that marks it installed — a power cut otherwise leaves a "complete" release of
+    // unwritten files that the next run trusts (found in the arm64 system test).
+    const straced = spawnSync('sh', ['-c', 'command -v strace']).status === 0;
+    const trace = join(tmpdir(), `hadir-prov-strace-${process.pid}.log`);
+    const r = straced ? await sh('strace', ['-f', '-qq', '-e', 'trace=syncfs,rename,renameat,renameat2', '-o', trace, 'bash', ...args]) : await sh('bash', args);
     expect(r.out).toMatch(/provision: SELESAI \/ DONE/);
     expect(r.status).toBe(0);
+    if (straced) {
+      const lines = readFileSync(trace, 'utf8').split('\n');
+      rmSync(trace, { force: true });
+      const installed = lines.findIndex((l) => /rename.*\/opt\/hadir\/releases\/[^"]+\.new"/.test(l));
+      expect(installed, 'the release is renamed into place').toBeGreaterThan(0);
+      expect(lines.slice(0, installed).some((l) => /syncfs\(\d+\) += 0/.test(l)), 'syncfs before the release is renamed into place').toBe(true);
+    }
     // self-test checklist: config, hub, enrolment and MQTT OK against the real hub; hardware skipped
     expect(r.out).toMatch(/\[ {2}OK {2}\]\s+Konfigurasi \/ config: .*mode 600/);
     expect(r.out).toMatch(/\[ {2}OK {2}\]\s+Hub \(HTTP\)/);
