@@ -108,18 +108,27 @@ export async function backupHub(hub: HubLocation, o: BackupOptions): Promise<Bac
   const say = o.progress ?? (() => {});
   let tables: Record<string, number>;
   if (hub.postgresUrl) {
-    // The counts and the dump see one snapshot: counted in a repeatable-read transaction whose
-    // snapshot pg_dump takes over (--snapshot), so a hub writing meanwhile cannot make them differ.
-    const client = await pgClient(hub.postgresUrl);
+    // The counts and the dump see one snapshot: exported by a transaction that touches no table
+    // (so it holds no lock a hub's DDL could queue behind), counted by a second transaction that
+    // imports it and ends before pg_dump starts, dumped by pg_dump --snapshot.
+    const exporter = await pgClient(hub.postgresUrl);
     try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-      const snapshot = (await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0]!.s;
-      tables = await pgCounts(client);
+      await exporter.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      const snapshot = (await exporter.query<{ s: string }>('SELECT pg_export_snapshot() AS s')).rows[0]!.s;
+      const counter = await pgClient(hub.postgresUrl);
+      try {
+        await counter.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+        await counter.query(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/'/g, '')}'`);
+        tables = await pgCounts(counter);
+        await counter.query('COMMIT');
+      } finally {
+        await counter.end();
+      }
       say(`pg_dump (snapshot ${snapshot})`);
       await run('pg_dump', ['--format=custom', '--no-owner', `--snapshot=${snapshot}`, '--file', join(o.out, 'hub.pgdump'), hub.postgresUrl], 'pg_dump', 'install postgresql-client (the same major version as the server or newer) and check HADIR_DB_URL');
-      await client.query('COMMIT');
+      await exporter.query('COMMIT');
     } finally {
-      await client.end();
+      await exporter.end();
     }
   } else {
     if (!existsSync(hub.dbPath)) throw new UserError(`no hub database at ${hub.dbPath}`, 'check --data / --db (HADIR_DATA_DIR / HADIR_DB_URL)');

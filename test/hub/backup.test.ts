@@ -102,7 +102,7 @@ describe(`backup and restore (${TEST_DB})`, () => {
     expect(bad.stderr).toMatch(/damaged: hub\.(db|pgdump) does not match its sha256/);
     expect(existsSync(join(dst2.dataDir, 'hub.db'))).toBe(false);
     expect(existsSync(join(dst2.dataDir, 'biometric.key'))).toBe(false);
-  }, 120_000);
+  }, 300_000); // a dozen real hadir processes; minutes on a loaded 2-core machine
 
   it('backup into a folder that is not empty is refused', async () => {
     const src = await location('backup-src2');
