@@ -118,7 +118,7 @@ export class Vm {
   }
 
   /** Waits until sshd answers (the system is up to multi-user far enough to log in). */
-  async waitSsh(timeoutMs = 600_000): Promise<number> {
+  async waitSsh(timeoutMs = Number(process.env.HADIR_VM_SSH_WAIT_S ?? 1200) * 1000): Promise<number> {
     const t0 = Date.now();
     while (Date.now() - t0 < timeoutMs) {
       if (!this.qemu) throw new Error(`the VM stopped while booting (see ${this.opts.log})`);
