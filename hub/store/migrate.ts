@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
 import { UserError } from '../../lib/errors.js';
+import { nextMonth } from '../attendance/time.js';
 import { openPostgres } from './pg.js';
 import { migrate as migrateSqlite, openSqliteReadonly, type SqliteDb } from './sqlite.js';
 
@@ -131,11 +132,6 @@ async function pgChecksum(c: pg.ClientBase, table: string, cols: string[]): Prom
   return sum;
 }
 
-function monthAfter(m: string): string {
-  const [y, mo] = m.split('-').map(Number) as [number, number];
-  return mo === 12 ? `${y + 1}-01` : `${y}-${String(mo + 1).padStart(2, '0')}`;
-}
-
 export async function migrateSqliteToPostgres(o: MigrateOptions): Promise<TableResult[]> {
   const say = o.progress ?? (() => {});
   const path = o.from.replace(/^sqlite:(\/\/)?/, '');
@@ -185,7 +181,7 @@ export async function migrateSqliteToPostgres(o: MigrateOptions): Promise<TableR
         for (const m of months) {
           const name = `punches_${m.replace('-', '_')}`;
           if (!(await c.query('SELECT 1 FROM pg_class WHERE relname = $1', [name])).rowCount) {
-            await c.query(`CREATE TABLE ${q(name)} PARTITION OF punches FOR VALUES FROM ('${m}') TO ('${monthAfter(m)}')`);
+            await c.query(`CREATE TABLE ${q(name)} PARTITION OF punches FOR VALUES FROM ('${m}') TO ('${nextMonth(m)}')`);
           }
         }
       }

@@ -8,6 +8,7 @@ import { GENESIS_HASH, punchHash, type Punch } from '../../protocol/index.js';
 import type { Role } from '../module-contract.js';
 import { MAX_REJECTIONS, punchColumns, settleUnstored, toDevice, toEnrolToken, toPunch, toUser } from './core-rows.js';
 import { inTransaction, pgWhere } from './pg.js';
+import { nextMonth } from '../attendance/time.js';
 
 type Row = Record<string, unknown>;
 type Q = Pick<pg.PoolClient, 'query'>;
@@ -27,10 +28,6 @@ const INSERT_PUNCHES = `INSERT INTO punches (${PUNCH_COLS.join(', ')}) SELECT * 
 
 /** Month partitions of punches: captured_at is ISO text, so a month is the range ['YYYY-MM', next month). */
 const PARTITION_LOCK = 0x68616470; // 'hadp'
-function nextMonth(m: string): string {
-  const [y, mm] = m.split('-').map(Number) as [number, number];
-  return mm === 12 ? `${y + 1}-01` : `${y}-${String(mm + 1).padStart(2, '0')}`;
-}
 
 /**
  * PostgreSQL implementation of the core store (HADIR_DB_URL=postgres://…), on a pg Pool.
