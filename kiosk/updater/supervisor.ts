@@ -8,13 +8,50 @@ import { runStatePath } from '../run-state.js';
 export interface KioskSupervisor {
   /** Asks for a restart (the new process is then watched through run-state.json). */
   restart(): Promise<void>;
+  /**
+   * How many times the process manager has restarted the kiosk by itself since restart(), or null
+   * when it cannot tell. A release that dies before its own first line runs (a broken import, a
+   * missing native module) leaves no start record of its own: only the manager saw it die.
+   */
+  crashesSinceRestart?(): Promise<number | null>;
 }
 
-/** systemd: `systemctl restart --no-block UNIT` (Type=notify; whether it came up is checked by the updater). */
+/**
+ * systemd: `systemctl restart --no-block UNIT` (Type=notify; whether it came up is checked by the
+ * updater). Crashes are systemd's own count of automatic restarts (NRestarts; the unit restarts
+ * always, every RestartSec).
+ */
 export class SystemdSupervisor implements KioskSupervisor {
+  /** NRestarts when last read, and the automatic restarts counted since restart(). */
+  private last: number | null = null;
+  private counted = 0;
+
   constructor(private readonly unit: string, private readonly systemctl = 'systemctl') {}
+
   async restart(): Promise<void> {
+    this.last = await this.nRestarts();
+    this.counted = 0;
     await promisify(execFile)(this.systemctl, ['restart', '--no-block', this.unit], { timeout: 30_000 });
+  }
+
+  async crashesSinceRestart(): Promise<number | null> {
+    const now = await this.nRestarts();
+    if (now === null || this.last === null) return null;
+    // systemd may flush the counter at a manual start (or not: it depends on the state the unit was
+    // in), so a value below the last one is a fresh count from zero, not a negative number of crashes.
+    this.counted += now >= this.last ? now - this.last : now;
+    this.last = now;
+    return this.counted;
+  }
+
+  private async nRestarts(): Promise<number | null> {
+    try {
+      const { stdout } = await promisify(execFile)(this.systemctl, ['show', '--property', 'NRestarts', '--value', this.unit], { timeout: 30_000 });
+      const n = Number(stdout.trim());
+      return stdout.trim() !== '' && Number.isInteger(n) && n >= 0 ? n : null;
+    } catch {
+      return null; // an old systemd without NRestarts: the deadline still decides
+    }
   }
 }
 

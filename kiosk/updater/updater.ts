@@ -29,6 +29,8 @@ import { systemClock, type Clock } from '../../lib/clock.js';
 
 /** Starts of a new release that died before READY after which it is rolled back without waiting out the deadline. */
 const CRASH_LOOP_STARTS = 3;
+/** How often the process manager is asked how many times it restarted the kiosk (see confirm). */
+const MANAGER_ASK_MS = 3000;
 
 export type Phase = 'idle' | 'switching' | 'confirming' | 'rollingback';
 
@@ -297,6 +299,8 @@ export class Updater {
     const deadline = since + this.cfg.confirmTimeoutS * 1000;
     let missing: string[] = [];
     let readyAtMs: number | null = null;
+    let managerSaw = 0;
+    let nextManagerAsk = 0;
     while (this.now() < deadline) {
       missing = [];
       const rs = this.readRunState();
@@ -306,8 +310,14 @@ export class Updater {
         // A crash loop: several processes of this version started and died without READY. Waiting
         // out the deadline would only keep the kiosk from punching longer.
         const starts = startsSince(this.d.config.dataDir, version, since - 1000).filter((s) => !alive(s.pid));
-        if (starts.length >= CRASH_LOOP_STARTS) {
-          return { ok: false, reason: `kiosk ${version} mati saat mulai / crashed at start ${starts.length} times without READY`, timings: { confirmS: (this.now() - since) / 1000 } };
+        // The manager's count costs a process (systemctl) on a Pi: asked every few seconds, not every poll.
+        if (this.now() >= nextManagerAsk) {
+          managerSaw = (await this.d.supervisor.crashesSinceRestart?.()) ?? managerSaw;
+          nextManagerAsk = this.now() + MANAGER_ASK_MS;
+        }
+        const crashes = Math.max(starts.length, managerSaw);
+        if (crashes >= CRASH_LOOP_STARTS) {
+          return { ok: false, reason: `kiosk ${version} mati saat mulai / crashed at start ${crashes} times without READY`, timings: { confirmS: (this.now() - since) / 1000 } };
         }
       }
       else {
