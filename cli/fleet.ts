@@ -86,15 +86,19 @@ export function registerFleetCommands(g: Groups): void {
 
   release
     .command('compile')
-    .description('Kompilasi pohon aplikasi / compile an app tree in place: every source .ts becomes .js, the .ts is removed (what the offline mirror ships; `release build` compiles on its own)')
+    .description('Kompilasi pohon aplikasi / compile an app tree in place: every source .ts becomes .js, the .ts is removed, and its node_modules lose what Node never loads (source maps, type declarations, docs) — what the offline mirror ships; `release build` does both on its own')
     .argument('<dir>', 'an unpacked app tree (NOT your checkout: its sources are removed)')
     .action(async (dir: string) => {
-      const { compileAppTree } = await import('../lib/app-compile.js');
+      const { compileAppTree, pruneNodeModules } = await import('../lib/app-compile.js');
       if (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'bin/hadir.mjs'))) throw new UserError(`${dir} is not a Hadir app tree (no package.json / bin/hadir.mjs)`, 'give the folder an app was unpacked into');
       if (existsSync(join(dir, '.git'))) throw new UserError(`${dir} is a git checkout: compiling would delete its TypeScript sources`, 'compile a copy (git archive HEAD | tar -x -C DIR), or use `hadir release build --app .`');
       const t0 = Date.now();
       const r = await compileAppTree(dir);
       process.stdout.write(`${dir}: ${r.files} file .ts dikompilasi / compiled to .js in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+      if (existsSync(join(dir, 'node_modules'))) {
+        const p = pruneNodeModules(join(dir, 'node_modules'));
+        process.stdout.write(`${dir}/node_modules: ${p.files} file dibuang / removed (source maps, type declarations, docs: ${(p.bytes / 1e6).toFixed(0)} MB)\n`);
+      }
     });
 
   release

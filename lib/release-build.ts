@@ -6,7 +6,7 @@ import type { KeyObject } from 'node:crypto';
 import { UserError } from './errors.js';
 import { RELEASE_ARCHES, VERSION_RE, elfArch, manifestFor, writeBundle, type BundleEntry, type ReleaseArch, type ReleaseManifest } from './release-bundle.js';
 import { journalSchemaVersion, readJournalMigrations } from './journal-schema.js';
-import { compiledPath, compileSource, isCompiledSource } from './app-compile.js';
+import { compiledPath, compileSource, isCompiledSource, isDevOnlyModuleFile } from './app-compile.js';
 
 /**
  * `hadir release build`: turns an app tree into a bundle. Sources: a git checkout (the files git
@@ -137,7 +137,7 @@ export async function buildRelease(o: BuildOptions): Promise<{ manifest: Release
       if (!arch) throw new UserError(`cannot tell which CPU node_modules at ${nm} is for`, 'pass --arch arm64|x64');
       const nmFiles: string[] = [];
       walk(nm, nm, nmFiles);
-      for (const p of nmFiles) entries.push(entry(nm, p, 'node_modules/'));
+      for (const p of nmFiles) if (!isDevOnlyModuleFile(p)) entries.push(entry(nm, p, 'node_modules/'));
     }
     if (!arch || !(RELEASE_ARCHES as readonly string[]).includes(arch)) throw new UserError(`--arch ${arch} is not supported`, 'use arm64 or x64');
     const manifest = await manifestFor(entries, {

@@ -1,12 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { generateReleaseKeys, manifestFor, releasePrivateKey, releasePublicKey, signBundle, verifyBundle, writeBundle, type BundleEntry } from '../../lib/release-bundle.js';
 import { buildRelease, nodeModulesArch } from '../../lib/release-build.js';
-import { ROOT } from '../e2e/harness.js';
+import { addKiosk, exitWithin, freePort, hubPunches, ROOT, seedOrg, spawnHub } from '../e2e/harness.js';
+import { isDevOnlyModuleFile, pruneNodeModules } from '../../lib/app-compile.js';
 
 /** Release bundles: what is signed, what is checked, and that every check can fail. */
 describe('release bundles', () => {
@@ -96,4 +97,47 @@ describe('release bundles', () => {
     expect(nodeModulesArch(join(ROOT, 'node_modules'))).toBe(process.arch === 'arm64' ? 'arm64' : 'x64');
     await expect(buildRelease({ version: '3.0.0', appDir: ROOT, arch: process.arch === 'arm64' ? 'x64' : 'arm64', out: join(dir, 'wrong.tar.gz'), key: null })).rejects.toThrow(/node_modules at .* is built for/);
   });
+
+  it('node_modules without what Node never loads (source maps, declarations, docs; licences kept) still run the face engines and a kiosk end to end', async () => {
+    expect(['@tensorflow/tfjs/dist/tf.min.js.map', 'zod/index.d.cts', 'pg-protocol/src/index.ts', 'mqtt/README.md', 'x/tsconfig.tsbuildinfo'].filter(isDevOnlyModuleFile)).toHaveLength(5);
+    expect(['mqtt/LICENSE.md', 'ms/license.md', 'a/NOTICE.md', 'a/index.js', 'a/index.mjs', 'a/x.cjs', 'a/package.json', 'b/x.wasm', 'c/x.node', 'd/tsconfig.json'].filter(isDevOnlyModuleFile)).toEqual([]);
+    const k = generateReleaseKeys();
+    const out = join(dir, 'pruned.tar.gz');
+    await buildRelease({ version: '3.1.0', appDir: ROOT, nodeModules: 'none', out, key: releasePrivateKey(k.privateKeyPem) });
+    const to = join(dir, 'pruned');
+    await verifyBundle(out, { publicKey: releasePublicKey(k.publicKeyPem), extractTo: to });
+    // A hard-linked copy of this checkout's node_modules (seconds, no data copied), pruned as a release is.
+    expect(spawnSync('cp', ['-al', join(ROOT, 'node_modules'), join(to, 'node_modules')]).status).toBe(0);
+    const p = pruneNodeModules(join(to, 'node_modules'));
+    expect(p.files).toBeGreaterThan(1000);
+    expect(existsSync(join(to, 'node_modules', 'mqtt', 'LICENSE.md'))).toBe(true);
+    expect(existsSync(join(to, 'node_modules', 'mqtt', 'README.md'))).toBe(false);
+    mkdirSync(join(to, 'models'), { recursive: true });
+    symlinkSync(join(ROOT, 'models', 'onnx'), join(to, 'models', 'onnx'));
+    const bin = join(to, 'bin', 'hadir.mjs');
+    // Both face engines: onnxruntime-node, and face-api on tfjs's WASM backend (where most maps were).
+    const face = spawnSync(process.execPath, [bin, 'bench', 'face', '--frames', '1', '--faceapi-frames', '1', '--image', join(ROOT, '..', 'shared', 'faces-dev', 'deepface-df07', '1.jpg')], { encoding: 'utf8', env: { ...process.env, HADIR_LOG_LEVEL: 'warn' }, timeout: 120_000 });
+    expect(face.status, face.stderr.slice(-1500)).toBe(0);
+    expect(JSON.parse(face.stdout.trim().split('\n').pop()!)).toMatchObject({ onnx_p50_ms: expect.any(Number), faceapi_p50_ms: expect.any(Number) });
+    // A kiosk from the pruned tree journals and delivers to a hub (MQTT, SQLite, signing, the screen server).
+    const hubDir = join(dir, 'hub');
+    mkdirSync(hubDir);
+    seedOrg(hubDir, 'S-PRN', 5);
+    const [httpPort, mqttPort] = [await freePort(), await freePort()];
+    const hub = await spawnHub({ dataDir: hubDir, httpPort, mqttPort });
+    try {
+      const kc = await addKiosk({ hubDataDir: hubDir, hubUrl: `http://127.0.0.1:${httpPort}`, mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, site: 'S-PRN', dir });
+      const child = spawn(process.execPath, [bin, 'kiosk', '--config', kc.configPath, '--simulate', '--punches', '20', '--rate', '50'], { env: { ...process.env, HADIR_LOG_LEVEL: 'warn', VITEST: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let o = '';
+      child.stdout!.on('data', (b: Buffer) => (o += b.toString()));
+      child.stderr!.on('data', (b: Buffer) => (o += b.toString()));
+      const exited = new Promise<number | string>((r) => child.on('exit', (c, sig) => r(c ?? sig ?? -1)));
+      expect(await exitWithin({ child, exited, output: () => o }, 90_000, 'kiosk from the pruned release'), o).toBe(0);
+      expect(JSON.parse(o.trim().split('\n').filter((l) => l.startsWith('{"deviceId"')).pop()!)).toMatchObject({ recorded: 20, undelivered: 0 });
+      expect(hubPunches(hubDir, kc.deviceId)).toHaveLength(20);
+    } finally {
+      hub.child.kill('SIGTERM');
+      await hub.exited;
+    }
+  }, 240_000);
 });
