@@ -15,6 +15,7 @@ import { runStatePath, startsSince, type RunState } from '../run-state.js';
 import { ReleaseDirs, carryModels, linkNodeModules } from './releases.js';
 import { alive, type KioskSupervisor } from './supervisor.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
+import { systemUser } from '../../lib/system-user.js';
 
 /**
  * The kiosk's updater: its own process (hadir-updater.service), never the kiosk itself, so a
@@ -371,12 +372,25 @@ export class Updater {
     }
   }
 
-  /** After confirmation only: the new release migrates the journal forward (as the kiosk's user). */
+  /**
+   * After confirmation only: the new release migrates the journal forward, as the kiosk's user so
+   * the journal's files stay the kiosk's. The child is given that uid/gid directly (setgroups,
+   * setgid, setuid between fork and exec): `runuser` was refused ("cannot set user id") under the
+   * updater unit's sandbox on the arm64 VM, and needs a PAM session for a one-shot command anyway.
+   */
   private async migrateJournal(): Promise<number | null> {
     const cli = [join(this.dirs.currentLink, 'bin/hadir.mjs'), 'kiosk', 'journal', '--migrate', '--config', this.d.configPath];
-    const asUser = this.cfg.kioskUser && process.getuid?.() === 0 ? ['runuser', '-u', this.cfg.kioskUser, '--', process.execPath] : [process.execPath];
+    let as: { uid: number; gid: number } | undefined;
+    if (this.cfg.kioskUser && process.getuid?.() === 0) {
+      const u = systemUser(this.cfg.kioskUser);
+      if (!u) {
+        this.d.log.error({ user: this.cfg.kioskUser }, 'journal migration skipped: no such user (update.kioskUser); the kiosk keeps working on the old schema');
+        return null;
+      }
+      as = u;
+    }
     try {
-      const { stdout } = await promisify(execFile)(asUser[0]!, [...asUser.slice(1), ...cli], { timeout: 120_000, env: { ...process.env, HADIR_LOG_LEVEL: 'warn' } });
+      const { stdout } = await promisify(execFile)(process.execPath, cli, { timeout: 120_000, ...as, env: { ...process.env, HADIR_LOG_LEVEL: 'warn' } });
       return (JSON.parse(stdout.trim().split('\n').pop()!) as { schemaVersion: number }).schemaVersion;
     } catch (e) {
       this.d.log.error({ err: (e as Error).message }, 'journal migration failed (the journal is unchanged; the kiosk keeps working on the old schema)');

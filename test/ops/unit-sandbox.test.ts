@@ -1,9 +1,12 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addKiosk, exitWithin, freePort, hubPunches, seedOrg, tmp, waitHttp } from '../e2e/harness.js';
-import { haveSeccompPython, underUnitFilter, unitSyscallFilter } from './unit-seccomp.js';
+import { haveSeccompPython, underUnitCapabilities, underUnitFilter, unitSyscallFilter } from './unit-seccomp.js';
+import { kioskConfigSchema } from '../../kiosk/config.js';
+import { generateReleaseKeys } from '../../lib/release-bundle.js';
+import { systemUser } from '../../lib/system-user.js';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const unit = (u: string) => join(REPO, 'systemd', u);
@@ -72,6 +75,36 @@ describe.skipIf(!haveSeccompPython())('the units\' system-call filters do not st
     hub.kill('SIGTERM');
     await new Promise((r) => hub.once('exit', r));
   }, 90_000);
+
+  it.skipIf(process.getuid?.() !== 0)("the updater (root, its unit's filter, bounding set and no_new_privs) runs the journal migration as the kiosk's user", () => {
+    // A release whose CLI answers the migration with the uid it runs as.
+    const base = join(dir, 'upd');
+    const rel = join(base, 'opt', 'releases', '9.9.9');
+    mkdirSync(join(rel, 'bin'), { recursive: true });
+    writeFileSync(join(rel, 'bin', 'hadir.mjs'), 'console.log(JSON.stringify({ schemaVersion: process.getuid(), applied: [] }));\n');
+    symlinkSync('releases/9.9.9', join(base, 'opt', 'current'));
+    for (const d of [dir, base, join(base, 'opt'), join(base, 'opt', 'releases'), rel, join(rel, 'bin')]) chmodSync(d, 0o755);
+    const cfgPath = join(base, 'kiosk.json');
+    writeFileSync(cfgPath, JSON.stringify(kioskConfigSchema.parse({
+      deviceId: 'k-sbx', siteCode: 'S1', hubUrl: 'http://127.0.0.1:1', dataDir: join(base, 'data'),
+      mqtt: { url: 'mqtt://127.0.0.1:1', username: 'k-sbx', password: 'x' }, privateKeyPem: generateReleaseKeys().privateKeyPem,
+      update: { root: join(base, 'opt'), stateDir: join(base, 'state'), publicKeyFile: join(base, 'none.pub'), kioskUser: 'nobody' },
+    })));
+    const script = join(base, 'migrate.mts');
+    writeFileSync(script, [
+      `import { Updater } from ${JSON.stringify(join(REPO, 'kiosk/updater/updater.ts'))};`,
+      `import { loadKioskConfig } from ${JSON.stringify(join(REPO, 'kiosk/config.ts'))};`,
+      `import { childLogger } from ${JSON.stringify(join(REPO, 'lib/logger.ts'))};`,
+      `const u = new Updater({ config: loadKioskConfig(process.argv[2]), configPath: process.argv[2], supervisor: { restart: async () => {} }, log: childLogger('sandbox') });`,
+      `console.log(JSON.stringify({ migratedAs: await (u as any).migrateJournal() }));`,
+    ].join('\n'));
+    const unitFile = unit('hadir-updater.service');
+    const argv = [...underUnitCapabilities(unitFile), ...underUnitFilter(unitFile, join(dir, 'updater.list'), [process.execPath, join(REPO, 'node_modules/tsx/dist/cli.mjs'), script, cfgPath])];
+    expect(argv[0]).toBe('setpriv');
+    const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 120_000, env: { ...process.env, HADIR_LOG_LEVEL: 'warn' } });
+    expect(r.status, r.stderr.slice(-1500)).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ migratedAs: systemUser('nobody')!.uid });
+  }, 120_000);
 
   it('Chromium renders with its sandbox on, as an unprivileged user, under the display filter', () => {
     const home = join(dir, 'screen');

@@ -57,3 +57,17 @@ export function underUnitFilter(unitPath: string, listFile: string, cmd: string[
 export function haveSeccompPython(): boolean {
   return spawnSync('/usr/bin/python3', ['-c', 'import seccomp'], { stdio: 'ignore' }).status === 0;
 }
+
+/**
+ * argv prefix that applies a unit's CapabilityBoundingSet= and NoNewPrivileges= as systemd does
+ * for a root service (setpriv from util-linux); [] when the unit sets neither.
+ */
+export function underUnitCapabilities(unitPath: string): string[] {
+  const text = readFileSync(unitPath, 'utf8');
+  const caps = /^CapabilityBoundingSet=(.*)$/m.exec(text)?.[1]?.trim();
+  const nnp = /^NoNewPrivileges=(yes|true|1)$/m.test(text);
+  const out: string[] = [];
+  if (caps !== undefined) out.push(`--bounding-set=-all${caps.split(/\s+/).filter(Boolean).map((c) => `,+${c.replace(/^CAP_/, '').toLowerCase()}`).join('')}`);
+  if (nnp) out.push('--no-new-privs');
+  return out.length ? ['setpriv', ...out] : [];
+}
