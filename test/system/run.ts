@@ -292,7 +292,9 @@ ExecStart=/opt/hadir/node/bin/node /opt/hadir/current/bin/hadir.mjs kiosk --conf
 /** What a technician would look at when the kiosk does not come up (read before any power cut loses it). */
 async function diagnose(vm: Vm): Promise<string> {
   const r = await vm
-    .ssh('systemctl status hadir-kiosk --no-pager -n 0 | head -12; journalctl -u hadir-kiosk -u hadir-updater -n 60 --no-pager -o cat', { timeoutMs: 120_000 })
+    // The kernel's lines on a process killed by a signal (an illegal instruction, a segfault, the OOM killer): an
+    // unexplained SIGILL of the CLI in an earlier run left nothing else behind.
+    .ssh("systemctl status hadir-kiosk --no-pager -n 0 | head -12; journalctl -u hadir-kiosk -u hadir-updater -n 60 --no-pager -o cat; dmesg | grep -iE 'traps:|segfault|illegal|undefined instruction|out of memory|killed process' | tail -20", { timeoutMs: 120_000 })
     .catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
   return `--- guest diagnosis ---\n${(r.stdout + r.stderr).trim()}`;
 }
