@@ -34,8 +34,9 @@ export interface VmOptions {
   /**
    * qemu's CPU model. Default cortex-a72, the Raspberry Pi 4's core (ARMv8.0: no pointer
    * authentication, no LSE atomics, no SVE): a program built for a newer core fails here as it
-   * would on a Pi 4, and TCG does not spend its time emulating `-cpu max`'s QARMA pointer
-   * signing on every call of a PAC-enabled Debian userland. $HADIR_VM_CPU overrides.
+   * would on a Pi 4. (`-cpu max` also has TCG emulate pointer authentication with its QARMA
+   * cipher on the calls of Debian's PAC-enabled userland, which qemu's docs name as slow.)
+   * $HADIR_VM_CPU overrides.
    */
   cpu?: string;
 }
