@@ -257,7 +257,10 @@ async function fleetUpdate(vm: Vm, hub: Hub, bundles: { v2: string; v3: string }
   f.update_v2_timings = t2.timings ? (JSON.parse(t2.timings) as unknown) : null;
   if (t2.state !== 'confirmed') problems.push(`update to ${V2}: ${t2.state} (${t2.reason})`);
   // The updater reports the journal's schema version only when its migration ran (as user hadir).
-  else if ((f.update_v2_timings as { journalSchema?: number } | null)?.journalSchema === undefined) problems.push(`update to ${V2}: confirmed, but the journal migration did not run (journalctl -u hadir-updater)`);
+  else if ((f.update_v2_timings as { journalSchema?: number } | null)?.journalSchema === undefined) {
+    const log = await vm.ssh("journalctl -u hadir-updater --no-pager -o cat | grep -i -A3 'migrat' | tail -20", { timeoutMs: 120_000 }).catch((e: Error) => ({ stdout: e.message, stderr: '' }));
+    problems.push(`update to ${V2}: confirmed, but the journal migration did not run:\n${(log.stdout + log.stderr).trim()}`);
+  }
   const on2 = await guestRelease(vm);
   if (on2 !== V2) problems.push(`after the update /opt/hadir/current is ${on2}, not ${V2}`);
   say(`fleet: ${V3} (crashes at start) must come back to ${V2} by itself`);
