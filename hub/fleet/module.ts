@@ -9,7 +9,6 @@ import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';
 import { validationHook as hook } from '../http/validation.js';
 import type { FleetAudit, FleetRepository } from './service.js';
 import type { AuditLog } from '../audit/index.js';
-import { describeStage } from './rollout.js';
 import { HUB_VERSION_FOR_FLEET } from './version.js';
 import { httpError } from '../http/errors.js';
 
@@ -150,13 +149,7 @@ export class FleetModule implements HubModule {
 
   /** The latest (or given) rollout with every kiosk's state and every failure. */
   async status(id?: number): Promise<Record<string, unknown>> {
-    const ro = await this.service.rollout(id);
-    if (!ro) return { rollout: null, targets: [], failures: [] };
-    return {
-      rollout: { ...ro, stageNames: ro.stages.map(describeStage) },
-      targets: await this.service.targets(ro.id),
-      failures: await this.service.failures({ rolloutId: ro.id }),
-    };
+    return (await this.service.status(id)) ?? { rollout: null, targets: [], failures: [] };
   }
 }
 
