@@ -19,8 +19,14 @@ async function withFleet<T>(f: StoreFlags, fn: (s: import('../hub/fleet/service.
   // either store: the same repositories the hub's fleet module gets
   return withHub(
     f,
-    ({ stores, config, clock }) =>
-      fn(stores.fleet({ dataDir: config.dataDir, hubVersion: HUB_VERSION_FOR_FLEET, audit: fleetAudit(new AuditLog(stores.audit, clock), childLogger('fleet')), clock, operatorKind: 'cli' })),
+    async ({ stores, config, clock }) => {
+      const audit = fleetAudit(new AuditLog(stores.audit, clock), childLogger('fleet'));
+      try {
+        return await fn(stores.fleet({ dataDir: config.dataDir, hubVersion: HUB_VERSION_FOR_FLEET, audit, clock, operatorKind: 'cli' }));
+      } finally {
+        await audit.settled(); // the audit entries are written before the store closes
+      }
+    },
     { postgres: true },
   );
 }
