@@ -92,7 +92,8 @@ export class FleetService {
       return existing;
     };
     const existing = await same();
-    if (existing) return existing;
+    // the file goes into this data dir also when the database has the release already: another
+    // hub worker's data dir (each serves bundles from its own), or a re-add after a lost file
     const dir = join(this.o.dataDir, 'releases');
     mkdirSync(dir, { recursive: true });
     const dest = join(dir, releaseFileName(manifest.version, manifest.arch));
@@ -102,6 +103,7 @@ export class FleetService {
       mkdirSync(this.o.dataDir, { recursive: true });
       writeFileAtomic(keyPath, pem);
     }
+    if (existing) return existing;
     const { files, links, ...meta } = manifest;
     void links;
     const row: ReleaseRow = {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { startHub, type RunningHub } from '../../hub/server.js';
@@ -113,8 +114,10 @@ describe.skipIf(TEST_DB !== 'postgres')('fleet on two hub workers sharing one Po
     await seedOrgSql(sql);
     for (let i = 0; i < 12; i++) devices.push(await enrolTestDevice(a.store, i % 2 ? 'PKM-01-A' : 'SDN-01', `kw-${String(i).padStart(2, '0')}`));
     for (const v of ['4.0.0', '4.1.0']) await fleetOf(a).service.addRelease(await bundle(dir, v), 'test', keys.publicKeyPem);
-    // docs/scaling.md: every worker gets the data dir's release bundles (here: copied; b's data dir is elsewhere)
-    cpSync(join(dir, 'a', 'releases'), join(dir, 'b', 'releases'), { recursive: true });
+    // docs/hub.md: every worker needs the bundles in its own data dir (b's is elsewhere): `release
+    // add` there again (one row in the database, the file copied) or a copy of the folder
+    expect((await fleetOf(b).service.addRelease(join(dir, 'b-4.0.0.tar.gz'), 'test', keys.publicKeyPem)).file).toBe(join(dir, 'a', 'releases', 'hadir-4.0.0-x64.tar.gz'));
+    cpSync(join(dir, 'a', 'releases', 'hadir-4.1.0-x64.tar.gz'), join(dir, 'b', 'releases', 'hadir-4.1.0-x64.tar.gz'));
   }, 60_000);
 
   afterAll(async () => {
@@ -125,11 +128,20 @@ describe.skipIf(TEST_DB !== 'postgres')('fleet on two hub workers sharing one Po
   });
 
   it('either worker serves the bundle stored by the other (range requests from its own data dir)', async () => {
-    const full = readFileSync(join(dir, 'a', 'releases', 'hadir-4.0.0-x64.tar.gz'));
-    const res = await fetch(`${b.publicUrl}/api/v1/kiosk/releases/4.0.0/x64`, { headers: { ...auth(devices[0]!), range: 'bytes=1000-' } });
-    expect(res.status).toBe(206);
-    expect(res.headers.get('content-range')).toBe(`bytes 1000-${full.length - 1}/${full.length}`);
-    expect(Buffer.from(await res.arrayBuffer()).equals(full.subarray(1000))).toBe(true);
+    expect(await sql.all("SELECT count(*)::int AS n FROM audit_log WHERE action = 'release.add'")).toEqual([{ n: 2 }]);
+    // a's folder out of the way: b serves from its own data dir, a has nothing to serve
+    const aDir = join(dir, 'a', 'releases');
+    renameSync(aDir, `${aDir}.away`);
+    expect((await fetch(`${a.publicUrl}/api/v1/kiosk/releases/4.0.0/x64`, { headers: auth(devices[0]!) })).status).toBe(404);
+    for (const v of ['4.0.0', '4.1.0']) {
+      const full = readFileSync(join(dir, 'b', 'releases', `hadir-${v}-x64.tar.gz`));
+      const res = await fetch(`${b.publicUrl}/api/v1/kiosk/releases/${v}/x64`, { headers: { ...auth(devices[0]!), range: 'bytes=1000-' } });
+      expect(res.status).toBe(206);
+      expect(res.headers.get('content-range')).toBe(`bytes 1000-${full.length - 1}/${full.length}`);
+      expect(Buffer.from(await res.arrayBuffer()).equals(full.subarray(1000))).toBe(true);
+      expect(full.equals(await readFile(join(`${aDir}.away`, `hadir-${v}-x64.tar.gz`)))).toBe(true);
+    }
+    renameSync(`${aDir}.away`, aDir);
   });
 
   it('two workers starting a rollout at once make one', async () => {

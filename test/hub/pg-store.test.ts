@@ -12,7 +12,7 @@ import { systemClock } from '../../lib/clock.js';
  * What only the PostgreSQL store has to prove (it always runs on the real PostgreSQL at
  * 127.0.0.1:5432): month partitions made on demand, exactly once between two hub workers storing
  * the same punches at the same time, the attendance queue fed by its triggers, the audit chain
- * under concurrent appends, and a clear refusal of what is not ported yet.
+ * under concurrent appends, and a clear refusal of the SQLite handle a PostgreSQL hub has not.
  */
 describe('PostgreSQL store', () => {
   let db: Awaited<ReturnType<typeof freshPostgres>>;
