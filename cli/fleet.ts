@@ -11,14 +11,23 @@ import { hubDataOptions, withHub, type HubFlags as StoreFlags } from './open-hub
  * not) and `hadir updater` (the kiosk's updater unit).
  */
 
-async function withFleet<T>(f: StoreFlags, fn: (s: import('../hub/fleet/service.js').FleetService) => Promise<T> | T): Promise<T> {
-  const { FleetService } = await import('../hub/fleet/service.js');
+async function withFleet<T>(f: StoreFlags, fn: (s: import('../hub/fleet/service.js').FleetRepository) => Promise<T>): Promise<T> {
   const { HUB_VERSION_FOR_FLEET } = await import('../hub/fleet/version.js');
   const { fleetAudit } = await import('../hub/fleet/module.js');
-  const { auditLog } = await import('../hub/audit/index.js');
+  const { AuditLog } = await import('../hub/audit/index.js');
   const { childLogger } = await import('../lib/logger.js');
-  return withHub(f, ({ db, config, clock }) =>
-    fn(new FleetService(db, { dataDir: config.dataDir, hubVersion: HUB_VERSION_FOR_FLEET, audit: fleetAudit(auditLog(db, clock), childLogger('fleet')), clock, operatorKind: 'cli' })),
+  // either store: the same repositories the hub's fleet module gets
+  return withHub(
+    f,
+    async ({ stores, config, clock }) => {
+      const audit = fleetAudit(new AuditLog(stores.audit, clock), childLogger('fleet'));
+      try {
+        return await fn(stores.fleet({ dataDir: config.dataDir, hubVersion: HUB_VERSION_FOR_FLEET, audit, clock, operatorKind: 'cli' }));
+      } finally {
+        await audit.settled(); // the audit entries are written before the store closes
+      }
+    },
+    { postgres: true },
   );
 }
 
@@ -182,11 +191,7 @@ export function registerFleetCommands(g: Groups): void {
       .option('--rollout <id>', 'a given rollout (default: the latest)')
       .addOption(formatOption(['table', 'json'])),
   ).action(async (o: StoreFlags & { rollout?: string; format: string }) => {
-    const { describeStage } = await import('../hub/fleet/rollout.js');
-    const st = await withFleet(o, (s) => {
-      const ro = s.rollout(o.rollout === undefined ? undefined : Number(o.rollout));
-      return ro ? { rollout: { ...ro, stageNames: ro.stages.map(describeStage) }, targets: s.targets(ro.id), failures: s.failures({ rolloutId: ro.id }) } : null;
-    });
+    const st = await withFleet(o, (s) => s.status(o.rollout === undefined ? undefined : Number(o.rollout)));
     if (o.format === 'json') return void process.stdout.write(JSON.stringify(st, null, 2) + '\n');
     if (!st) return void process.stdout.write('belum ada rollout / no rollout yet\n');
     const r = st.rollout;

@@ -44,8 +44,8 @@ export interface OpenHubOptions {
    */
   create?: boolean;
   /**
-   * Does this command use only repositories that exist on PostgreSQL (the core store, health, face,
-   * finger, enrolment sessions, audit)? Then a postgres:// database URL is opened; otherwise it is
+   * Does this command use only repositories (HubStores: every one has a PostgreSQL implementation),
+   * not the raw SQLite handle? Then a postgres:// database URL is opened; otherwise it is
    * refused in one line, naming the SQLite-only state (hub/config.ts dbPathFor).
    */
   postgres?: boolean;

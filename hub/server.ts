@@ -66,9 +66,6 @@ export interface RunningHub {
   close(): Promise<void>;
 }
 
-/** Feature modules whose repositories have a PostgreSQL implementation (hub/store/open.ts postgresStores). */
-const POSTGRES_READY = new Set(['attendance', 'health', 'face', 'finger', 'staff']);
-
 /**
  * Starts the hub: store (migrations), MQTT (embedded aedes or external broker), ingest, presence,
  * roster config publishing, HTTP, then the feature modules. Port 0 = ephemeral (tests).
@@ -161,26 +158,7 @@ export async function startHub(opts: StartHubOptions = {}): Promise<RunningHub> 
     });
     cleanups.push(() => void (gaugeDue && clearTimeout(gaugeDue)));
 
-    // On PostgreSQL a feature whose repository is not ported yet is left out, by name, in one warning
-    // line (its routes answer 404, its metrics are taken out again): the core — ingest, acks, devices,
-    // users, punch report, audit — and the ported features run, so workers can share the punch stream meanwhile.
-    const unported: HubModule[] = [];
-    const built = factories.map((f) => {
-      const before = new Set(metrics.registry.getMetricsAsArray().map((m) => m.name));
-      const m = f(ctx);
-      if (stores.kind === 'postgres' && !POSTGRES_READY.has(m.name)) {
-        unported.push(m);
-        for (const x of metrics.registry.getMetricsAsArray()) if (!before.has(x.name)) metrics.registry.removeSingleMetric(x.name);
-      }
-      return m;
-    });
-    if (unported.length) {
-      log.warn(
-        { modules: unported.map((m) => m.name) },
-        `not yet available on PostgreSQL, left out: ${unported.map((m) => m.name).join(', ')} (running: the core — ingest, devices, users, punch report, audit — and ${[...POSTGRES_READY].join(', ')}); for them run the hub on SQLite until they are ported`,
-      );
-    }
-    const modules = built.filter((m) => !unported.includes(m));
+    const modules = factories.map((f) => f(ctx));
     let roster: RosterPublisher | undefined;
     // hubUrl is known once HTTP listens (port 0 in tests); the endpoint reads this object at request time.
     const enrol = { hubUrl: config.publicUrl ?? '', mqttUrl: kioskMqttUrl, prefix: config.prefix };

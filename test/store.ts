@@ -39,7 +39,7 @@ export async function freshPostgres(): Promise<{ url: string; drop: () => Promis
 
 /**
  * Hub options for the store under test: `dbUrl` on PostgreSQL, nothing on SQLite. On PostgreSQL no
- * feature module is started (fleet is not ported yet): a test that needs one names it (`modules`).
+ * feature module is started (the core alone, lighter): a test that needs one names it (`modules`).
  */
 export async function testHubStore(): Promise<{ opts: { dbUrl?: string; modules?: [] }; drop: () => Promise<void> }> {
   if (TEST_DB === 'sqlite') return { opts: {}, drop: async () => {} };

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { UserError } from '../../lib/errors.js';
 import { newId } from '../../protocol/ids.js';
-import { inTransaction } from '../store/pg.js';
+import { inTransaction, numbered } from '../store/pg.js';
 import type { CsvRow, LineError } from '../org/csv.js';
 import { checkOrgRow, checkStaffRow, exitedRowError, unitMoveError, type ImportResult } from '../org/import.js';
 import { checkExitHistory, checkExitInput, checkReinstate, unknownStaff, type ExitListRow, type ExitRow } from '../org/exit.js';
@@ -26,11 +26,6 @@ import { isDate, monthDates } from './time.js';
 type Q = Pick<pg.PoolClient, 'query'>;
 type Row = Record<string, unknown>;
 
-/** `?` placeholders as $1, $2 … (SQL shared with the SQLite store). */
-function numbered(sql: string): string {
-  let i = 0;
-  return sql.replace(/\?/g, () => `$${++i}`);
-}
 /** `@name` parameters as $1, $2 … with their values in order (SQL shared with the SQLite store). */
 function named(sql: string, params: Record<string, unknown>): { text: string; values: unknown[] } {
   const values: unknown[] = [];

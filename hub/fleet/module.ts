@@ -9,7 +9,6 @@ import { errorResponse, json, type OpenApiPaths } from '../http/openapi.js';
 import { validationHook as hook } from '../http/validation.js';
 import type { FleetAudit, FleetRepository } from './service.js';
 import type { AuditLog } from '../audit/index.js';
-import { describeStage } from './rollout.js';
 import { HUB_VERSION_FOR_FLEET } from './version.js';
 import { httpError } from '../http/errors.js';
 
@@ -25,16 +24,21 @@ const abortBodySchema = z.strictObject({ reason: z.string().max(300).optional() 
 
 /**
  * Fleet events into the hub's audit log (hash-chained, hub/audit), plus one log line each. The
- * entry has no OPD: rollouts concern the regency, so BKPSDM sees them.
+ * entry has no OPD: rollouts concern the regency, so BKPSDM sees them. Entries are written in the
+ * background; `settled()` waits for those under way (a command awaits it before it closes the store).
  */
-export function fleetAudit(audit: Pick<AuditLog, 'record'>, log: Pick<HubContext['log'], 'info' | 'error'>): FleetAudit {
+export function fleetAudit(audit: Pick<AuditLog, 'record'>, log: Pick<HubContext['log'], 'info' | 'error'>): FleetAudit & { settled(): Promise<void> } {
+  const pending = new Set<Promise<unknown>>();
   return {
     record: (e) => {
       log.info({ audit: e }, `fleet ${e.action} ${e.target} by ${e.actor}`);
-      audit
+      const p = audit
         .record({ actor: e.actor, actorKind: e.actorKind, action: e.action, target: e.target, after: e.detail })
-        .catch((err: unknown) => log.error({ err, audit: e }, 'fleet: audit entry not written'));
+        .catch((err: unknown) => log.error({ err, audit: e }, 'fleet: audit entry not written'))
+        .finally(() => pending.delete(p));
+      pending.add(p);
     },
+    settled: async () => void (await Promise.all(pending)),
   };
 }
 
@@ -150,13 +154,7 @@ export class FleetModule implements HubModule {
 
   /** The latest (or given) rollout with every kiosk's state and every failure. */
   async status(id?: number): Promise<Record<string, unknown>> {
-    const ro = await this.service.rollout(id);
-    if (!ro) return { rollout: null, targets: [], failures: [] };
-    return {
-      rollout: { ...ro, stageNames: ro.stages.map(describeStage) },
-      targets: await this.service.targets(ro.id),
-      failures: await this.service.failures({ rolloutId: ro.id }),
-    };
+    return (await this.service.status(id)) ?? { rollout: null, targets: [], failures: [] };
   }
 }
 

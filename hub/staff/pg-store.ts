@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { inTransaction } from '../store/pg.js';
+import { inTransaction, numbered } from '../store/pg.js';
 import { hashPassword, sha256Hex } from '../secrets.js';
 import {
   CODE_DAYS, checkActivation, checkStaffPassword, codePeopleSql, newActivationCode, newStaffToken, noPeople, normaliseCode, staffSessionIdle, type IssuedCode,
@@ -8,10 +8,6 @@ import type { StaffPortalRepository } from './store.js';
 
 type Q = Pick<pg.PoolClient, 'query'>;
 type Row = Record<string, unknown>;
-const numbered = (sql: string) => {
-  let i = 0;
-  return sql.replace(/\?/g, () => `$${++i}`);
-};
 
 /**
  * The staff page's storage on PostgreSQL (pg-migrations/500_staff_portal.sql): SqliteStaffPortalStore's

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { UserError } from '../../lib/errors.js';
 import { iso, type Clock } from '../../lib/clock.js';
 import { redactUrl } from '../config.js';
+import { sqliteRowCount, sqliteTables } from './sqlite.js';
 
 /**
  * `hadir backup` / `hadir restore`: the hub's state as one folder an IT office can copy to another
@@ -71,8 +72,7 @@ function run(cmd: string, args: string[], what: string, fix: string): Promise<vo
 
 /** Row counts of every table of a SQLite database. */
 function sqliteCounts(db: Database.Database): Record<string, number> {
-  const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
-  return Object.fromEntries(names.map((n) => [n, (db.prepare(`SELECT count(*) FROM "${n}"`).pluck().get() as number)]));
+  return Object.fromEntries(sqliteTables(db).map((n) => [n, sqliteRowCount(db, n)]));
 }
 
 /** Row counts of every table of the public schema, in the transaction `client` is in. */

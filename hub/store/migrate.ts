@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { UserError } from '../../lib/errors.js';
 import { nextMonth } from '../attendance/time.js';
 import { openPostgres } from './pg.js';
-import { migrate as migrateSqlite, openSqliteReadonly, type SqliteDb } from './sqlite.js';
+import { migrate as migrateSqlite, openSqliteReadonly, sqliteRowCount, sqliteTables, type SqliteDb } from './sqlite.js';
 
 /**
  * `hadir migrate --from sqlite:PATH --to postgres://…`: a regency's hub moved from its SQLite file
@@ -79,10 +79,6 @@ class TableSum {
   }
 }
 
-function sqliteTables(db: SqliteDb): string[] {
-  return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[]).filter((t) => !SKIP.has(t));
-}
-
 const q = (ident: string) => `"${ident.replace(/"/g, '""')}"`;
 
 /** Hub tables of the target (partitions are part of their parent). */
@@ -147,9 +143,9 @@ export async function migrateSqliteToPostgres(o: MigrateOptions): Promise<TableR
     if (pending.length) throw new UserError(`${path} is not at this version's schema (missing ${pending.join(', ')})`, 'start this version of `hadir hub` on it once (it applies its migrations), stop it, then migrate');
 
     src.exec('BEGIN'); // one read snapshot of the source for the whole copy
-    const srcTables = sqliteTables(src);
+    const srcTables = sqliteTables(src).filter((t) => !SKIP.has(t));
     const target = new Set(await pgTables(c));
-    const count = (t: string) => src.prepare(`SELECT count(*) FROM ${q(t)}`).pluck().get() as number;
+    const count = (t: string) => sqliteRowCount(src, t);
     const missing = srcTables.filter((t) => !target.has(t) && count(t) > 0);
     if (missing.length) {
       throw new UserError(`these SQLite tables hold data and have no PostgreSQL table yet: ${missing.map((t) => `${t} (${count(t)} rows)`).join(', ')}`, 'keep this hub on SQLite until those features run on PostgreSQL (docs/scaling.md)');

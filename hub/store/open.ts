@@ -10,6 +10,8 @@ import { SqliteFaceRepository } from '../biometrics/face-store.js';
 import { SqliteFingerStore } from '../biometrics/finger-store.js';
 import { EnrolSessions } from '../biometrics/enrol-sessions.js';
 import { FleetService } from '../fleet/service.js';
+import { SqliteFleetStore } from '../fleet/store.js';
+import { PgFleetStore } from '../fleet/pg-store.js';
 import { SqliteStaffPortalStore } from '../staff/store.js';
 import { auditRepository } from '../audit/index.js';
 import { UserError } from '../../lib/errors.js';
@@ -32,9 +34,9 @@ export interface OpenedStores extends OpenedStore {
 }
 
 /**
- * The one store factory: opens the hub's database from HADIR_DB_URL / the data dir (migrations
- * applied) and builds every repository on it. SQLite is the only implementation so far: a
- * postgres:// URL is refused by dbPathFor with a clear message.
+ * The store factory on SQLite: opens the hub's database from HADIR_DB_URL / the data dir
+ * (migrations applied) and builds every repository on it. A postgres:// URL is refused here by
+ * dbPathFor; the hub and the commands open either store through openHubStores.
  */
 export function openStores(opts: { dbUrl?: string; dataDir: string } | { dbPath: string }): OpenedStores {
   const path = 'dbPath' in opts ? opts.dbPath : dbPathFor(opts.dbUrl, opts.dataDir);
@@ -53,7 +55,7 @@ export function sqliteStores(db: SqliteDb): HubStores {
     face: asyncOver(new SqliteFaceRepository(db)),
     finger: asyncOver(new SqliteFingerStore(db)),
     enrolSessions: asyncOver(new EnrolSessions(db)),
-    fleet: (o) => asyncOver(new FleetService(db, o)),
+    fleet: (o) => new FleetService(asyncOver(new SqliteFleetStore(db)), o),
     staffPortal: asyncOver(new SqliteStaffPortalStore(db)),
     audit: auditRepository(db),
   };
@@ -76,7 +78,7 @@ export async function openHubStores(c: { dbPath: string; postgresUrl: string | n
   return { db: noSqlite(), store: stores.core, stores };
 }
 
-/** Every repository on a migrated PostgreSQL pool. Features not yet ported refuse with a clear message when first used. */
+/** Every repository on a migrated PostgreSQL pool. */
 export function postgresStores(pool: import('pg').Pool): HubStores {
   return {
     kind: 'postgres',
@@ -86,20 +88,10 @@ export function postgresStores(pool: import('pg').Pool): HubStores {
     face: new PgFaceRepository(pool),
     finger: new PgFingerStore(pool),
     enrolSessions: new PgEnrolSessions(pool),
-    fleet: () => notYet('fleet rollouts'),
+    fleet: (o) => new FleetService(new PgFleetStore(pool), o),
     staffPortal: new PgStaffPortalStore(pool),
     audit: new PgAuditRepository(pool),
   };
-}
-
-/** A repository whose every method rejects: the feature is not on PostgreSQL yet. */
-function notYet<T extends object>(feature: string): T {
-  return new Proxy({} as T, {
-    get: (_t, prop) =>
-      typeof prop === 'symbol' || prop === 'then'
-        ? undefined
-        : () => Promise.reject(new UserError(`${feature} is not yet available on PostgreSQL (HADIR_DB_URL is postgres://…)`, 'run this hub on SQLite (unset HADIR_DB_URL) until issue 15 ports it')),
-  });
 }
 
 /** The SQLite handle a PostgreSQL hub does not have. */

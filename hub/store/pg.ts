@@ -85,6 +85,12 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => 
   }
 }
 
+/** `?` placeholders numbered `$1`, `$2` … in order (SQL shared with the SQLite store). */
+export function numbered(sql: string): string {
+  let i = 0;
+  return sql.replace(/\?/g, () => `$${++i}`);
+}
+
 /**
  * A WHERE clause from the conditions whose value is given (undefined, null, '' are left out);
  * each condition has one `?`, numbered $1, $2 … in order.

@@ -73,3 +73,13 @@ export function migrate(db: SqliteDb, dir = MIGRATIONS_DIR): string[] {
   }
   return applied;
 }
+
+/** The tables of a SQLite database (not SQLite's own), by name. */
+export function sqliteTables(db: SqliteDb): string[] {
+  return db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
+}
+
+/** The rows of one table. */
+export function sqliteRowCount(db: SqliteDb, table: string): number {
+  return db.prepare(`SELECT count(*) FROM "${table.replace(/"/g, '""')}"`).pluck().get() as number;
+}

@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHub, type RunningHub } from '../../hub/server.js';
-import { enrolTestDevice, seedOrg, tmpDir, type TestDevice } from '../hub/helpers.js';
-import { FleetModule } from '../../hub/fleet/module.js';
+import { enrolTestDevice, seedOrgSql, tmpDir, type TestDevice } from '../hub/helpers.js';
+import { FleetModule, createFleetModule } from '../../hub/fleet/module.js';
+import { TEST_DB, sqlOf, testHubStore } from '../store.js';
 import type { FleetAuditEvent } from '../../hub/fleet/service.js';
 import { generateReleaseKeys, manifestFor, releasePrivateKey, writeBundle } from '../../lib/release-bundle.js';
 import { Updater } from '../../kiosk/updater/updater.js';
@@ -13,10 +14,11 @@ import { updateAnswerSchema } from '../../protocol/index.js';
 
 /**
  * The hub's side of fleet updates, in one process with a real HTTP server: range downloads that
- * resume after an interruption, offers by stage, and a rollout halting at 2 failures of 10.
+ * resume after an interruption, offers by stage, and a rollout halting at 2 failures of 10. On the
+ * store under test (test/store.ts: SQLite, or PostgreSQL with HADIR_TEST_DB=postgres).
  */
 
-describe('hub fleet module', () => {
+describe(`hub fleet module (${TEST_DB})`, () => {
   const dir = tmpDir('fleet-hub');
   let hub: RunningHub;
   let fleet: FleetModule;
@@ -26,11 +28,15 @@ describe('hub fleet module', () => {
   const pubFile = join(dir, 'release-key.pub');
   const auth = (d: TestDevice) => ({ authorization: `Basic ${Buffer.from(`${d.id}:${d.password}`).toString('base64')}` });
 
+  let drop: () => Promise<void> = async () => {};
+
   beforeAll(async () => {
-    hub = await startHub({ dataDir: dir, httpPort: 0, mqttPort: 0, defaultMetrics: false, env: {} });
+    const st = await testHubStore();
+    drop = st.drop;
+    hub = await startHub({ dataDir: dir, httpPort: 0, mqttPort: 0, defaultMetrics: false, env: {}, ...st.opts, ...(TEST_DB === 'postgres' ? { modules: [createFleetModule] } : {}) });
     // the service keeps no state of its own: the hub's instance sees the same rows; this one's audit is collected
     fleet = new FleetModule(hub.ctx, { record: (e) => audit.push(e) });
-    seedOrg(hub.db);
+    await seedOrgSql(sqlOf(hub));
     for (let i = 0; i < 10; i++) devices.push(await enrolTestDevice(hub.store, i < 5 ? 'PKM-01-A' : 'SDN-01', `kf-${i}`));
     writeFileSync(pubFile, keys.publicKeyPem);
     // a 3 MB bundle, so an interrupted download has something to resume
@@ -49,6 +55,7 @@ describe('hub fleet module', () => {
 
   afterAll(async () => {
     await hub?.close();
+    await drop();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -8,6 +8,16 @@ import { generateDeviceKeys, loadPrivateKey } from '../../protocol/index.js';
 import { hadir } from '../e2e/harness.js';
 import { makeDevice, seedOrgSql, tmpDir } from './helpers.js';
 import { TEST_DB, freshPostgres, sqlOf } from '../store.js';
+import { generateReleaseKeys, manifestFor, releasePrivateKey, writeBundle } from '../../lib/release-bundle.js';
+import { systemClock } from '../../lib/clock.js';
+import type { HubStores } from '../../hub/store/stores.js';
+
+/** Fleet state of a hub: a stored bundle, a rollout with a failure (the bundle is served from `dataDir`). */
+const fleetOf = (stores: HubStores, dataDir: string) => stores.fleet({ dataDir, hubVersion: '9.9.9', audit: { record: () => {} }, clock: systemClock });
+const fleetView = async (stores: HubStores, dataDir: string) => {
+  const f = fleetOf(stores, dataDir);
+  return { releases: await f.releases(), status: await f.status(), file: await f.releaseFile('2.0.0', 'x64') };
+};
 
 /**
  * `hadir backup` / `hadir restore` on real processes and the store under test: a restored hub
@@ -45,6 +55,16 @@ describe(`backup and restore (${TEST_DB})`, () => {
     const d = makeDevice('kiosk-a', '', loadPrivateKey(keys.privateKeyPem), keys.publicKeyPem);
     const ingest = (n: number) => store.ingestBatch(Array.from({ length: n }, () => ({ punch: d.next(), siteCode: 'PKM-01-A', receivedAt: new Date().toISOString() })), []);
     await ingest(200);
+    // a release bundle and a rollout with a failure: rows and the bundle file travel together
+    const rk = generateReleaseKeys();
+    const entries = [{ path: 'bin/hadir.mjs', data: Buffer.from('// v2\n'), mode: 0o755 }];
+    const bundle = join(tmpDir('backup-bundle'), 'b.tar.gz');
+    await writeBundle(bundle, await manifestFor(entries, { version: '2.0.0', arch: 'x64', nodeModules: 'bundled', minHubVersion: '0.0.0', journalSchemaVersion: 1 }), entries, releasePrivateKey(rk.privateKeyPem));
+    const fleet = fleetOf(opened.stores, src.dataDir);
+    await fleet.addRelease(bundle, 'test', rk.publicKeyPem);
+    const ro = await fleet.startRollout({ version: '2.0.0', stages: 'all', window: 'always', blackouts: 'none', by: 'test' });
+    await fleet.report('kiosk-a', { rolloutId: ro.id, version: '2.0.0', phase: 'refused', reason: 'bundle refused' });
+    const fleetBefore = await fleetView(opened.stores, src.dataDir);
     const biometricKey = Buffer.from('k'.repeat(64));
     writeFileSync(join(src.dataDir, 'biometric.key'), biometricKey, { mode: 0o600 });
 
@@ -84,6 +104,18 @@ describe(`backup and restore (${TEST_DB})`, () => {
     expect(new Set(after.map((p) => p.id)).size).toBe(atBackup);
     const beforeById = new Map(before.map((p) => [p.id, p]));
     for (const p of after) expect(beforeById.get(p.id)).toEqual(p);
+    // fleet: the same releases, rollout, targets and failures; the bundle served from the new data dir
+    const restored = await openHubStores(dst.pgUrl ? { dbPath: '', postgresUrl: dst.pgUrl } : { dbPath: join(dst.dataDir, 'hub.db'), postgresUrl: null });
+    try {
+      const fleetAfter = await fleetView(restored.stores, dst.dataDir);
+      expect(fleetAfter.status).toEqual(fleetBefore.status);
+      expect(fleetAfter.status!.failures.map((f) => f.reason)).toEqual(['bundle refused']);
+      expect(fleetAfter.releases).toEqual(fleetBefore.releases);
+      expect(fleetAfter.file!.path.startsWith(dst.dataDir)).toBe(true);
+      expect(readFileSync(fleetAfter.file!.path).equals(readFileSync(fleetBefore.file!.path))).toBe(true);
+    } finally {
+      await restored.store.close();
+    }
 
     // restoring again onto the now occupied target is refused, and it stays as it was
     const again = await hadir(['restore', ...dst.flags, '--from', out]);

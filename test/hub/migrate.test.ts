@@ -65,6 +65,17 @@ describe('hadir migrate (SQLite → PostgreSQL)', () => {
       await opened.store.ingestBatch(batch, []);
       await audit.record({ actor: 'admin', actorKind: 'user', action: 'device.add', target: id, after: { site: 'PKM-01-A' } });
     }
+    // fleet: a stored release, versions, a halted rollout with its failure, a site's window
+    const fleet = opened.stores.fleet({ dataDir: dir, hubVersion: '0.0.0', audit: { record: () => {} }, clock: () => Date.parse('2026-11-30T12:00:00Z') });
+    await sqlOf(opened).run(
+      "INSERT INTO fleet_releases (version, arch, file, size, sha256, manifest, key_id, added_at, added_by) VALUES ('2.0.0', 'arm64', ?, 1234, ?, ?, 'k1', '2026-11-30T00:00:00.000Z', 'rilis')",
+      join(dir, 'releases', 'hadir-2.0.0-arm64.tar.gz'), 'a'.repeat(64), JSON.stringify({ version: '2.0.0', arch: 'arm64', fileCount: 3 }),
+    );
+    await fleet.setDeviceVersion('kiosk-a', '1.0.0', true);
+    await fleet.setDeviceVersion('kiosk-b', '1.0.0', false);
+    const ro = await fleet.startRollout({ version: '2.0.0', stages: '1,all', window: 'always', blackouts: 'none', by: 'bkpsdm' });
+    await fleet.report('kiosk-a', { rolloutId: ro.id, version: '2.0.0', phase: 'rolled_back', reason: 'not healthy within 120 s' });
+    await fleet.setSiteWindow('PKM-01-A', '19:00-04:00', 'bkpsdm');
     await opened.store.close();
     return path;
   };
@@ -97,6 +108,19 @@ describe('hadir migrate (SQLite → PostgreSQL)', () => {
     const after = await hadir(['report', 'punches', '--db', to, '--format', 'json']);
     expect(after.stderr).toBe('');
     expect(JSON.parse(after.stdout)).toEqual(JSON.parse(before.stdout));
+    // fleet too: every table copied and checked, the rollout's status the same, its ids continuing
+    const fleetLines = m.stdout.split('\n').filter((l) => /^fleet_/.test(l));
+    expect(fleetLines.map((l) => l.split(/\s+/)[0]).sort()).toEqual(['fleet_device_versions', 'fleet_failures', 'fleet_releases', 'fleet_rollouts', 'fleet_site_windows', 'fleet_targets']);
+    for (const l of fleetLines) expect(l).toMatch(/ya\/yes$/);
+    const fleetStatus = async (db: string) => {
+      const r = await hadir(['fleet', 'status', '--db', db, '--format', 'json']);
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as { rollout: { state: string } };
+    };
+    const fleetAfter = await fleetStatus(to);
+    expect(fleetAfter.rollout.state).toBe('halted');
+    expect(fleetAfter).toEqual(await fleetStatus(`sqlite:${src}`));
+    expect((await rows(to, "SELECT nextval(pg_get_serial_sequence('fleet_rollouts', 'id'))::int AS n"))[0]!.n).toBe(2);
     // PostgreSQL-only state made from the copy: keys, month partition, the audit chain's mark
     expect((await rows(to, 'SELECT count(*)::int AS n FROM punch_keys'))[0]!.n).toBe(359);
     expect((await rows(to, 'SELECT count(*)::int AS n FROM punches_2026_11'))[0]!.n).toBe(359);

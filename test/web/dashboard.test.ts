@@ -189,12 +189,11 @@ describe('web dashboard', () => {
     await shot(page, '04-tpp');
 
     // Fleet: what each kiosk runs and a failed update, with its reason, on the terminal page
-    const { FleetService } = await import('../../hub/fleet/service.js');
-    const fleet = new FleetService(hub.db, { dataDir: hub.config.dataDir, hubVersion: '0.1.0', audit: { record: () => {} }, clock: systemClock });
+    const fleet = hub.ctx.stores.fleet({ dataDir: hub.config.dataDir, hubVersion: '0.1.0', audit: { record: () => {} }, clock: systemClock });
     hub.db.prepare("INSERT INTO fleet_releases (version, arch, file, size, sha256, manifest, key_id, added_at) VALUES ('9.1.0', 'arm64', '/nonexistent', 1, ?, '{}', 'k', ?)").run('0'.repeat(64), new Date().toISOString());
-    for (const id of ['kiosk-pkm-1', 'kiosk-pkm-2', 'kiosk-sdn-1']) fleet.setDeviceVersion(id, '9.0.0', true);
-    const ro = fleet.startRollout({ version: '9.1.0', stages: 'all', window: 'always', blackouts: 'none', maxFailures: 5, by: 'bkpsdm' });
-    fleet.report('kiosk-pkm-1', { rolloutId: ro.id, version: '9.1.0', phase: 'rolled_back', reason: 'tidak sehat dalam / not healthy within 120 s: MQTT tidak terhubung / not connected' });
+    for (const id of ['kiosk-pkm-1', 'kiosk-pkm-2', 'kiosk-sdn-1']) await fleet.setDeviceVersion(id, '9.0.0', true);
+    const ro = await fleet.startRollout({ version: '9.1.0', stages: 'all', window: 'always', blackouts: 'none', maxFailures: 5, by: 'bkpsdm' });
+    await fleet.report('kiosk-pkm-1', { rolloutId: ro.id, version: '9.1.0', phase: 'rolled_back', reason: 'tidak sehat dalam / not healthy within 120 s: MQTT tidak terhubung / not connected' });
     // Terminal: online and offline kiosks of both OPDs, alerts, acknowledge, remote command with result
     await page.goto(`${base}/#/terminal`);
     await page.waitForSelector('table.devices tbody tr');
