@@ -1,5 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { GENESIS_HASH, Topics, generateDeviceKeys, loadPrivateKey, newId, punchHash, signPunch, type Ack, type UnsignedPunch } from '../protocol/index.js';
@@ -11,6 +11,32 @@ import { DEFAULT_ACK_TIMEOUT_MS, DEFAULT_MAX_BACKOFF_MS, DEFAULT_PUBLISH_WINDOW,
 import { quantile, watchProcess } from './monitor.js';
 
 const RAW_RUNS = 3;
+
+const cpuUs = (c: NodeJS.CpuUsage) => c.user + c.system;
+
+/**
+ * HADIR_BENCH_PROF=DIR: a V8 CPU profile of this process's main thread (hub + simulated kiosks)
+ * during the through-hub phase only, written to DIR/ingest-hub-<time>.cpuprofile (open it in
+ * Chrome DevTools or speedscope). The verification threads are not in it.
+ */
+async function startProfile(): Promise<{ stop(): Promise<void> } | null> {
+  const dir = process.env.HADIR_BENCH_PROF;
+  if (!dir) return null;
+  const { Session } = await import('node:inspector/promises');
+  const s = new Session();
+  s.connect();
+  await s.post('Profiler.enable');
+  await s.post('Profiler.setSamplingInterval', { interval: 200 });
+  await s.post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await s.post('Profiler.stop');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `ingest-hub-${Date.now()}.cpuprofile`), JSON.stringify(profile));
+      s.disconnect();
+    },
+  };
+}
 
 /** Between phases: let the previous phase's sockets close and its garbage be collected first (measured: without it the next phase ran up to 25 % slower). */
 const settle = () => new Promise((r) => setTimeout(r, 1000));
@@ -84,6 +110,7 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<Record<stri
     // (a short run on a shared machine is noisy; the best is the conservative reference).
     const internal = hub.internalMqtt;
     let rawPerS = 0;
+    let rawCpuUs = Infinity;
     for (let r = 1; r <= RAW_RUNS; r++) {
       const rawTopics = new Topics(`${prefix}-raw${r}`);
       const sub = await connect(url, `bench-raw-sub-${r}`, internal?.username, internal?.password);
@@ -91,11 +118,13 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<Record<stri
       sub.on('message', (t, payload) => rawFlows.get(t)?.confirm((JSON.parse(payload.toString()) as { id: string }).id));
       await sub.subscribeAsync(`${rawTopics.prefix}/kiosk/+/punch`, { qos: 1 });
       const rawPubs = await Promise.all(devs.map((d, i) => connect(url, `bench-raw-pub-${r}-${i}`, internal?.username ?? d.id, internal?.password ?? d.password)));
+      const rawCpu0 = process.cpuUsage();
       const t0 = performance.now();
       await Promise.all(
         devs.map((d, i) => rawFlows.get(rawTopics.punch(d.id))!.run(d.payloads.map((p) => p.id), perDeviceWindow, (j) => void rawPubs[i]!.publishAsync(rawTopics.punch(d.id), d.payloads[j]!.body, { qos: 1 }))),
       );
       const rawS = (performance.now() - t0) / 1000;
+      rawCpuUs = Math.min(rawCpuUs, cpuUs(process.cpuUsage(rawCpu0)) / total);
       const resent = [...rawFlows.values()].reduce((a, f) => a + f.resent, 0);
       rawPerS = Math.max(rawPerS, total / rawS);
       say(`raw broker ${r}/${RAW_RUNS}: ${total} messages in ${rawS.toFixed(2)} s = ${Math.round(total / rawS)}/s${resent ? ` (${resent} re-sent: unconfirmed past the kiosk's ack timeout)` : ''}`);
@@ -109,18 +138,22 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<Record<stri
     const kiosks = await Promise.all(devs.map((d) => connect(url, d.id, d.id, d.password)));
     const connectS = (performance.now() - c0) / 1000;
     const flows = await Promise.all(devs.map((d, i) => ackFlow(kiosks[i]!, topics.ack(d.id))));
+    const profile = await startProfile();
     const cpu0 = process.cpuUsage();
     let t0 = performance.now();
     await Promise.all(devs.map((d, i) => flows[i]!.run(d.payloads.map((p) => p.id), perDeviceWindow, (j) => void kiosks[i]!.publishAsync(topics.punch(d.id), d.payloads[j]!.body, { qos: 1 }))));
     const hubS = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
-    const coresBusy = (cpu.user + cpu.system) / 1e6 / hubS;
+    await profile?.stop();
+    const coresBusy = cpuUs(cpu) / 1e6 / hubS;
+    const hubCpuUs = cpuUs(cpu) / total;
     const perS = total / hubS;
     const hubResent = flows.reduce((a, f) => a + f.resent, 0);
     const proc = watch.stop();
     const ackP99 = quantile(flows.flatMap((f) => f.latencies), 0.99);
     say(`connect:     ${o.devices} kiosks connected in ${connectS.toFixed(2)} s; ack p99 ${ackP99.toFixed(0)} ms; event loop p99 ${proc.event_loop_p99_ms} ms; RSS max ${proc.rss_mb_max} MB (this process: hub + simulated kiosks)`);
     say(`through hub: ${total} punches stored and acked in ${hubS.toFixed(2)} s = ${Math.round(perS)}/s (${((perS / rawPerS) * 100).toFixed(0)} % of the best raw run; window ${perDeviceWindow}; ${coresBusy.toFixed(2)} of ${availableParallelism()} cores busy)${hubResent ? ` (${hubResent} re-sent)` : ''}`);
+    say(`cpu:         ${hubCpuUs.toFixed(0)} µs per punch through the hub, ${rawCpuUs.toFixed(0)} µs per message raw (this process, every thread: kiosks + broker + hub)`);
     await Promise.all(kiosks.map((c) => c.endAsync()));
 
     await settle();
@@ -154,6 +187,9 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<Record<stri
       rss_mb_max: proc.rss_mb_max,
       event_loop_p99_ms: proc.event_loop_p99_ms,
       ack_p99_ms: Number(ackP99.toFixed(1)),
+      cpu_us_per_punch: Math.round(hubCpuUs),
+      raw_cpu_us_per_punch: Math.round(rawCpuUs),
+      load_avg_1m: Number(loadavg()[0]!.toFixed(2)),
     };
     process.stdout.write(JSON.stringify(figures) + '\n');
     return figures;

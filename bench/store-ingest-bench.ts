@@ -73,6 +73,7 @@ async function main() {
     // interleave devices as the broker would deliver them
     const order = punches.map((p, i) => ({ p, k: (i % per) * devices + Math.floor(i / per) })).sort((a, b) => a.k - b.k).map((x) => x.p);
     const at = new Date().toISOString();
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     let stored = 0;
     for (let i = 0; i < order.length; i += batch) {
@@ -80,6 +81,9 @@ async function main() {
       stored += (await store.ingestBatch(items, [])).stored.length;
     }
     const s = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
+    // this process only: on PostgreSQL the server's share is in the postgres processes
+    const cpuUs = Math.round((c.user + c.system) / stored);
     // the same batches again: every punch a duplicate (a kiosk re-sending after a lost ack)
     const t1 = performance.now();
     let dups = 0;
@@ -89,8 +93,8 @@ async function main() {
     }
     const sd = (performance.now() - t1) / 1000;
     const gapless = (await Promise.all(Array.from({ length: devices }, (_, d) => store.getDevice(`dev-${d}`)))).every((x) => x!.contiguousSeq === per);
-    console.log(`${url ? 'PostgreSQL' : 'SQLite'}: ${stored} punches in ${s.toFixed(2)} s = ${Math.round(stored / s)}/s (batches of ${batch}, ${devices} devices); re-sent as duplicates ${Math.round(dups / sd)}/s; gapless ${gapless}`);
-    console.log(JSON.stringify({ store: url ? 'postgres' : 'sqlite', punches_per_s: Math.round(stored / s), duplicates_per_s: Math.round(dups / sd), stored, duplicates: dups, gapless }));
+    console.log(`${url ? 'PostgreSQL' : 'SQLite'}: ${stored} punches in ${s.toFixed(2)} s = ${Math.round(stored / s)}/s, ${cpuUs} µs CPU per punch in this process (batches of ${batch}, ${devices} devices); re-sent as duplicates ${Math.round(dups / sd)}/s; gapless ${gapless}`);
+    console.log(JSON.stringify({ store: url ? 'postgres' : 'sqlite', punches_per_s: Math.round(stored / s), cpu_us_per_punch: cpuUs, duplicates_per_s: Math.round(dups / sd), stored, duplicates: dups, gapless }));
   } finally {
     await store.close();
     await drop();

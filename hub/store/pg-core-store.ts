@@ -6,7 +6,7 @@ import type {
 import { RECOVERED_NOTE } from './core-store.js';
 import { GENESIS_HASH, punchHash, type Punch } from '../../protocol/index.js';
 import type { Role } from '../module-contract.js';
-import { MAX_REJECTIONS, punchColumns, settleUnstored, toDevice, toEnrolToken, toPunch, toUser } from './core-rows.js';
+import { MAX_REJECTIONS, PUNCH_ROW_COLS, punchColumns, punchRow, settleUnstored, toDevice, toEnrolToken, toPunch, toUser } from './core-rows.js';
 import { inTransaction, pgWhere } from './pg.js';
 import { nextMonth } from '../attendance/time.js';
 
@@ -24,7 +24,9 @@ const PUNCH_TYPES: Record<(typeof PUNCH_COLS)[number], string> = {
   clock_offset_ms: 'float8', clock_error_ms: 'float8', boot_id: 'text', mono_ms: 'float8', score: 'float8', liveness: 'float8', prev_hash: 'text', sig: 'text',
   has_photo: 'integer', received_at: 'text', review_status: 'text', review_reason: 'text', hash: 'text', chain_break: 'integer', imported_by: 'text', note: 'text',
 };
-const INSERT_PUNCHES = `INSERT INTO punches (${PUNCH_COLS.join(', ')}) SELECT * FROM unnest(${PUNCH_COLS.map((k, i) => `$${i + 1}::${PUNCH_TYPES[k]}[]`).join(', ')})`;
+/** Ingest's set-based insert: the columns of punchRow, then seq (one array parameter per column). */
+const INGEST_COLS = [...PUNCH_ROW_COLS, 'seq'] as const;
+const INSERT_PUNCHES = `INSERT INTO punches (${INGEST_COLS.join(', ')}) SELECT * FROM unnest(${INGEST_COLS.map((k, i) => `$${i + 1}::${PUNCH_TYPES[k]}[]`).join(', ')})`;
 
 /** Month partitions of punches: captured_at is ISO text, so a month is the range ['YYYY-MM', next month). */
 const PARTITION_LOCK = 0x68616470; // 'hadp'
@@ -224,11 +226,14 @@ export class PgCoreStore implements CoreStore {
 
     // 2. The bodies (and photos) of the new keys, into their month partitions (chain breaks are flagged in step 5).
     if (newIdx.length) {
-      const rows = newIdx.map((i) => {
+      const cols: unknown[][] = INGEST_COLS.map(() => []);
+      for (const i of newIdx) {
         const it = sorted[i]!;
-        return { ...punchColumns(it.punch, it.siteCode, it.receivedAt, it.reviewReason ?? null), seq: it.punch.seq, hash: hashes[i]!, chain_break: 0, imported_by: null, note: null } as Record<(typeof PUNCH_COLS)[number], unknown>;
-      });
-      await c.query(INSERT_PUNCHES, PUNCH_COLS.map((k) => rows.map((r) => r[k])));
+        const row = punchRow(it.punch, it.siteCode, it.receivedAt, it.reviewReason ?? null, hashes[i]!, 0);
+        row.push(it.punch.seq);
+        for (let k = 0; k < row.length; k++) cols[k]!.push(row[k]);
+      }
+      await c.query(INSERT_PUNCHES, cols);
       const photos = newIdx.filter((i) => sorted[i]!.punch.photo);
       if (photos.length) {
         await c.query('INSERT INTO punch_photos (punch_id, jpeg) SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT DO NOTHING', [

@@ -5,7 +5,7 @@ import type {
 } from './core-store.js';
 import { RECOVERED_NOTE } from './core-store.js';
 import { GENESIS_HASH, punchHash, type Punch } from '../../protocol/index.js';
-import { MAX_REJECTIONS, punchColumns, settleUnstored, toDevice, toEnrolToken, toPunch, toUser } from './core-rows.js';
+import { MAX_REJECTIONS, PUNCH_ROW_COLS, punchColumns, punchRow, settleUnstored, toDevice, toEnrolToken, toPunch, toUser } from './core-rows.js';
 import type { Role } from '../module-contract.js';
 
 type Row = Record<string, unknown>;
@@ -41,10 +41,8 @@ export class SqliteCoreStore implements CoreStore {
       insertToken: p('INSERT INTO enrol_tokens (token_hash, device_id, site_code, created_at, expires_at) VALUES (?, ?, ?, ?, ?)'),
       token: p('SELECT * FROM enrol_tokens WHERE token_hash = ?'),
       useToken: p('UPDATE enrol_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL'),
-      insertPunch: p(`INSERT OR IGNORE INTO punches (id, device_id, seq, nip, method, captured_at, site_code, clock_synced, clock_source,
-                        clock_offset_ms, clock_error_ms, boot_id, mono_ms, score, liveness, prev_hash, sig, has_photo, received_at, review_status, review_reason, hash, chain_break)
-                      VALUES (@id, @device_id, @seq, @nip, @method, @captured_at, @site_code, @clock_synced, @clock_source,
-                        @clock_offset_ms, @clock_error_ms, @boot_id, @mono_ms, @score, @liveness, @prev_hash, @sig, @has_photo, @received_at, @review_status, @review_reason, @hash, @chain_break)`),
+      // positional (punchRow, then seq): the one statement run per ingested punch
+      insertPunch: p(`INSERT OR IGNORE INTO punches (${PUNCH_ROW_COLS.join(', ')}, seq) VALUES (${PUNCH_ROW_COLS.map(() => '?').join(', ')}, ?)`),
       hashAt: p('SELECT hash FROM punches WHERE device_id = ? AND seq = ?').pluck(),
       nextOf: p('SELECT id, prev_hash, chain_break FROM punches WHERE device_id = ? AND seq = ?'),
       markBreak: p('UPDATE punches SET chain_break = 1 WHERE id = ?'),
@@ -172,7 +170,9 @@ export class SqliteCoreStore implements CoreStore {
       const hash = it.hash ?? punchHash(p);
       const prevKnown = p.seq === 1 ? GENESIS_HASH : out.hashes.get(p.seq - 1) ?? (p.seq - 1 <= out.maxBefore ? (s.hashAt.get(p.deviceId, p.seq - 1) as string | undefined) : undefined);
       const breaks = prevKnown !== undefined && prevKnown !== null && prevKnown !== p.prevHash;
-      const res = s.insertPunch.run({ ...punchColumns(p, it.siteCode, it.receivedAt, it.reviewReason ?? null), seq: p.seq, hash, chain_break: breaks ? 1 : 0 });
+      const row = punchRow(p, it.siteCode, it.receivedAt, it.reviewReason ?? null, hash, breaks ? 1 : 0);
+      row.push(p.seq);
+      const res = s.insertPunch.run(row);
       if (res.changes === 1) {
         out.hashes.set(p.seq, hash);
         if (breaks) chainBreaks.push({ id: p.id, deviceId: p.deviceId, seq: p.seq });

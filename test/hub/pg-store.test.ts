@@ -42,7 +42,7 @@ describe('PostgreSQL store', () => {
 
   it('applies each migration once when two workers start together', async () => {
     const ids = (await sql.all<{ id: string }>('SELECT id FROM schema_migrations ORDER BY id')).map((r) => r.id);
-    expect(ids).toEqual(['000_core', '100_attendance', '200_health', '300_biometrics', '400_audit_log', '500_fleet', '500_staff_portal']);
+    expect(ids).toEqual(['000_core', '100_attendance', '101_attendance_queue_per_statement', '200_health', '300_biometrics', '400_audit_log', '500_fleet', '500_staff_portal']);
   });
 
   it('stores punches in month partitions made on demand; an implausible year goes to the default partition', async () => {
