@@ -27,6 +27,11 @@ export async function openPostgres(url: string, opts: { max?: number } = {}): Pr
   const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, types });
   // An idle client's connection error (PostgreSQL restarted) must not crash the hub: the pool drops it.
   pool.on('error', () => {});
+  // The pool listens only while a connection is idle: one checked out for a transaction that is
+  // between queries (attendance derivation computing) gets its connection error as an 'error' event
+  // with no listener, and the worker died (fault test: PostgreSQL restarted). The transaction's next
+  // query fails instead; the pool discards the broken connection when it is released.
+  pool.on('connect', (c) => c.on('error', () => {}));
   try {
     await pool.query('SELECT 1').catch((e: Error) => {
       throw new UserError(`tidak dapat terhubung ke PostgreSQL / cannot reach PostgreSQL at ${redactUrl(url)}: ${e.message}`, 'check HADIR_DB_URL / --db (host, port, user, database) and that PostgreSQL runs');
