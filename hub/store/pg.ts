@@ -104,3 +104,26 @@ export function pgWhere(conds: [cond: string, value: unknown][]): { sql: string;
   }
   return { sql: w.length ? `WHERE ${w.join(' AND ')}` : '', args };
 }
+
+/**
+ * A new database on the server of `adminUrl` (a benchmark's: made for the run, dropped after it,
+ * connections still open are ended). Refuses with one clear line when the server is unreachable.
+ */
+export async function scratchDatabase(adminUrl: string, prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = async <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => {
+    const c = new pg.Client({ connectionString: adminUrl });
+    await c.connect().catch((e: Error) => {
+      throw new UserError(`tidak dapat terhubung ke PostgreSQL / cannot reach PostgreSQL at ${redactUrl(adminUrl)}: ${e.message}`, 'check --db and that PostgreSQL runs');
+    });
+    try {
+      return await fn(c);
+    } finally {
+      await c.end();
+    }
+  };
+  const name = `${prefix}_${Math.random().toString(36).slice(2, 10)}`;
+  await admin((c) => c.query(`CREATE DATABASE ${name}`));
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return { url: u.toString(), drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}) };
+}
