@@ -562,7 +562,8 @@ export class PgAttendanceStore implements AttendanceRepository {
       const months = [...new Set(claimed.flatMap(candidateMonths))];
       const nips = [...new Set(claimed.map((r) => r.nip).filter((n) => n !== '*'))];
       const derived = new Set((await rows<{ nip: string; month: string }>(t, 'SELECT nip, month FROM att_months WHERE month = ANY($1) AND nip = ANY($2)', [months, nips])).map((r) => `${r.nip}|${r.month}`));
-      const anyMonth = new Set((await rows<{ month: string }>(t, 'SELECT DISTINCT month FROM att_months WHERE month = ANY($1)', [months])).map((r) => r.month));
+      // one index probe per month (DISTINCT over the month's rows read every employee's entry: 100,000 in a province)
+      const anyMonth = new Set((await rows<{ month: string }>(t, 'SELECT m AS month FROM unnest($1::text[]) AS m WHERE EXISTS (SELECT 1 FROM att_months WHERE month = m)', [months])).map((r) => r.month));
       const work = planDirtyRows(claimed, (nip, m) => derived.has(`${nip}|${m}`), (m) => anyMonth.has(m));
       let employees = 0;
       let changed = 0;
