@@ -8,6 +8,7 @@ import { GENESIS_HASH, Topics, generateDeviceKeys, loadPrivateKey, newIdAt, punc
 import { UserError } from '../lib/errors.js';
 import { openHubStores } from '../hub/store/open.js';
 import { scratchDatabase } from '../hub/store/pg.js';
+import { cpuSecondsOf as cpuSeconds } from '../lib/proc-cpu.js';
 import { redactUrl } from '../hub/config.js';
 import { enrolDevice, registerDevice } from '../hub/devices/registry.js';
 import type { CoreStore } from '../hub/store/core-store.js';
@@ -32,16 +33,6 @@ export interface WorkersBenchOptions {
   quiet?: boolean;
 }
 
-/** CPU seconds (user + system) of a process, from /proc (Linux). */
-function cpuSeconds(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
 /** CPU seconds of every process with this command name (all PostgreSQL backends). */
 function cpuOfCommand(comm: string): number {
   let s = 0;

@@ -460,7 +460,7 @@ export function registerAttendanceCommands(g: Groups): void {
     .option('--staff <n>', 'number of staff', '3400')
     .option('--sites <n>', 'number of sites (default staff/7, at most 500 for a regency)')
     .option('--month <YYYY-MM>', 'month', '2026-10')
-    .option('--keep <dir>', 'keep the generated database in this directory')
+    .option('--keep <dir>', 'keep the generated database in this directory (with --db, the PostgreSQL database is kept too)')
     .option('--threads <n>', 'derivation threads for the full month (default: the cores from 20,000 staff on, else 1)')
     .option('--db <url>', 'postgres://… : the same regency also on PostgreSQL (a database made on that server for the run and dropped after it); the headline figures are PostgreSQL\'s, SQLite\'s beside them')
     .action(async (o: { staff: string; sites?: string; month: string; keep?: string; threads?: string; db?: string }) => {

@@ -26,8 +26,9 @@ export interface BenchResult {
   full_month_s: number;
   incremental_ms: number;
   tpp_report_s: number;
-  /** SQLite, this process's CPU for the full month (comparable across runs on a loaded machine, where wall time is not). */
+  /** CPU seconds of the full month (SQLite: this process; PostgreSQL: this process and the server's), comparable across runs on a loaded machine, where wall time is not. */
   full_month_cpu_s: number;
+  sqlite_full_month_cpu_s?: number;
   /** With --db postgres://…: the SQLite figures of the same run, for comparison, and the time the move took (not timed). */
   sqlite_full_month_s?: number;
   sqlite_incremental_ms?: number;
@@ -145,7 +146,7 @@ export async function runTppBench(o: { staff: number; sites?: number; month: str
       (s, k) => ({ id: `late-${k}`, deviceId: `K${s.unit_code.slice(1)}`, seq: 10_000_000 + k, nip: s.nip, capturedAt: new Date(Date.parse(`${first}T05:3${k}:00+07:00`)).toISOString(), site: `S${s.unit_code.slice(1)}` }),
     );
     // PostgreSQL: the generated regency copied before anything is derived on SQLite; timed after SQLite
-    if (o.db) pg = await preparePg({ adminUrl: o.db, sqlitePath: join(dir, 'hub.db'), month: o.month, log: o.log });
+    if (o.db) pg = await preparePg({ adminUrl: o.db, sqlitePath: join(dir, 'hub.db'), month: o.month, log: o.log, keep: !!o.keep });
 
     db.pragma('synchronous = FULL'); // timed part: as the hub runs
     db.pragma('cache_size = -2000');
@@ -185,8 +186,8 @@ export async function runTppBench(o: { staff: number; sites?: number; month: str
       store: onPg ? 'postgres' : 'sqlite',
       staff: o.staff, sites: nSites, punches,
       ...(onPg ? { full_month_s: onPg.full_month_s, incremental_ms: onPg.incremental_ms, tpp_report_s: onPg.tpp_report_s } : sqlite),
-      full_month_cpu_s: Math.round(fullCpu * 1000) / 1000,
-      ...(onPg ? { sqlite_full_month_s: sqlite.full_month_s, sqlite_incremental_ms: sqlite.incremental_ms, sqlite_tpp_report_s: sqlite.tpp_report_s, migrate_s: onPg.migrate_s } : {}),
+      full_month_cpu_s: onPg ? onPg.full_month_cpu_s : Math.round(fullCpu * 1000) / 1000,
+      ...(onPg ? { sqlite_full_month_s: sqlite.full_month_s, sqlite_full_month_cpu_s: Math.round(fullCpu * 1000) / 1000, sqlite_incremental_ms: sqlite.incremental_ms, sqlite_tpp_report_s: sqlite.tpp_report_s, migrate_s: onPg.migrate_s } : {}),
       cores: availableParallelism(), load_start: Number(load0.toFixed(2)), load_end: Number(load1.toFixed(2)),
     };
   } finally {
