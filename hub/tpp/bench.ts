@@ -10,6 +10,7 @@ import { dayIndex, monthDates, weekdayOf } from '../attendance/time.js';
 import { UserError } from '../../lib/errors.js';
 import { mulberry32 } from '../../lib/random.js';
 import { preparePg, type LatePunch } from './bench-pg.js';
+import { scratchDatabase } from '../store/pg.js';
 
 /**
  * `hadir bench tpp`: generates a regency (OPDs, sites, staff on office/teacher/school schedules,
@@ -54,6 +55,8 @@ function cpuSeconds(since: NodeJS.CpuUsage): number {
 
 export async function runTppBench(o: { staff: number; sites?: number; month: string; keep?: string; threads?: number; db?: string; log: (s: string) => void }): Promise<BenchResult> {
   const load0 = loadavg()[0]!;
+  // an unreachable PostgreSQL is said before minutes of generation, not after
+  if (o.db) await (await scratchDatabase(o.db, 'hadir_bench_tpp_probe')).drop();
   const dir = o.keep ?? mkdtempSync(join(tmpdir(), 'hadir-bench-tpp-'));
   const db = openSqlite(join(dir, 'hub.db'));
   const rnd = prng(42);
