@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Fleet, type FleetSpec, type FleetStats } from './fleet.js';
+import { Fleet, type FleetSpec, type FleetStats, type PlannedPunch } from './fleet.js';
 
 /**
  * A Fleet (fleet.ts) in a child process, driven over IPC, so the process being measured (the hub)
@@ -10,6 +10,8 @@ import { Fleet, type FleetSpec, type FleetStats } from './fleet.js';
  */
 type Request =
   | { cmd: 'backlog'; n: number }
+  /** Given punches journaled per kiosk (plan[i] for kiosk i), before start. */
+  | { cmd: 'plan'; plan: PlannedPunch[][] }
   | { cmd: 'start'; spreadMs?: number }
   /** Live punches at `perS` per second on random kiosks for `seconds` (the morning peak). */
   | { cmd: 'punch'; perS: number; seconds: number }
@@ -87,6 +89,8 @@ async function main(specFile: string): Promise<void> {
       switch (m.cmd) {
         case 'backlog':
           return reply(fleet.journalBacklog(m.n));
+        case 'plan':
+          return reply(fleet.journalPlanned(m.plan));
         case 'start':
           return reply(fleet.start(m.spreadMs));
         case 'punch': {

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadPrivateKey } from '../protocol/index.js';
+import { loadPrivateKey, newIdAt } from '../protocol/index.js';
 import { rootLogger } from '../lib/logger.js';
 import { Journal } from '../kiosk/journal.js';
 import { MqttLink } from '../kiosk/link.js';
@@ -25,6 +25,12 @@ export interface FleetSpec {
   kiosks: FleetKioskSpec[];
   /** Kiosk reconnect base delay (ms; the kiosk's default 2,000). */
   reconnectPeriodMs?: number;
+}
+
+/** A punch to journal: who, and when it was captured (ms since the epoch). */
+export interface PlannedPunch {
+  nip: string;
+  atMs: number;
 }
 
 export interface FleetStats {
@@ -139,17 +145,35 @@ export class Fleet {
     }
   }
 
+  /**
+   * Journals given punches (employee and capture time, in journal order) on each kiosk before it
+   * connects: a kiosk that was offline delivers them later. The same input on every run (the fault
+   * test compares two hubs' attendance). Commits without fsync: set-up only.
+   */
+  journalPlanned(plan: PlannedPunch[][]): void {
+    plan.forEach((list, i) => {
+      const k = this.kiosks[i]!;
+      k.journal.db.pragma('synchronous = OFF');
+      k.journal.db.transaction(() => {
+        for (const p of list) this.append(i, false, p);
+      })();
+      k.journal.db.pragma('synchronous = FULL');
+    });
+  }
+
   /** One live punch at kiosk i (journaled with fsync, then published like a real one). */
   punch(i: number): void {
     this.append(i, true);
   }
 
-  private append(i: number, live: boolean): void {
+  private append(i: number, live: boolean, planned?: PlannedPunch): void {
     const k = this.kiosks[i]!;
-    const nip = `19850312201001${String(1000 + Math.floor(Math.random() * 9000))}`;
+    const nip = planned?.nip ?? `19850312201001${String(1000 + Math.floor(Math.random() * 9000))}`;
     const s = this.clock.stamp();
-    const stamp = { ...s, synced: true, source: 'chrony' as const, offsetMs: 0.2 };
-    const r = k.journal.append(nip, () => null, (head) => buildPunch({ deviceId: k.spec.id, head, stamp, identification: { nip, method: 'face', score: 0.8, liveness: 0.95 } }, k.key), new Date().toISOString());
+    const stamp = { ...s, synced: true, source: 'chrony' as const, offsetMs: 0.2, ...(planned ? { capturedAt: new Date(planned.atMs).toISOString() } : {}) };
+    // the UUIDv7 time is the capture time, as on a kiosk (the hub checks they agree)
+    const id = planned ? newIdAt(planned.atMs) : undefined;
+    const r = k.journal.append(nip, () => null, (head) => buildPunch({ deviceId: k.spec.id, head, stamp, identification: { nip, method: 'face', score: 0.8, liveness: 0.95 }, id }, k.key), new Date().toISOString());
     if (r.kind !== 'recorded') return;
     this.journaled++;
     this.drainedAt = null;

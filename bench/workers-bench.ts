@@ -7,6 +7,8 @@ import pg from 'pg';
 import { GENESIS_HASH, Topics, generateDeviceKeys, loadPrivateKey, newIdAt, punchHash, signPunch, type UnsignedPunch } from '../protocol/index.js';
 import { UserError } from '../lib/errors.js';
 import { openHubStores } from '../hub/store/open.js';
+import { scratchDatabase } from '../hub/store/pg.js';
+import { cpuSecondsOf as cpuSeconds } from '../lib/proc-cpu.js';
 import { redactUrl } from '../hub/config.js';
 import { enrolDevice, registerDevice } from '../hub/devices/registry.js';
 import type { CoreStore } from '../hub/store/core-store.js';
@@ -31,16 +33,6 @@ export interface WorkersBenchOptions {
   quiet?: boolean;
 }
 
-/** CPU seconds (user + system) of a process, from /proc (Linux). */
-function cpuSeconds(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
 /** CPU seconds of every process with this command name (all PostgreSQL backends). */
 function cpuOfCommand(comm: string): number {
   let s = 0;
@@ -170,16 +162,8 @@ export async function runWorkersBench(o: WorkersBenchOptions): Promise<Record<st
   const say = (s: string) => o.quiet || process.stdout.write(s + '\n');
   const load0 = loadavg();
   const dir = mkdtempSync(join(tmpdir(), 'hadir-bench-workers-'));
-  const admin = new pg.Client({ connectionString: o.db });
-  await admin.connect().catch((e: Error) => {
-    throw new UserError(`bench: cannot reach PostgreSQL at ${redactUrl(o.db)}: ${e.message}`, 'check --db and that PostgreSQL runs');
-  });
-  const dbName = `hadir_bench_${Math.random().toString(36).slice(2, 10)}`;
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  await admin.end();
-  const u = new URL(o.db);
-  u.pathname = `/${dbName}`;
-  const dbUrl = u.toString();
+  const scratch = await scratchDatabase(o.db, 'hadir_bench');
+  const dbUrl = scratch.url;
   const mosq = o.mqttUrl ? null : await startMosquitto(dir);
   const mqttUrl = o.mqttUrl ?? mosq!.url;
   const prefix = `bench-${Math.random().toString(36).slice(2, 8)}/hadir/v1`;
@@ -296,10 +280,7 @@ export async function runWorkersBench(o: WorkersBenchOptions): Promise<Record<st
   } finally {
     for (const w of workers) await stopWorker(w).catch(() => {});
     await mosq?.stop();
-    const a = new pg.Client({ connectionString: o.db });
-    await a.connect();
-    await a.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => {});
-    await a.end();
+    await scratch.drop().catch(() => {});
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -460,15 +460,17 @@ export function registerAttendanceCommands(g: Groups): void {
     .option('--staff <n>', 'number of staff', '3400')
     .option('--sites <n>', 'number of sites (default staff/7, at most 500 for a regency)')
     .option('--month <YYYY-MM>', 'month', '2026-10')
-    .option('--keep <dir>', 'keep the generated database in this directory')
+    .option('--keep <dir>', 'keep the generated database in this directory (with --db, the PostgreSQL database is kept too)')
     .option('--threads <n>', 'derivation threads for the full month (default: the cores from 20,000 staff on, else 1)')
-    .action(async (o: { staff: string; sites?: string; month: string; keep?: string; threads?: string }) => {
+    .option('--db <url>', 'postgres://… : the same regency also on PostgreSQL (a database made on that server for the run and dropped after it); the headline figures are PostgreSQL\'s, SQLite\'s beside them')
+    .action(async (o: { staff: string; sites?: string; month: string; keep?: string; threads?: string; db?: string }) => {
       const { runTppBench } = await import('../hub/tpp/bench.js');
       const staffN = Number(o.staff);
       if (!Number.isInteger(staffN) || staffN < 1) throw new UserError(`--staff "${o.staff}" is not a positive whole number`, 'e.g. --staff 3400');
       const threads = o.threads === undefined ? undefined : Number(o.threads);
       if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 32)) throw new UserError(`--threads "${o.threads}" is not a whole number from 1 to 32`, 'e.g. --threads 2');
-      const r = await runTppBench({ staff: staffN, sites: o.sites ? Number(o.sites) : undefined, month: o.month, keep: o.keep, threads, log: (s) => process.stdout.write(s + '\n') });
+      if (o.db !== undefined && !/^postgres(ql)?:\/\//.test(o.db)) throw new UserError(`--db "${o.db}" is not a postgres:// URL`, 'e.g. --db postgres://postgres@127.0.0.1:5432/postgres (leave it out for SQLite only)');
+      const r = await runTppBench({ staff: staffN, sites: o.sites ? Number(o.sites) : undefined, month: o.month, keep: o.keep, threads, db: o.db, log: (s) => process.stdout.write(s + '\n') });
       process.stdout.write(JSON.stringify(r) + '\n');
     });
 }

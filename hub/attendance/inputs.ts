@@ -51,7 +51,7 @@ export interface MonthContextRows {
   schedules: Map<string, Schedule>;
   holidays: { date: string; name: string; kind: string }[];
   holidayExceptions: { date: string; unit_code: string }[];
-  /** every site, in code order */
+  /** every site (PostgreSQL, a few employees: the sites their derivation looks at), in code order */
   sites: { code: string; unit_code: string; utc_offset_min: number | null }[];
   events: EventRow[];
   rules: TppRule[];

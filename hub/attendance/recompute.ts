@@ -71,6 +71,10 @@ export class PunchTable {
   delete(nip: string): void {
     this.byNip.delete(nip);
   }
+  /** The sites the punches were made at. */
+  siteCodes(): string[] {
+    return this.sites.filter((s): s is string => s !== null);
+  }
 }
 
 export function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {

@@ -35,7 +35,8 @@ const DERIVED: Record<string, (c: pg.ClientBase, src: SqliteDb) => Promise<unkno
 };
 /** What makes a target "not empty": the hub's data, not the rows its migrations seed. */
 const DATA_TABLES = ['opd', 'staff', 'devices', 'punches', 'users', 'audit_log'];
-const BATCH_PARAMS = 30_000; // well under PostgreSQL's 65,535 bind parameters per statement
+/** Rows per INSERT (measured: multi-row VALUES with 30,000 parameters moved ~2,400 punches/s on the loaded 2-core machine). */
+const BATCH_ROWS = 5_000;
 
 export interface TableResult {
   table: string;
@@ -115,6 +116,12 @@ async function fkOrder(c: pg.ClientBase, tables: string[]): Promise<string[]> {
   return out;
 }
 
+/** Each column's type as PostgreSQL spells it (for the unnest casts). */
+async function columnTypes(c: pg.ClientBase, table: string): Promise<Map<string, string>> {
+  const r = await c.query<{ n: string; t: string }>('SELECT attname AS n, format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped', [q(table)]);
+  return new Map(r.rows.map((x) => [x.n, x.t]));
+}
+
 async function pgChecksum(c: pg.ClientBase, table: string, cols: string[]): Promise<TableSum> {
   const sum = new TableSum();
   const cursor = `hadir_sum_${table}`;
@@ -182,19 +189,19 @@ export async function migrateSqliteToPostgres(o: MigrateOptions): Promise<TableR
         }
       }
       const sum = new TableSum();
-      const per = Math.max(1, Math.floor(BATCH_PARAMS / srcCols.length));
-      const insert = (n: number) =>
-        `INSERT INTO ${q(t)} (${srcCols.map(q).join(', ')}) VALUES ${Array.from({ length: n }, (_, i) => `(${srcCols.map((_, j) => `$${i * srcCols.length + j + 1}`).join(', ')})`).join(', ')}`;
+      // one array per column (unnest): one statement of BATCH_ROWS rows and as many parameters as columns
+      const types = await columnTypes(c, t);
+      const insert = `INSERT INTO ${q(t)} (${srcCols.map(q).join(', ')}) SELECT * FROM unnest(${srcCols.map((col, j) => `$${j + 1}::${types.get(col)}[]`).join(', ')})`;
       let batch: unknown[][] = [];
       const flush = async () => {
         if (!batch.length) return;
-        await c.query(insert(batch.length), batch.flat());
+        await c.query(insert, srcCols.map((_, j) => batch.map((r) => r[j])));
         batch = [];
       };
       for (const row of src.prepare(`SELECT ${srcCols.map(q).join(', ')} FROM ${q(t)}`).raw().iterate() as Iterable<unknown[]>) {
         sum.add(row);
         batch.push(row.map((v) => (typeof v === 'bigint' ? v.toString() : v)));
-        if (batch.length >= per) await flush();
+        if (batch.length >= BATCH_ROWS) await flush();
       }
       await flush();
       const after = await pgChecksum(c, t, srcCols);

@@ -27,6 +27,11 @@ export async function openPostgres(url: string, opts: { max?: number } = {}): Pr
   const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, types });
   // An idle client's connection error (PostgreSQL restarted) must not crash the hub: the pool drops it.
   pool.on('error', () => {});
+  // The pool listens only while a connection is idle: one checked out for a transaction that is
+  // between queries (attendance derivation computing) gets its connection error as an 'error' event
+  // with no listener, and the worker died (fault test: PostgreSQL restarted). The transaction's next
+  // query fails instead; the pool discards the broken connection when it is released.
+  pool.on('connect', (c) => c.on('error', () => {}));
   try {
     await pool.query('SELECT 1').catch((e: Error) => {
       throw new UserError(`tidak dapat terhubung ke PostgreSQL / cannot reach PostgreSQL at ${redactUrl(url)}: ${e.message}`, 'check HADIR_DB_URL / --db (host, port, user, database) and that PostgreSQL runs');
@@ -104,4 +109,27 @@ export function pgWhere(conds: [cond: string, value: unknown][]): { sql: string;
     w.push(cond.replace('?', `$${args.length}`));
   }
   return { sql: w.length ? `WHERE ${w.join(' AND ')}` : '', args };
+}
+
+/**
+ * A new database on the server of `adminUrl` (a benchmark's: made for the run, dropped after it,
+ * connections still open are ended). Refuses with one clear line when the server is unreachable.
+ */
+export async function scratchDatabase(adminUrl: string, prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = async <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => {
+    const c = new pg.Client({ connectionString: adminUrl });
+    await c.connect().catch((e: Error) => {
+      throw new UserError(`tidak dapat terhubung ke PostgreSQL / cannot reach PostgreSQL at ${redactUrl(adminUrl)}: ${e.message}`, 'check --db and that PostgreSQL runs');
+    });
+    try {
+      return await fn(c);
+    } finally {
+      await c.end();
+    }
+  };
+  const name = `${prefix}_${Math.random().toString(36).slice(2, 10)}`;
+  await admin((c) => c.query(`CREATE DATABASE ${name}`));
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return { url: u.toString(), drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => {}) };
 }

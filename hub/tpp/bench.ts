@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqlite } from '../store/sqlite.js';
 import { recomputeMonth, processDirty } from '../attendance/recompute.js';
@@ -9,6 +9,8 @@ import { tppRuleSchema } from './rules.js';
 import { dayIndex, monthDates, weekdayOf } from '../attendance/time.js';
 import { UserError } from '../../lib/errors.js';
 import { mulberry32 } from '../../lib/random.js';
+import { preparePg, type LatePunch } from './bench-pg.js';
+import { scratchDatabase } from '../store/pg.js';
 
 /**
  * `hadir bench tpp`: generates a regency (OPDs, sites, staff on office/teacher/school schedules,
@@ -17,13 +19,25 @@ import { mulberry32 } from '../../lib/random.js';
  * Generation is not timed. A deterministic PRNG keeps runs comparable.
  */
 export interface BenchResult {
+  /** The store of the headline figures (full_month_s, incremental_ms, tpp_report_s). */
+  store: 'sqlite' | 'postgres';
   staff: number;
   sites: number;
   punches: number;
   full_month_s: number;
   incremental_ms: number;
-  full_month_cpu_s: number;
   tpp_report_s: number;
+  /** CPU seconds of the full month (SQLite: this process; PostgreSQL: this process and the server's), comparable across runs on a loaded machine, where wall time is not. */
+  full_month_cpu_s: number;
+  sqlite_full_month_cpu_s?: number;
+  /** With --db postgres://…: the SQLite figures of the same run, for comparison, and the time the move took (not timed). */
+  sqlite_full_month_s?: number;
+  sqlite_incremental_ms?: number;
+  sqlite_tpp_report_s?: number;
+  migrate_s?: number;
+  cores: number;
+  load_start: number;
+  load_end: number;
 }
 
 const prng = mulberry32;
@@ -39,7 +53,10 @@ function cpuSeconds(since: NodeJS.CpuUsage): number {
   return (u.user + u.system) / 1e6;
 }
 
-export async function runTppBench(o: { staff: number; sites?: number; month: string; keep?: string; threads?: number; log: (s: string) => void }): Promise<BenchResult> {
+export async function runTppBench(o: { staff: number; sites?: number; month: string; keep?: string; threads?: number; db?: string; log: (s: string) => void }): Promise<BenchResult> {
+  const load0 = loadavg()[0]!;
+  // an unreachable PostgreSQL is said before minutes of generation, not after
+  if (o.db) await (await scratchDatabase(o.db, 'hadir_bench_tpp_probe')).drop();
   const dir = o.keep ?? mkdtempSync(join(tmpdir(), 'hadir-bench-tpp-'));
   const db = openSqlite(join(dir, 'hub.db'));
   const rnd = prng(42);
@@ -48,6 +65,7 @@ export async function runTppBench(o: { staff: number; sites?: number; month: str
   const now = new Date().toISOString();
   const t0 = performance.now();
   let punches = 0;
+  let pg: Awaited<ReturnType<typeof preparePg>> | null = null;
   try {
     // generation only (not timed): no fsync per commit, a large page cache
     db.pragma('synchronous = OFF');
@@ -125,6 +143,14 @@ export async function runTppBench(o: { staff: number; sites?: number; month: str
     db.prepare('DELETE FROM att_dirty').run();
     if (!reuse) o.log(`  ${punches} absen dibuat / punches generated in ${((performance.now() - t0) / 1000).toFixed(1)} s (not timed)`);
 
+    // One late punch from an offline kiosk per incremental run, as the hub's ingest stores it; the trigger queues it.
+    const first = monthDates(o.month).find((d) => { const w = weekdayOf(dayIndex(d)); return w >= 1 && w <= 5; })!;
+    const late: LatePunch[] = (db.prepare('SELECT nip, unit_code FROM staff ORDER BY nip LIMIT 5 OFFSET ?').all(Math.floor(o.staff / 2) % Math.max(1, o.staff - 5)) as { nip: string; unit_code: string }[]).map(
+      (s, k) => ({ id: `late-${k}`, deviceId: `K${s.unit_code.slice(1)}`, seq: 10_000_000 + k, nip: s.nip, capturedAt: new Date(Date.parse(`${first}T05:3${k}:00+07:00`)).toISOString(), site: `S${s.unit_code.slice(1)}` }),
+    );
+    // PostgreSQL: the generated regency copied before anything is derived on SQLite; timed after SQLite
+    if (o.db) pg = await preparePg({ adminUrl: o.db, sqlitePath: join(dir, 'hub.db'), month: o.month, log: o.log, keep: !!o.keep });
+
     db.pragma('synchronous = FULL'); // timed part: as the hub runs
     db.pragma('cache_size = -2000');
     db.pragma('wal_checkpoint(TRUNCATE)');
@@ -141,14 +167,10 @@ export async function runTppBench(o: { staff: number; sites?: number; month: str
     const repS = (performance.now() - t2) / 1000;
     o.log(`Laporan TPP / TPP report data: ${rep.rows.length} rows, total Rp ${rep.totals.total.toLocaleString('id-ID')} in ${repS.toFixed(2)} s (CPU ${cpuSeconds(c2).toFixed(2)} s)`);
 
-    // One late punch from an offline kiosk, as the hub's ingest stores it; the trigger queues it.
     const times: number[] = [];
-    const nips = db.prepare('SELECT nip, unit_code FROM staff ORDER BY nip LIMIT 5 OFFSET ?').all(Math.floor(o.staff / 2) % Math.max(1, o.staff - 5)) as { nip: string; unit_code: string }[];
-    const first = monthDates(o.month).find((d) => { const w = weekdayOf(dayIndex(d)); return w >= 1 && w <= 5; })!;
-    for (const [k, s] of nips.entries()) {
-      const site = `S${s.unit_code.slice(1)}`;
+    for (const p of late) {
       db.prepare(`INSERT INTO punches (id, device_id, seq, nip, method, captured_at, site_code, clock_synced, received_at) VALUES (?, ?, ?, ?, 'face', ?, ?, 1, ?)`)
-        .run(`late-${k}`, `K${s.unit_code.slice(1)}`, 10_000_000 + k, s.nip, new Date(Date.parse(`${first}T05:3${k}:00+07:00`)).toISOString(), site, now);
+        .run(p.id, p.deviceId, p.seq, p.nip, p.capturedAt, p.site, now);
       const t3 = performance.now();
       const r = processDirty(db, new Date().toISOString());
       times.push(performance.now() - t3);
@@ -157,14 +179,22 @@ export async function runTppBench(o: { staff: number; sites?: number; month: str
     times.sort((a, b) => a - b);
     const inc = times[Math.floor(times.length / 2)]!;
     o.log(`Satu absen terlambat masuk / one late punch re-derived: median ${inc.toFixed(1)} ms (runs: ${times.map((t) => t.toFixed(1)).join(', ')} ms)`);
+    const sqlite = { full_month_s: Math.round(fullS * 1000) / 1000, incremental_ms: Math.round(inc * 10) / 10, tpp_report_s: Math.round(repS * 1000) / 1000 };
+    const onPg = pg ? await pg.time(late) : null;
+    if (onPg) o.log(`Sebanding / compared: full month PostgreSQL ${onPg.full_month_s} s vs SQLite ${sqlite.full_month_s} s; one late punch ${onPg.incremental_ms} ms vs ${sqlite.incremental_ms} ms`);
+    const load1 = loadavg()[0]!;
+    o.log(`Beban mesin / machine: ${availableParallelism()} cores, load average ${load0.toFixed(2)} at the start, ${load1.toFixed(2)} at the end`);
     o.log('Catatan / note: figures measured on a shared machine are noisy.');
     return {
+      store: onPg ? 'postgres' : 'sqlite',
       staff: o.staff, sites: nSites, punches,
-      full_month_s: Math.round(fullS * 1000) / 1000, incremental_ms: Math.round(inc * 10) / 10,
-      // CPU time of this process: comparable across runs on a loaded machine, where wall time is not
-      full_month_cpu_s: Math.round(fullCpu * 1000) / 1000, tpp_report_s: Math.round(repS * 1000) / 1000,
+      ...(onPg ? { full_month_s: onPg.full_month_s, incremental_ms: onPg.incremental_ms, tpp_report_s: onPg.tpp_report_s } : sqlite),
+      full_month_cpu_s: onPg ? onPg.full_month_cpu_s : Math.round(fullCpu * 1000) / 1000,
+      ...(onPg ? { sqlite_full_month_s: sqlite.full_month_s, sqlite_full_month_cpu_s: Math.round(fullCpu * 1000) / 1000, sqlite_incremental_ms: sqlite.incremental_ms, sqlite_tpp_report_s: sqlite.tpp_report_s, migrate_s: onPg.migrate_s } : {}),
+      cores: availableParallelism(), load_start: Number(load0.toFixed(2)), load_end: Number(load1.toFixed(2)),
     };
   } finally {
+    await pg?.drop();
     db.close();
     if (!o.keep) rmSync(dir, { recursive: true, force: true });
   }

@@ -124,4 +124,27 @@ describe('two workers deriving one attendance queue (PostgreSQL)', () => {
     expect(Number((await admin.query('SELECT count(*) FROM att_dirty')).rows[0].count)).toBe(0);
     expect(await staleRows()).toBe(0);
   });
+
+  it('a late punch derived with only its employee\'s sites loaded equals the whole month (unit time zone, unit site policy)', async () => {
+    const att = postgresStores(admin).attendance;
+    await att.setConfig({ sitePolicy: 'unit' });
+    await att.derive(NOW);
+    // A's unit gets a second site that carries WITA (the unit's zone); A never punches there
+    await admin.query("INSERT INTO sites (code, unit_code, name, utc_offset_min) VALUES ('DISDIK-KTR2', 'DISDIK-SEK', 'Kantor 2', 480)");
+    await att.markDirty(A, ['2026-10']);
+    await att.derive(NOW);
+    // one punch at another unit's school (does not count under the unit policy), one at A's own office
+    for (const [k, [site, at]] of [['SDN1', '2026-10-07T07:10'], ['DISDIK-KTR', '2026-10-08T07:50']].entries()) {
+      const id = `0190c0de-0000-7000-a000-${String(k + 1).padStart(12, '0')}`;
+      const iso = new Date(`${at}:00+07:00`).toISOString();
+      await admin.query('INSERT INTO punch_keys (id, device_id, seq, captured_at) VALUES ($1, $2, $3, $4)', [id, 'kiosk-c', 1000 + k, iso]);
+      await admin.query(`INSERT INTO punches (id, device_id, seq, nip, method, captured_at, site_code, clock_synced, received_at, review_status)
+        VALUES ($1, 'kiosk-c', $2, $3, 'face', $4, $5, 1, $6, 'none')`, [id, 1000 + k, A, iso, site, NOW]);
+    }
+    const before = await monthOf(A);
+    expect((await (await worker()).derive(NOW)).employees).toBe(1); // the few-employees path
+    expect(await monthOf(A)).not.toBe(before);
+    // a whole-month derivation (every site loaded) finds nothing to change
+    expect(await staleRows()).toBe(0);
+  });
 });
