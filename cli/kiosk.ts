@@ -62,10 +62,15 @@ export function registerKioskCommands(g: Groups): void {
         else if (ev.kind === 'already') outcomes.already++;
         else if (ev.kind === 'fault') outcomes.fault++;
       });
-      await app.start();
       // systemd (Type=notify, WatchdogSec): READY once the punch path runs; pings withheld while
       // the journal cannot be written, so systemd restarts a kiosk that can no longer record.
+      // Loaded (with its native socket module) BEFORE the app starts: READY then goes out in the
+      // same turn as start() returns. Imported after it, READY waited behind the backlog the MQTT
+      // link began flushing at once — on the arm64 VM under load, past TimeoutStartSec, so systemd
+      // killed a kiosk that was recording punches, again and again.
       const sd = await import('../kiosk/systemd-notify.js');
+      sd.prepareNotify();
+      await app.start();
       await sd.notifyReady();
       const stopWatchdog = sd.startWatchdog(() => app.healthy());
       // For the updater (its own unit): READY, MQTT, roster, as this version.

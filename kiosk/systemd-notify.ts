@@ -21,12 +21,20 @@ interface UnixDgram {
 const log = childLogger('systemd');
 let warned = false;
 
+let unixDgram: UnixDgram | null | undefined;
 function loadUnixDgram(): UnixDgram | null {
+  if (unixDgram !== undefined) return unixDgram;
   try {
-    return createRequire(import.meta.url)('unix-dgram') as UnixDgram;
+    unixDgram = createRequire(import.meta.url)('unix-dgram') as UnixDgram;
   } catch {
-    return null;
+    unixDgram = null;
   }
+  return unixDgram;
+}
+
+/** Loads the native socket module now (a synchronous require), so a later notification costs one send. */
+export function prepareNotify(env: NodeJS.ProcessEnv = process.env): void {
+  if (env.NOTIFY_SOCKET) loadUnixDgram();
 }
 
 /** Sends one notification; resolves false when not under systemd or it could not be sent. */

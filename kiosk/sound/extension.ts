@@ -20,6 +20,9 @@ export function utterance(ev: FeedbackEvent): { text: string; tone: 'ok' | 'refu
   }
 }
 
+/** How long a missing speech command is not looked for again. */
+const MISSING_RETRY_MS = 5 * 60_000;
+
 /**
  * Spoken feedback through espeak-ng (Debian package, Indonesian voice `id`): a confirmation in a
  * normal voice, a refusal lower and slower, so the two are told apart without looking. One
@@ -33,6 +36,14 @@ export class SoundExtension implements KioskExtension, Feedback {
   private n = 0;
   /** Utterances played or written (tests). */
   played: { text: string; tone: 'ok' | 'refused'; wav?: string }[] = [];
+  /** Processes started (tests). */
+  spawned = 0;
+  /**
+   * While the command is missing (ENOENT), no process is started before this time: forking the
+   * kiosk's process per punch to learn again that espeak-ng is absent cost the arm64 VM much of
+   * its CPU at 2 punches/s. Tried again every few minutes, for a technician who installs it.
+   */
+  private missingUntil = 0;
 
   constructor(private readonly ctx: KioskContext) {}
 
@@ -50,7 +61,7 @@ export class SoundExtension implements KioskExtension, Feedback {
 
   notify(ev: FeedbackEvent): void {
     const u = utterance(ev);
-    if (!u || this.state.state === 'disabled') return;
+    if (!u || this.state.state === 'disabled' || Date.now() < this.missingUntil) return;
     this.next = u;
     if (!this.busy) void this.drain();
   }
@@ -73,10 +84,15 @@ export class SoundExtension implements KioskExtension, Feedback {
     if (wav) args.push('-w', wav);
     args.push(u.text);
     return new Promise((resolve) => {
+      this.spawned++;
       const p = spawn(cfg.command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       p.stderr.on('data', (d) => (err += d));
+      let settled = false;
+      // A command that cannot start emits 'error' (ENOENT) and then 'close' (code -2): one verdict, the first.
       const done = (problem: string | null) => {
+        if (settled) return;
+        settled = true;
         if (problem) {
           this.state = { state: 'fault', detail: `suara / sound: ${problem}`.slice(0, 300) };
           this.ctx.log.warn({ err: problem }, 'spoken feedback failed');
@@ -86,7 +102,11 @@ export class SoundExtension implements KioskExtension, Feedback {
         }
         resolve();
       };
-      p.on('error', (e) => done((e as NodeJS.ErrnoException).code === 'ENOENT' ? `${cfg.command} not installed (apt-get install espeak-ng)` : e.message));
+      p.on('error', (e) => {
+        const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+        if (missing) this.missingUntil = Date.now() + MISSING_RETRY_MS;
+        done(missing ? `${cfg.command} not installed (apt-get install espeak-ng)` : e.message);
+      });
       p.on('close', (code) => (code === 0 ? done(null) : done(`${cfg.command} exit ${code}: ${err.trim().slice(0, 120)}`)));
     });
   }

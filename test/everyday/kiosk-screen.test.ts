@@ -123,4 +123,21 @@ describe('spoken feedback (real espeak-ng; .ci/run installs it)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a missing speech command is reported once and not spawned again for every punch', async () => {
+    const ctx = {
+      config: { sound: { enabled: true, command: 'espeak-ng-not-installed-here', voice: 'id' } },
+      log: rootLogger,
+      health: { register: () => {} },
+      addFeedback: () => {},
+    } as unknown as KioskContext;
+    const s = new SoundExtension(ctx);
+    await s.start();
+    for (let i = 0; i < 5; i++) {
+      s.notify({ kind: 'recorded', nip: '1', name: 'Budi Santoso', at: new Date().toISOString(), method: 'face' });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(s.spawned).toBe(1);
+    expect(s.health()).toMatchObject({ state: 'fault', detail: expect.stringMatching(/not installed/) });
+  });
 });
