@@ -113,4 +113,14 @@ describe.skipIf(!haveUnixDgram)('sd_notify over a real unix datagram socket', ()
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('updater unit: root by default, never an explicit User=root beside NoNewPrivileges=yes (systemd 257 then denies the setresuid of the journal migration)', () => {
+    // Found on the arm64 VM (Debian trixie, systemd 257) by bisecting the unit's properties with
+    // systemd-run: only that pair made `setpriv --reuid` fail with EPERM. This machine's systemd
+    // cannot run units, so the check is on the file; the VM system test checks the migration itself.
+    const u = readFileSync(join(REPO, 'systemd/hadir-updater.service'), 'utf8');
+    expect(u).toMatch(/^NoNewPrivileges=yes$/m);
+    expect(u).not.toMatch(/^User=/m);
+    expect(u).toMatch(/^CapabilityBoundingSet=.*CAP_SETUID.*CAP_SETGID/m);
+  });
 });
