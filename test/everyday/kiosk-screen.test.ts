@@ -92,18 +92,16 @@ describe('kiosk screen at 800×480', () => {
   }, 60_000);
 });
 
+/** The part of a kiosk's context the sound extension uses. */
+const soundContext = (sound: { command: string; voice: string; wavDir?: string }) =>
+  ({ config: { sound: { enabled: true, ...sound } }, log: rootLogger, health: { register: () => {} }, addFeedback: () => {} }) as unknown as KioskContext;
+
 describe('spoken feedback (real espeak-ng; .ci/run installs it)', () => {
   it('a confirmation and a different refusal, in Indonesian', async () => {
     const dir = join(tmpdir(), `hadir-sound-${process.pid}`);
     mkdirSync(dir, { recursive: true });
     try {
-      const ctx = {
-        config: { sound: { enabled: true, command: 'espeak-ng', voice: 'id', wavDir: dir } },
-        log: rootLogger,
-        health: { register: () => {} },
-        addFeedback: () => {},
-      } as unknown as KioskContext;
-      const s = new SoundExtension(ctx);
+      const s = new SoundExtension(soundContext({ command: 'espeak-ng', voice: 'id', wavDir: dir }));
       await s.start();
       s.notify({ kind: 'recorded', nip: '1', name: 'Budi Santoso', at: new Date().toISOString(), method: 'face' });
       await new Promise((r) => setTimeout(r, 50));
@@ -125,13 +123,7 @@ describe('spoken feedback (real espeak-ng; .ci/run installs it)', () => {
   });
 
   it('a missing speech command is reported once and not spawned again for every punch', async () => {
-    const ctx = {
-      config: { sound: { enabled: true, command: 'espeak-ng-not-installed-here', voice: 'id' } },
-      log: rootLogger,
-      health: { register: () => {} },
-      addFeedback: () => {},
-    } as unknown as KioskContext;
-    const s = new SoundExtension(ctx);
+    const s = new SoundExtension(soundContext({ command: 'espeak-ng-not-installed-here', voice: 'id' }));
     await s.start();
     for (let i = 0; i < 5; i++) {
       s.notify({ kind: 'recorded', nip: '1', name: 'Budi Santoso', at: new Date().toISOString(), method: 'face' });
