@@ -4,7 +4,7 @@
 #   DIR/app/hadir-app.tar.gz     the app with node_modules for the target CPU
 #   DIR/node/node-v*-linux-*.tar.xz + SHASUMS256.txt   (or Node from Debian's nodejs .deb: --node-from-debs)
 #   DIR/models/                  face models (sha256-verified against models/manifest.json)
-#   DIR/debs/*.deb               chrony, cage, chromium, fswebcam and all their dependencies
+#   DIR/debs/*.deb               chrony, cage, chromium, fswebcam, espeak-ng and all their dependencies
 #   DIR/provisioning/            provision.sh and its files (run from the stick: DIR/provisioning/provision.sh --offline DIR)
 #   DIR/SHA256SUMS               checked by provision.sh before it installs anything
 #
@@ -20,7 +20,7 @@ umask 022
 SELF_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SRC_DIR="$(cd "$SELF_DIR/.." && pwd)"
 readonly SELF_DIR SRC_DIR
-PKGS=(chrony cage chromium fswebcam ca-certificates xz-utils)
+PKGS=(chrony cage chromium fswebcam espeak-ng ca-certificates xz-utils)
 # Native addons without an arm64 binary in their npm package (the others ship prebuilds/ or bin/).
 readonly CROSS_ADDONS=(better-sqlite3 unix-dgram epoll)
 

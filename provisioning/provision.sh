@@ -13,7 +13,7 @@ SELF_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SRC_DIR="$(cd "$SELF_DIR/.." && pwd)"
 readonly SELF_DIR SRC_DIR
 readonly NODE_VERSION_DEFAULT="20.19.5"
-readonly PKGS=(chrony cage chromium fswebcam ca-certificates xz-utils)
+readonly PKGS=(chrony cage chromium fswebcam espeak-ng ca-certificates xz-utils)
 
 HUB_URL=""
 TOKEN=""

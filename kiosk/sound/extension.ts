@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ComponentState } from '../../protocol/index.js';
 import type { KioskContext, KioskExtension } from '../extension-api.js';
@@ -20,8 +21,21 @@ export function utterance(ev: FeedbackEvent): { text: string; tone: 'ok' | 'refu
   }
 }
 
-/** How long a missing speech command is not looked for again. */
+/** How long a missing speech command, or a missing sound card, is not looked for again. */
 const MISSING_RETRY_MS = 5 * 60_000;
+
+/**
+ * Whether ALSA has a playback device (`pcmC<card>D<dev>p` in /dev/snd). A kiosk without one (no
+ * sound card, an unplugged USB speaker, the field system test's VM) is told so once, in its health,
+ * instead of starting espeak-ng for every punch to fail.
+ */
+export function hasPlaybackDevice(dir = '/dev/snd'): boolean {
+  try {
+    return readdirSync(dir).some((n) => /^pcmC\d+D\d+p$/.test(n));
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Spoken feedback through espeak-ng (Debian package, Indonesian voice `id`): a confirmation in a
@@ -45,7 +59,11 @@ export class SoundExtension implements KioskExtension, Feedback {
    */
   private missingUntil = 0;
 
-  constructor(private readonly ctx: KioskContext) {}
+  constructor(
+    private readonly ctx: KioskContext,
+    /** Where ALSA's devices are (tests point it elsewhere). */
+    private readonly soundDevDir = '/dev/snd',
+  ) {}
 
   async start(): Promise<void> {
     const cfg = this.ctx.config.sound;
@@ -62,6 +80,12 @@ export class SoundExtension implements KioskExtension, Feedback {
   notify(ev: FeedbackEvent): void {
     const u = utterance(ev);
     if (!u || this.state.state === 'disabled' || Date.now() < this.missingUntil) return;
+    if (!this.ctx.config.sound.wavDir && !hasPlaybackDevice(this.soundDevDir)) {
+      this.missingUntil = Date.now() + MISSING_RETRY_MS;
+      this.state = { state: 'fault', detail: `suara / sound: tidak ada perangkat suara / no playback device in ${this.soundDevDir} (connect a speaker, check \`aplay -l\`)` };
+      this.ctx.log.warn({ dir: this.soundDevDir }, 'no sound playback device: spoken feedback off for now');
+      return;
+    }
     this.next = u;
     if (!this.busy) void this.drain();
   }

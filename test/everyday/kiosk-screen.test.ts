@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { chromium, type Browser } from 'playwright-core';
@@ -123,13 +123,35 @@ describe('spoken feedback (real espeak-ng; .ci/run installs it)', () => {
   });
 
   it('a missing speech command is reported once and not spawned again for every punch', async () => {
-    const s = new SoundExtension(soundContext({ command: 'espeak-ng-not-installed-here', voice: 'id' }));
-    await s.start();
-    for (let i = 0; i < 5; i++) {
-      s.notify({ kind: 'recorded', nip: '1', name: 'Budi Santoso', at: new Date().toISOString(), method: 'face' });
-      await new Promise((r) => setTimeout(r, 100));
+    const snd = mkdtempSync(join(tmpdir(), 'hadir-snd-'));
+    try {
+      writeFileSync(join(snd, 'pcmC0D0p'), ''); // a sound card is there; the command is not
+      const s = new SoundExtension(soundContext({ command: 'espeak-ng-not-installed-here', voice: 'id' }), snd);
+      await s.start();
+      for (let i = 0; i < 5; i++) {
+        s.notify({ kind: 'recorded', nip: '1', name: 'Budi Santoso', at: new Date().toISOString(), method: 'face' });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(s.spawned).toBe(1);
+      expect(s.health()).toMatchObject({ state: 'fault', detail: expect.stringMatching(/not installed/) });
+    } finally {
+      rmSync(snd, { recursive: true, force: true });
     }
-    expect(s.spawned).toBe(1);
-    expect(s.health()).toMatchObject({ state: 'fault', detail: expect.stringMatching(/not installed/) });
+  });
+
+  it('a kiosk with no sound card says so in its health and starts no speech process', async () => {
+    const snd = mkdtempSync(join(tmpdir(), 'hadir-snd-'));
+    try {
+      writeFileSync(join(snd, 'controlC0'), ''); // a card's control node, but no playback device
+      const s = new SoundExtension(soundContext({ command: 'espeak-ng', voice: 'id' }), snd);
+      await s.start();
+      expect(s.health().state).toBe('ok');
+      for (let i = 0; i < 5; i++) s.notify({ kind: 'recorded', nip: '1', name: 'Budi Santoso', at: new Date().toISOString(), method: 'face' });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(s.spawned).toBe(0);
+      expect(s.health()).toMatchObject({ state: 'fault', detail: expect.stringMatching(/no playback device/) });
+    } finally {
+      rmSync(snd, { recursive: true, force: true });
+    }
   });
 });
